@@ -1,0 +1,60 @@
+// The time-series store behind bars and predictions. Two implementations share this
+// interface and one contract test suite: embedded DuckDB (default) and QuestDB (scale-out).
+import type { Bar, Prediction } from '../schemas/index.js';
+
+export interface TimeRange {
+  /** Inclusive lower bound, epoch ms. */
+  from?: number;
+  /** Exclusive upper bound, epoch ms. */
+  to?: number;
+}
+
+export interface BarQuery extends TimeRange {
+  /** Bar interval, default '1d'. */
+  interval?: string;
+  /** Most rows to return (newest kept when cut), default unlimited. */
+  limit?: number;
+}
+
+export interface OhlcQuery extends TimeRange {
+  /** Interval of the stored bars to aggregate, default '1d'. */
+  interval?: string;
+  /** Bucket length in ms (e.g. 7 days for weekly candles). */
+  bucketMs: number;
+}
+
+export interface PredictionQuery extends TimeRange {
+  horizon?: number;
+  limit?: number;
+}
+
+export interface StoreCounts {
+  bars: number;
+  predictions: number;
+  symbols: number;
+}
+
+export interface TimeSeriesStore {
+  /** Which implementation, for logs and /healthz. */
+  readonly kind: string;
+  /** Idempotent: a row with the same (symbol, interval, ts) replaces the stored one. */
+  upsertBars(bars: readonly Bar[]): Promise<void>;
+  /** Idempotent: a row with the same (symbol, ts, horizon) replaces the stored one. */
+  upsertPredictions(predictions: readonly Prediction[]): Promise<void>;
+  /** Latest bar per symbol (all symbols when `symbols` is omitted), ordered by symbol. */
+  latestBars(symbols?: readonly string[], interval?: string): Promise<Bar[]>;
+  /** Bars of one symbol in [from, to), oldest first. */
+  bars(symbol: string, query?: BarQuery): Promise<Bar[]>;
+  /** Bars aggregated into buckets of `bucketMs` (open first, close last, high max, low min, volume sum). */
+  ohlc(symbol: string, query: OhlcQuery): Promise<Bar[]>;
+  /** Latest prediction per (symbol, horizon), ordered by symbol then horizon. */
+  latestPredictions(symbols?: readonly string[], horizon?: number): Promise<Prediction[]>;
+  /** Predictions of one symbol with input time in [from, to), oldest first. */
+  predictions(symbol: string, query?: PredictionQuery): Promise<Prediction[]>;
+  /** Symbols that have bars, sorted. */
+  symbols(): Promise<string[]>;
+  counts(): Promise<StoreCounts>;
+  /** Ready to read and write (for /healthz). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['**/*.test.ts'],
+    exclude: ['node_modules/**', 'ui/**', 'test/services/**', 'test/e2e/**'],
+    testTimeout: 60_000,
+    pool: 'forks',
+  },
+});
