@@ -1,0 +1,393 @@
+// The engine by example: define operators, wire them into a pipeline, drive it with the
+// TestDriver, and run it for real on the memory transport.
+import { describe, expect, it } from 'vitest';
+import { type Bar, type Quote, schemas } from '../schemas/index.js';
+import {
+  defineOperator,
+  definePipeline,
+  MemoryTransport,
+  PipelineError,
+  RecordError,
+  runPipeline,
+  TestDriver,
+} from './index.js';
+
+const DAY = 86_400_000;
+const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
+const quote = (symbol: string, iso: string, price: number): Quote => ({
+  symbol,
+  ts: day(iso) + 20 * 3_600_000,
+  price,
+  dayOpen: null,
+  dayHigh: null,
+  dayLow: null,
+  dayVolume: 100,
+  source: 'test',
+});
+
+// A tiny daily-bar operator: keyed state per symbol, a timer per window.
+interface Window {
+  start: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  quotes: number;
+}
+const dailyBars = defineOperator<Quote, { bars: typeof schemas.Bar }, Window>({
+  kind: 'transform',
+  name: 'daily-bars',
+  input: schemas.Quote,
+  outputs: { bars: schemas.Bar },
+  state: { description: 'the open window per symbol' },
+  process(r, ctx) {
+    const start = Math.floor(r.value.ts / DAY) * DAY;
+    if (start + DAY <= ctx.watermark) throw new RecordError(`late: window ${start} already closed`, 'late');
+    const w = ctx.state.get();
+    const p = r.value.price;
+    if (!w) {
+      ctx.state.set({ start, open: p, high: p, low: p, close: p, volume: r.value.dayVolume ?? 0, quotes: 1 });
+      ctx.setTimer(start + DAY);
+      return;
+    }
+    ctx.state.set({
+      ...w,
+      high: Math.max(w.high, p),
+      low: Math.min(w.low, p),
+      close: p,
+      volume: w.volume + (r.value.dayVolume ?? 0),
+      quotes: w.quotes + 1,
+    });
+  },
+  onTimer(timer, ctx) {
+    const w = ctx.state.get();
+    if (!w) return;
+    ctx.emit('bars', { symbol: timer.key, ts: w.start, interval: '1d', ...w, source: 'test' }, { timestamp: w.start });
+    ctx.state.delete();
+  },
+});
+
+const collected: Bar[] = [];
+const collect = defineOperator<Bar>({
+  kind: 'sink',
+  name: 'collect',
+  input: schemas.Bar,
+  async write(records) {
+    collected.push(...records.map((r) => r.value));
+  },
+});
+
+function barsPipeline() {
+  return definePipeline({
+    name: 'bars-example',
+    topics: {
+      quotes: { schema: schemas.Quote, partitions: 2, external: true },
+      bars: { schema: schemas.Bar, partitions: 2 },
+    },
+    nodes: [
+      { id: 'bars', operator: dailyBars, reads: 'quotes', writes: { bars: 'bars' } },
+      { id: 'collect', operator: collect, reads: 'bars' },
+    ],
+  });
+}
+
+describe('definePipeline', () => {
+  it('describes the DAG as JSON and Mermaid', () => {
+    const p = barsPipeline();
+    const d = p.describe();
+    expect(d.nodes.map((n) => n.id)).toEqual(['bars', 'collect']);
+    expect(d.edges).toEqual([{ from: 'bars', to: 'collect', topic: 'bars' }]);
+    expect(d.topics.find((t) => t.name === 'quotes')).toMatchObject({ external: true, deadLetterTopic: 'quotes.dlq' });
+    expect(p.mermaid()).toContain('n_bars -->|bars| t_bars');
+  });
+
+  const invalid =
+    (nodes: Parameters<typeof definePipeline>[0]['nodes'], topics = {}) =>
+    () =>
+      definePipeline({
+        name: 'bad',
+        topics: { quotes: { schema: schemas.Quote }, bars: { schema: schemas.Bar }, ...topics },
+        nodes,
+      });
+
+  it('rejects a topic that nobody produces and is not external', () => {
+    expect(invalid([{ id: 'bars', operator: dailyBars, reads: 'quotes', writes: { bars: 'bars' } }])).toThrow(
+      /topic quotes: no node writes it and it is not declared external/,
+    );
+  });
+
+  it('rejects duplicate node ids', () => {
+    expect(
+      invalid([
+        { id: 'x', operator: dailyBars, reads: 'quotes', writes: { bars: 'bars' } },
+        { id: 'x', operator: collect, reads: 'bars' },
+      ]),
+    ).toThrow(/node x: duplicate node id/);
+  });
+
+  it('rejects an operator whose schema does not match the topic, naming node and topic', () => {
+    expect(
+      invalid([{ id: 'store', operator: collect, reads: 'quotes' }], {
+        quotes: { schema: schemas.Quote, external: true },
+      }),
+    ).toThrow(/node store \(operator collect\): expects tickcast.Bar but topic quotes carries tickcast.Quote/);
+  });
+
+  it('rejects a cycle', () => {
+    const echo = defineOperator<Bar, { out: typeof schemas.Bar }>({
+      kind: 'transform',
+      name: 'echo',
+      input: schemas.Bar,
+      outputs: { out: schemas.Bar },
+      process: (r, ctx) => ctx.emit('out', r.value),
+    });
+    const err = (() => {
+      try {
+        invalid(
+          [
+            { id: 'a', operator: echo, reads: 'bars', writes: { out: 'b2' } },
+            { id: 'b', operator: echo, reads: 'b2', writes: { out: 'bars' } },
+          ],
+          { b2: { schema: schemas.Bar } },
+        )();
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(PipelineError);
+    expect((err as PipelineError).problems.join('\n')).toMatch(/cycle through nodes a, b/);
+  });
+
+  it('rejects unwired ports and unknown topics', () => {
+    expect(invalid([{ id: 'bars', operator: dailyBars, reads: 'nope', writes: {} }])).toThrow(
+      /reads topic nope, which is not declared[\s\S]*output port bars is not wired/,
+    );
+  });
+});
+
+describe('TestDriver', () => {
+  it('closes windows when the watermark passes, one bar per symbol and day', async () => {
+    const d = await TestDriver.create(barsPipeline());
+    collected.length = 0;
+    await d.pipe('quotes', [
+      quote('AAPL', '2017-03-01', 139.8),
+      quote('AAPL', '2017-03-01', 140.2),
+      quote('MSFT', '2017-03-01', 64.9),
+    ]);
+    await d.run();
+    expect(d.read('bars')).toEqual([]); // the day is not over yet
+    expect(d.state('bars').get('AAPL')).toMatchObject({ quotes: 2, high: 140.2 });
+
+    await d.advanceWatermark('quotes', day('2017-03-02'));
+    const bars = d.read<Bar>('bars').sort((a, b) => a.symbol.localeCompare(b.symbol));
+    expect(bars.map((b) => [b.symbol, b.open, b.high, b.low, b.close, b.quotes])).toEqual([
+      ['AAPL', 139.8, 140.2, 139.8, 140.2, 2],
+      ['MSFT', 64.9, 64.9, 64.9, 64.9, 1],
+    ]);
+    expect(collected).toHaveLength(2);
+    expect(d.state('bars').size).toBe(0);
+  });
+
+  it('sends late records, undecodable bytes and invalid values to the DLQ and keeps going', async () => {
+    const d = await TestDriver.create(barsPipeline());
+    await d.pipe('quotes', quote('AAPL', '2017-03-01', 139.8));
+    await d.advanceWatermark('quotes', day('2017-03-02'));
+    await d.pipe('quotes', quote('AAPL', '2017-03-01', 141)); // late: its window is closed
+    await d.pipeRaw('quotes', Buffer.from('not avro'), { key: 'AAPL' });
+    // Written by an outside producer with valid Avro but a negative price.
+    await d.pipeRaw('quotes', schemas.Quote.type.toBuffer({ ...quote('MSFT', '2017-03-02', 1), price: -1 }));
+    await d.pipe('quotes', quote('AAPL', '2017-03-02', 140.5));
+    await d.advanceWatermark('quotes', day('2017-03-03'));
+
+    // Dead letters of one batch are not ordered across partitions: sort them by kind.
+    const dlq = d
+      .deadLetters('quotes')
+      .sort(
+        (a, b) => ['late', 'decode', 'validation'].indexOf(a.kind) - ['late', 'decode', 'validation'].indexOf(b.kind),
+      );
+    expect(dlq.map((l) => l.kind)).toEqual(['late', 'decode', 'validation']);
+    expect(dlq[0]!.reason).toMatch(/late: window/);
+    expect(dlq[1]!.reason).toMatch(/cannot decode as tickcast.Quote/);
+    expect(dlq[1]!.payload.toString()).toBe('not avro');
+    expect(dlq[2]!.reason).toMatch(/price: -1 must be a finite price > 0/);
+    expect(d.read<Bar>('bars').map((b) => b.close)).toEqual([139.8, 140.5]);
+    expect(d.metrics.node('bars').deadLetters).toBe(3);
+  });
+
+  it('dead-letters a record whose processing throws, without its partial outputs', async () => {
+    const picky = defineOperator<Quote, { bars: typeof schemas.Bar }>({
+      kind: 'transform',
+      name: 'picky',
+      input: schemas.Quote,
+      outputs: { bars: schemas.Bar },
+      process(r, ctx) {
+        const v = r.value;
+        ctx.emit('bars', {
+          symbol: v.symbol,
+          ts: v.ts,
+          interval: '1d',
+          open: v.price,
+          high: v.price,
+          low: v.price,
+          close: v.price,
+          volume: 0,
+          quotes: 1,
+          source: 't',
+        });
+        if (v.symbol === 'BAD') throw new Error('cannot handle BAD');
+      },
+    });
+    const d = await TestDriver.forOperator(picky);
+    await d.pipe('input', [
+      quote('AAPL', '2017-03-01', 1),
+      quote('BAD', '2017-03-01', 2),
+      quote('MSFT', '2017-03-01', 3),
+    ]);
+    await d.run();
+    expect(d.read<Bar>('bars').map((b) => b.symbol)).toEqual(['AAPL', 'MSFT']);
+    expect(d.deadLetters('input')).toMatchObject([{ kind: 'processing', reason: 'cannot handle BAD', key: 'BAD' }]);
+  });
+
+  it('dead-letters an invalid output record on the output topic', async () => {
+    const broken = defineOperator<Quote, { bars: typeof schemas.Bar }>({
+      kind: 'transform',
+      name: 'broken',
+      input: schemas.Quote,
+      outputs: { bars: schemas.Bar },
+      process(r, ctx) {
+        const v = r.value;
+        ctx.emit('bars', {
+          symbol: v.symbol,
+          ts: v.ts,
+          interval: '1d',
+          open: 1,
+          high: 1,
+          low: 2,
+          close: 1,
+          volume: 0,
+          quotes: 1,
+          source: 't',
+        });
+      },
+    });
+    const d = await TestDriver.forOperator(broken);
+    await d.pipe('input', quote('AAPL', '2017-03-01', 1));
+    await d.run();
+    expect(d.read('bars')).toEqual([]);
+    expect(d.deadLetters('bars')[0]!.reason).toMatch(/broken produced an invalid tickcast.Bar: high 1 < low 2/);
+  });
+
+  it('isolates a record a sink rejects and writes the rest', async () => {
+    const written: string[] = [];
+    const sink = defineOperator<Quote>({
+      kind: 'sink',
+      name: 'strict-sink',
+      input: schemas.Quote,
+      async write(records) {
+        if (records.some((r) => r.value.symbol === 'NOPE')) throw new RecordError('store refuses NOPE');
+        written.push(...records.map((r) => r.value.symbol));
+      },
+    });
+    const d = await TestDriver.forOperator(sink);
+    await d.pipe(
+      'input',
+      ['A', 'B', 'NOPE', 'C'].map((s) => quote(s, '2017-03-01', 1)),
+    );
+    await d.run();
+    expect(written.sort()).toEqual(['A', 'B', 'C']);
+    expect(d.deadLetters('input').map((l) => l.key)).toEqual(['NOPE']);
+  });
+
+  it('retries a sink that fails transiently, losing nothing', async () => {
+    let failures = 2;
+    const written: string[] = [];
+    const flaky = defineOperator<Quote>({
+      kind: 'sink',
+      name: 'flaky',
+      input: schemas.Quote,
+      retry: { minDelayMs: 1, maxDelayMs: 2 },
+      async write(records) {
+        if (failures-- > 0) throw new Error('connection reset');
+        written.push(...records.map((r) => r.value.symbol));
+      },
+    });
+    const d = await TestDriver.forOperator(flaky);
+    await d.pipe('input', [quote('A', '2017-03-01', 1), quote('B', '2017-03-01', 1)]);
+    await d.run();
+    expect(written).toEqual(['A', 'B']);
+    expect(d.logs().filter((l) => l.includes('connection reset'))).toHaveLength(2);
+  });
+});
+
+describe('MemoryTransport', () => {
+  it('partitions by key, keeps per-group offsets, and applies backpressure', async () => {
+    const t = new MemoryTransport({ capacity: 2 });
+    await t.ensureTopics([{ name: 'q', partitions: 2 }]);
+    const producer = await t.producer();
+    const a = await t.consumer({ group: 'a', topics: ['q'] });
+    const b = await t.consumer({ group: 'b', topics: ['q'] });
+    const msg = (key: string) => ({ topic: 'q', key, value: Buffer.from(key), timestamp: 1 });
+
+    await producer.send([msg('AAPL'), msg('AAPL')]);
+    let sent = false;
+    const blocked = producer.send([msg('AAPL')]).then(() => {
+      sent = true;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toBe(false); // 3 uncommitted records in AAPL's partition > capacity 2
+
+    const got = await a.poll(10, 0);
+    expect(got.map((m) => m.offset)).toEqual([0, 1, 2]);
+    expect(new Set(got.map((m) => m.partition)).size).toBe(1);
+    await a.commit();
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toBe(false); // group b has not read them yet
+    await b.poll(10, 0);
+    await b.commit();
+    await blocked;
+    expect(sent).toBe(true);
+    expect(await a.lag()).toEqual({ q: 0 });
+  });
+});
+
+describe('runPipeline', () => {
+  it('runs a bounded source to the end and reports per-node metrics', async () => {
+    const days = ['2017-03-01', '2017-03-02', '2017-03-03'];
+    const source = defineOperator({
+      kind: 'source',
+      name: 'three-days',
+      outputs: { quotes: schemas.Quote },
+      async run(ctx) {
+        for (const [i, iso] of days.entries()) {
+          for (const s of ['AAPL', 'MSFT', 'XOM'])
+            await ctx.emit('quotes', quote(s, iso, 100 + i), { timestamp: day(iso) });
+          await ctx.watermark(day(iso) + DAY);
+          ctx.progress(i + 1, days.length);
+        }
+      },
+    });
+    collected.length = 0;
+    const pipeline = definePipeline({
+      name: 'run-example',
+      topics: { quotes: { schema: schemas.Quote, partitions: 3 }, bars: { schema: schemas.Bar, partitions: 2 } },
+      nodes: [
+        { id: 'source', operator: source, writes: { quotes: 'quotes' } },
+        { id: 'bars', operator: dailyBars, reads: 'quotes', writes: { bars: 'bars' } },
+        { id: 'collect', operator: collect, reads: 'bars' },
+      ],
+    });
+    const running = await runPipeline(pipeline, { pollTimeoutMs: 20 });
+    const summary = await running.done;
+    expect(collected).toHaveLength(9);
+    expect(summary.nodes.find((n) => n.node === 'bars')).toMatchObject({
+      recordsIn: 9,
+      recordsOut: 9,
+      status: 'ended',
+    });
+    expect(running.sources()).toEqual([{ node: 'source', done: 3, total: 3 }]);
+    const text = await running.metrics.registry.metrics();
+    expect(text).toContain('tickcast_records_in_total{node="collect"} 9');
+    expect(text).toContain('tickcast_event_to_sink_seconds_count{node="collect"}');
+  });
+});

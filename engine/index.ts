@@ -1,0 +1,34 @@
+// The engine's public surface: what operators, pipelines and the CLI import.
+export { END_OF_TIME, EXTERNAL_PRODUCER, HEADER } from './control.js';
+export { MemoryTransport, type MemoryTransportOptions } from './memory-transport.js';
+export { type NodeStats, PipelineMetrics } from './metrics.js';
+export {
+  type AnyOperator,
+  defineOperator,
+  type EmitOptions,
+  type KeyedState,
+  type Ports,
+  type PortValues,
+  type SinkContext,
+  type SinkOperator,
+  type SourceContext,
+  type SourceOperator,
+  type Timer,
+  type TransformContext,
+  type TransformOperator,
+} from './operator.js';
+export {
+  DLQ_SUFFIX,
+  definePipeline,
+  type Pipeline,
+  type PipelineDeclaration,
+  type PipelineDescription,
+  PipelineError,
+  type PipelineNode,
+  type PipelineTopic,
+} from './pipeline.js';
+export { type Record, RecordError } from './record.js';
+export { type RunningPipeline, type RunOptions, type RunSummary, runPipeline, topicSpecs } from './runner.js';
+export { avroSerde, type Serde } from './serde.js';
+export { TestDriver } from './test-driver.js';
+export type { Consumer, IncomingMessage, OutgoingMessage, Producer, TopicSpec, Transport } from './transport.js';

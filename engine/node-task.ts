@@ -1,0 +1,335 @@
+// Runs one transform or sink node: poll a batch, decode, process, encode, produce, commit.
+// Offsets are committed only after the node's outputs are acknowledged (at-least-once).
+import pRetry from 'p-retry';
+import { type DeadLetter, describeTypeErrors, type Schema, schemas } from '../schemas/index.js';
+import { type Control, controlMessages, controlOf, END_OF_TIME, HEADER, InputClock } from './control.js';
+import type { PipelineMetrics } from './metrics.js';
+import type { EmitOptions, SinkOperator, TransformContext, TransformOperator } from './operator.js';
+import type { Pipeline, PipelineNode } from './pipeline.js';
+import { type Record, RecordError } from './record.js';
+import type { Serde } from './serde.js';
+import { StateStore, TimerQueue } from './state.js';
+import type { Consumer, IncomingMessage, OutgoingMessage, Producer } from './transport.js';
+
+export interface TaskDeps {
+  pipeline: Pipeline;
+  node: PipelineNode;
+  serde: Serde;
+  producer: Producer;
+  consumer: Consumer;
+  metrics: PipelineMetrics;
+  partitions: (topic: string) => number;
+  signal: AbortSignal;
+  log: (message: string) => void;
+}
+
+type AnyTransform = TransformOperator<unknown, Record_<string, Schema<unknown>>, unknown>;
+type Record_<K extends string, V> = { [key in K]: V };
+
+export class NodeTask {
+  readonly id: string;
+  ended = false;
+  readonly state = new StateStore<unknown>();
+  private readonly timers = new TimerQueue();
+  private readonly clock: InputClock;
+  private readonly out: OutgoingMessage[] = [];
+  private readonly externalInputs: Set<string>;
+  private readonly outputTopics: string[];
+  // The record (or timer) being processed: what ctx.state, emit defaults and timers refer to.
+  private currentKey = '';
+  private currentTimestamp = 0;
+  private currentSourceTime: string | undefined;
+  private readonly ctx: TransformContext<Record_<string, Schema<unknown>>, unknown>;
+
+  constructor(private readonly deps: TaskDeps) {
+    const { node, pipeline } = deps;
+    this.id = node.id;
+    this.clock = new InputClock(
+      node.reads.map((topic) => {
+        const t = pipeline.topics.get(topic)!;
+        return { topic, partitions: t.partitions, producers: t.external ? ['external'] : t.producers };
+      }),
+    );
+    this.externalInputs = new Set(node.reads.filter((t) => pipeline.topics.get(t)?.external));
+    this.outputTopics = [...new Set(Object.values(node.writes))];
+    const self = this;
+    this.ctx = {
+      node: node.id,
+      emit: (port, value, opts) => this.emit(port, value, opts),
+      state: this.state.scoped(() => this.currentKey),
+      get watermark() {
+        return self.clock.watermark;
+      },
+      setTimer: (time) => this.timers.add(this.currentKey, time),
+    };
+  }
+
+  get watermark(): number {
+    return this.clock.watermark;
+  }
+
+  /** Processes up to `max` messages; returns how many were consumed (0 when none arrived). */
+  async step(max: number, timeoutMs: number): Promise<number> {
+    const msgs = await this.deps.consumer.poll(max, timeoutMs);
+    if (msgs.length === 0) return 0;
+    const started = performance.now();
+    const { metrics } = this.deps;
+    let pending: Array<Record<unknown>> = [];
+    let dataCount = 0;
+    for (const m of msgs) {
+      const control = controlOf(m);
+      if (control) {
+        await this.flush(pending);
+        pending = [];
+        this.onControl(m, control);
+        continue;
+      }
+      dataCount++;
+      const record = this.decode(m);
+      if (record) pending.push(record);
+    }
+    await this.flush(pending);
+    metrics.consumed(this.id, dataCount);
+    if (this.out.length > 0) {
+      const batch = this.out.splice(0);
+      await this.deps.producer.send(batch);
+    }
+    await this.deps.consumer.commit();
+    metrics.batch(this.id, performance.now() - started);
+    if (this.clock.watermark > Number.NEGATIVE_INFINITY) metrics.setWatermark(this.id, this.clock.watermark);
+    return msgs.length;
+  }
+
+  private decode(m: IncomingMessage): Record<unknown> | null {
+    const schema = (this.deps.node.operator as { input: Schema<unknown> }).input;
+    let value: unknown;
+    try {
+      if (m.value === null) throw new Error('empty message value');
+      value = this.deps.serde.decode(m.topic, schema, m.value);
+    } catch (err) {
+      this.deadLetter(m.topic, 'decode', `cannot decode as ${schema.name}: ${message(err)}`, m.value, m);
+      return null;
+    }
+    // Records written inside the pipeline were checked when produced; outside ones now.
+    if (this.externalInputs.has(m.topic)) {
+      const problems = schema.validate(value);
+      if (problems.length > 0) {
+        this.deadLetter(m.topic, 'validation', problems.join('; '), m.value, m);
+        return null;
+      }
+    }
+    return { key: m.key ?? '', value, timestamp: m.timestamp, headers: m.headers };
+  }
+
+  private async flush(records: Array<Record<unknown>>): Promise<void> {
+    if (records.length === 0) return;
+    const op = this.deps.node.operator;
+    if (op.kind === 'sink') return this.write(op as SinkOperator<unknown>, records);
+    const t = op as AnyTransform;
+    if (t.processBatch) {
+      const mark = this.out.length;
+      const first = records[0]!;
+      this.enter(first.key, first.timestamp, first.headers?.[HEADER.sourceTime]);
+      try {
+        await t.processBatch(records, this.ctx);
+      } catch (err) {
+        this.out.length = mark;
+        for (const r of records) this.rejectInput(r, err);
+      }
+      return;
+    }
+    for (const r of records) {
+      const mark = this.out.length;
+      this.enter(r.key, r.timestamp, r.headers?.[HEADER.sourceTime]);
+      try {
+        t.process!(r, this.ctx);
+      } catch (err) {
+        // Outputs of a failed record are discarded with it: it goes whole to the DLQ.
+        this.out.length = mark;
+        this.rejectInput(r, err);
+      }
+    }
+  }
+
+  private async write(sink: SinkOperator<unknown>, records: Array<Record<unknown>>): Promise<void> {
+    const stats = this.deps.metrics.node(this.id);
+    try {
+      await pRetry(() => sink.write(records, { node: this.id }), {
+        retries: sink.retry?.retries ?? Number.POSITIVE_INFINITY,
+        minTimeout: sink.retry?.minDelayMs ?? 100,
+        maxTimeout: sink.retry?.maxDelayMs ?? 10_000,
+        signal: this.deps.signal,
+        // A RecordError names bad data: retrying will not help, so isolate it instead.
+        shouldRetry: ({ error }) => !(error instanceof RecordError),
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          if (error instanceof RecordError) return;
+          stats.status = 'retrying';
+          stats.lastError = error.message;
+          this.deps.log(`${this.id}: write failed (attempt ${attemptNumber}), retrying: ${error.message}`);
+        },
+      });
+      if (stats.status === 'retrying') stats.status = 'running';
+    } catch (err) {
+      if (!(err instanceof RecordError)) throw err;
+      if (records.length === 1) {
+        this.rejectInput(records[0]!, err);
+        return;
+      }
+      // Bisect to find the bad record(s); the good ones are still written.
+      const half = Math.ceil(records.length / 2);
+      await this.write(sink, records.slice(0, half));
+      await this.write(sink, records.slice(half));
+      return;
+    }
+    const now = Date.now();
+    for (const r of records) {
+      const src = r.headers?.[HEADER.sourceTime];
+      if (src !== undefined) {
+        this.deps.metrics.sinkLatency(this.id, now - Number(src));
+        break; // one sample per batch: they share a source batch
+      }
+    }
+  }
+
+  private onControl(m: IncomingMessage, control: Control): void {
+    const from = m.headers[HEADER.from] ?? 'external';
+    let advanced = true;
+    if (control.type === 'eos') this.clock.end(m.topic, m.partition, from);
+    else advanced = this.clock.observe(m.topic, m.partition, from, control.time);
+    if (!advanced) return;
+    const wm = this.clock.watermark;
+    const op = this.deps.node.operator;
+    if (op.kind === 'transform') {
+      const t = op as AnyTransform;
+      for (const timer of this.timers.due(wm)) {
+        const mark = this.out.length;
+        this.enter(timer.key, timer.time, m.headers[HEADER.sourceTime]);
+        try {
+          t.onTimer?.(timer, this.ctx);
+        } catch (err) {
+          this.out.length = mark;
+          this.deps.log(`${this.id}: timer for ${timer.key} at ${timer.time} failed: ${message(err)}`);
+          this.deps.metrics.node(this.id).lastError = message(err);
+        }
+      }
+      for (const topic of this.outputTopics) {
+        const partitions = this.deps.partitions(topic);
+        this.out.push(
+          ...controlMessages(topic, partitions, { type: 'watermark', time: wm }, this.id, m.headers[HEADER.sourceTime]),
+        );
+      }
+    }
+    if (this.clock.ended && !this.ended) {
+      this.ended = true;
+      if (op.kind === 'transform') {
+        for (const topic of this.outputTopics) {
+          this.out.push(...controlMessages(topic, this.deps.partitions(topic), { type: 'eos' }, this.id));
+        }
+      }
+    }
+  }
+
+  private enter(key: string, timestamp: number, sourceTime: string | undefined): void {
+    this.currentKey = key;
+    this.currentTimestamp = timestamp;
+    this.currentSourceTime = sourceTime;
+  }
+
+  private emit(port: string, value: unknown, opts?: EmitOptions): void {
+    const topic = this.deps.node.writes[port];
+    const schema = (this.deps.node.operator as AnyTransform).outputs[port];
+    if (!topic || !schema) throw new Error(`${this.id}: no output port ${port}`);
+    const key = opts?.key ?? symbolOf(value) ?? this.currentKey;
+    const timestamp = opts?.timestamp ?? this.currentTimestamp;
+    const encoded = encodeChecked(this.deps.serde, topic, schema, value);
+    if (typeof encoded === 'string') {
+      const payload = Buffer.from(safeJson(value));
+      this.deadLetter(topic, 'validation', `${this.id} produced an invalid ${schema.name}: ${encoded}`, payload, {
+        key,
+        timestamp,
+      });
+      return;
+    }
+    const headers: { [name: string]: string } = { [HEADER.from]: this.id };
+    if (this.currentSourceTime !== undefined) headers[HEADER.sourceTime] = this.currentSourceTime;
+    this.out.push({ topic, key, value: encoded, timestamp, headers });
+    this.deps.metrics.produced(this.id, topic, 1);
+  }
+
+  private rejectInput(r: Record<unknown>, err: unknown): void {
+    const kind = err instanceof RecordError ? err.kind : 'processing';
+    const schema = (this.deps.node.operator as { input: Schema<unknown> }).input;
+    const topic = this.deps.node.reads[0]!;
+    let payload: Buffer;
+    try {
+      payload = this.deps.serde.encode(topic, schema, r.value);
+    } catch {
+      payload = Buffer.from(safeJson(r.value));
+    }
+    this.deadLetter(topic, kind, message(err), payload, { key: r.key, timestamp: r.timestamp });
+  }
+
+  private deadLetter(
+    topic: string,
+    kind: string,
+    reason: string,
+    payload: Buffer | null,
+    at: { key: string | null; timestamp: number; partition?: number; offset?: number },
+  ): void {
+    const letter: DeadLetter = {
+      topic,
+      node: this.id,
+      kind,
+      reason,
+      key: at.key,
+      payload: payload ?? Buffer.alloc(0),
+      timestamp: Number.isSafeInteger(at.timestamp) ? at.timestamp : null,
+      partition: at.partition ?? null,
+      offset: at.offset ?? null,
+      failedAt: Date.now(),
+    };
+    const dlq = this.deps.pipeline.topics.get(topic)?.deadLetterTopic ?? `${topic}.dlq`;
+    const msg = {
+      topic: dlq,
+      key: at.key,
+      value: schemas.DeadLetter.type.toBuffer(letter),
+      timestamp: Date.now(),
+      headers: { [HEADER.from]: this.id },
+    };
+    this.out.push(msg);
+    this.deps.metrics.deadLettered(this.id, topic, kind);
+  }
+}
+
+/** Encodes after checking the schema's rules; a string is the reason it cannot be. */
+export function encodeChecked<T>(serde: Serde, topic: string, schema: Schema<T>, value: T): Buffer | string {
+  let bytes: Buffer;
+  try {
+    bytes = serde.encode(topic, schema, value);
+  } catch (err) {
+    const why = describeTypeErrors(schema.type, value);
+    return why.length > 0 ? why.join('; ') : message(err);
+  }
+  // Rules run after encoding succeeded, so they can rely on the record's shape.
+  const problems = schema.validate(value);
+  return problems.length > 0 ? problems.join('; ') : bytes;
+}
+
+function symbolOf(value: unknown): string | undefined {
+  const s = (value as { symbol?: unknown } | null)?.symbol;
+  return typeof s === 'string' ? s : undefined;
+}
+
+export function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ?? 'null';
+  } catch {
+    return String(value);
+  }
+}
+
+export { END_OF_TIME };

@@ -1,0 +1,107 @@
+// defineOperator: the three kinds of pipeline node logic, typed by their schemas.
+// Operators are pure descriptions; the runner (engine/runner.ts) and the test driver run them.
+import type { Schema } from '../schemas/index.js';
+import type { Record } from './record.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: a port map holds schemas of any record type
+export type Ports = { readonly [port: string]: Schema<any> };
+export type PortValues<P extends Ports> = { [K in keyof P]: P[K] extends Schema<infer T> ? T : never };
+
+export interface EmitOptions {
+  /** Partition key, default the value's `symbol`. */
+  key?: string;
+  /** Event time, default the input record's (or the firing timer's). */
+  timestamp?: number;
+}
+
+/** Keyed state, scoped to the key of the record (or timer) being processed. */
+export interface KeyedState<S> {
+  get(): S | undefined;
+  set(value: S): void;
+  delete(): void;
+}
+
+export interface TransformContext<Out extends Ports, S> {
+  readonly node: string;
+  emit<P extends keyof Out & string>(port: P, value: PortValues<Out>[P], opts?: EmitOptions): void;
+  readonly state: KeyedState<S>;
+  /** Current watermark of the node: no record older than this is expected. */
+  readonly watermark: number;
+  /** Calls onTimer for the current key once the watermark reaches `time`. */
+  setTimer(time: number): void;
+}
+
+export interface Timer {
+  key: string;
+  time: number;
+}
+
+export interface TransformOperator<In, Out extends Ports, S = never> {
+  readonly kind: 'transform';
+  readonly name: string;
+  readonly input: Schema<In>;
+  readonly outputs: Out;
+  /** Why the operator keeps state: documents it and turns the state store on. */
+  readonly state?: { description: string };
+  /** One record at a time. Throw RecordError (or anything) to dead-letter this record. */
+  process?(record: Record<In>, ctx: TransformContext<Out, S>): void;
+  /** A whole batch at once (e.g. to call a model once); a throw dead-letters the batch. */
+  processBatch?(records: readonly Record<In>[], ctx: TransformContext<Out, S>): void | Promise<void>;
+  onTimer?(timer: Timer, ctx: TransformContext<Out, S>): void;
+}
+
+export interface SinkContext {
+  readonly node: string;
+}
+
+export interface SinkOperator<In> {
+  readonly kind: 'sink';
+  readonly name: string;
+  readonly input: Schema<In>;
+  /** Writes a batch; must be idempotent (batches are retried and replayed). */
+  write(records: readonly Record<In>[], ctx: SinkContext): Promise<void>;
+  /** Retry policy for transient write errors (exponential backoff). */
+  readonly retry?: { retries?: number; minDelayMs?: number; maxDelayMs?: number };
+}
+
+export interface SourceContext<Out extends Ports> {
+  readonly node: string;
+  /** Buffers a record; resolves when it may continue (backpressure). */
+  emit<P extends keyof Out & string>(
+    port: P,
+    value: PortValues<Out>[P],
+    opts: EmitOptions & { timestamp: number },
+  ): Promise<void>;
+  /** Declares that no record older than `time` will follow (closes event-time windows). */
+  watermark(time: number): Promise<void>;
+  /** Sends raw input that could not become a record to `<topic>.dlq`. */
+  deadLetter<P extends keyof Out & string>(port: P, reason: string, payload: string | Buffer): void;
+  /** Aborted when the pipeline stops: a source must return soon after. */
+  readonly signal: AbortSignal;
+  /** Reports progress (shown by the CLI): done and total units of the source's own choosing. */
+  progress(done: number, total?: number): void;
+}
+
+export interface SourceOperator<Out extends Ports> {
+  readonly kind: 'source';
+  readonly name: string;
+  readonly outputs: Out;
+  /** Produces until done (bounded) or until signal aborts (unbounded). */
+  run(ctx: SourceContext<Out>): Promise<void>;
+}
+
+export type AnyOperator =
+  // biome-ignore lint/suspicious/noExplicitAny: heterogenous operators in one pipeline
+  TransformOperator<any, Ports, any> | SinkOperator<any> | SourceOperator<Ports>;
+
+export function defineOperator<In, Out extends Ports, S = never>(
+  op: Omit<TransformOperator<In, Out, S>, 'kind'> & { kind: 'transform' },
+): TransformOperator<In, Out, S>;
+export function defineOperator<In>(op: SinkOperator<In>): SinkOperator<In>;
+export function defineOperator<Out extends Ports>(op: SourceOperator<Out>): SourceOperator<Out>;
+export function defineOperator(op: AnyOperator): AnyOperator {
+  if (op.kind === 'transform' && !op.process === !op.processBatch) {
+    throw new Error(`operator ${op.name}: define exactly one of process and processBatch`);
+  }
+  return op;
+}

@@ -1,0 +1,20 @@
+// What operators see: a decoded record with its key and event time.
+
+export interface Record<T> {
+  key: string;
+  value: T;
+  /** Event time, epoch ms. */
+  timestamp: number;
+  headers?: { [name: string]: string };
+}
+
+/** Thrown by an operator (or rule) to send the current record to the dead-letter topic. */
+export class RecordError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'validation' | 'processing' | 'late' = 'validation',
+  ) {
+    super(message);
+    this.name = 'RecordError';
+  }
+}

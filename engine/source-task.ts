@@ -1,0 +1,139 @@
+// Runs one source node: encodes what it emits, batches it to the transport, forwards its
+// watermarks, and closes a bounded stream with a final watermark and end-of-stream.
+import { type DeadLetter, type Schema, schemas } from '../schemas/index.js';
+import { controlMessages, END_OF_TIME, HEADER } from './control.js';
+import type { PipelineMetrics } from './metrics.js';
+import { encodeChecked } from './node-task.js';
+import type { SourceContext, SourceOperator } from './operator.js';
+import type { Pipeline, PipelineNode } from './pipeline.js';
+import type { OutgoingMessage, Producer } from './transport.js';
+
+export interface SourceDeps {
+  pipeline: Pipeline;
+  node: PipelineNode;
+  serde: import('./serde.js').Serde;
+  producer: Producer;
+  metrics: PipelineMetrics;
+  partitions: (topic: string) => number;
+  signal: AbortSignal;
+  batchSize: number;
+}
+
+export interface SourceProgress {
+  done: number;
+  total: number | null;
+}
+
+export class SourceTask {
+  readonly id: string;
+  readonly progress: SourceProgress = { done: 0, total: null };
+  private out: OutgoingMessage[] = [];
+  private lastWatermark = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly deps: SourceDeps) {
+    this.id = deps.node.id;
+  }
+
+  async run(): Promise<void> {
+    const { node, signal, metrics } = this.deps;
+    const op = node.operator as SourceOperator<{ [port: string]: Schema<unknown> }>;
+    const stats = metrics.node(this.id);
+    stats.status = 'running';
+    const ctx: SourceContext<{ [port: string]: Schema<unknown> }> = {
+      node: this.id,
+      signal,
+      emit: async (port, value, opts) => {
+        const topic = this.topicOf(port);
+        const schema = op.outputs[port]!;
+        const encoded = encodeChecked(this.deps.serde, topic, schema, value);
+        const key = opts.key ?? (value as { symbol?: string }).symbol ?? null;
+        if (typeof encoded === 'string') {
+          this.deadLetter(topic, `${schema.name} rejected: ${encoded}`, Buffer.from(JSON.stringify(value) ?? ''), key);
+        } else {
+          this.out.push({
+            topic,
+            key,
+            value: encoded,
+            timestamp: opts.timestamp,
+            headers: { [HEADER.from]: this.id, [HEADER.sourceTime]: String(Date.now()) },
+          });
+          metrics.produced(this.id, topic, 1);
+        }
+        if (this.out.length >= this.deps.batchSize) await this.flush();
+      },
+      watermark: async (time) => {
+        if (time <= this.lastWatermark) return;
+        this.lastWatermark = time;
+        this.pushControl({ type: 'watermark', time });
+        metrics.setWatermark(this.id, time);
+        await this.flush();
+      },
+      deadLetter: (port, reason, payload) => {
+        this.deadLetter(this.topicOf(port), reason, Buffer.isBuffer(payload) ? payload : Buffer.from(payload), null);
+      },
+      progress: (done, total) => {
+        this.progress.done = done;
+        this.progress.total = total ?? null;
+      },
+    };
+    try {
+      await op.run(ctx);
+      await this.flush();
+      if (!signal.aborted) {
+        // A bounded source that finished closes every window downstream, then says so.
+        this.pushControl({ type: 'watermark', time: END_OF_TIME });
+        this.pushControl({ type: 'eos' });
+        await this.flush();
+      }
+      stats.status = 'ended';
+    } catch (err) {
+      stats.status = 'failed';
+      stats.lastError = err instanceof Error ? err.message : String(err);
+      throw err;
+    }
+  }
+
+  private topicOf(port: string): string {
+    const topic = this.deps.node.writes[port];
+    if (!topic) throw new Error(`${this.id}: no output port ${port}`);
+    return topic;
+  }
+
+  private pushControl(control: { type: 'watermark'; time: number } | { type: 'eos' }): void {
+    const now = String(Date.now());
+    for (const topic of new Set(Object.values(this.deps.node.writes))) {
+      this.out.push(...controlMessages(topic, this.deps.partitions(topic), control, this.id, now));
+    }
+  }
+
+  private deadLetter(topic: string, reason: string, payload: Buffer, key: string | null): void {
+    const letter: DeadLetter = {
+      topic,
+      node: this.id,
+      kind: 'source',
+      reason,
+      key,
+      payload,
+      timestamp: null,
+      partition: null,
+      offset: null,
+      failedAt: Date.now(),
+    };
+    const dlq = this.deps.pipeline.topics.get(topic)?.deadLetterTopic ?? `${topic}.dlq`;
+    this.out.push({
+      topic: dlq,
+      key,
+      value: schemas.DeadLetter.type.toBuffer(letter),
+      timestamp: letter.failedAt,
+      headers: { [HEADER.from]: this.id },
+    });
+    this.deps.metrics.deadLettered(this.id, topic, 'source');
+  }
+
+  private async flush(): Promise<void> {
+    if (this.out.length === 0) return;
+    const batch = this.out;
+    this.out = [];
+    await this.deps.producer.send(batch);
+  }
+}

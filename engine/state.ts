@@ -1,0 +1,82 @@
+// Keyed state and event-time timers of one node. Values must be plain data (JSON-safe):
+// memory mode snapshots them and the Kafka transport writes them to a changelog.
+import type { KeyedState } from './operator.js';
+
+export class StateStore<S> {
+  private readonly map = new Map<string, S>();
+  private readonly dirty = new Set<string>();
+
+  scoped(key: () => string): KeyedState<S> {
+    return {
+      get: () => this.map.get(key()),
+      set: (value) => {
+        this.map.set(key(), value);
+        this.dirty.add(key());
+      },
+      delete: () => {
+        this.map.delete(key());
+        this.dirty.add(key());
+      },
+    };
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  entries(): Array<[string, S]> {
+    return [...this.map.entries()];
+  }
+
+  /** Keys changed since the last call (what a changelog must write). */
+  takeDirty(): string[] {
+    const keys = [...this.dirty];
+    this.dirty.clear();
+    return keys;
+  }
+
+  snapshot(): string {
+    return JSON.stringify(this.entries());
+  }
+
+  restore(snapshot: string): void {
+    this.map.clear();
+    for (const [k, v] of JSON.parse(snapshot) as Array<[string, S]>) this.map.set(k, v);
+  }
+}
+
+/** Event-time timers: at most one per (key, time). */
+export class TimerQueue {
+  private readonly byTime = new Map<number, Set<string>>();
+  private times: number[] = [];
+
+  add(key: string, time: number): void {
+    let keys = this.byTime.get(time);
+    if (!keys) {
+      keys = new Set();
+      this.byTime.set(time, keys);
+      // Few distinct times are pending (one per open window), so insertion sort is fine.
+      const i = this.times.findIndex((t) => t > time);
+      if (i < 0) this.times.push(time);
+      else this.times.splice(i, 0, time);
+    }
+    keys.add(key);
+  }
+
+  /** Removes and returns the timers due at `watermark`, oldest first. */
+  due(watermark: number): Array<{ key: string; time: number }> {
+    const out: Array<{ key: string; time: number }> = [];
+    while (this.times.length > 0 && this.times[0]! <= watermark) {
+      const time = this.times.shift()!;
+      for (const key of this.byTime.get(time) ?? []) out.push({ key, time });
+      this.byTime.delete(time);
+    }
+    return out;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const s of this.byTime.values()) n += s.size;
+    return n;
+  }
+}

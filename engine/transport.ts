@@ -1,0 +1,68 @@
+// The one interface both transports implement: in-process memory (default) and Kafka.
+// Operators never see it; the runner moves encoded records through it.
+
+export type Headers = Record<string, string>;
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  /** Topics nobody consumes in-process (dead letters) keep every record. */
+  compacted?: boolean;
+}
+
+export interface OutgoingMessage {
+  topic: string;
+  /** Explicit partition (control records go to every partition); otherwise hashed from the key. */
+  partition?: number;
+  key: string | null;
+  value: Buffer | null;
+  /** Event time, epoch ms. */
+  timestamp: number;
+  headers?: Headers;
+}
+
+export interface IncomingMessage {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: Buffer | null;
+  timestamp: number;
+  headers: Headers;
+}
+
+export interface Producer {
+  /** Resolves once every message is stored (acknowledged); waits while the topic is full. */
+  send(messages: readonly OutgoingMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Consumer {
+  /** Up to `max` messages from the assigned partitions; waits up to `timeoutMs` for the first. */
+  poll(max: number, timeoutMs: number): Promise<IncomingMessage[]>;
+  /** Commits everything returned by poll so far. */
+  commit(): Promise<void>;
+  /** Messages not yet committed by this group, per topic. */
+  lag(): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
+export interface Transport {
+  readonly kind: string;
+  ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
+  partitions(topic: string): number;
+  producer(): Promise<Producer>;
+  consumer(opts: { group: string; topics: readonly string[] }): Promise<Consumer>;
+  close(): Promise<void>;
+}
+
+/** FNV-1a over the key's UTF-16 code units: stable partitioning by symbol. */
+export function partitionFor(key: string | null, partitions: number): number {
+  if (key === null || partitions <= 1) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % partitions;
+}
