@@ -1,5 +1,6 @@
 // The engine's public surface: what operators, pipelines and the CLI import.
 export { END_OF_TIME, EXTERNAL_PRODUCER, HEADER } from './control.js';
+export { createLiveHub, type LiveHub, type Unsubscribe } from './live-hub.js';
 export { MemoryTransport, type MemoryTransportOptions } from './memory-transport.js';
 export { type NodeStats, PipelineMetrics } from './metrics.js';
 export {

@@ -24,8 +24,8 @@ import {
 import { defineSchema } from './schema.js';
 
 export type { Bar, DeadLetter, Features, News, Prediction, Quote } from './generated.js';
-export { defineSchema, describeTypeErrors, type Schema, type SchemaType } from './schema.js';
 export { SYMBOL_PATTERN } from './rules.js';
+export { defineSchema, describeTypeErrors, type Schema, type SchemaType } from './schema.js';
 
 export const schemas = {
   Quote: defineSchema<Quote>(quoteAvsc, validateQuote),

@@ -32,7 +32,7 @@ export function describeTypeErrors(type: avro.Type, value: unknown): string[] {
   type.isValid(value, {
     errorHook(path: string[], v: unknown, t: avro.Type) {
       const where = path.length ? path.join('.') : '(record)';
-      const got = v === undefined ? 'missing' : JSON.stringify(v) ?? String(v);
+      const got = v === undefined ? 'missing' : (JSON.stringify(v) ?? String(v));
       problems.push(`${where}: expected ${typeLabel(t)}, got ${got}`);
     },
   });

@@ -1,0 +1,106 @@
+// Wires a configured tickcast: store, live hub, earnings calendar, models, market-data
+// source and the price-prediction pipeline, run on the configured transport.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { type ApiServer, startServer } from '../api/server.js';
+import {
+  createLiveHub,
+  type LiveHub,
+  MemoryTransport,
+  type Pipeline,
+  type RunningPipeline,
+  runPipeline,
+} from '../engine/index.js';
+import { driftModel, persistenceModel } from '../models/baselines.js';
+import { emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
+import type { Model } from '../models/model.js';
+import { replay } from '../operators/sources/replay.js';
+import { simulator } from '../operators/sources/simulator.js';
+import { pricePrediction } from '../pipelines/price-prediction.js';
+import { type DeadLetter, schemas } from '../schemas/index.js';
+import { openDuckDbStore } from '../storage/duckdb-store.js';
+import type { TimeSeriesStore } from '../storage/timeseries-store.js';
+import { type Config, ConfigError } from './config.js';
+
+export interface App {
+  config: Config;
+  pipeline: Pipeline;
+  store: TimeSeriesStore;
+  hub: LiveHub;
+  models: { normal: Model; earnings: Model };
+}
+
+/** Checks what the config points at, so a missing folder stops start-up with a fix. */
+export function checkPaths(config: Config): void {
+  const problems: string[] = [];
+  if (config.TICKCAST_SOURCE === 'replay') {
+    const dir = config.TICKCAST_DATA_DIR;
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      problems.push(`TICKCAST_DATA_DIR=${JSON.stringify(dir)}: no such folder (point it at per-ticker daily CSVs)`);
+    } else if (!readdirSync(dir).some((f) => f.toLowerCase().endsWith('.csv'))) {
+      problems.push(`TICKCAST_DATA_DIR=${JSON.stringify(dir)}: holds no .csv files`);
+    }
+  }
+  const earnings = config.TICKCAST_EARNINGS_FILE;
+  if (earnings !== 'none' && !existsSync(earnings)) {
+    problems.push(`TICKCAST_EARNINGS_FILE=${JSON.stringify(earnings)}: no such file (or set it to none)`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+export async function buildApp(config: Config, opts: { paceMs?: number; dbPath?: string } = {}): Promise<App> {
+  checkPaths(config);
+  const store = await openDuckDbStore({ path: opts.dbPath ?? config.TICKCAST_DB });
+  const hub = createLiveHub();
+  const calendar =
+    config.TICKCAST_EARNINGS_FILE === 'none'
+      ? emptyEarningsCalendar()
+      : await loadEarningsCalendar(config.TICKCAST_EARNINGS_FILE);
+  const make = config.TICKCAST_MODEL === 'drift' ? driftModel : persistenceModel;
+  const models = {
+    normal: make({ horizons: config.TICKCAST_HORIZONS }),
+    earnings: make({ horizons: config.TICKCAST_HORIZONS }),
+  };
+  const paceMs = opts.paceMs ?? config.TICKCAST_PACE;
+  const source =
+    config.TICKCAST_SOURCE === 'simulator'
+      ? simulator({ symbols: config.TICKCAST_SIM_SYMBOLS, ticks: 250, paceMs })
+      : replay({ dir: config.TICKCAST_DATA_DIR, paceMs });
+  const pipeline = pricePrediction({
+    source,
+    calendar,
+    models,
+    store,
+    hub,
+    partitions: config.TICKCAST_PARTITIONS,
+  });
+  return { config, pipeline, store, hub, models };
+}
+
+export async function startPipeline(app: App): Promise<RunningPipeline> {
+  return runPipeline(app.pipeline, {
+    transport: new MemoryTransport(),
+    batchSize: app.config.TICKCAST_BATCH_SIZE,
+    log: (line) => console.error(line),
+  });
+}
+
+export async function serve(app: App, running: RunningPipeline): Promise<ApiServer> {
+  return startServer({ running, store: app.store, host: app.config.TICKCAST_HOST, port: app.config.TICKCAST_PORT });
+}
+
+/** Dead letters of every topic, grouped by reason (first 60 characters), most frequent first. */
+export function deadLetterReasons(running: RunningPipeline): Array<{ topic: string; reason: string; count: number }> {
+  if (!(running.transport instanceof MemoryTransport)) return [];
+  const counts = new Map<string, { topic: string; reason: string; count: number }>();
+  for (const t of running.pipeline.topics.values()) {
+    for (const m of running.transport.read(t.deadLetterTopic)) {
+      const letter = schemas.DeadLetter.type.fromBuffer(m.value!) as DeadLetter;
+      const reason = `${letter.kind}: ${letter.reason.replace(/^[^:]+:\d+: /, '').replace(/\d+(\.\d+)?/g, 'N')}`;
+      const key = `${t.name}|${reason}`;
+      const entry = counts.get(key) ?? { topic: t.name, reason, count: 0 };
+      entry.count++;
+      counts.set(key, entry);
+    }
+  }
+  return [...counts.values()].sort((a, b) => b.count - a.count);
+}

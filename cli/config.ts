@@ -1,0 +1,75 @@
+// The one typed configuration: environment variables with embedded defaults, validated at
+// start-up. A bad value stops start-up with a message naming the variable and what is allowed.
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+
+/** Duration: plain milliseconds or a number with ms, s, m or h (e.g. 250ms, 1s). */
+const duration = z
+  .string()
+  .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 500ms, 1s or 2m (plain numbers are ms)')
+  .transform(parseDuration);
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new Error(`not a duration: ${text}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms'];
+  return Number(m[1]) * unit;
+}
+
+const horizons = z
+  .string()
+  .regex(/^\d+(,\d+)*$/, 'comma-separated trading-day horizons such as 1,5,21')
+  .transform((s) => s.split(',').map(Number))
+  .refine((h) => h.every((x) => x >= 1 && x <= 252), 'horizons between 1 and 252 trading days');
+
+export const configSchema = z.object({
+  TICKCAST_TRANSPORT: z.enum(['memory']).default('memory'),
+  TICKCAST_SOURCE: z.enum(['replay', 'simulator']).default('replay'),
+  TICKCAST_STORE: z.enum(['duckdb']).default('duckdb'),
+  TICKCAST_DATA_DIR: z.string().min(1).default('data/sp500-daily'),
+  /** 'none' runs without an earnings calendar (every day is a normal day). */
+  TICKCAST_EARNINGS_FILE: z.string().default('data/earnings/earnings_dates_eps_2013-2018-02-07_daniel-bassett.csv'),
+  TICKCAST_DB: z.string().min(1).default('data/tickcast.duckdb'),
+  TICKCAST_PARTITIONS: positiveInt.max(1024).default(4),
+  TICKCAST_BATCH_SIZE: positiveInt.max(100_000).default(2000),
+  TICKCAST_PACE: duration.default(0),
+  TICKCAST_HORIZONS: horizons.default([1, 5, 21]),
+  TICKCAST_MODEL: z.enum(['persistence', 'drift']).default('persistence'),
+  TICKCAST_SIM_SYMBOLS: positiveInt.max(100_000).default(500),
+  TICKCAST_PORT: port.default(4000),
+  TICKCAST_HOST: z.string().min(1).default('127.0.0.1'),
+  KAFKA_BROKERS: z.string().default('localhost:9092'),
+  SCHEMA_REGISTRY_URL: z.url().default('http://localhost:8081'),
+  QUESTDB_URL: z.url().default('http://localhost:9000'),
+  CHROMA_URL: z.url().default('http://localhost:8000'),
+  OLLAMA_HOST: z.url().default('http://localhost:11434'),
+  OLLAMA_MODEL: z.string().default('llama3.2'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`tickcast: bad configuration\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the config from `env` (process.env by default); throws ConfigError naming each bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input: { [k: string]: string } = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  const parsed = configSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0]);
+      return `${key}=${JSON.stringify(input[key])}: ${issue.message}`;
+    }),
+  );
+}

@@ -1,0 +1,101 @@
+// The `tickcast` command line: run the pipeline, print the DAG.
+import { Command, Option } from 'commander';
+import { createLiveHub } from '../engine/index.js';
+import { persistenceModel } from '../models/baselines.js';
+import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
+import { replay } from '../operators/sources/replay.js';
+import { pricePrediction } from '../pipelines/price-prediction.js';
+import { openDuckDbStore } from '../storage/duckdb-store.js';
+import { buildApp, deadLetterReasons, serve, startPipeline } from './app.js';
+import { ConfigError, loadConfig, parseDuration } from './config.js';
+import { startProgress } from './progress.js';
+import { printSummary } from './summary.js';
+
+const program = new Command()
+  .name('tickcast')
+  .description('Real-time stock price prediction as a typed dataflow pipeline')
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('run the price-prediction pipeline (embedded by default) and keep serving')
+  .option('--until-end', 'replay to the end of the data, print a summary and exit')
+  .option('--pace <duration>', 'wall time per replayed trading day, e.g. 1s (default: full speed)')
+  .option('--db <file>', 'embedded database file (default TICKCAST_DB)')
+  .action(async (opts: { untilEnd?: boolean; pace?: string; db?: string }) => {
+    const config = loadConfig();
+    const paceMs = opts.pace === undefined ? undefined : parseDurationOption(opts.pace);
+    const app = await buildApp(config, { paceMs, dbPath: opts.db });
+    console.error(
+      `tickcast: ${config.TICKCAST_SOURCE} → ${config.TICKCAST_TRANSPORT} transport → ${app.store.kind} (${opts.db ?? config.TICKCAST_DB}); models ${app.models.normal.name}@${app.models.normal.version}`,
+    );
+    const symbols = new Set<string>();
+    const unsubscribe = app.hub.subscribe('bars', (bar) => symbols.add((bar as { symbol: string }).symbol));
+    const running = await startPipeline(app);
+    const server = opts.untilEnd ? null : await serve(app, running);
+    if (server) console.error(`tickcast: serving ${server.url}/metrics and ${server.url}/healthz`);
+    const progress = startProgress(running, () => symbols.size, {
+      unit: config.TICKCAST_SOURCE === 'replay' ? 'days' : 'ticks',
+    });
+
+    const shutdown = async (signal: string) => {
+      console.error(`\ntickcast: ${signal}, stopping`);
+      progress.stop();
+      await running.stop();
+      await server?.close();
+      await app.store.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+    const summary = await running.done;
+    progress.stop();
+    unsubscribe();
+    await printSummary(summary, app.store, deadLetterReasons(running));
+    if (opts.untilEnd) {
+      await app.store.close();
+      return;
+    }
+    console.error(`tickcast: replay finished; still serving ${server?.url} (Ctrl-C to stop)`);
+  });
+
+program
+  .command('dag')
+  .description('print the price-prediction DAG')
+  .addOption(new Option('--format <format>', 'output format').choices(['json', 'mermaid']).default('json'))
+  .action(async (opts: { format: 'json' | 'mermaid' }) => {
+    const config = loadConfig();
+    // Describing needs the wiring, not the data: an in-memory store, no calendar.
+    const store = await openDuckDbStore({ path: ':memory:' });
+    const model = persistenceModel({ horizons: config.TICKCAST_HORIZONS });
+    const pipeline = pricePrediction({
+      source: replay({ dir: config.TICKCAST_DATA_DIR }),
+      calendar: emptyEarningsCalendar(),
+      models: { normal: model, earnings: model },
+      store,
+      hub: createLiveHub(),
+      partitions: config.TICKCAST_PARTITIONS,
+    });
+    console.log(opts.format === 'json' ? JSON.stringify(pipeline.describe(), null, 2) : pipeline.mermaid());
+    await store.close();
+  });
+
+function parseDurationOption(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch {
+    throw new ConfigError([`--pace ${JSON.stringify(text)}: a duration such as 500ms, 1s or 2m`]);
+  }
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  console.error(`tickcast: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+}

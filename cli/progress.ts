@@ -1,0 +1,71 @@
+// Shows a long run's progress: a bar on a terminal, a status line every few seconds elsewhere.
+import cliProgress from 'cli-progress';
+import type { RunningPipeline } from '../engine/index.js';
+
+export interface ProgressFigures {
+  done: number;
+  total: number | null;
+  recordsPerSecond: number;
+  symbols: number;
+  predictions: number;
+}
+
+export function startProgress(
+  running: RunningPipeline,
+  symbols: () => number,
+  opts: { unit: string; stream?: NodeJS.WriteStream },
+): { stop(): void } {
+  const stream = opts.stream ?? process.stderr;
+  const started = performance.now();
+  const figures = (): ProgressFigures => {
+    const source = running.sources()[0];
+    const stats = running.metrics.snapshot();
+    const quotes = stats.find((s) => s.node === 'bars')?.recordsIn ?? 0;
+    return {
+      done: source?.done ?? 0,
+      total: source?.total ?? null,
+      recordsPerSecond: quotes / Math.max(0.001, (performance.now() - started) / 1000),
+      symbols: symbols(),
+      predictions: stats.find((s) => s.node === 'store-predictions')?.recordsIn ?? 0,
+    };
+  };
+  const line = (f: ProgressFigures) =>
+    `${f.done}/${f.total ?? '?'} ${opts.unit} | ${Math.round(f.recordsPerSecond).toLocaleString('en-US')} quotes/s | ${f.symbols} symbols | ${f.predictions.toLocaleString('en-US')} predictions written`;
+
+  if (stream.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: `replay |{bar}| {percentage}% | {value}/{total} ${opts.unit} | {rate} quotes/s | {symbols} symbols | {predictions} predictions`,
+        stream,
+        hideCursor: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(1, 0, { rate: 0, symbols: 0, predictions: 0 });
+    const timer = setInterval(() => {
+      const f = figures();
+      bar.setTotal(f.total ?? Math.max(1, f.done));
+      bar.update(f.done, {
+        rate: Math.round(f.recordsPerSecond).toLocaleString('en-US'),
+        symbols: f.symbols,
+        predictions: f.predictions.toLocaleString('en-US'),
+      });
+    }, 200);
+    return {
+      stop() {
+        clearInterval(timer);
+        const f = figures();
+        bar.setTotal(f.total ?? Math.max(1, f.done));
+        bar.update(f.done);
+        bar.stop();
+      },
+    };
+  }
+  const timer = setInterval(() => stream.write(`progress: ${line(figures())}\n`), 3000);
+  return {
+    stop() {
+      clearInterval(timer);
+      stream.write(`progress: ${line(figures())}\n`);
+    },
+  };
+}

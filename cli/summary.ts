@@ -1,0 +1,48 @@
+// The end-of-run summary: per-node figures, what the store holds, and why records were rejected.
+import type { RunSummary } from '../engine/index.js';
+import type { TimeSeriesStore } from '../storage/timeseries-store.js';
+
+export async function printSummary(
+  summary: RunSummary,
+  store: TimeSeriesStore,
+  reasons: Array<{ topic: string; reason: string; count: number }>,
+  out: (line: string) => void = (l) => console.log(l),
+): Promise<void> {
+  const secs = summary.durationMs / 1000;
+  out(`\n${summary.pipeline}: ${summary.stopped ? 'stopped' : 'finished'} in ${secs.toFixed(1)} s`);
+  const rows = summary.nodes.map((n) => [
+    n.node,
+    n.status,
+    n.recordsIn.toLocaleString('en-US'),
+    n.recordsOut.toLocaleString('en-US'),
+    String(n.deadLetters),
+    n.batches ? (n.processingMs / n.batches).toFixed(2) : '-',
+  ]);
+  table(['node', 'status', 'in', 'out', 'dlq', 'ms/batch'], rows, out);
+  const counts = await store.counts();
+  out(
+    `store (${store.kind}): ${counts.bars.toLocaleString('en-US')} bars, ${counts.predictions.toLocaleString('en-US')} predictions, ${counts.symbols} symbols`,
+  );
+  if (reasons.length > 0) {
+    out(`dead letters: ${summary.deadLetters}`);
+    table(
+      ['topic', 'count', 'reason'],
+      reasons.slice(0, 10).map((r) => [r.topic, String(r.count), r.reason]),
+      out,
+    );
+  } else {
+    out('dead letters: 0');
+  }
+}
+
+function table(header: string[], rows: string[][], out: (line: string) => void): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  out(fmt(header));
+  out(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) out(fmt(r));
+}

@@ -1,0 +1,104 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TestDriver } from '../../engine/index.js';
+import type { Quote } from '../../schemas/index.js';
+import { replay, tickerFromFileName } from './replay.js';
+
+const DATA = new URL('../../data/sp500-daily', import.meta.url).pathname;
+
+describe('replay', () => {
+  it('replays real daily rows in event-time order, one quote per ticker and day', async () => {
+    const d = await TestDriver.forOperator(
+      replay({ dir: DATA, symbols: ['AAPL', 'MSFT'], from: Date.UTC(2018, 1, 1), to: Date.UTC(2018, 1, 7) }),
+    );
+    await d.runSource();
+    const quotes = d.read<Quote>('quotes');
+    expect(quotes.map((q) => `${new Date(q.ts).toISOString().slice(0, 10)} ${q.symbol}`)).toEqual([
+      '2018-02-01 AAPL',
+      '2018-02-01 MSFT',
+      '2018-02-02 AAPL',
+      '2018-02-02 MSFT',
+      '2018-02-05 AAPL',
+      '2018-02-05 MSFT',
+      '2018-02-06 AAPL',
+      '2018-02-06 MSFT',
+      '2018-02-07 AAPL',
+      '2018-02-07 MSFT',
+    ]);
+    // AAPL_data.csv: 2018-02-07,163.085,163.4,159.0685,159.54,51608580,AAPL
+    expect(quotes[8]).toEqual({
+      symbol: 'AAPL',
+      ts: Date.UTC(2018, 1, 7, 21),
+      price: 159.54,
+      dayOpen: 163.085,
+      dayHigh: 163.4,
+      dayLow: 159.0685,
+      dayVolume: 51608580,
+      source: 'replay',
+    });
+    expect(d.deadLetters('quotes')).toEqual([]);
+  });
+
+  it('sends every broken row to quotes.dlq with file, line and reason, and replays the rest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-'));
+    writeFileSync(
+      join(dir, 'XYZ_data.csv'),
+      [
+        'date,open,high,low,close,volume,Name',
+        '2017-01-03,10,11,9,10.5,1000,XYZ',
+        '2017-01-04,10,11', // too few fields
+        '2017-01-05,,11,9,10,1000,XYZ', // empty cell (as in the real O and REGN files)
+        '2017-01-06,10,9,11,10,1000,XYZ', // high < low
+        '2017-01-09,10,11,9,NaN,1000,XYZ', // NaN price
+        '2017-01-10,10,11,9,-10,1000,XYZ', // negative price
+        '2017-01-11,10,11,9,10,-5,XYZ', // negative volume
+        '2017-01-12,10,11,9,Infinity,1000,XYZ', // infinite price
+        'yesterday,10,11,9,10,1000,XYZ', // bad date
+        '2017-01-13,10,11,9,10.25,1000,XYZ',
+        '2017-01-13,10,11,9,10.25,1000,XYZ', // duplicate
+      ].join('\n'),
+    );
+    // No Name column: the ticker comes from the file name.
+    writeFileSync(join(dir, 'abc.csv'), 'date,open,high,low,close,volume\n2017-01-03,5,6,4,5.5,300\n');
+    const d = await TestDriver.forOperator(replay({ dir }));
+    await d.runSource();
+    expect(d.read<Quote>('quotes').map((q) => `${q.symbol} ${q.price}`)).toEqual(['ABC 5.5', 'XYZ 10.5', 'XYZ 10.25']);
+    const reasons = d.deadLetters('quotes').map((l) => l.reason);
+    expect(reasons).toEqual([
+      'XYZ_data.csv:3: has 3 fields, expected 7',
+      'XYZ_data.csv:4: open is empty',
+      'XYZ_data.csv:5: dayHigh 9 < dayLow 11',
+      'XYZ_data.csv:6: close "NaN" is not a number',
+      'XYZ_data.csv:7: price: -10 must be a finite price > 0',
+      'XYZ_data.csv:8: dayVolume: -5 must be finite and >= 0',
+      'XYZ_data.csv:9: price: Infinity must be a finite price > 0',
+      'XYZ_data.csv:10: date "yesterday" is not YYYY-MM-DD',
+      'duplicate row for XYZ on 2017-01-13: the first one was replayed',
+    ]);
+    expect(d.deadLetters('quotes')[0]!.payload.toString()).toBe('2017-01-04,10,11');
+    expect(d.deadLetters('quotes').every((l) => l.kind === 'source' && l.node === 'replay')).toBe(true);
+  });
+
+  it('takes the ticker from Name, else from the file name without _data', () => {
+    expect(tickerFromFileName('AAPL_data.csv')).toBe('AAPL');
+    expect(tickerFromFileName('brk.b.csv')).toBe('BRK.B');
+  });
+
+  it('paces the replay: one trading day per given interval', async () => {
+    const d = await TestDriver.forOperator(
+      replay({ dir: DATA, symbols: ['AAPL'], from: Date.UTC(2018, 1, 5), to: Date.UTC(2018, 1, 7), paceMs: 40 }),
+    );
+    const started = performance.now();
+    await d.runSource();
+    // Three days at 40 ms each: at least two full pauses must have passed.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(80);
+    expect(d.read('quotes')).toHaveLength(3);
+  });
+
+  it('fails clearly on a folder without CSVs', async () => {
+    const d = await TestDriver.forOperator(replay({ dir: mkdtempSync(join(tmpdir(), 'empty-')) }));
+    await expect(d.runSource()).rejects.toThrow(/replay: no .csv files in/);
+  });
+});

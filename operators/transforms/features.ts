@@ -1,0 +1,30 @@
+// features: bars → feature vectors, computed incrementally per symbol with the very code
+// offline training uses (models/features.ts), so streaming and training agree.
+import { defineOperator } from '../../engine/index.js';
+import { createFeatureState, FEATURE_SPEC, type FeatureState, updateFeatures } from '../../models/features.js';
+import { type Bar, schemas } from '../../schemas/index.js';
+
+export function features() {
+  return defineOperator<Bar, { features: typeof schemas.Features }, FeatureState>({
+    kind: 'transform',
+    name: 'features',
+    input: schemas.Bar,
+    outputs: { features: schemas.Features },
+    state: { description: 'rolling windows and running averages per symbol' },
+    process({ value: bar }, ctx) {
+      const state = ctx.state.get() ?? createFeatureState();
+      const values = updateFeatures(state, bar);
+      ctx.state.set(state);
+      // null: a bar at or before the last one seen (a re-delivery) — nothing new to say.
+      if (values === null) return;
+      ctx.emit('features', {
+        symbol: bar.symbol,
+        ts: bar.ts,
+        close: bar.close,
+        spec: FEATURE_SPEC.id,
+        values,
+        history: state.count,
+      });
+    },
+  });
+}
