@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { TestDriver } from '../../engine/index.js';
+import type { Model } from '../../models/model.js';
+import type { Features, Prediction } from '../../schemas/index.js';
+import { addTradingDays, predict } from './predict.js';
+
+// A test double of a model: a fixed +1% median and ±5% interval, so the arithmetic is checkable.
+const fixed: Model = {
+  name: 'fixed',
+  version: '7',
+  spec: 'basic@test',
+  horizons: [1, 5],
+  predictBatch: (inputs) =>
+    inputs.flatMap((f) =>
+      [1, 5].map((horizon) => ({
+        symbol: f.symbol,
+        ts: f.ts,
+        horizon,
+        predictedReturn: Math.log(1.01),
+        lowerReturn: Math.log(0.95),
+        upperReturn: Math.log(1.05),
+      })),
+    ),
+};
+
+const features = (symbol: string, close: number, spec = 'basic@test'): Features => ({
+  symbol,
+  ts: Date.UTC(2018, 1, 2), // a Friday
+  close,
+  spec,
+  values: [0.01],
+  history: 40,
+});
+
+describe('predict', () => {
+  it('turns model outputs into predictions with prices, interval, version and target time', async () => {
+    const d = await TestDriver.forOperator(predict({ model: fixed, regime: 'normal' }));
+    await d.pipe('input', [features('AAPL', 160.5), features('MSFT', 91.78)]);
+    await d.run();
+    const out = d.read<Prediction>('predictions').sort((a, b) => a.id.localeCompare(b.id));
+    expect(out.map((p) => p.id)).toEqual([
+      `AAPL:${Date.UTC(2018, 1, 2)}:1`,
+      `AAPL:${Date.UTC(2018, 1, 2)}:5`,
+      `MSFT:${Date.UTC(2018, 1, 2)}:1`,
+      `MSFT:${Date.UTC(2018, 1, 2)}:5`,
+    ]);
+    expect(out[0]).toMatchObject({
+      symbol: 'AAPL',
+      horizon: 1,
+      lastClose: 160.5,
+      model: 'fixed',
+      modelVersion: '7',
+      regime: 'normal',
+      targetTs: Date.UTC(2018, 1, 5), // Monday
+    });
+    expect(out[0]!.predictedClose).toBeCloseTo(162.105, 9);
+    expect(out[0]!.lower).toBeCloseTo(152.475, 9);
+    expect(out[0]!.upper).toBeCloseTo(168.525, 9);
+    expect(out[1]!.targetTs).toBe(Date.UTC(2018, 1, 9));
+  });
+
+  it('refuses features built for another feature spec', async () => {
+    const d = await TestDriver.forOperator(predict({ model: fixed, regime: 'earnings' }));
+    await d.pipe('input', features('AAPL', 160.5, 'basic@other'));
+    await d.run();
+    expect(d.read('predictions')).toEqual([]);
+    expect(d.deadLetters('input')[0]!.reason).toBe(
+      'features spec basic@other does not match model fixed@7 (basic@test)',
+    );
+  });
+
+  it('counts weekdays for the target date', () => {
+    expect(new Date(addTradingDays(Date.UTC(2018, 1, 2), 21)).toISOString().slice(0, 10)).toBe('2018-03-05');
+  });
+});

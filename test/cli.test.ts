@@ -1,0 +1,67 @@
+// The tickcast command as users run it: a real process, real files.
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin/tickcast.js');
+const run = promisify(execFile);
+
+async function tickcast(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, CI: 'true', ...env },
+      timeout: 120_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('tickcast CLI', () => {
+  it('prints the DAG as JSON and Mermaid', async () => {
+    const json = await tickcast(['dag', '--format', 'json']);
+    expect(json.code).toBe(0);
+    const dag = JSON.parse(json.stdout) as { nodes: Array<{ id: string }>; edges: unknown[] };
+    expect(dag.nodes.map((n) => n.id)).toContain('predict-earnings');
+    const mermaid = await tickcast(['dag', '--format', 'mermaid']);
+    expect(mermaid.stdout).toMatch(/^flowchart LR/);
+  });
+
+  it('runs to the end of the data, prints a summary and exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickcast-cli-'));
+    mkdirSync(join(dir, 'csv'));
+    for (const t of ['AAPL', 'KO', 'REGN']) {
+      copyFileSync(join(ROOT, 'data/sp500-daily', `${t}_data.csv`), join(dir, 'csv', `${t}_data.csv`));
+    }
+    const r = await tickcast(['run', '--until-end'], {
+      TICKCAST_DATA_DIR: join(dir, 'csv'),
+      TICKCAST_DB: join(dir, 'store.duckdb'),
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/price-prediction: finished/);
+    // 3 files of 1,259 rows, one REGN row with an empty cell: 3,776 bars, 3 horizons each.
+    expect(r.stdout).toContain('store (duckdb): 3,776 bars, 11,328 predictions, 3 symbols');
+    expect(r.stdout).toMatch(/quotes\s+1\s+source: REGN_data.csv/);
+    expect(r.stderr).toMatch(/progress: 1259\/1259 days/);
+  });
+
+  it('refuses a bad configuration value, naming it and what is allowed', async () => {
+    const r = await tickcast(['run', '--until-end'], { TICKCAST_TRANSPORT: 'carrier-pigeon', TICKCAST_PACE: 'soon' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('TICKCAST_TRANSPORT="carrier-pigeon"');
+    expect(r.stderr).toContain('TICKCAST_PACE="soon": a duration such as 500ms, 1s or 2m');
+  });
+
+  it('refuses a data folder that does not exist', async () => {
+    const r = await tickcast(['run', '--until-end'], { TICKCAST_DATA_DIR: '/nonexistent/prices' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('TICKCAST_DATA_DIR="/nonexistent/prices": no such folder');
+  });
+});
