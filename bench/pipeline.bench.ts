@@ -74,7 +74,10 @@ function handWritten(store: TimeSeriesStore) {
       };
       bars.push(bar);
       let s = state.get(q.symbol);
-      if (!s) state.set(q.symbol, (s = createFeatureState()));
+      if (!s) {
+        s = createFeatureState();
+        state.set(q.symbol, s);
+      }
       const values = updateFeatures(s, bar);
       if (!values) continue;
       const f: Features = {
