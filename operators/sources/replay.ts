@@ -89,7 +89,12 @@ export function parseReplayCsv(
   fallbackTicker: string,
   reject: (line: number, reason: string, raw: string) => void,
 ): Row[] {
-  const records = parse(text, { relax_column_count: true, skip_empty_lines: true, info: true, raw: true }) as Array<{
+  const records = parse(text, {
+    relax_column_count: true,
+    skip_empty_lines: true,
+    info: true,
+    raw: true,
+  }) as unknown as Array<{
     record: string[];
     info: { lines: number };
     raw: string;

@@ -1,0 +1,301 @@
+// The streaming fold (updateFeatures) against an independent batch reference: textbook formulas
+// over whole arrays, written here without sharing any code with models/features.ts.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import type { Bar } from '../schemas/index.js';
+import {
+  computeFeatureSeries,
+  createFeatureState,
+  FEATURE_NAMES,
+  FEATURE_SPEC,
+  FEATURE_WARMUP,
+  type FeatureName,
+  type FeatureState,
+  featureIndex,
+  featureRecord,
+  MAX_WARMUP,
+  updateFeatures,
+} from './features.js';
+
+const DIR = new URL('../data/sp500-daily/', import.meta.url).pathname;
+const DAY = 86_400_000;
+
+function loadBars(file: string): Bar[] {
+  const rows = parse(readFileSync(join(DIR, file), 'utf8'), { columns: true, skip_empty_lines: true }) as Array<
+    Record<string, string>
+  >;
+  return rows
+    .filter((r) => Object.values(r).every((v) => v !== ''))
+    .map((r) => ({
+      symbol: r.Name ?? file.replace('_data.csv', ''),
+      ts: Date.parse(`${r.date}T00:00:00Z`),
+      interval: '1d',
+      open: Number(r.open),
+      high: Number(r.high),
+      low: Number(r.low),
+      close: Number(r.close),
+      volume: Number(r.volume),
+      quotes: 1,
+      source: 'replay',
+    }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reference implementation: one full array per feature, t = 0-based bar index.
+
+const nanArray = (n: number) => new Array<number>(n).fill(Number.NaN);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+function std(xs: number[], ddof: number): number {
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - ddof));
+}
+function ema(xs: number[], span: number): number[] {
+  const alpha = 2 / (span + 1);
+  const out: number[] = [];
+  xs.forEach((x, t) => {
+    out.push(t === 0 ? x : alpha * x + (1 - alpha) * out[t - 1]!);
+  });
+  return out;
+}
+/** Wilder smoothing: the first output at index `n` (seeded with the mean of xs[1..n]), xs[0] unused. */
+function wilder(xs: number[], n: number): number[] {
+  const out = nanArray(xs.length);
+  for (let t = n; t < xs.length; t++) {
+    out[t] = t === n ? mean(xs.slice(1, n + 1)) : (out[t - 1]! * (n - 1) + xs[t]!) / n;
+  }
+  return out;
+}
+
+function reference(bars: Bar[]): Record<FeatureName, number[]> {
+  const c = bars.map((b) => b.close);
+  const h = bars.map((b) => b.high);
+  const l = bars.map((b) => b.low);
+  const v = bars.map((b) => b.volume);
+  const N = bars.length;
+  const r = c.map((x, t) => (t === 0 ? Number.NaN : Math.log(x / c[t - 1]!)));
+  const ret = (k: number) => c.map((x, t) => (t >= k ? Math.log(x / c[t - k]!) : Number.NaN));
+
+  const vol20 = c.map((_, t) => (t >= 20 ? std(r.slice(t - 19, t + 1), 1) : Number.NaN));
+
+  const gains = c.map((x, t) => (t === 0 ? 0 : Math.max(x - c[t - 1]!, 0)));
+  const losses = c.map((x, t) => (t === 0 ? 0 : Math.max(c[t - 1]! - x, 0)));
+  const avgGain = wilder(gains, 14);
+  const avgLoss = wilder(losses, 14);
+  const rsi14 = avgGain.map((g, t) => {
+    const lo = avgLoss[t]!;
+    if (Number.isNaN(g) || (g === 0 && lo === 0)) return Number.NaN;
+    return lo === 0 ? 100 : 100 - 100 / (1 + g / lo);
+  });
+
+  const e12 = ema(c, 12);
+  const e26 = ema(c, 26);
+  const macdLine = c.map((x, t) => (e12[t]! - e26[t]!) / x);
+  const macd = macdLine.map((m, t) => (t >= 25 ? m : Number.NaN));
+  const signalFrom25 = ema(macdLine.slice(25), 9);
+  const macdSignal = c.map((_, t) => (t >= 33 ? signalFrom25[t - 25]! : Number.NaN));
+  const macdHist = macd.map((m, t) => m - macdSignal[t]!);
+
+  const bbPctB20 = c.map((x, t) => {
+    if (t < 19) return Number.NaN;
+    const w = c.slice(t - 19, t + 1);
+    const sd = std(w, 0);
+    if (w.every((y) => y === w[0])) return Number.NaN;
+    const lower = mean(w) - 2 * sd;
+    return (x - lower) / (4 * sd);
+  });
+
+  const tr = c.map((_, t) =>
+    t === 0 ? Number.NaN : Math.max(h[t]! - l[t]!, Math.abs(h[t]! - c[t - 1]!), Math.abs(l[t]! - c[t - 1]!)),
+  );
+  const atr14 = wilder(tr, 14).map((a, t) => a / c[t]!);
+
+  const volumeZ20 = v.map((x, t) => {
+    if (t < 19) return Number.NaN;
+    const w = v.slice(t - 19, t + 1);
+    if (w.every((y) => y === w[0])) return Number.NaN;
+    return (x - mean(w)) / std(w, 1);
+  });
+
+  const out = {
+    ret1: ret(1),
+    ret5: ret(5),
+    ret10: ret(10),
+    ret20: ret(20),
+    vol20,
+    rsi14,
+    macd,
+    macdSignal,
+    macdHist,
+    bbPctB20,
+    atr14,
+    volumeZ20,
+  };
+  for (const xs of Object.values(out)) expect(xs).toHaveLength(N);
+  return out;
+}
+
+// 1e-9 relative; the 1e-12 absolute floor only matters for values crossing 0 (macdHist, ret1 = 0).
+function expectClose(actual: number, expected: number, what: string): void {
+  if (Number.isNaN(expected)) {
+    if (!Number.isNaN(actual)) expect.fail(`${what}: ${actual}, reference NaN (warming up)`);
+    return;
+  }
+  const tol = 1e-9 * Math.max(Math.abs(actual), Math.abs(expected)) + 1e-12;
+  if (!(Math.abs(actual - expected) <= tol)) expect.fail(`${what}: ${actual} vs reference ${expected}`);
+}
+
+function compareWithReference(bars: Bar[]): void {
+  const rows = computeFeatureSeries(bars);
+  const ref = reference([...bars].sort((a, b) => a.ts - b.ts));
+  expect(rows).toHaveLength(bars.length);
+  expect(rows.every((row) => row.length === FEATURE_NAMES.length)).toBe(true);
+  rows.forEach((row, t) => {
+    FEATURE_NAMES.forEach((name, i) => {
+      expectClose(row[i]!, ref[name][t]!, `${bars[0]!.symbol} ${name} at bar ${t + 1}`);
+    });
+  });
+}
+
+const bar = (ts: number, close: number, volume = 1000, symbol = 'TEST'): Bar => ({
+  symbol,
+  ts,
+  interval: '1d',
+  open: close,
+  high: close,
+  low: close,
+  close,
+  volume,
+  quotes: 1,
+  source: 'replay',
+});
+
+describe('features', () => {
+  const aapl = loadBars('AAPL_data.csv');
+
+  it('streams the same values as an independent batch reference on real AAPL bars', () => {
+    expect(aapl.length).toBeGreaterThan(1200);
+    compareWithReference(aapl);
+  });
+
+  it('matches the reference on every bundled ticker (incl. files with broken rows)', () => {
+    const files = readdirSync(DIR).filter((f) => f.endsWith('_data.csv'));
+    expect(files.length).toBeGreaterThanOrEqual(50);
+    for (const f of files) compareWithReference(loadBars(f));
+  });
+
+  it('is NaN exactly during the documented warm-up, and defined after it', () => {
+    expect(FEATURE_WARMUP).toEqual({
+      ret1: 2,
+      ret5: 6,
+      ret10: 11,
+      ret20: 21,
+      vol20: 21,
+      rsi14: 15,
+      macd: 26,
+      macdSignal: 34,
+      macdHist: 34,
+      bbPctB20: 20,
+      atr14: 15,
+      volumeZ20: 20,
+    });
+    expect(MAX_WARMUP).toBe(34);
+    const rows = computeFeatureSeries(aapl);
+    for (const name of FEATURE_NAMES) {
+      const i = featureIndex(name);
+      const firstDefined = rows.findIndex((r) => !Number.isNaN(r[i]!));
+      expect(firstDefined + 1, name).toBe(FEATURE_WARMUP[name]);
+      expect(
+        rows.slice(firstDefined).every((r) => Number.isFinite(r[i]!)),
+        name,
+      ).toBe(true);
+    }
+  });
+
+  it('continues exactly from a state that went through JSON (snapshot / changelog restore)', () => {
+    let state: FeatureState = createFeatureState();
+    const streamed: number[][] = [];
+    for (const b of aapl.slice(0, 300)) {
+      const values = updateFeatures(state, b);
+      if (values) streamed.push(values);
+      state = JSON.parse(JSON.stringify(state)) as FeatureState;
+    }
+    expect(streamed).toEqual(computeFeatureSeries(aapl.slice(0, 300)));
+    expect(state.count).toBe(300);
+  });
+
+  it('ignores a re-delivered or older bar: null, state unchanged', () => {
+    const state = createFeatureState();
+    for (const b of aapl.slice(0, 50)) updateFeatures(state, b);
+    const before = JSON.stringify(state);
+    expect(updateFeatures(state, aapl[49]!)).toBeNull(); // same ts again
+    expect(updateFeatures(state, { ...aapl[49]!, close: 1 })).toBeNull(); // same ts, other values
+    expect(updateFeatures(state, aapl[10]!)).toBeNull(); // older
+    expect(JSON.stringify(state)).toBe(before);
+    expect(updateFeatures(state, aapl[50]!)).toEqual(computeFeatureSeries(aapl.slice(0, 51))[50]);
+  });
+
+  it('drops repeated ts offline like the stream, and sorts by ts', () => {
+    const shuffled = [...aapl.slice(0, 100)].reverse();
+    const withRepeat = [...shuffled, aapl[5]!];
+    expect(computeFeatureSeries(withRepeat)).toEqual(computeFeatureSeries(aapl.slice(0, 100)));
+    expect(() => computeFeatureSeries([bar(DAY, 1), bar(2 * DAY, 1, 1, 'OTHER')])).toThrow(/mixed symbols/);
+    expect(computeFeatureSeries([])).toEqual([]);
+  });
+
+  it('never gives Infinity on a constant price and volume (division by zero is NaN)', () => {
+    const flat = Array.from({ length: 60 }, (_, t) => bar((t + 1) * DAY, 42.1));
+    const zeroVolume = Array.from({ length: 60 }, (_, t) => bar((t + 1) * DAY, 0.1, 0));
+    for (const series of [flat, zeroVolume]) {
+      const last = featureRecord(computeFeatureSeries(series).at(-1)!);
+      for (const v of Object.values(last)) expect(Number.isFinite(v) || Number.isNaN(v)).toBe(true);
+      expect(last).toMatchObject({ ret1: 0, ret20: 0, vol20: 0, macd: 0, macdSignal: 0, macdHist: 0, atr14: 0 });
+      expect(last.rsi14).toBeNaN();
+      expect(last.bbPctB20).toBeNaN();
+      expect(last.volumeZ20).toBeNaN();
+    }
+  });
+
+  it('rejects an invalid bar without touching the state', () => {
+    const state = createFeatureState();
+    updateFeatures(state, bar(DAY, 10));
+    const before = JSON.stringify(state);
+    expect(() => updateFeatures(state, bar(2 * DAY, 0))).toThrow(RangeError);
+    expect(() => updateFeatures(state, { ...bar(2 * DAY, 10), high: Number.NaN })).toThrow(RangeError);
+    expect(() => updateFeatures(state, bar(2 * DAY, 10, Number.POSITIVE_INFINITY))).toThrow(RangeError);
+    expect(JSON.stringify(state)).toBe(before);
+  });
+
+  it('starts afresh from a state built for another spec, still dropping re-deliveries', () => {
+    const state = createFeatureState();
+    for (const b of aapl.slice(0, 40)) updateFeatures(state, b);
+    state.spec = 'basic@00000000';
+    expect(updateFeatures(state, aapl[39]!)).toBeNull();
+    const values = updateFeatures(state, aapl[40]!);
+    expect(state).toMatchObject({ spec: FEATURE_SPEC.id, count: 1 });
+    expect(values?.every(Number.isNaN)).toBe(true);
+  });
+
+  it('names the spec by a hash of its names and parameters', () => {
+    expect(FEATURE_SPEC.name).toBe('basic');
+    expect(FEATURE_SPEC.id).toMatch(/^basic@[0-9a-f]{8}$/);
+    expect(FEATURE_SPEC.names).toEqual([
+      'ret1',
+      'ret5',
+      'ret10',
+      'ret20',
+      'vol20',
+      'rsi14',
+      'macd',
+      'macdSignal',
+      'macdHist',
+      'bbPctB20',
+      'atr14',
+      'volumeZ20',
+    ]);
+    expect(featureIndex('macdHist')).toBe(8);
+    expect(() => featureIndex('nope' as FeatureName)).toThrow(/unknown feature/);
+    expect(() => featureRecord([1, 2])).toThrow(/expected 12/);
+  });
+});

@@ -1,0 +1,486 @@
+// The feature spec, defined once: the streaming `features` operator folds `updateFeatures` over a
+// symbol's bars with its state in a keyed state store, and offline training calls
+// `computeFeatureSeries`, which is the same fold. So training and serving cannot disagree.
+//
+// A feature is one entry in FEATURE_DEFS: a name, the parameters that fix its value, its warm-up,
+// and an update that reads shared rolling windows of the symbol's bars (see `BarWindow`).
+import { createHash } from 'node:crypto';
+import type { Bar } from '../schemas/index.js';
+
+/** Read access to the current bar and the symbol's recent bars; `k` is bars ago (0 = this bar). */
+export interface BarWindow {
+  /** Bars accepted so far, including this one (1 on the first bar). */
+  readonly n: number;
+  close(k: number): number;
+  high(k: number): number;
+  low(k: number): number;
+  volume(k: number): number;
+  /** One-bar log return ending `k` bars ago: log(close(k) / close(k + 1)); needs k + 2 bars. */
+  ret(k: number): number;
+  /** Value an EARLIER feature in FEATURE_DEFS reported for this bar (NaN while it warms up). */
+  value(name: string): number;
+  /**
+   * Mean and standard deviation (divisor m − ddof) of the last `m` values of a series, this bar
+   * included; `flat` when they are all equal (σ is then 0, though float sums may leave a residue).
+   * The result object is reused: read it before the next call.
+   */
+  stats(series: Series, m: number, ddof: 0 | 1): WindowStats;
+}
+
+export type Series = 'close' | 'high' | 'low' | 'volume' | 'ret';
+export interface WindowStats {
+  mean: number;
+  sd: number;
+  flat: boolean;
+}
+
+export interface FeatureDef<N extends string = string> {
+  readonly name: N;
+  /** Everything that fixes the value; part of the spec hash, so changing one changes the spec id. */
+  readonly params: Readonly<Record<string, number>>;
+  /** The value is defined from the bar where n (bars seen, 1-based) reaches `warmup`; NaN before. */
+  readonly warmup: number;
+  /** Bars of history the update reads through BarWindow, this bar included (sizes the ring buffers). */
+  readonly lookback: number;
+  /**
+   * Private recursive state (EMAs, Wilder averages): finite numbers only, so it stays JSON-safe.
+   * With `init`, `update` runs on EVERY bar; without, only from `warmup` on (windows are full then).
+   */
+  readonly init?: () => number[];
+  /** Value for the current bar; may mutate `s`. Return NaN for an undefined value (0/0), never ±Infinity. */
+  update(w: BarWindow, s: number[]): number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Feature definitions. Helpers build the families; FEATURE_DEFS fixes names and order.
+
+/** (a / b) with a zero denominator giving NaN, never ±Infinity. */
+function div(a: number, b: number): number {
+  return b === 0 ? Number.NaN : a / b;
+}
+
+/** Log return of close over `n` bars. Warm-up n + 1 bars. */
+function logReturn<const N extends number>(n: N): FeatureDef<`ret${N}`> {
+  return {
+    name: `ret${n}`,
+    params: { bars: n },
+    warmup: n + 1,
+    lookback: n + 1,
+    update: (w) => Math.log(w.close(0) / w.close(n)),
+  };
+}
+
+/** Sample standard deviation (n − 1) of the last `n` one-bar log returns. Warm-up n + 1 bars. */
+function volatility<const N extends number>(n: N): FeatureDef<`vol${N}`> {
+  return {
+    name: `vol${n}`,
+    params: { returns: n, ddof: 1 },
+    warmup: n + 1,
+    lookback: n + 1,
+    update: (w) => w.stats('ret', n, 1).sd,
+  };
+}
+
+/**
+ * Wilder's RSI (0..100) of close-to-close changes: average gain and loss seeded with the simple
+ * average of the first `n` changes, then avg = (avg·(n−1) + x) / n. RSI = 100·gain / (gain + loss),
+ * i.e. 100 − 100 / (1 + RS); 100 with no losses, NaN when nothing moved. Warm-up n + 1 bars.
+ */
+function rsi<const N extends number>(n: N): FeatureDef<`rsi${N}`> {
+  return {
+    name: `rsi${n}`,
+    params: { changes: n },
+    warmup: n + 1,
+    lookback: 2,
+    init: () => [0, 0], // [avgGain, avgLoss]; sums of gains and losses until `n` changes are seen
+    update(w, s) {
+      const changes = w.n - 1;
+      if (changes === 0) return Number.NaN;
+      const d = w.close(0) - w.close(1);
+      const gain = Math.max(d, 0);
+      const loss = Math.max(-d, 0);
+      if (changes < n) {
+        s[0]! += gain;
+        s[1]! += loss;
+        return Number.NaN;
+      }
+      if (changes === n) {
+        s[0] = (s[0]! + gain) / n;
+        s[1] = (s[1]! + loss) / n;
+      } else {
+        s[0] = (s[0]! * (n - 1) + gain) / n;
+        s[1] = (s[1]! * (n - 1) + loss) / n;
+      }
+      return div(100 * s[0]!, s[0]! + s[1]!);
+    },
+  };
+}
+
+/** Wilder's ATR over `n` true ranges (previous close needed, so the first is on bar 2), ÷ close. Warm-up n + 1. */
+function atr<const N extends number>(n: N): FeatureDef<`atr${N}`> {
+  return {
+    name: `atr${n}`,
+    params: { ranges: n },
+    warmup: n + 1,
+    lookback: 2,
+    init: () => [0], // [atr]; the sum of true ranges until `n` are seen
+    update(w, s) {
+      const ranges = w.n - 1;
+      if (ranges === 0) return Number.NaN;
+      const h = w.high(0);
+      const l = w.low(0);
+      const pc = w.close(1);
+      const tr = Math.max(h - l, Math.abs(h - pc), Math.abs(l - pc));
+      if (ranges < n) {
+        s[0]! += tr;
+        return Number.NaN;
+      }
+      s[0] = ranges === n ? (s[0]! + tr) / n : (s[0]! * (n - 1) + tr) / n;
+      return s[0]! / w.close(0);
+    },
+  };
+}
+
+/**
+ * MACD line (EMA_fast − EMA_slow) / close, both EMAs seeded with the first close, α = 2/(span+1).
+ * Reported once the slow EMA has seen `slow` closes (warm-up `slow` bars).
+ */
+function macd(fast: number, slow: number): FeatureDef<'macd'> {
+  const af = 2 / (fast + 1);
+  const as = 2 / (slow + 1);
+  return {
+    name: 'macd',
+    params: { fast, slow },
+    warmup: slow,
+    lookback: 1,
+    init: () => [0, 0], // [emaFast, emaSlow]
+    update(w, s) {
+      const c = w.close(0);
+      if (w.n === 1) {
+        s[0] = c;
+        s[1] = c;
+      } else {
+        s[0]! += af * (c - s[0]!);
+        s[1]! += as * (c - s[1]!);
+      }
+      return (s[0]! - s[1]!) / c;
+    },
+  };
+}
+
+/**
+ * Signal line: EMA_span of the REPORTED macd, seeded with its first defined value; reported once it
+ * has seen `span` macd values (warm-up macd warm-up + span − 1).
+ */
+function macdSignal(span: number, macdWarmup: number): FeatureDef<'macdSignal'> {
+  const a = 2 / (span + 1);
+  return {
+    name: 'macdSignal',
+    params: { span },
+    warmup: macdWarmup + span - 1,
+    lookback: 1,
+    init: () => [0, 0], // [ema, macd values seen]
+    update(w, s) {
+      const m = w.value('macd');
+      if (Number.isNaN(m)) return Number.NaN;
+      s[0] = s[1] === 0 ? m : s[0]! + a * (m - s[0]!);
+      s[1]! += 1;
+      return s[0]!;
+    },
+  };
+}
+
+/** Percent-b: (close − (SMA − 2σ)) / 4σ with population σ of the last `n` closes; NaN if flat. Warm-up n. */
+function bollingerPctB<const N extends number>(n: N): FeatureDef<`bbPctB${N}`> {
+  return {
+    name: `bbPctB${n}`,
+    params: { closes: n, sigmas: 2, ddof: 0 },
+    warmup: n,
+    lookback: n,
+    update(w) {
+      const { mean, sd, flat } = w.stats('close', n, 0);
+      // Flat window: σ is 0 mathematically, but float sums can leave a 1e-17 residue.
+      if (flat) return Number.NaN;
+      return div(w.close(0) - (mean - 2 * sd), 4 * sd);
+    },
+  };
+}
+
+/** (volume − mean) / sample σ (n − 1) of the last `n` volumes, this bar included; NaN if flat. Warm-up n. */
+function volumeZ<const N extends number>(n: N): FeatureDef<`volumeZ${N}`> {
+  return {
+    name: `volumeZ${n}`,
+    params: { volumes: n, ddof: 1 },
+    warmup: n,
+    lookback: n,
+    update(w) {
+      const { mean, sd, flat } = w.stats('volume', n, 1);
+      if (flat) return Number.NaN;
+      return div(w.volume(0) - mean, sd);
+    },
+  };
+}
+
+const MACD = macd(12, 26);
+const MACD_SIGNAL = macdSignal(9, MACD.warmup);
+
+/** The features, in output order. Add one by appending an entry (a new name changes the spec id). */
+export const FEATURE_DEFS = [
+  logReturn(1),
+  logReturn(5),
+  logReturn(10),
+  logReturn(20),
+  volatility(20),
+  rsi(14),
+  MACD,
+  MACD_SIGNAL,
+  {
+    name: 'macdHist',
+    params: {},
+    warmup: MACD_SIGNAL.warmup,
+    lookback: 1,
+    update: (w) => w.value('macd') - w.value('macdSignal'),
+  },
+  bollingerPctB(20),
+  atr(14),
+  volumeZ(20),
+] as const satisfies readonly FeatureDef[];
+
+type Names<T extends readonly FeatureDef[]> = {
+  -readonly [K in keyof T]: T[K] extends FeatureDef<infer N> ? N : never;
+};
+export type FeatureName = Names<typeof FEATURE_DEFS>[number];
+
+// ---------------------------------------------------------------------------------------------
+// The spec
+
+const DEFS: readonly FeatureDef[] = FEATURE_DEFS;
+
+export const FEATURE_NAMES = DEFS.map((d) => d.name) as unknown as Readonly<Names<typeof FEATURE_DEFS>>;
+
+/** Bars needed (n, 1-based) before each feature is defined. */
+export const FEATURE_WARMUP = Object.fromEntries(DEFS.map((d) => [d.name, d.warmup])) as Readonly<
+  Record<FeatureName, number>
+>;
+
+/** Bars after which every feature is defined. */
+export const MAX_WARMUP = Math.max(...DEFS.map((d) => d.warmup));
+
+const INDEX = new Map<string, number>(DEFS.map((d, i) => [d.name, i]));
+if (INDEX.size !== DEFS.length) throw new Error('models/features: duplicate feature name');
+
+export const FEATURE_SPEC: { name: 'basic'; names: readonly FeatureName[]; id: string } = {
+  name: 'basic',
+  names: FEATURE_NAMES,
+  id: `basic@${createHash('sha256')
+    .update(JSON.stringify({ names: FEATURE_NAMES, params: DEFS.map((d) => d.params) }))
+    .digest('hex')
+    .slice(0, 8)}`,
+};
+
+/** Position of a feature in a values array. Throws on an unknown name. */
+export function featureIndex(name: FeatureName): number {
+  const i = INDEX.get(name);
+  if (i === undefined) throw new Error(`unknown feature ${JSON.stringify(name)} (spec ${FEATURE_SPEC.id})`);
+  return i;
+}
+
+/** Values by name, for display and explanations. */
+export function featureRecord(values: readonly number[]): Record<FeatureName, number> {
+  if (values.length !== DEFS.length) {
+    throw new Error(`expected ${DEFS.length} feature values for ${FEATURE_SPEC.id}, got ${values.length}`);
+  }
+  const out = {} as Record<FeatureName, number>;
+  for (let i = 0; i < DEFS.length; i++) out[DEFS[i]!.name as FeatureName] = values[i]!;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// State and the incremental update
+
+/** Ring buffer length: the longest lookback any feature reads. */
+const CAP = Math.max(...DEFS.map((d) => d.lookback));
+
+/**
+ * Per-symbol state: plain JSON data (finite numbers and arrays), so a state store can snapshot it
+ * or write it to a changelog and a restored copy continues exactly.
+ */
+export interface FeatureState {
+  /** Spec id the state was built for: a state from another spec is started afresh. */
+  spec: string;
+  /** Bars accepted (for this spec), including the last one. */
+  count: number;
+  /** Event time of the last accepted bar (Number.MIN_SAFE_INTEGER before the first: JSON-safe). */
+  lastTs: number;
+  /** Ring-buffer slot of the last accepted bar. */
+  head: number;
+  close: number[];
+  high: number[];
+  low: number[];
+  volume: number[];
+  /** One-bar log returns (0 in the slot of the first bar, which has none). */
+  ret: number[];
+  /** Each feature's private state, in FEATURE_NAMES order ([] when it has none). */
+  f: number[][];
+}
+
+export function createFeatureState(): FeatureState {
+  const ring = () => new Array<number>(CAP).fill(0);
+  return {
+    spec: FEATURE_SPEC.id,
+    count: 0,
+    lastTs: Number.MIN_SAFE_INTEGER,
+    head: CAP - 1,
+    close: ring(),
+    high: ring(),
+    low: ring(),
+    volume: ring(),
+    ret: ring(),
+    f: DEFS.map((d) => (d.init ? d.init() : [])),
+  };
+}
+
+/** The BarWindow over one state, reused across calls (a scratch object, never stored). */
+class Window implements BarWindow {
+  st: FeatureState = createFeatureState();
+  out: number[] = [];
+  n = 0;
+
+  private slot(k: number): number {
+    const i = this.st.head - k;
+    return i < 0 ? i + CAP : i;
+  }
+  close(k: number): number {
+    return this.st.close[this.slot(k)]!;
+  }
+  high(k: number): number {
+    return this.st.high[this.slot(k)]!;
+  }
+  low(k: number): number {
+    return this.st.low[this.slot(k)]!;
+  }
+  volume(k: number): number {
+    return this.st.volume[this.slot(k)]!;
+  }
+  ret(k: number): number {
+    return this.st.ret[this.slot(k)]!;
+  }
+  private readonly result: WindowStats = { mean: 0, sd: 0, flat: false };
+  stats(series: Series, m: number, ddof: 0 | 1): WindowStats {
+    if (m > CAP) throw new RangeError(`stats over ${m} bars: the windows keep ${CAP}; raise the feature's lookback`);
+    // Two passes (mean, then squared deviations) straight over the ring: no drift from running sums.
+    const a = this.st[series];
+    const head = this.st.head;
+    const first = a[head]!;
+    let sum = 0;
+    let flat = true;
+    for (let k = 0, j = head; k < m; k++, j = j === 0 ? CAP - 1 : j - 1) {
+      const x = a[j]!;
+      sum += x;
+      if (x !== first) flat = false;
+    }
+    const mean = sum / m;
+    let ss = 0;
+    for (let k = 0, j = head; k < m; k++, j = j === 0 ? CAP - 1 : j - 1) {
+      const d = a[j]! - mean;
+      ss += d * d;
+    }
+    const r = this.result;
+    r.mean = mean;
+    r.sd = Math.sqrt(ss / (m - ddof));
+    r.flat = flat;
+    return r;
+  }
+  value(name: string): number {
+    const i = INDEX.get(name);
+    if (i === undefined || i >= this.out.length) throw new Error(`feature ${name} is not computed before this one`);
+    return this.out[i]!;
+  }
+}
+const win = new Window();
+
+function validBar(b: Bar): boolean {
+  // Written as one expression: it runs for every bar. `!(x > 0)` is also true for NaN.
+  return (
+    Number.isFinite(b.ts) &&
+    b.open > 0 &&
+    b.high > 0 &&
+    b.low > 0 &&
+    b.close > 0 &&
+    b.volume >= 0 &&
+    b.open < Number.POSITIVE_INFINITY &&
+    b.high < Number.POSITIVE_INFINITY &&
+    b.low < Number.POSITIVE_INFINITY &&
+    b.close < Number.POSITIVE_INFINITY &&
+    b.volume < Number.POSITIVE_INFINITY
+  );
+}
+
+const NO_STATE: number[] = [];
+
+/**
+ * Folds one bar into the state and returns the feature values for it, in FEATURE_NAMES order
+ * (NaN while a feature warms up). Bars must arrive in ts order: a bar with ts <= the last accepted
+ * ts (a re-delivery, or out of order) is ignored, leaving the state unchanged, and gives null.
+ * Throws RangeError on a non-finite or non-positive price (state unchanged).
+ */
+export function updateFeatures(state: FeatureState, bar: Bar): number[] | null {
+  if (state.spec !== FEATURE_SPEC.id) {
+    // State from another feature spec (e.g. restored after an upgrade): warm up again, keep dedup.
+    const lastTs = state.lastTs;
+    Object.assign(state, createFeatureState(), { lastTs });
+  }
+  if (bar.ts <= state.lastTs) return null;
+  if (!validBar(bar)) {
+    // Rejected before any mutation: one bad bar must not poison the windows for good.
+    const { ts, open, high, low, close, volume } = bar;
+    throw new RangeError(
+      `bar ${bar.symbol}@${ts}: prices must be finite and > 0, volume finite and >= 0 (${JSON.stringify({ open, high, low, close, volume })})`,
+    );
+  }
+
+  const head = state.head + 1 === CAP ? 0 : state.head + 1;
+  const prevClose = state.close[state.head]!;
+  state.head = head;
+  state.close[head] = bar.close;
+  state.high[head] = bar.high;
+  state.low[head] = bar.low;
+  state.volume[head] = bar.volume;
+  state.ret[head] = state.count === 0 ? 0 : Math.log(bar.close / prevClose);
+  state.count += 1;
+  state.lastTs = bar.ts;
+
+  const n = state.count;
+  const out: number[] = [];
+  win.st = state;
+  win.out = out;
+  win.n = n;
+  for (let i = 0; i < DEFS.length; i++) {
+    const d = DEFS[i]!;
+    if (d.init) {
+      const v = d.update(win, state.f[i]!);
+      out.push(n >= d.warmup ? v : Number.NaN);
+    } else {
+      out.push(n >= d.warmup ? d.update(win, NO_STATE) : Number.NaN);
+    }
+  }
+  return out;
+}
+
+/**
+ * Offline: the feature rows of one symbol's bars, by the same fold as the stream. Bars are sorted
+ * by ts first; a repeated ts is dropped as the stream drops it, so without repeats row i belongs to
+ * the i-th bar in ts order.
+ */
+export function computeFeatureSeries(bars: readonly Bar[]): number[][] {
+  const sorted = [...bars].sort((a, b) => a.ts - b.ts);
+  const symbol = sorted[0]?.symbol;
+  const state = createFeatureState();
+  const rows: number[][] = [];
+  for (const bar of sorted) {
+    if (bar.symbol !== symbol) throw new Error(`computeFeatureSeries: mixed symbols ${symbol} and ${bar.symbol}`);
+    const values = updateFeatures(state, bar);
+    if (values) rows.push(values);
+  }
+  return rows;
+}
