@@ -1,5 +1,6 @@
 // The tickcast command as users run it: a real process, real files.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,8 +49,44 @@ describe('tickcast CLI', () => {
     expect(r.stdout).toMatch(/price-prediction: finished/);
     // 3 files of 1,259 rows, one REGN row with an empty cell: 3,776 bars, 3 horizons each.
     expect(r.stdout).toContain('store (duckdb): 3,776 bars, 11,328 predictions, 3 symbols');
-    expect(r.stdout).toMatch(/quotes\s+1\s+source: REGN_data.csv/);
+    expect(r.stdout).toMatch(/quotes\s+1\s+source: open is empty; high is empty; low is empty/);
     expect(r.stderr).toMatch(/progress: 1259\/1259 days/);
+  });
+
+  it('keeps serving /metrics and /healthz after the replay, and stops cleanly on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickcast-serve-'));
+    mkdirSync(join(dir, 'csv'));
+    copyFileSync(join(ROOT, 'data/sp500-daily/KO_data.csv'), join(dir, 'csv/KO_data.csv'));
+    const port = 41_000 + Math.floor(Math.random() * 2000);
+    const child = spawn(process.execPath, [BIN, 'run'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        CI: 'true',
+        TICKCAST_DATA_DIR: join(dir, 'csv'),
+        TICKCAST_DB: join(dir, 's.duckdb'),
+        TICKCAST_PORT: String(port),
+      },
+    });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    try {
+      while (!stderr.includes('replay finished')) {
+        if (child.exitCode !== null) throw new Error(`exited early: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', store: { kind: 'duckdb', ok: true } });
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toContain('tickcast_records_in_total{node="store-bars"} 1259');
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    expect(child.exitCode).toBe(0);
   });
 
   it('refuses a bad configuration value, naming it and what is allowed', async () => {
