@@ -35,6 +35,7 @@ export class NodeTask {
   private readonly out: OutgoingMessage[] = [];
   private readonly externalInputs: Set<string>;
   private readonly outputTopics: string[];
+  private readonly hasTimers: boolean;
   // The record (or timer) being processed: what ctx.state, emit defaults and timers refer to.
   private currentKey = '';
   private currentTimestamp = 0;
@@ -52,6 +53,7 @@ export class NodeTask {
     );
     this.externalInputs = new Set(node.reads.filter((t) => pipeline.topics.get(t)?.external));
     this.outputTopics = [...new Set(Object.values(node.writes))];
+    this.hasTimers = node.operator.kind === 'transform' && node.operator.onTimer !== undefined;
     const self = this;
     this.ctx = {
       node: node.id,
@@ -76,9 +78,18 @@ export class NodeTask {
     const { metrics } = this.deps;
     let pending: Array<Record<unknown>> = [];
     let dataCount = 0;
+    // Timers must see data and watermarks in arrival order. Without timers, holding the
+    // watermarks back to the end of the batch is safe (a watermark is only a lower bound)
+    // and lets a sink or a batch model see the whole batch at once.
+    const interleave = this.hasTimers;
+    const controls: Array<[IncomingMessage, Control]> = [];
     for (const m of msgs) {
       const control = controlOf(m);
       if (control) {
+        if (!interleave) {
+          controls.push([m, control]);
+          continue;
+        }
         await this.flush(pending);
         pending = [];
         this.onControl(m, control);
@@ -89,6 +100,7 @@ export class NodeTask {
       if (record) pending.push(record);
     }
     await this.flush(pending);
+    for (const [m, control] of controls) this.onControl(m, control);
     metrics.consumed(this.id, dataCount);
     if (this.out.length > 0) {
       const batch = this.out.splice(0);
@@ -162,7 +174,7 @@ export class NodeTask {
         // A RecordError names bad data: retrying will not help, so isolate it instead.
         shouldRetry: ({ error }) => !(error instanceof RecordError),
         onFailedAttempt: ({ error, attemptNumber }) => {
-          if (error instanceof RecordError) return;
+          if (error instanceof RecordError || this.deps.signal.aborted) return;
           stats.status = 'retrying';
           stats.lastError = error.message;
           this.deps.log(`${this.id}: write failed (attempt ${attemptNumber}), retrying: ${error.message}`);
