@@ -1,0 +1,346 @@
+// The behaviour every TimeSeriesStore must have, as a vitest suite. An implementation's test
+// file calls timeSeriesStoreContract('name', open) with an `open` that returns an empty store.
+// The data is real: AAPL and MSFT daily bars from the first two weeks of 2018.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Bar, Prediction } from '../schemas/index.js';
+import type { TimeSeriesStore } from './timeseries-store.js';
+
+const DAY = 86_400_000;
+const WEEK = 7 * DAY;
+
+/** Midnight UTC of an ISO date, epoch ms. */
+export function utc(date: string): number {
+  return Date.parse(`${date}T00:00:00Z`);
+}
+
+function bar(
+  symbol: string,
+  date: string,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+): Bar {
+  return { symbol, ts: utc(date), interval: '1d', open, high, low, close, volume, quotes: 1, source: 'replay' };
+}
+
+export const AAPL: readonly Bar[] = [
+  bar('AAPL', '2018-01-02', 170.16, 172.3, 169.26, 172.26, 25_555_934),
+  bar('AAPL', '2018-01-03', 172.53, 174.55, 171.96, 172.23, 29_517_899),
+  bar('AAPL', '2018-01-04', 172.54, 173.47, 172.08, 173.03, 22_434_597),
+  bar('AAPL', '2018-01-05', 173.44, 175.37, 173.05, 175.0, 23_660_018),
+  bar('AAPL', '2018-01-08', 174.35, 175.61, 173.93, 174.35, 20_567_766),
+  bar('AAPL', '2018-01-09', 174.55, 175.06, 173.41, 174.33, 21_583_997),
+  bar('AAPL', '2018-01-10', 173.16, 174.3, 173.0, 174.29, 23_959_895),
+  bar('AAPL', '2018-01-11', 174.59, 175.4886, 174.49, 175.28, 18_667_729),
+  bar('AAPL', '2018-01-12', 176.18, 177.36, 175.65, 177.09, 25_418_080),
+];
+
+export const MSFT: readonly Bar[] = [
+  bar('MSFT', '2018-01-02', 86.125, 86.31, 85.5, 85.95, 22_483_797),
+  bar('MSFT', '2018-01-03', 86.055, 86.51, 85.97, 86.35, 26_061_439),
+  bar('MSFT', '2018-01-04', 86.59, 87.66, 86.57, 87.11, 21_911_974),
+  bar('MSFT', '2018-01-05', 87.66, 88.41, 87.43, 88.19, 23_407_110),
+];
+
+/** A forecast made after the close of `date`, with an 80% interval of ±3%. */
+function prediction(
+  symbol: string,
+  date: string,
+  horizon: number,
+  lastClose: number,
+  predictedClose: number,
+): Prediction {
+  const ts = utc(date);
+  return {
+    id: `${symbol}:${ts}:${horizon}`,
+    symbol,
+    ts,
+    horizon,
+    targetTs: ts + horizon * DAY,
+    lastClose,
+    predictedClose,
+    predictedReturn: Math.log(predictedClose / lastClose),
+    lower: predictedClose * 0.97,
+    upper: predictedClose * 1.03,
+    model: 'mlp-normal',
+    modelVersion: '2018.01.1',
+    regime: 'normal',
+    createdAt: ts + 22 * 3_600_000,
+  };
+}
+
+export const PREDICTIONS: readonly Prediction[] = [
+  prediction('AAPL', '2018-01-02', 1, 172.26, 172.61),
+  prediction('AAPL', '2018-01-02', 5, 172.26, 173.4),
+  prediction('AAPL', '2018-01-03', 1, 172.23, 172.5),
+  prediction('AAPL', '2018-01-03', 5, 172.23, 173.12),
+  prediction('AAPL', '2018-01-04', 1, 173.03, 173.3),
+  prediction('MSFT', '2018-01-02', 1, 85.95, 86.1),
+  prediction('MSFT', '2018-01-03', 1, 86.35, 86.52),
+];
+
+export function timeSeriesStoreContract(name: string, open: () => Promise<TimeSeriesStore>): void {
+  describe(`TimeSeriesStore contract: ${name}`, () => {
+    let store: TimeSeriesStore;
+
+    beforeEach(async () => {
+      store = await open();
+    });
+
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe('writes', () => {
+      it('stores bars and reads them back unchanged, oldest first', async () => {
+        await store.upsertBars([...AAPL].reverse());
+        expect(await store.bars('AAPL')).toEqual(AAPL);
+      });
+
+      it('is idempotent: replaying a batch leaves the same rows', async () => {
+        await store.upsertBars([...AAPL, ...MSFT]);
+        await store.upsertPredictions(PREDICTIONS);
+        await store.upsertBars([...AAPL, ...MSFT]);
+        await store.upsertPredictions(PREDICTIONS);
+        expect(await store.counts()).toEqual({ bars: 13, predictions: 7, symbols: 2 });
+        expect(await store.bars('AAPL')).toEqual(AAPL);
+      });
+
+      it('replaces a bar with the same (symbol, interval, ts): the latest write wins', async () => {
+        await store.upsertBars(AAPL);
+        // A live bar for 2018-01-12 first seen mid-day, then corrected by the final close.
+        const final = AAPL[8]!;
+        const revised = { ...final, high: 178.0, close: 177.5, volume: 30_000_000, quotes: 7, source: 'yahoo' };
+        await store.upsertBars([revised]);
+        expect(await store.counts()).toMatchObject({ bars: 9 });
+        expect(await store.bars('AAPL', { from: final.ts })).toEqual([revised]);
+      });
+
+      it('keeps the last of two rows with the same key inside one batch', async () => {
+        const first = AAPL[0]!;
+        const second = { ...first, close: 172.5 };
+        await store.upsertBars([first, second]);
+        expect(await store.bars('AAPL')).toEqual([second]);
+      });
+
+      it('replaces a prediction with the same (symbol, ts, horizon)', async () => {
+        await store.upsertPredictions(PREDICTIONS);
+        const rerun = { ...PREDICTIONS[0]!, predictedClose: 172.9, modelVersion: '2018.01.2' };
+        await store.upsertPredictions([rerun]);
+        expect(await store.counts()).toMatchObject({ predictions: 7 });
+        expect(await store.predictions('AAPL', { to: utc('2018-01-03'), horizon: 1 })).toEqual([rerun]);
+      });
+
+      it('keeps bars of different intervals at the same time apart', async () => {
+        const minute = { ...AAPL[0]!, interval: '1m', ts: utc('2018-01-02') + 14.5 * 3_600_000, volume: 1_200 };
+        const daily = { ...AAPL[0]!, ts: minute.ts };
+        await store.upsertBars([daily, minute]);
+        expect(await store.bars('AAPL')).toEqual([daily]);
+        expect(await store.bars('AAPL', { interval: '1m' })).toEqual([minute]);
+      });
+
+      it('lets concurrent upserts land in call order', async () => {
+        const closes = [172.26, 172.3, 172.4, 172.5, 172.6];
+        await Promise.all(closes.map((close) => store.upsertBars([{ ...AAPL[0]!, close }, ...MSFT])));
+        expect(await store.counts()).toMatchObject({ bars: 5 });
+        expect((await store.bars('AAPL'))[0]?.close).toBe(172.6);
+      });
+
+      it('accepts an empty batch', async () => {
+        await store.upsertBars([]);
+        await store.upsertPredictions([]);
+        expect(await store.counts()).toEqual({ bars: 0, predictions: 0, symbols: 0 });
+      });
+
+      it('round-trips NaN, which marks a value that is not known yet', async () => {
+        const warmingUp = { ...PREDICTIONS[0]!, predictedReturn: Number.NaN };
+        await store.upsertPredictions([warmingUp]);
+        const [stored] = await store.predictions('AAPL');
+        expect(stored?.predictedReturn).toBeNaN();
+        expect(stored).toEqual(warmingUp);
+      });
+    });
+
+    describe('bars', () => {
+      beforeEach(async () => {
+        await store.upsertBars([...AAPL, ...MSFT]);
+      });
+
+      it('reads [from, to): from is included, to is not', async () => {
+        const week = await store.bars('AAPL', { from: utc('2018-01-08'), to: utc('2018-01-12') });
+        expect(week.map((b) => b.close)).toEqual([174.35, 174.33, 174.29, 175.28]);
+      });
+
+      it('keeps the newest rows under a limit, still oldest first', async () => {
+        const lastThree = await store.bars('AAPL', { limit: 3 });
+        expect(lastThree.map((b) => new Date(b.ts).toISOString().slice(0, 10))).toEqual([
+          '2018-01-10',
+          '2018-01-11',
+          '2018-01-12',
+        ]);
+        expect(await store.bars('AAPL', { to: utc('2018-01-04'), limit: 1 })).toEqual([AAPL[1]]);
+        expect(await store.bars('AAPL', { limit: 0 })).toEqual([]);
+      });
+
+      it('gives the latest bar per symbol, ordered by symbol', async () => {
+        expect(await store.latestBars()).toEqual([AAPL[8], MSFT[3]]);
+        expect(await store.latestBars(['MSFT'])).toEqual([MSFT[3]]);
+        expect(await store.latestBars(['MSFT', 'AAPL', 'NFLX'])).toEqual([AAPL[8], MSFT[3]]);
+        expect(await store.latestBars([])).toEqual([]);
+        expect(await store.latestBars(undefined, '1m')).toEqual([]);
+      });
+
+      it('lists the symbols that have bars, sorted', async () => {
+        await store.upsertPredictions([prediction('NFLX', '2018-01-02', 1, 201.07, 202.0)]);
+        expect(await store.symbols()).toEqual(['AAPL', 'MSFT']);
+        expect(await store.counts()).toEqual({ bars: 13, predictions: 1, symbols: 2 });
+      });
+    });
+
+    describe('ohlc', () => {
+      beforeEach(async () => {
+        await store.upsertBars([...AAPL, ...MSFT]);
+      });
+
+      it('aggregates weekly candles: first open, max high, min low, last close, summed volume', async () => {
+        // Buckets start at floor(ts / bucketMs) * bucketMs, so 7-day buckets start on Thursdays
+        // (1970-01-01 was one): 2017-12-28, 2018-01-04 and 2018-01-11.
+        const weeks = await store.ohlc('AAPL', { bucketMs: WEEK });
+        expect(weeks).toEqual([
+          {
+            symbol: 'AAPL',
+            interval: '1w',
+            ts: utc('2017-12-28'),
+            open: 170.16,
+            high: 174.55,
+            low: 169.26,
+            close: 172.23,
+            volume: 25_555_934 + 29_517_899,
+            quotes: 2,
+            source: 'replay',
+          },
+          {
+            symbol: 'AAPL',
+            interval: '1w',
+            ts: utc('2018-01-04'),
+            open: 172.54,
+            high: 175.61,
+            low: 172.08,
+            close: 174.29,
+            volume: 22_434_597 + 23_660_018 + 20_567_766 + 21_583_997 + 23_959_895,
+            quotes: 5,
+            source: 'replay',
+          },
+          {
+            symbol: 'AAPL',
+            interval: '1w',
+            ts: utc('2018-01-11'),
+            open: 174.59,
+            high: 177.36,
+            low: 174.49,
+            close: 177.09,
+            volume: 18_667_729 + 25_418_080,
+            quotes: 2,
+            source: 'replay',
+          },
+        ]);
+      });
+
+      it('aggregates only the bars in [from, to)', async () => {
+        const [partial] = await store.ohlc('MSFT', { bucketMs: WEEK, from: utc('2018-01-03'), to: utc('2018-01-05') });
+        expect(partial).toMatchObject({ ts: utc('2017-12-28'), open: 86.055, close: 86.35, quotes: 1 });
+        // One-day buckets over daily bars are the bars themselves.
+        expect(await store.ohlc('MSFT', { bucketMs: DAY, from: utc('2018-01-04') })).toEqual([MSFT[2], MSFT[3]]);
+      });
+
+      it('rejects a bucket that is not a positive whole number of ms', async () => {
+        await expect(store.ohlc('AAPL', { bucketMs: 0 })).rejects.toThrow(RangeError);
+        await expect(store.ohlc('AAPL', { bucketMs: 1.5 })).rejects.toThrow(RangeError);
+      });
+    });
+
+    describe('predictions', () => {
+      beforeEach(async () => {
+        await store.upsertPredictions([...PREDICTIONS].reverse());
+      });
+
+      it('gives the latest prediction per (symbol, horizon), ordered by symbol then horizon', async () => {
+        const latest = await store.latestPredictions();
+        expect(latest.map((p) => p.id)).toEqual([
+          `AAPL:${utc('2018-01-04')}:1`,
+          `AAPL:${utc('2018-01-03')}:5`,
+          `MSFT:${utc('2018-01-03')}:1`,
+        ]);
+        expect(latest[0]).toEqual(PREDICTIONS[4]);
+      });
+
+      it('filters the latest predictions by symbols and horizon', async () => {
+        expect(await store.latestPredictions(['MSFT'])).toEqual([PREDICTIONS[6]]);
+        expect(await store.latestPredictions(undefined, 5)).toEqual([PREDICTIONS[3]]);
+        expect(await store.latestPredictions(['AAPL', 'MSFT'], 1)).toEqual([PREDICTIONS[4], PREDICTIONS[6]]);
+        expect(await store.latestPredictions([])).toEqual([]);
+      });
+
+      it('reads the predictions of a symbol in [from, to), oldest first', async () => {
+        const aapl = await store.predictions('AAPL');
+        expect(aapl).toEqual(PREDICTIONS.slice(0, 5));
+        const jan3 = await store.predictions('AAPL', { from: utc('2018-01-03'), to: utc('2018-01-04') });
+        expect(jan3.map((p) => p.horizon)).toEqual([1, 5]);
+        const oneDay = await store.predictions('AAPL', { horizon: 1, limit: 2 });
+        expect(oneDay).toEqual([PREDICTIONS[2], PREDICTIONS[4]]);
+      });
+    });
+
+    describe('unknown and hostile input', () => {
+      beforeEach(async () => {
+        await store.upsertBars([...AAPL, ...MSFT]);
+        await store.upsertPredictions(PREDICTIONS);
+      });
+
+      it('returns empty results for a symbol it has never seen', async () => {
+        expect(await store.bars('NFLX')).toEqual([]);
+        expect(await store.ohlc('NFLX', { bucketMs: WEEK })).toEqual([]);
+        expect(await store.predictions('NFLX')).toEqual([]);
+        expect(await store.latestBars(['NFLX'])).toEqual([]);
+        expect(await store.latestPredictions(['NFLX'])).toEqual([]);
+      });
+
+      it.each([
+        "O'X",
+        "AAPL' OR '1'='1",
+        "'; DROP TABLE bars; --",
+        'AAPL"; DELETE FROM predictions; --',
+        '%',
+        '\\',
+        '',
+      ])('treats %j as a symbol like any other: no rows, no error', async (symbol) => {
+        expect(await store.bars(symbol)).toEqual([]);
+        expect(await store.bars('AAPL', { interval: symbol })).toEqual([]);
+        expect(await store.ohlc(symbol, { bucketMs: WEEK })).toEqual([]);
+        expect(await store.predictions(symbol)).toEqual([]);
+        expect(await store.latestBars([symbol])).toEqual([]);
+        expect(await store.latestBars([symbol, 'MSFT'])).toEqual([MSFT[3]]);
+        expect(await store.latestPredictions([symbol])).toEqual([]);
+        expect(await store.counts()).toEqual({ bars: 13, predictions: 7, symbols: 2 });
+      });
+
+      it('stores and finds a symbol with a quote in it', async () => {
+        const odd = { ...MSFT[0]!, symbol: "O'X" };
+        await store.upsertBars([odd]);
+        expect(await store.bars("O'X")).toEqual([odd]);
+        expect(await store.symbols()).toEqual(['AAPL', 'MSFT', "O'X"]);
+      });
+    });
+
+    describe('lifecycle', () => {
+      it('answers ping while open and not after close; closing twice is fine', async () => {
+        expect(store.kind).toMatch(/\w+/);
+        expect(await store.ping()).toBe(true);
+        await store.close();
+        expect(await store.ping()).toBe(false);
+      });
+    });
+  });
+}
