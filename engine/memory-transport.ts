@@ -28,11 +28,17 @@ export interface MemoryTransportOptions {
   capacity?: number;
   /** Keep consumed records (the test driver reads output topics after the fact). */
   retainAll?: boolean;
+  /**
+   * Pass checked records by reference instead of Avro bytes (default true). The test driver
+   * turns it off so that tests exercise the encoding and catch operators that mutate inputs.
+   */
+  inProcess?: boolean;
 }
 
 export class MemoryTransport implements Transport {
   readonly kind = 'memory';
   readonly capacity: number;
+  readonly inProcess: boolean;
   private readonly retainAll: boolean;
   private readonly topics = new Map<string, Topic>();
   private dataWaiters: Array<() => void> = [];
@@ -41,6 +47,7 @@ export class MemoryTransport implements Transport {
   constructor(opts: MemoryTransportOptions = {}) {
     this.capacity = opts.capacity ?? 20_000;
     this.retainAll = opts.retainAll ?? false;
+    this.inProcess = opts.inProcess ?? true;
   }
 
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
@@ -144,6 +151,7 @@ export class MemoryTransport implements Transport {
         offset: part.base + part.log.length,
         key: m.key,
         value: m.value,
+        record: m.record,
         timestamp: m.timestamp,
         headers: m.headers ?? {},
       });

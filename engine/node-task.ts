@@ -5,7 +5,7 @@ import { type DeadLetter, describeTypeErrors, type Schema, schemas } from '../sc
 import { type Control, controlMessages, controlOf, END_OF_TIME, HEADER, InputClock } from './control.js';
 import type { PipelineMetrics } from './metrics.js';
 import type { EmitOptions, SinkOperator, TransformContext, TransformOperator } from './operator.js';
-import type { Pipeline, PipelineNode } from './pipeline.js';
+import { DLQ_SUFFIX, type Pipeline, type PipelineNode } from './pipeline.js';
 import { type Record, RecordError } from './record.js';
 import type { Serde } from './serde.js';
 import { StateStore, TimerQueue } from './state.js';
@@ -13,6 +13,8 @@ import type { Consumer, IncomingMessage, OutgoingMessage, Producer } from './tra
 
 export interface TaskDeps {
   pipeline: Pipeline;
+  /** Send records unencoded (in-process transport). */
+  inProcess: boolean;
   node: PipelineNode;
   serde: Serde;
   producer: Producer;
@@ -104,6 +106,7 @@ export class NodeTask {
     metrics.consumed(this.id, dataCount);
     if (this.out.length > 0) {
       const batch = this.out.splice(0);
+      countProduced(metrics, this.id, batch);
       await this.deps.producer.send(batch);
     }
     await this.deps.consumer.commit();
@@ -114,10 +117,12 @@ export class NodeTask {
 
   private decode(m: IncomingMessage): Record<unknown> | null {
     const schema = (this.deps.node.operator as { input: Schema<unknown> }).input;
-    let value: unknown;
+    let value: unknown = m.record;
     try {
-      if (m.value === null) throw new Error('empty message value');
-      value = this.deps.serde.decode(m.topic, schema, m.value);
+      if (value === undefined) {
+        if (m.value === null) throw new Error('empty message value');
+        value = this.deps.serde.decode(m.topic, schema, m.value);
+      }
     } catch (err) {
       this.deadLetter(m.topic, 'decode', `cannot decode as ${schema.name}: ${message(err)}`, m.value, m);
       return null;
@@ -253,7 +258,7 @@ export class NodeTask {
     if (!topic || !schema) throw new Error(`${this.id}: no output port ${port}`);
     const key = opts?.key ?? symbolOf(value) ?? this.currentKey;
     const timestamp = opts?.timestamp ?? this.currentTimestamp;
-    const encoded = encodeChecked(this.deps.serde, topic, schema, value);
+    const encoded = checkRecord(this.deps.serde, topic, schema, value, !this.deps.inProcess);
     if (typeof encoded === 'string') {
       const payload = Buffer.from(safeJson(value));
       this.deadLetter(topic, 'validation', `${this.id} produced an invalid ${schema.name}: ${encoded}`, payload, {
@@ -264,8 +269,11 @@ export class NodeTask {
     }
     const headers: { [name: string]: string } = { [HEADER.from]: this.id };
     if (this.currentSourceTime !== undefined) headers[HEADER.sourceTime] = this.currentSourceTime;
-    this.out.push({ topic, key, value: encoded, timestamp, headers });
-    this.deps.metrics.produced(this.id, topic, 1);
+    this.out.push(
+      encoded === null
+        ? { topic, key, value: null, record: value, timestamp, headers }
+        : { topic, key, value: encoded, timestamp, headers },
+    );
   }
 
   private rejectInput(r: Record<unknown>, err: unknown): void {
@@ -313,18 +321,41 @@ export class NodeTask {
   }
 }
 
-/** Encodes after checking the schema's rules; a string is the reason it cannot be. */
-export function encodeChecked<T>(serde: Serde, topic: string, schema: Schema<T>, value: T): Buffer | string {
-  let bytes: Buffer;
-  try {
-    bytes = serde.encode(topic, schema, value);
-  } catch (err) {
-    const why = describeTypeErrors(schema.type, value);
-    return why.length > 0 ? why.join('; ') : message(err);
+/**
+ * Checks a record against its schema's Avro type and rules, and encodes it when `encode`.
+ * Returns the bytes, null (valid, not encoded) or the reason it is invalid.
+ */
+export function checkRecord<T>(
+  serde: Serde,
+  topic: string,
+  schema: Schema<T>,
+  value: T,
+  encode: boolean,
+): Buffer | null | string {
+  let bytes: Buffer | null = null;
+  if (encode) {
+    try {
+      bytes = serde.encode(topic, schema, value);
+    } catch (err) {
+      const why = describeTypeErrors(schema.type, value);
+      return why.length > 0 ? why.join('; ') : message(err);
+    }
+  } else if (!schema.type.isValid(value)) {
+    return describeTypeErrors(schema.type, value).join('; ') || `not a valid ${schema.name}`;
   }
-  // Rules run after encoding succeeded, so they can rely on the record's shape.
+  // Rules run after the type check, so they can rely on the record's shape.
   const problems = schema.validate(value);
   return problems.length > 0 ? problems.join('; ') : bytes;
+}
+
+/** Counts the data records of a batch per topic (control records and dead letters aside). */
+export function countProduced(metrics: PipelineMetrics, node: string, batch: readonly OutgoingMessage[]): void {
+  const counts = new Map<string, number>();
+  for (const m of batch) {
+    if (m.headers?.[HEADER.control] !== undefined || m.topic.endsWith(DLQ_SUFFIX)) continue;
+    counts.set(m.topic, (counts.get(m.topic) ?? 0) + 1);
+  }
+  for (const [topic, n] of counts) metrics.produced(node, topic, n);
 }
 
 function symbolOf(value: unknown): string | undefined {

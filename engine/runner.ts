@@ -77,6 +77,7 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
     const task = new NodeTask({
       pipeline,
       node,
+      inProcess: transport.inProcess,
       serde,
       producer,
       consumer,
@@ -91,7 +92,17 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
     .filter((n) => n.operator.kind === 'source')
     .map(
       (node) =>
-        new SourceTask({ pipeline, node, serde, producer, metrics, partitions, signal: abort.signal, batchSize }),
+        new SourceTask({
+          pipeline,
+          node,
+          inProcess: transport.inProcess,
+          serde,
+          producer,
+          metrics,
+          partitions,
+          signal: abort.signal,
+          batchSize,
+        }),
     );
 
   if (transport instanceof MemoryTransport) metrics.depthSource = () => transport.depth();

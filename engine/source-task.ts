@@ -3,13 +3,15 @@
 import { type DeadLetter, type Schema, schemas } from '../schemas/index.js';
 import { controlMessages, END_OF_TIME, HEADER } from './control.js';
 import type { PipelineMetrics } from './metrics.js';
-import { encodeChecked } from './node-task.js';
+import { checkRecord, countProduced } from './node-task.js';
 import type { SourceContext, SourceOperator } from './operator.js';
 import type { Pipeline, PipelineNode } from './pipeline.js';
 import type { OutgoingMessage, Producer } from './transport.js';
 
 export interface SourceDeps {
   pipeline: Pipeline;
+  /** Send records unencoded (in-process transport). */
+  inProcess: boolean;
   node: PipelineNode;
   serde: import('./serde.js').Serde;
   producer: Producer;
@@ -45,19 +47,17 @@ export class SourceTask {
       emit: async (port, value, opts) => {
         const topic = this.topicOf(port);
         const schema = op.outputs[port]!;
-        const encoded = encodeChecked(this.deps.serde, topic, schema, value);
+        const encoded = checkRecord(this.deps.serde, topic, schema, value, !this.deps.inProcess);
         const key = opts.key ?? (value as { symbol?: string }).symbol ?? null;
         if (typeof encoded === 'string') {
           this.deadLetter(topic, `${schema.name} rejected: ${encoded}`, Buffer.from(JSON.stringify(value) ?? ''), key);
         } else {
-          this.out.push({
-            topic,
-            key,
-            value: encoded,
-            timestamp: opts.timestamp,
-            headers: { [HEADER.from]: this.id, [HEADER.sourceTime]: String(Date.now()) },
-          });
-          metrics.produced(this.id, topic, 1);
+          const headers = { [HEADER.from]: this.id, [HEADER.sourceTime]: String(Date.now()) };
+          this.out.push(
+            encoded === null
+              ? { topic, key, value: null, record: value, timestamp: opts.timestamp, headers }
+              : { topic, key, value: encoded, timestamp: opts.timestamp, headers },
+          );
         }
         if (this.out.length >= this.deps.batchSize) await this.flush();
       },
@@ -134,6 +134,7 @@ export class SourceTask {
     if (this.out.length === 0) return;
     const batch = this.out;
     this.out = [];
+    countProduced(this.deps.metrics, this.id, batch);
     await this.deps.producer.send(batch);
   }
 }

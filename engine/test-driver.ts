@@ -6,7 +6,7 @@ import { type DeadLetter, type Schema, schemas } from '../schemas/index.js';
 import { type Control, controlMessages, END_OF_TIME, EXTERNAL_PRODUCER, HEADER } from './control.js';
 import { MemoryTransport } from './memory-transport.js';
 import { PipelineMetrics } from './metrics.js';
-import { encodeChecked, NodeTask } from './node-task.js';
+import { checkRecord, NodeTask } from './node-task.js';
 import type { AnyOperator, Ports } from './operator.js';
 import { definePipeline, type Pipeline } from './pipeline.js';
 import type { Record } from './record.js';
@@ -23,7 +23,7 @@ export interface PipeOptions<T> {
 
 export class TestDriver {
   readonly metrics: PipelineMetrics;
-  readonly transport = new MemoryTransport({ retainAll: true });
+  readonly transport = new MemoryTransport({ retainAll: true, inProcess: false });
   private tasks: NodeTask[] = [];
   private producer!: Producer;
   private readonly log: string[] = [];
@@ -46,6 +46,7 @@ export class TestDriver {
         new NodeTask({
           pipeline,
           node,
+          inProcess: false,
           serde: d.serde,
           producer: d.producer,
           consumer,
@@ -90,8 +91,9 @@ export class TestDriver {
           ? opts.timestamp(value)
           : (opts.timestamp ?? (value as { ts?: number }).ts ?? Date.now());
       const key = opts.key ?? (value as { symbol?: string }).symbol ?? null;
-      const encoded = encodeChecked(this.serde, topic, t.schema as Schema<T>, value);
-      if (typeof encoded === 'string') throw new Error(`pipe(${topic}): invalid ${t.schema.name}: ${encoded}`);
+      const encoded = checkRecord(this.serde, topic, t.schema as Schema<T>, value, true);
+      if (typeof encoded === 'string' || encoded === null)
+        throw new Error(`pipe(${topic}): invalid ${t.schema.name}: ${encoded}`);
       out.push({
         topic,
         key,
@@ -139,6 +141,7 @@ export class TestDriver {
     const task = new SourceTask({
       pipeline: this.pipeline,
       node,
+      inProcess: false,
       serde: this.serde,
       producer: this.producer,
       metrics: this.metrics,

@@ -14,13 +14,15 @@ const DAY_MS = 86_400_000;
 
 /** `ts` moved forward by `days` weekdays (exchange holidays are not known here). */
 export function addTradingDays(ts: number, days: number): number {
-  let t = ts;
-  for (let left = days; left > 0; ) {
-    t += DAY_MS;
-    const weekday = new Date(t).getUTCDay();
-    if (weekday !== 0 && weekday !== 6) left--;
-  }
-  return t;
+  // Closed form: on the hot path for every prediction. 1970-01-01 was a Thursday.
+  const day = Math.floor(ts / DAY_MS);
+  const weekday = (day + 3) % 7; // 0 = Monday … 6 = Sunday
+  // From a weekend, the first weekday counts as day 1: start from the Friday before.
+  const from = weekday >= 5 ? day - (weekday - 4) : day;
+  const fromWeekday = Math.min(weekday, 4);
+  const total = fromWeekday + days;
+  const calendarDays = Math.floor(total / 5) * 7 + (total % 5) - fromWeekday;
+  return ts + (from + calendarDays - day) * DAY_MS;
 }
 
 export function predict(opts: PredictOptions) {
