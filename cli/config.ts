@@ -33,7 +33,7 @@ export const configSchema = z.object({
   TICKCAST_EARNINGS_FILE: z.string().default('data/earnings/earnings_dates_eps_2013-2018-02-07_daniel-bassett.csv'),
   TICKCAST_DB: z.string().min(1).default('data/tickcast.duckdb'),
   TICKCAST_PARTITIONS: positiveInt.max(1024).default(4),
-  TICKCAST_BATCH_SIZE: positiveInt.max(100_000).default(2000),
+  TICKCAST_BATCH_SIZE: positiveInt.max(100_000).default(20_000),
   TICKCAST_PACE: duration.default(0),
   TICKCAST_HORIZONS: horizons.default([1, 5, 21]),
   TICKCAST_MODEL: z.enum(['persistence', 'drift']).default('persistence'),

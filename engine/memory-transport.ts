@@ -11,6 +11,8 @@ import {
   type Transport,
 } from './transport.js';
 
+const NO_HEADERS = Object.freeze({});
+
 interface Partition {
   log: IncomingMessage[];
   /** Offset of log[0]. */
@@ -145,16 +147,12 @@ export class MemoryTransport implements Transport {
       const index = m.partition ?? partitionFor(m.key, t.spec.partitions);
       const part = t.partitions[index];
       if (!part) throw new Error(`topic ${m.topic} has no partition ${index}`);
-      part.log.push({
-        topic: m.topic,
-        partition: index,
-        offset: part.base + part.log.length,
-        key: m.key,
-        value: m.value,
-        record: m.record,
-        timestamp: m.timestamp,
-        headers: m.headers ?? {},
-      });
+      // The message object becomes the log entry (send takes ownership): no copy per record.
+      const entry = m as OutgoingMessage & IncomingMessage;
+      entry.partition = index;
+      entry.offset = part.base + part.log.length;
+      entry.headers ??= NO_HEADERS;
+      part.log.push(entry);
       touched.add(part);
     }
     this.wake();

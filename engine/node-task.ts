@@ -42,6 +42,7 @@ export class NodeTask {
   private currentKey = '';
   private currentTimestamp = 0;
   private currentSourceTime: string | undefined;
+  private readonly stateView = this.state.view();
   private readonly ctx: TransformContext<Record_<string, Schema<unknown>>, unknown>;
 
   constructor(private readonly deps: TaskDeps) {
@@ -60,7 +61,7 @@ export class NodeTask {
     this.ctx = {
       node: node.id,
       emit: (port, value, opts) => this.emit(port, value, opts),
-      state: this.state.scoped(() => this.currentKey),
+      state: this.stateView,
       get watermark() {
         return self.clock.watermark;
       },
@@ -248,6 +249,7 @@ export class NodeTask {
 
   private enter(key: string, timestamp: number, sourceTime: string | undefined): void {
     this.currentKey = key;
+    this.stateView.key = key;
     this.currentTimestamp = timestamp;
     this.currentSourceTime = sourceTime;
   }
@@ -267,13 +269,23 @@ export class NodeTask {
       });
       return;
     }
-    const headers: { [name: string]: string } = { [HEADER.from]: this.id };
-    if (this.currentSourceTime !== undefined) headers[HEADER.sourceTime] = this.currentSourceTime;
+    const headers = this.headersFor(this.currentSourceTime);
     this.out.push(
       encoded === null
         ? { topic, key, value: null, record: value, timestamp, headers }
         : { topic, key, value: encoded, timestamp, headers },
     );
+  }
+
+  // Outputs of one source batch share their headers: one object, not one per record.
+  private headerCache: { sourceTime: string | undefined; headers: { [name: string]: string } } | null = null;
+  private headersFor(sourceTime: string | undefined): { [name: string]: string } {
+    if (this.headerCache?.sourceTime !== sourceTime || !this.headerCache) {
+      const headers: { [name: string]: string } = { [HEADER.from]: this.id };
+      if (sourceTime !== undefined) headers[HEADER.sourceTime] = sourceTime;
+      this.headerCache = { sourceTime, headers };
+    }
+    return this.headerCache.headers;
   }
 
   private rejectInput(r: Record<unknown>, err: unknown): void {

@@ -66,12 +66,15 @@ export interface SinkOperator<In> {
 
 export interface SourceContext<Out extends Ports> {
   readonly node: string;
-  /** Buffers a record; resolves when it may continue (backpressure). */
+  /**
+   * Buffers a record. Returns a promise when the buffer is being flushed: await it, so the
+   * source slows down to what the pipeline takes (backpressure). `await` works either way.
+   */
   emit<P extends keyof Out & string>(
     port: P,
     value: PortValues<Out>[P],
     opts: EmitOptions & { timestamp: number },
-  ): Promise<void>;
+  ): Promise<void> | undefined;
   /** Declares that no record older than `time` will follow (closes event-time windows). */
   watermark(time: number): Promise<void>;
   /** Sends raw input that could not become a record to `<topic>.dlq`. */

@@ -13,7 +13,7 @@ export interface RunOptions {
   transport?: Transport;
   serde?: Serde;
   metrics?: PipelineMetrics;
-  /** Most records a node takes per step, default 2,000. */
+  /** Most records a node takes per step, default 20,000. */
   batchSize?: number;
   /** How long an idle node waits for data per poll, default 200 ms. */
   pollTimeoutMs?: number;
@@ -55,7 +55,7 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
   const transport = opts.transport ?? new MemoryTransport();
   const serde = opts.serde ?? avroSerde;
   const metrics = opts.metrics ?? new PipelineMetrics(pipeline.name);
-  const batchSize = opts.batchSize ?? 2000;
+  const batchSize = opts.batchSize ?? 20_000;
   const pollTimeoutMs = opts.pollTimeoutMs ?? 200;
   const log = opts.log ?? ((line: string) => console.error(line));
   const started = performance.now();

@@ -44,7 +44,7 @@ export class SourceTask {
     const ctx: SourceContext<{ [port: string]: Schema<unknown> }> = {
       node: this.id,
       signal,
-      emit: async (port, value, opts) => {
+      emit: (port, value, opts) => {
         const topic = this.topicOf(port);
         const schema = op.outputs[port]!;
         const encoded = checkRecord(this.deps.serde, topic, schema, value, !this.deps.inProcess);
@@ -52,14 +52,14 @@ export class SourceTask {
         if (typeof encoded === 'string') {
           this.deadLetter(topic, `${schema.name} rejected: ${encoded}`, Buffer.from(JSON.stringify(value) ?? ''), key);
         } else {
-          const headers = { [HEADER.from]: this.id, [HEADER.sourceTime]: String(Date.now()) };
+          const headers = this.headers();
           this.out.push(
             encoded === null
               ? { topic, key, value: null, record: value, timestamp: opts.timestamp, headers }
               : { topic, key, value: encoded, timestamp: opts.timestamp, headers },
           );
         }
-        if (this.out.length >= this.deps.batchSize) await this.flush();
+        return this.out.length >= this.deps.batchSize ? this.flush() : undefined;
       },
       watermark: async (time) => {
         if (time <= this.lastWatermark) return;
@@ -91,6 +91,16 @@ export class SourceTask {
       stats.lastError = err instanceof Error ? err.message : String(err);
       throw err;
     }
+  }
+
+  // One headers object per millisecond: records emitted together share it.
+  private cachedHeaders: { at: number; headers: { [name: string]: string } } = { at: -1, headers: {} };
+  private headers(): { [name: string]: string } {
+    const now = Date.now();
+    if (this.cachedHeaders.at !== now) {
+      this.cachedHeaders = { at: now, headers: { [HEADER.from]: this.id, [HEADER.sourceTime]: String(now) } };
+    }
+    return this.cachedHeaders.headers;
   }
 
   private topicOf(port: string): string {

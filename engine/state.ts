@@ -4,18 +4,28 @@ import type { KeyedState } from './operator.js';
 
 export class StateStore<S> {
   private readonly map = new Map<string, S>();
-  private readonly dirty = new Set<string>();
+  private readonly dirty: Set<string> | null;
 
-  scoped(key: () => string): KeyedState<S> {
+  /** `trackChanges`: remember changed keys for a changelog (the Kafka transport turns it on). */
+  constructor(opts: { trackChanges?: boolean } = {}) {
+    this.dirty = opts.trackChanges ? new Set() : null;
+  }
+
+  /** A view scoped to one key at a time: the runner sets `key` before each record or timer. */
+  view(): KeyedState<S> & { key: string } {
+    const store = this;
     return {
-      get: () => this.map.get(key()),
-      set: (value) => {
-        this.map.set(key(), value);
-        this.dirty.add(key());
+      key: '',
+      get() {
+        return store.map.get(this.key);
       },
-      delete: () => {
-        this.map.delete(key());
-        this.dirty.add(key());
+      set(value) {
+        store.map.set(this.key, value);
+        store.dirty?.add(this.key);
+      },
+      delete() {
+        store.map.delete(this.key);
+        store.dirty?.add(this.key);
       },
     };
   }
@@ -28,8 +38,9 @@ export class StateStore<S> {
     return [...this.map.entries()];
   }
 
-  /** Keys changed since the last call (what a changelog must write). */
+  /** Keys changed since the last call (what a changelog must write); empty unless tracking. */
   takeDirty(): string[] {
+    if (!this.dirty) return [];
     const keys = [...this.dirty];
     this.dirty.clear();
     return keys;

@@ -39,7 +39,10 @@ export interface IncomingMessage {
 }
 
 export interface Producer {
-  /** Resolves once every message is stored (acknowledged); waits while the topic is full. */
+  /**
+   * Resolves once every message is stored (acknowledged); waits while the topic is full.
+   * The transport may keep the message objects: do not reuse them after sending.
+   */
   send(messages: readonly OutgoingMessage[]): Promise<void>;
   close(): Promise<void>;
 }

@@ -4,31 +4,38 @@ import type { Bar, DeadLetter, Features, News, Prediction, Quote } from './gener
 
 export const SYMBOL_PATTERN = /^[A-Z][A-Z0-9.^=-]{0,14}$/;
 
-function symbol(s: string): string[] {
-  return SYMBOL_PATTERN.test(s) ? [] : [`symbol: ${JSON.stringify(s)} is not a ticker (A-Z, digits, . ^ = -)`];
+// Every record of every hop is checked, so the checks push into one array instead of
+// building a small array per field; good symbols are remembered (a bounded set).
+const knownSymbols = new Set<string>();
+
+function symbol(p: string[], s: string): void {
+  if (knownSymbols.has(s)) return;
+  if (!SYMBOL_PATTERN.test(s)) {
+    p.push(`symbol: ${JSON.stringify(s)} is not a ticker (A-Z, digits, . ^ = -)`);
+    return;
+  }
+  if (knownSymbols.size >= 100_000) knownSymbols.clear();
+  knownSymbols.add(s);
 }
-function time(name: string, v: number): string[] {
-  return Number.isSafeInteger(v) && v > 0 ? [] : [`${name}: ${v} is not an epoch-ms time`];
+function time(p: string[], name: string, v: number): void {
+  if (!(Number.isSafeInteger(v) && v > 0)) p.push(`${name}: ${v} is not an epoch-ms time`);
 }
-function positive(name: string, v: number | null): string[] {
-  if (v === null) return [];
-  return Number.isFinite(v) && v > 0 ? [] : [`${name}: ${v} must be a finite price > 0`];
+function positive(p: string[], name: string, v: number | null): void {
+  if (v !== null && !(Number.isFinite(v) && v > 0)) p.push(`${name}: ${v} must be a finite price > 0`);
 }
-function nonNegative(name: string, v: number | null): string[] {
-  if (v === null) return [];
-  return Number.isFinite(v) && v >= 0 ? [] : [`${name}: ${v} must be finite and >= 0`];
+function nonNegative(p: string[], name: string, v: number | null): void {
+  if (v !== null && !(Number.isFinite(v) && v >= 0)) p.push(`${name}: ${v} must be finite and >= 0`);
 }
 
 export function validateQuote(q: Quote): string[] {
-  const p = [
-    ...symbol(q.symbol),
-    ...time('ts', q.ts),
-    ...positive('price', q.price),
-    ...positive('dayOpen', q.dayOpen),
-    ...positive('dayHigh', q.dayHigh),
-    ...positive('dayLow', q.dayLow),
-    ...nonNegative('dayVolume', q.dayVolume),
-  ];
+  const p: string[] = [];
+  symbol(p, q.symbol);
+  time(p, 'ts', q.ts);
+  positive(p, 'price', q.price);
+  positive(p, 'dayOpen', q.dayOpen);
+  positive(p, 'dayHigh', q.dayHigh);
+  positive(p, 'dayLow', q.dayLow);
+  nonNegative(p, 'dayVolume', q.dayVolume);
   if (q.dayHigh !== null && q.dayLow !== null && q.dayHigh < q.dayLow) {
     p.push(`dayHigh ${q.dayHigh} < dayLow ${q.dayLow}`);
   }
@@ -36,21 +43,23 @@ export function validateQuote(q: Quote): string[] {
 }
 
 export function validateBar(b: Bar): string[] {
-  const p = [
-    ...symbol(b.symbol),
-    ...time('ts', b.ts),
-    ...positive('open', b.open),
-    ...positive('high', b.high),
-    ...positive('low', b.low),
-    ...positive('close', b.close),
-    ...nonNegative('volume', b.volume),
-  ];
+  const p: string[] = [];
+  symbol(p, b.symbol);
+  time(p, 'ts', b.ts);
+  positive(p, 'open', b.open);
+  positive(p, 'high', b.high);
+  positive(p, 'low', b.low);
+  positive(p, 'close', b.close);
+  nonNegative(p, 'volume', b.volume);
   if (b.high < b.low) p.push(`high ${b.high} < low ${b.low}`);
   return p;
 }
 
 export function validateFeatures(f: Features): string[] {
-  const p = [...symbol(f.symbol), ...time('ts', f.ts), ...positive('close', f.close)];
+  const p: string[] = [];
+  symbol(p, f.symbol);
+  time(p, 'ts', f.ts);
+  positive(p, 'close', f.close);
   // NaN means "still warming up"; an infinity is always a bug upstream.
   const inf = f.values.findIndex((v) => v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY);
   if (inf >= 0) p.push(`values[${inf}] is infinite`);
@@ -58,15 +67,14 @@ export function validateFeatures(f: Features): string[] {
 }
 
 export function validatePrediction(x: Prediction): string[] {
-  const p = [
-    ...symbol(x.symbol),
-    ...time('ts', x.ts),
-    ...time('targetTs', x.targetTs),
-    ...positive('lastClose', x.lastClose),
-    ...positive('predictedClose', x.predictedClose),
-    ...positive('lower', x.lower),
-    ...positive('upper', x.upper),
-  ];
+  const p: string[] = [];
+  symbol(p, x.symbol);
+  time(p, 'ts', x.ts);
+  time(p, 'targetTs', x.targetTs);
+  positive(p, 'lastClose', x.lastClose);
+  positive(p, 'predictedClose', x.predictedClose);
+  positive(p, 'lower', x.lower);
+  positive(p, 'upper', x.upper);
   if (!Number.isInteger(x.horizon) || x.horizon < 1) p.push(`horizon ${x.horizon} must be an integer >= 1`);
   if (!(x.lower <= x.predictedClose && x.predictedClose <= x.upper)) {
     p.push(`interval [${x.lower}, ${x.upper}] does not contain predictedClose ${x.predictedClose}`);
@@ -75,7 +83,9 @@ export function validatePrediction(x: Prediction): string[] {
 }
 
 export function validateNews(n: News): string[] {
-  const p = [...symbol(n.symbol), ...time('ts', n.ts)];
+  const p: string[] = [];
+  symbol(p, n.symbol);
+  time(p, 'ts', n.ts);
   if (n.headline.trim() === '') p.push('headline is empty');
   return p;
 }
