@@ -390,4 +390,57 @@ describe('runPipeline', () => {
     expect(text).toContain('tickcast_records_in_total{node="collect"} 9');
     expect(text).toContain('tickcast_event_to_sink_seconds_count{node="collect"}');
   });
+
+  it('checks records against their schema in-process too, dead-lettering bad ones', async () => {
+    // In-process topics pass records by reference, so the type check must still happen.
+    const sloppy = defineOperator<Quote, { bars: typeof schemas.Bar }>({
+      kind: 'transform',
+      name: 'sloppy',
+      input: schemas.Quote,
+      outputs: { bars: schemas.Bar },
+      process({ value: q }, ctx) {
+        const bar = {
+          symbol: q.symbol,
+          ts: q.ts,
+          interval: '1d',
+          open: q.price,
+          high: q.price,
+          low: q.price,
+          close: q.price,
+          volume: 0,
+          quotes: 1,
+          source: 't',
+        };
+        ctx.emit('bars', q.symbol === 'BAD' ? ({ ...bar, close: String(q.price) } as unknown as Bar) : bar);
+      },
+    });
+    const source = defineOperator({
+      kind: 'source',
+      name: 'two',
+      outputs: { quotes: schemas.Quote },
+      async run(ctx) {
+        await ctx.emit('quotes', quote('OK', '2017-03-01', 1), { timestamp: day('2017-03-01') });
+        await ctx.emit('quotes', quote('BAD', '2017-03-01', 2), { timestamp: day('2017-03-01') });
+      },
+    });
+    collected.length = 0;
+    const transport = new MemoryTransport();
+    const running = await runPipeline(
+      definePipeline({
+        name: 'in-process-check',
+        topics: { quotes: { schema: schemas.Quote, partitions: 1 }, bars: { schema: schemas.Bar, partitions: 1 } },
+        nodes: [
+          { id: 'source', operator: source, writes: { quotes: 'quotes' } },
+          { id: 'sloppy', operator: sloppy, reads: 'quotes', writes: { bars: 'bars' } },
+          { id: 'collect', operator: collect, reads: 'bars' },
+        ],
+      }),
+      { transport, pollTimeoutMs: 20 },
+    );
+    await running.done;
+    expect(collected.map((b) => b.symbol)).toEqual(['OK']);
+    const letters = transport.read('bars.dlq').map((m) => schemas.DeadLetter.type.fromBuffer(m.value!));
+    expect(letters).toHaveLength(1);
+    expect(letters[0].reason).toBe('sloppy produced an invalid tickcast.Bar: close: expected double, got "2"');
+  });
 });
