@@ -8,8 +8,8 @@ import { createLiveHub, defineOperator, MemoryTransport, runPipeline } from '../
 import { persistenceModel } from '../models/baselines.js';
 import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import { createFeatureState, FEATURE_SPEC, type FeatureState, updateFeatures } from '../models/features.js';
+import { predictionsFrom } from '../models/predictions.js';
 import { seededRandom, simulateTick } from '../operators/sources/simulator.js';
-import { addTradingDays } from '../operators/transforms/predict.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
 import { type Bar, type Features, type Prediction, type Quote, schemas } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
@@ -90,27 +90,7 @@ function handWritten(store: TimeSeriesStore) {
       };
       if (!calendar.isEarningsWindow(f.symbol, f.ts)) normal.push(f);
     }
-    const byKey = new Map(normal.map((f) => [`${f.symbol}:${f.ts}`, f]));
-    const createdAt = Date.now();
-    const predictions: Prediction[] = (await model.predictBatch(normal)).map((o) => {
-      const f = byKey.get(`${o.symbol}:${o.ts}`)!;
-      return {
-        id: `${o.symbol}:${o.ts}:${o.horizon}`,
-        symbol: o.symbol,
-        ts: o.ts,
-        horizon: o.horizon,
-        targetTs: addTradingDays(o.ts, o.horizon),
-        lastClose: f.close,
-        predictedClose: f.close * Math.exp(o.predictedReturn),
-        predictedReturn: o.predictedReturn,
-        lower: f.close * Math.exp(o.lowerReturn),
-        upper: f.close * Math.exp(o.upperReturn),
-        model: model.name,
-        modelVersion: model.version,
-        regime: 'normal',
-        createdAt,
-      };
-    });
+    const predictions = predictionsFrom(model, normal, await model.predictBatch(normal), 'normal', Date.now());
     await Promise.all([store.upsertBars(bars), store.upsertPredictions(predictions)]);
   };
 }
