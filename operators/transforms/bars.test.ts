@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TestDriver } from '../../engine/index.js';
-import type { Bar, Quote } from '../../schemas/index.js';
+import { type Bar, type Quote, schemas } from '../../schemas/index.js';
 import { bars } from './bars.js';
 
 const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
@@ -116,5 +116,17 @@ describe('bars', () => {
     expect(d.state('bars').get('AAPL')).toMatchObject({ windows: { [String(day('2018-02-06'))]: { close: 163.03 } } });
     await d.advanceWatermark('input', day('2018-02-06') + DAY);
     expect(d.state('bars').size).toBe(0);
+  });
+
+  it('accepts a ticker it has never seen, and dead-letters one that is not a ticker', async () => {
+    const d = await TestDriver.forOperator(bars({ interval: '1d' }));
+    // Policy: any well-formed ticker is welcome (new listings); a malformed one is rejected.
+    await d.pipe('input', { ...feb7, symbol: 'NEWCO' });
+    await d.pipeRaw('input', schemas.Quote.type.toBuffer({ ...feb7, symbol: 'not a ticker' }));
+    await d.advanceWatermark('input', day('2018-02-08'));
+    expect(d.read<Bar>('bars').map((b) => b.symbol)).toEqual(['NEWCO']);
+    expect(d.deadLetters('input')).toMatchObject([
+      { kind: 'validation', reason: 'symbol: "not a ticker" is not a ticker (A-Z, digits, . ^ = -)' },
+    ]);
   });
 });
