@@ -35,7 +35,7 @@ program
     const server = opts.untilEnd ? null : await serve(app, running);
     if (server) console.error(`tickcast: serving ${server.url}/metrics and ${server.url}/healthz`);
     const progress = startProgress(running, () => symbols.size, {
-      unit: config.TICKCAST_SOURCE === 'replay' ? 'days' : 'ticks',
+      predictionsPerQuote: config.TICKCAST_HORIZONS.length,
     });
 
     const shutdown = async (signal: string) => {

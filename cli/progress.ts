@@ -10,10 +10,14 @@ export interface ProgressFigures {
   predictions: number;
 }
 
+/**
+ * Progress of a run: how many of the source's quotes have gone all the way through (their
+ * predictions are stored), out of the source's total — not merely how far the source has read.
+ */
 export function startProgress(
   running: RunningPipeline,
   symbols: () => number,
-  opts: { unit: string; stream?: NodeJS.WriteStream },
+  opts: { predictionsPerQuote: number; stream?: NodeJS.WriteStream },
 ): { stop(): void } {
   const stream = opts.stream ?? process.stderr;
   const started = performance.now();
@@ -21,21 +25,25 @@ export function startProgress(
     const source = running.sources()[0];
     const stats = running.metrics.snapshot();
     const quotes = stats.find((s) => s.node === 'bars')?.recordsIn ?? 0;
+    const predictions = stats.find((s) => s.node === 'store-predictions')?.recordsIn ?? 0;
+    const total = source?.total ?? null;
+    const through = Math.floor(predictions / opts.predictionsPerQuote);
     return {
-      done: source?.done ?? 0,
-      total: source?.total ?? null,
+      done: total === null ? through : Math.min(total, through),
+      total,
       recordsPerSecond: quotes / Math.max(0.001, (performance.now() - started) / 1000),
       symbols: symbols(),
-      predictions: stats.find((s) => s.node === 'store-predictions')?.recordsIn ?? 0,
+      predictions,
     };
   };
   const line = (f: ProgressFigures) =>
-    `${f.done}/${f.total ?? '?'} ${opts.unit} | ${Math.round(f.recordsPerSecond).toLocaleString('en-US')} quotes/s | ${f.symbols} symbols | ${f.predictions.toLocaleString('en-US')} predictions written`;
+    `${f.done.toLocaleString('en-US')}/${f.total?.toLocaleString('en-US') ?? '?'} quotes through | ${Math.round(f.recordsPerSecond).toLocaleString('en-US')} quotes/s | ${f.symbols} symbols | ${f.predictions.toLocaleString('en-US')} predictions written`;
 
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        format: `replay |{bar}| {percentage}% | {value}/{total} ${opts.unit} | {rate} quotes/s | {symbols} symbols | {predictions} predictions`,
+        format:
+          'replay |{bar}| {percentage}% | {value}/{total} quotes through | {rate} quotes/s | {symbols} symbols | {predictions} predictions',
         stream,
         hideCursor: true,
       },

@@ -50,7 +50,7 @@ describe('tickcast CLI', () => {
     // 3 files of 1,259 rows, one REGN row with an empty cell: 3,776 bars, 3 horizons each.
     expect(r.stdout).toContain('store (duckdb): 3,776 bars, 11,328 predictions, 3 symbols');
     expect(r.stdout).toMatch(/quotes\s+1\s+source: open is empty; high is empty; low is empty/);
-    expect(r.stderr).toMatch(/progress: 1259\/1259 days/);
+    expect(r.stderr).toMatch(/progress: 3,776\/3,776 quotes through/);
   });
 
   it('keeps serving /metrics and /healthz after the replay, and stops cleanly on SIGTERM', async () => {

@@ -2,6 +2,7 @@
 // or at a given pace. Each CSV row becomes one quote carrying the whole trading day.
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parse } from 'csv-parse/sync';
 import { defineOperator } from '../../engine/index.js';
 import { type Quote, schemas } from '../../schemas/index.js';
@@ -54,7 +55,11 @@ export function replay(opts: ReplayOptions) {
       }
       const days = [...byDay.keys()].sort((a, b) => a - b);
       const paceMs = opts.paceMs ?? 0;
-      for (const [i, day] of days.entries()) {
+      // Progress counts quotes, so a consumer can compare it with records processed downstream.
+      let total = 0;
+      for (const list of byDay.values()) total += new Set(list.map((q) => q.symbol)).size;
+      let emitted = 0;
+      for (const day of days) {
         if (ctx.signal.aborted) return;
         const started = Date.now();
         const seen = new Set<string>();
@@ -70,10 +75,11 @@ export function replay(opts: ReplayOptions) {
           }
           seen.add(q.symbol);
           await ctx.emit('quotes', q, { timestamp: q.ts });
+          emitted++;
         }
         // Daily data: once a day is replayed, that day is complete.
         await ctx.watermark(day + DAY_MS);
-        ctx.progress(i + 1, days.length);
+        ctx.progress(emitted, total);
         if (paceMs > 0) await sleep(paceMs - (Date.now() - started), ctx.signal);
       }
     },
@@ -167,17 +173,8 @@ function isoDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return;
+  // timers/promises removes its abort listener when the timer fires: no listener build-up.
+  await delay(ms, undefined, { signal }).catch(() => undefined);
 }

@@ -80,7 +80,7 @@ export function simulator(opts: SimulatorOptions) {
           await ctx.emit('quotes', q, { timestamp: q.ts });
         }
         await ctx.watermark(windowStart + stepMs);
-        ctx.progress(tick + 1, opts.ticks);
+        ctx.progress((tick + 1) * opts.symbols, opts.ticks === undefined ? undefined : opts.ticks * opts.symbols);
         const wait = (opts.paceMs ?? 0) - (Date.now() - started);
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
