@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TestDriver } from '../../engine/index.js';
+import { tickerFromFileName } from '../../models/daily-csv.js';
 import type { Quote } from '../../schemas/index.js';
-import { replay, tickerFromFileName } from './replay.js';
+import { replay } from './replay.js';
 
 const DATA = new URL('../../data/sp500-daily', import.meta.url).pathname;
 
