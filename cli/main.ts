@@ -8,6 +8,7 @@ import { pricePrediction } from '../pipelines/price-prediction.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { buildApp, deadLetterReasons, serve, startPipeline } from './app.js';
 import { ConfigError, loadConfig, parseDuration } from './config.js';
+import { type EvaluateArgs, evaluateCommand } from './evaluate.js';
 import { startProgress } from './progress.js';
 import { printSummary } from './summary.js';
 
@@ -79,6 +80,19 @@ program
     });
     console.log(opts.format === 'json' ? JSON.stringify(pipeline.describe(), null, 2) : pipeline.mermaid());
     await store.close();
+  });
+
+program
+  .command('evaluate')
+  .description('score models against persistence and drift on held-out days (no training)')
+  .option('--data <dir>', 'folder of per-ticker daily CSVs (default TICKCAST_DATA_DIR)')
+  .option('--earnings <file>', 'earnings dates CSV (default TICKCAST_EARNINGS_FILE; none for no split)')
+  .option('--from <date>', 'first input day, YYYY-MM-DD', '2017-02-08')
+  .option('--to <date>', 'last input day, YYYY-MM-DD (default: the end of the data)')
+  .option('--horizon <days>', 'forecast horizon in trading days: 1, 5 or 21', '1')
+  .option('--json', 'print one JSON line last: the shipped model at this horizon')
+  .action(async (opts: EvaluateArgs) => {
+    await evaluateCommand(loadConfig(), opts);
   });
 
 function parseDurationOption(text: string): number {

@@ -77,3 +77,36 @@ export function startProgress(
     },
   };
 }
+
+/** A bar for one long task (loading, evaluating) on a terminal; a line every few seconds elsewhere. */
+export function taskProgress(label: string, unit: string, stream: NodeJS.WriteStream = process.stderr) {
+  let done = 0;
+  let total = 1;
+  if (stream.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { format: `${label.padEnd(24)} |{bar}| {percentage}% | {value}/{total} ${unit}`, stream, hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(1, 0);
+    return {
+      update(d: number, t: number) {
+        bar.setTotal(t);
+        bar.update(d);
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  let last = 0;
+  const line = () => stream.write(`${label}: ${done}/${total} ${unit}\n`);
+  return {
+    update(d: number, t: number) {
+      done = d;
+      total = t;
+      if (Date.now() - last > 3000) {
+        last = Date.now();
+        line();
+      }
+    },
+    stop: line,
+  };
+}

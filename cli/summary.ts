@@ -1,6 +1,7 @@
 // The end-of-run summary: per-node figures, what the store holds, and why records were rejected.
 import type { RunSummary } from '../engine/index.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
+import { printTable } from './table.js';
 
 export async function printSummary(
   summary: RunSummary,
@@ -18,14 +19,14 @@ export async function printSummary(
     String(n.deadLetters),
     n.batches ? (n.processingMs / n.batches).toFixed(2) : '-',
   ]);
-  table(['node', 'status', 'in', 'out', 'dlq', 'ms/batch'], rows, out);
+  printTable(['node', 'status', 'in', 'out', 'dlq', 'ms/batch'], rows, out);
   const counts = await store.counts();
   out(
     `store (${store.kind}): ${counts.bars.toLocaleString('en-US')} bars, ${counts.predictions.toLocaleString('en-US')} predictions, ${counts.symbols} symbols`,
   );
   if (reasons.length > 0) {
     out(`dead letters: ${summary.deadLetters}`);
-    table(
+    printTable(
       ['topic', 'count', 'reason'],
       reasons.slice(0, 10).map((r) => [r.topic, String(r.count), r.reason]),
       out,
@@ -33,16 +34,4 @@ export async function printSummary(
   } else {
     out('dead letters: 0');
   }
-}
-
-function table(header: string[], rows: string[][], out: (line: string) => void): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) =>
-    r
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  out(fmt(header));
-  out(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows) out(fmt(r));
 }

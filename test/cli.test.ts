@@ -89,6 +89,21 @@ describe('tickcast CLI', () => {
     expect(child.exitCode).toBe(0);
   });
 
+  it('evaluates the baselines on held-out days and prints one JSON line last', async () => {
+    const r = await tickcast(['evaluate', '--from', '2017-02-08', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/persistence@1 \(shipped\)\s+normal/);
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { [k: string]: unknown };
+    expect(last).toMatchObject({ model: 'persistence@1', horizon: 1, maeRatio: 1 });
+    expect(Object.keys(last)).toEqual(
+      expect.arrayContaining(['mae', 'maePersistence', 'hitRate', 'rankIc', 'coverage80', 'earnings']),
+    );
+    const bad = await tickcast(['evaluate', '--from', 'last tuesday', '--horizon', '2']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--from "last tuesday": a date YYYY-MM-DD');
+    expect(bad.stderr).toContain('--horizon 2: one of 1, 5, 21');
+  });
+
   it('refuses a bad configuration value, naming it and what is allowed', async () => {
     const r = await tickcast(['run', '--until-end'], { TICKCAST_TRANSPORT: 'carrier-pigeon', TICKCAST_PACE: 'soon' });
     expect(r.code).toBe(2);
