@@ -11,7 +11,7 @@ import { createFeatureState, FEATURE_SPEC, type FeatureState, updateFeatures } f
 import { predictionsFrom } from '../models/predictions.js';
 import { seededRandom, simulateTick } from '../operators/sources/simulator.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
-import { type Bar, type Features, type Prediction, type Quote, schemas } from '../schemas/index.js';
+import { type Bar, type Features, type Quote, schemas } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 

@@ -13,6 +13,7 @@ import {
 import { driftModel, persistenceModel } from '../models/baselines.js';
 import { emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
 import type { Model } from '../models/model.js';
+import { loadShipped } from '../models/shipped.js';
 import { replay } from '../operators/sources/replay.js';
 import { simulator } from '../operators/sources/simulator.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
@@ -55,11 +56,7 @@ export async function buildApp(config: Config, opts: { paceMs?: number; dbPath?:
     config.TICKCAST_EARNINGS_FILE === 'none'
       ? emptyEarningsCalendar()
       : await loadEarningsCalendar(config.TICKCAST_EARNINGS_FILE);
-  const make = config.TICKCAST_MODEL === 'drift' ? driftModel : persistenceModel;
-  const models = {
-    normal: make({ horizons: config.TICKCAST_HORIZONS }),
-    earnings: make({ horizons: config.TICKCAST_HORIZONS }),
-  };
+  const models = await chooseModels(config);
   const paceMs = opts.paceMs ?? config.TICKCAST_PACE;
   const source =
     config.TICKCAST_SOURCE === 'simulator'
@@ -74,6 +71,18 @@ export async function buildApp(config: Config, opts: { paceMs?: number; dbPath?:
     partitions: config.TICKCAST_PARTITIONS,
   });
   return { config, pipeline, store, hub, models };
+}
+
+/** The shipped pair (default), or a baseline on both branches when asked or nothing is shipped. */
+async function chooseModels(config: Config): Promise<{ normal: Model; earnings: Model }> {
+  if (config.TICKCAST_MODEL === 'shipped') {
+    const shipped = await loadShipped();
+    if (shipped) return shipped;
+    console.error('tickcast: no shipped model (run `npx tickcast train`); using persistence');
+  }
+  const make = config.TICKCAST_MODEL === 'drift' ? driftModel : persistenceModel;
+  const model = make({ horizons: config.TICKCAST_HORIZONS });
+  return { normal: model, earnings: model };
 }
 
 export async function startPipeline(app: App): Promise<RunningPipeline> {

@@ -36,7 +36,7 @@ export const configSchema = z.object({
   TICKCAST_BATCH_SIZE: positiveInt.max(100_000).default(20_000),
   TICKCAST_PACE: duration.default(0),
   TICKCAST_HORIZONS: horizons.default([1, 5, 21]),
-  TICKCAST_MODEL: z.enum(['persistence', 'drift']).default('persistence'),
+  TICKCAST_MODEL: z.enum(['shipped', 'persistence', 'drift']).default('shipped'),
   TICKCAST_SIM_SYMBOLS: positiveInt.max(100_000).default(500),
   TICKCAST_PORT: port.default(4000),
   TICKCAST_HOST: z.string().min(1).default('127.0.0.1'),

@@ -1,12 +1,18 @@
 // `tickcast evaluate`: every candidate model against persistence and drift on held-out days,
 // overall and split by normal and earnings days; with --json, one JSON line last.
+
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { driftModel, persistenceModel } from '../models/baselines.js';
 import { loadDailyBars } from '../models/daily-csv.js';
 import { buildDataset } from '../models/dataset.js';
 import { emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
 import { type Evaluation, evaluateModel } from '../models/evaluate.js';
+import { FEATURE_SPEC } from '../models/features.js';
 import type { Metrics } from '../models/metrics.js';
 import type { Model } from '../models/model.js';
+import { loadQuantileNet } from '../models/quantile-net.js';
+import { ARTIFACTS_DIR, loadShipped, routedModel } from '../models/shipped.js';
 import { type Config, ConfigError } from './config.js';
 import { taskProgress } from './progress.js';
 import { printTable } from './table.js';
@@ -20,7 +26,39 @@ export interface EvaluateArgs {
   json?: boolean;
 }
 
-const HORIZONS = [1, 5, 21];
+export const HORIZONS = [1, 5, 21];
+
+export const EVALUATION_HEADER = [
+  'model',
+  'days',
+  'n',
+  'MAE %',
+  'MAE/persist',
+  'hit rate',
+  'rank IC',
+  'cov80',
+  'pinball',
+];
+
+/** Table rows for evaluations, all / normal / earnings days each; `shipped` is marked. */
+export function evaluationRows(results: readonly Evaluation[], shipped: string): string[][] {
+  return results.flatMap((r) =>
+    (['all', 'normal', 'earnings'] as const).map((segment) => {
+      const m = r[segment];
+      return [
+        `${r.model}@${r.version}${r.model === shipped ? ' (shipped)' : ''}`,
+        segment,
+        m.n.toLocaleString('en-US'),
+        fixed(m.mae, 3),
+        fixed(m.maeRatio, 3),
+        percent(m.hitRate),
+        fixed(m.rankIc, 4),
+        percent(m.coverage80),
+        fixed(m.pinball, 3),
+      ];
+    }),
+  );
+}
 
 export async function evaluateCommand(config: Config, args: EvaluateArgs): Promise<void> {
   const horizon = Number(args.horizon ?? 1);
@@ -41,8 +79,17 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs): Promi
     `evaluate: ${bars.size} symbols, ${data.examples.length.toLocaleString('en-US')} examples (${rejected} broken rows skipped), horizon ${horizon}, from ${isoDay(from)}${Number.isFinite(to) ? ` to ${isoDay(to - 86_400_000)}` : ''}`,
   );
 
-  const shipped = config.TICKCAST_MODEL;
+  // Candidates: the baselines, every trained net's latest artifact, and the shipped pair routed
+  // by the earnings calendar exactly as the pipeline routes it.
   const candidates: Model[] = [persistenceModel({ horizons: HORIZONS }), driftModel({ horizons: HORIZONS })];
+  candidates.push(...(await latestArtifacts()));
+  const shippedModels = await loadShipped();
+  let shippedName: string = config.TICKCAST_MODEL;
+  if (shippedModels && config.TICKCAST_MODEL === 'shipped') {
+    const routed = routedModel(shippedModels.normal, shippedModels.earnings, calendar);
+    candidates.push(routed);
+    shippedName = routed.name;
+  }
   const results: Evaluation[] = [];
   for (const model of candidates) {
     const bar = taskProgress(`evaluating ${model.name}`, 'examples');
@@ -50,26 +97,11 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs): Promi
     bar.stop();
   }
 
-  const rows = results.flatMap((r) =>
-    (['all', 'normal', 'earnings'] as const).map((segment) => {
-      const m = r[segment];
-      return [
-        `${r.model}@${r.version}${r.model === shipped ? ' (shipped)' : ''}`,
-        segment,
-        m.n.toLocaleString('en-US'),
-        fixed(m.mae, 3),
-        fixed(m.maeRatio, 3),
-        percent(m.hitRate),
-        fixed(m.rankIc, 4),
-        percent(m.coverage80),
-        fixed(m.pinball, 3),
-      ];
-    }),
-  );
+  const rows = evaluationRows(results, shippedName);
   console.log(`\nhorizon ${horizon} trading day(s); MAE and pinball in % of price; coverage of the 80% interval`);
-  printTable(['model', 'days', 'n', 'MAE %', 'MAE/persist', 'hit rate', 'rank IC', 'cov80', 'pinball'], rows);
+  printTable(EVALUATION_HEADER, rows);
   if (args.json) {
-    const r = results.find((x) => x.model === shipped) ?? results[0]!;
+    const r = results.find((x) => x.model === shippedName) ?? results[0]!;
     // Top level: normal days (the issue's targets); earnings and all days beside it.
     console.log(
       JSON.stringify({
@@ -101,9 +133,24 @@ const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(dig
 const percent = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '-');
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-function parseDay(text: string, option: string, problems: string[]): number {
+export function parseDay(text: string, option: string, problems: string[]): number {
   const ms = Date.parse(`${text}T00:00:00Z`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(ms))
     problems.push(`${option} ${JSON.stringify(text)}: a date YYYY-MM-DD`);
   return ms;
+}
+
+/** The newest version of each trained net under models/artifacts (versions sort by date). */
+async function latestArtifacts(): Promise<Model[]> {
+  if (!existsSync(ARTIFACTS_DIR)) return [];
+  const models: Model[] = [];
+  for (const name of readdirSync(ARTIFACTS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    const versions = readdirSync(join(ARTIFACTS_DIR, name.name)).sort();
+    const latest = versions.at(-1);
+    if (latest)
+      models.push(
+        (await loadQuantileNet(join(ARTIFACTS_DIR, name.name, latest), { expectSpec: FEATURE_SPEC.id })).model,
+      );
+  }
+  return models;
 }

@@ -11,6 +11,7 @@ import { ConfigError, loadConfig, parseDuration } from './config.js';
 import { type EvaluateArgs, evaluateCommand } from './evaluate.js';
 import { startProgress } from './progress.js';
 import { printSummary } from './summary.js';
+import { type TrainArgs, trainCommand } from './train.js';
 
 const program = new Command()
   .name('tickcast')
@@ -80,6 +81,17 @@ program
     });
     console.log(opts.format === 'json' ? JSON.stringify(pipeline.describe(), null, 2) : pipeline.mermaid());
     await store.close();
+  });
+
+program
+  .command('train')
+  .description('train the candidate models, choose by walk-forward validation, write artifacts')
+  .option('--data <dir>', 'folder of per-ticker daily CSVs (default TICKCAST_DATA_DIR)')
+  .option('--earnings <file>', 'earnings dates CSV (default TICKCAST_EARNINGS_FILE)')
+  .option('--train-end <date>', 'last training day, YYYY-MM-DD', '2016-12-31')
+  .option('--validation-days <n>', 'trading days before --train-end used to choose the model', '126')
+  .action(async (opts: TrainArgs) => {
+    await trainCommand(loadConfig(), opts);
   });
 
 program

@@ -89,12 +89,16 @@ describe('tickcast CLI', () => {
     expect(child.exitCode).toBe(0);
   });
 
-  it('evaluates the baselines on held-out days and prints one JSON line last', async () => {
+  it('evaluates the shipped model against the baselines on held-out days, one JSON line last', async () => {
     const r = await tickcast(['evaluate', '--from', '2017-02-08', '--json']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/persistence@1 \(shipped\)\s+normal/);
+    expect(r.stdout).toMatch(/persistence@1\s+normal/);
+    expect(r.stdout).toMatch(/drift@1\s+normal/);
+    expect(r.stdout).toMatch(/\(shipped\)\s+earnings/);
     const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { [k: string]: unknown };
-    expect(last).toMatchObject({ model: 'persistence@1', horizon: 1, maeRatio: 1 });
+    expect(last).toMatchObject({ horizon: 1, n: expect.any(Number), maeRatio: expect.any(Number) });
+    // Persistence is the yardstick: the ratio is the shipped MAE over persistence's on the same rows.
+    expect(last.maeRatio as number).toBeCloseTo((last.mae as number) / (last.maePersistence as number), 5);
     expect(Object.keys(last)).toEqual(
       expect.arrayContaining(['mae', 'maePersistence', 'hitRate', 'rankIc', 'coverage80', 'earnings']),
     );

@@ -1,0 +1,61 @@
+// `tickcast train`: fit the candidate nets, choose by validation, write the artifacts and the
+// shipped manifest, and print the validation table.
+
+import { loadDailyBars } from '../models/daily-csv.js';
+import { buildDataset } from '../models/dataset.js';
+import { emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
+import { selectBackend } from '../models/tf-backend.js';
+import { trainAndSelect } from '../models/train.js';
+import { type Config, ConfigError } from './config.js';
+import { EVALUATION_HEADER, evaluationRows, HORIZONS, parseDay } from './evaluate.js';
+import { taskProgress } from './progress.js';
+import { printTable } from './table.js';
+
+export interface TrainArgs {
+  data?: string;
+  earnings?: string;
+  trainEnd?: string;
+  validationDays?: string;
+}
+
+export async function trainCommand(config: Config, args: TrainArgs): Promise<void> {
+  const problems: string[] = [];
+  const trainEnd = parseDay(args.trainEnd ?? '2016-12-31', '--train-end', problems);
+  const validationDays = Number(args.validationDays ?? 126);
+  if (!Number.isInteger(validationDays) || validationDays < 20) {
+    problems.push(`--validation-days ${args.validationDays}: a whole number of trading days >= 20`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  await selectBackend();
+
+  const started = performance.now();
+  const loading = taskProgress('loading prices', 'files');
+  const { bars } = await loadDailyBars(args.data ?? config.TICKCAST_DATA_DIR, {
+    onFile: (d, t) => loading.update(d, t),
+  });
+  loading.stop();
+  const earnings = args.earnings ?? config.TICKCAST_EARNINGS_FILE;
+  const calendar = earnings === 'none' ? emptyEarningsCalendar() : await loadEarningsCalendar(earnings);
+  const data = buildDataset(bars, { horizons: HORIZONS, calendar });
+
+  const bars_ = new Map<string, ReturnType<typeof taskProgress>>();
+  const report = await trainAndSelect(data, {
+    trainEnd,
+    validationDays,
+    log: (line) => console.error(line),
+    onEpoch: (name, epoch, epochs) => {
+      let bar = bars_.get(name);
+      if (!bar) {
+        bar = taskProgress(`training ${name}`, 'epochs');
+        bars_.set(name, bar);
+      }
+      bar.update(epoch + 1, epochs);
+    },
+  });
+  for (const bar of bars_.values()) bar.stop();
+  console.log(`\nvalidation (horizon 1): ${report.validation.examples.toLocaleString('en-US')} examples`);
+  printTable(EVALUATION_HEADER, evaluationRows(report.results, `${report.shipped.normal.name}`));
+  console.log(
+    `shipped ${report.shipped.normal.name}@${report.shipped.normal.version}, earnings interval × ${report.shipped.earningsIntervalScale}; ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
+  );
+}

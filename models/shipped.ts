@@ -1,0 +1,72 @@
+// The shipped models: what `npm start` and `tickcast evaluate` use by default. A small JSON file
+// under models/artifacts/ names the normal model's artifact and the earnings branch's interval
+// scale; trained nets live in models/artifacts/<name>/<version>/.
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Features } from '../schemas/index.js';
+import { driftModel, persistenceModel } from './baselines.js';
+import { FEATURE_SPEC } from './features.js';
+import { withIntervalScale } from './interval-scale.js';
+import type { Model, ModelOutput } from './model.js';
+import { loadQuantileNet } from './quantile-net.js';
+
+export const ARTIFACTS_DIR = new URL('./artifacts', import.meta.url).pathname;
+
+export interface ShippedManifest {
+  /** A baseline name, or a trained net at artifacts/<name>/<version>/. */
+  normal: { name: string; version: string };
+  /** Scale of the normal model's interval on earnings days (fitted on validation earnings days). */
+  earningsIntervalScale: number;
+  horizons: number[];
+  featureSpec: string;
+  /** Validation figures that chose it (see `tickcast train`). */
+  selection?: unknown;
+}
+
+export interface ShippedModels {
+  normal: Model;
+  earnings: Model;
+  manifest: ShippedManifest;
+}
+
+const BASELINES: Record<string, (opts: { horizons: number[] }) => Model> = {
+  persistence: persistenceModel,
+  drift: driftModel,
+};
+
+/** Loads the shipped pair, or null when nothing has been shipped yet. */
+export async function loadShipped(dir = ARTIFACTS_DIR): Promise<ShippedModels | null> {
+  const file = join(dir, 'shipped.json');
+  if (!existsSync(file)) return null;
+  const manifest = JSON.parse(await readFile(file, 'utf8')) as ShippedManifest;
+  const baseline = BASELINES[manifest.normal.name];
+  const normal = baseline
+    ? baseline({ horizons: manifest.horizons })
+    : (await loadQuantileNet(join(dir, manifest.normal.name, manifest.normal.version), { expectSpec: FEATURE_SPEC.id }))
+        .model;
+  return { normal, earnings: withIntervalScale(normal, manifest.earningsIntervalScale), manifest };
+}
+
+export async function writeShipped(manifest: ShippedManifest, dir = ARTIFACTS_DIR): Promise<void> {
+  await writeFile(join(dir, 'shipped.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** The pipeline's routing as one model: earnings-window inputs to `earnings`, the rest to `normal`. */
+export function routedModel(
+  normal: Model,
+  earnings: Model,
+  calendar: { isEarningsWindow(symbol: string, ts: number): boolean },
+): Model {
+  return {
+    name: `${normal.name}|${earnings.name}`,
+    version: `${normal.version}|${earnings.version}`,
+    spec: normal.spec,
+    horizons: normal.horizons,
+    async predictBatch(inputs: readonly Features[]): Promise<ModelOutput[]> {
+      const e = inputs.filter((f) => calendar.isEarningsWindow(f.symbol, f.ts));
+      const n = inputs.filter((f) => !calendar.isEarningsWindow(f.symbol, f.ts));
+      return [...(await normal.predictBatch(n)), ...(await earnings.predictBatch(e))];
+    },
+  };
+}

@@ -1,0 +1,143 @@
+// Training and selection: fit every candidate net on the training window, score it and the
+// baselines on a later validation window (a gap of the longest horizon in between), ship the
+// best one only if it beats persistence, and calibrate the earnings branch's interval.
+import { join } from 'node:path';
+import { driftModel, persistenceModel } from './baselines.js';
+import type { Dataset, Example } from './dataset.js';
+import { type Evaluation, evaluateModel } from './evaluate.js';
+import { FEATURE_SPEC } from './features.js';
+import { fitIntervalScale, type IntervalSample } from './interval-scale.js';
+import { toMatrix } from './matrix.js';
+import type { Model } from './model.js';
+import { type QuantileNetSpec, quantileNetModel, saveQuantileNet, trainQuantileNet } from './quantile-net.js';
+import { ARTIFACTS_DIR, type ShippedManifest, writeShipped } from './shipped.js';
+import { holdoutSplit, lowerBound } from './walk-forward.js';
+
+export interface Candidate {
+  name: string;
+  spec: Omit<QuantileNetSpec, 'horizons'>;
+}
+
+export const CANDIDATES: Candidate[] = [
+  { name: 'linear', spec: { kind: 'linear', l2: 1e-3, epochs: 12, batchSize: 2048, learningRate: 0.01 } },
+  { name: 'mlp', spec: { kind: 'mlp', hidden: [32, 16], dropout: 0.1, l2: 1e-4, epochs: 12, batchSize: 2048 } },
+];
+
+export interface TrainOptions {
+  /** Last training day (inclusive), epoch ms. */
+  trainEnd: number;
+  /** Trading days at the end of the training window kept for validation and selection. */
+  validationDays: number;
+  candidates?: Candidate[];
+  artifactsDir?: string;
+  log?: (line: string) => void;
+  onEpoch?: (candidate: string, epoch: number, epochs: number, loss: number) => void;
+}
+
+export interface TrainReport {
+  validation: { from: number; to: number; examples: number };
+  results: Evaluation[];
+  shipped: ShippedManifest;
+}
+
+export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise<TrainReport> {
+  const log = opts.log ?? (() => {});
+  const dir = opts.artifactsDir ?? ARTIFACTS_DIR;
+  const maxH = Math.max(...data.horizons);
+  const endIdx = lowerBound(data.days, opts.trainEnd + 1);
+  const validFrom = data.days[Math.max(0, endIdx - opts.validationDays)]!;
+  const validTo = data.days[endIdx] ?? opts.trainEnd + 86_400_000;
+  const split = holdoutSplit(data.days, { trainEnd: validFrom, testFrom: validFrom, testTo: validTo, horizon: maxH });
+  const trainUntil = data.days[split.trainTo] ?? validFrom;
+  const inWindow = (e: Example, from: number, to: number) => e.ts >= from && e.ts < to;
+  const train = toMatrix(data.examples.filter((e) => inWindow(e, data.days[0]!, trainUntil)));
+  // Validation targets may reach past trainEnd: they are only used to choose, never to fit.
+  const valid = toMatrix(data.examples.filter((e) => inWindow(e, validFrom, validTo)));
+  log(
+    `train: ${train.rows.toLocaleString('en-US')} examples before ${iso(trainUntil)}; validation ${valid.rows.toLocaleString('en-US')} from ${iso(validFrom)} to ${iso(validTo)}`,
+  );
+
+  const evaluateOn = { horizon: 1, from: validFrom, to: validTo };
+  const baselines = [persistenceModel({ horizons: data.horizons }), driftModel({ horizons: data.horizons })];
+  const results: Evaluation[] = [];
+  const models = new Map<string, Model>();
+  for (const b of baselines) {
+    results.push(await evaluateModel(b, data, evaluateOn));
+    models.set(b.name, b);
+  }
+  const version = `v1-${iso(opts.trainEnd)}`;
+  for (const c of opts.candidates ?? CANDIDATES) {
+    const started = performance.now();
+    const net = await trainQuantileNet(
+      train.x,
+      train.rows,
+      train.cols,
+      train.y,
+      { ...c.spec, horizons: data.horizons },
+      {
+        validation: { x: valid.x, rows: valid.rows, y: valid.y },
+        earlyStoppingPatience: 3,
+        onEpoch: (epoch, loss) => opts.onEpoch?.(c.name, epoch, c.spec.epochs ?? 40, loss),
+      },
+    );
+    const model = quantileNetModel(net, { name: c.name, version, spec: FEATURE_SPEC.id });
+    const evaluation = await evaluateModel(model, data, evaluateOn);
+    results.push(evaluation);
+    models.set(c.name, model);
+    await saveQuantileNet(net, join(dir, c.name, version), {
+      name: c.name,
+      version,
+      trainingWindow: { from: iso(data.days[0]!), to: iso(trainUntil) },
+      metrics: { validation: evaluation },
+    });
+    log(
+      `${c.name}: trained in ${((performance.now() - started) / 1000).toFixed(1)} s, validation MAE ÷ persistence ${evaluation.normal.maeRatio.toFixed(4)}`,
+    );
+  }
+
+  // Ship the best model on normal validation days, and only if it beats persistence there.
+  const best = results.reduce((a, b) => (b.normal.maeRatio < a.normal.maeRatio ? b : a));
+  const chosen = best.normal.maeRatio < 1 ? best : results.find((r) => r.model === 'persistence')!;
+  const scale = fitIntervalScale(await earningsSamples(models.get(chosen.model)!, data, validFrom, validTo));
+  const shipped: ShippedManifest = {
+    normal: { name: chosen.model, version: chosen.version },
+    earningsIntervalScale: Number(scale.toFixed(4)),
+    horizons: data.horizons,
+    featureSpec: FEATURE_SPEC.id,
+    selection: {
+      validation: { from: iso(validFrom), to: iso(validTo) },
+      maeRatio: Object.fromEntries(results.map((r) => [r.model, Number(r.normal.maeRatio.toFixed(5))])),
+    },
+  };
+  await writeShipped(shipped, dir);
+  log(`shipped: ${chosen.model}@${chosen.version}; earnings interval × ${shipped.earningsIntervalScale}`);
+  return { validation: { from: validFrom, to: validTo, examples: valid.rows }, results, shipped };
+}
+
+/** The chosen model's horizon-1 forecasts on validation earnings days, for the interval scale. */
+async function earningsSamples(model: Model, data: Dataset, from: number, to: number): Promise<IntervalSample[]> {
+  const examples = data.examples.filter(
+    (e) => e.earnings && e.ts >= from && e.ts < to && Number.isFinite(e.targets[0]!),
+  );
+  const outputs = await model.predictBatch(
+    examples.map((e) => ({
+      symbol: e.symbol,
+      ts: e.ts,
+      close: e.close,
+      spec: FEATURE_SPEC.id,
+      values: e.features,
+      history: 0,
+    })),
+  );
+  const byKey = new Map(examples.map((e) => [`${e.symbol}:${e.ts}`, e]));
+  return outputs
+    .filter((o) => o.horizon === data.horizons[0])
+    .map((o) => ({
+      actual: byKey.get(`${o.symbol}:${o.ts}`)!.targets[0]!,
+      predicted: o.predictedReturn,
+      lower: o.lowerReturn,
+      upper: o.upperReturn,
+    }));
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
