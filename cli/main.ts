@@ -90,6 +90,7 @@ program
   .option('--earnings <file>', 'earnings dates CSV (default TICKCAST_EARNINGS_FILE)')
   .option('--train-end <date>', 'last training day, YYYY-MM-DD', '2016-12-31')
   .option('--validation-days <n>', 'trading days before --train-end used to choose the model', '126')
+  .option('--artifacts <dir>', 'where to write the artifacts and shipped.json (default models/artifacts)')
   .action(async (opts: TrainArgs) => {
     await trainCommand(loadConfig(), opts);
   });

@@ -16,6 +16,7 @@ export interface TrainArgs {
   earnings?: string;
   trainEnd?: string;
   validationDays?: string;
+  artifacts?: string;
 }
 
 export async function trainCommand(config: Config, args: TrainArgs): Promise<void> {
@@ -42,6 +43,7 @@ export async function trainCommand(config: Config, args: TrainArgs): Promise<voi
   const report = await trainAndSelect(data, {
     trainEnd,
     validationDays,
+    ...(args.artifacts ? { artifactsDir: args.artifacts } : {}),
     log: (line) => console.error(line),
     onEpoch: (name, epoch, epochs) => {
       let bar = bars_.get(name);
