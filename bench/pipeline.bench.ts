@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLiveHub, defineOperator, MemoryTransport, runPipeline } from '../engine/index.js';
 import { persistenceModel } from '../models/baselines.js';
+import { barOf } from '../models/daily-csv.js';
 import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import { createFeatureState, FEATURE_SPEC, type FeatureState, updateFeatures } from '../models/features.js';
 import { predictionsFrom } from '../models/predictions.js';
@@ -60,18 +61,7 @@ function handWritten(store: TimeSeriesStore) {
     const bars: Bar[] = [];
     const normal: Features[] = [];
     for (const q of quotes) {
-      const bar: Bar = {
-        symbol: q.symbol,
-        ts: day,
-        interval: '1d',
-        open: q.dayOpen ?? q.price,
-        high: Math.max(q.price, q.dayHigh ?? q.price),
-        low: Math.min(q.price, q.dayLow ?? q.price),
-        close: q.price,
-        volume: q.dayVolume ?? 0,
-        quotes: 1,
-        source: q.source,
-      };
+      const bar = barOf({ day, quote: q });
       bars.push(bar);
       let s = state.get(q.symbol);
       if (!s) {

@@ -1,9 +1,9 @@
 // The offline dataset: for every symbol and trading day, the feature vector (the very fold the
 // streaming operator runs), the realised log returns over each horizon, and whether the
 // next-day return spans an earnings announcement.
-import type { Bar } from '../schemas/index.js';
+import type { Bar, Features } from '../schemas/index.js';
 import type { EarningsCalendar } from './earnings-calendar.js';
-import { computeFeatureSeries } from './features.js';
+import { computeFeatureSeries, FEATURE_SPEC } from './features.js';
 
 export interface Example {
   symbol: string;
@@ -50,4 +50,9 @@ export function buildDataset(
   examples.sort((a, b) => a.ts - b.ts || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
   const days = [...new Set(examples.map((e) => e.ts))];
   return { horizons: [...opts.horizons], days, examples };
+}
+
+/** An example as the Features record a model takes (what the streaming operator would emit). */
+export function featuresOf(e: Example): Features {
+  return { symbol: e.symbol, ts: e.ts, close: e.close, spec: FEATURE_SPEC.id, values: e.features, history: 0 };
 }

@@ -1,8 +1,6 @@
 // Evaluation of models on held-out days: every candidate scored on the same examples, overall
 // and split into normal and earnings days. No training happens here.
-import type { Features } from '../schemas/index.js';
-import type { Dataset, Example } from './dataset.js';
-import { FEATURE_SPEC } from './features.js';
+import { type Dataset, type Example, featuresOf } from './dataset.js';
 import { type Metrics, type Scored, score } from './metrics.js';
 import type { Model } from './model.js';
 
@@ -44,14 +42,7 @@ export async function evaluateModel(model: Model, data: Dataset, opts: EvaluateO
   const scored: Array<Scored & { earnings: boolean }> = [];
   for (let start = 0; start < examples.length; start += BATCH) {
     const batch = examples.slice(start, start + BATCH);
-    const inputs: Features[] = batch.map((e) => ({
-      symbol: e.symbol,
-      ts: e.ts,
-      close: e.close,
-      spec: FEATURE_SPEC.id,
-      values: e.features,
-      history: 0,
-    }));
+    const inputs = batch.map(featuresOf);
     const byKey = new Map(batch.map((e) => [`${e.symbol}:${e.ts}`, e]));
     for (const o of await model.predictBatch(inputs)) {
       if (o.horizon !== opts.horizon) continue;

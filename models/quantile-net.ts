@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { Features } from '../schemas/index.js';
 import { FEATURE_NAMES, FEATURE_SPEC } from './features.js';
 import type { Model, ModelOutput } from './model.js';
+import { seededRandom } from './random.js';
 import { selectBackend, tf } from './tf-backend.js';
 
 /** Quantile levels of the three outputs per horizon, in output order (lower, median, upper). */
@@ -169,7 +170,7 @@ export async function trainQuantileNet(
     targetScale[h] = rms > 0 ? rms : 1;
   }
 
-  const rng = mulberry32(s.seed);
+  const rng = seededRandom(s.seed);
   const widths = [cols, ...(s.kind === 'mlp' ? s.hidden : []), H * 3];
   const vars = initLayers(widths, rng);
   const varList = vars.flatMap((l) => [l.kernel, l.bias]);
@@ -428,18 +429,6 @@ function initLayers(
 /** log(1 + eˣ) without overflow, as tf.softplus computes it. */
 function softplus(v: number): number {
   return v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v));
-}
-
-/** Small fast seeded PRNG (mulberry32): deterministic shuffles, initial weights and dropout seeds. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffle(a: Int32Array, rng: () => number): void {

@@ -3,7 +3,7 @@
 // best one only if it beats persistence, and calibrate the earnings branch's interval.
 import { join } from 'node:path';
 import { driftModel, persistenceModel } from './baselines.js';
-import type { Dataset, Example } from './dataset.js';
+import { type Dataset, type Example, featuresOf } from './dataset.js';
 import { type Evaluation, evaluateModel } from './evaluate.js';
 import { FEATURE_SPEC } from './features.js';
 import { fitIntervalScale, type IntervalSample } from './interval-scale.js';
@@ -119,16 +119,7 @@ async function earningsSamples(model: Model, data: Dataset, from: number, to: nu
   const examples = data.examples.filter(
     (e) => e.earnings && e.ts >= from && e.ts < to && Number.isFinite(e.targets[0]!),
   );
-  const outputs = await model.predictBatch(
-    examples.map((e) => ({
-      symbol: e.symbol,
-      ts: e.ts,
-      close: e.close,
-      spec: FEATURE_SPEC.id,
-      values: e.features,
-      history: 0,
-    })),
-  );
+  const outputs = await model.predictBatch(examples.map(featuresOf));
   const byKey = new Map(examples.map((e) => [`${e.symbol}:${e.ts}`, e]));
   return outputs
     .filter((o) => o.horizon === data.horizons[0])

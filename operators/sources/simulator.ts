@@ -2,6 +2,7 @@
 // random walk; symbols are SIMxxxxx and every quote says source 'simulator', so synthetic
 // data can never pass for market data.
 import { defineOperator } from '../../engine/index.js';
+import { seededRandom } from '../../models/random.js';
 import { type Quote, schemas } from '../../schemas/index.js';
 
 export interface SimulatorOptions {
@@ -18,23 +19,13 @@ export interface SimulatorOptions {
   seed?: number;
 }
 
+export { seededRandom };
+
 export const SYNTHETIC_PREFIX = 'SIM';
 const DAY_MS = 86_400_000;
 
 export function simulatedSymbol(i: number): string {
   return `${SYNTHETIC_PREFIX}${String(i).padStart(5, '0')}`;
-}
-
-/** mulberry32: a small, seeded, fast PRNG, so benchmark inputs repeat exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The quotes of one tick for every symbol, advancing `prices` in place. */
