@@ -115,6 +115,13 @@ type LegacyName =
   | 'volumeZ20';
 
 const WINDOWS = [5, 10, 20, 30, 60] as const;
+/** pandas' rolling quantile: linear interpolation between the order statistics at (len − 1)·q. */
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo]! + (s[Math.ceil(pos)]! - s[lo]!) * (pos - lo);
+}
 const CANDLE_NAMES = ['KMID', 'KLEN', 'KMID2', 'KUP', 'KUP2', 'KLOW', 'KLOW2', 'KSFT', 'KSFT2'];
 /** Rolling families in spec order; true = needs one more bar (the previous close of the oldest). */
 const FAMILIES: [string, boolean][] = [
@@ -131,6 +138,12 @@ const FAMILIES: [string, boolean][] = [
   ['CNTN', true],
   ['VMA', false],
   ['VSTD', false],
+  ['QTLU', false],
+  ['QTLD', false],
+  ['IMAX', false],
+  ['IMIN', false],
+  ['SUMP', true],
+  ['WVMA', true],
 ];
 const ALPHA158_NAMES = [...CANDLE_NAMES, ...FAMILIES.flatMap(([f]) => WINDOWS.map((d) => `${f}${d}`))];
 /** Candle shape: bar 1; window d: d bars, d + 1 when the oldest bar's previous close is read. */
@@ -193,6 +206,26 @@ function alpha158(bars: Bar[]): Record<string, number[]> {
     out[`CNTN${d}`] = roll(d, d + 1, (_t, win) => mean(win(fell)));
     out[`VMA${d}`] = roll(d, d, (t, win) => safeDiv(mean(win(v)), v[t]!));
     out[`VSTD${d}`] = roll(d, d, (t, win) => safeDiv(std(win(v), 1), v[t]!));
+    out[`QTLU${d}`] = roll(d, d, (t, win) => quantile(win(c), 0.8) / c[t]!);
+    out[`QTLD${d}`] = roll(d, d, (t, win) => quantile(win(c), 0.2) / c[t]!);
+    // numpy argmax / argmin + 1: 1-based position from the oldest bar, first occurrence on ties.
+    out[`IMAX${d}`] = roll(d, d, (_t, win) => {
+      const xs = win(h);
+      return (xs.indexOf(Math.max(...xs)) + 1) / d;
+    });
+    out[`IMIN${d}`] = roll(d, d, (_t, win) => {
+      const xs = win(l);
+      return (xs.indexOf(Math.min(...xs)) + 1) / d;
+    });
+    const change = c.map((x, t) => (t > 0 ? x - c[t - 1]! : Number.NaN));
+    out[`SUMP${d}`] = roll(d, d + 1, (_t, win) =>
+      safeDiv(
+        win(change).reduce((a, x) => a + Math.max(x, 0), 0),
+        win(change).reduce((a, x) => a + Math.abs(x), 0),
+      ),
+    );
+    const wv = c.map((x, t) => (t > 0 ? Math.abs(x / c[t - 1]! - 1) * v[t]! : Number.NaN));
+    out[`WVMA${d}`] = roll(d, d + 1, (_t, win) => safeDiv(std(win(wv), 1), mean(win(wv))));
   }
   return out;
 }
@@ -262,7 +295,8 @@ function reference(bars: Bar[]): Record<FeatureName, number[]> {
     volumeZ20,
     ...(alpha158(bars) as Record<Exclude<FeatureName, LegacyName>, number[]>),
   };
-  for (const xs of Object.values(out)) expect(xs).toHaveLength(N);
+  // The alpha158 part is built by name at run time (typed by a cast): check every feature is there.
+  for (const name of FEATURE_NAMES) expect(out[name], name).toHaveLength(N);
   return out;
 }
 
@@ -390,7 +424,8 @@ describe('features', () => {
         const at = (f: string) => last[`${f}${d}` as FeatureName];
         expect([at('ROC'), at('MA'), at('MAX'), at('MIN')]).toEqual([1, 1, 1, 1]);
         expect([at('STD'), at('BETA'), at('CNTP'), at('CNTN')]).toEqual([0, 0, 0, 0]);
-        for (const f of ['RSQR', 'RSV', 'CORR']) expect(at(f), `${f}${d}`).toBeNaN();
+        for (const f of ['RSQR', 'RSV', 'CORR', 'SUMP', 'WVMA']) expect(at(f), `${f}${d}`).toBeNaN();
+        expect([at('QTLU'), at('QTLD'), at('IMAX'), at('IMIN')]).toEqual([1, 1, 1 / d, 1 / d]);
       }
       for (const k of ['KMID2', 'KUP2', 'KLOW2', 'KSFT2'] as const) expect(last[k]).toBeNaN();
     }
@@ -442,11 +477,12 @@ describe('features', () => {
       'volumeZ20',
       ...ALPHA158_NAMES,
     ]);
-    expect(FEATURE_NAMES).toHaveLength(12 + 9 + 13 * 5);
+    expect(FEATURE_NAMES).toHaveLength(12 + 9 + 19 * 5);
     expect(featureIndex('macdHist')).toBe(8);
     expect(featureIndex('KMID')).toBe(12);
     expect(featureIndex('VSTD60')).toBe(85);
+    expect(featureIndex('WVMA60')).toBe(115);
     expect(() => featureIndex('nope' as FeatureName)).toThrow(/unknown feature/);
-    expect(() => featureRecord([1, 2])).toThrow(/expected 86/);
+    expect(() => featureRecord([1, 2])).toThrow(/expected 116/);
   });
 });

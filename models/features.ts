@@ -54,6 +54,18 @@ export interface RollingStats {
   /** Bars whose close rose / fell against the previous close (NaN unless n > m). */
   up: number;
   down: number;
+  /** 0.8 / 0.2 quantile of close, linear interpolation between order statistics (as pandas). */
+  q80: number;
+  q20: number;
+  /** 1-based position of the max high / min low from the oldest bar (first occurrence), as Qlib IdxMax. */
+  maxHighAt: number;
+  minLowAt: number;
+  /** Sum of positive close changes, and of |close changes| (NaN unless n > m). */
+  gains: number;
+  moves: number;
+  /** Mean and sample σ of |close / previous close − 1| · volume (NaN unless n > m). */
+  meanWv: number;
+  sdWv: number;
 }
 
 export type Series = 'close' | 'high' | 'low' | 'volume' | 'ret';
@@ -325,6 +337,12 @@ const ALPHA158 = [
   ...windows('CNTN', 1, (r, _w, d) => r.down / d),
   ...windows('VMA', 0, (r, w) => div(r.meanVolume, w.volume(0))),
   ...windows('VSTD', 0, (r, w) => div(r.sdVolume, w.volume(0))),
+  ...windows('QTLU', 0, (r, w) => r.q80 / w.close(0)),
+  ...windows('QTLD', 0, (r, w) => r.q20 / w.close(0)),
+  ...windows('IMAX', 0, (r, _w, d) => r.maxHighAt / d),
+  ...windows('IMIN', 0, (r, _w, d) => r.minLowAt / d),
+  ...windows('SUMP', 1, (r) => div(r.gains, r.moves)),
+  ...windows('WVMA', 1, (r) => div(r.sdWv, r.meanWv)),
 ] as const;
 
 const MACD = macd(12, 26);
@@ -452,6 +470,19 @@ export function createFeatureState(): FeatureState {
   };
 }
 
+/** Scratch per window length: the window's closes, sorted for the quantiles. */
+const SORTED: Float64Array[] = Array.from({ length: CAP + 1 }, (_, m) => new Float64Array(m));
+/** Scratch: |close / previous close − 1| · volume of the window's bars, newest first. */
+const WV = new Float64Array(CAP);
+
+/** Quantile q of sorted[0..m) by linear interpolation between order statistics at (m − 1)·q (pandas). */
+function quantile(sorted: Float64Array, m: number, q: number): number {
+  const pos = (m - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
 /**
  * One window's statistics in two passes over the ring (sums, extremes and counts; then centred
  * sums of squares and cross products: no cancellation from raw moments).
@@ -466,32 +497,70 @@ function computeRolling(st: FeatureState, m: number, counts: boolean, r: Rolling
   let sl = 0;
   let maxH = Number.NEGATIVE_INFINITY;
   let minL = Number.POSITIVE_INFINITY;
+  let kMax = 0;
+  let kMin = 0;
+  let gains = 0;
+  let moves = 0;
+  let swv = 0;
   let closeFlat = true;
   let volumeFlat = true;
   let up = 0;
   let down = 0;
-  let prev = c0; // close of the newer bar (k − 1) while walking back
-  for (let k = 0, j = head; k < m; k++, j = j === 0 ? CAP - 1 : j - 1) {
+  let prev = c0; // close and volume of the newer bar (k − 1) while walking back
+  let prevV = v0;
+  const sorted = SORTED[m]!;
+  // k = m is the close one bar before the window: only the oldest bar's change needs it.
+  const last = counts ? m : m - 1;
+  for (let k = 0, j = head; k <= last; k++, j = j === 0 ? CAP - 1 : j - 1) {
     const x = c[j]!;
+    if (k > 0) {
+      // The change of bar k − 1 (prev − x): gain, |change| and |simple return|·volume (WVMA).
+      const d = prev - x;
+      if (d > 0) {
+        up++;
+        gains += d;
+      } else if (d < 0) down++;
+      moves += Math.abs(d);
+      const wv = Math.abs(prev / x - 1) * prevV;
+      WV[k - 1] = wv;
+      swv += wv;
+    }
+    if (k === m) break;
     const y = v[j]!;
     sc += x;
     sv += y;
     sl += lv[j]!;
-    if (h[j]! > maxH) maxH = h[j]!;
-    if (l[j]! < minL) minL = l[j]!;
+    // Walking back, >= / <= move to the older bar on a tie: the first occurrence, as numpy argmax.
+    if (h[j]! >= maxH) {
+      maxH = h[j]!;
+      kMax = k;
+    }
+    if (l[j]! <= minL) {
+      minL = l[j]!;
+      kMin = k;
+    }
     if (x !== c0) closeFlat = false;
     if (y !== v0) volumeFlat = false;
-    if (k > 0) {
-      if (prev > x) up++;
-      else if (prev < x) down++;
-    }
     prev = x;
+    prevV = y;
+    // Insertion sort as the closes arrive (at most 60: cheaper than a sort call).
+    let i = k;
+    while (i > 0 && sorted[i - 1]! > x) {
+      sorted[i] = sorted[i - 1]!;
+      i--;
+    }
+    sorted[i] = x;
   }
+  let mw = Number.NaN;
+  let sdw = Number.NaN;
   if (counts) {
-    // The oldest bar's change needs the close one bar before the window.
-    const x = c[head - m < 0 ? head - m + CAP : head - m]!;
-    if (prev > x) up++;
-    else if (prev < x) down++;
+    mw = swv / m;
+    let ss = 0;
+    for (let k = 0; k < m; k++) {
+      const e = WV[k]! - mw;
+      ss += e * e;
+    }
+    sdw = Math.sqrt(ss / (m - 1));
   }
   // A flat window's mean is its value exactly (a float sum / m can be off by an ulp).
   const mc = closeFlat ? c0 : sc / m;
@@ -527,6 +596,14 @@ function computeRolling(st: FeatureState, m: number, counts: boolean, r: Rolling
   r.corrCloseLogVolume = closeFlat || volumeFlat ? Number.NaN : scl / Math.sqrt(scc * sll);
   r.up = counts ? up : Number.NaN;
   r.down = counts ? down : Number.NaN;
+  r.q80 = quantile(sorted, m, 0.8);
+  r.q20 = quantile(sorted, m, 0.2);
+  r.maxHighAt = m - kMax;
+  r.minLowAt = m - kMin;
+  r.gains = counts ? gains : Number.NaN;
+  r.moves = counts ? moves : Number.NaN;
+  r.meanWv = mw;
+  r.sdWv = sdw;
 }
 
 /** The BarWindow over one state, reused across calls (a scratch object, never stored). */
@@ -606,6 +683,14 @@ class Window implements BarWindow {
           corrCloseLogVolume: 0,
           up: 0,
           down: 0,
+          q80: 0,
+          q20: 0,
+          maxHighAt: 0,
+          minLowAt: 0,
+          gains: 0,
+          moves: 0,
+          meanWv: 0,
+          sdWv: 0,
         },
       };
       this.rollCache[m] = e;
