@@ -68,6 +68,168 @@ function wilder(xs: number[], n: number): number[] {
   return out;
 }
 
+/** a / b, NaN for a zero denominator (the spec's rule: never ±Infinity). */
+const safeDiv = (a: number, b: number) => (b === 0 ? Number.NaN : a / b);
+const allEqual = (xs: number[]) => xs.every((x) => x === xs[0]);
+/** Pearson correlation; NaN when either side is constant. */
+function pearson(xs: number[], ys: number[]): number {
+  if (allEqual(xs) || allEqual(ys)) return Number.NaN;
+  const mx = mean(xs);
+  const my = mean(ys);
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  xs.forEach((x, i) => {
+    sxy += (x - mx) * (ys[i]! - my);
+    sxx += (x - mx) ** 2;
+    syy += (ys[i]! - my) ** 2;
+  });
+  return sxy / Math.sqrt(sxx * syy);
+}
+/** Least-squares slope of ys on x = 0, 1, …, len − 1. */
+function slope(ys: number[]): number {
+  const xs = ys.map((_, i) => i);
+  const mx = mean(xs);
+  const my = mean(ys);
+  let sxy = 0;
+  let sxx = 0;
+  ys.forEach((y, i) => {
+    sxy += (xs[i]! - mx) * (y - my);
+    sxx += (xs[i]! - mx) ** 2;
+  });
+  return sxy / sxx;
+}
+
+type LegacyName =
+  | 'ret1'
+  | 'ret5'
+  | 'ret10'
+  | 'ret20'
+  | 'vol20'
+  | 'rsi14'
+  | 'macd'
+  | 'macdSignal'
+  | 'macdHist'
+  | 'bbPctB20'
+  | 'atr14'
+  | 'volumeZ20';
+
+const WINDOWS = [5, 10, 20, 30, 60] as const;
+/** pandas' rolling quantile: linear interpolation between the order statistics at (len − 1)·q. */
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo]! + (s[Math.ceil(pos)]! - s[lo]!) * (pos - lo);
+}
+const CANDLE_NAMES = ['KMID', 'KLEN', 'KMID2', 'KUP', 'KUP2', 'KLOW', 'KLOW2', 'KSFT', 'KSFT2'];
+/** Rolling families in spec order; true = needs one more bar (the previous close of the oldest). */
+const FAMILIES: [string, boolean][] = [
+  ['ROC', true],
+  ['MA', false],
+  ['STD', false],
+  ['BETA', false],
+  ['RSQR', false],
+  ['MAX', false],
+  ['MIN', false],
+  ['RSV', false],
+  ['CORR', false],
+  ['CNTP', true],
+  ['CNTN', true],
+  ['VMA', false],
+  ['VSTD', false],
+  ['QTLU', false],
+  ['QTLD', false],
+  ['IMAX', false],
+  ['IMIN', false],
+  ['SUMP', true],
+  ['WVMA', true],
+];
+const ALPHA158_NAMES = [...CANDLE_NAMES, ...FAMILIES.flatMap(([f]) => WINDOWS.map((d) => `${f}${d}`))];
+/** Candle shape: bar 1; window d: d bars, d + 1 when the oldest bar's previous close is read. */
+const ALPHA158_WARMUP = Object.fromEntries([
+  ...CANDLE_NAMES.map((k) => [k, 1]),
+  ...FAMILIES.flatMap(([f, extra]) => WINDOWS.map((d) => [`${f}${d}`, extra ? d + 1 : d])),
+]);
+
+/** Alpha158 (Qlib) candle shape and rolling families, straight from their definitions. */
+function alpha158(bars: Bar[]): Record<string, number[]> {
+  const o = bars.map((b) => b.open);
+  const c = bars.map((b) => b.close);
+  const h = bars.map((b) => b.high);
+  const l = bars.map((b) => b.low);
+  const v = bars.map((b) => b.volume);
+  const out: Record<string, number[]> = {
+    KMID: c.map((x, t) => (x - o[t]!) / o[t]!),
+    KLEN: c.map((_, t) => (h[t]! - l[t]!) / o[t]!),
+    KMID2: c.map((x, t) => safeDiv(x - o[t]!, h[t]! - l[t]!)),
+    KUP: c.map((x, t) => (h[t]! - Math.max(o[t]!, x)) / o[t]!),
+    KUP2: c.map((x, t) => safeDiv(h[t]! - Math.max(o[t]!, x), h[t]! - l[t]!)),
+    KLOW: c.map((x, t) => (Math.min(o[t]!, x) - l[t]!) / o[t]!),
+    KLOW2: c.map((x, t) => safeDiv(Math.min(o[t]!, x) - l[t]!, h[t]! - l[t]!)),
+    KSFT: c.map((x, t) => (2 * x - h[t]! - l[t]!) / o[t]!),
+    KSFT2: c.map((x, t) => safeDiv(2 * x - h[t]! - l[t]!, h[t]! - l[t]!)),
+  };
+  // fn(t, window slice of an array) over the last d bars; NaN until `need` bars exist.
+  const roll = (d: number, need: number, fn: (t: number, win: (xs: number[]) => number[]) => number) =>
+    c.map((_, t) => (t + 1 >= need ? fn(t, (xs) => xs.slice(t - d + 1, t + 1)) : Number.NaN));
+  for (const d of WINDOWS) {
+    out[`ROC${d}`] = roll(d, d + 1, (t) => c[t - d]! / c[t]!);
+    out[`MA${d}`] = roll(d, d, (t, win) => mean(win(c)) / c[t]!);
+    out[`STD${d}`] = roll(d, d, (t, win) => std(win(c), 1) / c[t]!);
+    out[`BETA${d}`] = roll(d, d, (t, win) => slope(win(c)) / c[t]!);
+    out[`RSQR${d}`] = roll(d, d, (_t, win) => {
+      const ys = win(c);
+      return (
+        pearson(
+          ys.map((_, i) => i),
+          ys,
+        ) ** 2
+      );
+    });
+    out[`MAX${d}`] = roll(d, d, (t, win) => Math.max(...win(h)) / c[t]!);
+    out[`MIN${d}`] = roll(d, d, (t, win) => Math.min(...win(l)) / c[t]!);
+    out[`RSV${d}`] = roll(d, d, (t, win) => {
+      const hi = Math.max(...win(h));
+      const lo = Math.min(...win(l));
+      return safeDiv(c[t]! - lo, hi - lo);
+    });
+    out[`CORR${d}`] = roll(d, d, (_t, win) =>
+      pearson(
+        win(c),
+        win(v).map((x) => Math.log(x + 1)),
+      ),
+    );
+    const rose = c.map((x, t) => (t > 0 && x > c[t - 1]! ? 1 : 0));
+    const fell = c.map((x, t) => (t > 0 && x < c[t - 1]! ? 1 : 0));
+    out[`CNTP${d}`] = roll(d, d + 1, (_t, win) => mean(win(rose)));
+    out[`CNTN${d}`] = roll(d, d + 1, (_t, win) => mean(win(fell)));
+    out[`VMA${d}`] = roll(d, d, (t, win) => safeDiv(mean(win(v)), v[t]!));
+    out[`VSTD${d}`] = roll(d, d, (t, win) => safeDiv(std(win(v), 1), v[t]!));
+    out[`QTLU${d}`] = roll(d, d, (t, win) => quantile(win(c), 0.8) / c[t]!);
+    out[`QTLD${d}`] = roll(d, d, (t, win) => quantile(win(c), 0.2) / c[t]!);
+    // numpy argmax / argmin + 1: 1-based position from the oldest bar, first occurrence on ties.
+    out[`IMAX${d}`] = roll(d, d, (_t, win) => {
+      const xs = win(h);
+      return (xs.indexOf(Math.max(...xs)) + 1) / d;
+    });
+    out[`IMIN${d}`] = roll(d, d, (_t, win) => {
+      const xs = win(l);
+      return (xs.indexOf(Math.min(...xs)) + 1) / d;
+    });
+    const change = c.map((x, t) => (t > 0 ? x - c[t - 1]! : Number.NaN));
+    out[`SUMP${d}`] = roll(d, d + 1, (_t, win) =>
+      safeDiv(
+        win(change).reduce((a, x) => a + Math.max(x, 0), 0),
+        win(change).reduce((a, x) => a + Math.abs(x), 0),
+      ),
+    );
+    const wv = c.map((x, t) => (t > 0 ? Math.abs(x / c[t - 1]! - 1) * v[t]! : Number.NaN));
+    out[`WVMA${d}`] = roll(d, d + 1, (_t, win) => safeDiv(std(win(wv), 1), mean(win(wv))));
+  }
+  return out;
+}
+
 function reference(bars: Bar[]): Record<FeatureName, number[]> {
   const c = bars.map((b) => b.close);
   const h = bars.map((b) => b.high);
@@ -131,8 +293,10 @@ function reference(bars: Bar[]): Record<FeatureName, number[]> {
     bbPctB20,
     atr14,
     volumeZ20,
+    ...(alpha158(bars) as Record<Exclude<FeatureName, LegacyName>, number[]>),
   };
-  for (const xs of Object.values(out)) expect(xs).toHaveLength(N);
+  // The alpha158 part is built by name at run time (typed by a cast): check every feature is there.
+  for (const name of FEATURE_NAMES) expect(out[name], name).toHaveLength(N);
   return out;
 }
 
@@ -199,8 +363,9 @@ describe('features', () => {
       bbPctB20: 20,
       atr14: 15,
       volumeZ20: 20,
+      ...ALPHA158_WARMUP,
     });
-    expect(MAX_WARMUP).toBe(34);
+    expect(MAX_WARMUP).toBe(61);
     const rows = computeFeatureSeries(aapl);
     for (const name of FEATURE_NAMES) {
       const i = featureIndex(name);
@@ -245,8 +410,8 @@ describe('features', () => {
   });
 
   it('never gives Infinity on a constant price and volume (division by zero is NaN)', () => {
-    const flat = Array.from({ length: 60 }, (_, t) => bar((t + 1) * DAY, 42.1));
-    const zeroVolume = Array.from({ length: 60 }, (_, t) => bar((t + 1) * DAY, 0.1, 0));
+    const flat = Array.from({ length: 70 }, (_, t) => bar((t + 1) * DAY, 42.1));
+    const zeroVolume = Array.from({ length: 70 }, (_, t) => bar((t + 1) * DAY, 0.1, 0));
     for (const series of [flat, zeroVolume]) {
       const last = featureRecord(computeFeatureSeries(series).at(-1)!);
       for (const v of Object.values(last)) expect(Number.isFinite(v) || Number.isNaN(v)).toBe(true);
@@ -254,7 +419,21 @@ describe('features', () => {
       expect(last.rsi14).toBeNaN();
       expect(last.bbPctB20).toBeNaN();
       expect(last.volumeZ20).toBeNaN();
+      expect(last).toMatchObject({ KMID: 0, KLEN: 0, KUP: 0, KLOW: 0, KSFT: 0 });
+      for (const d of WINDOWS) {
+        const at = (f: string) => last[`${f}${d}` as FeatureName];
+        expect([at('ROC'), at('MA'), at('MAX'), at('MIN')]).toEqual([1, 1, 1, 1]);
+        expect([at('STD'), at('BETA'), at('CNTP'), at('CNTN')]).toEqual([0, 0, 0, 0]);
+        for (const f of ['RSQR', 'RSV', 'CORR', 'SUMP', 'WVMA']) expect(at(f), `${f}${d}`).toBeNaN();
+        expect([at('QTLU'), at('QTLD'), at('IMAX'), at('IMIN')]).toEqual([1, 1, 1 / d, 1 / d]);
+      }
+      for (const k of ['KMID2', 'KUP2', 'KLOW2', 'KSFT2'] as const) expect(last[k]).toBeNaN();
     }
+    const flatLast = featureRecord(computeFeatureSeries(flat).at(-1)!);
+    expect(flatLast).toMatchObject({ VMA5: 1, VSTD60: 0 });
+    const zeroLast = featureRecord(computeFeatureSeries(zeroVolume).at(-1)!);
+    expect(zeroLast.VMA5).toBeNaN();
+    expect(zeroLast.VSTD60).toBeNaN();
   });
 
   it('rejects an invalid bar without touching the state', () => {
@@ -274,7 +453,10 @@ describe('features', () => {
     expect(updateFeatures(state, aapl[39]!)).toBeNull();
     const values = updateFeatures(state, aapl[40]!);
     expect(state).toMatchObject({ spec: FEATURE_SPEC.id, count: 1 });
-    expect(values?.every(Number.isNaN)).toBe(true);
+    // Only the candle shape of the bar itself is defined on the first bar.
+    FEATURE_NAMES.forEach((name, i) => {
+      expect(Number.isNaN(values![i]!), name).toBe(FEATURE_WARMUP[name] > 1);
+    });
   });
 
   it('names the spec by a hash of its names and parameters', () => {
@@ -293,9 +475,14 @@ describe('features', () => {
       'bbPctB20',
       'atr14',
       'volumeZ20',
+      ...ALPHA158_NAMES,
     ]);
+    expect(FEATURE_NAMES).toHaveLength(12 + 9 + 19 * 5);
     expect(featureIndex('macdHist')).toBe(8);
+    expect(featureIndex('KMID')).toBe(12);
+    expect(featureIndex('VSTD60')).toBe(85);
+    expect(featureIndex('WVMA60')).toBe(115);
     expect(() => featureIndex('nope' as FeatureName)).toThrow(/unknown feature/);
-    expect(() => featureRecord([1, 2])).toThrow(/expected 12/);
+    expect(() => featureRecord([1, 2])).toThrow(/expected 116/);
   });
 });

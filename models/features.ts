@@ -11,6 +11,7 @@ import type { Bar } from '../schemas/index.js';
 export interface BarWindow {
   /** Bars accepted so far, including this one (1 on the first bar). */
   readonly n: number;
+  open(k: number): number;
   close(k: number): number;
   high(k: number): number;
   low(k: number): number;
@@ -25,6 +26,46 @@ export interface BarWindow {
    * The result object is reused: read it before the next call.
    */
   stats(series: Series, m: number, ddof: 0 | 1): WindowStats;
+  /**
+   * Statistics of the last `m` bars (this one included), computed once per bar and window and
+   * shared by every feature over that window (Alpha158 families). Read-only; valid for this bar.
+   */
+  rolling(m: number): RollingStats;
+}
+
+/** One window's statistics (see `BarWindow.rolling`); flat = all values equal (exact test). */
+export interface RollingStats {
+  meanClose: number;
+  /** Sample σ (m − 1) of close. */
+  sdClose: number;
+  closeFlat: boolean;
+  maxHigh: number;
+  minLow: number;
+  meanVolume: number;
+  /** Sample σ (m − 1) of volume. */
+  sdVolume: number;
+  volumeFlat: boolean;
+  /** Least-squares slope of close on time (bars, oldest first). */
+  slope: number;
+  /** R² of that regression (NaN when close is flat). */
+  rsq: number;
+  /** Pearson correlation of close and log(volume + 1) (NaN when either is flat). */
+  corrCloseLogVolume: number;
+  /** Bars whose close rose / fell against the previous close (NaN unless n > m). */
+  up: number;
+  down: number;
+  /** 0.8 / 0.2 quantile of close, linear interpolation between order statistics (as pandas). */
+  q80: number;
+  q20: number;
+  /** 1-based position of the max high / min low from the oldest bar (first occurrence), as Qlib IdxMax. */
+  maxHighAt: number;
+  minLowAt: number;
+  /** Sum of positive close changes, and of |close changes| (NaN unless n > m). */
+  gains: number;
+  moves: number;
+  /** Mean and sample σ of |close / previous close − 1| · volume (NaN unless n > m). */
+  meanWv: number;
+  sdWv: number;
 }
 
 export type Series = 'close' | 'high' | 'low' | 'volume' | 'ret';
@@ -221,6 +262,89 @@ function volumeZ<const N extends number>(n: N): FeatureDef<`volumeZ${N}`> {
   };
 }
 
+// Alpha158 (Qlib, qlib/contrib/data/loader.py): candle shape of the current bar, and rolling
+// families over the last d bars. Names as in Qlib; `rev` would mark a formula change.
+
+/** A candle-shape feature of the current bar (open, high, low, close); warm-up 1. */
+function candle<const N extends string>(
+  name: N,
+  f: (o: number, h: number, l: number, c: number) => number,
+): FeatureDef<N> {
+  return {
+    name,
+    params: {},
+    warmup: 1,
+    lookback: 1,
+    update: (w) => f(w.open(0), w.high(0), w.low(0), w.close(0)),
+  };
+}
+
+const CANDLE = [
+  candle('KMID', (o, _h, _l, c) => (c - o) / o),
+  candle('KLEN', (o, h, l) => (h - l) / o),
+  candle('KMID2', (o, h, l, c) => div(c - o, h - l)),
+  candle('KUP', (o, h, _l, c) => (h - Math.max(o, c)) / o),
+  candle('KUP2', (o, h, l, c) => div(h - Math.max(o, c), h - l)),
+  candle('KLOW', (o, _h, l, c) => (Math.min(o, c) - l) / o),
+  candle('KLOW2', (o, h, l, c) => div(Math.min(o, c) - l, h - l)),
+  candle('KSFT', (o, h, l, c) => (2 * c - h - l) / o),
+  candle('KSFT2', (_o, h, l, c) => div(2 * c - h - l, h - l)),
+] as const;
+
+/** A rolling family over the last `d` bars; `extra` = 1 when the oldest bar needs its previous close. */
+function family<const P extends string, const D extends number>(
+  prefix: P,
+  d: D,
+  extra: 0 | 1,
+  f: (r: RollingStats, w: BarWindow, d: number) => number,
+): FeatureDef<`${P}${D}`> {
+  return {
+    name: `${prefix}${d}`,
+    params: { bars: d },
+    warmup: d + extra,
+    lookback: d + extra,
+    update: (w) => f(w.rolling(d), w, d),
+  };
+}
+
+/** One family over the Alpha158 windows 5, 10, 20, 30, 60. */
+function windows<const P extends string>(
+  prefix: P,
+  extra: 0 | 1,
+  f: (r: RollingStats, w: BarWindow, d: number) => number,
+) {
+  return [
+    family(prefix, 5, extra, f),
+    family(prefix, 10, extra, f),
+    family(prefix, 20, extra, f),
+    family(prefix, 30, extra, f),
+    family(prefix, 60, extra, f),
+  ] as const;
+}
+
+const ALPHA158 = [
+  ...CANDLE,
+  ...windows('ROC', 1, (_r, w, d) => w.close(d) / w.close(0)), // close d bars ago / close
+  ...windows('MA', 0, (r, w) => r.meanClose / w.close(0)),
+  ...windows('STD', 0, (r, w) => r.sdClose / w.close(0)), // sample σ, as pandas / Qlib
+  ...windows('BETA', 0, (r, w) => r.slope / w.close(0)),
+  ...windows('RSQR', 0, (r) => r.rsq),
+  ...windows('MAX', 0, (r, w) => r.maxHigh / w.close(0)),
+  ...windows('MIN', 0, (r, w) => r.minLow / w.close(0)),
+  ...windows('RSV', 0, (r, w) => div(w.close(0) - r.minLow, r.maxHigh - r.minLow)),
+  ...windows('CORR', 0, (r) => r.corrCloseLogVolume),
+  ...windows('CNTP', 1, (r, _w, d) => r.up / d),
+  ...windows('CNTN', 1, (r, _w, d) => r.down / d),
+  ...windows('VMA', 0, (r, w) => div(r.meanVolume, w.volume(0))),
+  ...windows('VSTD', 0, (r, w) => div(r.sdVolume, w.volume(0))),
+  ...windows('QTLU', 0, (r, w) => r.q80 / w.close(0)),
+  ...windows('QTLD', 0, (r, w) => r.q20 / w.close(0)),
+  ...windows('IMAX', 0, (r, _w, d) => r.maxHighAt / d),
+  ...windows('IMIN', 0, (r, _w, d) => r.minLowAt / d),
+  ...windows('SUMP', 1, (r) => div(r.gains, r.moves)),
+  ...windows('WVMA', 1, (r) => div(r.sdWv, r.meanWv)),
+] as const;
+
 const MACD = macd(12, 26);
 const MACD_SIGNAL = macdSignal(9, MACD.warmup);
 
@@ -244,6 +368,7 @@ export const FEATURE_DEFS = [
   bollingerPctB(20),
   atr(14),
   volumeZ(20),
+  ...ALPHA158,
 ] as const satisfies readonly FeatureDef[];
 
 type Names<T extends readonly FeatureDef[]> = {
@@ -314,12 +439,15 @@ export interface FeatureState {
   lastTs: number;
   /** Ring-buffer slot of the last accepted bar. */
   head: number;
+  open: number[];
   close: number[];
   high: number[];
   low: number[];
   volume: number[];
   /** One-bar log returns (0 in the slot of the first bar, which has none). */
   ret: number[];
+  /** log(volume + 1), kept so each bar's logarithm is taken once. */
+  logVolume: number[];
   /** Each feature's private state, in FEATURE_NAMES order ([] when it has none). */
   f: number[][];
 }
@@ -331,13 +459,151 @@ export function createFeatureState(): FeatureState {
     count: 0,
     lastTs: Number.MIN_SAFE_INTEGER,
     head: CAP - 1,
+    open: ring(),
     close: ring(),
     high: ring(),
     low: ring(),
     volume: ring(),
     ret: ring(),
+    logVolume: ring(),
     f: DEFS.map((d) => (d.init ? d.init() : [])),
   };
+}
+
+/** Scratch per window length: the window's closes, sorted for the quantiles. */
+const SORTED: Float64Array[] = Array.from({ length: CAP + 1 }, (_, m) => new Float64Array(m));
+/** Scratch: |close / previous close − 1| · volume of the window's bars, newest first. */
+const WV = new Float64Array(CAP);
+
+/** Quantile q of sorted[0..m) by linear interpolation between order statistics at (m − 1)·q (pandas). */
+function quantile(sorted: Float64Array, m: number, q: number): number {
+  const pos = (m - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+/**
+ * One window's statistics in two passes over the ring (sums, extremes and counts; then centred
+ * sums of squares and cross products: no cancellation from raw moments).
+ */
+function computeRolling(st: FeatureState, m: number, counts: boolean, r: RollingStats): void {
+  const { close: c, high: h, low: l, volume: v, logVolume: lv } = st;
+  const head = st.head;
+  const c0 = c[head]!;
+  const v0 = v[head]!;
+  let sc = 0;
+  let sv = 0;
+  let sl = 0;
+  let maxH = Number.NEGATIVE_INFINITY;
+  let minL = Number.POSITIVE_INFINITY;
+  let kMax = 0;
+  let kMin = 0;
+  let gains = 0;
+  let moves = 0;
+  let swv = 0;
+  let closeFlat = true;
+  let volumeFlat = true;
+  let up = 0;
+  let down = 0;
+  let prev = c0; // close and volume of the newer bar (k − 1) while walking back
+  let prevV = v0;
+  const sorted = SORTED[m]!;
+  // k = m is the close one bar before the window: only the oldest bar's change needs it.
+  const last = counts ? m : m - 1;
+  for (let k = 0, j = head; k <= last; k++, j = j === 0 ? CAP - 1 : j - 1) {
+    const x = c[j]!;
+    if (k > 0) {
+      // The change of bar k − 1 (prev − x): gain, |change| and |simple return|·volume (WVMA).
+      const d = prev - x;
+      if (d > 0) {
+        up++;
+        gains += d;
+      } else if (d < 0) down++;
+      moves += Math.abs(d);
+      const wv = Math.abs(prev / x - 1) * prevV;
+      WV[k - 1] = wv;
+      swv += wv;
+    }
+    if (k === m) break;
+    const y = v[j]!;
+    sc += x;
+    sv += y;
+    sl += lv[j]!;
+    // Walking back, >= / <= move to the older bar on a tie: the first occurrence, as numpy argmax.
+    if (h[j]! >= maxH) {
+      maxH = h[j]!;
+      kMax = k;
+    }
+    if (l[j]! <= minL) {
+      minL = l[j]!;
+      kMin = k;
+    }
+    if (x !== c0) closeFlat = false;
+    if (y !== v0) volumeFlat = false;
+    prev = x;
+    prevV = y;
+    // Insertion sort as the closes arrive (at most 60: cheaper than a sort call).
+    let i = k;
+    while (i > 0 && sorted[i - 1]! > x) {
+      sorted[i] = sorted[i - 1]!;
+      i--;
+    }
+    sorted[i] = x;
+  }
+  let mw = Number.NaN;
+  let sdw = Number.NaN;
+  if (counts) {
+    mw = swv / m;
+    let ss = 0;
+    for (let k = 0; k < m; k++) {
+      const e = WV[k]! - mw;
+      ss += e * e;
+    }
+    sdw = Math.sqrt(ss / (m - 1));
+  }
+  // A flat window's mean is its value exactly (a float sum / m can be off by an ulp).
+  const mc = closeFlat ? c0 : sc / m;
+  const mv = volumeFlat ? v0 : sv / m;
+  const ml = sl / m;
+  const mt = (m - 1) / 2;
+  let scc = 0;
+  let svv = 0;
+  let sll = 0;
+  let stc = 0;
+  let scl = 0;
+  for (let k = 0, j = head; k < m; k++, j = j === 0 ? CAP - 1 : j - 1) {
+    const dc = c[j]! - mc;
+    const dv = v[j]! - mv;
+    const dl = lv[j]! - ml;
+    scc += dc * dc;
+    svv += dv * dv;
+    sll += dl * dl;
+    stc += (m - 1 - k - mt) * dc;
+    scl += dc * dl;
+  }
+  const stt = (m * (m * m - 1)) / 12;
+  r.meanClose = mc;
+  r.sdClose = closeFlat ? 0 : Math.sqrt(scc / (m - 1));
+  r.closeFlat = closeFlat;
+  r.maxHigh = maxH;
+  r.minLow = minL;
+  r.meanVolume = mv;
+  r.sdVolume = volumeFlat ? 0 : Math.sqrt(svv / (m - 1));
+  r.volumeFlat = volumeFlat;
+  r.slope = closeFlat ? 0 : stc / stt;
+  r.rsq = closeFlat ? Number.NaN : (stc * stc) / (stt * scc);
+  r.corrCloseLogVolume = closeFlat || volumeFlat ? Number.NaN : scl / Math.sqrt(scc * sll);
+  r.up = counts ? up : Number.NaN;
+  r.down = counts ? down : Number.NaN;
+  r.q80 = quantile(sorted, m, 0.8);
+  r.q20 = quantile(sorted, m, 0.2);
+  r.maxHighAt = m - kMax;
+  r.minLowAt = m - kMin;
+  r.gains = counts ? gains : Number.NaN;
+  r.moves = counts ? moves : Number.NaN;
+  r.meanWv = mw;
+  r.sdWv = sdw;
 }
 
 /** The BarWindow over one state, reused across calls (a scratch object, never stored). */
@@ -349,6 +615,9 @@ class Window implements BarWindow {
   private slot(k: number): number {
     const i = this.st.head - k;
     return i < 0 ? i + CAP : i;
+  }
+  open(k: number): number {
+    return this.st.open[this.slot(k)]!;
   }
   close(k: number): number {
     return this.st.close[this.slot(k)]!;
@@ -390,6 +659,47 @@ class Window implements BarWindow {
     r.sd = Math.sqrt(ss / (m - ddof));
     r.flat = flat;
     return r;
+  }
+  /** Bumped per bar: a cached RollingStats is valid while its stamp equals it. */
+  gen = 0;
+  private readonly rollCache: { gen: number; r: RollingStats }[] = [];
+  rolling(m: number): RollingStats {
+    if (m > CAP) throw new RangeError(`rolling over ${m} bars: the windows keep ${CAP}; raise the feature's lookback`);
+    let e = this.rollCache[m];
+    if (e === undefined) {
+      e = {
+        gen: -1,
+        r: {
+          meanClose: 0,
+          sdClose: 0,
+          closeFlat: false,
+          maxHigh: 0,
+          minLow: 0,
+          meanVolume: 0,
+          sdVolume: 0,
+          volumeFlat: false,
+          slope: 0,
+          rsq: 0,
+          corrCloseLogVolume: 0,
+          up: 0,
+          down: 0,
+          q80: 0,
+          q20: 0,
+          maxHighAt: 0,
+          minLowAt: 0,
+          gains: 0,
+          moves: 0,
+          meanWv: 0,
+          sdWv: 0,
+        },
+      };
+      this.rollCache[m] = e;
+    }
+    if (e.gen !== this.gen) {
+      computeRolling(this.st, m, this.n > m, e.r);
+      e.gen = this.gen;
+    }
+    return e.r;
   }
   value(name: string): number {
     const i = INDEX.get(name);
@@ -442,11 +752,13 @@ export function updateFeatures(state: FeatureState, bar: Bar): number[] | null {
   const head = state.head + 1 === CAP ? 0 : state.head + 1;
   const prevClose = state.close[state.head]!;
   state.head = head;
+  state.open[head] = bar.open;
   state.close[head] = bar.close;
   state.high[head] = bar.high;
   state.low[head] = bar.low;
   state.volume[head] = bar.volume;
   state.ret[head] = state.count === 0 ? 0 : Math.log(bar.close / prevClose);
+  state.logVolume[head] = Math.log1p(bar.volume);
   state.count += 1;
   state.lastTs = bar.ts;
 
@@ -455,6 +767,7 @@ export function updateFeatures(state: FeatureState, bar: Bar): number[] | null {
   win.st = state;
   win.out = out;
   win.n = n;
+  win.gen += 1;
   for (let i = 0; i < DEFS.length; i++) {
     const d = DEFS[i]!;
     if (d.init) {
