@@ -65,7 +65,8 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
     results.push(await evaluateModel(b, data, evaluateOn));
     models.set(b.name, b);
   }
-  const version = `v1-${iso(opts.trainEnd)}`;
+  // Same window + same feature spec + same seeds = the same model; anything else, a new version.
+  const version = `${iso(opts.trainEnd)}-${FEATURE_SPEC.id.split('@')[1]}`;
   for (const c of opts.candidates ?? CANDIDATES) {
     const started = performance.now();
     const net = await trainQuantileNet(
