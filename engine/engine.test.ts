@@ -25,6 +25,21 @@ const quote = (symbol: string, iso: string, price: number): Quote => ({
   source: 'test',
 });
 
+/** A one-quote bar at the quote's price; `over` changes fields. */
+const flatBar = (q: Quote, over: Partial<Bar> = {}): Bar => ({
+  symbol: q.symbol,
+  ts: q.ts,
+  interval: '1d',
+  open: q.price,
+  high: q.price,
+  low: q.price,
+  close: q.price,
+  volume: 0,
+  quotes: 1,
+  source: 't',
+  ...over,
+});
+
 // A tiny daily-bar operator: keyed state per symbol, a timer per window.
 interface Window {
   start: number;
@@ -222,20 +237,8 @@ describe('TestDriver', () => {
       input: schemas.Quote,
       outputs: { bars: schemas.Bar },
       process(r, ctx) {
-        const v = r.value;
-        ctx.emit('bars', {
-          symbol: v.symbol,
-          ts: v.ts,
-          interval: '1d',
-          open: v.price,
-          high: v.price,
-          low: v.price,
-          close: v.price,
-          volume: 0,
-          quotes: 1,
-          source: 't',
-        });
-        if (v.symbol === 'BAD') throw new Error('cannot handle BAD');
+        ctx.emit('bars', flatBar(r.value));
+        if (r.value.symbol === 'BAD') throw new Error('cannot handle BAD');
       },
     });
     const d = await TestDriver.forOperator(picky);
@@ -256,19 +259,7 @@ describe('TestDriver', () => {
       input: schemas.Quote,
       outputs: { bars: schemas.Bar },
       process(r, ctx) {
-        const v = r.value;
-        ctx.emit('bars', {
-          symbol: v.symbol,
-          ts: v.ts,
-          interval: '1d',
-          open: 1,
-          high: 1,
-          low: 2,
-          close: 1,
-          volume: 0,
-          quotes: 1,
-          source: 't',
-        });
+        ctx.emit('bars', flatBar(r.value, { open: 1, high: 1, low: 2, close: 1 }));
       },
     });
     const d = await TestDriver.forOperator(broken);
@@ -399,18 +390,7 @@ describe('runPipeline', () => {
       input: schemas.Quote,
       outputs: { bars: schemas.Bar },
       process({ value: q }, ctx) {
-        const bar = {
-          symbol: q.symbol,
-          ts: q.ts,
-          interval: '1d',
-          open: q.price,
-          high: q.price,
-          low: q.price,
-          close: q.price,
-          volume: 0,
-          quotes: 1,
-          source: 't',
-        };
+        const bar = flatBar(q);
         ctx.emit('bars', q.symbol === 'BAD' ? ({ ...bar, close: String(q.price) } as unknown as Bar) : bar);
       },
     });
