@@ -2,7 +2,7 @@
 // Offsets are committed only after the node's outputs are acknowledged (at-least-once).
 import pRetry from 'p-retry';
 import { type DeadLetter, describeTypeErrors, type Schema, schemas } from '../schemas/index.js';
-import { type Control, controlMessages, controlOf, END_OF_TIME, HEADER, InputClock } from './control.js';
+import { type Control, controlMessages, controlOf, HEADER, InputClock } from './control.js';
 import type { PipelineMetrics } from './metrics.js';
 import type { EmitOptions, SinkOperator, TransformContext, TransformOperator } from './operator.js';
 import { DLQ_SUFFIX, type Pipeline, type PipelineNode } from './pipeline.js';
@@ -38,8 +38,8 @@ export class NodeTask {
   private readonly externalInputs: Set<string>;
   private readonly outputTopics: string[];
   private readonly hasTimers: boolean;
-  // The record (or timer) being processed: what ctx.state, emit defaults and timers refer to.
-  private currentKey = '';
+  // The record (or timer) being processed; its key is stateView.key, which ctx.state, emit
+  // defaults and timers all use.
   private currentTimestamp = 0;
   private currentSourceTime: string | undefined;
   private readonly stateView = this.state.view();
@@ -65,7 +65,7 @@ export class NodeTask {
       get watermark() {
         return self.clock.watermark;
       },
-      setTimer: (time) => this.timers.add(this.currentKey, time),
+      setTimer: (time) => this.timers.add(this.stateView.key, time),
     };
   }
 
@@ -248,7 +248,6 @@ export class NodeTask {
   }
 
   private enter(key: string, timestamp: number, sourceTime: string | undefined): void {
-    this.currentKey = key;
     this.stateView.key = key;
     this.currentTimestamp = timestamp;
     this.currentSourceTime = sourceTime;
@@ -258,7 +257,7 @@ export class NodeTask {
     const topic = this.deps.node.writes[port];
     const schema = (this.deps.node.operator as AnyTransform).outputs[port];
     if (!topic || !schema) throw new Error(`${this.id}: no output port ${port}`);
-    const key = opts?.key ?? symbolOf(value) ?? this.currentKey;
+    const key = opts?.key ?? symbolOf(value) ?? this.stateView.key;
     const timestamp = opts?.timestamp ?? this.currentTimestamp;
     const encoded = checkRecord(this.deps.serde, topic, schema, value, !this.deps.inProcess);
     if (typeof encoded === 'string') {
@@ -386,5 +385,3 @@ function safeJson(value: unknown): string {
     return String(value);
   }
 }
-
-export { END_OF_TIME };

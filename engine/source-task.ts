@@ -6,6 +6,7 @@ import type { PipelineMetrics } from './metrics.js';
 import { checkRecord, countProduced } from './node-task.js';
 import type { SourceContext, SourceOperator } from './operator.js';
 import type { Pipeline, PipelineNode } from './pipeline.js';
+import type { Serde } from './serde.js';
 import type { OutgoingMessage, Producer } from './transport.js';
 
 export interface SourceDeps {
@@ -13,7 +14,7 @@ export interface SourceDeps {
   /** Send records unencoded (in-process transport). */
   inProcess: boolean;
   node: PipelineNode;
-  serde: import('./serde.js').Serde;
+  serde: Serde;
   producer: Producer;
   metrics: PipelineMetrics;
   partitions: (topic: string) => number;
