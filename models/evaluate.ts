@@ -31,7 +31,10 @@ export function testExamples(data: Dataset, opts: Pick<EvaluateOptions, 'horizon
   return data.examples.filter((e) => e.ts >= opts.from && e.ts < opts.to && Number.isFinite(e.targets[hi]!));
 }
 
-export async function evaluateModel(model: Model, data: Dataset, opts: EvaluateOptions): Promise<Evaluation> {
+export type ScoredExample = Scored & { earnings: boolean };
+
+/** The model's forecasts at `opts.horizon` beside what happened, for every test example. */
+export async function scoreModel(model: Model, data: Dataset, opts: EvaluateOptions): Promise<ScoredExample[]> {
   if (!model.horizons.includes(opts.horizon)) {
     throw new Error(
       `model ${model.name} does not forecast horizon ${opts.horizon} (it has ${model.horizons.join(', ')})`,
@@ -39,7 +42,7 @@ export async function evaluateModel(model: Model, data: Dataset, opts: EvaluateO
   }
   const hi = data.horizons.indexOf(opts.horizon);
   const examples = testExamples(data, opts);
-  const scored: Array<Scored & { earnings: boolean }> = [];
+  const scored: ScoredExample[] = [];
   for (let start = 0; start < examples.length; start += BATCH) {
     const batch = examples.slice(start, start + BATCH);
     const inputs = batch.map(featuresOf);
@@ -58,6 +61,11 @@ export async function evaluateModel(model: Model, data: Dataset, opts: EvaluateO
     }
     opts.onProgress?.(Math.min(examples.length, start + BATCH), examples.length);
   }
+  return scored;
+}
+
+export async function evaluateModel(model: Model, data: Dataset, opts: EvaluateOptions): Promise<Evaluation> {
+  const scored = await scoreModel(model, data, opts);
   return {
     model: model.name,
     version: model.version,

@@ -3,10 +3,10 @@
 // best one only if it beats persistence, and calibrate the earnings branch's interval.
 import { join } from 'node:path';
 import { driftModel, persistenceModel } from './baselines.js';
-import { type Dataset, type Example, featuresOf } from './dataset.js';
-import { type Evaluation, evaluateModel } from './evaluate.js';
+import type { Dataset, Example } from './dataset.js';
+import { type Evaluation, evaluateModel, scoreModel } from './evaluate.js';
 import { FEATURE_SPEC } from './features.js';
-import { fitIntervalScale, type IntervalSample } from './interval-scale.js';
+import { fitIntervalScale } from './interval-scale.js';
 import { toMatrix } from './matrix.js';
 import type { Model } from './model.js';
 import { type QuantileNetSpec, quantileNetModel, saveQuantileNet, trainQuantileNet } from './quantile-net.js';
@@ -99,7 +99,9 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
   // Ship the best model on normal validation days, and only if it beats persistence there.
   const best = results.reduce((a, b) => (b.normal.maeRatio < a.normal.maeRatio ? b : a));
   const chosen = best.normal.maeRatio < 1 ? best : results.find((r) => r.model === 'persistence')!;
-  const scale = fitIntervalScale(await earningsSamples(models.get(chosen.model)!, data, validFrom, validTo));
+  // The earnings branch's interval scale: fitted on the chosen model's validation earnings days.
+  const scored = await scoreModel(models.get(chosen.model)!, data, evaluateOn);
+  const scale = fitIntervalScale(scored.filter((s) => s.earnings));
   const shipped: ShippedManifest = {
     normal: { name: chosen.model, version: chosen.version },
     earningsIntervalScale: Number(scale.toFixed(4)),
@@ -113,23 +115,6 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
   await writeShipped(shipped, dir);
   log(`shipped: ${chosen.model}@${chosen.version}; earnings interval × ${shipped.earningsIntervalScale}`);
   return { validation: { from: validFrom, to: validTo, examples: valid.rows }, results, shipped };
-}
-
-/** The chosen model's horizon-1 forecasts on validation earnings days, for the interval scale. */
-async function earningsSamples(model: Model, data: Dataset, from: number, to: number): Promise<IntervalSample[]> {
-  const examples = data.examples.filter(
-    (e) => e.earnings && e.ts >= from && e.ts < to && Number.isFinite(e.targets[0]!),
-  );
-  const outputs = await model.predictBatch(examples.map(featuresOf));
-  const byKey = new Map(examples.map((e) => [`${e.symbol}:${e.ts}`, e]));
-  return outputs
-    .filter((o) => o.horizon === data.horizons[0])
-    .map((o) => ({
-      actual: byKey.get(`${o.symbol}:${o.ts}`)!.targets[0]!,
-      predicted: o.predictedReturn,
-      lower: o.lowerReturn,
-      upper: o.upperReturn,
-    }));
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
