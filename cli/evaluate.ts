@@ -1,18 +1,14 @@
 // `tickcast evaluate`: every candidate model against persistence and drift on held-out days,
 // overall and split by normal and earnings days; with --json, one JSON line last.
 
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { driftModel, persistenceModel } from '../models/baselines.js';
 import { loadDailyBars } from '../models/daily-csv.js';
 import { buildDataset } from '../models/dataset.js';
 import { emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
 import { type Evaluation, evaluateModel } from '../models/evaluate.js';
-import { FEATURE_SPEC } from '../models/features.js';
 import type { Metrics } from '../models/metrics.js';
 import type { Model } from '../models/model.js';
-import { loadQuantileNet } from '../models/quantile-net.js';
-import { ARTIFACTS_DIR, loadShipped, routedModel } from '../models/shipped.js';
+import { loadLatestArtifacts, loadShipped, routedModel } from '../models/shipped.js';
 import { type Config, ConfigError } from './config.js';
 import { taskProgress } from './progress.js';
 import { printTable } from './table.js';
@@ -82,7 +78,7 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs): Promi
   // Candidates: the baselines, every trained net's latest artifact, and the shipped pair routed
   // by the earnings calendar exactly as the pipeline routes it.
   const candidates: Model[] = [persistenceModel({ horizons: HORIZONS }), driftModel({ horizons: HORIZONS })];
-  candidates.push(...(await latestArtifacts()));
+  candidates.push(...(await loadLatestArtifacts()));
   const shippedModels = await loadShipped();
   let shippedName: string = config.TICKCAST_MODEL;
   if (shippedModels && config.TICKCAST_MODEL === 'shipped') {
@@ -138,19 +134,4 @@ export function parseDay(text: string, option: string, problems: string[]): numb
   if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(ms))
     problems.push(`${option} ${JSON.stringify(text)}: a date YYYY-MM-DD`);
   return ms;
-}
-
-/** The newest version of each trained net under models/artifacts (versions sort by date). */
-async function latestArtifacts(): Promise<Model[]> {
-  if (!existsSync(ARTIFACTS_DIR)) return [];
-  const models: Model[] = [];
-  for (const name of readdirSync(ARTIFACTS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory())) {
-    const versions = readdirSync(join(ARTIFACTS_DIR, name.name)).sort();
-    const latest = versions.at(-1);
-    if (latest)
-      models.push(
-        (await loadQuantileNet(join(ARTIFACTS_DIR, name.name, latest), { expectSpec: FEATURE_SPEC.id })).model,
-      );
-  }
-  return models;
 }

@@ -39,22 +39,22 @@ export async function trainCommand(config: Config, args: TrainArgs): Promise<voi
   const calendar = earnings === 'none' ? emptyEarningsCalendar() : await loadEarningsCalendar(earnings);
   const data = buildDataset(bars, { horizons: HORIZONS, calendar });
 
-  const bars_ = new Map<string, ReturnType<typeof taskProgress>>();
+  const epochBars = new Map<string, ReturnType<typeof taskProgress>>();
   const report = await trainAndSelect(data, {
     trainEnd,
     validationDays,
     ...(args.artifacts ? { artifactsDir: args.artifacts } : {}),
     log: (line) => console.error(line),
     onEpoch: (name, epoch, epochs) => {
-      let bar = bars_.get(name);
+      let bar = epochBars.get(name);
       if (!bar) {
         bar = taskProgress(`training ${name}`, 'epochs');
-        bars_.set(name, bar);
+        epochBars.set(name, bar);
       }
       bar.update(epoch + 1, epochs);
     },
   });
-  for (const bar of bars_.values()) bar.stop();
+  for (const bar of epochBars.values()) bar.stop();
   console.log(`\nvalidation (horizon 1): ${report.validation.examples.toLocaleString('en-US')} examples`);
   printTable(EVALUATION_HEADER, evaluationRows(report.results, `${report.shipped.normal.name}`));
   console.log(

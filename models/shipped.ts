@@ -1,7 +1,7 @@
 // The shipped models: what `npm start` and `tickcast evaluate` use by default. A small JSON file
 // under models/artifacts/ names the normal model's artifact and the earnings branch's interval
 // scale; trained nets live in models/artifacts/<name>/<version>/.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Features } from '../schemas/index.js';
@@ -46,6 +46,18 @@ export async function loadShipped(dir = ARTIFACTS_DIR): Promise<ShippedModels | 
     : (await loadQuantileNet(join(dir, manifest.normal.name, manifest.normal.version), { expectSpec: FEATURE_SPEC.id }))
         .model;
   return { normal, earnings: withIntervalScale(normal, manifest.earningsIntervalScale), manifest };
+}
+
+/** The newest version of every trained net under `dir` (versions start with their date, so they sort). */
+export async function loadLatestArtifacts(dir = ARTIFACTS_DIR): Promise<Model[]> {
+  if (!existsSync(dir)) return [];
+  const models: Model[] = [];
+  for (const name of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    const latest = readdirSync(join(dir, name.name)).sort().at(-1);
+    if (latest)
+      models.push((await loadQuantileNet(join(dir, name.name, latest), { expectSpec: FEATURE_SPEC.id })).model);
+  }
+  return models;
 }
 
 export async function writeShipped(manifest: ShippedManifest, dir = ARTIFACTS_DIR): Promise<void> {
