@@ -22,7 +22,7 @@ describe('buildDataset', () => {
     const e = data.examples.find((x) => x.symbol === 'AAPL' && x.ts === aapl[i]!.ts)!;
     expect(e.targets[0]).toBeCloseTo(Math.log(aapl[i + 1]!.close / aapl[i]!.close), 15);
     expect(e.targets[1]).toBeCloseTo(Math.log(aapl[i + 5]!.close / aapl[i]!.close), 15);
-    expect(e.features).toEqual(computeFeatureSeries(aapl)[i]);
+    expect(e.features).toEqual(computeFeatureSeries(aapl, calendar)[i]);
     // The last bar has no next-day target.
     expect(data.examples.filter((x) => x.symbol === 'AAPL').at(-1)!.targets[0]).toBeNaN();
     // AAPL reported on 2015-07-21 after the close.

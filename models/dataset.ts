@@ -2,8 +2,7 @@
 // streaming operator runs), the realised log returns over each horizon, and whether the
 // next-day return spans an earnings announcement.
 import type { Bar, Features } from '../schemas/index.js';
-import type { EarningsCalendar } from './earnings-calendar.js';
-import { computeFeatureSeries, FEATURE_SPEC } from './features.js';
+import { computeFeatureSeries, FEATURE_SPEC, type FeatureCalendar } from './features.js';
 
 export interface Example {
   symbol: string;
@@ -27,11 +26,11 @@ export interface Dataset {
 
 export function buildDataset(
   bars: ReadonlyMap<string, readonly Bar[]>,
-  opts: { horizons: readonly number[]; calendar: Pick<EarningsCalendar, 'isEarningsWindow'> },
+  opts: { horizons: readonly number[]; calendar: FeatureCalendar },
 ): Dataset {
   const examples: Example[] = [];
   for (const [symbol, series] of bars) {
-    const features = computeFeatureSeries(series);
+    const features = computeFeatureSeries(series, opts.calendar);
     for (let i = 0; i < series.length; i++) {
       const bar = series[i]!;
       examples.push({

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import type { Bar } from '../schemas/index.js';
+import { createEarningsCalendar } from './earnings-calendar.js';
 import {
   computeFeatureSeries,
   createFeatureState,
@@ -230,6 +231,25 @@ function alpha158(bars: Bar[]): Record<string, number[]> {
   return out;
 }
 
+const EARNINGS_NAMES = ['EDAYSTO', 'EDAYSSINCE', 'ESURPRISE', 'EWINDOW'];
+const SEQ_NAMES = ['SEQR', 'SEQK', 'SEQV'].flatMap((p) => Array.from({ length: 20 }, (_, k) => `${p}${k}`));
+
+/** The sequence block: the last 20 bars' return, log range and volume ÷ 20-bar mean, from bar 21. */
+function sequence(bars: Bar[]): Record<string, number[]> {
+  const c = bars.map((b) => b.close);
+  const v = bars.map((b) => b.volume);
+  const out: Record<string, number[]> = {};
+  for (let k = 0; k < 20; k++) {
+    const at = (f: (t: number) => number) => bars.map((_, t) => (t >= 20 ? f(t) : Number.NaN));
+    out[`SEQR${k}`] = at((t) => Math.log(c[t - k]! / c[t - k - 1]!));
+    out[`SEQK${k}`] = at((t) => Math.log(bars[t - k]!.high / bars[t - k]!.low));
+    out[`SEQV${k}`] = at((t) => Math.log((v[t - k]! + 1) / (mean(v.slice(t - 19, t + 1)) + 1)));
+  }
+  // Without a calendar the earnings context is unknown.
+  for (const name of EARNINGS_NAMES) out[name] = bars.map(() => Number.NaN);
+  return out;
+}
+
 function reference(bars: Bar[]): Record<FeatureName, number[]> {
   const c = bars.map((b) => b.close);
   const h = bars.map((b) => b.high);
@@ -294,6 +314,7 @@ function reference(bars: Bar[]): Record<FeatureName, number[]> {
     atr14,
     volumeZ20,
     ...(alpha158(bars) as Record<Exclude<FeatureName, LegacyName>, number[]>),
+    ...(sequence(bars) as Record<Exclude<FeatureName, LegacyName>, number[]>),
   };
   // The alpha158 part is built by name at run time (typed by a cast): check every feature is there.
   for (const name of FEATURE_NAMES) expect(out[name], name).toHaveLength(N);
@@ -364,10 +385,13 @@ describe('features', () => {
       atr14: 15,
       volumeZ20: 20,
       ...ALPHA158_WARMUP,
+      ...Object.fromEntries(EARNINGS_NAMES.map((k) => [k, 1])),
+      ...Object.fromEntries(SEQ_NAMES.map((k) => [k, 21])),
     });
     expect(MAX_WARMUP).toBe(61);
     const rows = computeFeatureSeries(aapl);
-    for (const name of FEATURE_NAMES) {
+    // The earnings context needs a calendar, and may be undefined later (no next date): tested below.
+    for (const name of FEATURE_NAMES.filter((n) => !EARNINGS_NAMES.includes(n))) {
       const i = featureIndex(name);
       const firstDefined = rows.findIndex((r) => !Number.isNaN(r[i]!));
       expect(firstDefined + 1, name).toBe(FEATURE_WARMUP[name]);
@@ -455,7 +479,7 @@ describe('features', () => {
     expect(state).toMatchObject({ spec: FEATURE_SPEC.id, count: 1 });
     // Only the candle shape of the bar itself is defined on the first bar.
     FEATURE_NAMES.forEach((name, i) => {
-      expect(Number.isNaN(values![i]!), name).toBe(FEATURE_WARMUP[name] > 1);
+      expect(Number.isNaN(values![i]!), name).toBe(FEATURE_WARMUP[name] > 1 || EARNINGS_NAMES.includes(name));
     });
   });
 
@@ -476,13 +500,37 @@ describe('features', () => {
       'atr14',
       'volumeZ20',
       ...ALPHA158_NAMES,
+      ...EARNINGS_NAMES,
+      ...SEQ_NAMES,
     ]);
-    expect(FEATURE_NAMES).toHaveLength(12 + 9 + 19 * 5);
+    expect(FEATURE_NAMES).toHaveLength(12 + 9 + 19 * 5 + 4 + 60);
     expect(featureIndex('macdHist')).toBe(8);
     expect(featureIndex('KMID')).toBe(12);
     expect(featureIndex('VSTD60')).toBe(85);
     expect(featureIndex('WVMA60')).toBe(115);
     expect(() => featureIndex('nope' as FeatureName)).toThrow(/unknown feature/);
-    expect(() => featureRecord([1, 2])).toThrow(/expected 116/);
+    expect(() => featureRecord([1, 2])).toThrow(/expected 180/);
+  });
+
+  it('places each bar in its earnings calendar: days to and since, last surprise, window', () => {
+    // AAPL reported on 2015-04-27 (surprise 4.7%) and 2015-07-21, both after the close.
+    const calendar = createEarningsCalendar([
+      { symbol: 'AAPL', date: Date.UTC(2015, 3, 27), epsEstimate: 2.16, epsActual: 2.33, surprisePct: 7.87 },
+      { symbol: 'AAPL', date: Date.UTC(2015, 6, 21), epsEstimate: 1.81, epsActual: 1.85, surprisePct: 2.21 },
+    ]);
+    const rows = computeFeatureSeries(aapl, calendar);
+    const at = (y: number, m: number, d: number) =>
+      featureRecord(rows[aapl.findIndex((b) => b.ts === Date.UTC(y, m - 1, d))]!);
+    expect(at(2015, 7, 14)).toMatchObject({ EDAYSTO: 7, EDAYSSINCE: 78, ESURPRISE: 7.87, EWINDOW: 0 });
+    // On the announcement day: 0 days to it, and its surprise is not known until the next day.
+    expect(at(2015, 7, 21)).toMatchObject({ EDAYSTO: 0, EDAYSSINCE: 85, ESURPRISE: 7.87, EWINDOW: 1 });
+    expect(at(2015, 7, 22)).toMatchObject({ EDAYSSINCE: 1, ESURPRISE: 2.21, EWINDOW: 0 });
+    expect(at(2015, 7, 22).EDAYSTO).toBeNaN(); // no later date in this calendar
+    expect(at(2015, 1, 5).EDAYSTO).toBe(92); // capped at a quarter
+    expect(at(2015, 1, 5).EDAYSSINCE).toBeNaN();
+    // The other features do not depend on the calendar.
+    const plain = computeFeatureSeries(aapl);
+    const others = FEATURE_NAMES.map((n, i) => [n, i] as const).filter(([n]) => !EARNINGS_NAMES.includes(n));
+    for (const [, i] of others) expect(rows.map((r) => r[i])).toEqual(plain.map((r) => r[i]));
   });
 });

@@ -6,6 +6,7 @@
 // and an update that reads shared rolling windows of the symbol's bars (see `BarWindow`).
 import { createHash } from 'node:crypto';
 import type { Bar } from '../schemas/index.js';
+import type { EarningsCalendar, EarningsEvent } from './earnings-calendar.js';
 
 /** Read access to the current bar and the symbol's recent bars; `k` is bars ago (0 = this bar). */
 export interface BarWindow {
@@ -31,6 +32,22 @@ export interface BarWindow {
    * shared by every feature over that window (Alpha158 families). Read-only; valid for this bar.
    */
   rolling(m: number): RollingStats;
+  /** The bar's symbol and event time (for the earnings calendar). */
+  readonly symbol: string;
+  readonly ts: number;
+  /** The symbol's earnings around this bar; null without a calendar (the values are then NaN). */
+  earnings(): EarningsContext | null;
+}
+
+/** What the fold needs from an earnings calendar (models/earnings-calendar.ts has one). */
+export type FeatureCalendar = Pick<EarningsCalendar, 'isEarningsWindow' | 'nextEarnings' | 'lastEarnings'>;
+
+/** A bar's place in its symbol's earnings calendar. Dates are scheduled in advance: no look-ahead. */
+export interface EarningsContext {
+  next: EarningsEvent | null;
+  last: EarningsEvent | null;
+  /** The next-day return spans an announcement (the router's earnings branch). */
+  window: boolean;
 }
 
 /** One window's statistics (see `BarWindow.rolling`); flat = all values equal (exact test). */
@@ -345,6 +362,96 @@ const ALPHA158 = [
   ...windows('WVMA', 1, (r) => div(r.sdWv, r.meanWv)),
 ] as const;
 
+// Earnings context: days to and since the symbol's announcements and the last EPS surprise.
+// Calendar days, capped: beyond a quarter the distance says nothing more.
+const EARNINGS_CAP_DAYS = 92;
+const DAY_MS = 86_400_000;
+
+/** A feature of the bar's earnings context; NaN without a calendar or without the event it reads. */
+function earnings<const N extends string>(
+  name: N,
+  params: Record<string, number>,
+  f: (e: EarningsContext, ts: number) => number,
+): FeatureDef<N> {
+  return {
+    name,
+    params,
+    warmup: 1,
+    lookback: 1,
+    update(w) {
+      const e = w.earnings();
+      return e === null ? Number.NaN : f(e, w.ts);
+    },
+  };
+}
+
+const EARNINGS = [
+  earnings('EDAYSTO', { capDays: EARNINGS_CAP_DAYS }, (e, ts) =>
+    e.next ? Math.min(EARNINGS_CAP_DAYS, (e.next.date - ts) / DAY_MS) : Number.NaN,
+  ),
+  earnings('EDAYSSINCE', { capDays: EARNINGS_CAP_DAYS }, (e, ts) =>
+    e.last ? Math.min(EARNINGS_CAP_DAYS, (ts - e.last.date) / DAY_MS) : Number.NaN,
+  ),
+  // Surprise in % as the source reports it, clipped: a tiny estimate makes it explode.
+  earnings('ESURPRISE', { clipPct: 100 }, (e) =>
+    e.last?.surprisePct == null ? Number.NaN : Math.max(-100, Math.min(100, e.last.surprisePct)),
+  ),
+  earnings('EWINDOW', {}, (e) => (e.window ? 1 : 0)),
+] as const;
+
+// The sequence block: the last SEQ_STEPS bars as (return, range, relative volume), oldest
+// last. A sequence model reads it as a [steps, 3] series; the others see it as plain lags.
+export const SEQ_STEPS = 20;
+export const SEQ_CHANNELS = ['SEQR', 'SEQK', 'SEQV'] as const;
+
+/** One lag of a sequence channel; the whole block appears together (warm-up SEQ_STEPS + 1). */
+function lag<const P extends string, const K extends number>(
+  prefix: P,
+  k: K,
+  f: (w: BarWindow, k: number) => number,
+): FeatureDef<`${P}${K}`> {
+  return {
+    name: `${prefix}${k}`,
+    params: { lag: k, steps: SEQ_STEPS },
+    warmup: SEQ_STEPS + 1,
+    lookback: SEQ_STEPS + 1,
+    update: (w) => f(w, k),
+  };
+}
+
+function lags<const P extends string>(prefix: P, f: (w: BarWindow, k: number) => number) {
+  // Spelled out (not a loop) so the names stay literal types.
+  return [
+    lag(prefix, 0, f),
+    lag(prefix, 1, f),
+    lag(prefix, 2, f),
+    lag(prefix, 3, f),
+    lag(prefix, 4, f),
+    lag(prefix, 5, f),
+    lag(prefix, 6, f),
+    lag(prefix, 7, f),
+    lag(prefix, 8, f),
+    lag(prefix, 9, f),
+    lag(prefix, 10, f),
+    lag(prefix, 11, f),
+    lag(prefix, 12, f),
+    lag(prefix, 13, f),
+    lag(prefix, 14, f),
+    lag(prefix, 15, f),
+    lag(prefix, 16, f),
+    lag(prefix, 17, f),
+    lag(prefix, 18, f),
+    lag(prefix, 19, f),
+  ] as const;
+}
+
+const SEQUENCE = [
+  ...lags('SEQR', (w, k) => w.ret(k)),
+  ...lags('SEQK', (w, k) => Math.log(w.high(k) / w.low(k))),
+  // log of volume over the block's mean volume (+1 keeps zero-volume days finite).
+  ...lags('SEQV', (w, k) => Math.log((w.volume(k) + 1) / (w.rolling(SEQ_STEPS).meanVolume + 1))),
+] as const;
+
 const MACD = macd(12, 26);
 const MACD_SIGNAL = macdSignal(9, MACD.warmup);
 
@@ -369,6 +476,8 @@ export const FEATURE_DEFS = [
   atr(14),
   volumeZ(20),
   ...ALPHA158,
+  ...EARNINGS,
+  ...SEQUENCE,
 ] as const satisfies readonly FeatureDef[];
 
 type Names<T extends readonly FeatureDef[]> = {
@@ -701,6 +810,24 @@ class Window implements BarWindow {
     }
     return e.r;
   }
+  symbol = '';
+  ts = 0;
+  calendar: FeatureCalendar | undefined = undefined;
+  private earningsGen = -1;
+  private earningsCtx: EarningsContext | null = null;
+  earnings(): EarningsContext | null {
+    if (this.calendar === undefined) return null;
+    if (this.earningsGen !== this.gen) {
+      const c = this.calendar;
+      this.earningsCtx = {
+        next: c.nextEarnings(this.symbol, this.ts),
+        last: c.lastEarnings(this.symbol, this.ts),
+        window: c.isEarningsWindow(this.symbol, this.ts),
+      };
+      this.earningsGen = this.gen;
+    }
+    return this.earningsCtx;
+  }
   value(name: string): number {
     const i = INDEX.get(name);
     if (i === undefined || i >= this.out.length) throw new Error(`feature ${name} is not computed before this one`);
@@ -730,11 +857,11 @@ const NO_STATE: number[] = [];
 
 /**
  * Folds one bar into the state and returns the feature values for it, in FEATURE_NAMES order
- * (NaN while a feature warms up). Bars must arrive in ts order: a bar with ts <= the last accepted
+ * (NaN while a feature warms up). The earnings-context features read `calendar` (NaN without one). Bars must arrive in ts order: a bar with ts <= the last accepted
  * ts (a re-delivery, or out of order) is ignored, leaving the state unchanged, and gives null.
  * Throws RangeError on a non-finite or non-positive price (state unchanged).
  */
-export function updateFeatures(state: FeatureState, bar: Bar): number[] | null {
+export function updateFeatures(state: FeatureState, bar: Bar, calendar?: FeatureCalendar): number[] | null {
   if (state.spec !== FEATURE_SPEC.id) {
     // State from another feature spec (e.g. restored after an upgrade): warm up again, keep dedup.
     const lastTs = state.lastTs;
@@ -767,6 +894,9 @@ export function updateFeatures(state: FeatureState, bar: Bar): number[] | null {
   win.st = state;
   win.out = out;
   win.n = n;
+  win.symbol = bar.symbol;
+  win.ts = bar.ts;
+  win.calendar = calendar;
   win.gen += 1;
   for (let i = 0; i < DEFS.length; i++) {
     const d = DEFS[i]!;
@@ -785,14 +915,14 @@ export function updateFeatures(state: FeatureState, bar: Bar): number[] | null {
  * by ts first; a repeated ts is dropped as the stream drops it, so without repeats row i belongs to
  * the i-th bar in ts order.
  */
-export function computeFeatureSeries(bars: readonly Bar[]): number[][] {
+export function computeFeatureSeries(bars: readonly Bar[], calendar?: FeatureCalendar): number[][] {
   const sorted = [...bars].sort((a, b) => a.ts - b.ts);
   const symbol = sorted[0]?.symbol;
   const state = createFeatureState();
   const rows: number[][] = [];
   for (const bar of sorted) {
     if (bar.symbol !== symbol) throw new Error(`computeFeatureSeries: mixed symbols ${symbol} and ${bar.symbol}`);
-    const values = updateFeatures(state, bar);
+    const values = updateFeatures(state, bar, calendar);
     if (values) rows.push(values);
   }
   return rows;

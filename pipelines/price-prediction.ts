@@ -1,20 +1,22 @@
 // The price-prediction DAG (DESIGN.md): market data → quotes → bars → features → router →
 // one predict node per regime → predictions → time-series store and live fan-out.
 import { definePipeline, type LiveHub, type Pipeline, type SourceOperator } from '../engine/index.js';
+import type { FeatureCalendar } from '../models/features.js';
 import type { Model } from '../models/model.js';
 import { live } from '../operators/sinks/live.js';
 import { timeseries } from '../operators/sinks/timeseries.js';
 import { type BarInterval, bars } from '../operators/transforms/bars.js';
 import { features } from '../operators/transforms/features.js';
 import { predict } from '../operators/transforms/predict.js';
-import { type EarningsWindows, router } from '../operators/transforms/router.js';
+import { router } from '../operators/transforms/router.js';
 import { schemas } from '../schemas/index.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 
 export interface PricePredictionOptions {
   /** Where quotes come from: replay, simulator or yahoo. */
   source: SourceOperator<{ quotes: typeof schemas.Quote }>;
-  calendar: EarningsWindows;
+  /** Routes earnings days and feeds the earnings-context features. */
+  calendar: FeatureCalendar;
   models: { normal: Model; earnings: Model };
   store: TimeSeriesStore;
   hub: LiveHub;
@@ -46,7 +48,12 @@ export function pricePrediction(opts: PricePredictionOptions): Pipeline {
         reads: 'quotes',
         writes: { bars: 'bars' },
       },
-      { id: 'features', operator: features(), reads: 'bars', writes: { features: 'features' } },
+      {
+        id: 'features',
+        operator: features({ calendar: opts.calendar }),
+        reads: 'bars',
+        writes: { features: 'features' },
+      },
       {
         id: 'router',
         operator: router({ calendar: opts.calendar }),

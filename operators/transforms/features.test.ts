@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TestDriver } from '../../engine/index.js';
+import { loadEarningsCalendar } from '../../models/earnings-calendar.js';
 import { computeFeatureSeries, FEATURE_NAMES, FEATURE_SPEC } from '../../models/features.js';
 import type { Bar, Features } from '../../schemas/index.js';
 import { features } from './features.js';
@@ -31,13 +32,19 @@ function realBars(ticker: string): Bar[] {
 describe('features', () => {
   it('computes the same numbers streaming as offline training does, for real bars', async () => {
     const bars = [...realBars('AAPL').slice(0, 300), ...realBars('KO').slice(0, 300)];
-    const d = await TestDriver.forOperator(features(), { partitions: 2 });
+    const calendar = await loadEarningsCalendar(
+      new URL('../../data/earnings/earnings_dates_eps_2013-2018-02-07_daniel-bassett.csv', import.meta.url).pathname,
+    );
+    const d = await TestDriver.forOperator(features({ calendar }), { partitions: 2 });
     await d.pipe('input', bars);
     await d.run();
     const out = d.read<Features>('features');
     for (const ticker of ['AAPL', 'KO']) {
       const streamed = out.filter((f) => f.symbol === ticker);
-      const offline = computeFeatureSeries(bars.filter((b) => b.symbol === ticker));
+      const offline = computeFeatureSeries(
+        bars.filter((b) => b.symbol === ticker),
+        calendar,
+      );
       expect(streamed).toHaveLength(300);
       // Bit for bit: Avro doubles round-trip exactly, and it is the same code.
       expect(streamed.map((f) => f.values)).toEqual(offline);

@@ -1,10 +1,17 @@
 // features: bars → feature vectors, computed incrementally per symbol with the very code
 // offline training uses (models/features.ts), so streaming and training agree.
 import { defineOperator } from '../../engine/index.js';
-import { createFeatureState, FEATURE_SPEC, type FeatureState, updateFeatures } from '../../models/features.js';
+import {
+  createFeatureState,
+  FEATURE_SPEC,
+  type FeatureCalendar,
+  type FeatureState,
+  updateFeatures,
+} from '../../models/features.js';
 import { type Bar, schemas } from '../../schemas/index.js';
 
-export function features() {
+/** `calendar` feeds the earnings-context features (days to/since, last surprise); without one they are NaN. */
+export function features(opts: { calendar?: FeatureCalendar } = {}) {
   return defineOperator<Bar, { features: typeof schemas.Features }, FeatureState>({
     kind: 'transform',
     name: 'features',
@@ -13,7 +20,7 @@ export function features() {
     state: { description: 'rolling windows and running averages per symbol' },
     process({ value: bar }, ctx) {
       const state = ctx.state.get() ?? createFeatureState();
-      const values = updateFeatures(state, bar);
+      const values = updateFeatures(state, bar, opts.calendar);
       ctx.state.set(state);
       // null: a bar at or before the last one seen (a re-delivery) — nothing new to say.
       if (values === null) return;
