@@ -270,3 +270,68 @@ describe('quantile net mechanics', () => {
     expect(() => model.predictBatch([{ ...inputs[0]!, spec: 'basic@00000000' }])).toThrow(/basic@00000000/);
   });
 });
+
+describe('tcn quantile net (temporal convolution over a series)', () => {
+  // SYNTHETIC: 8 steps × 2 channels of N(0,1) in columns 0..15 (time-major, oldest first), the
+  // rest 0. The median is a nonlinear pattern across time: 0.01·h·max(0, x[t7,c0] − x[t5,c0]).
+  const STEPS = 8;
+  const seqColumns = Array.from({ length: STEPS * 2 }, (_, i) => i);
+  function series(rows: number, seed: number): Data {
+    const n = normals(seed);
+    const x = new Float32Array(rows * COLS);
+    const y = new Float32Array(rows * H);
+    const median = new Float32Array(rows * H);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < STEPS * 2; c++) x[r * COLS + c] = n();
+      const pattern = Math.max(0, x[r * COLS + 14]! - x[r * COLS + 10]!);
+      HORIZONS.forEach((h, j) => {
+        median[r * H + j] = 0.01 * h * pattern;
+        y[r * H + j] = median[r * H + j]! + 0.003 * Math.sqrt(h) * n();
+      });
+    }
+    return { x, y, median, rows };
+  }
+  const spec: QuantileNetSpec = {
+    kind: 'tcn',
+    horizons: HORIZONS,
+    sequenceColumns: seqColumns,
+    steps: STEPS,
+    dilations: [1, 2],
+    filters: 8,
+    hidden: [16],
+    epochs: 30,
+    learningRate: 0.01,
+    seed: 5,
+  };
+
+  it('learns a pattern across time steps, and round-trips save → load exactly', async () => {
+    const train = series(4000, 11);
+    const test = series(1000, 12);
+    const net = await trainQuantileNet(train.x, train.rows, COLS, train.y, spec);
+    const q = net.predict(test.x, test.rows);
+    let mae = 0;
+    let zero = 0;
+    for (let r = 0; r < test.rows; r++) {
+      const y = test.y[r * H + 1]!;
+      mae += Math.abs(q[(r * H + 1) * 3 + 1]! - y);
+      zero += Math.abs(y - 0.01 * 5 * 0.56); // the best constant: h · E[max(0, N(0, 2))]
+    }
+    expect(mae / zero, 'h=5 MAE ÷ MAE of the best constant').toBeLessThan(0.6);
+    const d = join(dir, 'tcn');
+    await saveQuantileNet(net, d, { name: 'qn-tcn', version: '1' });
+    const loaded = await loadQuantileNet(d, { expectSpec: FEATURE_SPEC.id });
+    expect(loaded.net.predict(test.x, test.rows)).toEqual(q);
+    expect(loaded.metadata.training).toMatchObject({ kind: 'tcn', steps: STEPS, dilations: [1, 2] });
+    net.dispose();
+    loaded.net.dispose();
+  }, 120_000);
+
+  it('rejects a series its convolutions cannot cover', async () => {
+    await expect(
+      trainQuantileNet(TRAIN.x.subarray(0, 10 * COLS), 10, COLS, TRAIN.y.subarray(0, 10 * H), {
+        ...spec,
+        dilations: [1, 2, 4],
+      }),
+    ).rejects.toThrow(/leave no time step/);
+  });
+});

@@ -22,18 +22,37 @@ import { selectBackend, tf } from './tf-backend.js';
 export const QUANTILES = [0.1, 0.5, 0.9] as const;
 /** Standardised inputs are clipped to ±CLIP_SIGMA so one outlier cannot dominate a linear model. */
 export const CLIP_SIGMA = 5;
-const METADATA_FORMAT = 'tickcast-quantile-net@1';
+const METADATA_FORMAT = 'tickcast-quantile-net@2';
+const WEIGHTS_FORMAT = 'tickcast-quantile-net-weights@1';
 /** softplus⁻¹(1.2816): offsets start at the 80% half-width of a standard normal (targets are scaled to ≈1). */
 const OFFSET_BIAS_INIT = Math.log(Math.expm1(1.2815515655446004));
 
 export interface QuantileNetSpec {
-  kind: 'linear' | 'mlp';
+  /**
+   * linear; mlp (dense ReLU layers); tcn: a temporal convolution over the sequence columns
+   * (dilated causal convolutions, each tap a time shift), whose output joins all the inputs in
+   * an MLP head.
+   */
+  kind: 'linear' | 'mlp' | 'tcn';
   /** Trading days ahead, integers >= 1. */
   horizons: number[];
   /** L2 penalty on the kernels; default 1e-4. */
   l2?: number;
-  /** Hidden layer widths for 'mlp'; default [32, 16]. Ignored for 'linear'. */
+  /** Hidden layer widths for 'mlp' and the head of 'tcn'; default [32, 16] / [16]. Ignored for 'linear'. */
   hidden?: number[];
+  /**
+   * 'tcn' only: the input columns that form the series, time-major and oldest first
+   * (steps × channels), e.g. from `sequenceColumns()` in models/features.ts.
+   */
+  sequenceColumns?: number[];
+  /** 'tcn': time steps in the series (sequenceColumns.length = steps × channels). */
+  steps?: number;
+  /** 'tcn': filters per convolution, default 8. */
+  filters?: number;
+  /** 'tcn': kernel width in taps, default 3. */
+  kernelSize?: number;
+  /** 'tcn': dilation of each convolution, default [1, 2, 4]. */
+  dilations?: number[];
   /**
    * Dropout after each hidden layer in training ('mlp'); default 0.05. Dropout makes the training-time median
    * noisier and the offsets learn that as spread, so more widens the intervals (0.1 covered 92%, not 80%, of the
@@ -93,7 +112,7 @@ export class QuantileNet {
   predict(x: Float32Array, rows: number): Float32Array {
     if (rows === 0) return new Float32Array(0);
     const z = standardise(x, rows, this.cols, this.mean, this.std, this.clip);
-    const rawT = tf.tidy(() => forward(tf.tensor2d(z, [rows, this.cols]), this.layers));
+    const rawT = tf.tidy(() => forward(tf.tensor2d(z, [rows, this.cols]), this.spec, this.layers));
     let raw: Float32Array;
     try {
       raw = rawT.dataSync() as Float32Array;
@@ -171,8 +190,10 @@ export async function trainQuantileNet(
   }
 
   const rng = seededRandom(s.seed);
-  const widths = [cols, ...(s.kind === 'mlp' ? s.hidden : []), H * 3];
-  const vars = initLayers(widths, rng);
+  if (s.sequenceColumns.some((c) => !(Number.isInteger(c) && c >= 0 && c < cols))) {
+    throw new RangeError(`quantile net: sequence columns must be in 0..${cols - 1}`);
+  }
+  const vars = initLayers(layerWidths(s, cols), rng);
   const varList = vars.flatMap((l) => [l.kernel, l.bias]);
 
   const train = prepare(x, rows, cols, y, mean, std, targetScale);
@@ -180,7 +201,7 @@ export async function trainQuantileNet(
     ? prepare(opts.validation.x, opts.validation.rows, cols, opts.validation.y, mean, std, targetScale)
     : undefined;
   const optimizer = new DecayingAdam(s.learningRate);
-  const dropout = s.kind === 'mlp' ? s.dropout : 0;
+  const dropout = s.kind === 'linear' ? 0 : s.dropout;
   const patience = val ? opts.earlyStoppingPatience : undefined;
   let best: { loss: number; weights: tf.Tensor[] } | undefined;
   let sinceBest = 0;
@@ -200,7 +221,7 @@ export async function trainQuantileNet(
         const cost = optimizer.minimize(
           () => {
             const xb = tf.gather(train.x, idx);
-            const raw = forward(xb, vars, dropout, dropSeeds);
+            const raw = forward(xb, s, vars, dropout, dropSeeds);
             const pin = pinball(raw, tf.gather(train.y, idx), tf.gather(train.mask, idx), H);
             return s.l2 > 0 ? pin.add(l2Penalty(vars, s.l2)) : pin;
           },
@@ -214,7 +235,7 @@ export async function trainQuantileNet(
       const loss = total / rows;
       let valLoss: number | undefined;
       if (val) {
-        const v = tf.tidy(() => pinball(forward(val.x, vars), val.y, val.mask, H));
+        const v = tf.tidy(() => pinball(forward(val.x, s, vars), val.y, val.mask, H));
         valLoss = v.dataSync()[0]!;
         v.dispose();
       }
@@ -264,18 +285,38 @@ function resolveSpec(spec: QuantileNetSpec): ResolvedQuantileNetSpec {
   if (h.length === 0 || !h.every((v) => Number.isInteger(v) && v >= 1) || new Set(h).size !== h.length) {
     throw new RangeError(`quantile net: horizons must be distinct integers >= 1, got ${JSON.stringify(h)}`);
   }
-  if (spec.kind !== 'linear' && spec.kind !== 'mlp') throw new RangeError(`quantile net: unknown kind ${spec.kind}`);
+  if (!['linear', 'mlp', 'tcn'].includes(spec.kind)) throw new RangeError(`quantile net: unknown kind ${spec.kind}`);
+  const tcn = spec.kind === 'tcn';
   const s: ResolvedQuantileNetSpec = {
     kind: spec.kind,
     horizons: [...h],
     l2: spec.l2 ?? 1e-4,
-    hidden: spec.kind === 'mlp' ? [...(spec.hidden ?? [32, 16])] : [],
-    dropout: spec.kind === 'mlp' ? (spec.dropout ?? 0.05) : 0,
+    hidden: spec.kind === 'linear' ? [] : [...(spec.hidden ?? (tcn ? [16] : [32, 16]))],
+    dropout: spec.kind === 'linear' ? 0 : (spec.dropout ?? 0.05),
     epochs: spec.epochs ?? 40,
     batchSize: spec.batchSize ?? 128,
-    learningRate: spec.learningRate ?? (spec.kind === 'mlp' ? 0.005 : 0.01),
+    learningRate: spec.learningRate ?? (spec.kind === 'linear' ? 0.01 : 0.005),
     seed: spec.seed ?? 42,
+    sequenceColumns: tcn ? [...(spec.sequenceColumns ?? [])] : [],
+    steps: tcn ? (spec.steps ?? 0) : 0,
+    filters: tcn ? (spec.filters ?? 8) : 0,
+    kernelSize: tcn ? (spec.kernelSize ?? 3) : 0,
+    dilations: tcn ? [...(spec.dilations ?? [1, 2, 4])] : [],
   };
+  if (tcn) {
+    const { steps, sequenceColumns, kernelSize, dilations, filters } = s;
+    if (
+      !(Number.isInteger(steps) && steps >= 2 && sequenceColumns.length % steps === 0 && sequenceColumns.length > 0)
+    ) {
+      throw new RangeError('quantile net: tcn needs steps >= 2 and sequenceColumns of steps × channels');
+    }
+    if (!(Number.isInteger(filters) && filters >= 1 && Number.isInteger(kernelSize) && kernelSize >= 2)) {
+      throw new RangeError('quantile net: tcn needs filters >= 1 and kernelSize >= 2');
+    }
+    if (!dilations.every((d) => Number.isInteger(d) && d >= 1) || tcnSteps(s) < 1) {
+      throw new RangeError(`quantile net: dilations ${JSON.stringify(dilations)} leave no time step of ${steps}`);
+    }
+  }
   if (!s.hidden.every((w) => Number.isInteger(w) && w >= 1)) throw new RangeError('quantile net: bad hidden widths');
   if (!(s.dropout >= 0 && s.dropout < 1)) throw new RangeError('quantile net: dropout must be in [0, 1)');
   if (!(s.l2 >= 0)) throw new RangeError('quantile net: l2 must be >= 0');
@@ -366,14 +407,61 @@ function prepare(
   };
 }
 
-/** Dense layers, ReLU between them; dropout (training only) after each hidden layer with per-step seeds. */
-function forward(x: tf.Tensor2D, layers: readonly Layer[], dropout = 0, seeds: readonly number[] = []): tf.Tensor2D {
+/** Time steps left after the tcn's valid (unpadded) convolutions: each loses (kernel − 1) · dilation. */
+function tcnSteps(s: ResolvedQuantileNetSpec): number {
+  return s.dilations.reduce((t, d) => t - (s.kernelSize - 1) * d, s.steps);
+}
+
+/** [in, out] of every layer, in order: convolutions (in im2col form: taps × channels in) first for tcn. */
+function layerWidths(s: ResolvedQuantileNetSpec, cols: number): number[][] {
+  const out = s.horizons.length * 3;
+  if (s.kind !== 'tcn') {
+    const w = [cols, ...s.hidden, out];
+    return w.slice(1).map((o, i) => [w[i]!, o]);
+  }
+  const channels = s.sequenceColumns.length / s.steps;
+  const conv = s.dilations.map((_, i) => [s.kernelSize * (i === 0 ? channels : s.filters), s.filters]);
+  const head = [tcnSteps(s) * s.filters + cols, ...s.hidden, out];
+  return [...conv, ...head.slice(1).map((o, i) => [head[i]!, o])];
+}
+
+/**
+ * The net: for tcn, dilated causal convolutions over the series (each a matMul over its taps,
+ * time shifts of the input: wasm has no conv-filter gradient), flattened and joined to all the
+ * inputs; then dense layers, ReLU between them, dropout (training only) after each hidden one.
+ */
+function forward(
+  x: tf.Tensor2D,
+  s: ResolvedQuantileNetSpec,
+  layers: readonly Layer[],
+  dropout = 0,
+  seeds: readonly number[] = [],
+): tf.Tensor2D {
   let h = x;
-  layers.forEach((l, i) => {
+  let first = 0;
+  if (s.kind === 'tcn') {
+    const n = x.shape[0];
+    let c = s.sequenceColumns.length / s.steps;
+    let t = s.steps;
+    let seq = tf.gather(x, s.sequenceColumns, 1).reshape([n, t, c]) as tf.Tensor3D;
+    s.dilations.forEach((d, i) => {
+      const tOut = t - (s.kernelSize - 1) * d;
+      const taps = Array.from({ length: s.kernelSize }, (_, j) => tf.slice(seq, [0, j * d, 0], [n, tOut, c]));
+      const l = layers[i]!;
+      const u = tf.concat(taps, 2).reshape([n * tOut, s.kernelSize * c]) as tf.Tensor2D;
+      seq = tf.fused.matMul({ a: u, b: l.kernel, bias: l.bias, activation: 'relu' }).reshape([n, tOut, s.filters]);
+      t = tOut;
+      c = s.filters;
+    });
+    h = tf.concat([seq.reshape([n, t * c]) as tf.Tensor2D, x], 1);
+    first = s.dilations.length;
+  }
+  for (let i = first; i < layers.length; i++) {
+    const l = layers[i]!;
     const last = i === layers.length - 1;
     h = tf.fused.matMul({ a: h, b: l.kernel, bias: l.bias, activation: last ? 'linear' : 'relu' }) as tf.Tensor2D;
     if (!last && dropout > 0) h = tf.dropout(h, dropout, undefined, seeds[i]) as tf.Tensor2D;
-  });
+  }
   return h;
 }
 
@@ -403,14 +491,13 @@ function l2Penalty(layers: readonly Layer[], l2: number): tf.Scalar {
 
 /** Seeded He-uniform kernels (Glorot for the linear output layer), zero biases, output offsets at softplus⁻¹(1.28). */
 function initLayers(
-  widths: readonly number[],
+  widths: readonly number[][],
   rng: () => number,
 ): (Layer & { kernel: tf.Variable; bias: tf.Variable })[] {
   const out: (Layer & { kernel: tf.Variable<tf.Rank.R2>; bias: tf.Variable<tf.Rank.R1> })[] = [];
-  for (let i = 0; i + 1 < widths.length; i++) {
-    const fanIn = widths[i]!;
-    const fanOut = widths[i + 1]!;
-    const last = i + 2 === widths.length;
+  for (let i = 0; i < widths.length; i++) {
+    const [fanIn, fanOut] = widths[i] as [number, number];
+    const last = i + 1 === widths.length;
     const limit = last ? Math.sqrt(6 / (fanIn + fanOut)) : Math.sqrt(6 / fanIn);
     const k = new Float32Array(fanIn * fanOut);
     for (let j = 0; j < k.length; j++) k[j] = (rng() * 2 - 1) * limit;
@@ -546,44 +633,28 @@ export async function saveQuantileNet(net: QuantileNet, dir: string, meta: SaveM
     ...(meta.metrics !== undefined ? { metrics: meta.metrics } : {}),
   };
 
-  // A Sequential of Dense layers with the same weights: a standard tfjs artifact other tools can read.
-  const widths = [net.cols, ...net.spec.hidden, net.horizons.length * 3];
-  const model = tf.sequential();
-  for (let i = 0; i + 1 < widths.length; i++) {
-    model.add(
-      tf.layers.dense({
-        units: widths[i + 1]!,
-        activation: i + 2 === widths.length ? 'linear' : 'relu',
-        ...(i === 0 ? { inputShape: [net.cols] } : {}),
-      }),
-    );
-  }
-  let artifacts: tf.io.ModelArtifacts | undefined;
+  // Weights in the tfjs weights format (model.json manifest + weights.bin), named layer<i>/kernel|bias;
+  // the architecture is in metadata.training (a tcn's time-shift convolutions are not a tfjs layer).
+  const named = net.weights().map((w, i) => {
+    const layer = Math.floor(i / 2);
+    const [fanIn, fanOut] = layerWidths(net.spec, net.cols)[layer] as [number, number];
+    return i % 2 === 0
+      ? { name: `layer${layer}/kernel`, tensor: tf.tensor2d(w, [fanIn, fanOut]) }
+      : { name: `layer${layer}/bias`, tensor: tf.tensor1d(w) };
+  });
+  let encoded: { data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] };
   try {
-    const shapes = model.getWeights().map((w) => w.shape);
-    const values = net.weights().map((w, i) => tf.tensor(w, shapes[i]));
-    model.setWeights(values); // copies into the layers' variables
-    for (const v of values) v.dispose();
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        artifacts = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
+    encoded = await tf.io.encodeWeights(named);
   } finally {
-    model.dispose();
+    for (const t of named) t.tensor.dispose();
   }
-  if (!artifacts?.weightSpecs || artifacts.weightData === undefined)
-    throw new Error('saveQuantileNet: tfjs saved no weights');
   const modelJson = {
-    format: 'layers-model',
-    generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
-    convertedBy: null,
-    modelTopology: artifacts.modelTopology,
-    weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+    format: WEIGHTS_FORMAT,
+    generatedBy: `TensorFlow.js v${tf.version_core}`,
+    weightsManifest: [{ paths: ['weights.bin'], weights: encoded.specs }],
   };
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'weights.bin'), new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData)));
+  await writeFile(join(dir, 'weights.bin'), new Uint8Array(encoded.data));
   await writeFile(join(dir, 'model.json'), `${JSON.stringify(modelJson)}\n`);
   await writeFile(join(dir, 'metadata.json'), `${JSON.stringify(metadata, null, 2)}\n`);
   return metadata;
@@ -610,34 +681,31 @@ export async function loadQuantileNet(dir: string, opts: { expectSpec: string })
     );
   }
   const modelJson = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as {
-    modelTopology: tf.io.ModelArtifacts['modelTopology'];
+    format?: string;
     weightsManifest: tf.io.WeightsManifestConfig;
   };
+  if (modelJson.format !== WEIGHTS_FORMAT) {
+    throw new Error(`${dir}: model.json format ${String(modelJson.format)}, expected ${WEIGHTS_FORMAT}; retrain it`);
+  }
   const bin = await readFile(join(dir, 'weights.bin'));
   const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
-  const lm = await tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: modelJson.modelTopology,
-      weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights),
-      weightData,
-    }),
+  const tensors = tf.io.decodeWeights(
+    weightData,
+    modelJson.weightsManifest.flatMap((g) => g.weights),
   );
-  let layers: Layer[];
-  try {
-    const w = lm.getWeights().map((t) => t.clone()); // clones survive lm.dispose()
-    layers = [];
-    for (let i = 0; i < w.length; i += 2) layers.push({ kernel: w[i] as tf.Tensor2D, bias: w[i + 1] as tf.Tensor1D });
-  } finally {
-    lm.dispose();
-  }
   const cols = metadata.featureNames.length;
-  const H = metadata.horizons.length;
-  if (layers[0]?.kernel.shape[0] !== cols || layers.at(-1)?.kernel.shape[1] !== H * 3) {
-    for (const l of layers) {
-      l.kernel.dispose();
-      l.bias.dispose();
-    }
-    throw new Error(`${dir}: weights do not match metadata (${cols} features, ${H} horizons)`);
+  const widths = layerWidths(metadata.training, cols);
+  const layers: Layer[] = [];
+  const fits = widths.every(([fanIn, fanOut], i) => {
+    const kernel = tensors[`layer${i}/kernel`];
+    const bias = tensors[`layer${i}/bias`];
+    if (kernel?.shape.join() !== `${fanIn},${fanOut}` || bias?.shape.join() !== `${fanOut}`) return false;
+    layers.push({ kernel: kernel as tf.Tensor2D, bias: bias as tf.Tensor1D });
+    return true;
+  });
+  if (!fits || Object.keys(tensors).length !== 2 * widths.length) {
+    for (const t of Object.values(tensors)) t.dispose();
+    throw new Error(`${dir}: weights do not match metadata (${metadata.training.kind}, ${cols} features)`);
   }
   const net = new QuantileNet(
     metadata.training,
