@@ -4,9 +4,10 @@
 import { join } from 'node:path';
 import { driftModel, persistenceModel } from './baselines.js';
 import type { Dataset, Example } from './dataset.js';
+import { ensembleModel } from './ensemble.js';
 import { type Evaluation, evaluateModel, scoreModel } from './evaluate.js';
-import { FEATURE_SPEC } from './features.js';
-import { fitIntervalScale } from './interval-scale.js';
+import { FEATURE_SPEC, SEQ_STEPS, sequenceColumns } from './features.js';
+import { fitIntervalScale, fitMedianShrink, shrunk } from './interval-scale.js';
 import { toMatrix } from './matrix.js';
 import type { Model } from './model.js';
 import { type QuantileNetSpec, quantileNetModel, saveQuantileNet, trainQuantileNet } from './quantile-net.js';
@@ -21,7 +22,26 @@ export interface Candidate {
 export const CANDIDATES: Candidate[] = [
   { name: 'linear', spec: { kind: 'linear', l2: 1e-3, epochs: 12, batchSize: 2048, learningRate: 0.01 } },
   { name: 'mlp', spec: { kind: 'mlp', hidden: [32, 16], dropout: 0.1, l2: 1e-4, epochs: 12, batchSize: 2048 } },
+  {
+    name: 'tcn',
+    spec: {
+      kind: 'tcn',
+      sequenceColumns: sequenceColumns(),
+      steps: SEQ_STEPS,
+      filters: 8,
+      kernelSize: 3,
+      dilations: [1, 2, 4],
+      hidden: [16],
+      dropout: 0.1,
+      l2: 1e-4,
+      epochs: 10,
+      batchSize: 2048,
+    },
+  },
 ];
+
+/** The ensemble candidate: the mean of every trained net above. */
+export const ENSEMBLE = 'ensemble';
 
 export interface TrainOptions {
   /** Last training day (inclusive), epoch ms. */
@@ -96,15 +116,33 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
     );
   }
 
+  const nets = (opts.candidates ?? CANDIDATES).map((c) => c.name);
+  if (nets.length > 1) {
+    const ensemble = ensembleModel(
+      nets.map((n) => models.get(n)!),
+      { name: ENSEMBLE, version },
+    );
+    results.push(await evaluateModel(ensemble, data, evaluateOn));
+    models.set(ENSEMBLE, ensemble);
+  }
+
   // Ship the best model on normal validation days, and only if it beats persistence there.
   const best = results.reduce((a, b) => (b.normal.maeRatio < a.normal.maeRatio ? b : a));
   const chosen = best.normal.maeRatio < 1 ? best : results.find((r) => r.model === 'persistence')!;
-  // The earnings branch's interval scale: fitted on the chosen model's validation earnings days.
+  // The earnings branch: the chosen model's median shrunk and its interval widened, both fitted
+  // on its validation earnings days.
   const scored = await scoreModel(models.get(chosen.model)!, data, evaluateOn);
-  const scale = fitIntervalScale(scored.filter((s) => s.earnings));
+  const earningsDays = scored.filter((s) => s.earnings);
+  const shrink = fitMedianShrink(earningsDays);
+  const scale = fitIntervalScale(shrunk(earningsDays, shrink));
   const shipped: ShippedManifest = {
-    normal: { name: chosen.model, version: chosen.version },
+    normal: {
+      name: chosen.model,
+      version: chosen.version,
+      ...(chosen.model === ENSEMBLE ? { members: nets.map((name) => ({ name, version })) } : {}),
+    },
     earningsIntervalScale: Number(scale.toFixed(4)),
+    earningsMedianShrink: shrink,
     horizons: data.horizons,
     featureSpec: FEATURE_SPEC.id,
     selection: {
@@ -113,7 +151,9 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
     },
   };
   await writeShipped(shipped, dir);
-  log(`shipped: ${chosen.model}@${chosen.version}; earnings interval × ${shipped.earningsIntervalScale}`);
+  log(
+    `shipped: ${chosen.model}@${chosen.version}; earnings median × ${shrink}, interval × ${shipped.earningsIntervalScale}`,
+  );
   return { validation: { from: validFrom, to: validTo, examples: valid.rows }, results, shipped };
 }
 
