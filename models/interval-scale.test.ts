@@ -69,7 +69,7 @@ describe('interval scale for earnings days', () => {
         { symbol: 'A', ts: 0, horizon: 1, lowerReturn: 0.0, predictedReturn: 0.02, upperReturn: 0.03 },
       ],
     };
-    const adjusted = withIntervalScale(model, 2, 0.5);
+    const adjusted = withIntervalScale(model, 2, { shrink: 0.5 });
     expect(adjusted.version).toBe('7-x2.000-s0.50');
     const [o] = await adjusted.predictBatch([]);
     expect(o).toMatchObject({

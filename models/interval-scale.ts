@@ -54,10 +54,11 @@ export function shrunk(samples: readonly IntervalSample[], shrink: number): Inte
 }
 
 /**
- * `model` with its median times `shrink` and its interval scaled by `k` around that median;
- * name and version say so.
+ * `model` with its median times `shrink` (default 1) and its interval scaled by `k` around that
+ * median; name (`<model>+<branch>`, branch default 'earnings') and version say so.
  */
-export function withIntervalScale(model: Model, k: number, shrink = 1): Model {
+export function withIntervalScale(model: Model, k: number, opts: { shrink?: number; branch?: string } = {}): Model {
+  const shrink = opts.shrink ?? 1;
   const scale = (o: ModelOutput): ModelOutput => {
     const m = shrink * o.predictedReturn;
     return {
@@ -68,7 +69,7 @@ export function withIntervalScale(model: Model, k: number, shrink = 1): Model {
     };
   };
   return {
-    name: `${model.name}+earnings`,
+    name: `${model.name}+${opts.branch ?? 'earnings'}`,
     version: `${model.version}-x${k.toFixed(3)}${shrink === 1 ? '' : `-s${shrink.toFixed(2)}`}`,
     spec: model.spec,
     horizons: model.horizons,

@@ -20,6 +20,8 @@ export interface ShippedManifest {
    * its `members` (trained nets).
    */
   normal: { name: string; version: string; members?: { name: string; version: string }[] };
+  /** Scale of the model's interval on normal days (fitted on validation normal days); default 1. */
+  normalIntervalScale?: number;
   /** Scale of the normal model's interval on earnings days (fitted on validation earnings days). */
   earningsIntervalScale: number;
   /** Factor on the normal model's median on earnings days (fitted likewise); default 1. */
@@ -50,12 +52,16 @@ export async function loadShipped(dir = ARTIFACTS_DIR): Promise<ShippedModels | 
     (await loadQuantileNet(join(dir, ref.name, ref.version), { expectSpec: FEATURE_SPEC.id })).model;
   const { name, version, members } = manifest.normal;
   const baseline = BASELINES[name];
-  const normal = baseline
+  const base = baseline
     ? baseline({ horizons: manifest.horizons })
     : members
       ? ensembleModel(await Promise.all(members.map(net)), { name, version })
       : await net(manifest.normal);
-  const earnings = withIntervalScale(normal, manifest.earningsIntervalScale, manifest.earningsMedianShrink ?? 1);
+  const k = manifest.normalIntervalScale ?? 1;
+  const normal = k === 1 ? base : withIntervalScale(base, k, { branch: 'calibrated' });
+  const earnings = withIntervalScale(base, manifest.earningsIntervalScale, {
+    shrink: manifest.earningsMedianShrink ?? 1,
+  });
   return { normal, earnings, manifest };
 }
 

@@ -8,7 +8,7 @@ import { ensembleModel } from './ensemble.js';
 import { type Evaluation, evaluateModel, scoreModel } from './evaluate.js';
 import { FEATURE_SPEC, SEQ_STEPS, sequenceColumns } from './features.js';
 import { fitIntervalScale, fitMedianShrink, shrunk } from './interval-scale.js';
-import { toMatrix } from './matrix.js';
+import { demeanByDay, toMatrix } from './matrix.js';
 import type { Model } from './model.js';
 import { type QuantileNetSpec, quantileNetModel, saveQuantileNet, trainQuantileNet } from './quantile-net.js';
 import { ARTIFACTS_DIR, type ShippedManifest, writeShipped } from './shipped.js';
@@ -49,6 +49,8 @@ export interface TrainOptions {
   /** Trading days at the end of the training window kept for validation and selection. */
   validationDays: number;
   candidates?: Candidate[];
+  /** Fit targets minus each day's cross-sectional mean (default true); see `demeanByDay`. */
+  demean?: boolean;
   artifactsDir?: string;
   log?: (line: string) => void;
   onEpoch?: (candidate: string, epoch: number, epochs: number, loss: number) => void;
@@ -70,9 +72,17 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
   const split = holdoutSplit(data.days, { trainEnd: validFrom, testFrom: validFrom, testTo: validTo, horizon: maxH });
   const trainUntil = data.days[split.trainTo] ?? validFrom;
   const inWindow = (e: Example, from: number, to: number) => e.ts >= from && e.ts < to;
-  const train = toMatrix(data.examples.filter((e) => inWindow(e, data.days[0]!, trainUntil)));
+  const trainRows = data.examples.filter((e) => inWindow(e, data.days[0]!, trainUntil));
+  const train = toMatrix(trainRows);
   // Validation targets may reach past trainEnd: they are only used to choose, never to fit.
-  const valid = toMatrix(data.examples.filter((e) => inWindow(e, validFrom, validTo)));
+  const validRows = data.examples.filter((e) => inWindow(e, validFrom, validTo));
+  const valid = toMatrix(validRows);
+  if (opts.demean ?? true) {
+    // The nets fit (and stop early on) returns relative to the day's market move; selection
+    // and calibration below score them against the raw returns.
+    train.y = demeanByDay(trainRows, train.y, train.horizons);
+    valid.y = demeanByDay(validRows, valid.y, valid.horizons);
+  }
   log(
     `train: ${train.rows.toLocaleString('en-US')} examples before ${iso(trainUntil)}; validation ${valid.rows.toLocaleString('en-US')} from ${iso(validFrom)} to ${iso(validTo)}`,
   );
@@ -135,12 +145,16 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
   const earningsDays = scored.filter((s) => s.earnings);
   const shrink = fitMedianShrink(earningsDays);
   const scale = fitIntervalScale(shrunk(earningsDays, shrink));
+  // Normal days too: the nets' 80% interval, scaled to cover 80% of validation normal days
+  // (fitted on demeaned targets, it would otherwise leave the market's move out).
+  const normalScale = fitIntervalScale(scored.filter((s) => !s.earnings));
   const shipped: ShippedManifest = {
     normal: {
       name: chosen.model,
       version: chosen.version,
       ...(chosen.model === ENSEMBLE ? { members: nets.map((name) => ({ name, version })) } : {}),
     },
+    normalIntervalScale: Number(normalScale.toFixed(4)),
     earningsIntervalScale: Number(scale.toFixed(4)),
     earningsMedianShrink: shrink,
     horizons: data.horizons,
@@ -152,7 +166,7 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
   };
   await writeShipped(shipped, dir);
   log(
-    `shipped: ${chosen.model}@${chosen.version}; earnings median × ${shrink}, interval × ${shipped.earningsIntervalScale}`,
+    `shipped: ${chosen.model}@${chosen.version}; interval × ${shipped.normalIntervalScale}; earnings median × ${shrink}, interval × ${shipped.earningsIntervalScale}`,
   );
   return { validation: { from: validFrom, to: validTo, examples: valid.rows }, results, shipped };
 }
