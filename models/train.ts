@@ -49,7 +49,10 @@ export interface TrainOptions {
   /** Trading days at the end of the training window kept for validation and selection. */
   validationDays: number;
   candidates?: Candidate[];
-  /** Fit targets minus each day's cross-sectional mean (default true); see `demeanByDay`. */
+  /**
+   * Fit targets minus each day's cross-sectional mean (default false; `tickcast train --demean`);
+   * see `demeanByDay`. On the dev data it raised validation rank IC but lost to persistence on MAE.
+   */
   demean?: boolean;
   artifactsDir?: string;
   log?: (line: string) => void;
@@ -77,7 +80,7 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
   // Validation targets may reach past trainEnd: they are only used to choose, never to fit.
   const validRows = data.examples.filter((e) => inWindow(e, validFrom, validTo));
   const valid = toMatrix(validRows);
-  if (opts.demean ?? true) {
+  if (opts.demean ?? false) {
     // The nets fit (and stop early on) returns relative to the day's market move; selection
     // and calibration below score them against the raw returns.
     train.y = demeanByDay(trainRows, train.y, train.horizons);
