@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Features } from '../schemas/index.js';
 import { persistenceModel } from './baselines.js';
+import { constantModel } from './constant-model.js';
 import { ensembleModel } from './ensemble.js';
-import type { Model } from './model.js';
 
 const input: Features = {
   symbol: 'AAPL',
@@ -13,26 +13,9 @@ const input: Features = {
   history: 300,
 };
 
-/** A model that always forecasts the same quantiles (a test double for a trained net). */
-function fixed(name: string, lower: number, median: number, upper: number): Model {
-  return {
-    name,
-    version: '1',
-    spec: 'basic@test',
-    horizons: [1, 5],
-    predictBatch: (inputs) =>
-      inputs.flatMap((f) =>
-        [1, 5].map((horizon) => ({
-          symbol: f.symbol,
-          ts: f.ts,
-          horizon,
-          lowerReturn: lower,
-          predictedReturn: median,
-          upperReturn: upper,
-        })),
-      ),
-  };
-}
+/** A test double for a trained net: the same quantiles for every input. */
+const fixed = (name: string, lower: number, median: number, upper: number) =>
+  constantModel({ name, lower, median, upper });
 
 describe('ensembleModel', () => {
   it('averages its members quantile by quantile, per symbol, time and horizon', async () => {

@@ -869,7 +869,8 @@ const NO_STATE: number[] = [];
 
 /**
  * Folds one bar into the state and returns the feature values for it, in FEATURE_NAMES order
- * (NaN while a feature warms up). The earnings-context features read `calendar` (NaN without one). Bars must arrive in ts order: a bar with ts <= the last accepted
+ * (NaN while a feature warms up). The earnings-context features read `calendar` (NaN without
+ * one). Bars must arrive in ts order: a bar with ts <= the last accepted
  * ts (a re-delivery, or out of order) is ignored, leaving the state unchanged, and gives null.
  * Throws RangeError on a non-finite or non-positive price (state unchanged).
  */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { persistenceModel } from './baselines.js';
+import { constantModel } from './constant-model.js';
 import { FEATURE_SPEC } from './features.js';
 import { fitIntervalScale, fitMedianShrink, shrunk, withIntervalScale } from './interval-scale.js';
 
@@ -62,16 +63,12 @@ describe('interval scale for earnings days', () => {
       upper: expect.closeTo(-0.01, 12),
     });
 
-    const base = { name: 'net', version: '7', spec: 'basic@test', horizons: [1] };
-    const model = {
-      ...base,
-      predictBatch: () => [
-        { symbol: 'A', ts: 0, horizon: 1, lowerReturn: 0.0, predictedReturn: 0.02, upperReturn: 0.03 },
-      ],
-    };
+    const model = constantModel({ name: 'net', version: '7', horizons: [1], lower: 0.0, median: 0.02, upper: 0.03 });
     const adjusted = withIntervalScale(model, 2, { shrink: 0.5 });
     expect(adjusted.version).toBe('7-x2.000-s0.50');
-    const [o] = await adjusted.predictBatch([]);
+    const [o] = await adjusted.predictBatch([
+      { symbol: 'A', ts: 0, close: 1, spec: 'basic@test', values: [], history: 1 },
+    ]);
     expect(o).toMatchObject({
       predictedReturn: 0.01,
       lowerReturn: expect.closeTo(-0.03, 12),

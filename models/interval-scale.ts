@@ -45,11 +45,17 @@ export function fitMedianShrink(samples: readonly Pick<IntervalSample, 'actual' 
   return best.shrink;
 }
 
+/** Quantiles (lower, median, upper) with the median times `shrink` and the interval times `k` around it. */
+function adjust(lower: number, median: number, upper: number, k: number, shrink: number): [number, number, number] {
+  const m = shrink * median;
+  return [m - k * (median - lower), m, m + k * (upper - median)];
+}
+
 /** Samples as the adjusted model would have forecast them with its median times `shrink`. */
 export function shrunk(samples: readonly IntervalSample[], shrink: number): IntervalSample[] {
   return samples.map((s) => {
-    const m = shrink * s.predicted;
-    return { actual: s.actual, predicted: m, lower: m - (s.predicted - s.lower), upper: m + (s.upper - s.predicted) };
+    const [lower, predicted, upper] = adjust(s.lower, s.predicted, s.upper, 1, shrink);
+    return { actual: s.actual, predicted, lower, upper };
   });
 }
 
@@ -60,13 +66,14 @@ export function shrunk(samples: readonly IntervalSample[], shrink: number): Inte
 export function withIntervalScale(model: Model, k: number, opts: { shrink?: number; branch?: string } = {}): Model {
   const shrink = opts.shrink ?? 1;
   const scale = (o: ModelOutput): ModelOutput => {
-    const m = shrink * o.predictedReturn;
-    return {
-      ...o,
-      predictedReturn: m,
-      lowerReturn: m - k * (o.predictedReturn - o.lowerReturn),
-      upperReturn: m + k * (o.upperReturn - o.predictedReturn),
-    };
+    const [lowerReturn, predictedReturn, upperReturn] = adjust(
+      o.lowerReturn,
+      o.predictedReturn,
+      o.upperReturn,
+      k,
+      shrink,
+    );
+    return { ...o, lowerReturn, predictedReturn, upperReturn };
   };
   return {
     name: `${model.name}+${opts.branch ?? 'earnings'}`,

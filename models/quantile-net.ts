@@ -635,9 +635,10 @@ export async function saveQuantileNet(net: QuantileNet, dir: string, meta: SaveM
 
   // Weights in the tfjs weights format (model.json manifest + weights.bin), named layer<i>/kernel|bias;
   // the architecture is in metadata.training (a tcn's time-shift convolutions are not a tfjs layer).
+  const widths = layerWidths(net.spec, net.cols);
   const named = net.weights().map((w, i) => {
     const layer = Math.floor(i / 2);
-    const [fanIn, fanOut] = layerWidths(net.spec, net.cols)[layer] as [number, number];
+    const [fanIn, fanOut] = widths[layer] as [number, number];
     return i % 2 === 0
       ? { name: `layer${layer}/kernel`, tensor: tf.tensor2d(w, [fanIn, fanOut]) }
       : { name: `layer${layer}/bias`, tensor: tf.tensor1d(w) };

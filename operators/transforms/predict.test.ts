@@ -1,27 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { TestDriver } from '../../engine/index.js';
-import type { Model } from '../../models/model.js';
+import { constantModel } from '../../models/constant-model.js';
 import type { Features, Prediction } from '../../schemas/index.js';
 import { predict } from './predict.js';
 
 // A test double of a model: a fixed +1% median and ±5% interval, so the arithmetic is checkable.
-const fixed: Model = {
+const fixed = constantModel({
   name: 'fixed',
   version: '7',
-  spec: 'basic@test',
-  horizons: [1, 5],
-  predictBatch: (inputs) =>
-    inputs.flatMap((f) =>
-      [1, 5].map((horizon) => ({
-        symbol: f.symbol,
-        ts: f.ts,
-        horizon,
-        predictedReturn: Math.log(1.01),
-        lowerReturn: Math.log(0.95),
-        upperReturn: Math.log(1.05),
-      })),
-    ),
-};
+  lower: Math.log(0.95),
+  median: Math.log(1.01),
+  upper: Math.log(1.05),
+});
 
 const features = (symbol: string, close: number, spec = 'basic@test'): Features => ({
   symbol,
