@@ -32,6 +32,21 @@ describe('ensembleModel', () => {
     expect(e).toMatchObject({ name: 'ens', version: 'v1', spec: 'basic@test', horizons: [1, 5] });
   });
 
+  it('matches outputs by symbol, time and horizon when members list them in another order', async () => {
+    const a = fixed('a', -0.02, 0.001, 0.02);
+    const reversed = {
+      ...fixed('b', -0.04, 0.003, 0.01),
+      predictBatch: async (inputs: readonly Features[]) =>
+        (await fixed('b', -0.04, 0.003, 0.01).predictBatch(inputs)).reverse(),
+    };
+    const out = await ensembleModel([a, reversed], { name: 'ens', version: 'v1' }).predictBatch([
+      input,
+      { ...input, symbol: 'MSFT' },
+    ]);
+    expect(out).toHaveLength(4);
+    for (const o of out) expect(o.predictedReturn).toBeCloseTo(0.002, 12);
+  });
+
   it('refuses members that disagree on the feature spec or the horizons', () => {
     expect(() => ensembleModel([], { name: 'e', version: '1' })).toThrow(/no members/);
     expect(() =>

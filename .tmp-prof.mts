@@ -1,0 +1,21 @@
+import { selectBackend, tf } from '/work/main/models/tf-backend.ts';
+await selectBackend(() => {});
+const n = 5000, cols = 180;
+const x = tf.randomNormal([n, cols]) as tf.Tensor2D;
+const idx = Array.from({ length: 60 }, (_, i) => i + 100);
+const time = (name: string, f: () => tf.Tensor) => {
+  for (let i = 0; i < 3; i++) tf.tidy(() => { f().dataSync(); });
+  const t = performance.now();
+  for (let i = 0; i < 10; i++) tf.tidy(() => { f().dataSync(); });
+  console.log(name, ((performance.now() - t) / 10).toFixed(2), 'ms');
+};
+time('gather', () => tf.gather(x, idx, 1));
+const seq = tf.gather(x, idx, 1).reshape([n, 20, 3]) as tf.Tensor3D;
+time('slice3d', () => tf.slice(seq, [0, 2, 0], [n, 18, 3]));
+time('concat axis2', () => tf.concat([tf.slice(seq, [0, 0, 0], [n, 18, 3]), tf.slice(seq, [0, 1, 0], [n, 18, 3]), tf.slice(seq, [0, 2, 0], [n, 18, 3])], 2));
+const k = tf.randomNormal([9, 8]) as tf.Tensor2D;
+const u = tf.randomNormal([n * 18, 9]) as tf.Tensor2D;
+time('matMul 90000x9x8', () => tf.fused.matMul({ a: u, b: k, activation: 'relu' }));
+const big = tf.randomNormal([n, 228]) as tf.Tensor2D; const k2 = tf.randomNormal([228, 16]) as tf.Tensor2D;
+time('matMul head', () => tf.matMul(big, k2));
+time('concat axis1', () => tf.concat([tf.randomNormal([n, 48]), x], 1));
