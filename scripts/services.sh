@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Real servers for the scale-out tests, run with the machine's Java from jars on Maven Central
-# (no Docker): Apache Kafka (single-node KRaft) and QuestDB.
+# (no Docker): Apache Kafka (single-node KRaft), QuestDB, and Apicurio Registry (a
+# Confluent-compatible Schema Registry, in-memory).
 #
 #   scripts/services.sh up [NAME...]      start (default: all); already running ones are left alone
 #   scripts/services.sh down [NAME...]    stop (TERM, then KILL after a grace period)
@@ -8,19 +9,21 @@
 #   scripts/services.sh clean [NAME...]   stop and delete the data (jars stay cached)
 #   scripts/services.sh env               the client settings, as shell exports
 #
-# Everything lives under .services/NAME/ (gitignored): lib/ (jars copied from ~/.m2), data/,
-# log (the server's output), pid. The first `up` downloads the jars with mvn.
+# Everything lives under .services/NAME/ (gitignored): lib/ or build/ (jars from ~/.m2), data/,
+# log (the server's output), pid. The first `up` downloads the jars with mvn (and builds the
+# registry, about 2 minutes); later ones reuse them until services/NAME/ changes.
 #
 # Ports (high, so they do not clash with a developer's own servers), all from the environment:
 #   KAFKA_PORT=19092  KAFKA_CONTROLLER_PORT=19093
 #   QUESTDB_HTTP_PORT=19000  QUESTDB_PG_PORT=18812
+#   SCHEMA_REGISTRY_PORT=18081
 # SERVICES_TIMEOUT (s, default 120) bounds the wait for a server to answer.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STATE="${SERVICES_DIR:-$ROOT/.services}"
 TIMEOUT="${SERVICES_TIMEOUT:-120}"
-ALL_SERVICES=(kafka questdb)
+ALL_SERVICES=(kafka questdb schema-registry)
 
 KAFKA_VERSION="${KAFKA_VERSION:-4.1.1}"
 KAFKA_PORT="${KAFKA_PORT:-19092}"
@@ -31,6 +34,9 @@ QUESTDB_VERSION="${QUESTDB_VERSION:-9.3.4}"
 QUESTDB_HTTP_PORT="${QUESTDB_HTTP_PORT:-19000}"
 QUESTDB_PG_PORT="${QUESTDB_PG_PORT:-18812}"
 QUESTDB_HEAP="${QUESTDB_HEAP:--Xms128m -Xmx512m}"
+
+SCHEMA_REGISTRY_PORT="${SCHEMA_REGISTRY_PORT:-18081}"
+SCHEMA_REGISTRY_HEAP="${SCHEMA_REGISTRY_HEAP:--Xms64m -Xmx384m}"
 
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
@@ -50,11 +56,19 @@ need_tools() {
   [[ "${major%%.*}" -ge 17 ]] || die "java $major is too old: Kafka 4 and QuestDB need Java 17+ (set JAVA_HOME)"
 }
 
+# What services/NAME/ holds (pom, sources) plus extra words: a build or fetch is redone when it changes.
+stamp() {
+  local name=$1
+  shift
+  echo "$* $(cd "$ROOT/services/$name" && find . -type f ! -name '*.md' | sort | xargs sha1sum | sha1sum)"
+}
+
 # Copies an artifact and its runtime dependencies from Maven Central (through ~/.m2) into a lib
-# folder, once per version: a stamp file names the version the folder holds.
+# folder, once per version and pom: a stamp file says what the folder holds.
 fetch_jars() {
-  local name=$1 version=$2 lib="$STATE/$1/lib"
-  if [[ -f "$lib/.version" && "$(cat "$lib/.version")" == "$version" ]]; then return; fi
+  local name=$1 version=$2 lib="$STATE/$1/lib" want
+  want="$(stamp "$name" "$version")"
+  if [[ -f "$lib/.stamp" && "$(cat "$lib/.stamp")" == "$want" ]]; then return; fi
   log "$name $version: fetching jars with mvn (first run only)"
   rm -rf "$lib"
   mkdir -p "$lib"
@@ -63,7 +77,7 @@ fetch_jars() {
     tail -n 30 "$STATE/$name/mvn.log" >&2
     die "$name: mvn could not fetch the jars (full output in $STATE/$name/mvn.log)"
   fi
-  echo "$version" >"$lib/.version"
+  echo "$want" >"$lib/.stamp"
 }
 
 # The pid in .services/NAME/pid, if that process is still our server. The java command line
@@ -228,6 +242,36 @@ EOF
   wait_until questdb questdb_ready
 }
 
+# ---------------------------------------------------------------- Schema Registry (Apicurio)
+
+schema_registry_ready() {
+  curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$SCHEMA_REGISTRY_PORT/apis/ccompat/v7/subjects"
+}
+
+schema_registry_up() {
+  local dir="$STATE/schema-registry" want
+  mkdir -p "$dir"
+  # Central has the app's jar and dependencies but no runnable jar: build one with Quarkus.
+  want="$(stamp schema-registry)"
+  if [[ ! -f "$dir/build/.stamp" || "$(cat "$dir/build/.stamp")" != "$want" ]]; then
+    log "schema-registry: building Apicurio Registry with mvn (first run only, ~2 min)"
+    rm -rf "$dir/build"
+    if ! mvn -q -B -f "$ROOT/services/schema-registry/pom.xml" package -DskipTests \
+      -Dbuild.dir="$dir/build" >"$dir/mvn.log" 2>&1; then
+      tail -n 30 "$dir/mvn.log" >&2
+      die "schema-registry: the build failed (full output in $dir/mvn.log)"
+    fi
+    echo "$want" >"$dir/build/.stamp"
+  fi
+  port_free_or_die schema-registry "$SCHEMA_REGISTRY_PORT" SCHEMA_REGISTRY_PORT
+  # In-memory storage (H2): every start is an empty registry.
+  # shellcheck disable=SC2086
+  launch schema-registry $SCHEMA_REGISTRY_HEAP -Djava.awt.headless=true \
+    -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$SCHEMA_REGISTRY_PORT" \
+    -jar "$dir/build/schema-registry-1-runner.jar"
+  wait_until schema-registry schema_registry_ready
+}
+
 # ---------------------------------------------------------------- commands
 
 addresses() {
@@ -235,6 +279,7 @@ addresses() {
 export KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 export QUESTDB_URL=http://127.0.0.1:$QUESTDB_HTTP_PORT
 export QUESTDB_PG=postgres://admin:quest@127.0.0.1:$QUESTDB_PG_PORT/qdb
+export SCHEMA_REGISTRY_URL=http://127.0.0.1:$SCHEMA_REGISTRY_PORT/apis/ccompat/v7
 EOF
 }
 
@@ -242,6 +287,7 @@ describe() {
   case $1 in
   kafka) echo "kafka    $KAFKA_VERSION  KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT)" ;;
   questdb) echo "questdb  $QUESTDB_VERSION  QUESTDB_URL=http://127.0.0.1:$QUESTDB_HTTP_PORT  QUESTDB_PG=postgres://admin:quest@127.0.0.1:$QUESTDB_PG_PORT/qdb" ;;
+  schema-registry) echo "schema-registry (Apicurio 2.4.2, in-memory)  SCHEMA_REGISTRY_URL=http://127.0.0.1:$SCHEMA_REGISTRY_PORT/apis/ccompat/v7" ;;
   esac
 }
 
@@ -268,7 +314,7 @@ up)
     if pid="$(running_pid "$name")"; then
       log "$name already running (pid $pid)"
     else
-      "${name}_up"
+      "${name//-/_}_up"
     fi
     describe "$name"
   done
@@ -294,7 +340,7 @@ status)
   ;;
 env) addresses ;;
 *)
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
   ;;
 esac
