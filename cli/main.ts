@@ -29,7 +29,7 @@ program
     const paceMs = opts.pace === undefined ? undefined : parseDurationOption(opts.pace);
     const app = await buildApp(config, { paceMs, dbPath: opts.db });
     console.error(
-      `tickcast: ${config.TICKCAST_SOURCE} → ${config.TICKCAST_TRANSPORT} transport → ${app.store.kind} (${opts.db ?? config.TICKCAST_DB}); models ${app.models.normal.name}@${app.models.normal.version}`,
+      `tickcast: ${config.TICKCAST_SOURCE} → ${config.TICKCAST_TRANSPORT} transport → ${app.store.kind} (${app.store.kind === 'questdb' ? config.QUESTDB_URL : (opts.db ?? config.TICKCAST_DB)}); models ${app.models.normal.name}@${app.models.normal.version}`,
     );
     const symbols = new Set<string>();
     const unsubscribe = app.hub.subscribe('bars', (bar) => symbols.add((bar as { symbol: string }).symbol));
