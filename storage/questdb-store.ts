@@ -379,7 +379,7 @@ class QuestDbStore implements TimeSeriesStore {
     for (const row of rows) table.check(row);
     return this.writes.run(() =>
       withTimeout(
-        this.send(table, name, rows),
+        this.send(table, name, rows, Date.now() + this.opts.writeTimeoutMs),
         this.opts.writeTimeoutMs,
         () =>
           `QuestDB at ${this.opts.url}: writing ${rows.length} rows to ${name} took over ${this.opts.writeTimeoutMs} ms`,
@@ -387,7 +387,7 @@ class QuestDbStore implements TimeSeriesStore {
     );
   }
 
-  private async send<T>(table: Table<T>, name: string, rows: readonly T[]): Promise<void> {
+  private async send<T>(table: Table<T>, name: string, rows: readonly T[], deadline: number): Promise<void> {
     try {
       for (const row of rows) await table.write(this.sender, name, row);
       await this.sender.flush();
@@ -401,13 +401,16 @@ class QuestDbStore implements TimeSeriesStore {
         },
       );
     }
-    await this.applied(name);
+    await this.applied(name, deadline);
   }
 
-  /** Waits until the table's WAL writer has applied every transaction committed so far. */
-  private async applied(name: string): Promise<void> {
+  /**
+   * Waits until the table's WAL writer has applied every transaction committed so far.
+   * Bounded by `deadline` itself, so it stops polling once the write has been given up on.
+   */
+  private async applied(name: string, deadline: number): Promise<void> {
     let target: number | undefined;
-    for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    for (let delay = 1; Date.now() < deadline; delay = Math.min(delay * 2, 50)) {
       const [row] = await this.read(
         'SELECT writerTxn, sequencerTxn, suspended, errorMessage FROM wal_tables() WHERE name = $1',
         paramsOf(name),
@@ -421,6 +424,7 @@ class QuestDbStore implements TimeSeriesStore {
       if (writer >= target) return;
       await sleep(delay);
     }
+    throw new QuestDbError(`QuestDB: table ${name} did not apply its writes in time`);
   }
 
   /** Rows oldest first; with a limit, the newest `limit` rows are the ones kept. */
