@@ -18,6 +18,7 @@
 #   QUESTDB_HTTP_PORT=19000  QUESTDB_PG_PORT=18812
 #   SCHEMA_REGISTRY_PORT=18081
 # SERVICES_TIMEOUT (s, default 120) bounds the wait for a server to answer.
+# KAFKA_SERVER_PROPERTIES: extra broker settings, lines appended to server.properties.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -184,6 +185,7 @@ transaction.state.log.num.partitions=8
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+${KAFKA_SERVER_PROPERTIES:-}
 EOF
   cat >"$dir/log4j2.xml" <<'EOF'
 <Configuration status="WARN">
