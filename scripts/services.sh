@@ -81,17 +81,33 @@ fetch_jars() {
   echo "$want" >"$lib/.stamp"
 }
 
-# The pid in .services/NAME/pid, if that process is still our server. The java command line
-# carries -Dtickcast.service=NAME, so a pid reused by another process is never taken for ours.
+# Whether pid is this checkout's server NAME: its java command line carries
+# -Dtickcast.service=NAME and paths under this .services/NAME/ (another checkout's servers,
+# or a process that reused the pid, are never taken for ours).
+is_ours() {
+  local cmdline
+  cmdline="$(tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"-Dtickcast.service=$1 "* && "$cmdline" == *"$STATE/$1/"* ]]
+}
+
+# The pid of our server NAME if it runs: from .services/NAME/pid, or, if that file is gone or
+# stale, by looking for the process itself (so `down` stops a server whatever happened to it).
 running_pid() {
-  local pidfile="$STATE/$1/pid" pid
-  [[ -f "$pidfile" ]] || return 1
-  pid="$(cat "$pidfile")"
-  if [[ -n "$pid" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-Dtickcast.service=$1 "; then
+  local pidfile="$STATE/$1/pid" pid f
+  pid="$(cat "$pidfile" 2>/dev/null || true)"
+  if [[ -n "$pid" ]] && is_ours "$1" "$pid"; then
     echo "$pid"
     return 0
   fi
   rm -f "$pidfile"
+  for f in /proc/[0-9]*; do
+    pid="${f#/proc/}"
+    if is_ours "$1" "$pid"; then
+      echo "$pid" >"$pidfile"
+      echo "$pid"
+      return 0
+    fi
+  done
   return 1
 }
 
@@ -108,7 +124,13 @@ launch() {
     echo "==== $(date -u +%FT%TZ) starting $name"
   } >>"$dir/log"
   (cd "$dir" && exec setsid "$JAVA" "-Dtickcast.service=$name" "$@" >>"$dir/log" 2>&1 </dev/null) &
-  echo $! >"$dir/pid"
+  local pid=$!
+  echo "$pid" >"$dir/pid"
+  # Until the subshell has exec'd java, the pid does not look like our server yet.
+  for _ in $(seq 1 40); do
+    is_ours "$name" "$pid" && break
+    sleep 0.05
+  done
 }
 
 # Waits until `check` succeeds; fails with the log tail when the server exits or the time runs out.
