@@ -182,7 +182,7 @@ class Params {
     return `$${this.values.length}`;
   }
 
-  /** A bound epoch-ms bound compared with a TIMESTAMP column (µs as a long). */
+  /** An epoch-ms range bound, bound as µs to compare with a TIMESTAMP column. */
   time(name: string, ms: number): string {
     if (!Number.isFinite(ms)) throw new RangeError(`${name} must be a finite epoch-ms time, got ${ms}`);
     // ts is whole ms, so ts >= from ⇔ ts >= ceil(from), and the same for < to.
@@ -213,11 +213,13 @@ class QuestDbStore implements TimeSeriesStore {
   }
 
   static async open(options: QuestDbStoreOptions): Promise<QuestDbStore> {
+    // ?? rather than a spread of defaults, so an option passed as undefined still gets its default.
     const opts: Required<QuestDbStoreOptions> = {
-      tablePrefix: '',
-      writeTimeoutMs: 15_000,
-      connectTimeoutMs: 5_000,
-      ...options,
+      url: options.url,
+      pg: options.pg,
+      tablePrefix: options.tablePrefix ?? '',
+      writeTimeoutMs: options.writeTimeoutMs ?? 15_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
     };
     if (!TABLE_PREFIX.test(opts.tablePrefix)) {
       throw new RangeError(`tablePrefix must be letters, digits and _, got ${JSON.stringify(opts.tablePrefix)}`);
