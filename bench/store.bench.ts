@@ -1,10 +1,12 @@
-// Upsert and read timings of the DuckDB store at pipeline batch sizes.
-// Run: npm run bench:store [-- path]   (default ':memory:'; a file path measures disk too)
+// Upsert and read timings of a store at pipeline batch sizes.
+// Run: npm run bench:store [-- path]   (DuckDB; default ':memory:'; a file path measures disk too)
+//      BENCH_STORE=questdb npm run bench:store   (QuestDB at QUESTDB_URL / QUESTDB_PG, in new tables)
 // Synthetic rows (scale, not forecasts). Prints a table, then one JSON line last.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Bar, Prediction } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
+import { openQuestDbStore } from '../storage/questdb-store.js';
 
 const DAY = 86_400_000;
 const SYMBOLS = 5_000; // one bar per symbol per batch: a pipeline tick over the whole universe
@@ -73,8 +75,16 @@ async function time(label: string, runs: number, fn: (run: number) => Promise<un
   console.log(`${label.padEnd(58)} median ${at(0.5).padStart(6)} ms   max ${at(1).padStart(7)} ms`);
 }
 
-const path = process.argv[2] ?? ':memory:';
-const store = await openDuckDbStore({ path });
+const questdb = process.env.BENCH_STORE === 'questdb';
+// QuestDB: fresh tables per run (bench<time>_bars, ...), left behind for a look afterwards.
+const path = questdb ? `${process.env.QUESTDB_URL ?? 'http://127.0.0.1:19000'}` : (process.argv[2] ?? ':memory:');
+const store = questdb
+  ? await openQuestDbStore({
+      url: path,
+      pg: process.env.QUESTDB_PG ?? 'postgres://admin:quest@127.0.0.1:18812/qdb',
+      tablePrefix: `bench${Date.now().toString(36)}_`,
+    })
+  : await openDuckDbStore({ path });
 console.log(`store ${store.kind} at ${path}: loading ${HISTORY_DAYS} days of history ...`);
 for (let day = 0; day < HISTORY_DAYS; day++) {
   await store.upsertBars(barsAt(day));

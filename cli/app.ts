@@ -19,6 +19,7 @@ import { simulator } from '../operators/sources/simulator.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
 import { type DeadLetter, schemas } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
+import { openQuestDbStore } from '../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import { type Config, ConfigError } from './config.js';
 
@@ -50,7 +51,10 @@ export function checkPaths(config: Config): void {
 
 export async function buildApp(config: Config, opts: { paceMs?: number; dbPath?: string } = {}): Promise<App> {
   checkPaths(config);
-  const store = await openDuckDbStore({ path: opts.dbPath ?? config.TICKCAST_DB });
+  const store =
+    config.TICKCAST_STORE === 'questdb'
+      ? await openQuestDbStore({ url: config.QUESTDB_URL, pg: config.QUESTDB_PG })
+      : await openDuckDbStore({ path: opts.dbPath ?? config.TICKCAST_DB });
   const hub = createLiveHub();
   const calendar =
     config.TICKCAST_EARNINGS_FILE === 'none'

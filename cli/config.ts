@@ -27,7 +27,8 @@ const horizons = z
 export const configSchema = z.object({
   TICKCAST_TRANSPORT: z.enum(['memory']).default('memory'),
   TICKCAST_SOURCE: z.enum(['replay', 'simulator']).default('replay'),
-  TICKCAST_STORE: z.enum(['duckdb']).default('duckdb'),
+  /** duckdb: the embedded file (TICKCAST_DB); questdb: a QuestDB server (QUESTDB_URL, QUESTDB_PG). */
+  TICKCAST_STORE: z.enum(['duckdb', 'questdb']).default('duckdb'),
   TICKCAST_DATA_DIR: z.string().min(1).default('data/sp500-daily'),
   /** 'none' runs without an earnings calendar (every day is a normal day). */
   TICKCAST_EARNINGS_FILE: z.string().default('data/earnings/earnings_dates_eps_2013-2018-02-07_daniel-bassett.csv'),
@@ -42,7 +43,16 @@ export const configSchema = z.object({
   TICKCAST_HOST: z.string().min(1).default('127.0.0.1'),
   KAFKA_BROKERS: z.string().default('localhost:9092'),
   SCHEMA_REGISTRY_URL: z.url().default('http://localhost:8081'),
+  /** QuestDB's HTTP port: ILP writes. */
   QUESTDB_URL: z.url().default('http://localhost:9000'),
+  /** QuestDB's PostgreSQL wire port: reads. */
+  QUESTDB_PG: z
+    .string()
+    .regex(
+      /^postgres(ql)?:\/\/\S+$/,
+      'a postgres:// connection string such as postgres://admin:quest@localhost:8812/qdb',
+    )
+    .default('postgres://admin:quest@localhost:8812/qdb'),
   CHROMA_URL: z.url().default('http://localhost:8000'),
   OLLAMA_HOST: z.url().default('http://localhost:11434'),
   OLLAMA_MODEL: z.string().default('llama3.2'),

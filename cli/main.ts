@@ -6,6 +6,7 @@ import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import { replay } from '../operators/sources/replay.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
+import { QuestDbError } from '../storage/questdb-store.js';
 import { buildApp, deadLetterReasons, serve, startPipeline } from './app.js';
 import { ConfigError, loadConfig, parseDuration } from './config.js';
 import { type EvaluateArgs, evaluateCommand } from './evaluate.js';
@@ -29,7 +30,7 @@ program
     const paceMs = opts.pace === undefined ? undefined : parseDurationOption(opts.pace);
     const app = await buildApp(config, { paceMs, dbPath: opts.db });
     console.error(
-      `tickcast: ${config.TICKCAST_SOURCE} → ${config.TICKCAST_TRANSPORT} transport → ${app.store.kind} (${opts.db ?? config.TICKCAST_DB}); models ${app.models.normal.name}@${app.models.normal.version}`,
+      `tickcast: ${config.TICKCAST_SOURCE} → ${config.TICKCAST_TRANSPORT} transport → ${app.store.kind} (${app.store.kind === 'questdb' ? config.QUESTDB_URL : (opts.db ?? config.TICKCAST_DB)}); models ${app.models.normal.name}@${app.models.normal.version}`,
     );
     const symbols = new Set<string>();
     const unsubscribe = app.hub.subscribe('bars', (bar) => symbols.add((bar as { symbol: string }).symbol));
@@ -122,6 +123,11 @@ try {
   if (err instanceof ConfigError) {
     console.error(err.message);
     process.exit(2);
+  }
+  if (err instanceof QuestDbError) {
+    // An unreachable server is a setting or an outage, not a bug: the message, not a stack.
+    console.error(`tickcast: ${err.message}\n  (TICKCAST_STORE=questdb: check QUESTDB_URL and QUESTDB_PG)`);
+    process.exit(1);
   }
   console.error(`tickcast: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exit(1);

@@ -2,6 +2,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -119,5 +120,21 @@ describe('tickcast CLI', () => {
     const r = await tickcast(['run', '--until-end'], { TICKCAST_DATA_DIR: '/nonexistent/prices' });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('TICKCAST_DATA_DIR="/nonexistent/prices": no such folder');
+  });
+
+  it('stops with the address, not a stack trace, when the QuestDB store is unreachable', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve)); // now nothing listens there
+    const url = `http://127.0.0.1:${port}`;
+    const r = await tickcast(['run', '--until-end'], {
+      TICKCAST_STORE: 'questdb',
+      QUESTDB_URL: url,
+      QUESTDB_PG: `postgres://admin:quest@127.0.0.1:${port}/qdb`,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`tickcast: QuestDB at ${url}: not reachable`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

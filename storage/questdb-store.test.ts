@@ -1,0 +1,161 @@
+// The TimeSeriesStore contract against a real QuestDB server, plus its faults.
+// Plain `npm test` skips the server suites when QuestDB is not running (it says so);
+// `npm run test:services` starts QuestDB and sets TICKCAST_SERVICES=1, which turns a
+// missing server into a failure instead.
+import { createServer } from 'node:net';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Relay } from '../test/tcp-relay.js';
+import { openQuestDbStore, type QuestDbStoreOptions } from './questdb-store.js';
+import { AAPL, MSFT, PREDICTIONS, timeSeriesStoreContract } from './timeseries-store.contract.js';
+
+// Defaults are the ports scripts/services.sh starts QuestDB on.
+const QUESTDB_URL = process.env.QUESTDB_URL ?? 'http://127.0.0.1:19000';
+const QUESTDB_PG = process.env.QUESTDB_PG ?? 'postgres://admin:quest@127.0.0.1:18812/qdb';
+const required = process.env.TICKCAST_SERVICES === '1';
+
+async function reachable(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(new URL('/ping', url), { signal: AbortSignal.timeout(2_000) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+const running = await reachable(QUESTDB_URL);
+if (!running) {
+  if (required) throw new Error(`QuestDB is not running at ${QUESTDB_URL} (npm run services:up starts it)`);
+  console.warn(
+    `questdb-store.test: QuestDB not running at ${QUESTDB_URL}: server suites skipped (npm run test:services)`,
+  );
+}
+
+/** Every test store gets its own tables, dropped at the end. */
+const RUN = `t${Date.now().toString(36)}`;
+const prefixes: string[] = [];
+const newPrefix = (): string => {
+  const prefix = `${RUN}_${prefixes.length}_`;
+  prefixes.push(prefix);
+  return prefix;
+};
+const open = (extra: Partial<QuestDbStoreOptions> = {}) =>
+  openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix: newPrefix(), ...extra });
+
+afterAll(async () => {
+  if (!running || prefixes.length === 0) return;
+  const client = new pg.Client({ connectionString: QUESTDB_PG });
+  await client.connect();
+  try {
+    for (const prefix of prefixes) {
+      for (const table of ['bars', 'predictions']) await client.query(`DROP TABLE IF EXISTS "${prefix}${table}"`);
+    }
+  } finally {
+    await client.end();
+  }
+});
+
+/** A port on 127.0.0.1 that nothing listens on (taken, then released). */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe.skipIf(!running)('QuestDB store (server at QUESTDB_URL)', () => {
+  timeSeriesStoreContract('questdb', () => open());
+
+  it('keeps the data across close and reopen on the same tables, and replays still replace', async () => {
+    const tablePrefix = newPrefix();
+    const first = await openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix });
+    await first.upsertBars([...AAPL, ...MSFT]);
+    await first.upsertPredictions(PREDICTIONS);
+    await first.close();
+
+    const second = await openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix });
+    try {
+      await second.upsertBars(AAPL);
+      expect(await second.counts()).toEqual({ bars: 13, predictions: 7, symbols: 2 });
+      expect(await second.latestPredictions(['MSFT'])).toEqual([PREDICTIONS[6]]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('rejects a batch with a time that is not whole epoch ms, and keeps none of it', async () => {
+    const store = await open();
+    try {
+      await expect(store.upsertBars([AAPL[0]!, { ...AAPL[1]!, ts: Number.NaN }])).rejects.toThrow(RangeError);
+      expect(await store.counts()).toEqual({ bars: 0, predictions: 0, symbols: 0 });
+      await store.upsertBars(AAPL);
+      expect(await store.counts()).toMatchObject({ bars: 9 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rejects use after close', async () => {
+    const store = await open();
+    await store.close();
+    await expect(store.upsertBars(AAPL)).rejects.toThrow(/closed/);
+    await expect(store.bars('AAPL')).rejects.toThrow(/closed/);
+  });
+
+  it('fails a write within seconds when QuestDB goes down, and writes again once it is back', async () => {
+    const relay = new Relay(new URL(QUESTDB_URL));
+    await relay.up();
+    const store = await open({ url: relay.url, writeTimeoutMs: 3_000 });
+    try {
+      await store.upsertBars(AAPL.slice(0, 3));
+      await relay.down();
+      const started = Date.now();
+      await expect(store.upsertBars(MSFT)).rejects.toThrow(new RegExp(`QuestDB at ${relay.url}`));
+      expect(Date.now() - started).toBeLessThan(5_000);
+      // Back on the same port: the same store writes again, and nothing of the failed batch is doubled.
+      await relay.up();
+      await store.upsertBars([...AAPL, ...MSFT]);
+      expect(await store.counts()).toEqual({ bars: 13, predictions: 0, symbols: 2 });
+    } finally {
+      await store.close();
+      await relay.down();
+    }
+  });
+
+  it('fails a write within its timeout when QuestDB accepts the connection but never answers', async () => {
+    const relay = new Relay(new URL(QUESTDB_URL));
+    await relay.up();
+    const store = await open({ url: relay.url, writeTimeoutMs: 2_000 });
+    try {
+      relay.stall();
+      const started = Date.now();
+      await expect(store.upsertBars(AAPL)).rejects.toThrow(
+        /^QuestDB at http:\/\/127\.0\.0\.1:\d+: writing 9 rows to \w+bars (failed|took over)/,
+      );
+      expect(Date.now() - started).toBeLessThan(4_000);
+    } finally {
+      await relay.down();
+      await store.close();
+    }
+  });
+});
+
+describe('QuestDB store without a server', () => {
+  it('fails to open within seconds, naming the address, when nothing listens there', async () => {
+    const port = await deadPort();
+    const url = `http://127.0.0.1:${port}`;
+    const started = Date.now();
+    await expect(
+      openQuestDbStore({ url, pg: `postgres://admin:quest@127.0.0.1:${port}/qdb`, connectTimeoutMs: 2_000 }),
+    ).rejects.toThrow(`QuestDB at ${url}: not reachable`);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('refuses a table prefix that is not a plain identifier', async () => {
+    await expect(openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix: 'x"; DROP' })).rejects.toThrow(
+      RangeError,
+    );
+  });
+});

@@ -1,0 +1,576 @@
+// The scale-out time-series store: a QuestDB server. Writes go over ILP/HTTP
+// (@questdb/nodejs-client), reads and DDL over the PostgreSQL wire (pg).
+//
+// Upserts: tables are WAL tables with DEDUP UPSERT KEYS, so a row whose key is already stored
+// replaces it, and a replayed batch adds nothing. Batches are also deduplicated in JS (last
+// write wins) so the outcome never depends on how QuestDB orders rows inside one commit.
+//
+// Read-after-write: QuestDB commits a WAL write at once but applies it to the table a little
+// later, in the background. An upsert resolves only once the table's writer has caught up with
+// the sequencer transaction the write created (wal_tables()), so a read that follows sees it.
+//
+// Faults: a write never hangs. The ILP client gives up after request_timeout/retry_timeout, and
+// a timer bounds the whole flush + apply on top of that; open() checks both endpoints first.
+//
+// Times: epoch ms in the API, TIMESTAMP (µs) columns here; the designated timestamp `ts` cannot
+// be before 1970 (a QuestDB rule), which no market data needs.
+import { Sender } from '@questdb/nodejs-client';
+import pg from 'pg';
+import type { Bar, Prediction } from '../schemas/index.js';
+import { assertBucketMs, bucketInterval, bucketStart } from './buckets.js';
+import type {
+  BarQuery,
+  OhlcQuery,
+  PredictionQuery,
+  StoreCounts,
+  TimeRange,
+  TimeSeriesStore,
+} from './timeseries-store.js';
+
+export interface QuestDbStoreOptions {
+  /** QuestDB's HTTP endpoint, where ILP writes go: http://host:9000. */
+  url: string;
+  /** QuestDB's PostgreSQL wire endpoint, for reads and DDL: postgres://admin:quest@host:8812/qdb. */
+  pg: string;
+  /** Prefix of the two table names (`${prefix}bars`, `${prefix}predictions`); default none. */
+  tablePrefix?: string;
+  /** Longest a write (send + apply) may take before it fails, ms; default 15,000. */
+  writeTimeoutMs?: number;
+  /** Longest open() waits for either endpoint, ms; default 5,000. */
+  connectTimeoutMs?: number;
+}
+
+export async function openQuestDbStore(opts: QuestDbStoreOptions): Promise<TimeSeriesStore> {
+  return QuestDbStore.open(opts);
+}
+
+/** The error every failed QuestDB call surfaces as: it names the endpoint and what was done. */
+export class QuestDbError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'QuestDbError';
+  }
+}
+
+type SqlValue = string | number | null;
+
+/** One stored record kind: its DDL, its ILP row writer and how a read row becomes a record. */
+interface Table<T> {
+  base: string;
+  /** Column list of reads, in the order `fromRow` indexes. */
+  select: string;
+  /** Columns after `CREATE TABLE name (`, and what follows the `)`. */
+  columns: string;
+  keys: string;
+  rowKey: (row: T) => string;
+  /** Throws RangeError for a value QuestDB would store wrongly (checked before anything is sent). */
+  check: (row: T) => void;
+  write: (sender: Sender, table: string, row: T) => Promise<void>;
+  fromRow: (r: readonly unknown[]) => T;
+}
+
+const BARS: Table<Bar> = {
+  base: 'bars',
+  select: `symbol, "interval", ts::long, "open", high, low, "close", volume, quotes, source`,
+  columns: `symbol SYMBOL, "interval" SYMBOL, ts TIMESTAMP, "open" DOUBLE, high DOUBLE, low DOUBLE,
+            "close" DOUBLE, volume DOUBLE, quotes INT, source SYMBOL`,
+  keys: `ts, symbol, "interval"`,
+  rowKey: (b) => `${b.symbol}\u0000${b.interval}\u0000${b.ts}`,
+  check: (b) => {
+    epochMs('ts', b.ts);
+    int32('quotes', b.quotes);
+  },
+  // ILP wants every symbol column before the other columns of a row.
+  write: (s, table, b) =>
+    s
+      .table(table)
+      .symbol('symbol', b.symbol)
+      .symbol('interval', b.interval)
+      .symbol('source', b.source)
+      .floatColumn('open', b.open)
+      .floatColumn('high', b.high)
+      .floatColumn('low', b.low)
+      .floatColumn('close', b.close)
+      .floatColumn('volume', b.volume)
+      .intColumn('quotes', b.quotes)
+      .at(b.ts, 'ms'),
+  fromRow: (r) => ({
+    symbol: str(r[0]),
+    interval: str(r[1]),
+    ts: micros(r[2]),
+    open: dbl(r[3]),
+    high: dbl(r[4]),
+    low: dbl(r[5]),
+    close: dbl(r[6]),
+    volume: dbl(r[7]),
+    quotes: num(r[8]),
+    source: str(r[9]),
+  }),
+};
+
+const PREDICTIONS: Table<Prediction> = {
+  base: 'predictions',
+  select: `id, symbol, ts::long, horizon, target_ts::long, last_close, predicted_close, predicted_return,
+           "lower", "upper", model, model_version, regime, created_at::long`,
+  columns: `id VARCHAR, symbol SYMBOL, ts TIMESTAMP, horizon INT, target_ts TIMESTAMP, last_close DOUBLE,
+            predicted_close DOUBLE, predicted_return DOUBLE, "lower" DOUBLE, "upper" DOUBLE, model SYMBOL,
+            model_version VARCHAR, regime SYMBOL, created_at TIMESTAMP`,
+  keys: 'ts, symbol, horizon',
+  rowKey: (p) => `${p.symbol}\u0000${p.ts}\u0000${p.horizon}`,
+  check: (p) => {
+    epochMs('ts', p.ts);
+    epochMs('targetTs', p.targetTs);
+    epochMs('createdAt', p.createdAt);
+    int32('horizon', p.horizon);
+  },
+  write: (s, table, p) =>
+    s
+      .table(table)
+      .symbol('symbol', p.symbol)
+      .symbol('model', p.model)
+      .symbol('regime', p.regime)
+      .stringColumn('id', p.id)
+      .intColumn('horizon', p.horizon)
+      .timestampColumn('target_ts', p.targetTs, 'ms')
+      .floatColumn('last_close', p.lastClose)
+      .floatColumn('predicted_close', p.predictedClose)
+      .floatColumn('predicted_return', p.predictedReturn)
+      .floatColumn('lower', p.lower)
+      .floatColumn('upper', p.upper)
+      .stringColumn('model_version', p.modelVersion)
+      .timestampColumn('created_at', p.createdAt, 'ms')
+      .at(p.ts, 'ms'),
+  fromRow: (r) => ({
+    id: str(r[0]),
+    symbol: str(r[1]),
+    ts: micros(r[2]),
+    horizon: num(r[3]),
+    targetTs: micros(r[4]),
+    lastClose: dbl(r[5]),
+    predictedClose: dbl(r[6]),
+    predictedReturn: dbl(r[7]),
+    lower: dbl(r[8]),
+    upper: dbl(r[9]),
+    model: str(r[10]),
+    modelVersion: str(r[11]),
+    regime: str(r[12]),
+    createdAt: micros(r[13]),
+  }),
+};
+
+/** Runs tasks one at a time, in call order; a failed task does not stop the ones queued after it. */
+class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  async drain(): Promise<void> {
+    await this.tail;
+  }
+}
+
+/** Positional parameters ($1, $2, ...): every user-supplied value is bound, never spliced. */
+class Params {
+  readonly values: SqlValue[] = [];
+
+  add(value: SqlValue): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+
+  /** An epoch-ms range bound, bound as µs to compare with a TIMESTAMP column. */
+  time(name: string, ms: number): string {
+    if (!Number.isFinite(ms)) throw new RangeError(`${name} must be a finite epoch-ms time, got ${ms}`);
+    // ts is whole ms, so ts >= from ⇔ ts >= ceil(from), and the same for < to.
+    return `cast(${this.add(String(BigInt(Math.ceil(ms)) * 1000n))} as long)`;
+  }
+
+  list(values: readonly string[]): string {
+    return values.map((v) => this.add(v)).join(', ');
+  }
+}
+
+const TABLE_PREFIX = /^[A-Za-z_][A-Za-z0-9_]*$|^$/;
+
+class QuestDbStore implements TimeSeriesStore {
+  readonly kind = 'questdb';
+  private readonly writes = new SerialQueue();
+  private closed = false;
+  private readonly barsTable: string;
+  private readonly predictionsTable: string;
+
+  private constructor(
+    private readonly opts: Required<QuestDbStoreOptions>,
+    private readonly pool: pg.Pool,
+    private readonly sender: Sender,
+  ) {
+    this.barsTable = `${opts.tablePrefix}${BARS.base}`;
+    this.predictionsTable = `${opts.tablePrefix}${PREDICTIONS.base}`;
+  }
+
+  static async open(options: QuestDbStoreOptions): Promise<QuestDbStore> {
+    // ?? rather than a spread of defaults, so an option passed as undefined still gets its default.
+    const opts: Required<QuestDbStoreOptions> = {
+      url: options.url,
+      pg: options.pg,
+      tablePrefix: options.tablePrefix ?? '',
+      writeTimeoutMs: options.writeTimeoutMs ?? 15_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+    };
+    if (!TABLE_PREFIX.test(opts.tablePrefix)) {
+      throw new RangeError(`tablePrefix must be letters, digits and _, got ${JSON.stringify(opts.tablePrefix)}`);
+    }
+    const http = httpAddress(opts.url);
+    await ping(opts.url, opts.connectTimeoutMs);
+
+    const pool = new pg.Pool({
+      connectionString: opts.pg,
+      max: 4,
+      connectionTimeoutMillis: opts.connectTimeoutMs,
+      // Reads are bounded too: a stalled server fails a query instead of hanging it.
+      query_timeout: Math.max(opts.writeTimeoutMs, 30_000),
+    });
+    // An idle client that loses its server emits 'error' on the pool; without a listener that
+    // would crash the process. The next query reconnects or fails with its own error.
+    pool.on('error', () => undefined);
+    try {
+      for (const table of [BARS, PREDICTIONS] as const) {
+        const name = `${opts.tablePrefix}${table.base}`;
+        await pool.query(
+          `CREATE TABLE IF NOT EXISTS "${name}" (${table.columns})
+           TIMESTAMP(ts) PARTITION BY MONTH WAL DEDUP UPSERT KEYS(${table.keys})`,
+        );
+      }
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw new QuestDbError(`QuestDB at ${redact(opts.pg)}: could not create the tables: ${message(err)}`, {
+        cause: err,
+      });
+    }
+
+    // protocol_version=2 (binary doubles) is set, not negotiated, so creating the sender
+    // makes no request. auto_flush=off: each upsert is one flush, i.e. one transaction per table.
+    // A third of the write budget for one request and a third for retries leaves time to apply.
+    const part = Math.max(1, Math.round(opts.writeTimeoutMs / 3));
+    const sender = await Sender.fromConfig(
+      `${http.scheme}::addr=${http.host};protocol_version=2;auto_flush=off;` +
+        `request_timeout=${part};retry_timeout=${part}`,
+      { log: () => undefined },
+    );
+    return new QuestDbStore(opts, pool, sender);
+  }
+
+  upsertBars(bars: readonly Bar[]): Promise<void> {
+    return this.upsert(BARS, this.barsTable, bars);
+  }
+
+  upsertPredictions(predictions: readonly Prediction[]): Promise<void> {
+    return this.upsert(PREDICTIONS, this.predictionsTable, predictions);
+  }
+
+  async latestBars(symbols?: readonly string[], interval = '1d'): Promise<Bar[]> {
+    if (symbols?.length === 0) return [];
+    const p = new Params();
+    const where = [`"interval" = ${p.add(interval)}`];
+    if (symbols) where.push(`symbol IN (${p.list(symbols)})`);
+    // WHERE filters before LATEST ON picks the newest row per symbol.
+    const rows = await this.read(
+      `SELECT * FROM (SELECT ${BARS.select} FROM "${this.barsTable}" WHERE ${where.join(' AND ')}
+       LATEST ON ts PARTITION BY symbol) ORDER BY symbol`,
+      p,
+    );
+    return rows.map(BARS.fromRow);
+  }
+
+  async bars(symbol: string, query: BarQuery = {}): Promise<Bar[]> {
+    const p = new Params();
+    const where = [`symbol = ${p.add(symbol)}`, `"interval" = ${p.add(query.interval ?? '1d')}`];
+    where.push(...rangeConditions(query, p));
+    const rows = await this.readNewest(BARS, this.barsTable, where, ['ts'], query.limit, p);
+    return rows.map(BARS.fromRow);
+  }
+
+  async ohlc(symbol: string, query: OhlcQuery): Promise<Bar[]> {
+    assertBucketMs(query.bucketMs);
+    // Aggregated here with buckets.ts rather than in SQL, so candles match every other store's
+    // to the millisecond (SAMPLE BY aligns buckets its own way); one symbol's bars are few.
+    const bars = await this.bars(symbol, { interval: query.interval, from: query.from, to: query.to });
+    const label = bucketInterval(query.bucketMs);
+    const out: Bar[] = [];
+    for (const b of bars) {
+      const start = bucketStart(b.ts, query.bucketMs);
+      const last = out[out.length - 1];
+      if (last?.ts !== start) {
+        out.push({ ...b, interval: label, ts: start });
+        continue;
+      }
+      last.high = Math.max(last.high, b.high);
+      last.low = Math.min(last.low, b.low);
+      last.close = b.close;
+      last.volume += b.volume;
+      last.quotes += b.quotes;
+      last.source = b.source;
+    }
+    return out;
+  }
+
+  async latestPredictions(symbols?: readonly string[], horizon?: number): Promise<Prediction[]> {
+    if (symbols?.length === 0) return [];
+    const p = new Params();
+    const where: string[] = [];
+    if (symbols) where.push(`symbol IN (${p.list(symbols)})`);
+    if (horizon !== undefined) where.push(`horizon = ${p.add(integer('horizon', horizon))}`);
+    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = await this.read(
+      `SELECT * FROM (SELECT ${PREDICTIONS.select} FROM "${this.predictionsTable}" ${filter}
+       LATEST ON ts PARTITION BY symbol, horizon) ORDER BY symbol, horizon`,
+      p,
+    );
+    return rows.map(PREDICTIONS.fromRow);
+  }
+
+  async predictions(symbol: string, query: PredictionQuery = {}): Promise<Prediction[]> {
+    const p = new Params();
+    const where = [`symbol = ${p.add(symbol)}`, ...rangeConditions(query, p)];
+    if (query.horizon !== undefined) where.push(`horizon = ${p.add(integer('horizon', query.horizon))}`);
+    const rows = await this.readNewest(PREDICTIONS, this.predictionsTable, where, ['ts', 'horizon'], query.limit, p);
+    return rows.map(PREDICTIONS.fromRow);
+  }
+
+  async symbols(): Promise<string[]> {
+    const rows = await this.read(`SELECT DISTINCT symbol FROM "${this.barsTable}" ORDER BY symbol`);
+    return rows.map((r) => str(r[0]));
+  }
+
+  async counts(): Promise<StoreCounts> {
+    const [bars] = await this.read(`SELECT count(), count_distinct(symbol) FROM "${this.barsTable}"`);
+    const [predictions] = await this.read(`SELECT count() FROM "${this.predictionsTable}"`);
+    return { bars: num(bars?.[0]), predictions: num(predictions?.[0]), symbols: num(bars?.[1] ?? 0) };
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      const rows = await this.read('SELECT 1');
+      return num(rows[0]?.[0]) === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Let queued writes finish, so an upsert that was accepted is never cut off.
+    await this.writes.drain();
+    await this.sender.close().catch(() => undefined);
+    await this.pool.end();
+  }
+
+  // async, so a bad value rejects the returned promise instead of throwing at the caller;
+  // everything up to writes.run() runs synchronously, which keeps batches in call order.
+  private async upsert<T>(table: Table<T>, name: string, records: readonly T[]): Promise<void> {
+    if (this.closed) throw closedError();
+    const rows = lastWins(records, table.rowKey);
+    if (rows.length === 0) return;
+    // A bad value fails the whole batch before anything is sent.
+    for (const row of rows) table.check(row);
+    return this.writes.run(() =>
+      withTimeout(
+        this.send(table, name, rows, Date.now() + this.opts.writeTimeoutMs),
+        this.opts.writeTimeoutMs,
+        () =>
+          `QuestDB at ${this.opts.url}: writing ${rows.length} rows to ${name} took over ${this.opts.writeTimeoutMs} ms`,
+      ),
+    );
+  }
+
+  private async send<T>(table: Table<T>, name: string, rows: readonly T[], deadline: number): Promise<void> {
+    try {
+      for (const row of rows) await table.write(this.sender, name, row);
+      await this.sender.flush();
+    } catch (err) {
+      // Nothing half-written may ride along with the next batch.
+      this.sender.reset();
+      throw new QuestDbError(
+        `QuestDB at ${this.opts.url}: writing ${rows.length} rows to ${name} failed: ${message(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    await this.applied(name, deadline);
+  }
+
+  /**
+   * Waits until the table's WAL writer has applied every transaction committed so far.
+   * Bounded by `deadline` itself, so it stops polling once the write has been given up on.
+   */
+  private async applied(name: string, deadline: number): Promise<void> {
+    let target: number | undefined;
+    for (let delay = 1; Date.now() < deadline; delay = Math.min(delay * 2, 50)) {
+      const [row] = await this.read(
+        'SELECT writerTxn, sequencerTxn, suspended, errorMessage FROM wal_tables() WHERE name = $1',
+        paramsOf(name),
+      );
+      if (row === undefined) throw new QuestDbError(`QuestDB: table ${name} is not a WAL table`);
+      if (row[2] === true) {
+        throw new QuestDbError(`QuestDB: table ${name} is suspended (${String(row[3] ?? 'no reason given')})`);
+      }
+      const writer = num(row[0]);
+      target ??= num(row[1]);
+      if (writer >= target) return;
+      await sleep(delay);
+    }
+    throw new QuestDbError(`QuestDB: table ${name} did not apply its writes in time`);
+  }
+
+  /** Rows oldest first; with a limit, the newest `limit` rows are the ones kept. */
+  private async readNewest<T>(
+    table: Table<T>,
+    name: string,
+    where: readonly string[],
+    order: readonly string[],
+    limit: number | undefined,
+    p: Params,
+  ): Promise<unknown[][]> {
+    const base = `SELECT ${table.select}, ${order.map((c) => `${c} AS k_${c}`).join(', ')}
+                  FROM "${name}" WHERE ${where.join(' AND ')}`;
+    const asc = order.map((c) => `k_${c}`).join(', ');
+    if (limit === undefined) return this.read(`${base} ORDER BY ${asc}`, p);
+    const n = integer('limit', limit);
+    if (n === 0) return [];
+    const desc = order.map((c) => `k_${c} DESC`).join(', ');
+    // n is a checked integer, so it can be spliced; QuestDB does not bind LIMIT.
+    return this.read(`SELECT * FROM (${base} ORDER BY ${desc} LIMIT ${n}) ORDER BY ${asc}`, p);
+  }
+
+  private async read(sql: string, p?: Params): Promise<unknown[][]> {
+    if (this.closed) throw closedError();
+    try {
+      const result = await this.pool.query<unknown[]>({ text: sql, values: p?.values ?? [], rowMode: 'array' });
+      return result.rows;
+    } catch (err) {
+      throw new QuestDbError(`QuestDB at ${redact(this.opts.pg)}: query failed: ${message(err)}`, { cause: err });
+    }
+  }
+}
+
+function paramsOf(...values: SqlValue[]): Params {
+  const p = new Params();
+  for (const v of values) p.add(v);
+  return p;
+}
+
+function rangeConditions(range: TimeRange, p: Params): string[] {
+  const conditions: string[] = [];
+  if (range.from !== undefined) conditions.push(`ts >= ${p.time('from', range.from)}`);
+  if (range.to !== undefined) conditions.push(`ts < ${p.time('to', range.to)}`);
+  return conditions;
+}
+
+/** Checks the HTTP endpoint answers (QuestDB's /ping), within `timeoutMs`. */
+async function ping(url: string, timeoutMs: number): Promise<void> {
+  try {
+    const res = await fetch(new URL('/ping', url), { signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`HTTP ${res.status} from /ping`);
+  } catch (err) {
+    throw new QuestDbError(`QuestDB at ${url}: not reachable: ${message(err)}`, { cause: err });
+  }
+}
+
+function httpAddress(url: string): { scheme: 'http' | 'https'; host: string } {
+  const u = new URL(url);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new RangeError(`QuestDB url must be http(s)://host:port, got ${url}`);
+  }
+  return { scheme: u.protocol === 'https:' ? 'https' : 'http', host: u.host };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QuestDbError(what())), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Drops earlier rows with the same key: the last write of a key wins, as it would across batches. */
+function lastWins<T>(rows: readonly T[], key: (row: T) => string): readonly T[] {
+  const byKey = new Map<string, T>();
+  for (const row of rows) byKey.set(key(row), row);
+  return byKey.size === rows.length ? rows : [...byKey.values()];
+}
+
+function integer(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} must be an integer >= 0, got ${v}`);
+  return v;
+}
+
+function int32(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < -2_147_483_647 || v > 2_147_483_647) {
+    throw new RangeError(`${name} must be a 32-bit integer, got ${v}`);
+  }
+}
+
+function epochMs(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw new RangeError(`${name} must be an integer epoch-ms time >= 0, got ${v}`);
+}
+
+function closedError(): Error {
+  return new Error('the QuestDB store is closed');
+}
+
+function message(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(message).join('; ');
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    const text = err.message || (typeof code === 'string' ? code : err.name);
+    return err.cause instanceof Error ? `${text} (${message(err.cause)})` : text;
+  }
+  return String(err);
+}
+
+/** The connection string without its password, for messages. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the configured PostgreSQL address';
+  }
+}
+
+function str(v: unknown): string {
+  if (typeof v === 'string') return v;
+  throw new TypeError(`expected a string from QuestDB, got ${String(v)}`);
+}
+
+function num(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  // pg reads int8 (LONG) as text, since it may exceed 2^53.
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  throw new TypeError(`expected a number from QuestDB, got ${String(v)}`);
+}
+
+/** DOUBLE: QuestDB stores NaN as null, and null reads back as NaN (a value not known yet). */
+function dbl(v: unknown): number {
+  return v === null ? Number.NaN : num(v);
+}
+
+/** A TIMESTAMP read as ::long (µs) → epoch ms. */
+function micros(v: unknown): number {
+  return Math.floor(num(v) / 1000);
+}

@@ -1,0 +1,15 @@
+// `npm run test:services`: the suites that run against real servers (Kafka, QuestDB, Schema
+// Registry) started by scripts/services.sh. Plain `npm test` skips or excludes them.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/services/**/*.test.ts', '**/*.services.test.ts', 'storage/questdb-store.test.ts'],
+    exclude: ['node_modules/**', 'ui/**'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    // One file at a time: the servers share two cores with the tests.
+    fileParallelism: false,
+  },
+});
