@@ -10,7 +10,9 @@ const REVOKE_PARTITIONS = -174;
 
 export interface PullConsumerOptions {
   group: string;
+  /** Pipeline topic names; on the brokers each is `prefix + name`. */
   topics: readonly string[];
+  prefix: string;
   admin: KafkaAdmin;
   /** Buffered messages before fetching pauses; it resumes below half of it. */
   bufferSize: number;
@@ -35,7 +37,7 @@ export class KafkaPullConsumer implements Consumer {
   /** For the client's `rebalance_cb`: forget what was buffered for partitions taken away. */
   onRebalance(err: { code?: number }, assignment: ReadonlyArray<{ topic: string; partition: number }>): void {
     if (err.code !== REVOKE_PARTITIONS) return;
-    const revoked = new Set(assignment.map((tp) => key(tp.topic, tp.partition)));
+    const revoked = new Set(assignment.map((tp) => key(this.local(tp.topic), tp.partition)));
     // Their new owner starts from the committed offset, so dropping them loses nothing.
     this.buffer = this.buffer.filter((m) => !revoked.has(key(m.topic, m.partition)));
     for (const k of revoked) this.positions.delete(k);
@@ -43,7 +45,7 @@ export class KafkaPullConsumer implements Consumer {
 
   async start(): Promise<void> {
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.opts.topics] });
+    await this.consumer.subscribe({ topics: this.brokerTopics() });
     await this.consumer.run({
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
@@ -53,9 +55,10 @@ export class KafkaPullConsumer implements Consumer {
 
   private async onBatch({ batch, resolveOffset, isStale }: KafkaBatchPayload): Promise<void> {
     if (isStale() || batch.messages.length === 0) return;
+    const topic = this.local(batch.topic);
     for (const m of batch.messages) {
       this.buffer.push({
-        topic: batch.topic,
+        topic,
         partition: batch.partition,
         offset: Number(m.offset),
         key: m.key === null ? null : m.key.toString(),
@@ -68,7 +71,7 @@ export class KafkaPullConsumer implements Consumer {
     resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
     if (!this.paused && this.buffer.length >= this.opts.bufferSize) {
       this.paused = true;
-      this.consumer.pause(this.opts.topics.map((topic) => ({ topic })));
+      this.consumer.pause(this.brokerTopics().map((t) => ({ topic: t })));
     }
     this.wake();
   }
@@ -96,21 +99,21 @@ export class KafkaPullConsumer implements Consumer {
     }
     if (this.paused && this.buffer.length < this.opts.bufferSize / 2) {
       this.paused = false;
-      this.consumer.resume(this.opts.topics.map((topic) => ({ topic })));
+      this.consumer.resume(this.brokerTopics().map((t) => ({ topic: t })));
     }
     return out;
   }
 
   async commit(): Promise<void> {
     if (this.positions.size === 0) return;
-    const owned = new Set(this.consumer.assignment().map((tp) => key(tp.topic, tp.partition)));
+    const owned = new Set(this.consumer.assignment().map((tp) => key(this.local(tp.topic), tp.partition)));
     const offsets = [...this.positions.entries()]
       .filter(([k]) => owned.has(k))
       .map(([, p]) => ({ topic: p.topic, partition: p.partition, offset: String(p.offset) }));
     this.positions.clear();
     if (offsets.length === 0) return;
     try {
-      await this.consumer.commitOffsets(offsets);
+      await this.consumer.commitOffsets(offsets.map((o) => ({ ...o, topic: this.opts.prefix + o.topic })));
       this.failedCommits = 0;
     } catch (err) {
       // A commit lost to a rebalance only means redelivery (at-least-once); keep the offsets for
@@ -125,13 +128,20 @@ export class KafkaPullConsumer implements Consumer {
   }
 
   async lag(): Promise<Record<string, number>> {
-    const { admin, group, topics, requestTimeoutMs } = this.opts;
-    const committed = await admin.fetchOffsets({ groupId: group, topics: [...topics], timeout: requestTimeoutMs });
+    const { admin, group, topics, prefix, requestTimeoutMs } = this.opts;
+    const committed = await admin.fetchOffsets({
+      groupId: group,
+      topics: this.brokerTopics(),
+      timeout: requestTimeoutMs,
+    });
     const lag: Record<string, number> = {};
     for (const topic of topics) {
-      const ends = await admin.fetchTopicOffsets(topic, { timeout: requestTimeoutMs });
+      const ends = await admin.fetchTopicOffsets(prefix + topic, { timeout: requestTimeoutMs });
       const done = new Map(
-        (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
+        (committed.find((c) => c.topic === prefix + topic)?.partitions ?? []).map((p) => [
+          p.partition,
+          Number(p.offset),
+        ]),
       );
       lag[topic] = ends.reduce((n, e) => {
         const c = done.get(e.partition) ?? -1;
@@ -147,6 +157,14 @@ export class KafkaPullConsumer implements Consumer {
     this.closed = true;
     this.wake();
     await this.consumer.disconnect();
+  }
+
+  private brokerTopics(): string[] {
+    return this.opts.topics.map((t) => this.opts.prefix + t);
+  }
+
+  private local(brokerTopic: string): string {
+    return brokerTopic.slice(this.opts.prefix.length);
   }
 
   private wake(): void {

@@ -32,6 +32,11 @@ export interface KafkaTransportOptions {
    * replay of past days would otherwise be deleted as soon as its segment closes.
    */
   retentionMs?: number;
+  /**
+   * Prepended to every topic name on the brokers (not in the pipeline): several pipelines or
+   * test runs can share a cluster without seeing each other's topics. Default none.
+   */
+  topicPrefix?: string;
   /** Messages a consumer buffers before it pauses fetching, default 50,000. */
   consumerBuffer?: number;
   log?: (line: string) => void;
@@ -58,6 +63,7 @@ export class KafkaTransport implements Transport {
   private readonly requestTimeoutMs: number;
   private readonly partitionCounts = new Map<string, number>();
   private readonly open = new Set<{ disconnect(): Promise<void> }>();
+  private readonly prefix: string;
 
   constructor(
     private readonly client: KafkaClient,
@@ -65,6 +71,7 @@ export class KafkaTransport implements Transport {
     private readonly log: (line: string) => void,
   ) {
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
+    this.prefix = opts.topicPrefix ?? '';
     this.admin = client.admin();
   }
 
@@ -104,26 +111,26 @@ export class KafkaTransport implements Transport {
 
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
     const existing = new Set(await this.admin.listTopics({ timeout: this.requestTimeoutMs }));
-    const missing = specs.filter((s) => !existing.has(s.name));
+    const missing = specs.filter((s) => !existing.has(this.prefix + s.name));
     if (missing.length > 0) {
       await this.admin.createTopics({
         timeout: this.requestTimeoutMs,
         topics: missing.map((s) => ({
-          topic: s.name,
+          topic: this.prefix + s.name,
           numPartitions: s.partitions,
           replicationFactor: this.opts.replicationFactor ?? 1,
           configEntries: this.topicConfig(s),
         })),
       });
     }
-    const present = specs.filter((s) => existing.has(s.name));
+    const present = specs.filter((s) => existing.has(this.prefix + s.name));
     if (present.length > 0) {
       const meta = await this.admin.fetchTopicMetadata({
-        topics: present.map((s) => s.name),
+        topics: present.map((s) => this.prefix + s.name),
         timeout: this.requestTimeoutMs,
       });
       for (const s of present) {
-        const n = meta.find((m) => m.name === s.name)?.partitions.length;
+        const n = meta.find((m) => m.name === this.prefix + s.name)?.partitions.length;
         if (n !== s.partitions) {
           throw new Error(`topic ${s.name} exists with ${n} partitions, asked for ${s.partitions}`);
         }
@@ -161,7 +168,7 @@ export class KafkaTransport implements Transport {
     return {
       send: async (messages) => {
         if (messages.length === 0) return;
-        await producer.sendBatch({ topicMessages: groupByTopic(messages) });
+        await producer.sendBatch({ topicMessages: groupByTopic(messages, this.prefix) });
       },
       close: async () => {
         this.open.delete(producer);
@@ -183,6 +190,7 @@ export class KafkaTransport implements Transport {
     pull = new KafkaPullConsumer(consumer, {
       group: opts.group,
       topics: opts.topics,
+      prefix: this.prefix,
       admin: this.admin,
       bufferSize: this.opts.consumerBuffer ?? 50_000,
       requestTimeoutMs: this.requestTimeoutMs,
@@ -203,7 +211,7 @@ export class KafkaTransport implements Transport {
   /** Deletes topics (tests and tools); missing ones are ignored. */
   async deleteTopics(names: readonly string[]): Promise<void> {
     const existing = new Set(await this.admin.listTopics({ timeout: this.requestTimeoutMs }));
-    const present = names.filter((n) => existing.has(n));
+    const present = names.map((n) => this.prefix + n).filter((n) => existing.has(n));
     if (present.length > 0) await this.admin.deleteTopics({ topics: present, timeout: this.requestTimeoutMs });
   }
 
@@ -214,7 +222,10 @@ export class KafkaTransport implements Transport {
   }
 }
 
-function groupByTopic(messages: readonly OutgoingMessage[]): Array<{ topic: string; messages: KafkaMessageOut[] }> {
+function groupByTopic(
+  messages: readonly OutgoingMessage[],
+  prefix: string,
+): Array<{ topic: string; messages: KafkaMessageOut[] }> {
   const byTopic = new Map<string, KafkaMessageOut[]>();
   for (const m of messages) {
     let list = byTopic.get(m.topic);
@@ -228,7 +239,7 @@ function groupByTopic(messages: readonly OutgoingMessage[]): Array<{ topic: stri
     if (m.headers) out.headers = m.headers;
     list.push(out);
   }
-  return [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs }));
+  return [...byTopic].map(([topic, msgs]) => ({ topic: prefix + topic, messages: msgs }));
 }
 
 function errorText(err: unknown): string {
