@@ -73,7 +73,7 @@ export interface KafkaAdmin {
   fetchTopicMetadata(options: {
     topics: string[];
     timeout?: number;
-  }): Promise<Array<{ name: string; partitions: Array<{ partitionId: number }> }>>;
+  }): Promise<Array<{ name: string; partitions: Array<{ partitionId: number; leader: number }> }>>;
   fetchOffsets(options: {
     groupId: string;
     topics: string[];

@@ -27,6 +27,8 @@ export class KafkaPullConsumer implements Consumer {
   private paused = false;
   private waiter: (() => void) | null = null;
   private failedCommits = 0;
+  private inFlight: Promise<void> | null = null;
+  private commitError: unknown = null;
   private closed = false;
 
   constructor(
@@ -104,7 +106,18 @@ export class KafkaPullConsumer implements Consumer {
     return out;
   }
 
+  /**
+   * Starts committing what poll returned and resolves without waiting for the broker: the
+   * round trip overlaps the next poll. One commit is in flight at a time, in order (offsets only
+   * grow), and close() waits for it, so a crash can only cause redelivery (at-least-once).
+   */
   async commit(): Promise<void> {
+    if (this.inFlight) await this.inFlight;
+    if (this.commitError !== null) {
+      const err = this.commitError;
+      this.commitError = null;
+      throw err;
+    }
     if (this.positions.size === 0) return;
     const owned = new Set(this.consumer.assignment().map((tp) => key(this.local(tp.topic), tp.partition)));
     const offsets = [...this.positions.entries()]
@@ -112,6 +125,12 @@ export class KafkaPullConsumer implements Consumer {
       .map(([, p]) => ({ topic: p.topic, partition: p.partition, offset: String(p.offset) }));
     this.positions.clear();
     if (offsets.length === 0) return;
+    this.inFlight = this.send(offsets).finally(() => {
+      this.inFlight = null;
+    });
+  }
+
+  private async send(offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void> {
     try {
       await this.consumer.commitOffsets(offsets.map((o) => ({ ...o, topic: this.opts.prefix + o.topic })));
       this.failedCommits = 0;
@@ -122,8 +141,8 @@ export class KafkaPullConsumer implements Consumer {
         const k = key(o.topic, o.partition);
         if (!this.positions.has(k)) this.positions.set(k, { ...o, offset: Number(o.offset) });
       }
-      if (++this.failedCommits >= 5) throw err;
-      this.opts.log(`kafka: commit for ${this.opts.group} failed, retrying with the next one: ${String(err)}`);
+      if (++this.failedCommits >= 5) this.commitError = err;
+      else this.opts.log(`kafka: commit for ${this.opts.group} failed, retrying with the next one: ${String(err)}`);
     }
   }
 
@@ -156,6 +175,7 @@ export class KafkaPullConsumer implements Consumer {
     if (this.closed) return;
     this.closed = true;
     this.wake();
+    await this.inFlight;
     await this.consumer.disconnect();
   }
 

@@ -37,6 +37,11 @@ export interface KafkaTransportOptions {
    * test runs can share a cluster without seeing each other's topics. Default none.
    */
   topicPrefix?: string;
+  /**
+   * linger.ms of the producer, default 0: a node's batch is sent in one call and awaited, so
+   * waiting for more only adds latency to every hop of the DAG.
+   */
+  lingerMs?: number;
   /** Messages a consumer buffers before it pauses fetching, default 50,000. */
   consumerBuffer?: number;
   log?: (line: string) => void;
@@ -59,7 +64,7 @@ export async function createKafkaTransport(opts: KafkaTransportOptions): Promise
 export class KafkaTransport implements Transport {
   readonly kind = 'kafka';
   readonly inProcess = false;
-  private readonly admin: KafkaAdmin;
+  private admin: KafkaAdmin;
   private readonly requestTimeoutMs: number;
   private readonly partitionCounts = new Map<string, number>();
   private readonly open = new Set<{ disconnect(): Promise<void> }>();
@@ -82,9 +87,16 @@ export class KafkaTransport implements Transport {
     try {
       await pRetry(
         async () => {
-          await this.admin.connect();
-          // connect() alone succeeds without a broker: a metadata request proves one answers.
-          await this.admin.listTopics({ timeout: this.requestTimeoutMs });
+          try {
+            await this.admin.connect();
+            // connect() alone succeeds without a broker: a metadata request proves one answers.
+            await this.admin.listTopics({ timeout: this.requestTimeoutMs });
+          } catch (err) {
+            // A client whose connect failed cannot connect again: the next attempt needs a new one.
+            await this.admin.disconnect().catch(() => {});
+            this.admin = this.client.admin();
+            throw err;
+          }
         },
         {
           retries: attempts - 1,
@@ -122,6 +134,7 @@ export class KafkaTransport implements Transport {
           configEntries: this.topicConfig(s),
         })),
       });
+      await this.untilLeaders(missing);
     }
     const present = specs.filter((s) => existing.has(this.prefix + s.name));
     if (present.length > 0) {
@@ -139,10 +152,34 @@ export class KafkaTransport implements Transport {
     for (const s of specs) this.partitionCounts.set(s.name, s.partitions);
   }
 
+  /**
+   * Waits until new topics have a leader for every partition: a consumer that subscribes
+   * earlier sees "unknown topic" and backs off for seconds, a producer waits for metadata.
+   */
+  private async untilLeaders(specs: readonly TopicSpec[]): Promise<void> {
+    const until = Date.now() + 30_000;
+    for (;;) {
+      const meta = await this.admin
+        .fetchTopicMetadata({ topics: specs.map((s) => this.prefix + s.name), timeout: this.requestTimeoutMs })
+        .catch(() => []);
+      const ready = specs.every((s) => {
+        const m = meta.find((t) => t.name === this.prefix + s.name);
+        return m !== undefined && m.partitions.length === s.partitions && m.partitions.every((p) => p.leader >= 0);
+      });
+      if (ready) return;
+      if (Date.now() > until)
+        throw new Error(`kafka: topics ${specs.map((s) => s.name).join(', ')} have no leader after 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   private topicConfig(s: TopicSpec): Array<{ name: string; value: string }> {
     return [
       { name: 'cleanup.policy', value: s.compacted ? 'compact' : 'delete' },
       ...(s.compacted ? [] : [{ name: 'retention.ms', value: String(this.opts.retentionMs ?? -1) }]),
+      // Records carry event time, and Kafka rolls a segment per segment.ms *of record time*: a
+      // replay of years would open a segment per week and exhaust the broker's file handles.
+      { name: 'segment.ms', value: String(100 * 365 * 86_400_000) },
       // Control records carry far-future event times (end of stream); Kafka 4 refuses timestamps
       // more than an hour ahead unless told otherwise.
       { name: 'message.timestamp.after.max.ms', value: '9223372036854775807' },
@@ -157,7 +194,7 @@ export class KafkaTransport implements Transport {
 
   async producer(): Promise<Producer> {
     const producer: KafkaProducer = this.client.producer({
-      'linger.ms': 5,
+      'linger.ms': this.opts.lingerMs ?? 0,
       'compression.type': 'lz4',
       // The Java client's partitioner, so other Kafka clients agree on where a symbol lives.
       partitioner: 'murmur2_random',

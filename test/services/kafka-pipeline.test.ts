@@ -5,8 +5,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLiveHub, MemoryTransport, runPipeline } from '../../engine/index.js';
-import { createKafkaTransport } from '../../engine/kafka-transport.js';
+import { createLiveHub, MemoryTransport, runPipeline, topicSpecs } from '../../engine/index.js';
+import { createKafkaTransport, KafkaTransport } from '../../engine/kafka-transport.js';
 import { RegistrySerde } from '../../engine/registry-serde.js';
 import type { Transport } from '../../engine/transport.js';
 import { persistenceModel } from '../../models/baselines.js';
@@ -57,6 +57,7 @@ describe('price-prediction on Kafka (real broker, registry test double)', () => 
     const running = await runPipeline(pipeline, { transport: t, serde, pollTimeoutMs: 50, log: (l) => logs.push(l) });
     const summary = await running.done;
     const ms = performance.now() - started;
+    if (t instanceof KafkaTransport) await t.deleteTopics(topicSpecs(pipeline).map((s) => s.name));
     await t.close();
     const symbols = await store.symbols();
     const rows: Prediction[] = [];
