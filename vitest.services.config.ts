@@ -6,10 +6,10 @@ export default defineConfig({
   test: {
     include: ['test/services/**/*.test.ts', '**/*.services.test.ts', 'storage/questdb-store.test.ts'],
     exclude: ['node_modules/**', 'ui/**'],
-    testTimeout: 120_000,
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // One file at a time: the servers share two cores with the tests.
+    // One file at a time: one broker for every suite, and the servers share two cores with the tests.
     fileParallelism: false,
   },
 });

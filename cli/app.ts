@@ -90,11 +90,35 @@ async function chooseModels(config: Config): Promise<{ normal: Model; earnings: 
 }
 
 export async function startPipeline(app: App): Promise<RunningPipeline> {
-  return runPipeline(app.pipeline, {
-    transport: new MemoryTransport(),
+  const log = (line: string) => console.error(line);
+  if (app.config.TICKCAST_TRANSPORT === 'memory') {
+    return runPipeline(app.pipeline, {
+      transport: new MemoryTransport(),
+      batchSize: app.config.TICKCAST_BATCH_SIZE,
+      log,
+    });
+  }
+  // Loaded only for Kafka: the client is an optional native package, the registry client is heavy.
+  const [{ createKafkaTransport }, { RegistrySerde }] = await Promise.all([
+    import('../engine/kafka-transport.js'),
+    import('../engine/registry-serde.js'),
+  ]);
+  const transport = await createKafkaTransport({ brokers: app.config.KAFKA_BROKERS.split(','), log });
+  const running = await runPipeline(app.pipeline, {
+    transport,
+    serde: new RegistrySerde({ url: app.config.SCHEMA_REGISTRY_URL }),
     batchSize: app.config.TICKCAST_BATCH_SIZE,
-    log: (line) => console.error(line),
+    log,
+  }).catch(async (err: unknown) => {
+    await transport.close();
+    throw err;
   });
+  // The runner closes its producer and consumers; the transport's admin connection is ours.
+  running.done.then(
+    () => transport.close(),
+    () => transport.close(),
+  );
+  return running;
 }
 
 export async function serve(app: App, running: RunningPipeline): Promise<ApiServer> {

@@ -25,7 +25,7 @@ const horizons = z
   .refine((h) => h.every((x) => x >= 1 && x <= 252), 'horizons between 1 and 252 trading days');
 
 export const configSchema = z.object({
-  TICKCAST_TRANSPORT: z.enum(['memory']).default('memory'),
+  TICKCAST_TRANSPORT: z.enum(['memory', 'kafka']).default('memory'),
   TICKCAST_SOURCE: z.enum(['replay', 'simulator']).default('replay'),
   /** duckdb: the embedded file (TICKCAST_DB); questdb: a QuestDB server (QUESTDB_URL, QUESTDB_PG). */
   TICKCAST_STORE: z.enum(['duckdb', 'questdb']).default('duckdb'),
@@ -41,7 +41,11 @@ export const configSchema = z.object({
   TICKCAST_SIM_SYMBOLS: positiveInt.max(100_000).default(500),
   TICKCAST_PORT: port.default(4000),
   TICKCAST_HOST: z.string().min(1).default('127.0.0.1'),
-  KAFKA_BROKERS: z.string().default('localhost:9092'),
+  /** Comma-separated host:port list, used when TICKCAST_TRANSPORT=kafka. */
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, 'comma-separated host:port pairs such as localhost:9092')
+    .default('localhost:9092'),
   SCHEMA_REGISTRY_URL: z.url().default('http://localhost:8081'),
   /** QuestDB's HTTP port: ILP writes. */
   QUESTDB_URL: z.url().default('http://localhost:9000'),

@@ -38,6 +38,8 @@ export class TestDriver {
   static async create(pipeline: Pipeline, opts: { serde?: Serde } = {}): Promise<TestDriver> {
     const d = new TestDriver(pipeline, opts.serde ?? avroSerde);
     await d.transport.ensureTopics(topicSpecs(pipeline));
+    // As the runner does: a registry serde registers the topics' schemas here.
+    await d.serde.prepare([...pipeline.topics.values()].map((t) => ({ name: t.name, schema: t.schema })));
     d.producer = await d.transport.producer();
     const signal = new AbortController().signal;
     for (const node of pipeline.nodes.filter((n) => n.operator.kind !== 'source')) {

@@ -1,0 +1,244 @@
+// npm run bench:kafka — the price-prediction pipeline at 5,000 symbols through a REAL Kafka
+// broker (KAFKA_BROKERS, default 127.0.0.1:19092; npm run services:up) against the memory
+// transport, in the same run with the same ticks. Inputs are SYNTHETIC (simulator). Records on
+// Kafka are in the Confluent wire format; the registry is SCHEMA_REGISTRY_URL when set, else the
+// in-process TEST DOUBLE (test/support/), which only serves ids at start-up. One worker process.
+// Prints a table, then one JSON line last.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createLiveHub,
+  defineOperator,
+  MemoryTransport,
+  type RunningPipeline,
+  runPipeline,
+  type Serde,
+  type Transport,
+  topicSpecs,
+} from '../engine/index.js';
+import { createKafkaTransport, type KafkaTransport } from '../engine/kafka-transport.js';
+import { RegistrySerde } from '../engine/registry-serde.js';
+import { persistenceModel } from '../models/baselines.js';
+import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
+import { seededRandom, simulateTick } from '../operators/sources/simulator.js';
+import { pricePrediction } from '../pipelines/price-prediction.js';
+import { type Quote, schemas } from '../schemas/index.js';
+import { openDuckDbStore } from '../storage/duckdb-store.js';
+import type { TimeSeriesStore } from '../storage/timeseries-store.js';
+import { startSchemaRegistryTestDouble } from '../test/support/schema-registry-test-double.js';
+
+const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 5000);
+const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 12);
+const WARM_TICKS = Number(process.env.BENCH_WARM_TICKS ?? 5);
+const MEASURED = Number(process.env.BENCH_RUNS ?? 9);
+const THROUGHPUT_TICKS = Number(process.env.BENCH_THROUGHPUT_TICKS ?? 10);
+const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+const HORIZONS = [1, 5, 21];
+const DAY = 86_400_000;
+const START = Date.UTC(2018, 0, 1);
+
+type Tick = { quotes: Quote[]; day: number };
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Counts stored predictions so the bench knows when the last one of an update is in. */
+function counting(store: TimeSeriesStore) {
+  let stored = 0;
+  let waiter: { target: number; resolve: () => void } | null = null;
+  const wrapped: TimeSeriesStore = Object.create(store);
+  wrapped.upsertBars = (rows) => store.upsertBars(rows);
+  wrapped.upsertPredictions = async (rows) => {
+    await store.upsertPredictions(rows);
+    stored += rows.length;
+    if (waiter && stored >= waiter.target) {
+      waiter.resolve();
+      waiter = null;
+    }
+  };
+  return {
+    store: wrapped,
+    stored: () => stored,
+    until: (target: number) =>
+      stored >= target ? Promise.resolve() : new Promise<void>((resolve) => (waiter = { target, resolve })),
+  };
+}
+
+/** One DAG on one transport, fed a tick at a time. */
+async function dag(name: string, dir: string, transport: Transport, serde?: Serde) {
+  const counted = counting(await openDuckDbStore({ path: join(dir, `${name}.duckdb`) }));
+  const queue: Tick[] = [];
+  let wake: (() => void) | null = null;
+  let finished = false;
+  const feed = defineOperator({
+    kind: 'source',
+    name: 'bench-feed',
+    outputs: { quotes: schemas.Quote },
+    async run(ctx) {
+      for (;;) {
+        const next = queue.shift();
+        if (!next) {
+          if (finished) return;
+          await new Promise<void>((r) => (wake = r));
+          continue;
+        }
+        for (const q of next.quotes) await ctx.emit('quotes', q, { timestamp: q.ts });
+        await ctx.watermark(next.day + DAY);
+      }
+    },
+  });
+  const push = (tick: Tick) => {
+    queue.push(tick);
+    wake?.();
+    wake = null;
+  };
+  const model = persistenceModel({ horizons: HORIZONS });
+  const pipeline = pricePrediction({
+    source: feed,
+    calendar: emptyEarningsCalendar(),
+    models: { normal: model, earnings: model },
+    store: counted.store,
+    hub: createLiveHub(),
+    partitions: PARTITIONS,
+  });
+  const running: RunningPipeline = await runPipeline(pipeline, {
+    transport,
+    serde,
+    batchSize: 20_000,
+    pollTimeoutMs: 50,
+    groupPrefix: `bench-${name}-${Date.now().toString(36)}`,
+  });
+  const perUpdate = SYMBOLS * HORIZONS.length;
+  return {
+    /** Pushes a tick and resolves when all its predictions are stored; returns the ms it took. */
+    update: async (tick: Tick) => {
+      const target = counted.stored() + perUpdate;
+      const t = performance.now();
+      push(tick);
+      await counted.until(target);
+      return performance.now() - t;
+    },
+    /** Pushes ticks back to back; resolves when all are stored; returns the ms it took. */
+    sustained: async (ticks: Tick[]) => {
+      const target = counted.stored() + perUpdate * ticks.length;
+      const t = performance.now();
+      for (const tick of ticks) push(tick);
+      await counted.until(target);
+      return performance.now() - t;
+    },
+    stop: async () => {
+      finished = true;
+      push({ quotes: [], day: 0 });
+      await running.stop();
+      await counted.store.close();
+      return topicSpecs(pipeline).map((s) => s.name);
+    },
+  };
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'tickcast-kafka-bench-'));
+  const double = process.env.SCHEMA_REGISTRY_URL ? null : await startSchemaRegistryTestDouble();
+  const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? double!.url;
+  const kafkaTransport: KafkaTransport = await createKafkaTransport({
+    brokers: BROKERS,
+    topicPrefix: `bench${Date.now().toString(36)}.`,
+  });
+  const kafka = await dag('kafka', dir, kafkaTransport, new RegistrySerde({ url: registryUrl }));
+  const memory = await dag('memory', dir, new MemoryTransport());
+
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  // The same synthetic ticks go to both, so they do identical work.
+  const random = seededRandom(42);
+  const prices = Float64Array.from({ length: SYMBOLS }, () => 20 + 180 * random());
+  let tickNo = 0;
+  const nextTick = (): Tick => {
+    const day = START + tickNo++ * DAY;
+    return { quotes: simulateTick(prices, day + DAY / 2, random), day };
+  };
+
+  process.stderr.write(`warming up: ${WARM_TICKS} updates of ${SYMBOLS} symbols on both transports\n`);
+  for (let i = 0; i < WARM_TICKS; i++) {
+    const tick = nextTick();
+    await kafka.update(tick);
+    await memory.update(tick);
+    process.stderr.write(`\r  ${i + 1}/${WARM_TICKS}`);
+  }
+  process.stderr.write('\n');
+
+  const kafkaMs: number[] = [];
+  const memoryMs: number[] = [];
+  for (let i = 0; i < MEASURED; i++) {
+    const tick = nextTick();
+    // Alternate who goes first, so neither always pays the other's garbage collection.
+    if (i % 2 === 0) {
+      kafkaMs.push(await kafka.update(tick));
+      memoryMs.push(await memory.update(tick));
+    } else {
+      memoryMs.push(await memory.update(tick));
+      kafkaMs.push(await kafka.update(tick));
+    }
+    process.stderr.write(`\rmeasuring full updates: ${i + 1}/${MEASURED}`);
+  }
+  process.stderr.write('\n');
+
+  // Sustained through Kafka: ticks queued back to back, timed until the last prediction is stored.
+  const ticks = Array.from({ length: THROUGHPUT_TICKS }, nextTick);
+  const sustainedMs = await kafka.sustained(ticks);
+  await memory.sustained(ticks); // keeps both DAGs on the same ticks; not reported
+  const throughputRps = (SYMBOLS * THROUGHPUT_TICKS) / (sustainedMs / 1000);
+
+  const topics = await kafka.stop();
+  await memory.stop();
+  await kafkaTransport.deleteTopics(topics.flatMap((t) => [t, `${t}.dlq`])).catch(() => {});
+  await kafkaTransport.close();
+  await double?.close();
+  clearInterval(sampler);
+  rmSync(dir, { recursive: true, force: true });
+
+  const kafkaFullUpdateMs = median(kafkaMs);
+  const memoryFullUpdateMs = median(memoryMs);
+  const result = {
+    bench: 'kafka',
+    symbols: SYMBOLS,
+    partitions: PARTITIONS,
+    horizons: HORIZONS.length,
+    runs: MEASURED,
+    workers: 1,
+    kafkaFullUpdateMs: round(kafkaFullUpdateMs),
+    memoryFullUpdateMs: round(memoryFullUpdateMs),
+    ratio: round(kafkaFullUpdateMs / memoryFullUpdateMs, 2),
+    throughputRps: Math.round(throughputRps),
+    peakRssMb: Math.round(peakRss / 1048576),
+    registry: double ? 'in-process test double' : registryUrl,
+    data: 'synthetic (simulator)',
+  };
+  const rows: Array<[string, string, string]> = [
+    ['kafkaFullUpdateMs (median)', String(result.kafkaFullUpdateMs), '< 2000'],
+    ['memoryFullUpdateMs (median)', String(result.memoryFullUpdateMs), ''],
+    ['ratio (kafka / memory)', String(result.ratio), ''],
+    ['throughputRps (quotes/s through Kafka, sustained)', String(result.throughputRps), ''],
+    ['peakRssMb (both DAGs, one process)', String(result.peakRssMb), ''],
+  ];
+  console.log(
+    `\nkafka bench: ${SYMBOLS} synthetic symbols, ${PARTITIONS} partitions, ${HORIZONS.length} horizons, ${MEASURED} runs, 1 worker, brokers ${BROKERS.join(',')}, registry: ${result.registry}`,
+  );
+  console.log(`kafka runs (ms):  ${kafkaMs.map((x) => x.toFixed(0)).join(' ')}`);
+  console.log(`memory runs (ms): ${memoryMs.map((x) => x.toFixed(0)).join(' ')}`);
+  const w = Math.max(...rows.map((r) => r[0].length));
+  console.log(`${'metric'.padEnd(w)}  ${'value'.padStart(10)}  target`);
+  for (const [k, v, target] of rows) console.log(`${k.padEnd(w)}  ${v.padStart(10)}  ${target}`);
+  console.log(JSON.stringify(result));
+}
+
+function round(x: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+await main();

@@ -1,0 +1,142 @@
+// The part of @confluentinc/kafka-javascript's KafkaJS-style API that the kafka transport uses,
+// typed here rather than imported: the package is an optional dependency (a native build), so
+// the engine must type-check and load without it. `loadKafka` imports it only when asked.
+
+export interface KafkaHeaders {
+  [key: string]: Buffer | string | Array<Buffer | string> | undefined;
+}
+
+export interface KafkaMessageOut {
+  key?: string | null;
+  value: Buffer | null;
+  partition?: number;
+  headers?: KafkaHeaders;
+  /** Epoch ms as a string. */
+  timestamp?: string;
+}
+
+export interface KafkaMessageIn {
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: string;
+  offset: string;
+  headers?: KafkaHeaders;
+}
+
+export interface KafkaBatchPayload {
+  batch: { topic: string; partition: number; messages: KafkaMessageIn[] };
+  resolveOffset(offset: string): void;
+  isStale(): boolean;
+}
+
+export interface KafkaProducer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  sendBatch(batch: { topicMessages: Array<{ topic: string; messages: KafkaMessageOut[] }> }): Promise<unknown>;
+}
+
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface KafkaConsumer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  subscribe(s: { topics: string[] }): Promise<void>;
+  run(config: {
+    eachBatchAutoResolve?: boolean;
+    partitionsConsumedConcurrently?: number;
+    eachBatch: (payload: KafkaBatchPayload) => Promise<void>;
+  }): Promise<void>;
+  commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>;
+  pause(topics: Array<{ topic: string; partitions?: number[] }>): unknown;
+  resume(topics: Array<{ topic: string; partitions?: number[] }>): void;
+  assignment(): Array<{ topic: string; partition: number }>;
+}
+
+export interface KafkaAdmin {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  listTopics(options?: { timeout?: number }): Promise<string[]>;
+  createTopics(options: {
+    timeout?: number;
+    topics: Array<{
+      topic: string;
+      numPartitions: number;
+      replicationFactor?: number;
+      configEntries?: Array<{ name: string; value: string }>;
+    }>;
+  }): Promise<boolean>;
+  deleteTopics(options: { topics: string[]; timeout?: number }): Promise<void>;
+  fetchTopicMetadata(options: {
+    topics: string[];
+    timeout?: number;
+  }): Promise<Array<{ name: string; partitions: Array<{ partitionId: number; leader: number }> }>>;
+  fetchOffsets(options: {
+    groupId: string;
+    topics: string[];
+    timeout?: number;
+  }): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>;
+  fetchTopicOffsets(
+    topic: string,
+    options?: { timeout?: number },
+  ): Promise<Array<{ partition: number; offset: string; high: string; low: string }>>;
+}
+
+export interface KafkaLogger {
+  info(message: string, extra?: object): void;
+  error(message: string, extra?: object): void;
+  warn(message: string, extra?: object): void;
+  debug(message: string, extra?: object): void;
+  namespace(namespace: string, logLevel?: number): KafkaLogger;
+  setLogLevel(logLevel: number): void;
+}
+
+/** librdkafka properties beside the `kafkaJS` block (e.g. `linger.ms`). */
+type RdKafkaProperties = {
+  // biome-ignore lint/suspicious/noExplicitAny: librdkafka callbacks (rebalance_cb) take library-typed arguments
+  [name: string]: string | number | boolean | object | ((...args: any[]) => unknown) | undefined;
+};
+
+export interface KafkaClient {
+  producer(config: RdKafkaProperties & { kafkaJS?: { acks?: number; idempotent?: boolean } }): KafkaProducer;
+  consumer(
+    config: RdKafkaProperties & { kafkaJS: { groupId: string; fromBeginning?: boolean; autoCommit?: boolean } },
+  ): KafkaConsumer;
+  admin(config?: RdKafkaProperties): KafkaAdmin;
+}
+
+export type KafkaClientFactory = (config: {
+  kafkaJS: { brokers: string[]; clientId?: string; logger?: KafkaLogger; logLevel?: number };
+  [name: string]: unknown;
+}) => KafkaClient;
+
+export const KAFKA_PACKAGE = '@confluentinc/kafka-javascript';
+
+export const KAFKA_INSTALL_HINT = [
+  `the kafka transport needs the optional package ${KAFKA_PACKAGE}, which is not installed.`,
+  'It builds from source here (no prebuilt binary is reachable). Install it with:',
+  '  apt-get install -y libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev',
+  `  CKJS_LINKING=dynamic npm install --save-optional ${KAFKA_PACKAGE}`,
+].join('\n');
+
+/** Imports the Kafka client, or throws an error that says how to install it. */
+export async function loadKafka(packageName = KAFKA_PACKAGE): Promise<KafkaClientFactory> {
+  let mod: { KafkaJS?: { Kafka: new (config: unknown) => KafkaClient }; default?: unknown };
+  try {
+    mod = (await import(packageName)) as typeof mod;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    // A missing package and a package whose native build is missing say the same thing to a user.
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /\.node\b/.test(String(err))) {
+      throw new Error(KAFKA_INSTALL_HINT, { cause: err });
+    }
+    throw err;
+  }
+  const api = mod.KafkaJS ?? (mod.default as typeof mod | undefined)?.KafkaJS;
+  if (!api) throw new Error(`${packageName} has no KafkaJS API (version too old?)`);
+  const { Kafka } = api;
+  return (config) => new Kafka(config);
+}

@@ -1,0 +1,209 @@
+// A pull-style Consumer (poll/commit/lag) over the Kafka client's push API (run/eachBatch).
+// eachBatch only fills a buffer; poll drains it. When the buffer is full the consumer pauses
+// fetching (it keeps polling the broker, so it stays in its group) and resumes once poll has
+// drained it. Offsets are committed explicitly, and only for what poll has returned.
+import type { KafkaAdmin, KafkaBatchPayload, KafkaConsumer, KafkaHeaders } from './kafka-client.js';
+import type { Consumer, Headers, IncomingMessage } from './transport.js';
+
+/** librdkafka's rebalance event codes (rdkafka.h). */
+const REVOKE_PARTITIONS = -174;
+
+export interface PullConsumerOptions {
+  group: string;
+  /** Pipeline topic names; on the brokers each is `prefix + name`. */
+  topics: readonly string[];
+  prefix: string;
+  admin: KafkaAdmin;
+  /** Buffered messages before fetching pauses; it resumes below half of it. */
+  bufferSize: number;
+  requestTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+export class KafkaPullConsumer implements Consumer {
+  private buffer: IncomingMessage[] = [];
+  /** Next offset to commit per "topic\0partition": one past the last message poll returned. */
+  private readonly positions = new Map<string, { topic: string; partition: number; offset: number }>();
+  private paused = false;
+  private waiter: (() => void) | null = null;
+  private failedCommits = 0;
+  private inFlight: Promise<void> | null = null;
+  private commitError: unknown = null;
+  private closed = false;
+
+  constructor(
+    private readonly consumer: KafkaConsumer,
+    private readonly opts: PullConsumerOptions,
+  ) {}
+
+  /** For the client's `rebalance_cb`: forget what was buffered for partitions taken away. */
+  onRebalance(err: { code?: number }, assignment: ReadonlyArray<{ topic: string; partition: number }>): void {
+    if (err.code !== REVOKE_PARTITIONS) return;
+    const revoked = new Set(assignment.map((tp) => key(this.local(tp.topic), tp.partition)));
+    // Their new owner starts from the committed offset, so dropping them loses nothing.
+    this.buffer = this.buffer.filter((m) => !revoked.has(key(m.topic, m.partition)));
+    for (const k of revoked) this.positions.delete(k);
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.brokerTopics() });
+    await this.consumer.run({
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async (payload) => this.onBatch(payload),
+    });
+  }
+
+  private async onBatch({ batch, resolveOffset, isStale }: KafkaBatchPayload): Promise<void> {
+    if (isStale() || batch.messages.length === 0) return;
+    const topic = this.local(batch.topic);
+    for (const m of batch.messages) {
+      this.buffer.push({
+        topic,
+        partition: batch.partition,
+        offset: Number(m.offset),
+        key: m.key === null ? null : m.key.toString(),
+        value: m.value,
+        timestamp: Number(m.timestamp),
+        headers: toHeaders(m.headers),
+      });
+    }
+    // Resolved before any pause: a paused batch that is not fully resolved is re-fetched.
+    resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+    if (!this.paused && this.buffer.length >= this.opts.bufferSize) {
+      this.paused = true;
+      this.consumer.pause(this.brokerTopics().map((t) => ({ topic: t })));
+    }
+    this.wake();
+  }
+
+  async poll(max: number, timeoutMs: number): Promise<IncomingMessage[]> {
+    if (this.buffer.length === 0 && timeoutMs > 0 && !this.closed) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, timeoutMs);
+        const self = this;
+        function done() {
+          clearTimeout(timer);
+          if (self.waiter === done) self.waiter = null;
+          resolve();
+        }
+        this.waiter = done;
+      });
+    }
+    const out = this.buffer.length <= max ? this.buffer : this.buffer.slice(0, max);
+    this.buffer = out === this.buffer ? [] : this.buffer.slice(max);
+    for (const m of out) {
+      const k = key(m.topic, m.partition);
+      const p = this.positions.get(k);
+      if (p) p.offset = m.offset + 1;
+      else this.positions.set(k, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
+    }
+    if (this.paused && this.buffer.length < this.opts.bufferSize / 2) {
+      this.paused = false;
+      this.consumer.resume(this.brokerTopics().map((t) => ({ topic: t })));
+    }
+    return out;
+  }
+
+  /**
+   * Starts committing what poll returned and resolves without waiting for the broker: the
+   * round trip overlaps the next poll. One commit is in flight at a time, in order (offsets only
+   * grow), and close() waits for it, so a crash can only cause redelivery (at-least-once).
+   */
+  async commit(): Promise<void> {
+    if (this.inFlight) await this.inFlight;
+    if (this.commitError !== null) {
+      const err = this.commitError;
+      this.commitError = null;
+      throw err;
+    }
+    if (this.positions.size === 0) return;
+    const owned = new Set(this.consumer.assignment().map((tp) => key(this.local(tp.topic), tp.partition)));
+    const offsets = [...this.positions.entries()]
+      .filter(([k]) => owned.has(k))
+      .map(([, p]) => ({ topic: p.topic, partition: p.partition, offset: String(p.offset) }));
+    this.positions.clear();
+    if (offsets.length === 0) return;
+    this.inFlight = this.send(offsets).finally(() => {
+      this.inFlight = null;
+    });
+  }
+
+  private async send(offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void> {
+    try {
+      await this.consumer.commitOffsets(offsets.map((o) => ({ ...o, topic: this.opts.prefix + o.topic })));
+      this.failedCommits = 0;
+    } catch (err) {
+      // A commit lost to a rebalance only means redelivery (at-least-once); keep the offsets for
+      // the next commit unless a newer one replaced them, and give up only if commits keep failing.
+      for (const o of offsets) {
+        const k = key(o.topic, o.partition);
+        if (!this.positions.has(k)) this.positions.set(k, { ...o, offset: Number(o.offset) });
+      }
+      if (++this.failedCommits >= 5) this.commitError = err;
+      else this.opts.log(`kafka: commit for ${this.opts.group} failed, retrying with the next one: ${String(err)}`);
+    }
+  }
+
+  async lag(): Promise<Record<string, number>> {
+    const { admin, group, topics, prefix, requestTimeoutMs } = this.opts;
+    const committed = await admin.fetchOffsets({
+      groupId: group,
+      topics: this.brokerTopics(),
+      timeout: requestTimeoutMs,
+    });
+    const lag: Record<string, number> = {};
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(prefix + topic, { timeout: requestTimeoutMs });
+      const done = new Map(
+        (committed.find((c) => c.topic === prefix + topic)?.partitions ?? []).map((p) => [
+          p.partition,
+          Number(p.offset),
+        ]),
+      );
+      lag[topic] = ends.reduce((n, e) => {
+        const c = done.get(e.partition) ?? -1;
+        // No commit yet (-1): everything from the start of the log is lag.
+        return n + Number(e.high) - (c >= 0 ? c : Number(e.low));
+      }, 0);
+    }
+    return lag;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wake();
+    await this.inFlight;
+    await this.consumer.disconnect();
+  }
+
+  private brokerTopics(): string[] {
+    return this.opts.topics.map((t) => this.opts.prefix + t);
+  }
+
+  private local(brokerTopic: string): string {
+    return brokerTopic.slice(this.opts.prefix.length);
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+}
+
+function key(topic: string, partition: number): string {
+  return `${topic}\0${partition}`;
+}
+
+function toHeaders(h: KafkaHeaders | undefined): Headers {
+  const out: Headers = {};
+  if (!h) return out;
+  for (const [name, v] of Object.entries(h)) {
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}

@@ -1,0 +1,169 @@
+// The Kafka transport against a REAL broker (npm run services:up; KAFKA_BROKERS, default
+// 127.0.0.1:19092). Each test works in its own topic prefix, so runs do not see each other.
+import { describe, expect, it } from 'vitest';
+import { END_OF_TIME, HEADER } from './control.js';
+import { createKafkaTransport, type KafkaTransport } from './kafka-transport.js';
+import type { Consumer, IncomingMessage } from './transport.js';
+
+const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+const run = `t${Date.now().toString(36)}`;
+let n = 0;
+const prefix = () => `${run}.${n++}.`;
+const logs: string[] = [];
+
+async function transport(topicPrefix = prefix()): Promise<KafkaTransport> {
+  return createKafkaTransport({ brokers: BROKERS, topicPrefix, log: (l) => logs.push(l) });
+}
+
+/** Deletes the test's topics (a broker keeps a few files open per partition), then closes. */
+async function cleanup(t: KafkaTransport): Promise<void> {
+  await t.deleteTopics(['q', 'a', 'b']).catch(() => {});
+  await t.close();
+}
+
+/** Polls until `count` messages arrived (or `ms` passed). */
+async function drain(c: Consumer, count: number, ms = 30_000): Promise<IncomingMessage[]> {
+  const out: IncomingMessage[] = [];
+  const until = Date.now() + ms;
+  while (out.length < count && Date.now() < until) out.push(...(await c.poll(10_000, 500)));
+  return out;
+}
+
+const DAY0 = Date.UTC(2015, 0, 2);
+const keyed = (topic: string, count: number) =>
+  Array.from({ length: count }, (_, i) => ({
+    topic,
+    key: `SYM${i % 25}`,
+    value: Buffer.from(`v${i}`),
+    timestamp: DAY0 + i * 60_000,
+    headers: { [HEADER.from]: 'test' },
+  }));
+
+describe('KafkaTransport (real broker)', () => {
+  it('round-trips keyed records: one partition per key, explicit partitions, headers and event times', async () => {
+    const t = await transport();
+    try {
+      await t.ensureTopics([{ name: 'q', partitions: 3 }]);
+      expect(t.partitions('q')).toBe(3);
+      const c = await t.consumer({ group: 'g', topics: ['q'] });
+      const p = await t.producer();
+      await p.send(keyed('q', 300));
+      // Control records: one per partition, null key and value, far-future event time.
+      await p.send(
+        [0, 1, 2].map((partition) => ({
+          topic: 'q',
+          partition,
+          key: null,
+          value: null,
+          timestamp: END_OF_TIME,
+          headers: { [HEADER.control]: 'eos' },
+        })),
+      );
+      const got = await drain(c, 303);
+      expect(got).toHaveLength(303);
+      const data = got.filter((m) => m.value !== null);
+      const partitionsOf = new Map<string, Set<number>>();
+      for (const m of data) partitionsOf.set(m.key!, (partitionsOf.get(m.key!) ?? new Set()).add(m.partition));
+      expect([...partitionsOf.values()].every((s) => s.size === 1)).toBe(true);
+      expect(new Set(data.map((m) => m.partition)).size).toBeGreaterThan(1);
+      // Per key, order is kept.
+      const sym0 = data.filter((m) => m.key === 'SYM0').map((m) => Number(m.value!.toString().slice(1)));
+      expect(sym0).toEqual([...sym0].sort((a, b) => a - b));
+      expect(data.find((m) => m.value!.toString() === 'v7')).toMatchObject({
+        key: 'SYM7',
+        timestamp: DAY0 + 7 * 60_000,
+        headers: { [HEADER.from]: 'test' },
+      });
+      const controls = got.filter((m) => m.headers[HEADER.control] === 'eos');
+      expect(controls.map((m) => m.partition).sort()).toEqual([0, 1, 2]);
+      expect(controls.every((m) => m.key === null && m.timestamp === END_OF_TIME)).toBe(true);
+      await p.close();
+      await c.close();
+    } finally {
+      await cleanup(t);
+    }
+  });
+
+  it('a restarted consumer resumes from the committed offset: nothing committed is re-read, nothing uncommitted lost', async () => {
+    const t = await transport();
+    try {
+      await t.ensureTopics([{ name: 'q', partitions: 2 }]);
+      const p = await t.producer();
+      await p.send(keyed('q', 400));
+      const a = await t.consumer({ group: 'g', topics: ['q'] });
+      const first = await drain(a, 1);
+      await a.commit(); // the first poll's messages are done
+      const second = await drain(a, 400 - first.length);
+      expect(first.length + second.length).toBe(400);
+      await a.close(); // crashed before committing the second part
+
+      const b = await t.consumer({ group: 'g', topics: ['q'] });
+      const again = await drain(b, second.length);
+      const ids = (ms: IncomingMessage[]) => ms.map((m) => `${m.partition}/${m.offset}`).sort();
+      expect(ids(again)).toEqual(ids(second));
+      await b.commit();
+      await b.close();
+      await p.close();
+    } finally {
+      await cleanup(t);
+    }
+  });
+
+  it('reports lag per topic: produced minus committed', async () => {
+    const t = await transport();
+    try {
+      await t.ensureTopics([
+        { name: 'a', partitions: 2 },
+        { name: 'b', partitions: 1 },
+      ]);
+      const p = await t.producer();
+      await p.send([...keyed('a', 50), ...keyed('b', 20)]);
+      const c = await t.consumer({ group: 'g', topics: ['a', 'b'] });
+      expect(await c.lag()).toEqual({ a: 50, b: 20 });
+      await drain(c, 70);
+      await c.commit();
+      // The broker applies a commit asynchronously to what fetchOffsets reads back.
+      let lag = await c.lag();
+      for (let i = 0; i < 20 && (lag.a !== 0 || lag.b !== 0); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        lag = await c.lag();
+      }
+      expect(lag).toEqual({ a: 0, b: 0 });
+      await c.close();
+      await p.close();
+    } finally {
+      await cleanup(t);
+    }
+  });
+
+  it('refuses an existing topic with other partition counts', async () => {
+    const pre = prefix();
+    const t = await transport(pre);
+    try {
+      await t.ensureTopics([{ name: 'q', partitions: 2 }]);
+      await expect(t.ensureTopics([{ name: 'q', partitions: 4 }])).rejects.toThrow(/exists with 2 partitions/);
+    } finally {
+      await cleanup(t);
+    }
+  });
+
+  it('broker down at start: a clear error after bounded retries with backoff, no crash loop', async () => {
+    const lines: string[] = [];
+    const started = Date.now();
+    const err = await createKafkaTransport({
+      brokers: ['127.0.0.1:1'],
+      connectAttempts: 3,
+      retryMinMs: 100,
+      retryMaxMs: 400,
+      requestTimeoutMs: 1000,
+      log: (l) => lines.push(l),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/no broker answered at 127\.0\.0\.1:1 after 3 attempts/);
+    expect((err as Error).message).toMatch(/KAFKA_BROKERS/);
+    // Every attempt really tried again (a failed client cannot reconnect: each gets a new one).
+    expect(lines.join('\n')).not.toMatch(/already been called/);
+    expect(lines.filter((l) => /not reachable \(attempt \d\/3\)/.test(l))).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});

@@ -1,0 +1,305 @@
+// The Kafka transport: topics on real brokers through @confluentinc/kafka-javascript (its
+// KafkaJS-style API), loaded only when this transport is created. Producers wait for every
+// in-sync replica (acks=all) and are idempotent; each node is one consumer group that commits
+// by hand after its outputs are acknowledged (the runner's order), so delivery is at-least-once.
+import pRetry from 'p-retry';
+import {
+  type KafkaAdmin,
+  type KafkaClient,
+  type KafkaConsumer,
+  type KafkaLogger,
+  type KafkaMessageOut,
+  type KafkaProducer,
+  loadKafka,
+} from './kafka-client.js';
+import { KafkaPullConsumer } from './kafka-consumer.js';
+import type { Consumer, OutgoingMessage, Producer, TopicSpec, Transport } from './transport.js';
+
+export interface KafkaTransportOptions {
+  /** host:port of one or more brokers. */
+  brokers: readonly string[];
+  clientId?: string;
+  /** Attempts to reach a broker at start-up before giving up (default 6), backing off exponentially. */
+  connectAttempts?: number;
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  /** Per-request timeout of admin calls, default 5,000 ms. */
+  requestTimeoutMs?: number;
+  /** Replication factor of created topics, default 1 (a single broker). */
+  replicationFactor?: number;
+  /**
+   * retention.ms of created data topics, default -1 (keep): records carry event time, and a
+   * replay of past days would otherwise be deleted as soon as its segment closes.
+   */
+  retentionMs?: number;
+  /**
+   * Prepended to every topic name on the brokers (not in the pipeline): several pipelines or
+   * test runs can share a cluster without seeing each other's topics. Default none.
+   */
+  topicPrefix?: string;
+  /**
+   * linger.ms of the producer, default 0: a node's batch is sent in one call and awaited, so
+   * waiting for more only adds latency to every hop of the DAG.
+   */
+  lingerMs?: number;
+  /** Messages a consumer buffers before it pauses fetching, default 50,000. */
+  consumerBuffer?: number;
+  log?: (line: string) => void;
+  /** For tests: the package to load instead of @confluentinc/kafka-javascript. */
+  packageName?: string;
+}
+
+/** Loads the client, reaches a broker (with retries) and returns the transport. */
+export async function createKafkaTransport(opts: KafkaTransportOptions): Promise<KafkaTransport> {
+  const factory = await loadKafka(opts.packageName);
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const client = factory({
+    kafkaJS: { brokers: [...opts.brokers], clientId: opts.clientId ?? 'tickcast', logger: quietLogger(log) },
+  });
+  const transport = new KafkaTransport(client, opts, log);
+  await transport.connect();
+  return transport;
+}
+
+export class KafkaTransport implements Transport {
+  readonly kind = 'kafka';
+  readonly inProcess = false;
+  private admin: KafkaAdmin;
+  private readonly requestTimeoutMs: number;
+  private readonly partitionCounts = new Map<string, number>();
+  private readonly open = new Set<{ disconnect(): Promise<void> }>();
+  private readonly prefix: string;
+
+  constructor(
+    private readonly client: KafkaClient,
+    private readonly opts: KafkaTransportOptions,
+    private readonly log: (line: string) => void,
+  ) {
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
+    this.prefix = opts.topicPrefix ?? '';
+    this.admin = client.admin();
+  }
+
+  /** Connects the admin client and checks that a broker answers, retrying with backoff. */
+  async connect(): Promise<void> {
+    const attempts = this.opts.connectAttempts ?? 6;
+    const brokers = this.opts.brokers.join(',');
+    try {
+      await pRetry(
+        async () => {
+          try {
+            await this.admin.connect();
+            // connect() alone succeeds without a broker: a metadata request proves one answers.
+            await this.admin.listTopics({ timeout: this.requestTimeoutMs });
+          } catch (err) {
+            // A client whose connect failed cannot connect again: the next attempt needs a new one.
+            await this.admin.disconnect().catch(() => {});
+            this.admin = this.client.admin();
+            throw err;
+          }
+        },
+        {
+          retries: attempts - 1,
+          minTimeout: this.opts.retryMinMs ?? 500,
+          maxTimeout: this.opts.retryMaxMs ?? 8000,
+          onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+            if (retriesLeft > 0) {
+              this.log(
+                `kafka: broker ${brokers} not reachable (attempt ${attemptNumber}/${attempts}): ${error.message}`,
+              );
+            }
+          },
+        },
+      );
+    } catch (err) {
+      await this.admin.disconnect().catch(() => {});
+      throw new Error(
+        `kafka: no broker answered at ${brokers} after ${attempts} attempts (${errorText(err)}). ` +
+          'Start Kafka (npm run services:up) or set KAFKA_BROKERS.',
+        { cause: err },
+      );
+    }
+  }
+
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    const existing = new Set(await this.admin.listTopics({ timeout: this.requestTimeoutMs }));
+    const missing = specs.filter((s) => !existing.has(this.prefix + s.name));
+    if (missing.length > 0) {
+      await this.admin.createTopics({
+        timeout: this.requestTimeoutMs,
+        topics: missing.map((s) => ({
+          topic: this.prefix + s.name,
+          numPartitions: s.partitions,
+          replicationFactor: this.opts.replicationFactor ?? 1,
+          configEntries: this.topicConfig(s),
+        })),
+      });
+      await this.untilLeaders(missing);
+    }
+    const present = specs.filter((s) => existing.has(this.prefix + s.name));
+    if (present.length > 0) {
+      const meta = await this.admin.fetchTopicMetadata({
+        topics: present.map((s) => this.prefix + s.name),
+        timeout: this.requestTimeoutMs,
+      });
+      for (const s of present) {
+        const n = meta.find((m) => m.name === this.prefix + s.name)?.partitions.length;
+        if (n !== s.partitions) {
+          throw new Error(`topic ${s.name} exists with ${n} partitions, asked for ${s.partitions}`);
+        }
+      }
+    }
+    for (const s of specs) this.partitionCounts.set(s.name, s.partitions);
+  }
+
+  /**
+   * Waits until new topics have a leader for every partition: a consumer that subscribes
+   * earlier sees "unknown topic" and backs off for seconds, a producer waits for metadata.
+   */
+  private async untilLeaders(specs: readonly TopicSpec[]): Promise<void> {
+    const until = Date.now() + 30_000;
+    for (;;) {
+      const meta = await this.admin
+        .fetchTopicMetadata({ topics: specs.map((s) => this.prefix + s.name), timeout: this.requestTimeoutMs })
+        .catch(() => []);
+      const ready = specs.every((s) => {
+        const m = meta.find((t) => t.name === this.prefix + s.name);
+        return m !== undefined && m.partitions.length === s.partitions && m.partitions.every((p) => p.leader >= 0);
+      });
+      if (ready) return;
+      if (Date.now() > until)
+        throw new Error(`kafka: topics ${specs.map((s) => s.name).join(', ')} have no leader after 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  private topicConfig(s: TopicSpec): Array<{ name: string; value: string }> {
+    return [
+      { name: 'cleanup.policy', value: s.compacted ? 'compact' : 'delete' },
+      ...(s.compacted ? [] : [{ name: 'retention.ms', value: String(this.opts.retentionMs ?? -1) }]),
+      // Records carry event time, and Kafka rolls a segment per segment.ms *of record time*: a
+      // replay of years would open a segment per week and exhaust the broker's file handles.
+      { name: 'segment.ms', value: String(100 * 365 * 86_400_000) },
+      // Control records carry far-future event times (end of stream); Kafka 4 refuses timestamps
+      // more than an hour ahead unless told otherwise.
+      { name: 'message.timestamp.after.max.ms', value: '9223372036854775807' },
+    ];
+  }
+
+  partitions(topic: string): number {
+    const n = this.partitionCounts.get(topic);
+    if (n === undefined) throw new Error(`unknown topic ${topic} (not passed to ensureTopics)`);
+    return n;
+  }
+
+  async producer(): Promise<Producer> {
+    const producer: KafkaProducer = this.client.producer({
+      'linger.ms': this.opts.lingerMs ?? 0,
+      'compression.type': 'lz4',
+      // The Java client's partitioner, so other Kafka clients agree on where a symbol lives.
+      partitioner: 'murmur2_random',
+      kafkaJS: { acks: -1, idempotent: true },
+    });
+    await producer.connect();
+    this.open.add(producer);
+    return {
+      send: async (messages) => {
+        if (messages.length === 0) return;
+        await producer.sendBatch({ topicMessages: groupByTopic(messages, this.prefix) });
+      },
+      close: async () => {
+        this.open.delete(producer);
+        await producer.disconnect();
+      },
+    };
+  }
+
+  async consumer(opts: { group: string; topics: readonly string[] }): Promise<Consumer> {
+    let pull: KafkaPullConsumer | null = null;
+    const consumer: KafkaConsumer = this.client.consumer({
+      kafkaJS: { groupId: opts.group, fromBeginning: true, autoCommit: false },
+      'js.consumer.max.batch.size': 10_000,
+      'fetch.wait.max.ms': 100,
+      rebalance_cb: (err: { code?: number }, assignment: Array<{ topic: string; partition: number }>) => {
+        pull?.onRebalance(err, assignment);
+      },
+    });
+    pull = new KafkaPullConsumer(consumer, {
+      group: opts.group,
+      topics: opts.topics,
+      prefix: this.prefix,
+      admin: this.admin,
+      bufferSize: this.opts.consumerBuffer ?? 50_000,
+      requestTimeoutMs: this.requestTimeoutMs,
+      log: this.log,
+    });
+    await pull.start();
+    const closing = pull;
+    const handle = { disconnect: () => closing.close() };
+    this.open.add(handle);
+    const close = pull.close.bind(pull);
+    pull.close = async () => {
+      this.open.delete(handle);
+      await close();
+    };
+    return pull;
+  }
+
+  /** Deletes topics (tests and tools); missing ones are ignored. */
+  async deleteTopics(names: readonly string[]): Promise<void> {
+    const existing = new Set(await this.admin.listTopics({ timeout: this.requestTimeoutMs }));
+    const present = names.map((n) => this.prefix + n).filter((n) => existing.has(n));
+    if (present.length > 0) await this.admin.deleteTopics({ topics: present, timeout: this.requestTimeoutMs });
+  }
+
+  async close(): Promise<void> {
+    for (const c of [...this.open]) await c.disconnect().catch(() => {});
+    this.open.clear();
+    await this.admin.disconnect().catch(() => {});
+  }
+}
+
+function groupByTopic(
+  messages: readonly OutgoingMessage[],
+  prefix: string,
+): Array<{ topic: string; messages: KafkaMessageOut[] }> {
+  const byTopic = new Map<string, KafkaMessageOut[]>();
+  for (const m of messages) {
+    let list = byTopic.get(m.topic);
+    if (!list) {
+      list = [];
+      byTopic.set(m.topic, list);
+    }
+    const out: KafkaMessageOut = { key: m.key, value: m.value, timestamp: String(m.timestamp) };
+    // Without an explicit partition the key decides; control records name every partition.
+    if (m.partition !== undefined) out.partition = m.partition;
+    if (m.headers) out.headers = m.headers;
+    list.push(out);
+  }
+  return [...byTopic].map(([topic, msgs]) => ({ topic: prefix + topic, messages: msgs }));
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * librdkafka repeats the same connection error every few hundred ms while a broker is down:
+ * pass errors through once per distinct text, drop the rest.
+ */
+function quietLogger(log: (line: string) => void): KafkaLogger {
+  const seen = new Set<string>();
+  const logger: KafkaLogger = {
+    info() {},
+    debug() {},
+    warn() {},
+    error(message) {
+      if (seen.has(message) || seen.size > 100) return;
+      seen.add(message);
+      log(`kafka client: ${message}`);
+    },
+    namespace: () => logger,
+    setLogLevel() {},
+  };
+  return logger;
+}
