@@ -6,7 +6,10 @@ import { ErrorCode } from './errors.js';
 export interface ApiLimits {
   /** Deepest selection nesting. */
   maxDepth: number;
-  /** graphql-armor cost (objects 2, scalars 1, times 1.5 per level of depth). */
+  /**
+   * graphql-armor cost: objects 2, scalars 1, ×1.5 per level of depth, × a literal `first`/`last`.
+   * A 1,000-bar page costs ~32,000, so this allows about three of them in one query.
+   */
   maxCost: number;
   maxAliases: number;
   /** Tokens in one document (stops huge documents before validation). */
@@ -29,7 +32,7 @@ export interface ApiLimits {
 
 export const DEFAULT_LIMITS: ApiLimits = {
   maxDepth: 8,
-  maxCost: 5000,
+  maxCost: 100_000,
   maxAliases: 15,
   maxTokens: 2000,
   maxSymbolsPerQuery: 500,

@@ -113,7 +113,6 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
     labelNames: ['code'],
     registers,
   });
-  const registry = Registry.merge([pipeline.registry, apiRegistry]);
 
   const httpLimiter = new RateLimiter<string>(limits.httpRatePerSecond, limits.httpBurst);
   const wsLimiter = new RateLimiter<WebSocket>(limits.wsRatePerSecond, limits.wsBurst);
@@ -181,6 +180,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
       this.set(wsConnections);
     },
   });
+  const registry = Registry.merge([pipeline.registry, apiRegistry]);
   wss.on('connection', (socket) => {
     wsConnections++;
     socket.once('close', () => {
@@ -200,7 +200,8 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
       onConnect: (ctx) => keyOk(ctx.connectionParams?.apiKey ?? ctx.extra.request.headers['x-api-key']),
       onSubscribe: async (ctx, _id, payload: SubscribePayload) => {
         if (!wsLimiter.take(ctx.extra.socket)) return refusal(ErrorCode.RATE_LIMITED, 'too many operations: slow down');
-        if (Object.keys(ctx.subscriptions).length >= limits.maxSubscriptionsPerConnection) {
+        // graphql-ws has already registered this operation's id, hence `>`.
+        if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
           return refusal(
             ErrorCode.RATE_LIMITED,
             `at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection`,
