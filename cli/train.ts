@@ -58,6 +58,6 @@ export async function trainCommand(config: Config, args: TrainArgs): Promise<voi
   console.log(`\nvalidation (horizon 1): ${report.validation.examples.toLocaleString('en-US')} examples`);
   printTable(EVALUATION_HEADER, evaluationRows(report.results, `${report.shipped.normal.name}`));
   console.log(
-    `shipped ${report.shipped.normal.name}@${report.shipped.normal.version}, earnings interval × ${report.shipped.earningsIntervalScale}; ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
+    `shipped ${report.shipped.normal.name}@${report.shipped.normal.version}, earnings median × ${report.shipped.earningsMedianShrink ?? 1}, interval × ${report.shipped.earningsIntervalScale}; ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
   );
 }

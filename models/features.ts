@@ -519,6 +519,18 @@ export function featureIndex(name: FeatureName): number {
   return i;
 }
 
+/**
+ * Positions of the sequence block in a values array, time-major and oldest first
+ * (SEQ_STEPS × SEQ_CHANNELS): the layout a sequence model reads.
+ */
+export function sequenceColumns(): number[] {
+  const out: number[] = [];
+  for (let t = 0; t < SEQ_STEPS; t++) {
+    for (const c of SEQ_CHANNELS) out.push(featureIndex(`${c}${SEQ_STEPS - 1 - t}` as FeatureName));
+  }
+  return out;
+}
+
 /** Values by name, for display and explanations. */
 export function featureRecord(values: readonly number[]): Record<FeatureName, number> {
   if (values.length !== DEFS.length) {

@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Features } from '../schemas/index.js';
 import { driftModel, persistenceModel } from './baselines.js';
+import { ensembleModel } from './ensemble.js';
 import { FEATURE_SPEC } from './features.js';
 import { withIntervalScale } from './interval-scale.js';
 import type { Model, ModelOutput } from './model.js';
@@ -14,10 +15,17 @@ import { loadQuantileNet } from './quantile-net.js';
 export const ARTIFACTS_DIR = new URL('./artifacts', import.meta.url).pathname;
 
 export interface ShippedManifest {
-  /** A baseline name, or a trained net at artifacts/<name>/<version>/. */
-  normal: { name: string; version: string };
+  /**
+   * A baseline name, a trained net at artifacts/<name>/<version>/, or an ensemble: the mean of
+   * its `members` (trained nets).
+   */
+  normal: { name: string; version: string; members?: { name: string; version: string }[] };
+  /** Scale of the model's interval on normal days (fitted on validation normal days); default 1. */
+  normalIntervalScale?: number;
   /** Scale of the normal model's interval on earnings days (fitted on validation earnings days). */
   earningsIntervalScale: number;
+  /** Factor on the normal model's median on earnings days (fitted likewise); default 1. */
+  earningsMedianShrink?: number;
   horizons: number[];
   featureSpec: string;
   /** Validation figures that chose it (see `tickcast train`). */
@@ -40,12 +48,21 @@ export async function loadShipped(dir = ARTIFACTS_DIR): Promise<ShippedModels | 
   const file = join(dir, 'shipped.json');
   if (!existsSync(file)) return null;
   const manifest = JSON.parse(await readFile(file, 'utf8')) as ShippedManifest;
-  const baseline = BASELINES[manifest.normal.name];
-  const normal = baseline
+  const net = async (ref: { name: string; version: string }) =>
+    (await loadQuantileNet(join(dir, ref.name, ref.version), { expectSpec: FEATURE_SPEC.id })).model;
+  const { name, version, members } = manifest.normal;
+  const baseline = BASELINES[name];
+  const base = baseline
     ? baseline({ horizons: manifest.horizons })
-    : (await loadQuantileNet(join(dir, manifest.normal.name, manifest.normal.version), { expectSpec: FEATURE_SPEC.id }))
-        .model;
-  return { normal, earnings: withIntervalScale(normal, manifest.earningsIntervalScale), manifest };
+    : members
+      ? ensembleModel(await Promise.all(members.map(net)), { name, version })
+      : await net(manifest.normal);
+  const k = manifest.normalIntervalScale ?? 1;
+  const normal = k === 1 ? base : withIntervalScale(base, k, { branch: 'calibrated' });
+  const earnings = withIntervalScale(base, manifest.earningsIntervalScale, {
+    shrink: manifest.earningsMedianShrink ?? 1,
+  });
+  return { normal, earnings, manifest };
 }
 
 /** The newest version of every trained net under `dir` (versions start with their date, so they sort). */

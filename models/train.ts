@@ -4,10 +4,11 @@
 import { join } from 'node:path';
 import { driftModel, persistenceModel } from './baselines.js';
 import type { Dataset, Example } from './dataset.js';
+import { ensembleModel } from './ensemble.js';
 import { type Evaluation, evaluateModel, scoreModel } from './evaluate.js';
-import { FEATURE_SPEC } from './features.js';
-import { fitIntervalScale } from './interval-scale.js';
-import { toMatrix } from './matrix.js';
+import { FEATURE_SPEC, SEQ_STEPS, sequenceColumns } from './features.js';
+import { fitIntervalScale, fitMedianShrink, shrunk } from './interval-scale.js';
+import { demeanByDay, toMatrix } from './matrix.js';
 import type { Model } from './model.js';
 import { type QuantileNetSpec, quantileNetModel, saveQuantileNet, trainQuantileNet } from './quantile-net.js';
 import { ARTIFACTS_DIR, type ShippedManifest, writeShipped } from './shipped.js';
@@ -21,7 +22,26 @@ export interface Candidate {
 export const CANDIDATES: Candidate[] = [
   { name: 'linear', spec: { kind: 'linear', l2: 1e-3, epochs: 12, batchSize: 2048, learningRate: 0.01 } },
   { name: 'mlp', spec: { kind: 'mlp', hidden: [32, 16], dropout: 0.1, l2: 1e-4, epochs: 12, batchSize: 2048 } },
+  {
+    name: 'tcn',
+    spec: {
+      kind: 'tcn',
+      sequenceColumns: sequenceColumns(),
+      steps: SEQ_STEPS,
+      filters: 8,
+      kernelSize: 3,
+      dilations: [1, 2, 4],
+      hidden: [16],
+      dropout: 0.1,
+      l2: 1e-4,
+      epochs: 10,
+      batchSize: 2048,
+    },
+  },
 ];
+
+/** The ensemble candidate: the mean of every trained net above. */
+export const ENSEMBLE = 'ensemble';
 
 export interface TrainOptions {
   /** Last training day (inclusive), epoch ms. */
@@ -29,6 +49,8 @@ export interface TrainOptions {
   /** Trading days at the end of the training window kept for validation and selection. */
   validationDays: number;
   candidates?: Candidate[];
+  /** Fit targets minus each day's cross-sectional mean (default true); see `demeanByDay`. */
+  demean?: boolean;
   artifactsDir?: string;
   log?: (line: string) => void;
   onEpoch?: (candidate: string, epoch: number, epochs: number, loss: number) => void;
@@ -50,9 +72,17 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
   const split = holdoutSplit(data.days, { trainEnd: validFrom, testFrom: validFrom, testTo: validTo, horizon: maxH });
   const trainUntil = data.days[split.trainTo] ?? validFrom;
   const inWindow = (e: Example, from: number, to: number) => e.ts >= from && e.ts < to;
-  const train = toMatrix(data.examples.filter((e) => inWindow(e, data.days[0]!, trainUntil)));
+  const trainRows = data.examples.filter((e) => inWindow(e, data.days[0]!, trainUntil));
+  const train = toMatrix(trainRows);
   // Validation targets may reach past trainEnd: they are only used to choose, never to fit.
-  const valid = toMatrix(data.examples.filter((e) => inWindow(e, validFrom, validTo)));
+  const validRows = data.examples.filter((e) => inWindow(e, validFrom, validTo));
+  const valid = toMatrix(validRows);
+  if (opts.demean ?? true) {
+    // The nets fit (and stop early on) returns relative to the day's market move; selection
+    // and calibration below score them against the raw returns.
+    train.y = demeanByDay(trainRows, train.y, train.horizons);
+    valid.y = demeanByDay(validRows, valid.y, valid.horizons);
+  }
   log(
     `train: ${train.rows.toLocaleString('en-US')} examples before ${iso(trainUntil)}; validation ${valid.rows.toLocaleString('en-US')} from ${iso(validFrom)} to ${iso(validTo)}`,
   );
@@ -96,15 +126,37 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
     );
   }
 
+  const nets = (opts.candidates ?? CANDIDATES).map((c) => c.name);
+  if (nets.length > 1) {
+    const ensemble = ensembleModel(
+      nets.map((n) => models.get(n)!),
+      { name: ENSEMBLE, version },
+    );
+    results.push(await evaluateModel(ensemble, data, evaluateOn));
+    models.set(ENSEMBLE, ensemble);
+  }
+
   // Ship the best model on normal validation days, and only if it beats persistence there.
   const best = results.reduce((a, b) => (b.normal.maeRatio < a.normal.maeRatio ? b : a));
   const chosen = best.normal.maeRatio < 1 ? best : results.find((r) => r.model === 'persistence')!;
-  // The earnings branch's interval scale: fitted on the chosen model's validation earnings days.
+  // The earnings branch: the chosen model's median shrunk and its interval widened, both fitted
+  // on its validation earnings days.
   const scored = await scoreModel(models.get(chosen.model)!, data, evaluateOn);
-  const scale = fitIntervalScale(scored.filter((s) => s.earnings));
+  const earningsDays = scored.filter((s) => s.earnings);
+  const shrink = fitMedianShrink(earningsDays);
+  const scale = fitIntervalScale(shrunk(earningsDays, shrink));
+  // Normal days too: the nets' 80% interval, scaled to cover 80% of validation normal days
+  // (fitted on demeaned targets, it would otherwise leave the market's move out).
+  const normalScale = fitIntervalScale(scored.filter((s) => !s.earnings));
   const shipped: ShippedManifest = {
-    normal: { name: chosen.model, version: chosen.version },
+    normal: {
+      name: chosen.model,
+      version: chosen.version,
+      ...(chosen.model === ENSEMBLE ? { members: nets.map((name) => ({ name, version })) } : {}),
+    },
+    normalIntervalScale: Number(normalScale.toFixed(4)),
     earningsIntervalScale: Number(scale.toFixed(4)),
+    earningsMedianShrink: shrink,
     horizons: data.horizons,
     featureSpec: FEATURE_SPEC.id,
     selection: {
@@ -113,7 +165,9 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
     },
   };
   await writeShipped(shipped, dir);
-  log(`shipped: ${chosen.model}@${chosen.version}; earnings interval × ${shipped.earningsIntervalScale}`);
+  log(
+    `shipped: ${chosen.model}@${chosen.version}; interval × ${shipped.normalIntervalScale}; earnings median × ${shrink}, interval × ${shipped.earningsIntervalScale}`,
+  );
   return { validation: { from: validFrom, to: validTo, examples: valid.rows }, results, shipped };
 }
 
