@@ -261,17 +261,24 @@ describe('queries', () => {
   });
 
   it('pipeline: nodes, edges and per-node metrics; health', async () => {
-    const r = await gql<{
+    type PipelineAnswer = {
       pipeline: {
         nodes: Array<{ id: string; metrics: { recordsIn: number; deadLetters: number; lag: number } }>;
         edges: Array<{ from: string; to: string; topic: string }>;
       };
       health: { status: string; store: { ok: boolean } };
-    }>(`{
+    };
+    const q = `{
       pipeline { name nodes { id kind reads writes metrics { status recordsIn recordsOut recordsInPerSec avgBatchMs lag deadLetters watermark } }
         edges { from to topic } topics { name partitions deadLetterTopic } }
       health { status store { kind ok } nodes { node status } }
-    }`);
+    }`;
+    // Metrics are sampled once a second: wait for a sample with records in it.
+    let r = await gql<PipelineAnswer>(q);
+    for (let i = 0; i < 30 && !r.data?.pipeline.nodes.find((n) => n.id === 'bars')?.metrics.recordsIn; i++) {
+      await new Promise((done) => setTimeout(done, 200));
+      r = await gql<PipelineAnswer>(q);
+    }
     expect(r.data?.pipeline.nodes.map((n) => n.id)).toContain('live-predictions');
     expect(r.data?.pipeline.edges).toContainEqual({ from: 'bars', to: 'features', topic: 'bars' });
     expect(r.data?.pipeline.nodes.find((n) => n.id === 'bars')?.metrics.recordsIn).toBeGreaterThan(0);
