@@ -97,6 +97,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
     schema,
     graphqlEndpoint: '/graphql',
     context: () => ({ services }),
+    // (graphql-jit was tried for fan-out: its subscribe drops variable arguments of the root field.)
     plugins: [armorPlugins(limits)],
     // Resolver errors that are not GraphQLErrors become "Unexpected error." with no stack.
     maskedErrors: { isDev: false },
