@@ -1,40 +1,158 @@
-// The HTTP server of a running tickcast: /metrics (Prometheus text) and /healthz for now;
-// the GraphQL API (issue: GraphQL API) mounts on this same server.
-import { createServer, type Server } from 'node:http';
+// The HTTP server of a running tickcast, on one port: GraphQL (Yoga) at /graphql over HTTP,
+// graphql-ws subscriptions on the same path, /healthz (readiness, JSON) and /metrics
+// (Prometheus text: the engine's per-node series and the API's own).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RunningPipeline } from '../engine/index.js';
+import type { ExecutionArgs, GraphQLError } from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga, type YogaInitialContext } from 'graphql-yoga';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { LiveHub } from '../engine/index.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
+import type { ApiContext, ApiServices } from './context.js';
+import { apiError, ErrorCode, errorBody } from './errors.js';
+import { health } from './health.js';
+import { LatestCache } from './latest.js';
+import { type ApiLimits, armorPlugins, DEFAULT_LIMITS, RateLimiter } from './limits.js';
+import { readModelInfo } from './model-info.js';
+import { type PipelineSource, PipelineView } from './pipeline-view.js';
+import { hubFeed, type LiveFeed } from './pubsub.js';
+import { schema } from './schema/index.js';
+
+export { type Health, health } from './health.js';
 
 export interface ApiServer {
+  /** http://host:port */
   readonly url: string;
+  readonly port: number;
+  /** Open graphql-ws connections. */
+  connections(): number;
   close(): Promise<void>;
 }
 
-export interface Health {
-  status: 'ok' | 'degraded' | 'down';
-  store: { kind: string; ok: boolean };
-  nodes: Array<{ node: string; status: string; lastError: string | null }>;
-}
-
-export async function health(running: RunningPipeline, store: TimeSeriesStore): Promise<Health> {
-  const ok = await store.ping().catch(() => false);
-  const nodes = running.metrics.snapshot().map((n) => ({ node: n.node, status: n.status, lastError: n.lastError }));
-  const failing = nodes.some((n) => n.status === 'failed');
-  const retrying = nodes.some((n) => n.status === 'retrying');
-  return { status: !ok || failing ? 'down' : retrying ? 'degraded' : 'ok', store: { kind: store.kind, ok }, nodes };
-}
-
-export async function startServer(opts: {
-  running: RunningPipeline;
+export interface ServerOptions {
+  running: PipelineSource;
   store: TimeSeriesStore;
+  /** The hub the pipeline's `live` sinks publish to (or give `feed` directly). */
+  hub?: LiveHub;
+  feed?: LiveFeed;
   host: string;
+  /** 0 picks a free port. */
   port: number;
-}): Promise<ApiServer> {
+  horizons?: readonly number[];
+  serving?: ApiServices['serving'];
+  /** When non-empty, every request needs one of these keys (`x-api-key`, or `{ apiKey }` in connection_init). */
+  apiKeys?: readonly string[];
+  /** Origins allowed by CORS; empty = no CORS headers (same origin only); ['*'] = any. */
+  corsOrigins?: readonly string[];
+  limits?: Partial<ApiLimits>;
+  /** Where shipped.json lives (default models/artifacts). */
+  modelDir?: string;
+  /** Sampling interval of pipeline metrics, ms (default 1000). */
+  metricsIntervalMs?: number;
+}
+
+interface ServerContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+/** What Yoga's Envelop hands graphql-ws per operation, kept on rootValue for execute/subscribe. */
+interface Enveloped {
+  execute: (args: ExecutionArgs) => unknown;
+  subscribe: (args: ExecutionArgs) => unknown;
+}
+
+export async function startServer(opts: ServerOptions): Promise<ApiServer> {
+  const limits: ApiLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const feed = opts.feed ?? (opts.hub ? hubFeed(opts.hub) : null);
+  if (!feed) throw new Error('startServer: give the live hub (hub) or a LiveFeed (feed)');
+  const latest = new LatestCache(feed, opts.store);
+  const pipeline = new PipelineView(opts.running, opts.metricsIntervalMs);
+  let modelInfo: ReturnType<typeof readModelInfo> | null = null;
+  const services: ApiServices = {
+    store: opts.store,
+    feed,
+    latest,
+    pipeline,
+    running: opts.running,
+    horizons: opts.horizons ?? [1, 5, 21],
+    limits,
+    modelInfo: () => {
+      modelInfo ??= readModelInfo(opts.modelDir);
+      return modelInfo;
+    },
+    serving: opts.serving ?? {
+      normal: { name: 'unknown', version: 'unknown' },
+      earnings: { name: 'unknown', version: 'unknown' },
+    },
+  };
+  const apiKeys = new Set(opts.apiKeys ?? []);
+  const keyOk = (key: unknown) => apiKeys.size === 0 || (typeof key === 'string' && apiKeys.has(key));
+  const origins = opts.corsOrigins ?? [];
+
+  const yoga = createYoga<ServerContext, ApiContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    context: () => ({ services }),
+    // (graphql-jit was tried for fan-out: its subscribe drops variable arguments of the root field.)
+    plugins: [armorPlugins(limits)],
+    // Resolver errors that are not GraphQLErrors become "Unexpected error." with no stack.
+    maskedErrors: { isDev: false },
+    cors: origins.length === 0 ? false : { origin: origins.includes('*') ? '*' : [...origins] },
+    logging: 'error',
+  });
+
+  // API metrics live in their own registry, merged with the engine's for /metrics.
+  const apiRegistry = new Registry();
+  const registers = [apiRegistry];
+  const refused = new Counter({
+    name: 'tickcast_api_refused_total',
+    help: 'Requests and operations refused before execution, by code',
+    labelNames: ['code'],
+    registers,
+  });
+
+  const httpLimiter = new RateLimiter<string>(limits.httpRatePerSecond, limits.httpBurst);
+  const wsLimiter = new RateLimiter<WebSocket>(limits.wsRatePerSecond, limits.wsBurst);
+  const sweeper = setInterval(() => {
+    httpLimiter.sweep();
+    wsLimiter.sweep();
+  }, 10_000);
+  sweeper.unref();
+
+  const refuse = (res: ServerResponse, status: number, code: ErrorCode, message: string) => {
+    refused.inc({ code });
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(errorBody(code, message));
+  };
+
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const reply = async () => {
+      if (path === '/graphql') {
+        if (!httpLimiter.take(req.socket.remoteAddress ?? '?')) {
+          res.setHeader('retry-after', '1');
+          return refuse(res, 429, ErrorCode.RATE_LIMITED, 'too many requests: slow down');
+        }
+        // CORS preflights carry no key; Yoga answers them.
+        if (req.method !== 'OPTIONS' && !keyOk(req.headers['x-api-key'])) {
+          return refuse(res, 401, ErrorCode.UNAUTHENTICATED, 'missing or unknown API key (header x-api-key)');
+        }
+        if (req.method === 'POST') {
+          const length = Number(req.headers['content-length']);
+          if (!Number.isFinite(length)) {
+            return refuse(res, 411, ErrorCode.PAYLOAD_TOO_LARGE, 'POST needs a content-length');
+          }
+          if (length > limits.maxPayloadBytes) {
+            return refuse(res, 413, ErrorCode.PAYLOAD_TOO_LARGE, `body over ${limits.maxPayloadBytes} bytes`);
+          }
+        }
+        return yoga(req, res, { req, res });
+      }
       if (path === '/metrics') {
-        const registry = opts.running.metrics.registry;
         res.writeHead(200, { 'content-type': registry.contentType });
         res.end(await registry.metrics());
       } else if (path === '/healthz') {
@@ -43,14 +161,87 @@ export async function startServer(opts: {
         res.end(JSON.stringify(h));
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' });
-        res.end('not found: try /metrics or /healthz\n');
+        res.end('not found: try /graphql, /metrics or /healthz\n');
       }
     };
-    reply().catch((err: unknown) => {
-      res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    reply().catch(() => {
+      // Never a stack trace on the wire; the cause is in the server's log.
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error\n');
     });
   });
+
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: limits.maxPayloadBytes });
+  let wsConnections = 0;
+  new Gauge({
+    name: 'tickcast_api_websocket_connections',
+    help: 'Open graphql-ws connections',
+    registers,
+    collect() {
+      this.set(wsConnections);
+    },
+  });
+  const registry = Registry.merge([pipeline.registry, apiRegistry]);
+  wss.on('connection', (socket) => {
+    wsConnections++;
+    socket.once('close', () => {
+      wsConnections--;
+      wsLimiter.forget(socket);
+    });
+  });
+  const refusal = (code: ErrorCode, message: string): readonly GraphQLError[] => {
+    refused.inc({ code });
+    return [apiError(code, message)];
+  };
+  const disposeWs = useServer<{ apiKey?: unknown } | undefined, { socket: WebSocket; request: IncomingMessage }>(
+    {
+      execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
+      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args) as never,
+      // false closes the socket with 4403 Forbidden.
+      onConnect: (ctx) => keyOk(ctx.connectionParams?.apiKey ?? ctx.extra.request.headers['x-api-key']),
+      onSubscribe: async (ctx, _id, payload: SubscribePayload) => {
+        if (!wsLimiter.take(ctx.extra.socket)) return refusal(ErrorCode.RATE_LIMITED, 'too many operations: slow down');
+        // graphql-ws has already registered this operation's id, hence `>`.
+        if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
+          return refusal(
+            ErrorCode.RATE_LIMITED,
+            `at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection`,
+          );
+        }
+        // Yoga's plugins read the request and params from the initial context; a WebSocket has no response.
+        const initial: Partial<YogaInitialContext> & ServerContext = {
+          req: ctx.extra.request,
+          res: undefined as unknown as ServerResponse,
+          params: {
+            query: payload.query,
+            operationName: payload.operationName ?? undefined,
+            variables: payload.variables ?? undefined,
+            extensions: payload.extensions ?? undefined,
+          },
+        };
+        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped(initial);
+        let document: ReturnType<typeof parse>;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [err as GraphQLError];
+        }
+        const errors = validate(s, document);
+        if (errors.length > 0) return errors;
+        const args: ExecutionArgs = {
+          schema: s,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe } satisfies Enveloped,
+        };
+        return args;
+      },
+    },
+    wss,
+  );
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
@@ -60,8 +251,20 @@ export async function startServer(opts: {
     server.listen(opts.port, opts.host, resolve);
   });
   const { port } = server.address() as AddressInfo;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
-    url: `http://${opts.host}:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    url: `http://${host}:${port}`,
+    port,
+    connections: () => wsConnections,
+    close: async () => {
+      clearInterval(sweeper);
+      pipeline.close();
+      latest.close();
+      await disposeWs.dispose();
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }

@@ -122,7 +122,20 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
 }
 
 export async function serve(app: App, running: RunningPipeline): Promise<ApiServer> {
-  return startServer({ running, store: app.store, host: app.config.TICKCAST_HOST, port: app.config.TICKCAST_PORT });
+  const c = app.config;
+  const model = (m: Model) => ({ name: m.name, version: m.version });
+  return startServer({
+    running,
+    store: app.store,
+    hub: app.hub,
+    host: c.TICKCAST_HOST,
+    port: c.TICKCAST_PORT,
+    horizons: c.TICKCAST_HORIZONS,
+    serving: { normal: model(app.models.normal), earnings: model(app.models.earnings) },
+    apiKeys: c.TICKCAST_API_KEYS,
+    corsOrigins: c.TICKCAST_CORS_ORIGINS,
+    limits: { httpRatePerSecond: c.TICKCAST_API_RATE, httpBurst: 2 * c.TICKCAST_API_RATE },
+  });
 }
 
 /** Dead letters of every topic, grouped by reason (first 60 characters), most frequent first. */

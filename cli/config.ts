@@ -24,6 +24,18 @@ const horizons = z
   .transform((s) => s.split(',').map(Number))
   .refine((h) => h.every((x) => x >= 1 && x <= 252), 'horizons between 1 and 252 trading days');
 
+/** Comma-separated list; empty = none. */
+const list = (what: string, item: z.ZodString) =>
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== ''),
+    )
+    .pipe(z.array(item, { error: what }));
+
 export const configSchema = z.object({
   TICKCAST_TRANSPORT: z.enum(['memory', 'kafka']).default('memory'),
   TICKCAST_SOURCE: z.enum(['replay', 'simulator']).default('replay'),
@@ -41,6 +53,18 @@ export const configSchema = z.object({
   TICKCAST_SIM_SYMBOLS: positiveInt.max(100_000).default(500),
   TICKCAST_PORT: port.default(4000),
   TICKCAST_HOST: z.string().min(1).default('127.0.0.1'),
+  /** API keys for /graphql (header x-api-key, or connection_init { apiKey }); none = open. */
+  TICKCAST_API_KEYS: list(
+    'API keys of 16+ characters: letters, digits, - and _',
+    z.string().regex(/^[A-Za-z0-9_-]{16,}$/, 'API keys of 16+ characters: letters, digits, - and _'),
+  ).default([]),
+  /** Origins allowed to call /graphql from a browser; none = same origin only; * = any. */
+  TICKCAST_CORS_ORIGINS: list(
+    'origins such as https://dash.example.com, or *',
+    z.string().regex(/^(\*|https?:\/\/[^\s/,]+)$/, 'origins such as https://dash.example.com, or *'),
+  ).default([]),
+  /** /graphql requests per second per client IP. */
+  TICKCAST_API_RATE: positiveInt.max(1_000_000).default(2000),
   /** Comma-separated host:port list, used when TICKCAST_TRANSPORT=kafka. */
   KAFKA_BROKERS: z
     .string()

@@ -36,7 +36,7 @@ program
     const unsubscribe = app.hub.subscribe('bars', (bar) => symbols.add((bar as { symbol: string }).symbol));
     const running = await startPipeline(app);
     const server = opts.untilEnd ? null : await serve(app, running);
-    if (server) console.error(`tickcast: serving ${server.url}/metrics and ${server.url}/healthz`);
+    if (server) console.error(`tickcast: GraphQL on ${server.url}/graphql (ws too); ${server.url}/metrics, /healthz`);
     const progress = startProgress(running, () => symbols.size, {
       predictionsPerQuote: config.TICKCAST_HORIZONS.length,
     });

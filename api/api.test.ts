@@ -1,0 +1,499 @@
+// The GraphQL API end to end, as an analyst uses it: real HTTP (fetch), real WebSockets
+// (the graphql-ws client), a real pipeline replaying bundled data into a real DuckDB file.
+//
+// Phase 1 replays three tickers to the end (history for the queries); phase 2 reopens the same
+// database and replays it again at a pace, so subscriptions see live predictions and bars.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Client, createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { type App, buildApp, startPipeline } from '../cli/app.js';
+import { loadConfig } from '../cli/config.js';
+import type { RunningPipeline } from '../engine/index.js';
+import { openDuckDbStore } from '../storage/duckdb-store.js';
+import { printedSchema } from './schema/index.js';
+import { type ApiServer, type ServerOptions, startServer } from './server.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const TICKERS = ['AAPL', 'KO', 'MSFT'];
+const dir = mkdtempSync(join(tmpdir(), 'tickcast-api-'));
+
+interface GqlResponse<T = Record<string, unknown>> {
+  status: number;
+  data?: T;
+  errors?: Array<{ message: string; extensions?: { code?: string; [k: string]: unknown } }>;
+}
+
+let app: App;
+let running: RunningPipeline;
+let api: ApiServer;
+const extra: ApiServer[] = [];
+const clients: Client[] = [];
+
+async function gql<T = Record<string, unknown>>(
+  query: string,
+  variables: Record<string, unknown> = {},
+  opts: { url?: string; headers?: Record<string, string> } = {},
+): Promise<GqlResponse<T>> {
+  const res = await fetch(`${opts.url ?? api.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...opts.headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, ...((await res.json()) as Omit<GqlResponse<T>, 'status'>) };
+}
+
+const codes = (r: GqlResponse) => r.errors?.map((e) => e.extensions?.code);
+
+function wsClient(url = api.url, connectionParams?: Record<string, unknown>, keepOpen = false): Client {
+  const client = createClient({
+    // Lazy clients close the socket when nothing is subscribed; keepOpen keeps one connection.
+    lazyCloseTimeout: keepOpen ? 60_000 : 0,
+    url: `${url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams,
+    retryAttempts: 0,
+    lazy: true,
+  });
+  clients.push(client);
+  return client;
+}
+
+/** Another server on the same pipeline and store, with other options (limits, keys, CORS). */
+async function serverWith(opts: Partial<ServerOptions>): Promise<ApiServer> {
+  const s = await startServer({
+    running,
+    store: app.store,
+    hub: app.hub,
+    host: '127.0.0.1',
+    port: 0,
+    horizons: app.config.TICKCAST_HORIZONS,
+    ...opts,
+  });
+  extra.push(s);
+  return s;
+}
+
+beforeAll(async () => {
+  mkdirSync(join(dir, 'csv'));
+  for (const t of TICKERS)
+    copyFileSync(join(ROOT, 'data/sp500-daily', `${t}_data.csv`), join(dir, 'csv', `${t}_data.csv`));
+  const config = loadConfig({
+    TICKCAST_DATA_DIR: join(dir, 'csv'),
+    TICKCAST_DB: join(dir, 'store.duckdb'),
+    TICKCAST_MODEL: 'persistence',
+  });
+  // Phase 1: history.
+  const first = await buildApp(config);
+  await (await startPipeline(first)).done;
+  await first.store.close();
+  // Phase 2: the same data again, one trading day per 4 ms, while the API serves.
+  app = await buildApp(config, { paceMs: 4 });
+  running = await startPipeline(app);
+  api = await startServer({
+    running,
+    store: app.store,
+    hub: app.hub,
+    host: '127.0.0.1',
+    port: 0,
+    horizons: config.TICKCAST_HORIZONS,
+    serving: { normal: app.models.normal, earnings: app.models.earnings },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of clients) await c.dispose();
+  for (const s of extra) await s.close();
+  await api?.close();
+  await running?.stop();
+  await app?.store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('schema', () => {
+  it('matches the committed api/schema.graphql (run `npm run api:schema` after a change)', () => {
+    expect(printedSchema()).toBe(readFileSync(join(ROOT, 'api/schema.graphql'), 'utf8'));
+  });
+});
+
+describe('queries', () => {
+  it('symbols: search and cursor pages', async () => {
+    const q = `query($search: String, $first: Int, $after: String) {
+      symbols(search: $search, first: $first, after: $after) {
+        edges { cursor node { symbol quote { close time } } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }`;
+    type Symbols = {
+      symbols: {
+        edges: Array<{ cursor: string; node: { symbol: string; quote: { close: number } | null } }>;
+        pageInfo: { hasNextPage: boolean; endCursor: string };
+      };
+    };
+    const page1 = await gql<Symbols>(q, { first: 2 });
+    expect(page1.data?.symbols.edges.map((e) => e.node.symbol)).toEqual(['AAPL', 'KO']);
+    expect(page1.data?.symbols.pageInfo.hasNextPage).toBe(true);
+    const page2 = await gql<Symbols>(q, { first: 2, after: page1.data?.symbols.pageInfo.endCursor });
+    expect(page2.data?.symbols.edges.map((e) => e.node.symbol)).toEqual(['MSFT']);
+    expect(page2.data?.symbols.pageInfo.hasNextPage).toBe(false);
+    const search = await gql<Symbols>(q, { search: 'ms' });
+    expect(search.data?.symbols.edges.map((e) => e.node.symbol)).toEqual(['MSFT']);
+    expect(search.data?.symbols.edges[0]?.node.quote?.close).toBeGreaterThan(0);
+  });
+
+  it('quote: the latest bar', async () => {
+    const r = await gql<{ quote: { symbol: string; interval: string; close: number; time: string } }>(
+      '{ quote(symbol: "aapl") { symbol interval close time } }',
+    );
+    expect(r.data?.quote.symbol).toBe('AAPL');
+    expect(r.data?.quote.interval).toBe('1d');
+    expect(r.data?.quote.time).toMatch(/^20\d\d-\d\d-\d\dT00:00:00.000Z$/);
+  });
+
+  it('bars: a date range, paged forward with cursors', async () => {
+    const q = `query($after: String) {
+      bars(symbol: "KO", from: "2018-01-02", to: "2018-02-01", first: 10, after: $after) {
+        edges { cursor node { time open high low close volume } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }`;
+    type Bars = {
+      bars: {
+        edges: Array<{ node: { time: string; close: number } }>;
+        pageInfo: { hasNextPage: boolean; endCursor: string };
+      };
+    };
+    const times: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const r: GqlResponse<Bars> = await gql<Bars>(q, { after });
+      times.push(...(r.data?.bars.edges.map((e) => e.node.time) ?? []));
+      if (!r.data?.bars.pageInfo.hasNextPage) break;
+      after = r.data.bars.pageInfo.endCursor;
+    }
+    // January 2018 had 21 NYSE trading days (1 and 15 January were holidays).
+    expect(times).toHaveLength(21);
+    expect(times[0]).toBe('2018-01-02T00:00:00.000Z');
+    expect([...times].sort()).toEqual(times);
+  });
+
+  it('prediction and predictions: latest, with interval, model version and input time', async () => {
+    const one = await gql<{
+      prediction: {
+        symbol: string;
+        horizon: number;
+        inputTime: string;
+        targetTime: string;
+        predictedClose: number;
+        interval: { lower: number; upper: number; level: number };
+        modelVersion: string;
+      };
+    }>(
+      '{ prediction(symbol: "MSFT", horizon: 5) { symbol horizon inputTime targetTime predictedClose interval { lower upper level } model modelVersion regime } }',
+    );
+    const p = one.data?.prediction;
+    expect(p?.horizon).toBe(5);
+    expect(p?.interval.level).toBe(0.8);
+    expect(p!.interval.lower).toBeLessThanOrEqual(p!.predictedClose);
+    expect(p!.interval.upper).toBeGreaterThanOrEqual(p!.predictedClose);
+    expect(Date.parse(p!.targetTime)).toBeGreaterThan(Date.parse(p!.inputTime));
+    expect(p?.modelVersion).toBeTruthy();
+
+    const many = await gql<{ predictions: Array<{ symbol: string; horizon: number }> }>(
+      '{ predictions(symbols: ["KO", "AAPL"]) { symbol horizon } }',
+    );
+    expect(many.data?.predictions).toEqual([
+      { symbol: 'KO', horizon: 1 },
+      { symbol: 'AAPL', horizon: 1 },
+    ]);
+  });
+
+  it('predictionHistory: each prediction beside the realised close and its error', async () => {
+    const r = await gql<{
+      predictionHistory: {
+        edges: Array<{
+          node: {
+            prediction: { inputTime: string; targetTime: string; predictedClose: number };
+            realisedClose: number | null;
+            error: number | null;
+            withinInterval: boolean | null;
+          };
+        }>;
+      };
+    }>(`{
+      predictionHistory(symbol: "AAPL", from: "2017-03-01", to: "2017-04-01", horizon: 1, first: 50) {
+        edges { node { prediction { inputTime targetTime predictedClose } realisedClose error withinInterval } }
+      }
+    }`);
+    const rows = r.data!.predictionHistory.edges.map((e) => e.node);
+    expect(rows.length).toBe(23);
+    const realised = rows.filter((x) => x.realisedClose !== null);
+    expect(realised.length).toBeGreaterThan(20);
+    // The realised close is the target day's bar close: check one against `bars`.
+    const row = realised[0]!;
+    const bar = await gql<{ bars: { edges: Array<{ node: { close: number } }> } }>(
+      `query($from: DateTime!) { bars(symbol: "AAPL", from: $from, first: 1) { edges { node { close } } } }`,
+      { from: row.prediction.targetTime },
+    );
+    expect(row.realisedClose).toBe(bar.data?.bars.edges[0]?.node.close);
+    expect(row.error).toBeCloseTo(row.realisedClose! - row.prediction.predictedClose, 9);
+  });
+
+  it('model: what is served, and the shipped model with its validation metrics', async () => {
+    const r = await gql<{
+      model: {
+        normal: { name: string };
+        shipped: { version: string; nets: Array<{ validation: Array<{ segment: string; maeRatio: number }> }> };
+      };
+    }>(`{ model {
+      normal { name version }
+      shipped { name version featureSpec horizons selection { model maeRatio }
+        nets { name version trainingWindow { from to } validation { segment horizon n maeRatio hitRate coverage80 } } }
+    } }`);
+    expect(r.data?.model.normal.name).toBe('persistence');
+    const shipped = JSON.parse(readFileSync(join(ROOT, 'models/artifacts/shipped.json'), 'utf8')) as {
+      normal: { version: string };
+    };
+    expect(r.data?.model.shipped.version).toBe(shipped.normal.version);
+    expect(r.data?.model.shipped.nets[0]?.validation.map((v) => v.segment)).toContain('all');
+  });
+
+  it('pipeline: nodes, edges and per-node metrics; health', async () => {
+    type PipelineAnswer = {
+      pipeline: {
+        nodes: Array<{ id: string; metrics: { recordsIn: number; deadLetters: number; lag: number } }>;
+        edges: Array<{ from: string; to: string; topic: string }>;
+      };
+      health: { status: string; store: { ok: boolean } };
+    };
+    const q = `{
+      pipeline { name nodes { id kind reads writes metrics { status recordsIn recordsOut recordsInPerSec avgBatchMs lag deadLetters watermark } }
+        edges { from to topic } topics { name partitions deadLetterTopic } }
+      health { status store { kind ok } nodes { node status } }
+    }`;
+    // Metrics are sampled once a second: wait for a sample with records in it.
+    let r = await gql<PipelineAnswer>(q);
+    for (let i = 0; i < 30 && !r.data?.pipeline.nodes.find((n) => n.id === 'bars')?.metrics.recordsIn; i++) {
+      await new Promise((done) => setTimeout(done, 200));
+      r = await gql<PipelineAnswer>(q);
+    }
+    expect(r.data?.pipeline.nodes.map((n) => n.id)).toContain('live-predictions');
+    expect(r.data?.pipeline.edges).toContainEqual({ from: 'bars', to: 'features', topic: 'bars' });
+    expect(r.data?.pipeline.nodes.find((n) => n.id === 'bars')?.metrics.recordsIn).toBeGreaterThan(0);
+    expect(r.data?.health).toMatchObject({ status: 'ok', store: { ok: true } });
+  });
+
+  it('/healthz and /metrics are on the same server', async () => {
+    const h = await fetch(`${api.url}/healthz`);
+    expect(h.status).toBe(200);
+    expect(await h.json()).toMatchObject({ status: 'ok', store: { kind: 'duckdb', ok: true } });
+    const m = await (await fetch(`${api.url}/metrics`)).text();
+    expect(m).toContain('tickcast_records_in_total{node="bars"}');
+    expect(m).toContain('tickcast_api_websocket_connections');
+  });
+});
+
+describe('subscriptions (graphql-ws)', () => {
+  it('predictions(symbols): live batches, only the symbols and horizon asked for', async () => {
+    const it = wsClient().iterate<{ predictions: Array<{ symbol: string; horizon: number }> }>({
+      query:
+        'subscription { predictions(symbols: ["AAPL", "KO"], horizon: 1) { symbol horizon predictedClose inputTime } }',
+    });
+    const seen: Array<{ symbol: string; horizon: number }> = [];
+    for await (const msg of it) {
+      seen.push(...(msg.data?.predictions ?? []));
+      if (seen.length >= 6) break;
+    }
+    expect(new Set(seen.map((p) => p.symbol))).toEqual(new Set(['AAPL', 'KO']));
+    expect(seen.every((p) => p.horizon === 1)).toBe(true);
+  });
+
+  it('quotes(symbols): new bars as they close', async () => {
+    const it = wsClient().iterate<{ quotes: Array<{ symbol: string; close: number }> }>({
+      query: 'subscription { quotes(symbols: ["MSFT"]) { symbol time close } }',
+    });
+    const first = await it.next();
+    expect(first.value?.data?.quotes[0]?.symbol).toBe('MSFT');
+    await it.return?.();
+  });
+
+  it('pipelineMetrics: the current sample first, then one a second', async () => {
+    const it = wsClient().iterate<{ pipelineMetrics: { at: string; nodes: Array<{ node: string }> } }>({
+      query: 'subscription { pipelineMetrics { at nodes { node status recordsInPerSec lag deadLetters } } }',
+    });
+    const a = await it.next();
+    const b = await it.next();
+    expect(a.value?.data?.pipelineMetrics.nodes.length).toBeGreaterThan(5);
+    expect(Date.parse(b.value!.data!.pipelineMetrics.at)).toBeGreaterThan(
+      Date.parse(a.value!.data!.pipelineMetrics.at),
+    );
+    await it.return?.();
+  });
+
+  it('subscription errors carry codes: unknown symbol, too many symbols, bad horizon', async () => {
+    const client = wsClient();
+    const errorOf = async (query: string) => {
+      try {
+        for await (const msg of client.iterate({ query })) return msg.errors?.[0];
+      } catch (err) {
+        return (err as Array<{ extensions?: { code?: string } }>)[0];
+      }
+    };
+    expect((await errorOf('subscription { quotes(symbols: ["NOPE"]) { close } }'))?.extensions?.code).toBe(
+      'UNKNOWN_SYMBOL',
+    );
+    const many = JSON.stringify(Array.from({ length: 101 }, (_, i) => `S${i}`));
+    expect((await errorOf(`subscription { quotes(symbols: ${many}) { close } }`))?.extensions?.code).toBe(
+      'TOO_MANY_SYMBOLS',
+    );
+    expect((await errorOf('subscription { predictions(symbols: ["KO"], horizon: 2) { id } }'))?.extensions?.code).toBe(
+      'BAD_HORIZON',
+    );
+  });
+});
+
+describe('errors and limits', () => {
+  it('unknown symbol, bad horizon, too many symbols: coded errors', async () => {
+    expect(codes(await gql('{ quote(symbol: "NOPE") { close } }'))).toEqual(['UNKNOWN_SYMBOL']);
+    expect(codes(await gql('{ prediction(symbol: "KO", horizon: 2) { id } }'))).toEqual(['BAD_HORIZON']);
+    const symbols = Array.from({ length: 501 }, (_, i) => `S${i}`);
+    expect(codes(await gql('query($s: [String!]!) { predictions(symbols: $s) { id } }', { s: symbols }))).toEqual([
+      'TOO_MANY_SYMBOLS',
+    ]);
+  });
+
+  it('bad dates: in variables, in literals, and an empty range', async () => {
+    const q = 'query($from: DateTime) { bars(symbol: "KO", from: $from) { edges { cursor } } }';
+    for (const bad of ['yesterday', '2018-02-30', '2018-13-01', 20180207]) {
+      const r = await gql(q, { from: bad });
+      expect(codes(r), String(bad)).toEqual(['BAD_DATE']);
+      expect(r.errors?.[0]?.message).not.toMatch(/ at /); // no stack trace
+    }
+    expect(codes(await gql('{ bars(symbol: "KO", from: "soon") { edges { cursor } } }'))).toEqual(['BAD_DATE']);
+    expect(
+      codes(await gql('{ bars(symbol: "KO", from: "2018-02-01", to: "2018-01-01") { edges { cursor } } }')),
+    ).toEqual(['BAD_DATE']);
+  });
+
+  it('bad cursors and oversized pages', async () => {
+    expect(codes(await gql('{ symbols(after: "garbage") { edges { cursor } } }'))).toEqual(['BAD_ARGUMENT']);
+    // A variable, not a literal: literal page sizes are priced by the cost limit before this check.
+    expect(codes(await gql('query($n: Int) { symbols(first: $n) { edges { cursor } } }', { n: 5000 }))).toEqual([
+      'BAD_ARGUMENT',
+    ]);
+  });
+
+  it('query depth, aliases and size are limited (graphql-armor)', async () => {
+    const aliases = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: health { status }`).join(' ')} }`;
+    expect(codes(await gql(aliases))).toContain('QUERY_TOO_COMPLEX');
+    // Cost multiplies by literal page sizes: five pages of 1,000 bars is too much work for one query.
+    const page = 'bars(symbol: "KO", first: 1000) { edges { cursor node { time open high low close volume } } }';
+    expect((await gql(`{ ${page} }`)).errors).toBeUndefined();
+    const five = `{ ${Array.from({ length: 5 }, (_, i) => `b${i}: ${page}`).join(' ')} }`;
+    expect(codes(await gql(five))).toContain('QUERY_TOO_COMPLEX');
+  });
+
+  it('max depth', async () => {
+    const s = await serverWith({ limits: { maxDepth: 2 } });
+    const r = await gql('{ symbols { edges { node { quote { close } } } } }', {}, { url: s.url });
+    expect(codes(r)).toContain('QUERY_TOO_COMPLEX');
+  });
+
+  it('payloads over the limit are refused with 413', async () => {
+    const r = await gql(`{ health { status } } # ${'x'.repeat(70_000)}`);
+    expect(r.status).toBe(413);
+    expect(codes(r)).toEqual(['PAYLOAD_TOO_LARGE']);
+  });
+
+  it('HTTP rate limit per client IP: 429 RATE_LIMITED', async () => {
+    const s = await serverWith({ limits: { httpRatePerSecond: 1, httpBurst: 3 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await gql('{ health { status } }', {}, { url: s.url })).status);
+    expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+    expect(statuses).toContain(429);
+    const r = await gql('{ health { status } }', {}, { url: s.url });
+    expect(codes(r)).toEqual(['RATE_LIMITED']);
+  });
+
+  it('WebSocket rate limit per connection, and subscriptions per connection', async () => {
+    const s = await serverWith({ limits: { wsRatePerSecond: 0.01, wsBurst: 2 } });
+    const client = wsClient(s.url, undefined, true);
+    const results: Array<string | undefined> = [];
+    for (let i = 0; i < 3; i++) {
+      try {
+        for await (const msg of client.iterate({ query: '{ health { status } }' })) {
+          results.push(msg.errors?.[0]?.extensions?.code as string | undefined);
+          break;
+        }
+      } catch (err) {
+        results.push((err as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code);
+      }
+    }
+    expect(results).toEqual([undefined, undefined, 'RATE_LIMITED']);
+  });
+
+  it('subscriptions per connection are capped', async () => {
+    const s = await serverWith({ limits: { maxSubscriptionsPerConnection: 1 } });
+    const client = wsClient(s.url, undefined, true);
+    const first = client.iterate({ query: 'subscription { pipelineMetrics { at } }' });
+    await first.next();
+    const refused = await new Promise<unknown>((resolve) => {
+      client.subscribe(
+        { query: 'subscription { pipelineMetrics { at } }' },
+        { next: resolve, error: (errors) => resolve((errors as unknown[])[0]), complete: () => {} },
+      );
+    });
+    expect(refused).toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
+    await first.return?.();
+  });
+
+  it('unexpected failures are masked: no message from inside, no stack, the server keeps serving', async () => {
+    // A real store that has been closed: every read fails with an internal error.
+    const closed = await openDuckDbStore({ path: ':memory:' });
+    await closed.close();
+    const s = await serverWith({ store: closed });
+    const r = await gql('{ bars(symbol: "KO") { edges { cursor } } }', {}, { url: s.url });
+    expect(r.errors?.[0]?.message).toBe('Unexpected error.');
+    expect(JSON.stringify(r)).not.toMatch(/closed|duckdb|\.ts:/i);
+    expect((await gql('{ health { status } }', {}, { url: s.url })).data).toEqual({ health: { status: 'down' } });
+  });
+
+  it('API keys: off by default; when set, HTTP needs x-api-key and graphql-ws needs { apiKey }', async () => {
+    const key = 'test-key-0123456789';
+    const s = await serverWith({ apiKeys: [key] });
+    const none = await gql('{ health { status } }', {}, { url: s.url });
+    expect(none.status).toBe(401);
+    expect(codes(none)).toEqual(['UNAUTHENTICATED']);
+    const ok = await gql('{ health { status } }', {}, { url: s.url, headers: { 'x-api-key': key } });
+    expect(ok.data).toEqual({ health: { status: 'ok' } });
+
+    const closed = await new Promise<number>((resolve) => {
+      const c = createClient({
+        url: `${s.url.replace('http', 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        on: { closed: (e) => resolve((e as { code: number }).code) },
+      });
+      clients.push(c);
+      c.subscribe({ query: '{ health { status } }' }, { next: () => {}, error: () => {}, complete: () => {} });
+    });
+    expect(closed).toBe(4403);
+    for await (const msg of wsClient(s.url, { apiKey: key }).iterate({ query: '{ health { status } }' })) {
+      expect(msg.data).toEqual({ health: { status: 'ok' } });
+      break;
+    }
+  });
+
+  it('CORS: no headers by default; the configured origins when set', async () => {
+    const preflight = (url: string) =>
+      fetch(`${url}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://dash.example.com', 'access-control-request-method': 'POST' },
+      });
+    expect((await preflight(api.url)).headers.get('access-control-allow-origin')).toBeNull();
+    const s = await serverWith({ corsOrigins: ['https://dash.example.com'] });
+    expect((await preflight(s.url)).headers.get('access-control-allow-origin')).toBe('https://dash.example.com');
+  });
+});

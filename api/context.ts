@@ -1,0 +1,26 @@
+// What every resolver gets: the API's services (stores, live feed, caches, pipeline view) and limits.
+import type { TimeSeriesStore } from '../storage/timeseries-store.js';
+import type { LatestCache } from './latest.js';
+import type { ApiLimits } from './limits.js';
+import type { ModelInfo } from './model-info.js';
+import type { PipelineSource, PipelineView } from './pipeline-view.js';
+import type { LiveFeed } from './pubsub.js';
+
+export interface ApiServices {
+  store: TimeSeriesStore;
+  feed: LiveFeed;
+  latest: LatestCache;
+  pipeline: PipelineView;
+  running: PipelineSource;
+  /** Horizons the pipeline forecasts (trading days). */
+  horizons: readonly number[];
+  limits: ApiLimits;
+  /** The shipped model's manifest and metrics (read once, lazily). */
+  modelInfo(): Promise<ModelInfo | null>;
+  /** The models the pipeline actually runs (may be a baseline when nothing is shipped). */
+  serving: { normal: { name: string; version: string }; earnings: { name: string; version: string } };
+}
+
+export interface ApiContext {
+  services: ApiServices;
+}

@@ -1,0 +1,25 @@
+// Stable error codes of the GraphQL API: clients branch on `extensions.code`, never on messages.
+import { GraphQLError } from 'graphql';
+
+export const ErrorCode = {
+  UNKNOWN_SYMBOL: 'UNKNOWN_SYMBOL',
+  BAD_DATE: 'BAD_DATE',
+  BAD_HORIZON: 'BAD_HORIZON',
+  BAD_ARGUMENT: 'BAD_ARGUMENT',
+  TOO_MANY_SYMBOLS: 'TOO_MANY_SYMBOLS',
+  RATE_LIMITED: 'RATE_LIMITED',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export function apiError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extra } });
+}
+
+/** A GraphQL-over-HTTP error body, for requests refused before they reach Yoga (rate limit, key, size). */
+export function errorBody(code: ErrorCode, message: string): string {
+  return JSON.stringify({ errors: [{ message, extensions: { code } }] });
+}

@@ -1,0 +1,75 @@
+// Where the API's live data comes from: a LiveFeed of predictions and bars, per symbol.
+//
+// Embedded (today): the pipeline's `live` sinks publish every record to the in-process LiveHub
+// on `<topic>` and `<topic>:<SYMBOL>`; hubFeed() reads those channels. No database is polled.
+//
+// Kafka (scale-out), same interface: each API replica runs one consumer of the `predictions`
+// and `bars` topics in a consumer group of its own (e.g. `tickcast-api.<hostname>`, starting
+// at the latest offset, no commits needed), decodes the Avro records with the Schema
+// Registry serde and publishes each to a local LiveHub exactly as the `live` sink does — then
+// hubFeed() over that hub. Every replica sees every record and fans out to its own clients;
+// adding replicas adds fan-out capacity without touching the pipeline.
+import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
+import type { LiveHub, Unsubscribe } from '../engine/index.js';
+import type { Bar, Prediction } from '../schemas/index.js';
+
+export interface LiveTopics {
+  predictions: Prediction;
+  bars: Bar;
+}
+export type LiveTopic = keyof LiveTopics;
+
+export interface LiveFeed {
+  /** Records of `topic` for one symbol, as they are produced. */
+  subscribe<K extends LiveTopic>(topic: K, symbol: string, listener: (value: LiveTopics[K]) => void): Unsubscribe;
+  /** Every record of `topic` (feeds the latest-value cache). */
+  subscribeAll<K extends LiveTopic>(topic: K, listener: (value: LiveTopics[K]) => void): Unsubscribe;
+  /** Listeners on one symbol's channel (metrics, tests). */
+  listeners(topic: LiveTopic, symbol: string): number;
+}
+
+/** The in-process feed: the LiveHub that the pipeline's `live` sinks publish to. */
+export function hubFeed(hub: LiveHub): LiveFeed {
+  return {
+    // The hub carries unknown values; the live sinks of these channels publish only records
+    // validated against the topic's schema, which is what makes these casts hold.
+    subscribe: (topic, symbol, listener) => hub.subscribe(`${topic}:${symbol}`, listener as (value: unknown) => void),
+    subscribeAll: (topic, listener) => hub.subscribe(topic, listener as (value: unknown) => void),
+    listeners: (topic, symbol) => hub.listeners(`${topic}:${symbol}`),
+  };
+}
+
+/** Most undelivered batches kept per subscriber; a slow client loses the oldest, not the server memory. */
+const SUBSCRIBER_BUFFER = 64;
+
+/**
+ * Records of `topic` for `symbols` as an async iterator of batches: whatever arrives in one
+ * turn of the event loop goes out as one message, so a 5,000-symbol update costs one GraphQL
+ * execution per subscriber rather than one per record.
+ */
+export function watchSymbols<K extends LiveTopic>(
+  feed: LiveFeed,
+  topic: K,
+  symbols: readonly string[],
+  accept: (value: LiveTopics[K]) => boolean = () => true,
+): AsyncIterableIterator<LiveTopics[K][]> {
+  return new Repeater<LiveTopics[K][]>(async (push, stop) => {
+    let pending: LiveTopics[K][] = [];
+    let scheduled: NodeJS.Immediate | null = null;
+    const flush = () => {
+      scheduled = null;
+      const batch = pending;
+      pending = [];
+      void push(batch);
+    };
+    const listener = (value: LiveTopics[K]) => {
+      if (!accept(value)) return;
+      pending.push(value);
+      scheduled ??= setImmediate(flush);
+    };
+    const unsubscribes = symbols.map((s) => feed.subscribe(topic, s, listener));
+    await stop;
+    for (const u of unsubscribes) u();
+    if (scheduled) clearImmediate(scheduled);
+  }, new SlidingBuffer(SUBSCRIBER_BUFFER));
+}

@@ -1,0 +1,15 @@
+// The schema: every type group registers itself on the builder; this module builds it once.
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.js';
+import './market.js';
+import './predictions.js';
+import './model.js';
+import './pipeline.js';
+import './subscriptions.js';
+
+export const schema = builder.toSchema();
+
+/** The SDL committed as api/schema.graphql (sorted, so it diffs well). */
+export function printedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

@@ -1,0 +1,87 @@
+// Symbols, latest quotes and bar history.
+import type { Bar } from '../../schemas/index.js';
+import { builder } from './builder.js';
+import { paginate } from './connection.js';
+import { checkRange, knownSymbol } from './validate.js';
+
+export const QuoteRef = builder.objectRef<Bar>('Quote').implement({
+  description: 'An OHLCV bar: the latest one is the quote of a symbol.',
+  fields: (t) => ({
+    symbol: t.exposeString('symbol'),
+    time: t.field({ type: 'DateTime', description: 'Start of the bar window (event time).', resolve: (b) => b.ts }),
+    interval: t.exposeString('interval', { description: 'Window length: 1d or 1m.' }),
+    open: t.exposeFloat('open'),
+    high: t.exposeFloat('high'),
+    low: t.exposeFloat('low'),
+    close: t.exposeFloat('close'),
+    volume: t.exposeFloat('volume'),
+    quoteCount: t.exposeInt('quotes', { description: 'Quotes that went into the bar.' }),
+    source: t.exposeString('source', { description: 'replay, yahoo or simulator (synthetic).' }),
+  }),
+});
+
+const TickerRef = builder.objectRef<{ symbol: string }>('Ticker').implement({
+  fields: (t) => ({
+    symbol: t.exposeString('symbol'),
+    quote: t.field({
+      type: QuoteRef,
+      nullable: true,
+      description: 'Latest bar.',
+      resolve: (s, _args, { services }) => services.latest.quote(s.symbol),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  symbols: t.connection(
+    {
+      type: TickerRef,
+      description: 'Symbols with data, sorted; `search` matches anywhere in the ticker, case-insensitive.',
+      args: { search: t.arg.string({ required: false }) },
+      resolve: async (_root, args, { services }) => {
+        const needle = args.search?.trim().toUpperCase() ?? '';
+        const all = await services.latest.symbols();
+        const matching = needle ? all.filter((s) => s.includes(needle)) : all;
+        return paginate(
+          matching.map((symbol) => ({ symbol })),
+          (s) => [s.symbol],
+          args,
+          services.limits.maxPageSize,
+        );
+      },
+    },
+    { name: 'TickerConnection' },
+    { name: 'TickerEdge' },
+  ),
+  quote: t.field({
+    type: QuoteRef,
+    nullable: true,
+    description: 'Latest bar of a symbol (live, else from the store).',
+    args: { symbol: t.arg.string({ required: true }) },
+    resolve: async (_root, args, { services }) => services.latest.quote(await knownSymbol(services, args.symbol)),
+  }),
+  bars: t.connection(
+    {
+      type: QuoteRef,
+      description: 'Bars of a symbol with start time in [from, to), oldest first.',
+      args: {
+        symbol: t.arg.string({ required: true }),
+        from: t.arg({ type: 'DateTime', required: false }),
+        to: t.arg({ type: 'DateTime', required: false }),
+        interval: t.arg.string({ required: false, defaultValue: '1d' }),
+      },
+      resolve: async (_root, args, { services }) => {
+        const symbol = await knownSymbol(services, args.symbol);
+        checkRange(args.from, args.to);
+        const bars = await services.store.bars(symbol, {
+          from: args.from ?? undefined,
+          to: args.to ?? undefined,
+          interval: args.interval ?? '1d',
+        });
+        return paginate(bars, (b) => [b.ts], args, services.limits.maxPageSize);
+      },
+    },
+    { name: 'BarConnection' },
+    { name: 'BarEdge' },
+  ),
+}));

@@ -1,0 +1,90 @@
+// The shipped model: version, what chose it, and its validation metrics.
+import type { Evaluation, ModelInfo, NetInfo } from '../model-info.js';
+import { builder } from './builder.js';
+
+const WindowRef = builder.objectRef<{ from: string; to: string }>('DateWindow').implement({
+  description: 'Calendar dates, YYYY-MM-DD, inclusive.',
+  fields: (t) => ({ from: t.exposeString('from'), to: t.exposeString('to') }),
+});
+
+const EvaluationRef = builder.objectRef<Evaluation>('Evaluation').implement({
+  description: 'Walk-forward validation scores of a model (see `tickcast evaluate`).',
+  fields: (t) => ({
+    segment: t.exposeString('segment', { description: 'all, normal or earnings days.' }),
+    horizon: t.exposeInt('horizon'),
+    n: t.exposeInt('n', { description: 'Predictions scored.' }),
+    mae: t.exposeFloat('mae'),
+    maePersistence: t.exposeFloat('maePersistence', { description: 'MAE of tomorrow = today.' }),
+    maeRatio: t.exposeFloat('maeRatio', { description: 'mae ÷ maePersistence; below 1 beats persistence.' }),
+    hitRate: t.exposeFloat('hitRate', { description: 'Share of correct directions.' }),
+    rankIc: t.exposeFloat('rankIc', { description: 'Rank correlation of predicted and realised returns.' }),
+    coverage80: t.exposeFloat('coverage80', { description: 'Share of closes inside the 80% interval.' }),
+    pinball: t.exposeFloat('pinball', { description: 'Mean quantile loss.' }),
+  }),
+});
+
+const NetRef = builder.objectRef<NetInfo>('TrainedNet').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    version: t.exposeString('version'),
+    kind: t.exposeString('kind'),
+    trainedAt: t.exposeString('trainedAt', { nullable: true }),
+    trainingWindow: t.field({ type: WindowRef, nullable: true, resolve: (n) => n.trainingWindow }),
+    validation: t.field({ type: [EvaluationRef], resolve: (n) => n.validation }),
+  }),
+});
+
+const SelectionRef = builder.objectRef<{ model: string; maeRatio: number }>('ModelSelection').implement({
+  fields: (t) => ({ model: t.exposeString('model'), maeRatio: t.exposeFloat('maeRatio') }),
+});
+
+const ServingRef = builder.objectRef<{ name: string; version: string }>('ServingModel').implement({
+  fields: (t) => ({ name: t.exposeString('name'), version: t.exposeString('version') }),
+});
+
+const ModelRef = builder.objectRef<{ shipped: ModelInfo | null }>('Model').implement({
+  description: 'The model behind the predictions.',
+  fields: (t) => ({
+    normal: t.field({
+      type: ServingRef,
+      description: 'What the pipeline runs on normal days.',
+      resolve: (_m, _a, { services }) => services.serving.normal,
+    }),
+    earnings: t.field({
+      type: ServingRef,
+      description: 'What the pipeline runs around earnings.',
+      resolve: (_m, _a, { services }) => services.serving.earnings,
+    }),
+    shipped: t.field({
+      type: ShippedRef,
+      nullable: true,
+      description: 'models/artifacts/shipped.json and its metrics; null when nothing is shipped.',
+      resolve: (m) => m.shipped,
+    }),
+  }),
+});
+
+const ShippedRef = builder.objectRef<ModelInfo>('ShippedModel').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    version: t.exposeString('version'),
+    featureSpec: t.exposeString('featureSpec'),
+    horizons: t.exposeIntList('horizons'),
+    earningsIntervalScale: t.exposeFloat('earningsIntervalScale'),
+    earningsMedianShrink: t.exposeFloat('earningsMedianShrink'),
+    validationWindow: t.field({ type: WindowRef, nullable: true, resolve: (m) => m.validationWindow }),
+    selection: t.field({
+      type: [SelectionRef],
+      description: 'Validation MAE ratio of each candidate: what chose this one.',
+      resolve: (m) => m.selection,
+    }),
+    nets: t.field({ type: [NetRef], resolve: (m) => m.nets }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  model: t.field({
+    type: ModelRef,
+    resolve: async (_root, _args, { services }) => ({ shipped: await services.modelInfo() }),
+  }),
+}));

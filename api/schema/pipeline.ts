@@ -1,0 +1,108 @@
+// The pipeline's DAG and per-node metrics, and readiness.
+import type { PipelineDescription } from '../../engine/index.js';
+import type { Health } from '../health.js';
+import { health } from '../health.js';
+import type { MetricsSample, NodeMetrics } from '../pipeline-view.js';
+import { builder } from './builder.js';
+
+type DescribedNode = PipelineDescription['nodes'][number];
+type DescribedTopic = PipelineDescription['topics'][number];
+type DescribedEdge = PipelineDescription['edges'][number];
+
+export const NodeMetricsRef = builder.objectRef<NodeMetrics>('NodeMetrics').implement({
+  fields: (t) => ({
+    node: t.exposeString('node'),
+    status: t.exposeString('status', { description: 'idle, running, retrying, ended or failed.' }),
+    recordsIn: t.exposeFloat('recordsIn'),
+    recordsOut: t.exposeFloat('recordsOut'),
+    deadLetters: t.exposeFloat('deadLetters', { description: 'Records this node sent to a dead-letter topic.' }),
+    recordsInPerSec: t.exposeFloat('recordsInPerSec', { description: 'Over the last second.' }),
+    recordsOutPerSec: t.exposeFloat('recordsOutPerSec', { description: 'Over the last second.' }),
+    avgBatchMs: t.exposeFloat('avgBatchMs', { nullable: true, description: 'Mean batch processing time.' }),
+    lastEventToSinkMs: t.exposeFloat('lastEventToSinkMs', {
+      nullable: true,
+      description: 'Sinks: source emit to stored, latest.',
+    }),
+    lag: t.exposeFloat('lag', { description: 'Records read but not yet committed.' }),
+    watermark: t.field({ type: 'DateTime', nullable: true, resolve: (m) => m.watermark }),
+    lastError: t.exposeString('lastError', { nullable: true }),
+  }),
+});
+
+export const MetricsSampleRef = builder.objectRef<MetricsSample>('PipelineMetrics').implement({
+  fields: (t) => ({
+    at: t.field({ type: 'DateTime', resolve: (s) => s.at }),
+    nodes: t.field({ type: [NodeMetricsRef], resolve: (s) => s.nodes }),
+  }),
+});
+
+const PipelineNodeRef = builder.objectRef<DescribedNode>('PipelineNode').implement({
+  fields: (t) => ({
+    id: t.exposeString('id'),
+    operator: t.exposeString('operator'),
+    kind: t.exposeString('kind', { description: 'source, transform or sink.' }),
+    stateful: t.exposeBoolean('stateful'),
+    reads: t.exposeStringList('reads'),
+    writes: t.stringList({ resolve: (n) => n.writes.map((w) => w.topic) }),
+    metrics: t.field({
+      type: NodeMetricsRef,
+      nullable: true,
+      resolve: (n, _a, { services }) => services.pipeline.current().nodes.find((m) => m.node === n.id) ?? null,
+    }),
+  }),
+});
+
+const TopicRef = builder.objectRef<DescribedTopic>('Topic').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    schema: t.exposeString('schema'),
+    partitions: t.exposeInt('partitions'),
+    producers: t.exposeStringList('producers'),
+    consumers: t.exposeStringList('consumers'),
+    deadLetterTopic: t.exposeString('deadLetterTopic'),
+  }),
+});
+
+const EdgeRef = builder.objectRef<DescribedEdge>('PipelineEdge').implement({
+  fields: (t) => ({ from: t.exposeString('from'), to: t.exposeString('to'), topic: t.exposeString('topic') }),
+});
+
+const PipelineRef = builder.objectRef<PipelineDescription>('Pipeline').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    nodes: t.field({ type: [PipelineNodeRef], description: 'In topological order.', resolve: (p) => p.nodes }),
+    edges: t.field({ type: [EdgeRef], resolve: (p) => p.edges }),
+    topics: t.field({ type: [TopicRef], resolve: (p) => p.topics }),
+  }),
+});
+
+const HealthStatusRef = builder.enumType('HealthStatus', { values: ['ok', 'degraded', 'down'] as const });
+
+const NodeHealthRef = builder.objectRef<Health['nodes'][number]>('NodeHealth').implement({
+  fields: (t) => ({
+    node: t.exposeString('node'),
+    status: t.exposeString('status'),
+    lastError: t.exposeString('lastError', { nullable: true }),
+  }),
+});
+
+const StoreHealthRef = builder.objectRef<Health['store']>('StoreHealth').implement({
+  fields: (t) => ({ kind: t.exposeString('kind'), ok: t.exposeBoolean('ok') }),
+});
+
+const HealthRef = builder.objectRef<Health>('Health').implement({
+  description: 'Readiness: the store answers and no node has failed (a retrying node makes it degraded).',
+  fields: (t) => ({
+    status: t.field({ type: HealthStatusRef, resolve: (h) => h.status }),
+    store: t.field({ type: StoreHealthRef, resolve: (h) => h.store }),
+    nodes: t.field({ type: [NodeHealthRef], resolve: (h) => h.nodes }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  pipeline: t.field({ type: PipelineRef, resolve: (_r, _a, { services }) => services.pipeline.description }),
+  health: t.field({
+    type: HealthRef,
+    resolve: (_r, _a, { services }) => health(services.running, services.store),
+  }),
+}));
