@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Features } from '../schemas/index.js';
+import { ensembleModel } from './ensemble.js';
 import { FEATURE_NAMES, FEATURE_SPEC } from './features.js';
 import {
   loadQuantileNet,
+  predictMean,
   type QuantileNet,
   type QuantileNetSpec,
   quantileNetModel,
@@ -271,6 +273,46 @@ describe('quantile net mechanics', () => {
   });
 });
 
+describe('an ensemble of nets that share their inputs', () => {
+  it('is the mean of its nets, computed on one standardised upload', async () => {
+    // linear and mlp were trained on the same rows, so their standardisation is the same.
+    const [linear, mlp] = [nets.linear!, nets.mlp!];
+    expect(linear.sharesInputsWith(mlp)).toBe(true);
+    const inputs: Features[] = [0, 1, 2, 3].map((r) => ({
+      symbol: `S${r}`,
+      ts: 1000 + r,
+      close: 100,
+      spec: FEATURE_SPEC.id,
+      values: [...TEST.x.subarray(r * COLS, (r + 1) * COLS)],
+      history: 300,
+    }));
+    const meta = { name: 'ens', version: '1', spec: FEATURE_SPEC.id };
+    const shared = await quantileNetModel([linear, mlp], meta).predictBatch(inputs);
+    const separate = await ensembleModel(
+      [quantileNetModel(linear, meta), quantileNetModel(mlp, meta)],
+      meta,
+    ).predictBatch(inputs);
+    expect(shared).toHaveLength(4 * H);
+    shared.forEach((o, i) => {
+      const e = separate[i]!;
+      expect([o.symbol, o.ts, o.horizon]).toEqual([e.symbol, e.ts, e.horizon]);
+      expect(o.lowerReturn).toBeCloseTo(e.lowerReturn, 7);
+      expect(o.predictedReturn).toBeCloseTo(e.predictedReturn, 7);
+      expect(o.upperReturn).toBeCloseTo(e.upperReturn, 7);
+    });
+  });
+
+  it('refuses nets standardised differently', async () => {
+    const other = await trainQuantileNet(TEST.x, TEST.rows, COLS, TEST.y, { ...SPECS.linear, epochs: 1 });
+    try {
+      expect(nets.linear!.sharesInputsWith(other)).toBe(false);
+      expect(() => predictMean([nets.linear!, other], TEST.x.subarray(0, COLS), 1)).toThrow(/standardisation/);
+    } finally {
+      other.dispose();
+    }
+  });
+});
+
 describe('tcn quantile net (temporal convolution over a series)', () => {
   // SYNTHETIC: 8 steps × 2 channels of N(0,1) in columns 0..15 (time-major, oldest first), the
   // rest 0. The median is a nonlinear pattern across time: 0.01·h·max(0, x[t7,c0] − x[t5,c0]).
@@ -317,6 +359,10 @@ describe('tcn quantile net (temporal convolution over a series)', () => {
       zero += Math.abs(y - 0.01 * 5 * 0.56); // the best constant: h · E[max(0, N(0, 2))]
     }
     expect(mae / zero, 'h=5 MAE ÷ MAE of the best constant').toBeLessThan(0.6);
+    // Inference runs real dilated convolutions; training their dense-matrix form. Both give the same numbers.
+    const dense = net.predict(test.x, test.rows, { denseConvolutions: true });
+    expect(Math.max(...q.map((v, i) => Math.abs(v - dense[i]!)))).toBeLessThan(1e-5);
+    expect(q.some((v) => v !== 0)).toBe(true);
     const d = join(dir, 'tcn');
     await saveQuantileNet(net, d, { name: 'qn-tcn', version: '1' });
     const loaded = await loadQuantileNet(d, { expectSpec: FEATURE_SPEC.id });

@@ -109,10 +109,35 @@ export class QuantileNet {
    * Quantiles for `rows` inputs (row-major, `cols` values each, NaN allowed): rows × horizons × 3 in order
    * (lower, median, upper) log returns.
    */
-  predict(x: Float32Array, rows: number): Float32Array {
-    if (rows === 0) return new Float32Array(0);
-    const z = standardise(x, rows, this.cols, this.mean, this.std, this.clip);
-    const rawT = tf.tidy(() => forward(tf.tensor2d(z, [rows, this.cols]), this.spec, this.layers));
+  predict(x: Float32Array, rows: number, opts: { denseConvolutions?: boolean } = {}): Float32Array {
+    return predictMean([this], x, rows, opts);
+  }
+
+  /** True when `other` reads the same columns with the same standardisation, so both can share one input tensor. */
+  sharesInputsWith(other: QuantileNet): boolean {
+    const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => v === b[i]);
+    return (
+      other.cols === this.cols &&
+      other.clip === this.clip &&
+      other.horizons.join() === this.horizons.join() &&
+      same(other.mean, this.mean) &&
+      same(other.std, this.std)
+    );
+  }
+
+  /**
+   * Adds this net's quantiles for standardised inputs into `out`: `z` is them on the device, `zHost` the same
+   * values in memory (a tcn picks its series out of them, cheaper in JS than a gather on wasm).
+   */
+  addQuantiles(z: tf.Tensor2D, zHost: Float32Array, out: Float32Array, dense = false): void {
+    const rows = z.shape[0];
+    const seq = this.spec.kind === 'tcn' && !dense ? seriesOf(zHost, rows, this.cols, this.spec) : undefined;
+    let rawT: tf.Tensor2D;
+    try {
+      rawT = tf.tidy(() => forward(z, this.spec, this.layers, 0, [], seq));
+    } finally {
+      seq?.dispose();
+    }
     let raw: Float32Array;
     try {
       raw = rawT.dataSync() as Float32Array;
@@ -122,15 +147,13 @@ export class QuantileNet {
     // The quantile transform runs here in JS: the same maths as `toQuantiles`, but as separate wasm ops
     // (reshape/split/softplus/concat/mul) it cost ~9 ms for 5,000 rows against ~1.5 ms for this loop.
     const H = this.targetScale.length;
-    const out = new Float32Array(rows * H * 3);
-    for (let i = 0; i < rows * H; i++) {
+    for (let i = 0; i < out.length / 3; i++) {
       const scale = this.targetScale[i % H]!;
       const m = raw[3 * i]!;
-      out[3 * i] = (m - softplus(raw[3 * i + 1]!)) * scale;
-      out[3 * i + 1] = m * scale;
-      out[3 * i + 2] = (m + softplus(raw[3 * i + 2]!)) * scale;
+      out[3 * i] = out[3 * i]! + (m - softplus(raw[3 * i + 1]!)) * scale;
+      out[3 * i + 1] = out[3 * i + 1]! + m * scale;
+      out[3 * i + 2] = out[3 * i + 2]! + (m + softplus(raw[3 * i + 2]!)) * scale;
     }
-    return out;
   }
 
   /** Copies of the kernels and biases in layer order (kernel0, bias0, kernel1, …) as plain arrays. */
@@ -360,6 +383,51 @@ function columnStats(x: Float32Array, rows: number, cols: number): { mean: Float
   return { mean, std };
 }
 
+/**
+ * The mean of the nets' quantiles for `rows` inputs (row-major, `cols` values each, NaN allowed): rows × horizons × 3
+ * in order (lower, median, upper) log returns. The nets must share their inputs (`sharesInputsWith`): the rows are
+ * standardised and uploaded once for all of them, which is what makes an ensemble cost little more than its nets.
+ */
+export function predictMean(
+  nets: readonly QuantileNet[],
+  x: Float32Array,
+  rows: number,
+  /** denseConvolutions: run a tcn's convolutions in their training form (dense matrices), to check one against the other. */
+  opts: { denseConvolutions?: boolean } = {},
+): Float32Array {
+  const first = checkSharedInputs(nets);
+  if (rows === 0) return new Float32Array(0);
+  return meanOfStandardised(nets, standardise(x, rows, first.cols, first.mean, first.std, first.clip), rows, opts);
+}
+
+function checkSharedInputs(nets: readonly QuantileNet[]): QuantileNet {
+  const [first] = nets;
+  if (first === undefined) throw new Error('predictMean: no nets');
+  if (nets.some((n) => !first.sharesInputsWith(n))) {
+    throw new Error('predictMean: the nets do not share columns, horizons and standardisation');
+  }
+  return first;
+}
+
+/** `predictMean` from inputs already standardised (rows × cols in memory). */
+function meanOfStandardised(
+  nets: readonly QuantileNet[],
+  zHost: Float32Array,
+  rows: number,
+  opts: { denseConvolutions?: boolean } = {},
+): Float32Array {
+  const first = nets[0]!;
+  const out = new Float32Array(rows * first.horizons.length * 3);
+  const z = tf.tensor2d(zHost, [rows, first.cols]);
+  try {
+    for (const net of nets) net.addQuantiles(z, zHost, out, opts.denseConvolutions);
+  } finally {
+    z.dispose();
+  }
+  if (nets.length > 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! / nets.length;
+  return out;
+}
+
 /** (x − mean) / σ clipped to ±clip; non-finite inputs (NaN while warming up) become 0, the training mean. */
 function standardise(
   x: Float32Array,
@@ -378,6 +446,21 @@ function standardise(
     }
   }
   return z;
+}
+
+/** `standardise` for one input's values, written into z at `offset` (a separate loop: one array type each). */
+function standardiseRow(
+  values: readonly number[],
+  z: Float32Array,
+  offset: number,
+  mean: Float32Array,
+  std: Float32Array,
+  clip: number,
+): void {
+  for (let c = 0; c < mean.length; c++) {
+    const v = (values[c]! - mean[c]!) / std[c]!;
+    z[offset + c] = Number.isFinite(v) ? Math.min(clip, Math.max(-clip, v)) : 0;
+  }
 }
 
 /** Standardised inputs, scaled targets with NaN → 0, and a 0/1 mask of known targets, as tensors. */
@@ -453,6 +536,18 @@ function selection(s: ResolvedQuantileNetSpec, cols: number): tf.Tensor2D {
   return tf.tensor2d(m, [cols, s.sequenceColumns.length]);
 }
 
+/** The series of each row [rows, steps, channels], time-major as `sequenceColumns` lists it. */
+function seriesOf(z: Float32Array, rows: number, cols: number, s: ResolvedQuantileNetSpec): tf.Tensor3D {
+  const sc = s.sequenceColumns;
+  const seq = new Float32Array(rows * sc.length);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    const o = r * sc.length;
+    for (let p = 0; p < sc.length; p++) seq[o + p] = z[base + sc[p]!]!;
+  }
+  return tf.tensor3d(seq, [rows, s.steps, sc.length / s.steps]);
+}
+
 /**
  * The net: for tcn, dilated causal convolutions over the series (each as one dense matrix, see
  * `convMatrix`), whose flattened output joins all the inputs in the first dense layer; then
@@ -464,11 +559,34 @@ function forward(
   layers: readonly Layer[],
   dropout = 0,
   seeds: readonly number[] = [],
+  /** The series [rows, steps, channels] when only inference is needed: then real (dilated) convolutions run. */
+  seq?: tf.Tensor3D,
 ): tf.Tensor2D {
   let h = x;
   let first = 0;
   let series: tf.Tensor2D | undefined;
-  if (s.kind === 'tcn') {
+  if (s.kind === 'tcn' && seq !== undefined) {
+    // The same maths as the dense form below in about a sixth of the multiplications; wasm has no gradient
+    // for it (Conv2DBackpropFilter), which is why training uses the dense form.
+    let c = seq.shape[2];
+    let h4 = seq.reshape([seq.shape[0], 1, s.steps, c]) as tf.Tensor4D;
+    s.dilations.forEach((d, i) => {
+      const l = layers[i]!;
+      const filter = l.kernel.reshape([1, s.kernelSize, c, s.filters]) as tf.Tensor4D;
+      h4 = tf.fused.conv2d({
+        x: h4,
+        filter,
+        strides: 1,
+        pad: 'valid',
+        dilations: [1, d],
+        bias: l.bias,
+        activation: 'relu',
+      });
+      c = s.filters;
+    });
+    series = h4.reshape([h4.shape[0], h4.shape[2] * c]) as tf.Tensor2D;
+    first = s.dilations.length;
+  } else if (s.kind === 'tcn') {
     const cols = x.shape[1];
     let c = s.sequenceColumns.length / s.steps;
     let t = s.steps;
@@ -567,8 +685,16 @@ function shuffle(a: Int32Array, rng: () => number): void {
 // ---------------------------------------------------------------------------------------------
 // The Model the predict operator calls
 
-/** Wraps a net as a `Model`: reads `Features.values` in spec order, one output per (input, horizon). */
-export function quantileNetModel(net: QuantileNet, meta: { name: string; version: string; spec: string }): Model {
+/**
+ * Wraps a net as a `Model`: reads `Features.values` in spec order, one output per (input, horizon). Given several
+ * nets that share their inputs, the model is their ensemble: the mean of their quantiles (see `predictMean`).
+ */
+export function quantileNetModel(
+  nets: QuantileNet | readonly QuantileNet[],
+  meta: { name: string; version: string; spec: string },
+): Model {
+  const all = Array.isArray(nets) ? (nets as readonly QuantileNet[]) : [nets as QuantileNet];
+  const net = checkSharedInputs(all);
   const H = net.horizons.length;
   return {
     name: meta.name,
@@ -577,7 +703,9 @@ export function quantileNetModel(net: QuantileNet, meta: { name: string; version
     horizons: [...net.horizons],
     predictBatch(inputs: readonly Features[]): ModelOutput[] {
       const n = inputs.length;
-      const x = new Float32Array(n * net.cols);
+      if (n === 0) return [];
+      // Standardised straight from each input's values: no raw matrix in between.
+      const z = new Float32Array(n * net.cols);
       inputs.forEach((f, i) => {
         if (f.spec !== meta.spec) {
           throw new Error(
@@ -587,9 +715,9 @@ export function quantileNetModel(net: QuantileNet, meta: { name: string; version
         if (f.values.length !== net.cols) {
           throw new Error(`${meta.name}: expected ${net.cols} feature values, got ${f.values.length} (${f.symbol})`);
         }
-        x.set(f.values, i * net.cols);
+        standardiseRow(f.values, z, i * net.cols, net.mean, net.std, net.clip);
       });
-      const q = net.predict(x, n);
+      const q = meanOfStandardised(all, z, n);
       const out: ModelOutput[] = [];
       inputs.forEach((f, i) => {
         net.horizons.forEach((horizon, h) => {

@@ -10,7 +10,7 @@ import { ensembleModel } from './ensemble.js';
 import { FEATURE_SPEC } from './features.js';
 import { withIntervalScale } from './interval-scale.js';
 import type { Model, ModelOutput } from './model.js';
-import { loadQuantileNet } from './quantile-net.js';
+import { type LoadedQuantileNet, loadQuantileNet, quantileNetModel } from './quantile-net.js';
 
 export const ARTIFACTS_DIR = new URL('./artifacts', import.meta.url).pathname;
 
@@ -48,21 +48,37 @@ export async function loadShipped(dir = ARTIFACTS_DIR): Promise<ShippedModels | 
   const file = join(dir, 'shipped.json');
   if (!existsSync(file)) return null;
   const manifest = JSON.parse(await readFile(file, 'utf8')) as ShippedManifest;
-  const net = async (ref: { name: string; version: string }) =>
-    (await loadQuantileNet(join(dir, ref.name, ref.version), { expectSpec: FEATURE_SPEC.id })).model;
+  const net = (ref: { name: string; version: string }) =>
+    loadQuantileNet(join(dir, ref.name, ref.version), { expectSpec: FEATURE_SPEC.id });
   const { name, version, members } = manifest.normal;
   const baseline = BASELINES[name];
   const base = baseline
     ? baseline({ horizons: manifest.horizons })
     : members
-      ? ensembleModel(await Promise.all(members.map(net)), { name, version })
-      : await net(manifest.normal);
+      ? ensembleOf(await Promise.all(members.map(net)), { name, version })
+      : (await net(manifest.normal)).model;
   const k = manifest.normalIntervalScale ?? 1;
   const normal = k === 1 ? base : withIntervalScale(base, k, { branch: 'calibrated' });
   const earnings = withIntervalScale(base, manifest.earningsIntervalScale, {
     shrink: manifest.earningsMedianShrink ?? 1,
   });
   return { normal, earnings, manifest };
+}
+
+/**
+ * Nets that share their inputs (as nets trained on the same rows do) run as one model: one standardisation and
+ * one upload for all of them. Others are averaged output by output.
+ */
+function ensembleOf(loaded: readonly LoadedQuantileNet[], meta: { name: string; version: string }): Model {
+  const nets = loaded.map((l) => l.net);
+  const [first] = loaded;
+  if (first && nets.every((n) => first.net.sharesInputsWith(n))) {
+    return quantileNetModel(nets, { ...meta, spec: first.metadata.featureSpec });
+  }
+  return ensembleModel(
+    loaded.map((l) => l.model),
+    meta,
+  );
 }
 
 /** The newest version of every trained net under `dir` (versions start with their date, so they sort). */
