@@ -305,6 +305,21 @@ describe('queries', () => {
     expect(codes(await gql('{ earnings(symbol: "NOPE") { date } }'))).toEqual(['UNKNOWN_SYMBOL']);
   });
 
+  it('features: the values behind the latest prediction, recomputed from the stored bars', async () => {
+    const r = await gql<{
+      prediction: { inputTime: string };
+      features: { time: string; spec: string; values: Array<{ name: string; value: number | null }> } | null;
+    }>('{ prediction(symbol: "KO") { inputTime } features(symbol: "KO") { time spec values { name value } } }');
+    expect(r.errors).toBeUndefined();
+    expect(r.data?.features?.spec).toMatch(/^basic@/);
+    expect(r.data?.features?.values.length).toBeGreaterThan(10);
+    expect(r.data?.features?.values.some((v) => v.value !== null)).toBe(true);
+    const old = await gql<{ features: { time: string } | null }>(
+      '{ features(symbol: "KO", time: "2016-03-01") { time } }',
+    );
+    expect(old.data?.features?.time).toBe('2016-03-01T00:00:00.000Z');
+  });
+
   it('serves the built dashboard at / with a fallback to index.html, beside /graphql and /healthz', async () => {
     const ui = join(dir, 'ui');
     mkdirSync(join(ui, 'assets'), { recursive: true });
