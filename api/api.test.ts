@@ -320,6 +320,15 @@ describe('queries', () => {
     expect(old.data?.features?.time).toBe('2016-03-01T00:00:00.000Z');
   });
 
+  it('pipeline topics carry their Avro schema', async () => {
+    const r = await gql<{ pipeline: { topics: Array<{ name: string; schema: string; avro: string | null }> } }>(
+      '{ pipeline { topics { name schema avro } } }',
+    );
+    const bars = r.data?.pipeline.topics.find((t) => t.name === 'bars');
+    expect(bars?.schema).toBe('tickcast.Bar');
+    expect(JSON.parse(bars?.avro ?? '{}')).toMatchObject({ type: 'record', name: 'Bar' });
+  });
+
   it('serves the built dashboard at / with a fallback to index.html, beside /graphql and /healthz', async () => {
     const ui = join(dir, 'ui');
     mkdirSync(join(ui, 'assets'), { recursive: true });

@@ -120,6 +120,7 @@ export function createPriceChart(host: HTMLElement): PriceChart {
   const up = css('--up', '#12805c');
   const down = css('--down', '#c23b3b');
   const accent = css('--accent', '#2f6fd1');
+  const warn = css('--warn', '#a86b00');
   const chart: IChartApi = createChart(host, {
     autoSize: true,
     layout: { background: { color: 'transparent' }, textColor: text, attributionLogo: true },
@@ -156,6 +157,26 @@ export function createPriceChart(host: HTMLElement): PriceChart {
   candles.attachPrimitive(band);
   const markers = createSeriesMarkers(candles, []);
   let barTimes: UTCTimestamp[] = [];
+  let earnings: readonly EarningsEvent[] = [];
+
+  const drawMarkers = () => {
+    const first = barTimes[0];
+    const list: SeriesMarker<Time>[] = [];
+    if (first !== undefined) {
+      let j = 0;
+      for (const e of earnings) {
+        const t = toTime(e.date);
+        if (t < first) continue;
+        // Markers sit on a bar: the announcement day's, or the next trading day's.
+        while (j < barTimes.length && barTimes[j]! < t) j++;
+        const at = barTimes[j];
+        if (at === undefined) break;
+        list.push({ time: at, position: 'aboveBar', shape: 'circle', color: warn, text: 'E', id: e.date });
+      }
+    }
+    markers.setMarkers(list);
+    host.dataset.earningsMarkers = String(list.length);
+  };
 
   const candle = (b: Bar): CandlestickData<Time> => ({
     time: toTime(b.time),
@@ -183,7 +204,11 @@ export function createPriceChart(host: HTMLElement): PriceChart {
       if (last !== undefined && t < last) return;
       candles.update(candle(bar));
       volume.update(vol(bar));
-      if (last !== t) barTimes.push(t);
+      if (last !== t) {
+        barTimes.push(t);
+        // A new bar can be the first on or after an announcement: its marker appears now.
+        if (earnings.length > 0) drawMarkers();
+      }
     },
     setPredictions(predictions) {
       // One point per target time: the newest prediction for it wins.
@@ -196,26 +221,8 @@ export function createPriceChart(host: HTMLElement): PriceChart {
       );
     },
     setEarnings(events) {
-      if (barTimes.length === 0) return;
-      const first = barTimes[0]!;
-      const list: SeriesMarker<Time>[] = [];
-      for (const e of events) {
-        const t = toTime(e.date);
-        if (t < first) continue;
-        // Markers sit on a bar: the announcement day's, or the next trading day's.
-        const at = barTimes.find((b) => b >= t);
-        if (at === undefined) continue;
-        list.push({
-          time: at,
-          position: 'aboveBar',
-          shape: 'circle',
-          color: css('--warn', '#a86b00'),
-          text: 'E',
-          id: e.date,
-        });
-      }
-      markers.setMarkers(list);
-      host.dataset.earningsMarkers = String(list.length);
+      earnings = [...events].sort((a, b) => (a.date < b.date ? -1 : 1));
+      drawMarkers();
     },
     destroy() {
       chart.remove();

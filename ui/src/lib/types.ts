@@ -79,6 +79,7 @@ export interface Topic {
   name: string;
   partitions: number;
   schema: string;
+  avro: string | null;
   producers: string[];
   consumers: string[];
   deadLetterTopic: string;
