@@ -82,14 +82,16 @@ async function freePort(): Promise<number> {
 
 interface App {
   url: string;
+  /** Its database file. */
+  db: string;
   stop(): Promise<void>;
 }
 
 /** `tickcast run` with these env vars; resolves with its URL once it serves. */
-async function startApp(name: string, env: Record<string, string>): Promise<App> {
+async function startApp(name: string, env: Record<string, string>, fixedPort?: number): Promise<App> {
   const dir = mkdtempSync(join(tmpdir(), `tickcast-e2e-${name}-`));
   tempDirs.push(dir);
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const logFile = join(OUT, `${name}.log`);
   const proc = spawn(process.execPath, [join(ROOT, 'bin', 'tickcast.js'), 'run'], {
     cwd: ROOT,
@@ -118,6 +120,7 @@ async function startApp(name: string, env: Record<string, string>): Promise<App>
   });
   return {
     url,
+    db: join(dir, 'e2e.duckdb'),
     stop: async () => {
       if (proc.exitCode !== null) return;
       const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -182,7 +185,7 @@ async function main(): Promise<void> {
 
   // Bundled real data, one trading day per 150 ms: history builds up and predictions keep coming.
   log('e2e: starting tickcast on the bundled data');
-  const app = await startApp('replay', { TICKCAST_PACE: '150ms' });
+  let app = await startApp('replay', { TICKCAST_PACE: '150ms' });
   log(`  serving ${app.url}`);
   const ctx = await browser();
   const figures: Record<string, number | string> = {};
@@ -361,8 +364,24 @@ async function main(): Promise<void> {
         await fresh.close();
       }
     });
+    await check('the server goes away and comes back: the header says so, live updates resume', async () => {
+      await page.goto(`${app.url}/`);
+      await page.locator('[data-connection="live"]').waitFor({ timeout: 10_000 });
+      const port = Number(new URL(app.url).port);
+      await app.stop();
+      await page.locator('[data-connection="reconnecting"]').waitFor({ timeout: 10_000 });
+      await shot(page, 'watchlist-reconnecting');
+      // The same port and database, as a restarted server would have.
+      app = await startApp('replay-again', { TICKCAST_PACE: '150ms', TICKCAST_DB: app.db }, port);
+      await page.locator('[data-connection="live"]').waitFor({ timeout: 30_000 });
+      const n0 = await num(page, '[data-updates]', 'data-updates');
+      await waitAttr(page, '[data-updates]', 'data-updates', n0 + 2, 30_000);
+    });
+    // The page logs failed socket attempts while the server is down; those are expected.
+    const unexpected = () =>
+      consoleErrors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e));
     await check('no uncaught errors in the page', async () => {
-      assert(consoleErrors.length === 0, consoleErrors.slice(0, 3).join(' | '));
+      assert(unexpected().length === 0, unexpected().slice(0, 3).join(' | '));
     });
     await check('/graphql, /healthz and /metrics still answer beside the UI', async () => {
       assert((await fetch(`${app.url}/healthz`)).ok, '/healthz');
