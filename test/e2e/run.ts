@@ -149,6 +149,19 @@ async function shot(page: Page, name: string): Promise<void> {
   log(`    screenshot .tmp/e2e/${name}.png`);
 }
 
+/** The current view at phone width: no sideways page scroll (tables scroll inside), a screenshot. */
+async function atPhoneWidth(page: Page, name: string): Promise<void> {
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await page.waitForTimeout(300);
+    await shot(page, `${name}-phone`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 1, `${name}: the page scrolls sideways by ${overflow}px at 390px`);
+  } finally {
+    await page.setViewportSize({ width: 1366, height: 900 });
+  }
+}
+
 const num = async (page: Page, selector: string, attr: string): Promise<number> =>
   Number((await page.locator(selector).first().getAttribute(attr)) ?? 'NaN');
 
@@ -193,9 +206,9 @@ async function main(): Promise<void> {
     const page = ctx.pages()[0] ?? (await ctx.newPage());
     const consoleErrors: string[] = [];
     page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
+      if (m.type() === 'error') consoleErrors.push(`${new URL(page.url()).hash || '#/'}: ${m.text()}`);
     });
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    page.on('pageerror', (e) => consoleErrors.push(`${new URL(page.url()).hash || '#/'}: ${e.message}`));
 
     log('watchlist');
     await check('first view interactive: rows with predictions, connection live', async () => {
@@ -316,6 +329,7 @@ async function main(): Promise<void> {
       assert(n >= 1, 'no earnings marker');
     });
     await shot(page, 'symbol');
+    await check('symbol view fits a phone', () => atPhoneWidth(page, 'symbol'));
     await check('an unknown symbol shows a clear message', async () => {
       await page.goto(`${app.url}/#/symbol/NOPE`);
       await page.getByText('Unknown symbol: NOPE').waitFor({ timeout: 10_000 });
@@ -339,6 +353,7 @@ async function main(): Promise<void> {
       assert(schema.includes('"type": "record"'), 'no Avro schema shown');
     });
     await shot(page, 'pipeline');
+    await check('pipeline view fits a phone', () => atPhoneWidth(page, 'pipeline'));
 
     log('model view');
     await check('model error against persistence over time, coverage, normal vs earnings', async () => {
@@ -347,6 +362,7 @@ async function main(): Promise<void> {
       await page.locator('[data-testid="model-live"] svg path.line').first().waitFor({ timeout: 15_000 });
     });
     await shot(page, 'model');
+    await check('model view fits a phone', () => atPhoneWidth(page, 'model'));
     await check('an unknown route says so', async () => {
       await page.goto(`${app.url}/#/nowhere`);
       await page.getByText('No such page').waitFor({ timeout: 5000 });
