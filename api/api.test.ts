@@ -3,7 +3,7 @@
 //
 // Phase 1 replays three tickers to the end (history for the queries); phase 2 reopens the same
 // database and replays it again at a pace, so subscriptions see live predictions and bars.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Client, createClient } from 'graphql-ws';
@@ -100,6 +100,7 @@ beforeAll(async () => {
     port: 0,
     horizons: config.TICKCAST_HORIZONS,
     serving: { normal: app.models.normal, earnings: app.models.earnings },
+    calendar: app.calendar,
   });
 }, 120_000);
 
@@ -292,6 +293,63 @@ describe('queries', () => {
     const m = await (await fetch(`${api.url}/metrics`)).text();
     expect(m).toContain('tickcast_records_in_total{node="bars"}');
     expect(m).toContain('tickcast_api_websocket_connections');
+  });
+
+  it('earnings: announcement dates of a symbol in a range', async () => {
+    const r = await gql<{ earnings: Array<{ date: string; epsActual: number | null }> }>(
+      '{ earnings(symbol: "AAPL", from: "2016-01-01", to: "2017-01-01") { date epsActual } }',
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data?.earnings.length).toBe(4);
+    expect(r.data?.earnings.every((e) => e.date.startsWith('2016-'))).toBe(true);
+    expect(codes(await gql('{ earnings(symbol: "NOPE") { date } }'))).toEqual(['UNKNOWN_SYMBOL']);
+  });
+
+  it('features: the values behind the latest prediction, recomputed from the stored bars', async () => {
+    const r = await gql<{
+      prediction: { inputTime: string };
+      features: { time: string; spec: string; values: Array<{ name: string; value: number | null }> } | null;
+    }>('{ prediction(symbol: "KO") { inputTime } features(symbol: "KO") { time spec values { name value } } }');
+    expect(r.errors).toBeUndefined();
+    expect(r.data?.features?.spec).toMatch(/^basic@/);
+    expect(r.data?.features?.values.length).toBeGreaterThan(10);
+    expect(r.data?.features?.values.some((v) => v.value !== null)).toBe(true);
+    const old = await gql<{ features: { time: string } | null }>(
+      '{ features(symbol: "KO", time: "2016-03-01") { time } }',
+    );
+    expect(old.data?.features?.time).toBe('2016-03-01T00:00:00.000Z');
+  });
+
+  it('pipeline topics carry their Avro schema', async () => {
+    const r = await gql<{ pipeline: { topics: Array<{ name: string; schema: string; avro: string | null }> } }>(
+      '{ pipeline { topics { name schema avro } } }',
+    );
+    const bars = r.data?.pipeline.topics.find((t) => t.name === 'bars');
+    expect(bars?.schema).toBe('tickcast.Bar');
+    expect(JSON.parse(bars?.avro ?? '{}')).toMatchObject({ type: 'record', name: 'Bar' });
+  });
+
+  it('serves the built dashboard at / with a fallback to index.html, beside /graphql and /healthz', async () => {
+    const ui = join(dir, 'ui');
+    mkdirSync(join(ui, 'assets'), { recursive: true });
+    writeFileSync(join(ui, 'index.html'), '<!doctype html><title>t</title>');
+    writeFileSync(join(ui, 'assets', 'app-1.js'), 'export {};');
+    writeFileSync(join(dir, 'secret.txt'), 'no');
+    const s = await serverWith({ uiDir: ui });
+    const index = await fetch(`${s.url}/`);
+    expect(index.headers.get('content-type')).toContain('text/html');
+    expect(await index.text()).toContain('<title>t</title>');
+    const js = await fetch(`${s.url}/assets/app-1.js`);
+    expect(js.headers.get('content-type')).toContain('javascript');
+    expect(js.headers.get('cache-control')).toContain('immutable');
+    expect((await fetch(`${s.url}/assets/gone-2.js`)).status).toBe(404);
+    expect(await (await fetch(`${s.url}/pipeline`)).text()).toContain('<title>t</title>');
+    expect(await (await fetch(`${s.url}/..%2Fsecret.txt`)).text()).not.toContain('no');
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+    expect((await gql('{ health { status } }', {}, { url: s.url })).data).toBeDefined();
+    // Without the folder built: a page that says how to build it.
+    const bare = await serverWith({ uiDir: join(dir, 'not-built') });
+    expect(await (await fetch(`${bare.url}/`)).text()).toContain('npm run build');
   });
 });
 

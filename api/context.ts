@@ -1,4 +1,5 @@
 // What every resolver gets: the API's services (stores, live feed, caches, pipeline view) and limits.
+import type { EarningsCalendar } from '../models/earnings-calendar.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { LatestCache } from './latest.js';
 import type { ApiLimits } from './limits.js';
@@ -15,6 +16,8 @@ export interface ApiServices {
   /** Horizons the pipeline forecasts (trading days). */
   horizons: readonly number[];
   limits: ApiLimits;
+  /** Earnings announcements the pipeline's router reads (the same loaded file). */
+  calendar: EarningsCalendar;
   /** The shipped model's manifest and metrics (read once, lazily). */
   modelInfo(): Promise<ModelInfo | null>;
   /** The models the pipeline actually runs (may be a baseline when nothing is shipped). */

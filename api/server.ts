@@ -10,6 +10,7 @@ import { createYoga, type YogaInitialContext } from 'graphql-yoga';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { LiveHub } from '../engine/index.js';
+import { type EarningsCalendar, emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { ApiContext, ApiServices } from './context.js';
 import { apiError, ErrorCode, errorBody } from './errors.js';
@@ -20,6 +21,7 @@ import { readModelInfo } from './model-info.js';
 import { type PipelineSource, PipelineView } from './pipeline-view.js';
 import { hubFeed, type LiveFeed } from './pubsub.js';
 import { schema } from './schema/index.js';
+import { staticUi } from './static.js';
 
 export { type Health, health } from './health.js';
 
@@ -52,6 +54,10 @@ export interface ServerOptions {
   modelDir?: string;
   /** Sampling interval of pipeline metrics, ms (default 1000). */
   metricsIntervalMs?: number;
+  /** Earnings announcements (the router's calendar); none = no dates. */
+  calendar?: EarningsCalendar;
+  /** The built dashboard (ui/dist), served at `/`; none = the API only. */
+  uiDir?: string;
 }
 
 interface ServerContext {
@@ -80,6 +86,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
     running: opts.running,
     horizons: opts.horizons ?? [1, 5, 21],
     limits,
+    calendar: opts.calendar ?? emptyEarningsCalendar(),
     modelInfo: () => {
       modelInfo ??= readModelInfo(opts.modelDir);
       return modelInfo;
@@ -129,6 +136,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
     res.end(errorBody(code, message));
   };
 
+  const ui = opts.uiDir ? staticUi(opts.uiDir) : null;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const reply = async () => {
@@ -159,7 +167,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
         const h = await health(opts.running, opts.store);
         res.writeHead(h.status === 'down' ? 503 : 200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(h));
-      } else {
+      } else if (!(ui && (await ui(req, res, path ?? '/')))) {
         res.writeHead(404, { 'content-type': 'text/plain' });
         res.end('not found: try /graphql, /metrics or /healthz\n');
       }

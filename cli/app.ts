@@ -1,6 +1,7 @@
 // Wires a configured tickcast: store, live hub, earnings calendar, models, market-data
 // source and the price-prediction pipeline, run on the configured transport.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { type ApiServer, startServer } from '../api/server.js';
 import {
   createLiveHub,
@@ -11,7 +12,7 @@ import {
   runPipeline,
 } from '../engine/index.js';
 import { driftModel, persistenceModel } from '../models/baselines.js';
-import { emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
+import { type EarningsCalendar, emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
 import type { Model } from '../models/model.js';
 import { loadShipped } from '../models/shipped.js';
 import { replay } from '../operators/sources/replay.js';
@@ -29,6 +30,7 @@ export interface App {
   store: TimeSeriesStore;
   hub: LiveHub;
   models: { normal: Model; earnings: Model };
+  calendar: EarningsCalendar;
 }
 
 /** Checks what the config points at, so a missing folder stops start-up with a fix. */
@@ -74,7 +76,7 @@ export async function buildApp(config: Config, opts: { paceMs?: number; dbPath?:
     hub,
     partitions: config.TICKCAST_PARTITIONS,
   });
-  return { config, pipeline, store, hub, models };
+  return { config, pipeline, store, hub, models, calendar };
 }
 
 /** The shipped pair (default), or a baseline on both branches when asked or nothing is shipped. */
@@ -132,6 +134,9 @@ export async function serve(app: App, running: RunningPipeline): Promise<ApiServ
     port: c.TICKCAST_PORT,
     horizons: c.TICKCAST_HORIZONS,
     serving: { normal: model(app.models.normal), earnings: model(app.models.earnings) },
+    calendar: app.calendar,
+    // The dashboard, built by `npm run build` (npm start builds it when missing).
+    uiDir: fileURLToPath(new URL('../ui/dist', import.meta.url)),
     apiKeys: c.TICKCAST_API_KEYS,
     corsOrigins: c.TICKCAST_CORS_ORIGINS,
     limits: { httpRatePerSecond: c.TICKCAST_API_RATE, httpBurst: 2 * c.TICKCAST_API_RATE },

@@ -36,7 +36,10 @@ program
     const unsubscribe = app.hub.subscribe('bars', (bar) => symbols.add((bar as { symbol: string }).symbol));
     const running = await startPipeline(app);
     const server = opts.untilEnd ? null : await serve(app, running);
-    if (server) console.error(`tickcast: GraphQL on ${server.url}/graphql (ws too); ${server.url}/metrics, /healthz`);
+    if (server) {
+      console.error(`tickcast: GraphQL on ${server.url}/graphql (ws too); ${server.url}/metrics, /healthz`);
+      console.error(`tickcast: dashboard on ${server.url}/`);
+    }
     const progress = startProgress(running, () => symbols.size, {
       predictionsPerQuote: config.TICKCAST_HORIZONS.length,
     });

@@ -4,6 +4,7 @@ import { builder } from './builder.js';
 import './market.js';
 import './predictions.js';
 import './model.js';
+import './features.js';
 import './pipeline.js';
 import './subscriptions.js';
 

@@ -1,4 +1,5 @@
 // Symbols, latest quotes and bar history.
+import type { EarningsEvent } from '../../models/earnings-calendar.js';
 import type { Bar } from '../../schemas/index.js';
 import { builder } from './builder.js';
 import { paginate } from './connection.js';
@@ -19,6 +20,19 @@ export const QuoteRef = builder.objectRef<Bar>('Quote').implement({
     source: t.exposeString('source', { description: 'replay, yahoo or simulator (synthetic).' }),
   }),
 });
+
+const EarningsRef = builder.objectRef<EarningsEvent>('EarningsEvent').implement({
+  description: 'An earnings announcement (time of day unknown: before the open or after the close).',
+  fields: (t) => ({
+    date: t.field({ type: 'DateTime', description: 'Announcement day, midnight UTC.', resolve: (e) => e.date }),
+    epsEstimate: t.exposeFloat('epsEstimate', { nullable: true }),
+    epsActual: t.exposeFloat('epsActual', { nullable: true }),
+    surprisePct: t.exposeFloat('surprisePct', { nullable: true, description: 'EPS surprise, percent.' }),
+  }),
+});
+
+/** At most this many announcements per answer (a quarter each: 25 years). */
+const MAX_EARNINGS = 100;
 
 const TickerRef = builder.objectRef<{ symbol: string }>('Ticker').implement({
   fields: (t) => ({
@@ -53,6 +67,26 @@ builder.queryFields((t) => ({
     { name: 'TickerConnection' },
     { name: 'TickerEdge' },
   ),
+  earnings: t.field({
+    type: [EarningsRef],
+    description: `Earnings announcements of a symbol with day in [from, to), oldest first (at most ${MAX_EARNINGS}).`,
+    args: {
+      symbol: t.arg.string({ required: true }),
+      from: t.arg({ type: 'DateTime', required: false }),
+      to: t.arg({ type: 'DateTime', required: false }),
+    },
+    resolve: async (_root, args, { services }) => {
+      const symbol = await knownSymbol(services, args.symbol);
+      checkRange(args.from, args.to);
+      const out: EarningsEvent[] = [];
+      let e = services.calendar.nextEarnings(symbol, args.from ?? 0);
+      while (e && (args.to == null || e.date < args.to) && out.length < MAX_EARNINGS) {
+        out.push(e);
+        e = services.calendar.nextEarnings(symbol, e.date + 86_400_000);
+      }
+      return out;
+    },
+  }),
   quote: t.field({
     type: QuoteRef,
     nullable: true,

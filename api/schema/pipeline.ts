@@ -1,9 +1,13 @@
 // The pipeline's DAG and per-node metrics, and readiness.
 import type { PipelineDescription } from '../../engine/index.js';
+import { schemas } from '../../schemas/index.js';
 import type { Health } from '../health.js';
 import { health } from '../health.js';
 import type { MetricsSample, NodeMetrics } from '../pipeline-view.js';
 import { builder } from './builder.js';
+
+/** The project's Avro schemas by full name: what a topic's `schema` names. */
+const AVRO_BY_NAME = new Map(Object.values(schemas).map((sc) => [sc.name, JSON.stringify(sc.avsc)]));
 
 type DescribedNode = PipelineDescription['nodes'][number];
 type DescribedTopic = PipelineDescription['topics'][number];
@@ -55,7 +59,12 @@ const PipelineNodeRef = builder.objectRef<DescribedNode>('PipelineNode').impleme
 const TopicRef = builder.objectRef<DescribedTopic>('Topic').implement({
   fields: (t) => ({
     name: t.exposeString('name'),
-    schema: t.exposeString('schema'),
+    schema: t.exposeString('schema', { description: 'Avro full name of the record, e.g. tickcast.Quote.' }),
+    avro: t.string({
+      nullable: true,
+      description: 'The Avro schema (JSON, from schemas/*.avsc); null for a schema not in schemas/.',
+      resolve: (topic) => AVRO_BY_NAME.get(topic.schema) ?? null,
+    }),
     partitions: t.exposeInt('partitions'),
     producers: t.exposeStringList('producers'),
     consumers: t.exposeStringList('consumers'),

@@ -1,0 +1,476 @@
+// `npm run test:e2e`: the dashboard in a real browser (Debian's Chromium driven by playwright-core).
+//
+// 1. Builds ui/dist. 2. Starts `tickcast run` on the bundled real data at a free port in
+// 24000–24999, paced so predictions keep arriving, with a temp database. 3. Opens every view,
+// checks that live updates arrive, that the chart draws the prediction band, that an unknown
+// symbol says so, and saves a screenshot of each view under .tmp/e2e/. 4. Performance (measured
+// and printed, not asserted): a 500-symbol watchlist on the SYNTHETIC simulator updating every
+// second, long tasks over a 30 s trace; initial JS gzipped; time to the first interactive view.
+// Every process it starts is stopped before it exits. Exit code 1 when a check fails.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const OUT = join(ROOT, '.tmp', 'e2e');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PERF_SYMBOLS = Number(process.env.E2E_PERF_SYMBOLS ?? 500);
+const PERF_SECONDS = Number(process.env.E2E_PERF_SECONDS ?? 30);
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const children = new Set<ChildProcess>();
+const tempDirs: string[] = [];
+const failures: string[] = [];
+let passed = 0;
+
+// A backstop: whatever happens, no server outlives this script.
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
+
+function log(line: string): void {
+  console.log(line);
+}
+
+async function check(name: string, fn: () => Promise<void>): Promise<void> {
+  const t0 = Date.now();
+  try {
+    await fn();
+    passed++;
+    log(`  ✓ ${name} (${Date.now() - t0} ms)`);
+  } catch (err) {
+    failures.push(name);
+    log(`  ✗ ${name}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  }
+}
+
+function assert(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new Error(message);
+}
+
+/** A free TCP port in 24000–24999 (random probes, then a scan). */
+async function freePort(): Promise<number> {
+  const probe = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+  for (let i = 0; i < 50; i++) {
+    const port = 24000 + Math.floor(Math.random() * 1000);
+    if (await probe(port)) return port;
+  }
+  for (let port = 24000; port < 25000; port++) if (await probe(port)) return port;
+  throw new Error('no free port in 24000–24999');
+}
+
+interface App {
+  url: string;
+  /** Its database file. */
+  db: string;
+  stop(): Promise<void>;
+}
+
+/** `tickcast run` with these env vars; resolves with its URL once it serves. */
+async function startApp(name: string, env: Record<string, string>, fixedPort?: number): Promise<App> {
+  const dir = mkdtempSync(join(tmpdir(), `tickcast-e2e-${name}-`));
+  tempDirs.push(dir);
+  const port = fixedPort ?? (await freePort());
+  const logFile = join(OUT, `${name}.log`);
+  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'tickcast.js'), 'run'], {
+    cwd: ROOT,
+    env: { ...process.env, TICKCAST_DB: join(dir, 'e2e.duckdb'), TICKCAST_PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(proc);
+  const sink = createWriteStream(logFile);
+  proc.stdout?.pipe(sink);
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`${name}: no URL within 60 s (see ${logFile})`)), 60_000);
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      sink.write(chunk);
+      seen += chunk.toString();
+      const m = /GraphQL on (http:\/\/\S+)\/graphql/.exec(seen);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name}: exited with ${code} before serving (see ${logFile})`));
+    });
+  });
+  return {
+    url,
+    db: join(dir, 'e2e.duckdb'),
+    stop: async () => {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+      children.delete(proc);
+    },
+  };
+}
+
+async function browser(): Promise<BrowserContext> {
+  const profile = mkdtempSync(join(tmpdir(), 'tickcast-e2e-chromium-'));
+  tempDirs.push(profile);
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1366, height: 900 },
+  });
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+  log(`    screenshot .tmp/e2e/${name}.png`);
+}
+
+/** The current view at phone width: no sideways page scroll (tables scroll inside), a screenshot. */
+async function atPhoneWidth(page: Page, name: string): Promise<void> {
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await page.waitForTimeout(300);
+    await shot(page, `${name}-phone`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 1, `${name}: the page scrolls sideways by ${overflow}px at 390px`);
+  } finally {
+    await page.setViewportSize({ width: 1366, height: 900 });
+  }
+}
+
+const num = async (page: Page, selector: string, attr: string): Promise<number> =>
+  Number((await page.locator(selector).first().getAttribute(attr)) ?? 'NaN');
+
+/** Waits until `attr` of `selector` is at least `min`. */
+async function waitAttr(page: Page, selector: string, attr: string, min: number, timeout = 30_000): Promise<number> {
+  await page.waitForFunction(
+    ([sel, a, m]) => Number(document.querySelector(sel as string)?.getAttribute(a as string) ?? 'NaN') >= (m as number),
+    [selector, attr, min] as const,
+    { timeout },
+  );
+  return num(page, selector, attr);
+}
+
+/** Gzipped size of the JS that index.html loads before any view is lazy-loaded. */
+function initialJsGzip(): { bytes: number; files: string[] } {
+  const dist = join(ROOT, 'ui', 'dist');
+  const html = readFileSync(join(dist, 'index.html'), 'utf8');
+  const files = [...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+  const bytes = files.reduce((n, f) => n + gzipSync(readFileSync(join(dist, f)), { level: 9 }).length, 0);
+  return { bytes, files };
+}
+
+async function main(): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  assert(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+
+  log('e2e: building ui/dist');
+  const build = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'ui/vite.config.ts', '--logLevel', 'warn'],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+  assert(build.status === 0, 'vite build failed');
+
+  // Bundled real data, one trading day per 150 ms: history builds up and predictions keep coming.
+  log('e2e: starting tickcast on the bundled data');
+  let app = await startApp('replay', { TICKCAST_PACE: '150ms' });
+  log(`  serving ${app.url}`);
+  const ctx = await browser();
+  const figures: Record<string, number | string> = {};
+  try {
+    const page = ctx.pages()[0] ?? (await ctx.newPage());
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`${new URL(page.url()).hash || '#/'}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`${new URL(page.url()).hash || '#/'}: ${e.message}`));
+
+    log('watchlist');
+    await check('first view interactive: rows with predictions, connection live', async () => {
+      const t0 = Date.now();
+      await page.goto(`${app.url}/`);
+      await page.locator('tr[data-symbol] td[data-cell="predicted"]').first().waitFor({ timeout: 30_000 });
+      await page.locator('[data-connection="live"]').waitFor({ timeout: 10_000 });
+      figures.firstViewColdMs = Date.now() - t0;
+      assert((await page.locator('tr[data-symbol]').count()) >= 10, 'fewer than 10 rows');
+    });
+    await check('live updates arrive and rows update in place', async () => {
+      const row = page.locator('tr[data-symbol]').first();
+      const symbol = (await row.getAttribute('data-symbol')) ?? '';
+      const before = (await row.getAttribute('data-input')) ?? '';
+      const n0 = await num(page, '[data-updates]', 'data-updates');
+      await waitAttr(page, '[data-updates]', 'data-updates', n0 + 3, 20_000);
+      // The same row element now carries a newer prediction (its input bar moved on).
+      await page.waitForFunction(
+        ([s, b]) => {
+          const input = document.querySelector(`tr[data-symbol="${s}"]`)?.getAttribute('data-input') ?? '';
+          return input > (b ?? '');
+        },
+        [symbol, before] as const,
+        { timeout: 20_000 },
+      );
+    });
+    await check('an unknown symbol added to the watchlist is refused with a clear message', async () => {
+      await page.fill('#add-symbol', 'NOPE');
+      await page.press('#add-symbol', 'Enter');
+      const msg = page.locator('[data-add-message="error"]');
+      await msg.waitFor({ timeout: 5000 });
+      assert(/Unknown symbol: NOPE/.test((await msg.textContent()) ?? ''), `message: ${await msg.textContent()}`);
+    });
+    await check('add and remove a symbol (kept in localStorage)', async () => {
+      const candidates = await page.evaluate(async () => {
+        const r = await fetch('graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ symbols(first: 50) { edges { node { symbol } } } }' }),
+        });
+        const body = (await r.json()) as { data: { symbols: { edges: Array<{ node: { symbol: string } }> } } };
+        return body.data.symbols.edges.map((e) => e.node.symbol);
+      });
+      const shown = new Set(
+        await page.locator('tr[data-symbol]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-symbol'))),
+      );
+      const extra = candidates.find((s) => !shown.has(s));
+      assert(extra, 'no symbol left to add');
+      await page.fill('#add-symbol', extra);
+      await page.press('#add-symbol', 'Enter');
+      await page.locator(`tr[data-symbol="${extra}"]`).waitFor({ timeout: 5000 });
+      const saved = await page.evaluate(() => localStorage.getItem('tickcast.watchlist') ?? '');
+      assert(saved.includes(extra), 'not saved to localStorage');
+      await page.reload();
+      await page.locator(`tr[data-symbol="${extra}"]`).waitFor({ timeout: 10_000 });
+      await page.click(`button[aria-label="Remove ${extra}"]`);
+      await page.locator(`tr[data-symbol="${extra}"]`).waitFor({ state: 'detached', timeout: 5000 });
+    });
+    await check('search (focused with /), filter and sort', async () => {
+      await page.locator('tr[data-symbol] td[data-cell="predicted"]').first().waitFor({ timeout: 15_000 });
+      await page.locator('body').press('/');
+      assert(await page.evaluate(() => document.activeElement?.id === 'search'), '/ did not focus the search');
+      await page.keyboard.type('A');
+      const symbols = await page
+        .locator('tr[data-symbol]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-symbol') ?? ''));
+      assert(symbols.length > 0 && symbols.every((s) => s.includes('A')), `search kept ${symbols.join(',')}`);
+      await page.fill('#search', '');
+      await page.selectOption('#filter', 'up');
+      const ups = await page.locator('tr[data-symbol] td.num.up').count();
+      const downs = await page.locator('tr[data-symbol] td.num.down').count();
+      assert(downs === 0 || ups > 0, 'filter "up" shows predicted-down rows');
+      await page.selectOption('#filter', 'all');
+      await page.getByRole('button', { name: /^Change/ }).click();
+      const sorted = await page.locator('th[aria-sort="descending"]').count();
+      assert(sorted === 1, 'sorting by change did not mark the column');
+    });
+    await shot(page, 'watchlist');
+    await check('dark scheme and phone width render', async () => {
+      await page.emulateMedia({ colorScheme: 'dark' });
+      const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      assert(bg !== 'rgb(247, 248, 250)', 'dark scheme kept the light background');
+      await shot(page, 'watchlist-dark');
+      await page.setViewportSize({ width: 390, height: 844 });
+      try {
+        await shot(page, 'watchlist-phone');
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert(overflow <= 1, `page scrolls sideways by ${overflow}px at phone width`);
+      } finally {
+        await page.setViewportSize({ width: 1366, height: 900 });
+        await page.emulateMedia({ colorScheme: 'light' });
+      }
+    });
+
+    log('symbol view');
+    await check('keyboard: arrow keys move through rows, Enter opens the symbol', async () => {
+      await page.locator('a.sym').first().focus();
+      await page.keyboard.press('ArrowDown');
+      const second = await page.evaluate(() => document.activeElement?.textContent ?? '');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(new RegExp(`#/symbol/${second}$`), { timeout: 5000 });
+    });
+    await check('chart draws candles, the prediction band and earnings markers; live updates', async () => {
+      await page.goto(`${app.url}/#/symbol/AAPL`);
+      await page.locator('[data-testid="chart"] canvas').first().waitFor({ timeout: 15_000 });
+      const band = await waitAttr(page, '[data-testid="chart"]', 'data-band-points', 1, 15_000);
+      figures.bandPoints = band;
+      await page.locator('[data-testid="history"] tbody tr').first().waitFor({ timeout: 10_000 });
+      await page.locator('[data-testid="features"] tbody tr').first().waitFor({ timeout: 10_000 });
+      const explanation = (await page.locator('[data-testid="explanation"]').textContent()) ?? '';
+      assert(/later release/.test(explanation), 'the explanation panel is not reserved');
+      await waitAttr(page, '[data-live-count]', 'data-live-count', 2, 20_000);
+    });
+    await check('earnings markers on the chart', async () => {
+      // Markers need an announcement inside the bars shown; the replay has months of AAPL by now.
+      const n = await waitAttr(page, '[data-testid="chart"]', 'data-earnings-markers', 1, 30_000).catch(() => 0);
+      figures.earningsMarkers = n;
+      assert(n >= 1, 'no earnings marker');
+    });
+    await shot(page, 'symbol');
+    await check('symbol view fits a phone', () => atPhoneWidth(page, 'symbol'));
+    await check('an unknown symbol shows a clear message', async () => {
+      await page.goto(`${app.url}/#/symbol/NOPE`);
+      await page.getByText('Unknown symbol: NOPE').waitFor({ timeout: 10_000 });
+    });
+    await shot(page, 'symbol-unknown');
+
+    log('pipeline view');
+    await check('DAG with live per-node metrics; a node shows its topics and schema', async () => {
+      await page.goto(`${app.url}/#/pipeline`);
+      await page.locator('[data-node]').first().waitFor({ timeout: 10_000 });
+      const nodes = await page.locator('[data-node]').count();
+      assert(nodes >= 5, `only ${nodes} nodes`);
+      const s0 = await waitAttr(page, '[data-samples]', 'data-samples', 1, 10_000);
+      await waitAttr(page, '[data-samples]', 'data-samples', s0 + 2, 10_000);
+      await page.locator('[data-metric="throughput"]').first().waitFor();
+      await page.locator('[data-node="bars"]').click();
+      const detail = page.locator('[data-testid="node-detail"]');
+      await detail.getByText('Reads').waitFor();
+      await detail.locator('details summary').first().click();
+      const schema = (await detail.locator('pre').first().textContent()) ?? '';
+      assert(schema.includes('"type": "record"'), 'no Avro schema shown');
+    });
+    await shot(page, 'pipeline');
+    await check('pipeline view fits a phone', () => atPhoneWidth(page, 'pipeline'));
+
+    log('model view');
+    await check('model error against persistence over time, coverage, normal vs earnings', async () => {
+      await page.goto(`${app.url}/#/model`);
+      await page.locator('[data-testid="regimes"]').waitFor({ timeout: 15_000 });
+      await page.locator('[data-testid="model-live"] svg path.line').first().waitFor({ timeout: 15_000 });
+    });
+    await shot(page, 'model');
+    await check('model view fits a phone', () => atPhoneWidth(page, 'model'));
+    await check('an unknown route says so', async () => {
+      await page.goto(`${app.url}/#/nowhere`);
+      await page.getByText('No such page').waitFor({ timeout: 5000 });
+    });
+    await check('first view interactive on loopback (a fresh page, data already there)', async () => {
+      const fresh = await ctx.newPage();
+      try {
+        const t0 = Date.now();
+        await fresh.goto(`${app.url}/`);
+        await fresh.locator('tr[data-symbol] td[data-cell="predicted"]').first().waitFor({ timeout: 10_000 });
+        figures.firstViewMs = Date.now() - t0;
+        // From the browser's navigation start to rows with predictions on screen.
+        figures.firstViewPerfMs = Math.round(await fresh.evaluate(() => performance.now()));
+      } finally {
+        await fresh.close();
+      }
+    });
+    await check('the server goes away and comes back: the header says so, live updates resume', async () => {
+      await page.goto(`${app.url}/`);
+      await page.locator('[data-connection="live"]').waitFor({ timeout: 10_000 });
+      const port = Number(new URL(app.url).port);
+      await app.stop();
+      await page.locator('[data-connection="reconnecting"]').waitFor({ timeout: 10_000 });
+      await shot(page, 'watchlist-reconnecting');
+      // The same port and database, as a restarted server would have.
+      app = await startApp('replay-again', { TICKCAST_PACE: '150ms', TICKCAST_DB: app.db }, port);
+      await page.locator('[data-connection="live"]').waitFor({ timeout: 30_000 });
+      const n0 = await num(page, '[data-updates]', 'data-updates');
+      await waitAttr(page, '[data-updates]', 'data-updates', n0 + 2, 30_000);
+    });
+    // The page logs failed socket attempts while the server is down; those are expected.
+    const unexpected = () =>
+      consoleErrors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e));
+    await check('no uncaught errors in the page', async () => {
+      assert(unexpected().length === 0, unexpected().slice(0, 3).join(' | '));
+    });
+    await check('/graphql, /healthz and /metrics still answer beside the UI', async () => {
+      assert((await fetch(`${app.url}/healthz`)).ok, '/healthz');
+      assert((await (await fetch(`${app.url}/metrics`)).text()).includes('tickcast_'), '/metrics');
+      assert((await fetch(`${app.url}/graphql?query=%7B__typename%7D`)).ok, '/graphql');
+    });
+  } finally {
+    await ctx.close();
+    await app.stop();
+  }
+
+  // Performance: SYNTHETIC simulator (500 symbols, one update a second) — figures, not checks.
+  log(`performance (SYNTHETIC: TICKCAST_SOURCE=simulator, ${PERF_SYMBOLS} symbols, one update a second)`);
+  const sim = await startApp('simulator', {
+    TICKCAST_SOURCE: 'simulator',
+    TICKCAST_SIM_SYMBOLS: String(PERF_SYMBOLS),
+    TICKCAST_PACE: '1s',
+  });
+  const perf = await browser();
+  try {
+    const page = perf.pages()[0] ?? (await perf.newPage());
+    const symbols = Array.from({ length: PERF_SYMBOLS }, (_, i) => `SIM${String(i).padStart(5, '0')}`);
+    await page.addInitScript((list: string[]) => {
+      localStorage.setItem('tickcast.watchlist', JSON.stringify(list));
+      const w = window as unknown as { __longTasks: number[] };
+      w.__longTasks = [];
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries()) w.__longTasks.push(e.duration);
+      }).observe({ type: 'longtask', buffered: true });
+    }, symbols);
+    const t0 = Date.now();
+    await page.goto(`${sim.url}/`);
+    await page.locator('tr[data-symbol] td[data-cell="predicted"]').first().waitFor({ timeout: 60_000 });
+    figures.firstView500Ms = Date.now() - t0;
+    await waitAttr(page, '[data-updates]', 'data-updates', 5, 30_000);
+    const rows = await num(page, '[data-total-rows]', 'data-total-rows');
+    const u0 = await num(page, '[data-updates]', 'data-updates');
+    await page.evaluate(() => {
+      (window as unknown as { __longTasks: number[] }).__longTasks = [];
+    });
+    await page.waitForTimeout(PERF_SECONDS * 1000);
+    const tasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+    const u1 = await num(page, '[data-updates]', 'data-updates');
+    figures.perfRows = rows;
+    figures.perfUpdateMessages = u1 - u0;
+    figures.longTasks = tasks.length;
+    figures.longTaskMaxMs = Math.round(Math.max(0, ...tasks));
+    figures.longTaskTotalMs = Math.round(tasks.reduce((a, b) => a + b, 0));
+    await shot(page, 'watchlist-500-synthetic');
+  } finally {
+    await perf.close();
+    await sim.stop();
+  }
+
+  const js = initialJsGzip();
+  figures.initialJsGzipKB = Math.round(js.bytes / 102.4) / 10;
+  log('\nfigures (measured, not asserted):');
+  log(`  initial JS gzipped: ${figures.initialJsGzipKB} kB (${js.files.join(', ')}; budget 250 kB)`);
+  log(
+    `  first view interactive (bundled data, loopback): ${figures.firstViewMs} ms to rows with predictions (performance.now ${figures.firstViewPerfMs} ms; cold, while the app was starting: ${figures.firstViewColdMs} ms)`,
+  );
+  log(`  first view with ${PERF_SYMBOLS} symbols (SYNTHETIC): ${figures.firstView500Ms ?? '—'} ms`);
+  log(
+    `  long tasks > 50 ms over ${PERF_SECONDS} s, ${figures.perfRows ?? '—'} rows (SYNTHETIC, ${figures.perfUpdateMessages ?? '—'} update messages): ${figures.longTasks ?? '—'} (max ${figures.longTaskMaxMs ?? '—'} ms, total ${figures.longTaskTotalMs ?? '—'} ms)`,
+  );
+  log(JSON.stringify({ e2e: { passed, failed: failures.length, ...figures } }));
+  if (failures.length > 0) {
+    log(`\ne2e: ${failures.length} failed: ${failures.join('; ')} (logs and screenshots in .tmp/e2e/)`);
+    process.exitCode = 1;
+  } else log(`\ne2e: ${passed} checks passed; screenshots in .tmp/e2e/`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

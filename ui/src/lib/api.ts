@@ -1,0 +1,138 @@
+// Talking to the tickcast API: queries over HTTP POST, subscriptions over one graphql-ws
+// connection that reconnects by itself (with backoff) and publishes its state for the header.
+import { type Client, createClient } from 'graphql-ws';
+import { type Readable, writable } from 'svelte/store';
+
+export type ConnectionState =
+  | { kind: 'connecting'; attempt: number }
+  | { kind: 'live' }
+  | { kind: 'reconnecting'; attempt: number; reason: string };
+
+const connection = writable<ConnectionState>({ kind: 'connecting', attempt: 0 });
+export const connectionState: Readable<ConnectionState> = connection;
+
+/** A GraphQL error with its stable `extensions.code` (UNKNOWN_SYMBOL, RATE_LIMITED, …). */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | null,
+    /** For UNKNOWN_SYMBOL: the symbols the API does not know. */
+    readonly symbols: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+interface GqlError {
+  message: string;
+  extensions?: { code?: string; symbols?: unknown };
+}
+
+interface GqlBody<T> {
+  data?: T | null;
+  errors?: readonly GqlError[];
+}
+
+function toError(errors: readonly GqlError[]): ApiError {
+  const first = errors[0];
+  const symbols = first?.extensions?.symbols;
+  return new ApiError(
+    first?.message ?? 'unknown error',
+    first?.extensions?.code ?? null,
+    Array.isArray(symbols) ? symbols.filter((s): s is string => typeof s === 'string') : [],
+  );
+}
+
+const endpoint = new URL('graphql', document.baseURI);
+
+export async function query<T>(text: string, variables: Record<string, unknown> = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ query: text, variables }),
+    });
+  } catch {
+    throw new ApiError('The API is not reachable. Is tickcast running?', 'NETWORK');
+  }
+  const body = (await res.json().catch(() => ({}))) as GqlBody<T>;
+  if (body.errors?.length) throw toError(body.errors);
+  if (!res.ok || !body.data) throw new ApiError(`The API answered ${res.status}`, 'HTTP');
+  return body.data;
+}
+
+let client: Client | null = null;
+let attempt = 0;
+
+function ws(): Client {
+  if (client) return client;
+  const url = new URL(endpoint);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  client = createClient({
+    url: url.href,
+    // One socket for the whole session, kept open between views.
+    lazy: false,
+    keepAlive: 10_000,
+    retryAttempts: Number.POSITIVE_INFINITY,
+    // Any close is worth retrying: the server restarts, laptops sleep.
+    shouldRetry: () => true,
+    retryWait: async (n) => {
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** n) * (0.5 + Math.random() / 2)));
+    },
+    on: {
+      connecting: () => {
+        connection.update((s) =>
+          s.kind === 'live' || s.kind === 'reconnecting'
+            ? { kind: 'reconnecting', attempt: ++attempt, reason: s.kind === 'reconnecting' ? s.reason : 'closed' }
+            : { kind: 'connecting', attempt },
+        );
+      },
+      connected: () => {
+        attempt = 0;
+        connection.set({ kind: 'live' });
+      },
+      closed: (event) => {
+        const reason = event instanceof CloseEvent ? event.reason || `code ${event.code}` : 'network';
+        connection.set({ kind: 'reconnecting', attempt, reason });
+      },
+    },
+  });
+  return client;
+}
+
+export interface Subscription {
+  unsubscribe(): void;
+}
+
+/**
+ * Subscribes and calls `onData` per message; errors (bad input, limits) go to `onError` and
+ * end that subscription. A dropped connection resubscribes on its own.
+ */
+export function subscribe<T>(
+  text: string,
+  variables: Record<string, unknown>,
+  onData: (data: T) => void,
+  onError: (err: ApiError) => void = () => {},
+): Subscription {
+  const dispose = ws().subscribe<T>(
+    { query: text, variables },
+    {
+      next: (msg) => {
+        if (msg.errors?.length) onError(toError(msg.errors as readonly GqlError[]));
+        else if (msg.data) onData(msg.data as T);
+      },
+      error: (err) => {
+        if (Array.isArray(err)) onError(toError(err as readonly GqlError[]));
+        // Socket-level errors are the connection's business: retried, shown in the header.
+      },
+      complete: () => {},
+    },
+  );
+  return { unsubscribe: dispose };
+}
+
+/** Opens the socket early so the header shows the state from the first paint. */
+export function connect(): void {
+  ws();
+}
