@@ -211,7 +211,10 @@ async function main() {
       }),
     );
     const subscribeErrors = subscribed.reduce((n, s) => n + s.errors, 0);
-    if (subscribeErrors > 0) throw new Error(`${subscribeErrors} subscriptions failed (see the server log above)`);
+    if (subscribeErrors > 0) {
+      const why = subscribed.map((s) => JSON.stringify(s.failures)).join(' ');
+      throw new Error(`${subscribeErrors} subscriptions failed: ${why}`);
+    }
     const target = SUBSCRIBERS * PER_CLIENT;
     const deadline = performance.now() + 120_000;
     while (listeners() < target && performance.now() < deadline) {
