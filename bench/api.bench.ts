@@ -233,6 +233,8 @@ async function main() {
     const fanoutMax: number[] = [];
     /** Server CPU (user + system) from publish to the last receipt: what the fan-out costs the server. */
     const fanoutCpu: number[] = [];
+    /** Of which in the kernel: mostly one socket write per subscriber. */
+    const fanoutSystemCpu: number[] = [];
     let delivered = 0;
     for (let r = 0; r < ROUNDS; r++) {
       progress(`fan-out: update ${r + 1}/${ROUNDS} (${SYMBOLS} symbols) to ${connected} subscribers`);
@@ -246,6 +248,7 @@ async function main() {
       );
       const cpu = process.cpuUsage(cpu0);
       fanoutCpu.push((cpu.user + cpu.system) / 1000);
+      fanoutSystemCpu.push(cpu.system / 1000);
       const latencies = answers.flatMap((a) => a.times.map((t) => t - t0));
       delivered = latencies.length;
       fanoutP50.push(quantile(latencies, 0.5));
@@ -312,6 +315,7 @@ async function main() {
       fanoutP95Ms: round(median(fanoutP95)),
       fanoutMaxMs: round(median(fanoutMax)),
       fanoutServerCpuMs: round(median(fanoutCpu)),
+      fanoutServerSystemMs: round(median(fanoutSystemCpu)),
       rssPerConnKb: round(rssPerConnKb),
       churnSeconds: CHURN_SECONDS,
       churnCycles: churned.reduce((n, c) => n + c.cycles, 0),
@@ -339,6 +343,7 @@ async function main() {
       ['fanoutP95Ms (median of rounds)', String(result.fanoutP95Ms), '< 1000'],
       ['fanoutMaxMs (median of rounds)', String(result.fanoutMaxMs), ''],
       ['fanoutServerCpuMs (server CPU per update)', String(result.fanoutServerCpuMs), ''],
+      ['fanoutServerSystemMs (of which kernel)', String(result.fanoutServerSystemMs), ''],
       ['rssPerConnKb', String(result.rssPerConnKb), ''],
       [`churnCycles (${CHURN_SECONDS} s)`, String(result.churnCycles), ''],
       ['churnRssGrowthMb', String(result.churnRssGrowthMb), 'near 0'],
