@@ -11,8 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type App, buildApp, startPipeline } from '../cli/app.js';
 import { loadConfig } from '../cli/config.js';
-import type { RunningPipeline } from '../engine/index.js';
+import { createLiveHub, type RunningPipeline } from '../engine/index.js';
+import { live } from '../operators/sinks/live.js';
+import { type Prediction, schemas } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
+import { hubFeed } from './pubsub.js';
 import { printedSchema } from './schema/index.js';
 import { type ApiServer, type ServerOptions, startServer } from './server.js';
 
@@ -368,6 +371,79 @@ describe('subscriptions (graphql-ws)', () => {
     expect(seen.every((p) => p.horizon === 1)).toBe(true);
   });
 
+  it('shared execution: each subscriber gets exactly its own symbols, in its own selection', async () => {
+    // A hub of its own, so exactly one hand-made update is published while these listen.
+    const hub = createLiveHub();
+    const s = await serverWith({ hub });
+    const one =
+      'subscription($s: [String!]!) { predictions(symbols: $s, horizon: 1) { symbol horizon predictedClose } }';
+    const withVariable =
+      'subscription($s: [String!]!, $iv: Boolean!) { p: predictions(symbols: $s) { id interval @include(if: $iv) { lower } } }';
+    // A directive on the root field is left to graphql's own execute: the reference for the shared path.
+    const unshared =
+      'subscription($s: [String!]!) { predictions(symbols: $s, horizon: 1) @include(if: true) { symbol horizon predictedClose } }';
+    const subscriptions = [
+      { query: one, variables: { s: ['AAPL', 'KO'] } },
+      { query: one, variables: { s: ['MSFT'] } },
+      { query: one, variables: { s: ['ko'] } },
+      { query: withVariable, variables: { s: ['KO'], iv: true } },
+      { query: withVariable, variables: { s: ['KO'], iv: false } },
+      { query: unshared, variables: { s: ['AAPL', 'KO'] } },
+    ];
+    const firsts = subscriptions.map((sub) =>
+      wsClient(s.url).iterate<Record<string, Array<Record<string, unknown>>>>(sub).next(),
+    );
+    const feed = hubFeed(hub);
+    const listening = () => ['AAPL', 'KO', 'MSFT'].map((symbol) => feed.listeners('predictions', symbol));
+    while (listening().join() !== '2,5,1') await new Promise((r) => setTimeout(r, 20));
+
+    const ts = Date.UTC(2019, 0, 2);
+    const prediction = (symbol: string, horizon: number, close: number): Prediction => ({
+      id: `${symbol}:${ts}:${horizon}`,
+      symbol,
+      ts,
+      horizon,
+      targetTs: ts + horizon * 86_400_000,
+      lastClose: close,
+      predictedClose: close + horizon,
+      predictedReturn: 0,
+      lower: close - 1,
+      upper: close + 1,
+      model: 'test',
+      modelVersion: '1',
+      regime: 'normal',
+      createdAt: ts,
+    });
+    const update = [
+      prediction('MSFT', 1, 100),
+      prediction('KO', 1, 50),
+      prediction('KO', 5, 50),
+      prediction('AAPL', 1, 200),
+      prediction('AAPL', 5, 200),
+    ];
+    await live({ hub, schema: schemas.Prediction, channel: 'predictions' }).write(
+      update.map((value) => ({ key: value.symbol, value, timestamp: ts })),
+      { node: 'live-predictions' },
+    );
+    const got = (await Promise.all(firsts)).map((r) => r.value?.data);
+    expect(got[0]).toEqual({
+      predictions: [
+        { symbol: 'KO', horizon: 1, predictedClose: 51 },
+        { symbol: 'AAPL', horizon: 1, predictedClose: 201 },
+      ],
+    });
+    expect(got[1]).toEqual({ predictions: [{ symbol: 'MSFT', horizon: 1, predictedClose: 101 }] });
+    expect(got[2]).toEqual({ predictions: [{ symbol: 'KO', horizon: 1, predictedClose: 51 }] });
+    expect(got[3]).toEqual({
+      p: [
+        { id: `KO:${ts}:1`, interval: { lower: 49 } },
+        { id: `KO:${ts}:5`, interval: { lower: 49 } },
+      ],
+    });
+    expect(got[4]).toEqual({ p: [{ id: `KO:${ts}:1` }, { id: `KO:${ts}:5` }] });
+    expect(got[5]).toEqual(got[0]);
+  });
+
   it('quotes(symbols): new bars as they close', async () => {
     const it = wsClient().iterate<{ quotes: Array<{ symbol: string; close: number }> }>({
       query: 'subscription { quotes(symbols: ["MSFT"]) { symbol time close } }',
@@ -463,6 +539,23 @@ describe('errors and limits', () => {
     const r = await gql(`{ health { status } } # ${'x'.repeat(70_000)}`);
     expect(r.status).toBe(413);
     expect(codes(r)).toEqual(['PAYLOAD_TOO_LARGE']);
+    // A streamed body has no content-length to check up front: refused, whatever the method.
+    for (const method of ['POST', 'PUT']) {
+      const body = new ReadableStream({
+        start(c) {
+          c.enqueue(new TextEncoder().encode('{"query":"{ health { status } }"}'));
+          c.close();
+        },
+      });
+      const res = await fetch(`${api.url}/graphql`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      expect(res.status).toBe(411);
+      expect((await res.json()) as unknown).toMatchObject({ errors: [{ extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    }
   });
 
   it('HTTP rate limit per client IP: 429 RATE_LIMITED', async () => {

@@ -21,6 +21,7 @@ import { readModelInfo } from './model-info.js';
 import { type PipelineSource, PipelineView } from './pipeline-view.js';
 import { hubFeed, type LiveFeed } from './pubsub.js';
 import { schema } from './schema/index.js';
+import { useSharedSubscriptionItems } from './shared-items.js';
 import { staticUi } from './static.js';
 
 export { type Health, health } from './health.js';
@@ -105,7 +106,10 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
     graphqlEndpoint: '/graphql',
     context: () => ({ services }),
     // (graphql-jit was tried for fan-out: its subscribe drops variable arguments of the root field.)
-    plugins: [armorPlugins(limits)],
+    plugins: [armorPlugins(limits), useSharedSubscriptionItems()],
+    // Enforced on content-length before Yoga (see the request handler): Yoga's limit pipes every
+    // body through a TransformStream and an AbortSignal, a large part of a small query's cost.
+    maxRequestBodySize: false,
     // Resolver errors that are not GraphQLErrors become "Unexpected error." with no stack.
     maskedErrors: { isDev: false },
     cors: origins.length === 0 ? false : { origin: origins.includes('*') ? '*' : [...origins] },
@@ -149,10 +153,13 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
         if (req.method !== 'OPTIONS' && !keyOk(req.headers['x-api-key'])) {
           return refuse(res, 401, ErrorCode.UNAUTHENTICATED, 'missing or unknown API key (header x-api-key)');
         }
-        if (req.method === 'POST') {
+        // Every request that may carry a body needs a content-length within the limit: node's
+        // parser then reads exactly that many bytes (it refuses content-length together with
+        // transfer-encoding), so Yoga's own streaming body limit is redundant and is off below.
+        if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') {
           const length = Number(req.headers['content-length']);
-          if (!Number.isFinite(length)) {
-            return refuse(res, 411, ErrorCode.PAYLOAD_TOO_LARGE, 'POST needs a content-length');
+          if (req.headers['content-length'] === undefined || !Number.isFinite(length)) {
+            return refuse(res, 411, ErrorCode.PAYLOAD_TOO_LARGE, `${req.method} needs a content-length`);
           }
           if (length > limits.maxPayloadBytes) {
             return refuse(res, 413, ErrorCode.PAYLOAD_TOO_LARGE, `body over ${limits.maxPayloadBytes} bytes`);

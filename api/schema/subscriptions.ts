@@ -25,6 +25,8 @@ builder.subscriptionFields((t) => ({
       return watchSymbols(services.feed, 'predictions', symbols, (p) => horizon === null || p.horizon === horizon);
     },
     resolve: (batch: Prediction[]) => batch,
+    // The event is the list itself and a Prediction's fields read only the record: see shared-items.ts.
+    extensions: { sharedItems: true },
   }),
   quotes: t.field({
     type: [QuoteRef],
@@ -35,6 +37,7 @@ builder.subscriptionFields((t) => ({
       return watchSymbols(services.feed, 'bars', symbols);
     },
     resolve: (batch: Bar[]) => batch,
+    extensions: { sharedItems: true },
   }),
   pipelineMetrics: t.field({
     type: MetricsSampleRef,
