@@ -63,7 +63,7 @@ program
       await app.store.close();
       return;
     }
-    console.error(`tickcast: replay finished; still serving ${server?.url} (Ctrl-C to stop)`);
+    if (!summary.stopped) console.error(`tickcast: replay finished; still serving ${server?.url} (Ctrl-C to stop)`);
   });
 
 program

@@ -382,6 +382,52 @@ describe('runPipeline', () => {
     expect(text).toContain('tickcast_event_to_sink_seconds_count{node="collect"}');
   });
 
+  it('stops promptly even while the source is blocked by backpressure', async () => {
+    // An endless source into a tiny partition, read by a sink that never finishes a write: the source
+    // ends up waiting for room. stop() must still return (Ctrl-C on `npm start` at full speed).
+    let emitted = 0;
+    const endless = defineOperator({
+      kind: 'source',
+      name: 'endless',
+      outputs: { quotes: schemas.Quote },
+      async run(ctx) {
+        for (let i = 0; !ctx.signal.aborted; i++) {
+          await ctx.emit('quotes', quote(`S${i % 50}`, '2017-03-01', 1), { timestamp: day('2017-03-01') });
+          emitted++;
+        }
+      },
+    });
+    let release: () => void = () => {};
+    const stuck = defineOperator<Quote>({
+      kind: 'sink',
+      name: 'stuck',
+      input: schemas.Quote,
+      write: () => new Promise<void>((resolve) => (release = resolve)),
+    });
+    const running = await runPipeline(
+      definePipeline({
+        name: 'blocked',
+        topics: { quotes: { schema: schemas.Quote, partitions: 1 } },
+        nodes: [
+          { id: 'source', operator: endless, writes: { quotes: 'quotes' } },
+          { id: 'stuck', operator: stuck, reads: 'quotes' },
+        ],
+      }),
+      { transport: new MemoryTransport({ capacity: 10 }), pollTimeoutMs: 20, batchSize: 5 },
+    );
+    // Wait until the source is parked on the full partition (its count stops moving).
+    let before = -1;
+    while (emitted !== before) {
+      before = emitted;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const stopping = running.stop();
+    release();
+    const summary = await stopping;
+    expect(summary.stopped).toBe(true);
+    expect(emitted).toBeGreaterThan(0);
+  });
+
   it('checks records against their schema in-process too, dead-lettering bad ones', async () => {
     // In-process topics pass records by reference, so the type check must still happen.
     const sloppy = defineOperator<Quote, { bars: typeof schemas.Bar }>({

@@ -45,6 +45,8 @@ export class MemoryTransport implements Transport {
   private readonly topics = new Map<string, Topic>();
   private dataWaiters: Array<() => void> = [];
   private spaceWaiters: Array<() => void> = [];
+  /** Set when the pipeline stops: producers no longer wait for room that stopped consumers will never make. */
+  private released = false;
 
   constructor(opts: MemoryTransportOptions = {}) {
     this.capacity = opts.capacity ?? 20_000;
@@ -137,7 +139,16 @@ export class MemoryTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    this.releaseProducers();
     this.wake();
+  }
+
+  /** Ends backpressure for good: a producer blocked on a full partition returns (its batch is already stored). */
+  releaseProducers(): void {
+    this.released = true;
+    const waiters = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const w of waiters) w();
   }
 
   private async send(messages: readonly OutgoingMessage[]): Promise<void> {
@@ -158,7 +169,7 @@ export class MemoryTransport implements Transport {
     this.wake();
     // Backpressure: the batch is stored (acknowledged) but the producer waits for room.
     for (const part of touched) {
-      while (part.committed.size > 0 && this.pending(part) > this.capacity) {
+      while (!this.released && part.committed.size > 0 && this.pending(part) > this.capacity) {
         await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
       }
     }

@@ -171,6 +171,8 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
     stop: async () => {
       stopped = true;
       abort.abort();
+      // Sources see the abort, but one blocked on a full partition would wait for consumers that just quit.
+      if (transport instanceof MemoryTransport) transport.releaseProducers();
       return done;
     },
   };
