@@ -3,7 +3,7 @@
 import { MemoryTransport } from './memory-transport.js';
 import { type NodeStats, PipelineMetrics } from './metrics.js';
 import { message, NodeTask } from './node-task.js';
-import type { Pipeline } from './pipeline.js';
+import type { Pipeline, PipelineNode } from './pipeline.js';
 import { avroSerde, type Serde } from './serde.js';
 import { type SourceProgress, SourceTask } from './source-task.js';
 import type { Consumer, TopicSpec, Transport } from './transport.js';
@@ -21,6 +21,12 @@ export interface RunOptions {
   groupPrefix?: string;
   /** Run only these node ids (a worker that hosts part of the DAG); default all. */
   nodes?: readonly string[];
+  /**
+   * Keep stateful nodes' keyed state and timers in compacted changelog topics
+   * (`<groupPrefix>.<node>-changelog`) and restore them when partitions are assigned; default
+   * on when the transport can read them back (Kafka), off in memory.
+   */
+  changelogs?: boolean;
   log?: (line: string) => void;
 }
 
@@ -51,8 +57,21 @@ export function topicSpecs(pipeline: Pipeline): TopicSpec[] {
   ]);
 }
 
+/**
+ * The changelog topic of a stateful transform whose input and output topics are
+ * co-partitioned (one partition of the changelog per input partition), else null.
+ */
+export function changelogSpec(pipeline: Pipeline, node: PipelineNode, groupPrefix: string): TopicSpec | null {
+  const op = node.operator;
+  if (op.kind !== 'transform' || !(op.state || op.onTimer)) return null;
+  const counts = new Set([...node.reads, ...Object.values(node.writes)].map((t) => pipeline.topics.get(t)?.partitions));
+  const [partitions] = counts;
+  if (counts.size !== 1 || partitions === undefined) return null;
+  return { name: `${groupPrefix}.${node.id}-changelog`, partitions, compacted: true };
+}
+
 export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Promise<RunningPipeline> {
-  const transport = opts.transport ?? new MemoryTransport();
+  const transport: Transport = opts.transport ?? new MemoryTransport();
   const serde = opts.serde ?? avroSerde;
   const metrics = opts.metrics ?? new PipelineMetrics(pipeline.name);
   const batchSize = opts.batchSize ?? 20_000;
@@ -61,19 +80,32 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
   const started = performance.now();
   const abort = new AbortController();
 
-  await transport.ensureTopics(topicSpecs(pipeline));
+  const selected = pipeline.nodes.filter((n) => !opts.nodes || opts.nodes.includes(n.id));
+  const groupPrefix = opts.groupPrefix ?? pipeline.name;
+  const changelogs = new Map<string, TopicSpec>();
+  const readToEnd = transport.readToEnd?.bind(transport);
+  if (readToEnd && (opts.changelogs ?? true)) {
+    for (const node of selected) {
+      const spec = changelogSpec(pipeline, node, groupPrefix);
+      if (spec) changelogs.set(node.id, spec);
+      else if (node.operator.kind === 'transform' && (node.operator.state || node.operator.onTimer)) {
+        log(`${node.id}: no changelog (its topics differ in partition count): its state lives in this process only`);
+      }
+    }
+  }
+  await transport.ensureTopics([...topicSpecs(pipeline), ...changelogs.values()]);
   await serde.prepare([...pipeline.topics.values()].map((t) => ({ name: t.name, schema: t.schema })));
   const producer = await transport.producer();
   const partitions = (topic: string) => transport.partitions(topic);
-  const selected = pipeline.nodes.filter((n) => !opts.nodes || opts.nodes.includes(n.id));
 
   // Consumers join before any source produces, so no group misses the start of a topic.
   const tasks: Array<{ task: NodeTask; consumer: Consumer }> = [];
   for (const node of selected.filter((n) => n.operator.kind !== 'source')) {
     const consumer = await transport.consumer({
-      group: `${opts.groupPrefix ?? pipeline.name}.${node.id}`,
+      group: `${groupPrefix}.${node.id}`,
       topics: node.reads,
     });
+    const changelog = changelogs.get(node.id);
     const task = new NodeTask({
       pipeline,
       node,
@@ -85,6 +117,10 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
       partitions,
       signal: abort.signal,
       log,
+      changelog:
+        changelog && readToEnd
+          ? { topic: changelog.name, read: (parts) => readToEnd(changelog.name, parts) }
+          : undefined,
     });
     tasks.push({ task, consumer });
   }
