@@ -326,6 +326,23 @@ export class KafkaTransport implements Transport {
     return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
   }
 
+  /**
+   * Who owns what in a consumer group: each member's client id and its partitions (pipeline
+   * topic names). For operators and tests: "is every partition owned by a live worker?"
+   */
+  async groupMembers(
+    group: string,
+  ): Promise<Array<{ clientId: string; partitions: Array<{ topic: string; partition: number }> }>> {
+    const { groups } = await this.admin.describeGroups([group], { timeout: this.requestTimeoutMs });
+    return (groups[0]?.members ?? []).map((m) => ({
+      clientId: m.clientId,
+      partitions: (m.assignment?.topicPartitions ?? []).map((tp) => ({
+        topic: tp.topic.slice(this.prefix.length),
+        partition: tp.partition,
+      })),
+    }));
+  }
+
   /** Deletes topics (tests and tools); missing ones are ignored. */
   async deleteTopics(names: readonly string[]): Promise<void> {
     const existing = new Set(await this.admin.listTopics({ timeout: this.requestTimeoutMs }));

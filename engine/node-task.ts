@@ -156,6 +156,7 @@ export class NodeTask {
       countProduced(metrics, this.id, batch);
       await this.deps.producer.send(batch);
     }
+
     // State after the outputs: a crash in between replays input onto the older state, which
     // the operators take as redelivery; the other order could lose the outputs.
     if (this.deps.changelog) await this.deps.producer.send(this.changes(this.deps.changelog.topic));
