@@ -1,6 +1,7 @@
 // Wires a configured tickcast: store, live hub, earnings calendar, models, market-data
 // source and the price-prediction pipeline, run on the configured transport.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { type ApiServer, startServer } from '../api/server.js';
 import {
   createLiveHub,
@@ -53,7 +54,11 @@ export async function buildApp(config: Config, opts: { paceMs?: number; dbPath?:
   checkPaths(config);
   const store =
     config.TICKCAST_STORE === 'questdb'
-      ? await openQuestDbStore({ url: config.QUESTDB_URL, pg: config.QUESTDB_PG, tablePrefix: config.QUESTDB_TABLE_PREFIX })
+      ? await openQuestDbStore({
+          url: config.QUESTDB_URL,
+          pg: config.QUESTDB_PG,
+          tablePrefix: config.QUESTDB_TABLE_PREFIX,
+        })
       : await openDuckDbStore({ path: opts.dbPath ?? config.TICKCAST_DB });
   const hub = createLiveHub();
   const calendar =
@@ -94,7 +99,7 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
   if (app.config.TICKCAST_TRANSPORT === 'memory') {
     if (app.config.TICKCAST_ROLE !== 'all') {
       throw new ConfigError([
-        `TICKCAST_ROLE=${app.config.TICKCAST_ROLE}: the source and worker roles need TICKCAST_TRANSPORT=kafka`,
+        `TICKCAST_ROLE=${app.config.TICKCAST_ROLE}: the source, worker and api roles need TICKCAST_TRANSPORT=kafka`,
       ]);
     }
     return runPipeline(app.pipeline, {
@@ -120,7 +125,8 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     transport,
     serde: new RegistrySerde({ url: c.SCHEMA_REGISTRY_URL }),
     batchSize: c.TICKCAST_BATCH_SIZE,
-    groupPrefix: `${c.KAFKA_TOPIC_PREFIX}${app.pipeline.name}`,
+    // API replicas each need every record (their own subscribers): a group of their own.
+    groupPrefix: `${c.KAFKA_TOPIC_PREFIX}${app.pipeline.name}${c.TICKCAST_ROLE === 'api' ? `.api-${hostname()}-${process.pid}` : ''}`,
     nodes: nodesFor(app.pipeline, c.TICKCAST_ROLE),
     log,
   }).catch(async (err: unknown) => {
@@ -138,11 +144,18 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
 /**
  * The nodes a process runs for its role. With several workers exactly one process must run the
  * sources (role `source`, or one `all`): each worker that ran them would produce every quote again.
+ * The live fan-out sinks (operator `live`) feed this process's API, so they run where the API
+ * serves subscribers: in `all` and `api`, not in `worker`.
  */
 export function nodesFor(pipeline: Pipeline, role: Config['TICKCAST_ROLE']): string[] {
-  return pipeline.nodes
-    .filter((n) => role === 'all' || (role === 'source') === (n.operator.kind === 'source'))
-    .map((n) => n.id);
+  const live = (n: Pipeline['nodes'][number]) => n.operator.kind === 'sink' && n.operator.name === 'live';
+  const runs: Record<Config['TICKCAST_ROLE'], (n: Pipeline['nodes'][number]) => boolean> = {
+    all: () => true,
+    source: (n) => n.operator.kind === 'source',
+    worker: (n) => n.operator.kind !== 'source' && !live(n),
+    api: live,
+  };
+  return pipeline.nodes.filter(runs[role]).map((n) => n.id);
 }
 
 export async function serve(app: App, running: RunningPipeline): Promise<ApiServer> {

@@ -39,10 +39,11 @@ const list = (what: string, item: z.ZodString) =>
 export const configSchema = z.object({
   TICKCAST_TRANSPORT: z.enum(['memory', 'kafka']).default('memory'),
   /**
-   * What this process runs: all (default), source (market data → quotes only) or worker (every
-   * other node; N workers share the partitions through Kafka consumer groups).
+   * What this process runs: all (default), source (market data → quotes only), worker (the
+   * transforms and store sinks; N workers share the partitions through Kafka consumer groups)
+   * or api (the live fan-out sinks, each replica reading every partition, and the API).
    */
-  TICKCAST_ROLE: z.enum(['all', 'source', 'worker']).default('all'),
+  TICKCAST_ROLE: z.enum(['all', 'source', 'worker', 'api']).default('all'),
   TICKCAST_SOURCE: z.enum(['replay', 'simulator']).default('replay'),
   /** duckdb: the embedded file (TICKCAST_DB); questdb: a QuestDB server (QUESTDB_URL, QUESTDB_PG). */
   TICKCAST_STORE: z.enum(['duckdb', 'questdb']).default('duckdb'),

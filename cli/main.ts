@@ -25,12 +25,15 @@ program
   .option('--until-end', 'replay to the end of the data, print a summary and exit')
   .option('--pace <duration>', 'wall time per replayed trading day, e.g. 1s (default: full speed)')
   .option('--db <file>', 'embedded database file (default TICKCAST_DB)')
-  .addOption(new Option('--transport <kind>', 'memory or kafka (default TICKCAST_TRANSPORT)').choices(['memory', 'kafka']))
   .addOption(
-    new Option('--role <role>', 'all, source or worker (default TICKCAST_ROLE; engine/README.md)').choices([
+    new Option('--transport <kind>', 'memory or kafka (default TICKCAST_TRANSPORT)').choices(['memory', 'kafka']),
+  )
+  .addOption(
+    new Option('--role <role>', 'all, source, worker or api (default TICKCAST_ROLE; engine/README.md)').choices([
       'all',
       'source',
       'worker',
+      'api',
     ]),
   )
   .action(async (opts: { untilEnd?: boolean; pace?: string; db?: string; transport?: string; role?: string }) => {
@@ -58,7 +61,8 @@ program
       stopping = true;
       console.error(`\ntickcast: ${signal}, stopping`);
       progress.stop();
-      await running.stop();
+      // A node that fails while stopping (a broker gone, say) is reported, not a crash.
+      await running.stop().catch((err: unknown) => console.error(`tickcast: while stopping: ${String(err)}`));
       await server?.close();
       await app.store.close();
       process.exit(0);
@@ -66,8 +70,11 @@ program
     process.once('SIGINT', () => void shutdown('SIGINT'));
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-    const summary = await running.done;
-    if (stopping) return; // shutdown() closes the store and exits
+    const summary = await running.done.catch((err: unknown) => {
+      if (stopping) return null;
+      throw err;
+    });
+    if (stopping || !summary) return; // shutdown() closes the store and exits
     progress.stop();
     unsubscribe();
     await printSummary(summary, app.store, deadLetterReasons(running));

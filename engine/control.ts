@@ -152,7 +152,7 @@ export class InputClock {
 
   laneEnded(id: number): boolean {
     const lane = this.byLane.get(id);
-    return lane !== undefined && lane.slots.every((s) => s.producers.every((p) => s.ended.has(p)));
+    return lane?.slots.every((s) => s.producers.every((p) => s.ended.has(p))) ?? false;
   }
 
   /** Every lane has ended (a worker that owns only some partitions never ends by itself). */

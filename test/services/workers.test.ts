@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { nodesFor } from '../../cli/app.js';
 import { createLiveHub, MemoryTransport, type Pipeline, runPipeline } from '../../engine/index.js';
 import { createKafkaTransport, type KafkaTransport } from '../../engine/kafka-transport.js';
 import { persistenceModel } from '../../models/baselines.js';
@@ -80,7 +81,11 @@ function digest(rows: readonly Prediction[]): { count: number; distinct: number;
     )
     .sort();
   const keys = new Set(rows.map((p) => `${p.symbol}|${p.ts}|${p.horizon}`));
-  return { count: rows.length, distinct: keys.size, sha256: createHash('sha256').update(lines.join('\n')).digest('hex') };
+  return {
+    count: rows.length,
+    distinct: keys.size,
+    sha256: createHash('sha256').update(lines.join('\n')).digest('hex'),
+  };
 }
 
 interface Proc {
@@ -146,7 +151,7 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
     expect(expected.count).toBeGreaterThan(SYMBOLS * HORIZONS.length * (TICKS / 2));
 
     admin = await createKafkaTransport({ brokers: BROKERS.split(','), topicPrefix: `${run}.`, log: () => {} });
-    const workerNodes = oracle.nodes.filter((n) => n.operator.kind !== 'source');
+    const workerNodes = oracle.nodes.filter((n) => nodesFor(oracle, 'worker').includes(n.id));
     const groups = workerNodes.map((n) => ({ group: `${run}.${oracle.name}.${n.id}`, reads: n.reads }));
     const t = admin;
     /** Per group: owners (client ids), and partitions nobody owns. */
@@ -213,7 +218,10 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
 
     // The survivors keep running until told to stop, then exit cleanly.
     for (const w of [workers[0]!, workers[2]!]) w.child.kill('SIGTERM');
-    expect(await Promise.all([workers[0]!.exited, workers[2]!.exited])).toEqual([0, 0]);
+    for (const w of [workers[0]!, workers[2]!]) {
+      const code = await w.exited;
+      expect(code, `${w.name} exited ${code}:\n${w.output.slice(-20).join('\n')}`).toBe(0);
+    }
     const restored = [...workers[0]!.output, ...workers[2]!.output].filter((l) => l.includes('restored')).length;
     console.log(
       `workers: ${SYMBOLS} SYNTHETIC symbols x ${TICKS} ticks, ${PARTITIONS} partitions, ${expected.count} predictions ` +
