@@ -162,6 +162,7 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
       let lastLag = 0;
       let lagInFlight: Promise<void> | null = null;
       let lagFailed = false;
+      let lagEveryMs = 1000;
       while (!abort.signal.aborted && !task.ended) {
         try {
           await task.step(batchSize, pollTimeoutMs);
@@ -171,13 +172,15 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
           stats.lastError = message(err);
           throw new Error(`node ${task.id} failed: ${message(err)}`, { cause: err });
         }
-        // Lag is a metric: measured beside the loop (never blocking it), and a failed
-        // measurement (a slow broker) is logged once and retried a second later.
-        if (!lagInFlight && performance.now() - lastLag > 1000) {
+        // Lag is a metric: measured beside the loop (never blocking it). A failed measurement
+        // (a slow or restarting broker) is logged once and retried later and later (up to a
+        // minute) instead of adding admin requests to a broker that is struggling.
+        if (!lagInFlight && performance.now() - lastLag > lagEveryMs) {
           lastLag = performance.now();
           lagInFlight = consumer.lag().then(
             (lag) => {
               lagInFlight = null;
+              lagEveryMs = 1000;
               if (!abort.signal.aborted)
                 metrics.setLag(
                   task.id,
@@ -186,6 +189,7 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
             },
             (err: unknown) => {
               lagInFlight = null;
+              lagEveryMs = Math.min(60_000, lagEveryMs * 4);
               if (!lagFailed) log(`${task.id}: could not measure lag: ${message(err)}`);
               lagFailed = true;
             },
