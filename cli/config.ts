@@ -2,7 +2,6 @@
 // start-up. A bad value stops start-up with a message naming the variable and what is allowed.
 import { z } from 'zod';
 
-const port = z.coerce.number().int().min(1).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 
 /** Duration: plain milliseconds or a number with ms, s, m or h (e.g. 250ms, 1s). */
@@ -59,7 +58,8 @@ export const configSchema = z.object({
   TICKCAST_SIM_SYMBOLS: positiveInt.max(100_000).default(500),
   /** Ticks (trading days) the simulator produces before it ends. */
   TICKCAST_SIM_TICKS: positiveInt.max(100_000).default(250),
-  TICKCAST_PORT: port.default(4000),
+  /** 0: any free port (printed at start-up), e.g. for several workers on one host. */
+  TICKCAST_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   TICKCAST_HOST: z.string().min(1).default('127.0.0.1'),
   /** API keys for /graphql (header x-api-key, or connection_init { apiKey }); none = open. */
   TICKCAST_API_KEYS: list(

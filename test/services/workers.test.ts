@@ -95,9 +95,10 @@ interface Proc {
   exited: Promise<number | null>;
 }
 
-function start(name: string, args: string[], port: number): Proc {
+function start(name: string, args: string[]): Proc {
   const child = spawn(process.execPath, ['bin/tickcast.js', 'run', '--transport', 'kafka', ...args], {
-    env: { ...env, TICKCAST_PORT: String(port) },
+    // Port 0: each process's API on a free port (fixed ones met other jobs' client sockets).
+    env: { ...env, TICKCAST_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -168,8 +169,7 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
       );
     const clientOf = (p: Proc) => `tickcast-worker-${p.child.pid}`;
 
-    const port = 41_000 + Math.floor(Math.random() * 10_000);
-    const workers = [0, 1, 2].map((i) => start(`worker-${i}`, ['--role', 'worker'], port + i));
+    const workers = [0, 1, 2].map((i) => start(`worker-${i}`, ['--role', 'worker']));
     procs.push(...workers);
     // All three own partitions of every group before the stream starts.
     await until('3 workers sharing every group', 120_000, async () => {
@@ -177,7 +177,7 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
       if (o.every((g) => g.owners.length === 3 && g.unowned.length === 0)) return true;
       throw new Error(JSON.stringify(o.map((g) => [g.group, g.owners.length, g.unowned.length])));
     });
-    const source = start('source', ['--role', 'source', '--until-end', '--pace', '300ms'], port + 3);
+    const source = start('source', ['--role', 'source', '--until-end', '--pace', '300ms']);
     procs.push(source);
 
     store = await openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix: `${run}_` });
