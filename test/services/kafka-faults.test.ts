@@ -3,7 +3,8 @@
 // engine/kafka-transport.services.test.ts; QuestDB down in questdb-outage.test.ts. A broker
 // restarted under a running pipeline is not tested: librdkafka 2.x inside
 // @confluentinc/kafka-javascript aborted the process, "rd_kafka_enq_once_del_source_return:
-// Assertion `eonce->refcnt > 0' failed", twice out of two tries; see engine/README.md.) The data is
+// Assertion `eonce->refcnt > 0' failed", twice out of two tries: librdkafka issue #4605, admin
+// requests timing out on a dropped connection; see engine/README.md.) The data is
 // SYNTHETIC (the simulator, 50 symbols); the expected predictions come from the same pipeline on
 // the memory transport.
 import { createHash } from 'node:crypto';
