@@ -32,7 +32,6 @@ export class KafkaPullConsumer implements Consumer {
   private commitError: unknown = null;
   private closed = false;
   private owned: Array<{ topic: string; partition: number }> = [];
-  private generationCount = 0;
 
   /** Partitions owned now (pipeline topic names), and how many assignments have arrived. */
   readonly assignment = {
@@ -50,13 +49,12 @@ export class KafkaPullConsumer implements Consumer {
   onRebalance(err: { code?: number }, assignment: ReadonlyArray<{ topic: string; partition: number }>): void {
     if (err.code === ASSIGN_PARTITIONS) {
       this.owned = assignment.map((tp) => ({ topic: this.local(tp.topic), partition: tp.partition }));
-      this.assignment.generation = ++this.generationCount;
+      this.assignment.generation++;
       return;
     }
     if (err.code !== REVOKE_PARTITIONS) return;
-    const gone = new Set(assignment.map((tp) => key(this.local(tp.topic), tp.partition)));
-    this.owned = this.owned.filter((tp) => !gone.has(key(tp.topic, tp.partition)));
     const revoked = new Set(assignment.map((tp) => key(this.local(tp.topic), tp.partition)));
+    this.owned = this.owned.filter((tp) => !revoked.has(key(tp.topic, tp.partition)));
     // Their new owner starts from the committed offset, so dropping them loses nothing.
     this.buffer = this.buffer.filter((m) => !revoked.has(key(m.topic, m.partition)));
     for (const k of revoked) this.positions.delete(k);
