@@ -111,7 +111,17 @@ async function dag(name: string, dir: string, transport: Transport, serde?: Serd
     batchSize: 20_000,
     pollTimeoutMs: 50,
     groupPrefix: `bench-${name}-${Date.now().toString(36)}`,
+    changelogs: process.env.BENCH_CHANGELOGS !== '0',
   });
+  // A failed node ends the run with its error instead of leaving the bench waiting forever
+  // for predictions that will not come (what "hangs at 5,000 symbols" was: a lag query timed
+  // out under load and failed its node, and the bench waited on the store).
+  const failed = running.done.then(
+    () => Promise.reject(new Error(`${name}: the pipeline ended`)),
+    (err: unknown) => Promise.reject(err),
+  );
+  failed.catch(() => {});
+  const stored = (target: number) => Promise.race([counted.until(target), failed]);
   const perUpdate = SYMBOLS * HORIZONS.length;
   return {
     /** Pushes a tick and resolves when all its predictions are stored; returns the ms it took. */
@@ -119,7 +129,7 @@ async function dag(name: string, dir: string, transport: Transport, serde?: Serd
       const target = counted.stored() + perUpdate;
       const t = performance.now();
       push(tick);
-      await counted.until(target);
+      await stored(target);
       return performance.now() - t;
     },
     /** Pushes ticks back to back; resolves when all are stored; returns the ms it took. */
@@ -127,7 +137,7 @@ async function dag(name: string, dir: string, transport: Transport, serde?: Serd
       const target = counted.stored() + perUpdate * ticks.length;
       const t = performance.now();
       for (const tick of ticks) push(tick);
-      await counted.until(target);
+      await stored(target);
       return performance.now() - t;
     },
     stop: async () => {

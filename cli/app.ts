@@ -1,6 +1,7 @@
 // Wires a configured tickcast: store, live hub, earnings calendar, models, market-data
 // source and the price-prediction pipeline, run on the configured transport.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type ApiServer, startServer } from '../api/server.js';
 import {
@@ -55,7 +56,11 @@ export async function buildApp(config: Config, opts: { paceMs?: number; dbPath?:
   checkPaths(config);
   const store =
     config.TICKCAST_STORE === 'questdb'
-      ? await openQuestDbStore({ url: config.QUESTDB_URL, pg: config.QUESTDB_PG })
+      ? await openQuestDbStore({
+          url: config.QUESTDB_URL,
+          pg: config.QUESTDB_PG,
+          tablePrefix: config.QUESTDB_TABLE_PREFIX,
+        })
       : await openDuckDbStore({ path: opts.dbPath ?? config.TICKCAST_DB });
   const hub = createLiveHub();
   const calendar =
@@ -66,7 +71,7 @@ export async function buildApp(config: Config, opts: { paceMs?: number; dbPath?:
   const paceMs = opts.paceMs ?? config.TICKCAST_PACE;
   const source =
     config.TICKCAST_SOURCE === 'simulator'
-      ? simulator({ symbols: config.TICKCAST_SIM_SYMBOLS, ticks: 250, paceMs })
+      ? simulator({ symbols: config.TICKCAST_SIM_SYMBOLS, ticks: config.TICKCAST_SIM_TICKS, paceMs })
       : replay({ dir: config.TICKCAST_DATA_DIR, paceMs });
   const pipeline = pricePrediction({
     source,
@@ -94,6 +99,11 @@ async function chooseModels(config: Config): Promise<{ normal: Model; earnings: 
 export async function startPipeline(app: App): Promise<RunningPipeline> {
   const log = (line: string) => console.error(line);
   if (app.config.TICKCAST_TRANSPORT === 'memory') {
+    if (app.config.TICKCAST_ROLE !== 'all') {
+      throw new ConfigError([
+        `TICKCAST_ROLE=${app.config.TICKCAST_ROLE}: the source, worker and api roles need TICKCAST_TRANSPORT=kafka`,
+      ]);
+    }
     return runPipeline(app.pipeline, {
       transport: new MemoryTransport(),
       batchSize: app.config.TICKCAST_BATCH_SIZE,
@@ -105,11 +115,21 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     import('../engine/kafka-transport.js'),
     import('../engine/registry-serde.js'),
   ]);
-  const transport = await createKafkaTransport({ brokers: app.config.KAFKA_BROKERS.split(','), log });
+  const c = app.config;
+  const transport = await createKafkaTransport({
+    brokers: c.KAFKA_BROKERS.split(','),
+    topicPrefix: c.KAFKA_TOPIC_PREFIX,
+    sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT,
+    clientId: `tickcast-${c.TICKCAST_ROLE}-${process.pid}`,
+    log,
+  });
   const running = await runPipeline(app.pipeline, {
     transport,
-    serde: new RegistrySerde({ url: app.config.SCHEMA_REGISTRY_URL }),
-    batchSize: app.config.TICKCAST_BATCH_SIZE,
+    serde: new RegistrySerde({ url: c.SCHEMA_REGISTRY_URL }),
+    batchSize: c.TICKCAST_BATCH_SIZE,
+    // API replicas each need every record (their own subscribers): a group of their own.
+    groupPrefix: `${c.KAFKA_TOPIC_PREFIX}${app.pipeline.name}${c.TICKCAST_ROLE === 'api' ? `.api-${hostname()}-${process.pid}` : ''}`,
+    nodes: nodesFor(app.pipeline, c.TICKCAST_ROLE),
     log,
   }).catch(async (err: unknown) => {
     await transport.close();
@@ -121,6 +141,23 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     () => transport.close(),
   );
   return running;
+}
+
+/**
+ * The nodes a process runs for its role. With several workers exactly one process must run the
+ * sources (role `source`, or one `all`): each worker that ran them would produce every quote again.
+ * The live fan-out sinks (operator `live`) feed this process's API, so they run where the API
+ * serves subscribers: in `all` and `api`, not in `worker`.
+ */
+export function nodesFor(pipeline: Pipeline, role: Config['TICKCAST_ROLE']): string[] {
+  const live = (n: Pipeline['nodes'][number]) => n.operator.kind === 'sink' && n.operator.name === 'live';
+  const runs: Record<Config['TICKCAST_ROLE'], (n: Pipeline['nodes'][number]) => boolean> = {
+    all: () => true,
+    source: (n) => n.operator.kind === 'source',
+    worker: (n) => n.operator.kind !== 'source' && !live(n),
+    api: live,
+  };
+  return pipeline.nodes.filter(runs[role]).map((n) => n.id);
 }
 
 export async function serve(app: App, running: RunningPipeline): Promise<ApiServer> {

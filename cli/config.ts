@@ -2,7 +2,6 @@
 // start-up. A bad value stops start-up with a message naming the variable and what is allowed.
 import { z } from 'zod';
 
-const port = z.coerce.number().int().min(1).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 
 /** Duration: plain milliseconds or a number with ms, s, m or h (e.g. 250ms, 1s). */
@@ -38,6 +37,12 @@ const list = (what: string, item: z.ZodString) =>
 
 export const configSchema = z.object({
   TICKCAST_TRANSPORT: z.enum(['memory', 'kafka']).default('memory'),
+  /**
+   * What this process runs: all (default), source (market data → quotes only), worker (the
+   * transforms and store sinks; N workers share the partitions through Kafka consumer groups)
+   * or api (the live fan-out sinks, each replica reading every partition, and the API).
+   */
+  TICKCAST_ROLE: z.enum(['all', 'source', 'worker', 'api']).default('all'),
   TICKCAST_SOURCE: z.enum(['replay', 'simulator']).default('replay'),
   /** duckdb: the embedded file (TICKCAST_DB); questdb: a QuestDB server (QUESTDB_URL, QUESTDB_PG). */
   TICKCAST_STORE: z.enum(['duckdb', 'questdb']).default('duckdb'),
@@ -51,7 +56,10 @@ export const configSchema = z.object({
   TICKCAST_HORIZONS: horizons.default([1, 5, 21]),
   TICKCAST_MODEL: z.enum(['shipped', 'persistence', 'drift']).default('shipped'),
   TICKCAST_SIM_SYMBOLS: positiveInt.max(100_000).default(500),
-  TICKCAST_PORT: port.default(4000),
+  /** Ticks (trading days) the simulator produces before it ends. */
+  TICKCAST_SIM_TICKS: positiveInt.max(100_000).default(250),
+  /** 0: any free port (printed at start-up), e.g. for several workers on one host. */
+  TICKCAST_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   TICKCAST_HOST: z.string().min(1).default('127.0.0.1'),
   /** API keys for /graphql (header x-api-key, or connection_init { apiKey }); none = open. */
   TICKCAST_API_KEYS: list(
@@ -70,6 +78,13 @@ export const configSchema = z.object({
     .string()
     .regex(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, 'comma-separated host:port pairs such as localhost:9092')
     .default('localhost:9092'),
+  /** Prepended to topic and consumer-group names: several deployments can share a cluster. */
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"')
+    .default(''),
+  /** How long the group waits for a silent worker before its partitions move to the others. */
+  KAFKA_SESSION_TIMEOUT: duration.default(10_000),
   SCHEMA_REGISTRY_URL: z.url().default('http://localhost:8081'),
   /** QuestDB's HTTP port: ILP writes. */
   QUESTDB_URL: z.url().default('http://localhost:9000'),
@@ -81,6 +96,11 @@ export const configSchema = z.object({
       'a postgres:// connection string such as postgres://admin:quest@localhost:8812/qdb',
     )
     .default('postgres://admin:quest@localhost:8812/qdb'),
+  /** Prepended to the QuestDB table names (bars, predictions). */
+  QUESTDB_TABLE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_]*$/, 'letters, digits and "_"')
+    .default(''),
   CHROMA_URL: z.url().default('http://localhost:8000'),
   OLLAMA_HOST: z.url().default('http://localhost:11434'),
   OLLAMA_MODEL: z.string().default('llama3.2'),

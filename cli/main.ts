@@ -25,8 +25,23 @@ program
   .option('--until-end', 'replay to the end of the data, print a summary and exit')
   .option('--pace <duration>', 'wall time per replayed trading day, e.g. 1s (default: full speed)')
   .option('--db <file>', 'embedded database file (default TICKCAST_DB)')
-  .action(async (opts: { untilEnd?: boolean; pace?: string; db?: string }) => {
-    const config = loadConfig();
+  .addOption(
+    new Option('--transport <kind>', 'memory or kafka (default TICKCAST_TRANSPORT)').choices(['memory', 'kafka']),
+  )
+  .addOption(
+    new Option('--role <role>', 'all, source, worker or api (default TICKCAST_ROLE; engine/README.md)').choices([
+      'all',
+      'source',
+      'worker',
+      'api',
+    ]),
+  )
+  .action(async (opts: { untilEnd?: boolean; pace?: string; db?: string; transport?: string; role?: string }) => {
+    const config = loadConfig({
+      ...process.env,
+      ...(opts.transport ? { TICKCAST_TRANSPORT: opts.transport } : {}),
+      ...(opts.role ? { TICKCAST_ROLE: opts.role } : {}),
+    });
     const paceMs = opts.pace === undefined ? undefined : parseDurationOption(opts.pace);
     const app = await buildApp(config, { paceMs, dbPath: opts.db });
     console.error(
@@ -44,10 +59,13 @@ program
       predictionsPerQuote: config.TICKCAST_HORIZONS.length,
     });
 
+    let stopping = false;
     const shutdown = async (signal: string) => {
+      stopping = true;
       console.error(`\ntickcast: ${signal}, stopping`);
       progress.stop();
-      await running.stop();
+      // A node that fails while stopping (a broker gone, say) is reported, not a crash.
+      await running.stop().catch((err: unknown) => console.error(`tickcast: while stopping: ${String(err)}`));
       await server?.close();
       await app.store.close();
       process.exit(0);
@@ -55,7 +73,11 @@ program
     process.once('SIGINT', () => void shutdown('SIGINT'));
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-    const summary = await running.done;
+    const summary = await running.done.catch((err: unknown) => {
+      if (stopping) return null;
+      throw err;
+    });
+    if (stopping || !summary) return; // shutdown() closes the store and exits
     progress.stop();
     unsubscribe();
     await printSummary(summary, app.store, deadLetterReasons(running));

@@ -26,17 +26,20 @@ export function controlOf(m: IncomingMessage): Control | null {
   return { type: 'watermark', time: Number(m.headers[HEADER.time]) };
 }
 
+/** Control records for every partition of `topic`, or only for partition `only`. */
 export function controlMessages(
   topic: string,
   partitions: number,
   control: Control,
   from: string,
   sourceTime?: string,
+  only?: number,
 ): OutgoingMessage[] {
   const headers: Headers = { [HEADER.control]: control.type, [HEADER.from]: from };
   if (control.type === 'watermark') headers[HEADER.time] = String(control.time);
   if (sourceTime !== undefined) headers[HEADER.sourceTime] = sourceTime;
   const timestamp = control.type === 'watermark' ? Math.min(control.time, END_OF_TIME) : END_OF_TIME;
+  if (only !== undefined) return [{ topic, partition: only, key: null, value: null, timestamp, headers }];
   return Array.from({ length: partitions }, (_, partition) => ({
     topic,
     partition,
@@ -47,63 +50,125 @@ export function controlMessages(
   }));
 }
 
+interface Slot {
+  topic: string;
+  partition: number;
+  producers: string[];
+  marks: Map<string, number>;
+  ended: Set<string>;
+}
+
+interface Lane {
+  slots: Slot[];
+  current: number;
+}
+
 /**
  * A node's event-time clock: the minimum, over its input partitions, of the minimum over
  * each partition's expected producers of the watermark they sent.
+ *
+ * With `lanes` (co-partitioned inputs and outputs: the same partition count everywhere, keys
+ * hashed the same way), partition p of every input is one lane with its own watermark: the
+ * keys of partition p only ever meet the records of partition p, so lanes advance on their
+ * own, and a worker that owns some partitions is not held back by the ones it does not own.
+ * Without lanes every partition is in lane 0 (one clock for the node).
  */
 export class InputClock {
-  private readonly marks = new Map<string, Map<string, number>>();
-  private readonly ends = new Map<string, Set<string>>();
-  private current = Number.NEGATIVE_INFINITY;
+  private readonly byLane = new Map<number, Lane>();
+  private readonly slots = new Map<string, Slot>();
+  private active: Set<number> | null = null;
 
-  constructor(private readonly inputs: ReadonlyArray<{ topic: string; partitions: number; producers: string[] }>) {
+  constructor(
+    inputs: ReadonlyArray<{ topic: string; partitions: number; producers: string[] }>,
+    readonly lanes = false,
+  ) {
     for (const i of inputs) {
       for (let p = 0; p < i.partitions; p++) {
-        this.marks.set(`${i.topic}/${p}`, new Map());
-        this.ends.set(`${i.topic}/${p}`, new Set());
+        const slot: Slot = { topic: i.topic, partition: p, producers: i.producers, marks: new Map(), ended: new Set() };
+        this.slots.set(`${i.topic}/${p}`, slot);
+        const id = this.laneOf(p);
+        let lane = this.byLane.get(id);
+        if (!lane) {
+          lane = { slots: [], current: Number.NEGATIVE_INFINITY };
+          this.byLane.set(id, lane);
+        }
+        lane.slots.push(slot);
       }
     }
   }
 
+  laneOf(partition: number): number {
+    return this.lanes ? partition : 0;
+  }
+
+  /** Every lane id. */
+  laneIds(): number[] {
+    return [...this.byLane.keys()];
+  }
+
+  /** The node's watermark: the minimum over the lanes it owns. */
   get watermark(): number {
-    return this.current;
-  }
-
-  /** Records a watermark; true when the node's watermark advanced. */
-  observe(topic: string, partition: number, producer: string, time: number): boolean {
-    const m = this.marks.get(`${topic}/${partition}`);
-    if (!m) return false;
-    if ((m.get(producer) ?? Number.NEGATIVE_INFINITY) < time) m.set(producer, time);
-    return this.recompute();
-  }
-
-  /** Records end-of-stream; true when every producer of every input partition has ended. */
-  end(topic: string, partition: number, producer: string): boolean {
-    this.ends.get(`${topic}/${partition}`)?.add(producer);
-    this.observe(topic, partition, producer, END_OF_TIME);
-    return this.ended;
-  }
-
-  get ended(): boolean {
-    return this.inputs.every((i) => {
-      for (let p = 0; p < i.partitions; p++) {
-        const done = this.ends.get(`${i.topic}/${p}`)!;
-        if (!i.producers.every((producer) => done.has(producer))) return false;
-      }
-      return true;
-    });
-  }
-
-  private recompute(): boolean {
     let min = Number.POSITIVE_INFINITY;
-    for (const i of this.inputs) {
-      for (let p = 0; p < i.partitions; p++) {
-        const m = this.marks.get(`${i.topic}/${p}`)!;
-        for (const producer of i.producers) min = Math.min(min, m.get(producer) ?? Number.NEGATIVE_INFINITY);
-      }
+    for (const [id, lane] of this.byLane) {
+      if (this.active === null || this.active.has(id)) min = Math.min(min, lane.current);
     }
-    if (min > this.current) {
-      this.current = min;
+    return min === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : min;
+  }
+
+  laneWatermark(lane: number): number {
+    return this.byLane.get(lane)?.current ?? Number.NEGATIVE_INFINITY;
+  }
+
+  /** Lanes this instance owns (null: all); `watermark` is computed over them only. */
+  setActive(lanes: Iterable<number> | null): void {
+    this.active = lanes === null ? null : new Set(lanes);
+  }
+
+  /** Forgets what a lane has seen: its next owner rebuilds it from the records it reads. */
+  resetLane(id: number): void {
+    const lane = this.byLane.get(id);
+    if (!lane) return;
+    lane.current = Number.NEGATIVE_INFINITY;
+    for (const slot of lane.slots) {
+      slot.marks.clear();
+      slot.ended.clear();
+    }
+  }
+
+  /** Records a watermark; true when the watermark of the partition's lane advanced. */
+  observe(topic: string, partition: number, producer: string, time: number): boolean {
+    const slot = this.slots.get(`${topic}/${partition}`);
+    if (!slot) return false;
+    if ((slot.marks.get(producer) ?? Number.NEGATIVE_INFINITY) < time) slot.marks.set(producer, time);
+    return this.recompute(this.laneOf(partition));
+  }
+
+  /** Records end-of-stream; true when every producer of every partition of the lane has ended. */
+  end(topic: string, partition: number, producer: string): boolean {
+    this.slots.get(`${topic}/${partition}`)?.ended.add(producer);
+    this.observe(topic, partition, producer, END_OF_TIME);
+    return this.laneEnded(this.laneOf(partition));
+  }
+
+  laneEnded(id: number): boolean {
+    const lane = this.byLane.get(id);
+    return lane?.slots.every((s) => s.producers.every((p) => s.ended.has(p))) ?? false;
+  }
+
+  /** Every lane has ended (a worker that owns only some partitions never ends by itself). */
+  get ended(): boolean {
+    for (const id of this.byLane.keys()) if (!this.laneEnded(id)) return false;
+    return true;
+  }
+
+  private recompute(id: number): boolean {
+    const lane = this.byLane.get(id)!;
+    let min = Number.POSITIVE_INFINITY;
+    for (const slot of lane.slots) {
+      for (const producer of slot.producers) min = Math.min(min, slot.marks.get(producer) ?? Number.NEGATIVE_INFINITY);
+    }
+    if (min > lane.current) {
+      lane.current = min;
       return true;
     }
     return false;

@@ -83,6 +83,19 @@ export interface KafkaAdmin {
     topic: string,
     options?: { timeout?: number },
   ): Promise<Array<{ partition: number; offset: string; high: string; low: string }>>;
+  describeGroups(
+    groups: string[],
+    options?: { timeout?: number },
+  ): Promise<{
+    groups: Array<{
+      groupId: string;
+      members: Array<{
+        clientId: string;
+        memberId: string;
+        assignment?: { topicPartitions?: Array<{ topic: string; partition: number }> } | null;
+      }>;
+    }>;
+  }>;
 }
 
 export interface KafkaLogger {

@@ -6,6 +6,7 @@ import type { KafkaAdmin, KafkaBatchPayload, KafkaConsumer, KafkaHeaders } from 
 import type { Consumer, Headers, IncomingMessage } from './transport.js';
 
 /** librdkafka's rebalance event codes (rdkafka.h). */
+const ASSIGN_PARTITIONS = -175;
 const REVOKE_PARTITIONS = -174;
 
 export interface PullConsumerOptions {
@@ -30,6 +31,14 @@ export class KafkaPullConsumer implements Consumer {
   private inFlight: Promise<void> | null = null;
   private commitError: unknown = null;
   private closed = false;
+  private owned: Array<{ topic: string; partition: number }> = [];
+
+  /** Partitions owned now (pipeline topic names), and how many assignments have arrived. */
+  readonly assignment = {
+    // Eager rebalancing (librdkafka's default range/roundrobin): each assignment is complete.
+    owned: () => this.owned,
+    generation: 0,
+  };
 
   constructor(
     private readonly consumer: KafkaConsumer,
@@ -38,8 +47,14 @@ export class KafkaPullConsumer implements Consumer {
 
   /** For the client's `rebalance_cb`: forget what was buffered for partitions taken away. */
   onRebalance(err: { code?: number }, assignment: ReadonlyArray<{ topic: string; partition: number }>): void {
+    if (err.code === ASSIGN_PARTITIONS) {
+      this.owned = assignment.map((tp) => ({ topic: this.local(tp.topic), partition: tp.partition }));
+      this.assignment.generation++;
+      return;
+    }
     if (err.code !== REVOKE_PARTITIONS) return;
     const revoked = new Set(assignment.map((tp) => key(this.local(tp.topic), tp.partition)));
+    this.owned = this.owned.filter((tp) => !revoked.has(key(tp.topic, tp.partition)));
     // Their new owner starts from the committed offset, so dropping them loses nothing.
     this.buffer = this.buffer.filter((m) => !revoked.has(key(m.topic, m.partition)));
     for (const k of revoked) this.positions.delete(k);

@@ -2,6 +2,7 @@
 // KafkaJS-style API), loaded only when this transport is created. Producers wait for every
 // in-sync replica (acks=all) and are idempotent; each node is one consumer group that commits
 // by hand after its outputs are acknowledged (the runner's order), so delivery is at-least-once.
+import { randomUUID } from 'node:crypto';
 import pRetry from 'p-retry';
 import {
   type KafkaAdmin,
@@ -13,7 +14,7 @@ import {
   loadKafka,
 } from './kafka-client.js';
 import { KafkaPullConsumer } from './kafka-consumer.js';
-import type { Consumer, OutgoingMessage, Producer, TopicSpec, Transport } from './transport.js';
+import type { Consumer, IncomingMessage, OutgoingMessage, Producer, TopicSpec, Transport } from './transport.js';
 
 export interface KafkaTransportOptions {
   /** host:port of one or more brokers. */
@@ -44,6 +45,11 @@ export interface KafkaTransportOptions {
   lingerMs?: number;
   /** Messages a consumer buffers before it pauses fetching, default 50,000. */
   consumerBuffer?: number;
+  /**
+   * session.timeout.ms of consumers, default 10,000: how long the group waits for a worker that
+   * stopped answering (killed, partitioned away) before giving its partitions to the others.
+   */
+  sessionTimeoutMs?: number;
   log?: (line: string) => void;
   /** For tests: the package to load instead of @confluentinc/kafka-javascript. */
   packageName?: string;
@@ -125,15 +131,21 @@ export class KafkaTransport implements Transport {
     const existing = new Set(await this.admin.listTopics({ timeout: this.requestTimeoutMs }));
     const missing = specs.filter((s) => !existing.has(this.prefix + s.name));
     if (missing.length > 0) {
-      await this.admin.createTopics({
-        timeout: this.requestTimeoutMs,
-        topics: missing.map((s) => ({
-          topic: this.prefix + s.name,
-          numPartitions: s.partitions,
-          replicationFactor: this.opts.replicationFactor ?? 1,
-          configEntries: this.topicConfig(s),
-        })),
-      });
+      try {
+        await this.admin.createTopics({
+          timeout: this.requestTimeoutMs,
+          topics: missing.map((s) => ({
+            topic: this.prefix + s.name,
+            numPartitions: s.partitions,
+            replicationFactor: this.opts.replicationFactor ?? 1,
+            configEntries: this.topicConfig(s),
+          })),
+        });
+      } catch (err) {
+        // Workers starting together race to create the topics: someone else's is as good.
+        const now = new Set(await this.admin.listTopics({ timeout: this.requestTimeoutMs }));
+        if (!missing.every((s) => now.has(this.prefix + s.name))) throw err;
+      }
       await this.untilLeaders(missing);
     }
     const present = specs.filter((s) => existing.has(this.prefix + s.name));
@@ -220,6 +232,8 @@ export class KafkaTransport implements Transport {
       kafkaJS: { groupId: opts.group, fromBeginning: true, autoCommit: false },
       'js.consumer.max.batch.size': 10_000,
       'fetch.wait.max.ms': 100,
+      'session.timeout.ms': this.opts.sessionTimeoutMs ?? 10_000,
+      'heartbeat.interval.ms': Math.max(100, Math.floor((this.opts.sessionTimeoutMs ?? 10_000) / 5)),
       rebalance_cb: (err: { code?: number }, assignment: Array<{ topic: string; partition: number }>) => {
         pull?.onRebalance(err, assignment);
       },
@@ -243,6 +257,90 @@ export class KafkaTransport implements Transport {
       await close();
     };
     return pull;
+  }
+
+  /**
+   * Reads partitions of a topic from the start to their end at the time of the call (a
+   * changelog restore). A consumer in a throwaway group (never committed) fetches them; the
+   * read gives up after `timeoutMs` (default 60 s) with an error naming the topic.
+   */
+  async readToEnd(topic: string, partitions: readonly number[], timeoutMs = 60_000): Promise<IncomingMessage[]> {
+    const brokerTopic = this.prefix + topic;
+    const ends = await this.admin.fetchTopicOffsets(brokerTopic, { timeout: this.requestTimeoutMs });
+    // Per wanted partition, the last offset to wait for (high - 1); empty partitions need none.
+    const waiting = new Map<number, number>();
+    for (const e of ends) {
+      if (partitions.includes(e.partition) && Number(e.high) > Number(e.low))
+        waiting.set(e.partition, Number(e.high) - 1);
+    }
+    if (waiting.size === 0) return [];
+    const out: IncomingMessage[] = [];
+    const consumer: KafkaConsumer = this.client.consumer({
+      kafkaJS: { groupId: `tickcast-restore-${randomUUID()}`, fromBeginning: true, autoCommit: false },
+      'js.consumer.max.batch.size': 10_000,
+      'fetch.wait.max.ms': 50,
+    });
+    let finish: (() => void) | null = null;
+    const complete = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [brokerTopic] });
+      await consumer.run({
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, resolveOffset }) => {
+          const last = waiting.get(batch.partition);
+          if (last === undefined || batch.messages.length === 0) return;
+          for (const m of batch.messages) {
+            if (Number(m.offset) > last) break;
+            out.push({
+              topic,
+              partition: batch.partition,
+              offset: Number(m.offset),
+              key: m.key === null ? null : m.key.toString(),
+              value: m.value,
+              timestamp: Number(m.timestamp),
+              headers: {},
+            });
+          }
+          resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+          if (Number(batch.messages[batch.messages.length - 1]!.offset) >= last) waiting.delete(batch.partition);
+          if (waiting.size === 0) finish?.();
+        },
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(new Error(`kafka: restoring ${topic} partitions ${partitions.join(',')} took over ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      await Promise.race([complete, timeout]).finally(() => clearTimeout(timer));
+    } finally {
+      await consumer.disconnect().catch(() => {});
+    }
+    // Per partition in offset order (batches of different partitions may interleave).
+    return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  }
+
+  /**
+   * Who owns what in a consumer group: each member's client id and its partitions (pipeline
+   * topic names). For operators and tests: "is every partition owned by a live worker?"
+   */
+  async groupMembers(
+    group: string,
+  ): Promise<Array<{ clientId: string; partitions: Array<{ topic: string; partition: number }> }>> {
+    const { groups } = await this.admin.describeGroups([group], { timeout: this.requestTimeoutMs });
+    return (groups[0]?.members ?? []).map((m) => ({
+      clientId: m.clientId,
+      partitions: (m.assignment?.topicPartitions ?? []).map((tp) => ({
+        topic: tp.topic.slice(this.prefix.length),
+        partition: tp.partition,
+      })),
+    }));
   }
 
   /** Deletes topics (tests and tools); missing ones are ignored. */

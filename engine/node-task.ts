@@ -23,6 +23,17 @@ export interface TaskDeps {
   partitions: (topic: string) => number;
   signal: AbortSignal;
   log: (message: string) => void;
+  /**
+   * Write keyed state and timers to this compacted topic (one partition per input partition),
+   * and restore them from it when the group assigns partitions. Needs co-partitioned topics.
+   */
+  changelog?: { topic: string; read: (partitions: readonly number[]) => Promise<IncomingMessage[]> };
+}
+
+/** What a changelog record holds for one key: its state and its pending timers. */
+interface ChangelogEntry {
+  s?: unknown;
+  t?: number[];
 }
 
 type AnyTransform = TransformOperator<unknown, Record_<string, Schema<unknown>>, unknown>;
@@ -31,9 +42,16 @@ type Record_<K extends string, V> = { [key in K]: V };
 export class NodeTask {
   readonly id: string;
   ended = false;
-  readonly state = new StateStore<unknown>();
-  private readonly timers = new TimerQueue();
+  readonly state: StateStore<unknown>;
+  /** Timers per lane (see InputClock): a lane's timers fire when its watermark passes. */
+  private readonly timers = new Map<number, TimerQueue>();
   private readonly clock: InputClock;
+  /** Partition (= lane) each key was last seen on: where its changelog record goes. */
+  private readonly keyLane = new Map<string, number>();
+  private currentLane = 0;
+  /** Assignment generation last reconciled (see Consumer.assignment). */
+  private generation = 0;
+  private owned: Set<number> | null = null;
   private readonly out: OutgoingMessage[] = [];
   private readonly externalInputs: Set<string>;
   private readonly outputTopics: string[];
@@ -42,20 +60,32 @@ export class NodeTask {
   // defaults and timers all use.
   private currentTimestamp = 0;
   private currentSourceTime: string | undefined;
-  private readonly stateView = this.state.view();
+  private readonly stateView: ReturnType<StateStore<unknown>['view']>;
+  private readonly lanes = new WeakMap<Record<unknown>, number>();
   private readonly ctx: TransformContext<Record_<string, Schema<unknown>>, unknown>;
 
   constructor(private readonly deps: TaskDeps) {
     const { node, pipeline } = deps;
     this.id = node.id;
+    this.externalInputs = new Set(node.reads.filter((t) => pipeline.topics.get(t)?.external));
+    this.outputTopics = [...new Set(Object.values(node.writes))];
+    const counts = new Set([...node.reads, ...this.outputTopics].map((t) => pipeline.topics.get(t)?.partitions));
     this.clock = new InputClock(
       node.reads.map((topic) => {
         const t = pipeline.topics.get(topic)!;
         return { topic, partitions: t.partitions, producers: t.external ? ['external'] : t.producers };
       }),
+      counts.size === 1,
     );
-    this.externalInputs = new Set(node.reads.filter((t) => pipeline.topics.get(t)?.external));
-    this.outputTopics = [...new Set(Object.values(node.writes))];
+    if (deps.changelog && !this.clock.lanes) {
+      throw new Error(`node ${node.id}: a changelog needs its input and output topics to have equal partition counts`);
+    }
+    this.state = new StateStore<unknown>({ trackChanges: deps.changelog !== undefined });
+    this.stateView = this.state.view();
+    if (deps.consumer.assignment) {
+      this.owned = new Set();
+      this.clock.setActive(this.owned);
+    }
     this.hasTimers = node.operator.kind === 'transform' && node.operator.onTimer !== undefined;
     const self = this;
     this.ctx = {
@@ -63,10 +93,22 @@ export class NodeTask {
       emit: (port, value, opts) => this.emit(port, value, opts),
       state: this.stateView,
       get watermark() {
-        return self.clock.watermark;
+        return self.clock.laneWatermark(self.currentLane);
       },
-      setTimer: (time) => this.timers.add(this.stateView.key, time),
+      setTimer: (time) => {
+        this.timerQueue(this.currentLane).add(this.stateView.key, time);
+        this.state.touch(this.stateView.key);
+      },
     };
+  }
+
+  private timerQueue(lane: number): TimerQueue {
+    let q = this.timers.get(lane);
+    if (!q) {
+      q = new TimerQueue();
+      this.timers.set(lane, q);
+    }
+    return q;
   }
 
   get watermark(): number {
@@ -75,7 +117,11 @@ export class NodeTask {
 
   /** Processes up to `max` messages; returns how many were consumed (0 when none arrived). */
   async step(max: number, timeoutMs: number): Promise<number> {
-    const msgs = await this.deps.consumer.poll(max, timeoutMs);
+    let msgs = await this.deps.consumer.poll(max, timeoutMs);
+    const assignment = this.deps.consumer.assignment;
+    if (assignment && assignment.generation !== this.generation) await this.reassigned(assignment);
+    // Records of partitions given away since poll returned them are their new owner's.
+    if (this.owned) msgs = msgs.filter((m) => this.owned!.has(this.clock.laneOf(m.partition)));
     if (msgs.length === 0) return 0;
     const started = performance.now();
     const { metrics } = this.deps;
@@ -110,6 +156,10 @@ export class NodeTask {
       countProduced(metrics, this.id, batch);
       await this.deps.producer.send(batch);
     }
+
+    // State after the outputs: a crash in between replays input onto the older state, which
+    // the operators take as redelivery; the other order could lose the outputs.
+    if (this.deps.changelog) await this.deps.producer.send(this.changes(this.deps.changelog.topic));
     await this.deps.consumer.commit();
     metrics.batch(this.id, performance.now() - started);
     if (this.clock.watermark > Number.NEGATIVE_INFINITY) metrics.setWatermark(this.id, this.clock.watermark);
@@ -136,7 +186,9 @@ export class NodeTask {
         return null;
       }
     }
-    return { key: m.key ?? '', value, timestamp: m.timestamp, headers: m.headers };
+    const record: Record<unknown> = { key: m.key ?? '', value, timestamp: m.timestamp, headers: m.headers };
+    if (m.partition !== 0 && this.clock.lanes) this.lanes.set(record, m.partition);
+    return record;
   }
 
   private async flush(records: Array<Record<unknown>>): Promise<void> {
@@ -147,7 +199,7 @@ export class NodeTask {
     if (t.processBatch) {
       const mark = this.out.length;
       const first = records[0]!;
-      this.enter(first.key, first.timestamp, first.headers?.[HEADER.sourceTime]);
+      this.enter(first.key, first.timestamp, first.headers?.[HEADER.sourceTime], this.lanes.get(first) ?? 0);
       try {
         await t.processBatch(records, this.ctx);
       } catch (err) {
@@ -158,7 +210,7 @@ export class NodeTask {
     }
     for (const r of records) {
       const mark = this.out.length;
-      this.enter(r.key, r.timestamp, r.headers?.[HEADER.sourceTime]);
+      this.enter(r.key, r.timestamp, r.headers?.[HEADER.sourceTime], this.lanes.get(r) ?? 0);
       try {
         t.process!(r, this.ctx);
       } catch (err) {
@@ -214,14 +266,18 @@ export class NodeTask {
     let advanced = true;
     if (control.type === 'eos') this.clock.end(m.topic, m.partition, from);
     else advanced = this.clock.observe(m.topic, m.partition, from, control.time);
+    const lane = this.clock.laneOf(m.partition);
+    // Only the lane's own partition of each output (all of them without lanes).
+    const only = this.clock.lanes ? lane : undefined;
     if (!advanced) return;
-    const wm = this.clock.watermark;
+    const wm = this.clock.laneWatermark(lane);
     const op = this.deps.node.operator;
     if (op.kind === 'transform') {
       const t = op as AnyTransform;
-      for (const timer of this.timers.due(wm)) {
+      for (const timer of this.timers.get(lane)?.due(wm) ?? []) {
         const mark = this.out.length;
-        this.enter(timer.key, timer.time, m.headers[HEADER.sourceTime]);
+        this.enter(timer.key, timer.time, m.headers[HEADER.sourceTime], lane);
+        this.state.touch(timer.key);
         try {
           t.onTimer?.(timer, this.ctx);
         } catch (err) {
@@ -233,21 +289,83 @@ export class NodeTask {
       for (const topic of this.outputTopics) {
         const partitions = this.deps.partitions(topic);
         this.out.push(
-          ...controlMessages(topic, partitions, { type: 'watermark', time: wm }, this.id, m.headers[HEADER.sourceTime]),
+          ...controlMessages(
+            topic,
+            partitions,
+            { type: 'watermark', time: wm },
+            this.id,
+            m.headers[HEADER.sourceTime],
+            only,
+          ),
         );
       }
     }
-    if (this.clock.ended && !this.ended) {
-      this.ended = true;
-      if (op.kind === 'transform') {
-        for (const topic of this.outputTopics) {
-          this.out.push(...controlMessages(topic, this.deps.partitions(topic), { type: 'eos' }, this.id));
-        }
+    if (control.type === 'eos' && this.clock.laneEnded(lane) && op.kind === 'transform') {
+      for (const topic of this.outputTopics) {
+        this.out.push(
+          ...controlMessages(topic, this.deps.partitions(topic), { type: 'eos' }, this.id, undefined, only),
+        );
       }
     }
+    if (this.clock.ended) this.ended = true;
   }
 
-  private enter(key: string, timestamp: number, sourceTime: string | undefined): void {
+  /**
+   * The group changed what this instance owns. Its keyed state and timers are dropped and
+   * rebuilt from the changelog for the partitions it owns now, and their clocks restart from
+   * the records it reads next (the committed offset): it continues where the last owner stopped.
+   */
+  private async reassigned(assignment: NonNullable<Consumer['assignment']>): Promise<void> {
+    this.generation = assignment.generation;
+    const lanes = new Set<number>();
+    for (const tp of assignment.owned()) {
+      if (this.deps.node.reads.includes(tp.topic)) lanes.add(this.clock.laneOf(tp.partition));
+    }
+    this.owned = lanes;
+    this.clock.setActive(lanes);
+    for (const lane of this.clock.laneIds()) this.clock.resetLane(lane);
+    if (!this.deps.changelog) return;
+    this.state.drop(() => false);
+    this.timers.clear();
+    this.keyLane.clear();
+    if (lanes.size === 0) return;
+    const started = performance.now();
+    const records = await this.deps.changelog.read([...lanes].sort((a, b) => a - b));
+    // The latest record of a key wins (the topic is compacted, but not necessarily yet).
+    const latest = new Map<string, IncomingMessage>();
+    for (const m of records) if (m.key !== null) latest.set(m.key, m);
+    for (const [key, m] of latest) {
+      if (m.value === null) continue;
+      const entry = JSON.parse(m.value.toString()) as ChangelogEntry;
+      this.state.put(key, entry.s);
+      this.keyLane.set(key, m.partition);
+      for (const time of entry.t ?? []) this.timerQueue(m.partition).add(key, time);
+    }
+    this.deps.log(
+      `${this.id}: restored ${this.state.size} keys of partitions ${[...lanes].join(',')} from ${this.deps.changelog.topic} (${records.length} records, ${Math.round(performance.now() - started)} ms)`,
+    );
+  }
+
+  /** Changelog records for the keys whose state or timers changed since the last call. */
+  private changes(topic: string): OutgoingMessage[] {
+    const out: OutgoingMessage[] = [];
+    for (const key of this.state.takeDirty()) {
+      const partition = this.keyLane.get(key);
+      if (partition === undefined) continue;
+      const s = this.state.get(key);
+      const t = this.timers.get(partition)?.timesOf(key) ?? [];
+      const entry: ChangelogEntry = {};
+      if (s !== undefined) entry.s = s;
+      if (t.length > 0) entry.t = t;
+      const value = s === undefined && t.length === 0 ? null : Buffer.from(JSON.stringify(entry));
+      out.push({ topic, partition, key, value, timestamp: Date.now() });
+    }
+    return out;
+  }
+
+  private enter(key: string, timestamp: number, sourceTime: string | undefined, lane: number): void {
+    this.currentLane = lane;
+    if (this.deps.changelog) this.keyLane.set(key, lane);
     this.stateView.key = key;
     this.currentTimestamp = timestamp;
     this.currentSourceTime = sourceTime;

@@ -34,6 +34,27 @@ export class StateStore<S> {
     return this.map.size;
   }
 
+  get(key: string): S | undefined {
+    return this.map.get(key);
+  }
+
+  /** Sets or (undefined) deletes a key without marking it changed: a restore. */
+  put(key: string, value: S | undefined): void {
+    if (value === undefined) this.map.delete(key);
+    else this.map.set(key, value);
+  }
+
+  /** Marks a key changed (its timers changed, say), so the changelog writes it again. */
+  touch(key: string): void {
+    this.dirty?.add(key);
+  }
+
+  /** Drops keys (partitions given away), without writing them to the changelog. */
+  drop(keep: (key: string) => boolean): void {
+    for (const k of [...this.map.keys()]) if (!keep(k)) this.map.delete(k);
+    if (this.dirty) for (const k of [...this.dirty]) if (!keep(k)) this.dirty.delete(k);
+  }
+
   entries(): Array<[string, S]> {
     return [...this.map.entries()];
   }
@@ -59,9 +80,31 @@ export class StateStore<S> {
 /** Event-time timers: at most one per (key, time). */
 export class TimerQueue {
   private readonly byTime = new Map<number, Set<string>>();
+  private readonly byKey = new Map<string, Set<number>>();
   private times: number[] = [];
 
+  /** Pending timer times of one key (what a changelog stores beside the key's state). */
+  timesOf(key: string): number[] {
+    const t = this.byKey.get(key);
+    return t ? [...t] : [];
+  }
+
+  /** Removes every timer of the keys `drop` selects. */
+  dropKeys(drop: (key: string) => boolean): void {
+    for (const [key, times] of [...this.byKey]) {
+      if (!drop(key)) continue;
+      for (const time of times) this.byTime.get(time)?.delete(key);
+      this.byKey.delete(key);
+    }
+  }
+
   add(key: string, time: number): void {
+    let times = this.byKey.get(key);
+    if (!times) {
+      times = new Set();
+      this.byKey.set(key, times);
+    }
+    times.add(time);
     let keys = this.byTime.get(time);
     if (!keys) {
       keys = new Set();
@@ -79,7 +122,12 @@ export class TimerQueue {
     const out: Array<{ key: string; time: number }> = [];
     while (this.times.length > 0 && this.times[0]! <= watermark) {
       const time = this.times.shift()!;
-      for (const key of this.byTime.get(time) ?? []) out.push({ key, time });
+      for (const key of this.byTime.get(time) ?? []) {
+        out.push({ key, time });
+        const times = this.byKey.get(key);
+        times?.delete(time);
+        if (times?.size === 0) this.byKey.delete(key);
+      }
       this.byTime.delete(time);
     }
     return out;

@@ -55,6 +55,12 @@ export interface Consumer {
   /** Messages not yet committed by this group, per topic. */
   lag(): Promise<Record<string, number>>;
   close(): Promise<void>;
+  /**
+   * Group membership, for a consumer that shares its group with other processes (Kafka):
+   * `generation` counts the partition assignments received, `owned` is the current one.
+   * Absent: the consumer owns every partition, always (memory).
+   */
+  readonly assignment?: { readonly generation: number; owned(): ReadonlyArray<{ topic: string; partition: number }> };
 }
 
 export interface Transport {
@@ -65,6 +71,11 @@ export interface Transport {
   partitions(topic: string): number;
   producer(): Promise<Producer>;
   consumer(opts: { group: string; topics: readonly string[] }): Promise<Consumer>;
+  /**
+   * Reads partitions of a topic from their start to their current end, outside any group:
+   * how a worker restores keyed state from a changelog topic. Absent: no changelogs (memory).
+   */
+  readToEnd?(topic: string, partitions: readonly number[]): Promise<IncomingMessage[]>;
   close(): Promise<void>;
 }
 

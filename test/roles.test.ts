@@ -1,0 +1,41 @@
+// Which nodes each process role runs (TICKCAST_ROLE, engine/README.md "Workers").
+import { describe, expect, it } from 'vitest';
+import { nodesFor } from '../cli/app.js';
+import { createLiveHub } from '../engine/index.js';
+import { persistenceModel } from '../models/baselines.js';
+import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
+import { simulator } from '../operators/sources/simulator.js';
+import { pricePrediction } from '../pipelines/price-prediction.js';
+import { openDuckDbStore } from '../storage/duckdb-store.js';
+
+describe('roles', async () => {
+  const store = await openDuckDbStore({ path: ':memory:' });
+  const model = persistenceModel({ horizons: [1] });
+  const pipeline = pricePrediction({
+    source: simulator({ symbols: 1, ticks: 1 }),
+    calendar: emptyEarningsCalendar(),
+    models: { normal: model, earnings: model },
+    store,
+    hub: createLiveHub(),
+  });
+
+  it('split the DAG: one source, workers for the transforms and stores, the API for live fan-out', () => {
+    expect(nodesFor(pipeline, 'source')).toEqual(['market-data']);
+    expect(nodesFor(pipeline, 'worker').sort()).toEqual([
+      'bars',
+      'features',
+      'predict-earnings',
+      'predict-normal',
+      'router',
+      'store-bars',
+      'store-predictions',
+    ]);
+    expect(nodesFor(pipeline, 'api').sort()).toEqual(['live-bars', 'live-predictions']);
+    expect(nodesFor(pipeline, 'all')).toEqual(pipeline.nodes.map((n) => n.id));
+  });
+
+  it('together run every node exactly once', () => {
+    const split = [...nodesFor(pipeline, 'source'), ...nodesFor(pipeline, 'worker'), ...nodesFor(pipeline, 'api')];
+    expect(split.sort()).toEqual(pipeline.nodes.map((n) => n.id).sort());
+  });
+});

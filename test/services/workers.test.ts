@@ -1,0 +1,233 @@
+// Scale-out with worker processes on a REAL Kafka broker, the REAL schema registry (Apicurio) and
+// a REAL QuestDB (npm run test:services). One `tickcast run --role source` process produces
+// SYNTHETIC quotes (the simulator: 500 symbols), three `tickcast run --role worker` processes
+// share the 12 partitions of every topic through consumer groups, and one of them is SIGKILLed
+// mid-stream. Then: every prediction the same pipeline makes in one process (memory transport)
+// is in QuestDB exactly once, with the same values (count + checksum), and every partition of
+// every group is owned by a live worker. The recovery time is printed, not asserted.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { nodesFor } from '../../cli/app.js';
+import { createLiveHub, MemoryTransport, type Pipeline, runPipeline } from '../../engine/index.js';
+import { createKafkaTransport, type KafkaTransport } from '../../engine/kafka-transport.js';
+import { persistenceModel } from '../../models/baselines.js';
+import { emptyEarningsCalendar } from '../../models/earnings-calendar.js';
+import { simulatedSymbol, simulator } from '../../operators/sources/simulator.js';
+import { pricePrediction } from '../../pipelines/price-prediction.js';
+import type { Prediction } from '../../schemas/index.js';
+import { openDuckDbStore } from '../../storage/duckdb-store.js';
+import { openQuestDbStore } from '../../storage/questdb-store.js';
+import type { TimeSeriesStore } from '../../storage/timeseries-store.js';
+
+const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
+const REGISTRY = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7';
+const QUESTDB_URL = process.env.QUESTDB_URL ?? 'http://127.0.0.1:19000';
+const QUESTDB_PG = process.env.QUESTDB_PG ?? 'postgres://admin:quest@127.0.0.1:18812/qdb';
+
+const SYMBOLS = 500;
+const TICKS = 40;
+const PARTITIONS = 12;
+const HORIZONS = [1, 5, 21];
+const run = `w${Date.now().toString(36)}`;
+
+const env = {
+  ...process.env,
+  TICKCAST_TRANSPORT: 'kafka',
+  TICKCAST_STORE: 'questdb',
+  TICKCAST_SOURCE: 'simulator',
+  TICKCAST_SIM_SYMBOLS: String(SYMBOLS),
+  TICKCAST_SIM_TICKS: String(TICKS),
+  TICKCAST_PARTITIONS: String(PARTITIONS),
+  TICKCAST_MODEL: 'persistence',
+  TICKCAST_HORIZONS: HORIZONS.join(','),
+  TICKCAST_EARNINGS_FILE: 'none',
+  KAFKA_BROKERS: BROKERS,
+  KAFKA_TOPIC_PREFIX: `${run}.`,
+  KAFKA_SESSION_TIMEOUT: '6s',
+  SCHEMA_REGISTRY_URL: REGISTRY,
+  QUESTDB_URL,
+  QUESTDB_PG,
+  QUESTDB_TABLE_PREFIX: `${run}_`,
+  NODE_OPTIONS: '--max-old-space-size=384',
+};
+
+/** The pipeline the workers run, here in one process on the memory transport: the expected output. */
+function pipeline(store: TimeSeriesStore): Pipeline {
+  const model = persistenceModel({ horizons: HORIZONS });
+  return pricePrediction({
+    source: simulator({ symbols: SYMBOLS, ticks: TICKS }),
+    calendar: emptyEarningsCalendar(),
+    models: { normal: model, earnings: model },
+    store,
+    hub: createLiveHub(),
+    partitions: PARTITIONS,
+  });
+}
+
+async function predictionsIn(store: TimeSeriesStore): Promise<Prediction[]> {
+  const rows: Prediction[] = [];
+  for (let i = 0; i < SYMBOLS; i++) rows.push(...(await store.predictions(simulatedSymbol(i), { limit: 1_000_000 })));
+  return rows;
+}
+
+/** Count and a checksum over the rows' keys and values, in key order. */
+function digest(rows: readonly Prediction[]): { count: number; distinct: number; sha256: string } {
+  const lines = rows
+    .map((p) =>
+      [p.symbol, p.ts, p.horizon, p.targetTs, p.lastClose, p.predictedClose, p.lower, p.upper, p.model]
+        .map((v) => (typeof v === 'number' ? Number(v.toPrecision(12)) : v))
+        .join('|'),
+    )
+    .sort();
+  const keys = new Set(rows.map((p) => `${p.symbol}|${p.ts}|${p.horizon}`));
+  return {
+    count: rows.length,
+    distinct: keys.size,
+    sha256: createHash('sha256').update(lines.join('\n')).digest('hex'),
+  };
+}
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+function start(name: string, args: string[]): Proc {
+  const child = spawn(process.execPath, ['bin/tickcast.js', 'run', '--transport', 'kafka', ...args], {
+    // Port 0: each process's API on a free port (fixed ones met other jobs' client sockets).
+    env: { ...env, TICKCAST_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(...chunk.toString().split('\n').filter(Boolean));
+    if (output.length > 400) output.splice(0, output.length - 400);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { name, child, output, exited };
+}
+
+const procs: Proc[] = [];
+
+/** Polls `probe` until it returns a value; on timeout, says what it saw last and what the processes logged. */
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    const value = await probe().catch((err: unknown) => {
+      last = err;
+      return undefined;
+    });
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) {
+      const logs = procs.map((p) => `--- ${p.name} (exit ${p.child.exitCode})\n${p.output.slice(-15).join('\n')}`);
+      throw new Error(`timed out waiting for ${what} (last: ${String(last)})\n${logs.join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real Kafka, registry, QuestDB)', () => {
+  let admin: KafkaTransport | undefined;
+  let store: TimeSeriesStore | undefined;
+  afterAll(async () => {
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.exited));
+    await store?.close();
+    await admin?.close();
+  });
+
+  it('every expected prediction is in QuestDB exactly once, and every partition has a live owner', async () => {
+    // Expected: the same pipeline in one process.
+    const oracleStore = await openDuckDbStore({ path: ':memory:' });
+    const oracle = pipeline(oracleStore);
+    await (await runPipeline(oracle, { transport: new MemoryTransport(), log: () => {} })).done;
+    const expected = digest(await predictionsIn(oracleStore));
+    await oracleStore.close();
+    expect(expected.count).toBeGreaterThan(SYMBOLS * HORIZONS.length * (TICKS / 2));
+
+    admin = await createKafkaTransport({ brokers: BROKERS.split(','), topicPrefix: `${run}.`, log: () => {} });
+    const workerNodes = oracle.nodes.filter((n) => nodesFor(oracle, 'worker').includes(n.id));
+    const groups = workerNodes.map((n) => ({ group: `${run}.${oracle.name}.${n.id}`, reads: n.reads }));
+    const t = admin;
+    /** Per group: owners (client ids), and partitions nobody owns. */
+    const ownership = async () =>
+      Promise.all(
+        groups.map(async ({ group, reads }) => {
+          const members = await t.groupMembers(group);
+          const owned = new Set(members.flatMap((m) => m.partitions.map((p) => `${p.topic}/${p.partition}`)));
+          const unowned = reads.flatMap((topic) =>
+            Array.from({ length: PARTITIONS }, (_, p) => `${topic}/${p}`).filter((tp) => !owned.has(tp)),
+          );
+          return { group, owners: members.map((m) => m.clientId), unowned };
+        }),
+      );
+    const clientOf = (p: Proc) => `tickcast-worker-${p.child.pid}`;
+
+    const workers = [0, 1, 2].map((i) => start(`worker-${i}`, ['--role', 'worker']));
+    procs.push(...workers);
+    // All three own partitions of every group before the stream starts.
+    await until('3 workers sharing every group', 120_000, async () => {
+      const o = await ownership();
+      if (o.every((g) => g.owners.length === 3 && g.unowned.length === 0)) return true;
+      throw new Error(JSON.stringify(o.map((g) => [g.group, g.owners.length, g.unowned.length])));
+    });
+    const source = start('source', ['--role', 'source', '--until-end', '--pace', '300ms']);
+    procs.push(source);
+
+    store = await openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix: `${run}_` });
+    const s = store;
+    // Mid-stream: about a third of the predictions are stored.
+    await until('a third of the predictions', 180_000, async () => (await s.counts()).predictions > expected.count / 3);
+    const victim = workers[1]!;
+    const killedAt = performance.now();
+    const storedAtKill = (await s.counts()).predictions;
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+
+    // Recovery: the group gives the victim's partitions to the two survivors.
+    const after = await until('every partition owned by a survivor', 120_000, async () => {
+      const o = await ownership();
+      const ok = o.every(
+        (g) => g.unowned.length === 0 && g.owners.length === 2 && !g.owners.includes(clientOf(victim)),
+      );
+      return ok ? o : undefined;
+    });
+    const rebalancedMs = performance.now() - killedAt;
+    for (const g of after) {
+      expect(g.unowned).toEqual([]);
+      expect(g.owners.sort()).toEqual([clientOf(workers[0]!), clientOf(workers[2]!)].sort());
+    }
+
+    expect(await source.exited).toBe(0);
+    const complete = await until('every expected prediction stored', 360_000, async () => {
+      return (await s.counts()).predictions >= expected.count;
+    });
+    const completeMs = performance.now() - killedAt;
+    expect(complete).toBe(true);
+
+    const stored = digest(await predictionsIn(s));
+    expect(stored.distinct).toBe(stored.count);
+    expect((await s.counts()).predictions).toBe(expected.count);
+    expect(stored).toEqual(expected);
+
+    // The survivors keep running until told to stop, then exit cleanly.
+    for (const w of [workers[0]!, workers[2]!]) w.child.kill('SIGTERM');
+    for (const w of [workers[0]!, workers[2]!]) {
+      const code = await w.exited;
+      expect(code, `${w.name} exited ${code}:\n${w.output.slice(-20).join('\n')}`).toBe(0);
+    }
+    const restored = [...workers[0]!.output, ...workers[2]!.output].filter((l) => l.includes('restored')).length;
+    console.log(
+      `workers: ${SYMBOLS} SYNTHETIC symbols x ${TICKS} ticks, ${PARTITIONS} partitions, ${expected.count} predictions ` +
+        `(${storedAtKill} stored when worker-1 was SIGKILLed): every partition re-owned after ${Math.round(rebalancedMs)} ms ` +
+        `(session timeout 6 s), all predictions stored ${Math.round(completeMs)} ms after the kill; ` +
+        `${restored} changelog restores logged by the survivors`,
+    );
+  }, 600_000);
+});
