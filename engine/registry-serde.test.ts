@@ -58,6 +58,15 @@ describe('RegistrySerde', () => {
     expect(again.encode('quotes', schemas.Quote, quote).readInt32BE(1)).toBe(id);
   });
 
+  it('retries a registration the registry fails with a server error (workers starting together)', async () => {
+    registry.failNextRegistrations(2);
+    const serde = new RegistrySerde({ url: registry.url });
+    await serde.prepare([{ name: 'quotes', schema: schemas.Quote }]);
+    const posts = registry.requests.filter((r) => r === 'POST /subjects/quotes-value/versions');
+    expect(posts).toHaveLength(3);
+    expect(serde.decode('quotes', schemas.Quote, serde.encode('quotes', schemas.Quote, quote))).toEqual(quote);
+  });
+
   it('refuses an incompatible change at start-up, naming the subject and the field', async () => {
     await new RegistrySerde({ url: registry.url }).prepare([{ name: 'quotes', schema: schemas.Quote }]);
     const breaking = quoteWith({ name: 'exchange', type: 'string' });

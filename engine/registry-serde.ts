@@ -5,6 +5,7 @@
 // in prepare; bytes with an unknown id or no magic byte fail to decode and go to the DLQ.
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
+import pRetry, { AbortError } from 'p-retry';
 import type { Schema } from '../schemas/index.js';
 import { backwardProblems } from './schema-compat.js';
 import type { Serde } from './serde.js';
@@ -31,6 +32,8 @@ export interface RegistrySerdeOptions {
   url: string;
   /** Attempts per registry request (default 3). */
   retries?: number;
+  /** Retries of a registration the registry failed with a server error (default 5). */
+  registerRetries?: number;
 }
 
 export class RegistrySerde implements Serde {
@@ -68,9 +71,23 @@ export class RegistrySerde implements Serde {
       }
       let id: number;
       try {
-        ({ id } = await this.registry.register(
-          { type: SchemaType.AVRO, schema: JSON.stringify(schema.avsc) },
-          { subject, compatibility: COMPATIBILITY.BACKWARD },
+        // Workers starting together register the same subjects at once; a registry may answer one of
+        // them with a server error (Apicurio's store: "Timeout trying to lock table"). Those are retried;
+        // a refusal (4xx, e.g. 409 incompatible) is not.
+        ({ id } = await pRetry(
+          async () => {
+            try {
+              return await this.registry.register(
+                { type: SchemaType.AVRO, schema: JSON.stringify(schema.avsc) },
+                { subject, compatibility: COMPATIBILITY.BACKWARD },
+              );
+            } catch (err) {
+              const status = statusOf(err);
+              if (status !== undefined && status < 500) throw new AbortError(err as Error);
+              throw err;
+            }
+          },
+          { retries: this.opts.registerRetries ?? 5, minTimeout: 200, maxTimeout: 3000, randomize: true },
         ));
       } catch (err) {
         if (statusOf(err) === 409) throw new SchemaIncompatibleError(subject, [errorText(err)]);

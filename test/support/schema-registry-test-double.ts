@@ -23,6 +23,8 @@ export interface SchemaRegistryTestDouble {
   url: string;
   /** Requests served, e.g. `POST /subjects/quotes-value/versions`. */
   requests: string[];
+  /** The next `n` registrations fail with 500, as a busy registry's store may (lock timeouts). */
+  failNextRegistrations(n: number): void;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startSchemaRegistryTestDouble(port = 0): Promise<SchemaReg
   const subjects = new Map<string, Version[]>();
   const config = new Map<string, string>();
   const requests: string[] = [];
+  let failRegistrations = 0;
 
   const idOf = (schema: string) => {
     const i = schemas.indexOf(schema);
@@ -64,6 +67,10 @@ export async function startSchemaRegistryTestDouble(port = 0): Promise<SchemaReg
       const subject = parts[1];
       const versions = subjects.get(subject) ?? [];
       if (parts[2] === 'versions' && parts.length === 3 && method === 'POST') {
+        if (failRegistrations > 0) {
+          failRegistrations--;
+          return send(500, { error_code: 50001, message: 'Timeout trying to lock table' });
+        }
         const schema = normal(String((body as { schema?: unknown }).schema));
         const same = versions.find((v) => v.schema === schema);
         if (same) return send(200, { id: same.id });
@@ -124,6 +131,9 @@ export async function startSchemaRegistryTestDouble(port = 0): Promise<SchemaReg
   return {
     url: `http://127.0.0.1:${bound}`,
     requests,
+    failNextRegistrations: (n) => {
+      failRegistrations = n;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
