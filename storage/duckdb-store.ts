@@ -27,6 +27,7 @@ import {
 } from '@duckdb/node-api';
 import type { Bar, Prediction } from '../schemas/index.js';
 import { assertBucketMs, bucketInterval } from './buckets.js';
+import { SerialQueue } from './serial-queue.js';
 import type {
   BarQuery,
   OhlcQuery,
@@ -113,22 +114,6 @@ const CHUNK_ROWS = 2048;
 
 /** Database files open in this process, by absolute path. */
 const openFiles = new Set<string>();
-
-/** Runs tasks one at a time, in call order; a failed task does not stop the ones queued after it. */
-class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-
-  /** Resolves once every task queued so far has settled. */
-  async drain(): Promise<void> {
-    await this.tail;
-  }
-}
 
 /** Positional query parameters with explicit types, so a bound ts compares as BIGINT (and can use zone maps). */
 class Params {

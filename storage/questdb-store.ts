@@ -18,6 +18,7 @@ import { Sender } from '@questdb/nodejs-client';
 import pg from 'pg';
 import type { Bar, Prediction } from '../schemas/index.js';
 import { assertBucketMs, bucketInterval, bucketStart } from './buckets.js';
+import { SerialQueue } from './serial-queue.js';
 import type {
   BarQuery,
   OhlcQuery,
@@ -157,21 +158,6 @@ const PREDICTIONS: Table<Prediction> = {
     createdAt: micros(r[13]),
   }),
 };
-
-/** Runs tasks one at a time, in call order; a failed task does not stop the ones queued after it. */
-class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-
-  async drain(): Promise<void> {
-    await this.tail;
-  }
-}
 
 /** Positional parameters ($1, $2, ...): every user-supplied value is bound, never spliced. */
 class Params {
