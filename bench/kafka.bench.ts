@@ -25,8 +25,8 @@ import { seededRandom, simulateTick } from '../operators/sources/simulator.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
 import { type Quote, schemas } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
-import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import { startSchemaRegistryTestDouble } from '../test/support/schema-registry-test-double.js';
+import { counting, median } from './counting-store.js';
 
 const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 5000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 12);
@@ -39,34 +39,6 @@ const DAY = 86_400_000;
 const START = Date.UTC(2018, 0, 1);
 
 type Tick = { quotes: Quote[]; day: number };
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-/** Counts stored predictions so the bench knows when the last one of an update is in. */
-function counting(store: TimeSeriesStore) {
-  let stored = 0;
-  let waiter: { target: number; resolve: () => void } | null = null;
-  const wrapped: TimeSeriesStore = Object.create(store);
-  wrapped.upsertBars = (rows) => store.upsertBars(rows);
-  wrapped.upsertPredictions = async (rows) => {
-    await store.upsertPredictions(rows);
-    stored += rows.length;
-    if (waiter && stored >= waiter.target) {
-      waiter.resolve();
-      waiter = null;
-    }
-  };
-  return {
-    store: wrapped,
-    stored: () => stored,
-    until: (target: number) =>
-      stored >= target ? Promise.resolve() : new Promise<void>((resolve) => (waiter = { target, resolve })),
-  };
-}
 
 /** One DAG on one transport, fed a tick at a time. */
 async function dag(name: string, dir: string, transport: Transport, serde?: Serde) {

@@ -15,6 +15,7 @@ import { pricePrediction } from '../pipelines/price-prediction.js';
 import { type Bar, type Features, type Quote, schemas } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
+import { counting, median } from './counting-store.js';
 
 const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 5000);
 const WARM_TICKS = Number(process.env.BENCH_WARM_TICKS ?? 30);
@@ -23,34 +24,6 @@ const THROUGHPUT_TICKS = Number(process.env.BENCH_THROUGHPUT_TICKS ?? 20);
 const HORIZONS = [1, 5, 21];
 const DAY = 86_400_000;
 const START = Date.UTC(2018, 0, 1);
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-/** Counts stored predictions so the bench knows when the last one of an update is in. */
-function counting(store: TimeSeriesStore) {
-  let stored = 0;
-  let waiter: { target: number; resolve: () => void } | null = null;
-  const wrapped: TimeSeriesStore = Object.create(store);
-  wrapped.upsertBars = (rows) => store.upsertBars(rows);
-  wrapped.upsertPredictions = async (rows) => {
-    await store.upsertPredictions(rows);
-    stored += rows.length;
-    if (waiter && stored >= waiter.target) {
-      waiter.resolve();
-      waiter = null;
-    }
-  };
-  return {
-    store: wrapped,
-    stored: () => stored,
-    until: (target: number) =>
-      stored >= target ? Promise.resolve() : new Promise<void>((resolve) => (waiter = { target, resolve })),
-  };
-}
 
 /** The same work as the DAG, written as one plain loop: the engine-overhead baseline. */
 function handWritten(store: TimeSeriesStore) {
