@@ -146,9 +146,7 @@ export class MemoryTransport implements Transport {
   /** Ends backpressure for good: a producer blocked on a full partition returns (its batch is already stored). */
   releaseProducers(): void {
     this.released = true;
-    const waiters = this.spaceWaiters;
-    this.spaceWaiters = [];
-    for (const w of waiters) w();
+    this.wakeProducers();
   }
 
   private async send(messages: readonly OutgoingMessage[]): Promise<void> {
@@ -195,6 +193,10 @@ export class MemoryTransport implements Transport {
         }
       }
     }
+    this.wakeProducers();
+  }
+
+  private wakeProducers(): void {
     const waiters = this.spaceWaiters;
     this.spaceWaiters = [];
     for (const w of waiters) w();
