@@ -72,6 +72,17 @@ const TRAIN = synthetic(3000, 1, { nanX: 0.05, nanY: 0.15 }); // ~4% of inputs a
 for (let r = 2700; r < 3000; r++) TRAIN.y[r * H + 2] = Number.NaN;
 const TEST = synthetic(2000, 2);
 
+/** The first `n` TEST rows as `Features` records of symbols S0, S1, … */
+const testInputs = (n: number): Features[] =>
+  Array.from({ length: n }, (_, r) => ({
+    symbol: `S${r}`,
+    ts: 1000 + r,
+    close: 100,
+    spec: FEATURE_SPEC.id,
+    values: [...TEST.x.subarray(r * COLS, (r + 1) * COLS)],
+    history: 300,
+  }));
+
 const SPECS: Record<'linear' | 'mlp', QuantileNetSpec> = {
   linear: { kind: 'linear', horizons: HORIZONS, epochs: 25, seed: 7 },
   mlp: { kind: 'mlp', horizons: HORIZONS, hidden: [32, 16], dropout: 0.05, epochs: 40, learningRate: 0.01, seed: 7 },
@@ -248,14 +259,7 @@ describe('quantile net mechanics', () => {
 
   it('serves as a Model: one output per (input, horizon), refusing other specs', () => {
     const model = quantileNetModel(nets.mlp!, { name: 'qn-mlp', version: '1', spec: FEATURE_SPEC.id });
-    const inputs: Features[] = [0, 1, 2].map((r) => ({
-      symbol: `S${r}`,
-      ts: 1000 + r,
-      close: 100,
-      spec: FEATURE_SPEC.id,
-      values: [...TEST.x.subarray(r * COLS, (r + 1) * COLS)],
-      history: 300,
-    }));
+    const inputs = testInputs(3);
     const q = nets.mlp!.predict(TEST.x.subarray(0, 3 * COLS), 3);
     const out = model.predictBatch(inputs) as ReturnType<typeof model.predictBatch> & unknown[];
     expect(out).toHaveLength(3 * H);
@@ -278,14 +282,7 @@ describe('an ensemble of nets that share their inputs', () => {
     // linear and mlp were trained on the same rows, so their standardisation is the same.
     const [linear, mlp] = [nets.linear!, nets.mlp!];
     expect(linear.sharesInputsWith(mlp)).toBe(true);
-    const inputs: Features[] = [0, 1, 2, 3].map((r) => ({
-      symbol: `S${r}`,
-      ts: 1000 + r,
-      close: 100,
-      spec: FEATURE_SPEC.id,
-      values: [...TEST.x.subarray(r * COLS, (r + 1) * COLS)],
-      history: 300,
-    }));
+    const inputs = testInputs(4);
     const meta = { name: 'ens', version: '1', spec: FEATURE_SPEC.id };
     const shared = await quantileNetModel([linear, mlp], meta).predictBatch(inputs);
     const separate = await ensembleModel(

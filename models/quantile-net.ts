@@ -440,12 +440,15 @@ function standardise(
   checkShape('input', x, rows, cols);
   const z = new Float32Array(rows * cols);
   for (let r = 0, i = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++, i++) {
-      const v = (x[i]! - mean[c]!) / std[c]!;
-      z[i] = Number.isFinite(v) ? Math.min(clip, Math.max(-clip, v)) : 0;
-    }
+    for (let c = 0; c < cols; c++, i++) z[i] = standardValue(x[i]!, mean[c]!, std[c]!, clip);
   }
   return z;
+}
+
+/** One standardised value: (v − mean) / σ clipped to ±clip, and 0 for a non-finite one. */
+function standardValue(v: number, mean: number, std: number, clip: number): number {
+  const s = (v - mean) / std;
+  return Number.isFinite(s) ? Math.min(clip, Math.max(-clip, s)) : 0;
 }
 
 /** `standardise` for one input's values, written into z at `offset` (a separate loop: one array type each). */
@@ -457,10 +460,7 @@ function standardiseRow(
   std: Float32Array,
   clip: number,
 ): void {
-  for (let c = 0; c < mean.length; c++) {
-    const v = (values[c]! - mean[c]!) / std[c]!;
-    z[offset + c] = Number.isFinite(v) ? Math.min(clip, Math.max(-clip, v)) : 0;
-  }
+  for (let c = 0; c < mean.length; c++) z[offset + c] = standardValue(values[c]!, mean[c]!, std[c]!, clip);
 }
 
 /** Standardised inputs, scaled targets with NaN → 0, and a 0/1 mask of known targets, as tensors. */
