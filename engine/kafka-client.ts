@@ -74,28 +74,13 @@ export interface KafkaAdmin {
     topics: string[];
     timeout?: number;
   }): Promise<Array<{ name: string; partitions: Array<{ partitionId: number; leader: number }> }>>;
-  fetchOffsets(options: {
-    groupId: string;
-    topics: string[];
-    timeout?: number;
-  }): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>;
   fetchTopicOffsets(
     topic: string,
     options?: { timeout?: number },
   ): Promise<Array<{ partition: number; offset: string; high: string; low: string }>>;
-  describeGroups(
-    groups: string[],
-    options?: { timeout?: number },
-  ): Promise<{
-    groups: Array<{
-      groupId: string;
-      members: Array<{
-        clientId: string;
-        memberId: string;
-        assignment?: { topicPartitions?: Array<{ topic: string; partition: number }> } | null;
-      }>;
-    }>;
-  }>;
+  // Deliberately no coordinator requests (fetchOffsets, describeGroups): librdkafka can abort the
+  // process on them when a connection drops mid-request (librdkafka #4605). Lag comes from the
+  // consumers' statistics instead.
 }
 
 export interface KafkaLogger {

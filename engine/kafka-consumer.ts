@@ -2,7 +2,7 @@
 // eachBatch only fills a buffer; poll drains it. When the buffer is full the consumer pauses
 // fetching (it keeps polling the broker, so it stays in its group) and resumes once poll has
 // drained it. Offsets are committed explicitly, and only for what poll has returned.
-import type { KafkaAdmin, KafkaBatchPayload, KafkaConsumer, KafkaHeaders } from './kafka-client.js';
+import type { KafkaBatchPayload, KafkaConsumer, KafkaHeaders } from './kafka-client.js';
 import type { Consumer, Headers, IncomingMessage } from './transport.js';
 
 /** librdkafka's rebalance event codes (rdkafka.h). */
@@ -14,7 +14,6 @@ export interface PullConsumerOptions {
   /** Pipeline topic names; on the brokers each is `prefix + name`. */
   topics: readonly string[];
   prefix: string;
-  admin: KafkaAdmin;
   /** Buffered messages before fetching pauses; it resumes below half of it. */
   bufferSize: number;
   requestTimeoutMs: number;
@@ -32,6 +31,9 @@ export class KafkaPullConsumer implements Consumer {
   private commitError: unknown = null;
   private closed = false;
   private owned: Array<{ topic: string; partition: number }> = [];
+  /** Per "topic\0partition", from librdkafka's last statistics: log end, log start, committed. */
+  private offsets = new Map<string, { end: number; start: number; committed: number }>();
+  private statsWaiters: Array<() => void> = [];
 
   /** Partitions owned now (pipeline topic names), and how many assignments have arrived. */
   readonly assignment = {
@@ -161,27 +163,54 @@ export class KafkaPullConsumer implements Consumer {
     }
   }
 
+  /**
+   * For the client's `stats_cb` (librdkafka statistics, JSON): remembers each partition's log
+   * end, log start and committed offset. Lag is measured from these, not with admin requests:
+   * librdkafka's coordinator admin calls (ListConsumerGroupOffsets) can abort the whole process
+   * when a connection drops mid-request (librdkafka #4605), and a broker restart does just that.
+   */
+  onStats(event: { message: string }): void {
+    const stats = JSON.parse(event.message) as LibrdkafkaStats;
+    const offsets = new Map<string, { end: number; start: number; committed: number }>();
+    for (const [brokerTopic, t] of Object.entries(stats.topics ?? {})) {
+      if (!brokerTopic.startsWith(this.opts.prefix)) continue;
+      const topic = this.local(brokerTopic);
+      for (const p of Object.values(t.partitions ?? {})) {
+        if (p.partition < 0) continue; // librdkafka's internal "unassigned" partition
+        // The last stable offset is the end a read_committed consumer can reach.
+        const end = p.ls_offset >= 0 ? p.ls_offset : p.hi_offset;
+        offsets.set(key(topic, p.partition), { end, start: p.lo_offset, committed: p.committed_offset });
+      }
+    }
+    this.offsets = offsets;
+    const waiters = this.statsWaiters;
+    this.statsWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /**
+   * Per topic, messages not yet committed on the partitions this member owns: log end minus
+   * committed offset (minus log start while nothing is committed), from the latest statistics.
+   * Partitions whose end is not known yet count 0. Each member of a group reports its own share.
+   */
   async lag(): Promise<Record<string, number>> {
-    const { admin, group, topics, prefix, requestTimeoutMs } = this.opts;
-    const committed = await admin.fetchOffsets({
-      groupId: group,
-      topics: this.brokerTopics(),
-      timeout: requestTimeoutMs,
-    });
+    if (this.offsets.size === 0 && !this.closed) {
+      // Statistics come every second; the first ones may not have arrived yet.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.opts.requestTimeoutMs);
+        this.statsWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
     const lag: Record<string, number> = {};
-    for (const topic of topics) {
-      const ends = await admin.fetchTopicOffsets(prefix + topic, { timeout: requestTimeoutMs });
-      const done = new Map(
-        (committed.find((c) => c.topic === prefix + topic)?.partitions ?? []).map((p) => [
-          p.partition,
-          Number(p.offset),
-        ]),
-      );
-      lag[topic] = ends.reduce((n, e) => {
-        const c = done.get(e.partition) ?? -1;
-        // No commit yet (-1): everything from the start of the log is lag.
-        return n + Number(e.high) - (c >= 0 ? c : Number(e.low));
-      }, 0);
+    for (const topic of this.opts.topics) lag[topic] = 0;
+    for (const { topic, partition } of this.owned) {
+      const o = this.offsets.get(key(topic, partition));
+      if (!o || o.end < 0) continue;
+      const from = o.committed >= 0 ? o.committed : Math.max(0, o.start);
+      lag[topic] = (lag[topic] ?? 0) + Math.max(0, o.end - from);
     }
     return lag;
   }
@@ -207,6 +236,19 @@ export class KafkaPullConsumer implements Consumer {
     this.waiter = null;
     w?.();
   }
+}
+
+/** The part of librdkafka's statistics JSON that lag reads (STATISTICS.md). */
+interface LibrdkafkaStats {
+  topics?: Record<
+    string,
+    {
+      partitions?: Record<
+        string,
+        { partition: number; hi_offset: number; ls_offset: number; lo_offset: number; committed_offset: number }
+      >;
+    }
+  >;
 }
 
 function key(topic: string, partition: number): string {

@@ -237,12 +237,14 @@ export class KafkaTransport implements Transport {
       rebalance_cb: (err: { code?: number }, assignment: Array<{ topic: string; partition: number }>) => {
         pull?.onRebalance(err, assignment);
       },
+      // Lag comes from these statistics (see KafkaPullConsumer.onStats).
+      'statistics.interval.ms': 1000,
+      stats_cb: (event: { message: string }) => pull?.onStats(event),
     });
     pull = new KafkaPullConsumer(consumer, {
       group: opts.group,
       topics: opts.topics,
       prefix: this.prefix,
-      admin: this.admin,
       bufferSize: this.opts.consumerBuffer ?? 50_000,
       requestTimeoutMs: this.requestTimeoutMs,
       log: this.log,
@@ -324,23 +326,6 @@ export class KafkaTransport implements Transport {
     }
     // Per partition in offset order (batches of different partitions may interleave).
     return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
-  }
-
-  /**
-   * Who owns what in a consumer group: each member's client id and its partitions (pipeline
-   * topic names). For operators and tests: "is every partition owned by a live worker?"
-   */
-  async groupMembers(
-    group: string,
-  ): Promise<Array<{ clientId: string; partitions: Array<{ topic: string; partition: number }> }>> {
-    const { groups } = await this.admin.describeGroups([group], { timeout: this.requestTimeoutMs });
-    return (groups[0]?.members ?? []).map((m) => ({
-      clientId: m.clientId,
-      partitions: (m.assignment?.topicPartitions ?? []).map((tp) => ({
-        topic: tp.topic.slice(this.prefix.length),
-        partition: tp.partition,
-      })),
-    }));
   }
 
   /** Deletes topics (tests and tools); missing ones are ignored. */

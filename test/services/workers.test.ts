@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodesFor } from '../../cli/app.js';
 import { createLiveHub, MemoryTransport, type Pipeline, runPipeline } from '../../engine/index.js';
-import { createKafkaTransport, type KafkaTransport } from '../../engine/kafka-transport.js';
 import { persistenceModel } from '../../models/baselines.js';
 import { emptyEarningsCalendar } from '../../models/earnings-calendar.js';
 import { simulatedSymbol, simulator } from '../../operators/sources/simulator.js';
@@ -19,6 +18,7 @@ import type { Prediction } from '../../schemas/index.js';
 import { openDuckDbStore } from '../../storage/duckdb-store.js';
 import { openQuestDbStore } from '../../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../../storage/timeseries-store.js';
+import { describeGroups } from './consumer-groups.js';
 
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
 const REGISTRY = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7';
@@ -133,13 +133,11 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 }
 
 describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real Kafka, registry, QuestDB)', () => {
-  let admin: KafkaTransport | undefined;
   let store: TimeSeriesStore | undefined;
   afterAll(async () => {
     for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await Promise.all(procs.map((p) => p.exited));
     await store?.close();
-    await admin?.close();
   });
 
   it('every expected prediction is in QuestDB exactly once, and every partition has a live owner', async () => {
@@ -151,22 +149,23 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
     await oracleStore.close();
     expect(expected.count).toBeGreaterThan(SYMBOLS * HORIZONS.length * (TICKS / 2));
 
-    admin = await createKafkaTransport({ brokers: BROKERS.split(','), topicPrefix: `${run}.`, log: () => {} });
     const workerNodes = oracle.nodes.filter((n) => nodesFor(oracle, 'worker').includes(n.id));
     const groups = workerNodes.map((n) => ({ group: `${run}.${oracle.name}.${n.id}`, reads: n.reads }));
-    const t = admin;
-    /** Per group: owners (client ids), and partitions nobody owns. */
-    const ownership = async () =>
-      Promise.all(
-        groups.map(async ({ group, reads }) => {
-          const members = await t.groupMembers(group);
-          const owned = new Set(members.flatMap((m) => m.partitions.map((p) => `${p.topic}/${p.partition}`)));
-          const unowned = reads.flatMap((topic) =>
-            Array.from({ length: PARTITIONS }, (_, p) => `${topic}/${p}`).filter((tp) => !owned.has(tp)),
-          );
-          return { group, owners: members.map((m) => m.clientId), unowned };
-        }),
+    /** Per group: owners (client ids), and partitions nobody owns, as the broker reports them. */
+    const ownership = async () => {
+      const members = await describeGroups(
+        BROKERS,
+        groups.map((g) => g.group),
       );
+      return groups.map(({ group, reads }) => {
+        const m = members.get(group) ?? [];
+        const owned = new Set(m.flatMap((x) => x.partitions.map((p) => `${p.topic}/${p.partition}`)));
+        const unowned = reads.flatMap((topic) =>
+          Array.from({ length: PARTITIONS }, (_, p) => `${run}.${topic}/${p}`).filter((tp) => !owned.has(tp)),
+        );
+        return { group, owners: m.map((x) => x.clientId), unowned };
+      });
+    };
     const clientOf = (p: Proc) => `tickcast-worker-${p.child.pid}`;
 
     const workers = [0, 1, 2].map((i) => start(`worker-${i}`, ['--role', 'worker']));

@@ -1,0 +1,61 @@
+// Who owns what in consumer groups, as the broker says, through Kafka's own tool
+// (`kafka-consumer-groups`, ConsumerGroupCommand) run with the machine's Java from the jars that
+// `npm run services:up` fetched. Not through librdkafka's admin API in the test process: its
+// DescribeGroups can abort the whole process when a connection drops mid-request (librdkafka
+// #4605), and the tests that ask are the ones that kill workers.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+export interface GroupMember {
+  clientId: string;
+  /** Broker topic names, as the group sees them (with any topic prefix). */
+  partitions: Array<{ topic: string; partition: number }>;
+}
+
+const run = promisify(execFile);
+
+/** Members and assignments of each group; a group without members (or not known yet) has []. */
+export async function describeGroups(brokers: string, groups: readonly string[]): Promise<Map<string, GroupMember[]>> {
+  const services = process.env.SERVICES_DIR ?? path.resolve('.services');
+  const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  const args = [
+    '-cp',
+    path.join(services, 'kafka', 'lib', '*'),
+    'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
+  ];
+  args.push('--bootstrap-server', brokers, '--describe', '--members', '--verbose');
+  for (const g of groups) args.push('--group', g);
+  const { stdout } = await run(java, args, { timeout: 60_000, maxBuffer: 16 << 20 });
+  return parseMembers(stdout, groups);
+}
+
+/**
+ * Parses the tool's `--describe --members --verbose` table: a header row per group
+ * (GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS ... CURRENT-ASSIGNMENT ...), then one row per
+ * member, the assignment as `topic:0,1,2;other:3` or `-`.
+ */
+export function parseMembers(stdout: string, groups: readonly string[]): Map<string, GroupMember[]> {
+  const out = new Map<string, GroupMember[]>(groups.map((g) => [g, []]));
+  let columns: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const cells = line.trim().split(/\s+/);
+    if (cells[0] === 'GROUP') {
+      columns = cells;
+      continue;
+    }
+    if (columns.length === 0 || cells.length !== columns.length) continue;
+    const cell = (name: string) => cells[columns.indexOf(name)] ?? '-';
+    const assignment = columns.includes('CURRENT-ASSIGNMENT') ? cell('CURRENT-ASSIGNMENT') : cell('ASSIGNMENT');
+    const partitions: GroupMember['partitions'] = [];
+    if (assignment !== '-') {
+      for (const part of assignment.split(';')) {
+        const at = part.lastIndexOf(':');
+        for (const p of part.slice(at + 1).split(','))
+          partitions.push({ topic: part.slice(0, at), partition: Number(p) });
+      }
+    }
+    out.get(cell('GROUP'))?.push({ clientId: cell('CLIENT-ID'), partitions });
+  }
+  return out;
+}
