@@ -1,12 +1,8 @@
 // Faults on a REAL Kafka broker with the REAL schema registry (npm run test:services): a poison
 // message and an unreachable registry. (Broker down at start is in
-// engine/kafka-transport.services.test.ts; QuestDB down in questdb-outage.test.ts. A broker
-// restarted under a running pipeline is not tested: librdkafka 2.x inside
-// @confluentinc/kafka-javascript aborted the process, "rd_kafka_enq_once_del_source_return:
-// Assertion `eonce->refcnt > 0' failed", twice out of two tries: librdkafka issue #4605, admin
-// requests timing out on a dropped connection; see engine/README.md.) The data is
-// SYNTHETIC (the simulator, 50 symbols); the expected predictions come from the same pipeline on
-// the memory transport.
+// engine/kafka-transport.services.test.ts, a broker restarted mid-stream in kafka-restart.test.ts,
+// QuestDB down in questdb-outage.test.ts.) The data is SYNTHETIC (the simulator, 50 symbols);
+// the expected predictions come from the same pipeline on the memory transport.
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLiveHub, MemoryTransport, type Pipeline, runPipeline, topicSpecs } from '../../engine/index.js';

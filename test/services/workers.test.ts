@@ -5,20 +5,19 @@
 // mid-stream. Then: every prediction the same pipeline makes in one process (memory transport)
 // is in QuestDB exactly once, with the same values (count + checksum), and every partition of
 // every group is owned by a live worker. The recovery time is printed, not asserted.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodesFor } from '../../cli/app.js';
 import { createLiveHub, MemoryTransport, type Pipeline, runPipeline } from '../../engine/index.js';
 import { persistenceModel } from '../../models/baselines.js';
 import { emptyEarningsCalendar } from '../../models/earnings-calendar.js';
-import { simulatedSymbol, simulator } from '../../operators/sources/simulator.js';
+import { simulator } from '../../operators/sources/simulator.js';
 import { pricePrediction } from '../../pipelines/price-prediction.js';
-import type { Prediction } from '../../schemas/index.js';
 import { openDuckDbStore } from '../../storage/duckdb-store.js';
 import { openQuestDbStore } from '../../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../../storage/timeseries-store.js';
 import { describeGroups } from './consumer-groups.js';
+import { digestOf } from './prediction-digest.js';
+import { killAll, type Proc, startTickcast, until } from './processes.js';
 
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
 const REGISTRY = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7';
@@ -65,78 +64,13 @@ function pipeline(store: TimeSeriesStore): Pipeline {
   });
 }
 
-async function predictionsIn(store: TimeSeriesStore): Promise<Prediction[]> {
-  const rows: Prediction[] = [];
-  for (let i = 0; i < SYMBOLS; i++) rows.push(...(await store.predictions(simulatedSymbol(i), { limit: 1_000_000 })));
-  return rows;
-}
-
-/** Count and a checksum over the rows' keys and values, in key order. */
-function digest(rows: readonly Prediction[]): { count: number; distinct: number; sha256: string } {
-  const lines = rows
-    .map((p) =>
-      [p.symbol, p.ts, p.horizon, p.targetTs, p.lastClose, p.predictedClose, p.lower, p.upper, p.model]
-        .map((v) => (typeof v === 'number' ? Number(v.toPrecision(12)) : v))
-        .join('|'),
-    )
-    .sort();
-  const keys = new Set(rows.map((p) => `${p.symbol}|${p.ts}|${p.horizon}`));
-  return {
-    count: rows.length,
-    distinct: keys.size,
-    sha256: createHash('sha256').update(lines.join('\n')).digest('hex'),
-  };
-}
-
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  output: string[];
-  exited: Promise<number | null>;
-}
-
-function start(name: string, args: string[]): Proc {
-  const child = spawn(process.execPath, ['bin/tickcast.js', 'run', '--transport', 'kafka', ...args], {
-    // Port 0: each process's API on a free port (fixed ones met other jobs' client sockets).
-    env: { ...env, TICKCAST_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const keep = (chunk: Buffer) => {
-    output.push(...chunk.toString().split('\n').filter(Boolean));
-    if (output.length > 400) output.splice(0, output.length - 400);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { name, child, output, exited };
-}
-
 const procs: Proc[] = [];
-
-/** Polls `probe` until it returns a value; on timeout, says what it saw last and what the processes logged. */
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const value = await probe().catch((err: unknown) => {
-      last = err;
-      return undefined;
-    });
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) {
-      const logs = procs.map((p) => `--- ${p.name} (exit ${p.child.exitCode})\n${p.output.slice(-15).join('\n')}`);
-      throw new Error(`timed out waiting for ${what} (last: ${String(last)})\n${logs.join('\n')}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const start = (name: string, args: string[]) => startTickcast(name, ['--transport', 'kafka', ...args], env);
 
 describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real Kafka, registry, QuestDB)', () => {
   let store: TimeSeriesStore | undefined;
   afterAll(async () => {
-    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => p.exited));
+    await killAll(procs);
     await store?.close();
   });
 
@@ -145,7 +79,7 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
     const oracleStore = await openDuckDbStore({ path: ':memory:' });
     const oracle = pipeline(oracleStore);
     await (await runPipeline(oracle, { transport: new MemoryTransport(), log: () => {} })).done;
-    const expected = digest(await predictionsIn(oracleStore));
+    const expected = await digestOf(oracleStore, SYMBOLS);
     await oracleStore.close();
     expect(expected.count).toBeGreaterThan(SYMBOLS * HORIZONS.length * (TICKS / 2));
 
@@ -171,18 +105,28 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
     const workers = [0, 1, 2].map((i) => start(`worker-${i}`, ['--role', 'worker']));
     procs.push(...workers);
     // All three own partitions of every group before the stream starts.
-    await until('3 workers sharing every group', 120_000, async () => {
-      const o = await ownership();
-      if (o.every((g) => g.owners.length === 3 && g.unowned.length === 0)) return true;
-      throw new Error(JSON.stringify(o.map((g) => [g.group, g.owners.length, g.unowned.length])));
-    });
+    await until(
+      '3 workers sharing every group',
+      120_000,
+      async () => {
+        const o = await ownership();
+        if (o.every((g) => g.owners.length === 3 && g.unowned.length === 0)) return true;
+        throw new Error(JSON.stringify(o.map((g) => [g.group, g.owners.length, g.unowned.length])));
+      },
+      procs,
+    );
     const source = start('source', ['--role', 'source', '--until-end', '--pace', '300ms']);
     procs.push(source);
 
     store = await openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix: `${run}_` });
     const s = store;
     // Mid-stream: about a third of the predictions are stored.
-    await until('a third of the predictions', 180_000, async () => (await s.counts()).predictions > expected.count / 3);
+    await until(
+      'a third of the predictions',
+      180_000,
+      async () => (await s.counts()).predictions > expected.count / 3,
+      procs,
+    );
     const victim = workers[1]!;
     const killedAt = performance.now();
     const storedAtKill = (await s.counts()).predictions;
@@ -190,13 +134,18 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
     await victim.exited;
 
     // Recovery: the group gives the victim's partitions to the two survivors.
-    const after = await until('every partition owned by a survivor', 120_000, async () => {
-      const o = await ownership();
-      const ok = o.every(
-        (g) => g.unowned.length === 0 && g.owners.length === 2 && !g.owners.includes(clientOf(victim)),
-      );
-      return ok ? o : undefined;
-    });
+    const after = await until(
+      'every partition owned by a survivor',
+      120_000,
+      async () => {
+        const o = await ownership();
+        const ok = o.every(
+          (g) => g.unowned.length === 0 && g.owners.length === 2 && !g.owners.includes(clientOf(victim)),
+        );
+        return ok ? o : undefined;
+      },
+      procs,
+    );
     const rebalancedMs = performance.now() - killedAt;
     for (const g of after) {
       expect(g.unowned).toEqual([]);
@@ -204,13 +153,18 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
     }
 
     expect(await source.exited).toBe(0);
-    const complete = await until('every expected prediction stored', 360_000, async () => {
-      return (await s.counts()).predictions >= expected.count;
-    });
+    const complete = await until(
+      'every expected prediction stored',
+      360_000,
+      async () => {
+        return (await s.counts()).predictions >= expected.count;
+      },
+      procs,
+    );
     const completeMs = performance.now() - killedAt;
     expect(complete).toBe(true);
 
-    const stored = digest(await predictionsIn(s));
+    const stored = await digestOf(s, SYMBOLS);
     expect(stored.distinct).toBe(stored.count);
     expect((await s.counts()).predictions).toBe(expected.count);
     expect(stored).toEqual(expected);

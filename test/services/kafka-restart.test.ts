@@ -1,0 +1,108 @@
+// The broker restarted under a running pipeline (REAL Kafka, registry and QuestDB; npm run
+// test:services). One `tickcast run --transport kafka` process replays SYNTHETIC quotes (the
+// simulator, paced); a third of the way through, the test stops the broker (scripts/services.sh
+// down kafka: a clean shutdown, every connection dropped) and starts it again a few seconds later.
+// The process must ride it out and finish on its own with exit code 0, and QuestDB must hold every
+// prediction the same pipeline makes on the memory transport, exactly once (count + checksum).
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createLiveHub, MemoryTransport, runPipeline } from '../../engine/index.js';
+import { persistenceModel } from '../../models/baselines.js';
+import { emptyEarningsCalendar } from '../../models/earnings-calendar.js';
+import { simulator } from '../../operators/sources/simulator.js';
+import { pricePrediction } from '../../pipelines/price-prediction.js';
+import { openDuckDbStore } from '../../storage/duckdb-store.js';
+import { openQuestDbStore } from '../../storage/questdb-store.js';
+import type { TimeSeriesStore } from '../../storage/timeseries-store.js';
+import { digestOf } from './prediction-digest.js';
+import { killAll, logsOf, type Proc, startTickcast, until } from './processes.js';
+
+const SYMBOLS = 100;
+const TICKS = 60;
+const PARTITIONS = 4;
+const HORIZONS = [1, 5, 21];
+const run = `r${Date.now().toString(36)}`;
+const sh = promisify(execFile);
+const QUESTDB_URL = process.env.QUESTDB_URL ?? 'http://127.0.0.1:19000';
+const QUESTDB_PG = process.env.QUESTDB_PG ?? 'postgres://admin:quest@127.0.0.1:18812/qdb';
+
+const env = {
+  ...process.env,
+  TICKCAST_TRANSPORT: 'kafka',
+  TICKCAST_STORE: 'questdb',
+  TICKCAST_SOURCE: 'simulator',
+  TICKCAST_SIM_SYMBOLS: String(SYMBOLS),
+  TICKCAST_SIM_TICKS: String(TICKS),
+  TICKCAST_PARTITIONS: String(PARTITIONS),
+  TICKCAST_MODEL: 'persistence',
+  TICKCAST_HORIZONS: HORIZONS.join(','),
+  TICKCAST_EARNINGS_FILE: 'none',
+  KAFKA_TOPIC_PREFIX: `${run}.`,
+  QUESTDB_TABLE_PREFIX: `${run}_`,
+  NODE_OPTIONS: '--max-old-space-size=384',
+};
+
+const services = (...args: string[]) => sh('bash', ['scripts/services.sh', ...args], { timeout: 180_000 });
+
+describe('broker restarted mid-stream (real Kafka, registry, QuestDB)', () => {
+  const procs: Proc[] = [];
+  let store: TimeSeriesStore | undefined;
+  afterAll(async () => {
+    await killAll(procs);
+    await store?.close();
+    // Whatever happened above, leave a running broker to the suites after this one.
+    await services('up', 'kafka');
+  });
+
+  it('the pipeline resumes when the broker is back, and every prediction is stored exactly once', async () => {
+    const oracleStore = await openDuckDbStore({ path: ':memory:' });
+    const model = persistenceModel({ horizons: HORIZONS });
+    const oracle = pricePrediction({
+      source: simulator({ symbols: SYMBOLS, ticks: TICKS }),
+      calendar: emptyEarningsCalendar(),
+      models: { normal: model, earnings: model },
+      store: oracleStore,
+      hub: createLiveHub(),
+      partitions: PARTITIONS,
+    });
+    await (await runPipeline(oracle, { transport: new MemoryTransport(), log: () => {} })).done;
+    const expected = await digestOf(oracleStore, SYMBOLS);
+    await oracleStore.close();
+    expect(expected.count).toBe(SYMBOLS * HORIZONS.length * TICKS);
+
+    const pipeline = startTickcast('pipeline', ['--transport', 'kafka', '--until-end', '--pace', '300ms'], env);
+    procs.push(pipeline);
+    store = await openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix: `${run}_` });
+    const s = store;
+    await until(
+      'a third of the predictions',
+      180_000,
+      async () => (await s.counts()).predictions > expected.count / 3,
+      procs,
+    );
+
+    const storedAtStop = (await s.counts()).predictions;
+    await services('down', 'kafka');
+    const stoppedAt = performance.now();
+    await new Promise((r) => setTimeout(r, 3000));
+    await services('up', 'kafka');
+    const downMs = performance.now() - stoppedAt;
+    expect(pipeline.child.exitCode, logsOf(procs)).toBeNull();
+
+    const code = await Promise.race([
+      pipeline.exited,
+      new Promise<string>((r) => setTimeout(() => r('still running after 5 minutes'), 300_000)),
+    ]);
+    const finishedMs = performance.now() - stoppedAt;
+    expect(code, logsOf(procs, 30)).toBe(0);
+    const stored = await digestOf(s, SYMBOLS);
+    expect(stored.distinct).toBe(stored.count);
+    expect(stored).toEqual(expected);
+    console.log(
+      `broker restart: ${SYMBOLS} SYNTHETIC symbols x ${TICKS} ticks, ${expected.count} predictions ` +
+        `(${storedAtStop} stored when the broker stopped); broker down for ${Math.round(downMs)} ms, ` +
+        `pipeline finished ${Math.round(finishedMs)} ms after the stop, every prediction stored once`,
+    );
+  }, 600_000);
+});
