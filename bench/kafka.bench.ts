@@ -5,7 +5,7 @@
 // in-process TEST DOUBLE (test/support/), which only serves ids at start-up. One worker process.
 // Prints a table, then one JSON line last.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createLiveHub,
@@ -96,13 +96,19 @@ async function dag(name: string, dir: string, transport: Transport, serde?: Serd
   const stored = (target: number) => Promise.race([counted.until(target), failed]);
   const perUpdate = SYMBOLS * HORIZONS.length;
   return {
-    /** Pushes a tick and resolves when all its predictions are stored; returns the ms it took. */
+    /**
+     * Pushes a tick and resolves when all its predictions are stored: the ms it took, and this
+     * process's CPU ms meanwhile (steadier than wall time on a shared machine; the broker's own
+     * CPU is not in it).
+     */
     update: async (tick: Tick) => {
       const target = counted.stored() + perUpdate;
       const t = performance.now();
+      const cpu0 = process.cpuUsage();
       push(tick);
       await stored(target);
-      return performance.now() - t;
+      const cpu = process.cpuUsage(cpu0);
+      return { ms: performance.now() - t, cpuMs: (cpu.user + cpu.system) / 1000 };
     },
     /** Pushes ticks back to back; resolves when all are stored; returns the ms it took. */
     sustained: async (ticks: Tick[]) => {
@@ -153,17 +159,17 @@ async function main() {
   }
   process.stderr.write('\n');
 
-  const kafkaMs: number[] = [];
-  const memoryMs: number[] = [];
+  const kafkaRuns: Array<{ ms: number; cpuMs: number }> = [];
+  const memoryRuns: Array<{ ms: number; cpuMs: number }> = [];
   for (let i = 0; i < MEASURED; i++) {
     const tick = nextTick();
     // Alternate who goes first, so neither always pays the other's garbage collection.
     if (i % 2 === 0) {
-      kafkaMs.push(await kafka.update(tick));
-      memoryMs.push(await memory.update(tick));
+      kafkaRuns.push(await kafka.update(tick));
+      memoryRuns.push(await memory.update(tick));
     } else {
-      memoryMs.push(await memory.update(tick));
-      kafkaMs.push(await kafka.update(tick));
+      memoryRuns.push(await memory.update(tick));
+      kafkaRuns.push(await kafka.update(tick));
     }
     process.stderr.write(`\rmeasuring full updates: ${i + 1}/${MEASURED}`);
   }
@@ -183,8 +189,12 @@ async function main() {
   clearInterval(sampler);
   rmSync(dir, { recursive: true, force: true });
 
+  const kafkaMs = kafkaRuns.map((r) => r.ms);
+  const memoryMs = memoryRuns.map((r) => r.ms);
   const kafkaFullUpdateMs = median(kafkaMs);
   const memoryFullUpdateMs = median(memoryMs);
+  const kafkaCpuMs = median(kafkaRuns.map((r) => r.cpuMs));
+  const memoryCpuMs = median(memoryRuns.map((r) => r.cpuMs));
   const result = {
     bench: 'kafka',
     symbols: SYMBOLS,
@@ -195,6 +205,10 @@ async function main() {
     kafkaFullUpdateMs: round(kafkaFullUpdateMs),
     memoryFullUpdateMs: round(memoryFullUpdateMs),
     ratio: round(kafkaFullUpdateMs / memoryFullUpdateMs, 2),
+    kafkaCpuMsPerUpdate: round(kafkaCpuMs),
+    memoryCpuMsPerUpdate: round(memoryCpuMs),
+    cpuRatio: round(kafkaCpuMs / memoryCpuMs, 2),
+    loadAverage: round(loadavg()[0]!, 1),
     throughputRps: Math.round(throughputRps),
     peakRssMb: Math.round(peakRss / 1048576),
     registry: double ? 'in-process test double' : registryUrl,
@@ -204,6 +218,9 @@ async function main() {
     ['kafkaFullUpdateMs (median)', String(result.kafkaFullUpdateMs), '< 2000'],
     ['memoryFullUpdateMs (median)', String(result.memoryFullUpdateMs), ''],
     ['ratio (kafka / memory)', String(result.ratio), ''],
+    ['kafkaCpuMsPerUpdate (this process, median)', String(result.kafkaCpuMsPerUpdate), ''],
+    ['memoryCpuMsPerUpdate (median)', String(result.memoryCpuMsPerUpdate), ''],
+    ['cpuRatio (kafka / memory)', String(result.cpuRatio), ''],
     ['throughputRps (quotes/s through Kafka, sustained)', String(result.throughputRps), ''],
     ['peakRssMb (both DAGs, one process)', String(result.peakRssMb), ''],
   ];

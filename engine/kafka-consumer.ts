@@ -136,7 +136,8 @@ export class KafkaPullConsumer implements Consumer {
       throw err;
     }
     if (this.positions.size === 0) return;
-    const owned = new Set(this.consumer.assignment().map((tp) => key(this.local(tp.topic), tp.partition)));
+    // From the rebalance callbacks: asking the client (a native call) on every commit cost more.
+    const owned = new Set(this.owned.map((tp) => key(tp.topic, tp.partition)));
     const offsets = [...this.positions.entries()]
       .filter(([k]) => owned.has(k))
       .map(([, p]) => ({ topic: p.topic, partition: p.partition, offset: String(p.offset) }));

@@ -36,7 +36,7 @@ const keyed = (topic: string, count: number) =>
     key: `SYM${i % 25}`,
     value: Buffer.from(`v${i}`),
     timestamp: DAY0 + i * 60_000,
-    headers: { [HEADER.from]: 'test' },
+    headers: { [HEADER.from]: 'test', [HEADER.sourceTime]: String(1_700_000_000_000 + i) },
   }));
 
 describe('KafkaTransport (real broker)', () => {
@@ -72,7 +72,8 @@ describe('KafkaTransport (real broker)', () => {
       expect(data.find((m) => m.value!.toString() === 'v7')).toMatchObject({
         key: 'SYM7',
         timestamp: DAY0 + 7 * 60_000,
-        headers: { [HEADER.from]: 'test' },
+        // Every header, not just the first (the client takes one header per object).
+        headers: { [HEADER.from]: 'test', [HEADER.sourceTime]: String(1_700_000_000_007) },
       });
       const controls = got.filter((m) => m.headers[HEADER.control] === 'eos');
       expect(controls.map((m) => m.partition).sort()).toEqual([0, 1, 2]);
@@ -136,6 +137,23 @@ describe('KafkaTransport (real broker)', () => {
       await lagBecomes({ a: 0, b: 5 });
       await c.close();
       await p.close();
+    } finally {
+      await cleanup(t);
+    }
+  });
+
+  it('fails a send with the reason when the broker refuses a message: nothing is dropped silently', async () => {
+    const t = await transport();
+    try {
+      const p = await t.producer();
+      // Not created by ensureTopics: the broker auto-creates it with its defaults, which refuse
+      // timestamps far in the future, so the broker itself rejects the message.
+      const refused = [{ topic: 'plain', key: 'k', value: Buffer.from('x'), timestamp: END_OF_TIME }];
+      await expect(p.send(refused)).rejects.toThrow(/1 messages not delivered: .*[Tt]imestamp/);
+      // The producer keeps working for messages the broker takes.
+      await p.send([{ topic: 'plain', key: 'k', value: Buffer.from('y'), timestamp: Date.now() }]);
+      await p.close();
+      await t.deleteTopics(['plain']);
     } finally {
       await cleanup(t);
     }

@@ -4,17 +4,15 @@
 // by hand after its outputs are acknowledged (the runner's order), so delivery is at-least-once.
 import { randomUUID } from 'node:crypto';
 import pRetry from 'p-retry';
-import {
-  type KafkaAdmin,
-  type KafkaClient,
-  type KafkaConsumer,
-  type KafkaLogger,
-  type KafkaMessageOut,
-  type KafkaProducer,
-  loadKafka,
-} from './kafka-client.js';
+import { type KafkaAdmin, type KafkaClient, type KafkaConsumer, type KafkaLogger, loadKafka } from './kafka-client.js';
 import { KafkaPullConsumer } from './kafka-consumer.js';
 import type { Consumer, IncomingMessage, OutgoingMessage, Producer, TopicSpec, Transport } from './transport.js';
+
+/** librdkafka error codes (rdkafka.h): the local queue is full; a flush did not finish in time. */
+const QUEUE_FULL = -184;
+const TIMED_OUT = -185;
+/** One flush's wait; send() flushes again until librdkafka delivers or fails every message. */
+const FLUSH_TIMEOUT_MS = 10_000;
 
 export interface KafkaTransportOptions {
   /** host:port of one or more brokers. */
@@ -205,23 +203,86 @@ export class KafkaTransport implements Transport {
   }
 
   async producer(): Promise<Producer> {
-    const producer: KafkaProducer = this.client.producer({
+    const producer = this.client.rdProducer({
       'linger.ms': this.opts.lingerMs ?? 0,
       'compression.type': 'lz4',
       // The Java client's partitioner, so other Kafka clients agree on where a symbol lives.
       partitioner: 'murmur2_random',
-      kafkaJS: { acks: -1, idempotent: true },
+      'enable.idempotence': true,
+      acks: -1,
+      // Success is what flush() returning means; only failures are reported one by one.
+      dr_cb: true,
+      'delivery.report.only.error': true,
     });
-    await producer.connect();
-    this.open.add(producer);
+    let failed = 0;
+    let lastFailure: Error | null = null;
+    producer.on('delivery-report', (err) => {
+      if (!err) return;
+      failed++;
+      lastFailure = err;
+    });
+    const quiet = quietLogger(this.log);
+    producer.on('event.error', (err) => quiet.error(errorText(err)));
+    await new Promise<void>((resolve, reject) =>
+      producer.connect({}, (err) => (err ? reject(new Error(`kafka producer: ${errorText(err)}`)) : resolve())),
+    );
+    // Delivery reports (failures) are served by this poll and by flush.
+    producer.setPollInterval(100);
+    const flushOnce = () =>
+      new Promise<void>((resolve, reject) =>
+        producer.flush(FLUSH_TIMEOUT_MS, (err) => (err ? reject(err) : resolve())),
+      );
+    /** Until every queued message is delivered or has failed (librdkafka gives up after message.timeout.ms). */
+    const flush = async () => {
+      for (;;) {
+        try {
+          return await flushOnce();
+        } catch (err) {
+          if ((err as { code?: number }).code !== TIMED_OUT) throw err;
+        }
+      }
+    };
+    const handle = { disconnect: () => new Promise<void>((resolve) => producer.disconnect(() => resolve())) };
+    this.open.add(handle);
     return {
+      /** Resolves when every message is acknowledged by the broker (acks=all); rejects if any failed. */
       send: async (messages) => {
         if (messages.length === 0) return;
-        await producer.sendBatch({ topicMessages: groupByTopic(messages, this.prefix) });
+        const failedBefore = failed;
+        // The client takes one header per object. A batch's messages share one headers object
+        // (node-task), so converting the last one seen converts each once.
+        let lastHeaders: OutgoingMessage['headers'];
+        let converted: Array<Record<string, string>> | undefined;
+        for (const m of messages) {
+          if (m.headers !== lastHeaders) {
+            lastHeaders = m.headers;
+            converted = m.headers ? Object.entries(m.headers).map(([name, value]) => ({ [name]: value })) : undefined;
+          }
+          const headers = converted;
+          // Without an explicit partition the key decides; control records name every partition.
+          const partition = m.partition ?? null;
+          for (;;) {
+            try {
+              producer.produce(this.prefix + m.topic, partition, m.value, m.key, m.timestamp, undefined, headers);
+              break;
+            } catch (err) {
+              // The client's local queue is full: let it drain to the broker, then go on.
+              if ((err as { code?: number }).code !== QUEUE_FULL) throw err;
+              await flush();
+            }
+          }
+        }
+        await flush();
+        if (failed > failedBefore) {
+          throw new Error(`kafka: ${failed - failedBefore} messages not delivered: ${errorText(lastFailure)}`, {
+            cause: lastFailure,
+          });
+        }
       },
       close: async () => {
-        this.open.delete(producer);
-        await producer.disconnect();
+        this.open.delete(handle);
+        await flushOnce().catch(() => {});
+        await handle.disconnect();
       },
     };
   }
@@ -340,26 +401,6 @@ export class KafkaTransport implements Transport {
     this.open.clear();
     await this.admin.disconnect().catch(() => {});
   }
-}
-
-function groupByTopic(
-  messages: readonly OutgoingMessage[],
-  prefix: string,
-): Array<{ topic: string; messages: KafkaMessageOut[] }> {
-  const byTopic = new Map<string, KafkaMessageOut[]>();
-  for (const m of messages) {
-    let list = byTopic.get(m.topic);
-    if (!list) {
-      list = [];
-      byTopic.set(m.topic, list);
-    }
-    const out: KafkaMessageOut = { key: m.key, value: m.value, timestamp: String(m.timestamp) };
-    // Without an explicit partition the key decides; control records name every partition.
-    if (m.partition !== undefined) out.partition = m.partition;
-    if (m.headers) out.headers = m.headers;
-    list.push(out);
-  }
-  return [...byTopic].map(([topic, msgs]) => ({ topic: prefix + topic, messages: msgs }));
 }
 
 function errorText(err: unknown): string {
