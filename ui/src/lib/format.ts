@@ -6,6 +6,9 @@ export const fmtPrice = (x: number | null | undefined): string => (x == null ? '
 export const fmtCompact = (x: number | null | undefined): string => (x == null ? '—' : compact.format(x));
 export const fmtPct = (x: number | null | undefined, digits = 2): string =>
   x == null ? '—' : `${x > 0 ? '+' : ''}${x.toFixed(digits)}%`;
+/** A magnitude in %, no sign (a mean absolute error). */
+export const fmtAbsPct = (x: number | null | undefined, digits = 2): string =>
+  x == null ? '—' : `${x.toFixed(digits)}%`;
 export const fmtMs = (x: number | null | undefined): string =>
   x == null
     ? '—'
