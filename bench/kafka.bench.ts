@@ -2,9 +2,12 @@
 // broker (KAFKA_BROKERS, default 127.0.0.1:19092; npm run services:up) against the memory
 // transport, in the same run with the same ticks. Inputs are SYNTHETIC (simulator). Records on
 // Kafka are in the Confluent wire format; the registry is SCHEMA_REGISTRY_URL when set, else the
-// in-process TEST DOUBLE (test/support/), which only serves ids at start-up. One worker process.
+// in-process TEST DOUBLE (test/support/), which only serves ids at start-up. By default two
+// `tickcast run --role worker` processes run the DAG and store into QuestDB (QUESTDB_URL,
+// QUESTDB_PG) while this process feeds the quotes; BENCH_WORKERS=0 runs the whole DAG here.
 // Prints a table, then one JSON line last.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -25,6 +28,8 @@ import { seededRandom, simulateTick } from '../operators/sources/simulator.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
 import { type Quote, schemas } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
+import { openQuestDbStore } from '../storage/questdb-store.js';
+import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import { startSchemaRegistryTestDouble } from '../test/support/schema-registry-test-double.js';
 import { counting, median } from './counting-store.js';
 
@@ -33,6 +38,10 @@ const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 12);
 const WARM_TICKS = Number(process.env.BENCH_WARM_TICKS ?? 5);
 const MEASURED = Number(process.env.BENCH_RUNS ?? 9);
 const THROUGHPUT_TICKS = Number(process.env.BENCH_THROUGHPUT_TICKS ?? 10);
+/** Worker processes (`tickcast run --role worker`, storing into QuestDB); 0 runs the DAG in this process. */
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
+const QUESTDB_URL = process.env.QUESTDB_URL ?? 'http://127.0.0.1:19000';
+const QUESTDB_PG = process.env.QUESTDB_PG ?? 'postgres://admin:quest@127.0.0.1:18812/qdb';
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const HORIZONS = [1, 5, 21];
 const DAY = 86_400_000;
@@ -40,9 +49,50 @@ const START = Date.UTC(2018, 0, 1);
 
 type Tick = { quotes: Quote[]; day: number };
 
-/** One DAG on one transport, fed a tick at a time. */
-async function dag(name: string, dir: string, transport: Transport, serde?: Serde) {
-  const counted = counting(await openDuckDbStore({ path: join(dir, `${name}.duckdb`) }));
+/**
+ * Where a DAG's predictions are counted: in this process (a DuckDB store it writes), or, when
+ * worker processes run the DAG, in the QuestDB tables they write, polled.
+ */
+interface Counter {
+  store: TimeSeriesStore;
+  stored(): number;
+  until(target: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function localCounter(path: string): Promise<Counter> {
+  const store = await openDuckDbStore({ path });
+  const counted = counting(store);
+  return { ...counted, close: () => store.close() };
+}
+
+/** Counts what the workers stored in QuestDB, every 20 ms (the polling adds up to that to each figure). */
+async function questDbCounter(tablePrefix: string): Promise<Counter> {
+  const store = await openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix });
+  let stored = 0;
+  return {
+    store,
+    stored: () => stored,
+    until: async (target) => {
+      while (stored < target) {
+        stored = (await store.counts()).predictions;
+        if (stored < target) await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    close: () => store.close(),
+  };
+}
+
+/** One DAG on one transport, fed a tick at a time; `only` runs just those nodes here (the rest run in workers). */
+async function dag(
+  name: string,
+  counted: Counter,
+  transport: Transport,
+  serde?: Serde,
+  only?: string[],
+  /** CPU ms used so far by the processes that run the DAG besides this one (the workers). */
+  othersCpuMs: () => number = () => 0,
+) {
   const queue: Tick[] = [];
   let wake: (() => void) | null = null;
   let finished = false;
@@ -84,6 +134,7 @@ async function dag(name: string, dir: string, transport: Transport, serde?: Serd
     pollTimeoutMs: 50,
     groupPrefix: `bench-${name}-${Date.now().toString(36)}`,
     changelogs: process.env.BENCH_CHANGELOGS !== '0',
+    nodes: only,
   });
   // A failed node ends the run with its error instead of leaving the bench waiting forever
   // for predictions that will not come (what "hangs at 5,000 symbols" was: a lag query timed
@@ -105,10 +156,11 @@ async function dag(name: string, dir: string, transport: Transport, serde?: Serd
       const target = counted.stored() + perUpdate;
       const t = performance.now();
       const cpu0 = process.cpuUsage();
+      const others0 = othersCpuMs();
       push(tick);
       await stored(target);
       const cpu = process.cpuUsage(cpu0);
-      return { ms: performance.now() - t, cpuMs: (cpu.user + cpu.system) / 1000 };
+      return { ms: performance.now() - t, cpuMs: (cpu.user + cpu.system) / 1000 + othersCpuMs() - others0 };
     },
     /** Pushes ticks back to back; resolves when all are stored; returns the ms it took. */
     sustained: async (ticks: Tick[]) => {
@@ -122,7 +174,7 @@ async function dag(name: string, dir: string, transport: Transport, serde?: Serd
       finished = true;
       push({ quotes: [], day: 0 });
       await running.stop();
-      await counted.store.close();
+      await counted.close();
       return topicSpecs(pipeline).map((s) => s.name);
     },
   };
@@ -132,12 +184,44 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'tickcast-kafka-bench-'));
   const double = process.env.SCHEMA_REGISTRY_URL ? null : await startSchemaRegistryTestDouble();
   const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? double!.url;
-  const kafkaTransport: KafkaTransport = await createKafkaTransport({
-    brokers: BROKERS,
-    topicPrefix: `bench${Date.now().toString(36)}.`,
+  const run = `bench${Date.now().toString(36)}`;
+  const kafkaTransport: KafkaTransport = await createKafkaTransport({ brokers: BROKERS, topicPrefix: `${run}.` });
+  const serde = new RegistrySerde({ url: registryUrl });
+  // With workers, this process only feeds the quotes (the DAG's source node); the workers run the
+  // rest from the same pipeline definition, as `tickcast run --role worker` does in production.
+  const workerCpuMs = () => workers.reduce((ms, w) => ms + cpuMsOf(w.child.pid), 0);
+  const kafka =
+    WORKERS > 0
+      ? await dag('kafka', await questDbCounter(`${run}_`), kafkaTransport, serde, ['market-data'], workerCpuMs)
+      : await dag('kafka', await localCounter(join(dir, 'kafka.duckdb')), kafkaTransport, serde);
+  const memory = await dag('memory', await localCounter(join(dir, 'memory.duckdb')), new MemoryTransport());
+  const workers = Array.from({ length: WORKERS }, (_, i) =>
+    startWorker(i, {
+      ...process.env,
+      TICKCAST_TRANSPORT: 'kafka',
+      TICKCAST_ROLE: 'worker',
+      TICKCAST_STORE: 'questdb',
+      TICKCAST_SOURCE: 'simulator',
+      TICKCAST_PARTITIONS: String(PARTITIONS),
+      TICKCAST_MODEL: 'persistence',
+      TICKCAST_HORIZONS: HORIZONS.join(','),
+      TICKCAST_EARNINGS_FILE: 'none',
+      TICKCAST_PORT: '0',
+      KAFKA_BROKERS: BROKERS.join(','),
+      KAFKA_TOPIC_PREFIX: `${run}.`,
+      SCHEMA_REGISTRY_URL: registryUrl,
+      QUESTDB_URL,
+      QUESTDB_PG,
+      QUESTDB_TABLE_PREFIX: `${run}_`,
+    }),
+  );
+  const stopWorkers = async () => {
+    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.exited));
+  };
+  process.on('exit', () => {
+    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
   });
-  const kafka = await dag('kafka', dir, kafkaTransport, new RegistrySerde({ url: registryUrl }));
-  const memory = await dag('memory', dir, new MemoryTransport());
 
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
@@ -182,6 +266,7 @@ async function main() {
   const throughputRps = (SYMBOLS * THROUGHPUT_TICKS) / (sustainedMs / 1000);
 
   const topics = await kafka.stop();
+  await stopWorkers();
   await memory.stop();
   await kafkaTransport.deleteTopics(topics.flatMap((t) => [t, `${t}.dlq`])).catch(() => {});
   await kafkaTransport.close();
@@ -201,7 +286,8 @@ async function main() {
     partitions: PARTITIONS,
     horizons: HORIZONS.length,
     runs: MEASURED,
-    workers: 1,
+    workers: WORKERS > 0 ? WORKERS : 'in-process',
+    kafkaStore: WORKERS > 0 ? 'questdb (polled every 20 ms)' : 'duckdb',
     kafkaFullUpdateMs: round(kafkaFullUpdateMs),
     memoryFullUpdateMs: round(memoryFullUpdateMs),
     ratio: round(kafkaFullUpdateMs / memoryFullUpdateMs, 2),
@@ -218,14 +304,14 @@ async function main() {
     ['kafkaFullUpdateMs (median)', String(result.kafkaFullUpdateMs), '< 2000'],
     ['memoryFullUpdateMs (median)', String(result.memoryFullUpdateMs), ''],
     ['ratio (kafka / memory)', String(result.ratio), ''],
-    ['kafkaCpuMsPerUpdate (this process, median)', String(result.kafkaCpuMsPerUpdate), ''],
+    ['kafkaCpuMsPerUpdate (this process + workers, median)', String(result.kafkaCpuMsPerUpdate), ''],
     ['memoryCpuMsPerUpdate (median)', String(result.memoryCpuMsPerUpdate), ''],
     ['cpuRatio (kafka / memory)', String(result.cpuRatio), ''],
     ['throughputRps (quotes/s through Kafka, sustained)', String(result.throughputRps), ''],
     ['peakRssMb (both DAGs, one process)', String(result.peakRssMb), ''],
   ];
   console.log(
-    `\nkafka bench: ${SYMBOLS} synthetic symbols, ${PARTITIONS} partitions, ${HORIZONS.length} horizons, ${MEASURED} runs, 1 worker, brokers ${BROKERS.join(',')}, registry: ${result.registry}`,
+    `\nkafka bench: ${SYMBOLS} synthetic symbols, ${PARTITIONS} partitions, ${HORIZONS.length} horizons, ${MEASURED} runs, workers: ${result.workers}, brokers ${BROKERS.join(',')}, registry: ${result.registry}`,
   );
   console.log(`kafka runs (ms):  ${kafkaMs.map((x) => x.toFixed(0)).join(' ')}`);
   console.log(`memory runs (ms): ${memoryMs.map((x) => x.toFixed(0)).join(' ')}`);
@@ -233,6 +319,51 @@ async function main() {
   console.log(`${'metric'.padEnd(w)}  ${'value'.padStart(10)}  target`);
   for (const [k, v, target] of rows) console.log(`${k.padEnd(w)}  ${v.padStart(10)}  ${target}`);
   console.log(JSON.stringify(result));
+}
+
+/** CPU ms (user + system) a process has used, from /proc (Linux); 0 once it is gone. */
+function cpuMsOf(pid: number | undefined): number {
+  try {
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+/** USER_HZ: the unit of /proc/PID/stat times, 100 on Linux builds in practice. */
+const CLOCK_TICKS = 100;
+
+/**
+ * A `tickcast run --role worker` process. If one dies, the bench fails at once with its last
+ * output, instead of waiting for predictions that will not come.
+ */
+function startWorker(i: number, env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, ['bin/tickcast.js', 'run'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(...chunk.toString().split('\n').filter(Boolean));
+    if (output.length > 50) output.splice(0, output.length - 50);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let stopping = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      if (!stopping && signal !== 'SIGTERM') {
+        console.error(`worker ${i} exited (${code ?? signal}):\n${output.slice(-20).join('\n')}`);
+        process.exit(1);
+      }
+      resolve(code);
+    }),
+  );
+  const kill = child.kill.bind(child);
+  child.kill = (signal?: NodeJS.Signals | number) => {
+    stopping = true;
+    return kill(signal);
+  };
+  return { child, exited };
 }
 
 function round(x: number, digits = 1): number {
