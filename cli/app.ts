@@ -104,6 +104,11 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
         `TICKCAST_ROLE=${app.config.TICKCAST_ROLE}: the source, worker and api roles need TICKCAST_TRANSPORT=kafka`,
       ]);
     }
+    if (app.config.KAFKA_EXACTLY_ONCE !== false) {
+      throw new ConfigError([
+        'KAFKA_EXACTLY_ONCE (--exactly-once): exactly-once needs TICKCAST_TRANSPORT=kafka (the memory transport has no transactions)',
+      ]);
+    }
     return runPipeline(app.pipeline, {
       transport: new MemoryTransport(),
       batchSize: app.config.TICKCAST_BATCH_SIZE,
@@ -121,6 +126,7 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     topicPrefix: c.KAFKA_TOPIC_PREFIX,
     sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT,
     clientId: `tickcast-${c.TICKCAST_ROLE}-${process.pid}`,
+    ...(c.KAFKA_INSTANCE_ID ? { instanceId: c.KAFKA_INSTANCE_ID } : {}),
     log,
   });
   const running = await runPipeline(app.pipeline, {
@@ -130,6 +136,7 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     // API replicas each need every record (their own subscribers): a group of their own.
     groupPrefix: `${c.KAFKA_TOPIC_PREFIX}${app.pipeline.name}${c.TICKCAST_ROLE === 'api' ? `.api-${hostname()}-${process.pid}` : ''}`,
     nodes: nodesFor(app.pipeline, c.TICKCAST_ROLE),
+    exactlyOnce: c.KAFKA_EXACTLY_ONCE,
     log,
   }).catch(async (err: unknown) => {
     await transport.close();

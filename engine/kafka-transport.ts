@@ -2,7 +2,10 @@
 // KafkaJS-style API), loaded only when this transport is created. Producers wait for every
 // in-sync replica (acks=all) and are idempotent; each node is one consumer group that commits
 // by hand after its outputs are acknowledged (the runner's order), so delivery is at-least-once.
+// Nodes may opt into exactly-once instead: a transactional producer per node commits the outputs,
+// the changelog and the input offsets in one transaction (transactionalProducer).
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import pRetry from 'p-retry';
 import {
   type KafkaAdmin,
@@ -14,7 +17,16 @@ import {
   loadKafka,
 } from './kafka-client.js';
 import { KafkaPullConsumer } from './kafka-consumer.js';
-import type { Consumer, IncomingMessage, OutgoingMessage, Producer, TopicSpec, Transport } from './transport.js';
+import {
+  type Consumer,
+  type IncomingMessage,
+  type OutgoingMessage,
+  type Producer,
+  type TopicSpec,
+  type Transaction,
+  TransactionError,
+  type Transport,
+} from './transport.js';
 
 export interface KafkaTransportOptions {
   /** host:port of one or more brokers. */
@@ -50,6 +62,15 @@ export interface KafkaTransportOptions {
    * stopped answering (killed, partitioned away) before giving its partitions to the others.
    */
   sessionTimeoutMs?: number;
+  /**
+   * This process's name in transactional ids (`<group>-<instanceId>`), default the host name.
+   * It must differ between workers that run at the same time (the same id fences the other) and
+   * stay the same when one restarts (the new instance then aborts the old one's open transaction
+   * at once instead of after `transactionTimeoutMs`).
+   */
+  instanceId?: string;
+  /** transaction.timeout.ms: how long the broker keeps a dead producer's transaction open, default 60,000. */
+  transactionTimeoutMs?: number;
   log?: (line: string) => void;
   /** For tests: the package to load instead of @confluentinc/kafka-javascript. */
   packageName?: string;
@@ -226,10 +247,106 @@ export class KafkaTransport implements Transport {
     };
   }
 
+  /**
+   * A transactional producer for one node (exactly-once): transactional.id `<id>-<instanceId>`.
+   * Connecting fences any older producer with the same id and aborts its open transaction, so
+   * a restarted worker never lets a zombie's half-written batch become visible. Zombies after a
+   * rebalance are fenced by the group instead: sendOffsets carries the consumer's generation.
+   */
+  async transactionalProducer(id: string): Promise<Producer> {
+    const transactionalId = `${id}-${this.opts.instanceId ?? hostname()}`;
+    const producer: KafkaProducer = this.client.producer({
+      'linger.ms': this.opts.lingerMs ?? 0,
+      'compression.type': 'lz4',
+      partitioner: 'murmur2_random',
+      kafkaJS: {
+        acks: -1,
+        idempotent: true,
+        transactionalId,
+        transactionTimeout: this.opts.transactionTimeoutMs ?? 60_000,
+      },
+    });
+    try {
+      await producer.connect(); // initTransactions: fences the previous instance
+    } catch (err) {
+      throw new TransactionError(
+        `kafka: cannot start transactional producer ${transactionalId}: ${errorText(err)}`,
+        true,
+        {
+          cause: err,
+        },
+      );
+    }
+    this.open.add(producer);
+    const prefix = this.prefix;
+    const failed = (what: string, err: unknown) =>
+      new TransactionError(
+        isFenced(err)
+          ? `kafka: transactional id ${transactionalId} was fenced: another process uses it (give each worker its own instance id, KAFKA_INSTANCE_ID)`
+          : `kafka: transaction of ${transactionalId} failed to ${what}: ${errorText(err)}`,
+        isFatal(err),
+        { cause: err },
+      );
+    return {
+      send: async () => {
+        throw new Error(`kafka: ${transactionalId} is transactional: send through transaction()`);
+      },
+      transaction: async (): Promise<Transaction> => {
+        try {
+          await producer.transaction();
+        } catch (err) {
+          throw failed('begin', err);
+        }
+        return {
+          send: async (messages) => {
+            if (messages.length === 0) return;
+            try {
+              await producer.sendBatch({ topicMessages: groupByTopic(messages, prefix) });
+            } catch (err) {
+              throw failed('send', err);
+            }
+          },
+          commit: async (consumer) => {
+            if (!(consumer instanceof KafkaPullConsumer)) {
+              throw new TransactionError('kafka: a transaction commits the offsets of a Kafka consumer only', true);
+            }
+            const topics = consumer.transactionOffsets();
+            try {
+              if (topics.length > 0) await producer.sendOffsets({ consumer: consumer.client, topics });
+              await producer.commit();
+            } catch (err) {
+              throw failed('commit', err);
+            }
+            consumer.transactionCommitted();
+          },
+          abort: async () => {
+            try {
+              await producer.abort();
+            } catch (err) {
+              throw new TransactionError(
+                `kafka: cannot abort the transaction of ${transactionalId}: ${errorText(err)}`,
+                true,
+                {
+                  cause: err,
+                },
+              );
+            }
+          },
+        };
+      },
+      close: async () => {
+        this.open.delete(producer);
+        await producer.disconnect();
+      },
+    };
+  }
+
   async consumer(opts: { group: string; topics: readonly string[] }): Promise<Consumer> {
     let pull: KafkaPullConsumer | null = null;
     const consumer: KafkaConsumer = this.client.consumer({
       kafkaJS: { groupId: opts.group, fromBeginning: true, autoCommit: false },
+      // librdkafka's default, said out loud: records of aborted (exactly-once) transactions are never read.
+      'isolation.level': 'read_committed',
       'js.consumer.max.batch.size': 10_000,
       'fetch.wait.max.ms': 100,
       'session.timeout.ms': this.opts.sessionTimeoutMs ?? 10_000,
@@ -277,14 +394,34 @@ export class KafkaTransport implements Transport {
     }
     if (waiting.size === 0) return [];
     const out: IncomingMessage[] = [];
-    const consumer: KafkaConsumer = this.client.consumer({
-      kafkaJS: { groupId: `tickcast-restore-${randomUUID()}`, fromBeginning: true, autoCommit: false },
-      'js.consumer.max.batch.size': 10_000,
-      'fetch.wait.max.ms': 50,
-    });
     let finish: (() => void) | null = null;
     const complete = new Promise<void>((resolve) => {
       finish = resolve;
+    });
+    // A changelog written in transactions ends in commit markers, which are never delivered: the
+    // last offset may never arrive. librdkafka's statistics say when the position (app_offset,
+    // which does move past markers) reached the end; one more interval lets the client hand over
+    // the batch it holds.
+    const reached = new Set<number>();
+    const onStats = (event: { message: string }) => {
+      const stats = JSON.parse(event.message) as {
+        topics?: Record<string, { partitions?: Record<string, { partition: number; app_offset: number }> }>;
+      };
+      for (const p of Object.values(stats.topics?.[brokerTopic]?.partitions ?? {})) {
+        const last = waiting.get(p.partition);
+        if (last === undefined || p.app_offset <= last) continue;
+        if (reached.has(p.partition)) waiting.delete(p.partition);
+        else reached.add(p.partition);
+      }
+      if (waiting.size === 0) finish?.();
+    };
+    const consumer: KafkaConsumer = this.client.consumer({
+      kafkaJS: { groupId: `tickcast-restore-${randomUUID()}`, fromBeginning: true, autoCommit: false },
+      'isolation.level': 'read_committed',
+      'js.consumer.max.batch.size': 10_000,
+      'fetch.wait.max.ms': 50,
+      'statistics.interval.ms': 100,
+      stats_cb: onStats,
     });
     await consumer.connect();
     try {
@@ -385,4 +522,17 @@ function quietLogger(log: (line: string) => void): KafkaLogger {
     setLogLevel() {},
   };
   return logger;
+}
+
+/** librdkafka's fencing codes: ERR__FENCED, INVALID_PRODUCER_EPOCH, PRODUCER_FENCED. */
+const FENCED_CODES = new Set([-144, 47, 90]);
+
+function isFenced(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' && FENCED_CODES.has(code);
+}
+
+/** A transactional producer that cannot go on: fenced, or in librdkafka's fatal state. */
+function isFatal(err: unknown): boolean {
+  return isFenced(err) || (err as { fatal?: unknown } | null)?.fatal === true;
 }
