@@ -31,6 +31,11 @@ export class KafkaPullConsumer implements Consumer {
   private readonly rewound = new Map<string, number>();
   /** A partition with polled, uncommitted records was revoked: the open transaction must not commit. */
   private lostUncommitted = false;
+  /**
+   * Offsets committed through transactions: librdkafka's statistics do not see them (the
+   * producer commits them), so lag takes the larger of the two.
+   */
+  private readonly transactionCommits = new Map<string, number>();
   private paused = false;
   private waiter: (() => void) | null = null;
   private failedCommits = 0;
@@ -67,6 +72,7 @@ export class KafkaPullConsumer implements Consumer {
     for (const k of revoked) {
       if (this.positions.has(k)) this.lostUncommitted = true;
       this.rewound.delete(k);
+      this.transactionCommits.delete(k);
     }
     // Their new owner starts from the committed offset, so dropping them loses nothing.
     this.buffer = this.buffer.filter((m) => !revoked.has(key(m.topic, m.partition)));
@@ -214,6 +220,7 @@ export class KafkaPullConsumer implements Consumer {
 
   /** The transaction holding transactionOffsets() committed: they are the group's now. */
   transactionCommitted(): void {
+    for (const [k, p] of this.positions) this.transactionCommits.set(k, p.offset);
     this.positions.clear();
   }
 
@@ -283,7 +290,8 @@ export class KafkaPullConsumer implements Consumer {
     for (const { topic, partition } of this.owned) {
       const o = this.offsets.get(key(topic, partition));
       if (!o || o.end < 0) continue;
-      const from = o.committed >= 0 ? o.committed : Math.max(0, o.start);
+      const committed = Math.max(o.committed, this.transactionCommits.get(key(topic, partition)) ?? -1);
+      const from = committed >= 0 ? committed : Math.max(0, o.start);
       lag[topic] = (lag[topic] ?? 0) + Math.max(0, o.end - from);
     }
     return lag;

@@ -63,10 +63,11 @@ export interface KafkaTransportOptions {
    */
   sessionTimeoutMs?: number;
   /**
-   * This process's name in transactional ids (`<group>-<instanceId>`), default the host name.
+   * This process's name in transactional ids (`<group>-<instanceId>`), default `<host>-<pid>`.
    * It must differ between workers that run at the same time (the same id fences the other) and
-   * stay the same when one restarts (the new instance then aborts the old one's open transaction
-   * at once instead of after `transactionTimeoutMs`).
+   * should stay the same when one restarts (the new instance then aborts the old one's open
+   * transaction at once instead of after `transactionTimeoutMs`): the default does in a container
+   * (same host name and pid after a restart), elsewhere set it.
    */
   instanceId?: string;
   /** transaction.timeout.ms: how long the broker keeps a dead producer's transaction open, default 60,000. */
@@ -254,7 +255,7 @@ export class KafkaTransport implements Transport {
    * rebalance are fenced by the group instead: sendOffsets carries the consumer's generation.
    */
   async transactionalProducer(id: string): Promise<Producer> {
-    const transactionalId = `${id}-${this.opts.instanceId ?? hostname()}`;
+    const transactionalId = `${id}-${this.opts.instanceId ?? `${hostname()}-${process.pid}`}`;
     const producer: KafkaProducer = this.client.producer({
       'linger.ms': this.opts.lingerMs ?? 0,
       'compression.type': 'lz4',
@@ -323,13 +324,8 @@ export class KafkaTransport implements Transport {
             try {
               await producer.abort();
             } catch (err) {
-              throw new TransactionError(
-                `kafka: cannot abort the transaction of ${transactionalId}: ${errorText(err)}`,
-                true,
-                {
-                  cause: err,
-                },
-              );
+              // A producer that cannot abort cannot go on (typically: fenced, and a send failed first).
+              throw new TransactionError(failed('abort', err).message, true, { cause: err });
             }
           },
         };
@@ -400,9 +396,9 @@ export class KafkaTransport implements Transport {
     });
     // A changelog written in transactions ends in commit markers, which are never delivered: the
     // last offset may never arrive. librdkafka's statistics say when the position (app_offset,
-    // which does move past markers) reached the end; one more interval lets the client hand over
-    // the batch it holds.
-    const reached = new Set<number>();
+    // which does move past markers) reached the end; it counts what librdkafka handed to the
+    // client, so half a second of a running event loop more lets the client pass on what it holds.
+    const reached = new Map<number, number>();
     const onStats = (event: { message: string }) => {
       const stats = JSON.parse(event.message) as {
         topics?: Record<string, { partitions?: Record<string, { partition: number; app_offset: number }> }>;
@@ -410,8 +406,9 @@ export class KafkaTransport implements Transport {
       for (const p of Object.values(stats.topics?.[brokerTopic]?.partitions ?? {})) {
         const last = waiting.get(p.partition);
         if (last === undefined || p.app_offset <= last) continue;
-        if (reached.has(p.partition)) waiting.delete(p.partition);
-        else reached.add(p.partition);
+        const since = reached.get(p.partition);
+        if (since === undefined) reached.set(p.partition, Date.now());
+        else if (Date.now() - since >= 500) waiting.delete(p.partition);
       }
       if (waiting.size === 0) finish?.();
     };
@@ -529,7 +526,7 @@ const FENCED_CODES = new Set([-144, 47, 90]);
 
 function isFenced(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' && FENCED_CODES.has(code);
+  return (typeof code === 'number' && FENCED_CODES.has(code)) || /fenced by a newer instance/i.test(errorText(err));
 }
 
 /** A transactional producer that cannot go on: fenced, or in librdkafka's fatal state. */
