@@ -33,6 +33,8 @@ const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 12);
 const WARM_TICKS = Number(process.env.BENCH_WARM_TICKS ?? 5);
 const MEASURED = Number(process.env.BENCH_RUNS ?? 9);
 const THROUGHPUT_TICKS = Number(process.env.BENCH_THROUGHPUT_TICKS ?? 10);
+/** BENCH_EXACTLY_ONCE=1: the Kafka DAG's transforms run exactly-once (transactions); default at-least-once. */
+const EXACTLY_ONCE = process.env.BENCH_EXACTLY_ONCE === '1';
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const HORIZONS = [1, 5, 21];
 const DAY = 86_400_000;
@@ -41,7 +43,7 @@ const START = Date.UTC(2018, 0, 1);
 type Tick = { quotes: Quote[]; day: number };
 
 /** One DAG on one transport, fed a tick at a time. */
-async function dag(name: string, dir: string, transport: Transport, serde?: Serde) {
+async function dag(name: string, dir: string, transport: Transport, serde?: Serde, exactlyOnce = false) {
   const counted = counting(await openDuckDbStore({ path: join(dir, `${name}.duckdb`) }));
   const queue: Tick[] = [];
   let wake: (() => void) | null = null;
@@ -84,6 +86,7 @@ async function dag(name: string, dir: string, transport: Transport, serde?: Serd
     pollTimeoutMs: 50,
     groupPrefix: `bench-${name}-${Date.now().toString(36)}`,
     changelogs: process.env.BENCH_CHANGELOGS !== '0',
+    exactlyOnce,
   });
   // A failed node ends the run with its error instead of leaving the bench waiting forever
   // for predictions that will not come (what "hangs at 5,000 symbols" was: a lag query timed
@@ -130,7 +133,7 @@ async function main() {
     brokers: BROKERS,
     topicPrefix: `bench${Date.now().toString(36)}.`,
   });
-  const kafka = await dag('kafka', dir, kafkaTransport, new RegistrySerde({ url: registryUrl }));
+  const kafka = await dag('kafka', dir, kafkaTransport, new RegistrySerde({ url: registryUrl }), EXACTLY_ONCE);
   const memory = await dag('memory', dir, new MemoryTransport());
 
   let peakRss = 0;
@@ -192,6 +195,7 @@ async function main() {
     horizons: HORIZONS.length,
     runs: MEASURED,
     workers: 1,
+    delivery: EXACTLY_ONCE ? 'exactly-once' : 'at-least-once',
     kafkaFullUpdateMs: round(kafkaFullUpdateMs),
     memoryFullUpdateMs: round(memoryFullUpdateMs),
     ratio: round(kafkaFullUpdateMs / memoryFullUpdateMs, 2),
@@ -208,7 +212,7 @@ async function main() {
     ['peakRssMb (both DAGs, one process)', String(result.peakRssMb), ''],
   ];
   console.log(
-    `\nkafka bench: ${SYMBOLS} synthetic symbols, ${PARTITIONS} partitions, ${HORIZONS.length} horizons, ${MEASURED} runs, 1 worker, brokers ${BROKERS.join(',')}, registry: ${result.registry}`,
+    `\nkafka bench: ${SYMBOLS} synthetic symbols, ${PARTITIONS} partitions, ${HORIZONS.length} horizons, ${MEASURED} runs, 1 worker, ${result.delivery}, brokers ${BROKERS.join(',')}, registry: ${result.registry}`,
   );
   console.log(`kafka runs (ms):  ${kafkaMs.map((x) => x.toFixed(0)).join(' ')}`);
   console.log(`memory runs (ms): ${memoryMs.map((x) => x.toFixed(0)).join(' ')}`);
