@@ -12,6 +12,7 @@ import {
   type RunningPipeline,
   runPipeline,
 } from '../engine/index.js';
+import { ExactlyOnceRefused } from '../engine/runner.js';
 import { driftModel, persistenceModel } from '../models/baselines.js';
 import { type EarningsCalendar, emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
 import type { Model } from '../models/model.js';
@@ -140,6 +141,11 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     log,
   }).catch(async (err: unknown) => {
     await transport.close();
+    // A bad node list is a configuration error: exit 2 with the variable named, like the others.
+    if (err instanceof ExactlyOnceRefused) {
+      const value = c.KAFKA_EXACTLY_ONCE === true ? 'on' : String(c.KAFKA_EXACTLY_ONCE);
+      throw new ConfigError(err.problems.map((p) => `KAFKA_EXACTLY_ONCE=${JSON.stringify(value)}: ${p}`));
+    }
     throw err;
   });
   // The runner closes its producer and consumers; the transport's admin connection is ours.

@@ -99,8 +99,8 @@ export const configSchema = z.object({
     })
     .default(false),
   /**
-   * This process's name in transactional ids (exactly-once); default the host name. Distinct per
-   * running worker, the same when one restarts (it then aborts its predecessor's open transaction).
+   * This process's name in transactional ids (exactly-once); default host name and pid. Distinct
+   * per running worker; the same when one restarts lets it abort its predecessor's open transaction.
    */
   KAFKA_INSTANCE_ID: z
     .string()

@@ -78,6 +78,14 @@ export function changelogSpec(pipeline: Pipeline, node: PipelineNode, groupPrefi
   return { name: `${groupPrefix}.${node.id}-changelog`, partitions, compacted: true };
 }
 
+/** RunOptions.exactlyOnce names what cannot run exactly-once; `problems` says why, one per node. */
+export class ExactlyOnceRefused extends Error {
+  constructor(readonly problems: string[]) {
+    super(`exactly-once refused:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ExactlyOnceRefused';
+  }
+}
+
 /**
  * The nodes that run exactly-once (RunOptions.exactlyOnce), checked: a bad choice stops the run
  * before anything starts, with the reason.
@@ -114,7 +122,7 @@ export function exactlyOnceNodes(
       );
     }
   }
-  if (problems.length > 0) throw new Error(`exactly-once refused:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length > 0) throw new ExactlyOnceRefused(problems);
   return new Set(chosen.map((n) => n.id).filter((id) => ids.has(id)));
 }
 

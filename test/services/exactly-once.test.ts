@@ -5,6 +5,8 @@
 // state carried across the kill; the same fault in at-least-once mode duplicates, side by side.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { controlMessages, EXTERNAL_PRODUCER, HEADER } from '../../engine/control.js';
 import { createKafkaTransport, type KafkaTransport } from '../../engine/kafka-transport.js';
@@ -122,7 +124,43 @@ async function killedThenRestarted(mode: 'exactly-once' | 'at-least-once'): Prom
   }
 }
 
+/** `tickcast run` as a user starts it; its exit code and stderr. */
+function tickcast(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/tickcast.js', 'run'], {
+      env: { ...process.env, TICKCAST_PORT: '0', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
 describe('exactly-once Kafka→Kafka (real broker)', () => {
+  it('tickcast refuses exactly-once for a sink or an unknown node: exit 2, one reason per node', async () => {
+    const db = `${tmpdir()}/${run}-cli.duckdb`;
+    const r = await tickcast({
+      TICKCAST_TRANSPORT: 'kafka',
+      TICKCAST_ROLE: 'worker',
+      KAFKA_BROKERS: BROKERS,
+      KAFKA_TOPIC_PREFIX: `${run}.cli.`,
+      KAFKA_EXACTLY_ONCE: 'bars,store-predictions,nope',
+      TICKCAST_DB: db,
+    });
+    for (const f of [db, `${db}.wal`]) rmSync(f, { force: true });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(
+      'KAFKA_EXACTLY_ONCE="bars,store-predictions,nope": store-predictions: a sink does not read and write Kafka topics',
+    );
+    expect(r.stderr).toContain(
+      'KAFKA_EXACTLY_ONCE="bars,store-predictions,nope": nope: no such node (nodes: market-data, bars,',
+    );
+  });
+
   it('a node killed mid-transaction and restarted: a read_committed reader sees every output exactly once', async () => {
     const { out, logs } = await killedThenRestarted('exactly-once');
     expect(out.length, logs).toBe(expected.length);
