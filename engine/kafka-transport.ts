@@ -70,7 +70,12 @@ export interface KafkaTransportOptions {
    * (same host name and pid after a restart), elsewhere set it.
    */
   instanceId?: string;
-  /** transaction.timeout.ms: how long the broker keeps a dead producer's transaction open, default 60,000. */
+  /**
+   * transaction.timeout.ms, default 60,000: how long the broker keeps the open transaction of a
+   * producer that died and did not come back under the same id (read_committed readers of its
+   * partitions wait until then). A transaction that takes longer is aborted by the broker and its
+   * producer fenced: at 15 s, a 5,000-symbol step's sends on 2 loaded cores outlived it.
+   */
   transactionTimeoutMs?: number;
   log?: (line: string) => void;
   /** For tests: the package to load instead of @confluentinc/kafka-javascript. */
@@ -283,7 +288,7 @@ export class KafkaTransport implements Transport {
     const failed = (what: string, err: unknown) =>
       new TransactionError(
         isFenced(err)
-          ? `kafka: transactional id ${transactionalId} was fenced: another process uses it (give each worker its own instance id, KAFKA_INSTANCE_ID)`
+          ? `kafka: transactional id ${transactionalId} was fenced: another process uses it (give each worker its own instance id, KAFKA_INSTANCE_ID), or a transaction outlived transaction.timeout.ms (${this.opts.transactionTimeoutMs ?? 60_000} ms)`
           : `kafka: transaction of ${transactionalId} failed to ${what}: ${errorText(err)}`,
         isFatal(err),
         { cause: err },
@@ -377,9 +382,15 @@ export class KafkaTransport implements Transport {
   /**
    * Reads partitions of a topic from the start to their end at the time of the call (a
    * changelog restore). A consumer in a throwaway group (never committed) fetches them; the
-   * read gives up after `timeoutMs` (default 60 s) with an error naming the topic.
+   * read gives up after `timeoutMs` (default 60 s plus twice the transaction timeout: a dead
+   * producer's open transaction holds read_committed readers back until it times out) with an
+   * error naming the topic.
    */
-  async readToEnd(topic: string, partitions: readonly number[], timeoutMs = 60_000): Promise<IncomingMessage[]> {
+  async readToEnd(
+    topic: string,
+    partitions: readonly number[],
+    timeoutMs = 60_000 + 2 * (this.opts.transactionTimeoutMs ?? 60_000),
+  ): Promise<IncomingMessage[]> {
     const brokerTopic = this.prefix + topic;
     const ends = await this.admin.fetchTopicOffsets(brokerTopic, { timeout: this.requestTimeoutMs });
     // Per wanted partition, the last offset to wait for (high - 1); empty partitions need none.

@@ -6,6 +6,7 @@
 //   EOS_KILL_AFTER=N            SIGKILL this process right after the N-th send of outputs is acknowledged
 //                               (exactly-once: inside the open transaction; at-least-once: before the commit)
 //   EOS_FAIL_COMMIT=N           the N-th transaction fails before it commits (abort, rewind, go on)
+//   EOS_INSTANCE                the instance id in its transactional id (default 'fixture')
 // It exits 0 once the node saw end-of-stream on every input partition.
 import { defineOperator, definePipeline, runPipeline } from '../../engine/index.js';
 import { createKafkaTransport } from '../../engine/kafka-transport.js';
@@ -46,7 +47,9 @@ const kafka = await createKafkaTransport({
   topicPrefix: env.EOS_PREFIX ?? '',
   sessionTimeoutMs: 6000,
   // The same instance id across restarts: the restarted producer fences the killed one.
-  instanceId: 'fixture',
+  instanceId: env.EOS_INSTANCE ?? 'fixture',
+  // A successor under another id waits this long for the dead producer's open transaction.
+  transactionTimeoutMs: 10_000,
   log: (line) => console.error(line),
 });
 
