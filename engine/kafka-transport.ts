@@ -392,7 +392,13 @@ export class KafkaTransport implements Transport {
     timeoutMs = 60_000 + 2 * (this.opts.transactionTimeoutMs ?? 60_000),
   ): Promise<IncomingMessage[]> {
     const brokerTopic = this.prefix + topic;
-    const ends = await this.admin.fetchTopicOffsets(brokerTopic, { timeout: this.requestTimeoutMs });
+    // Retried: on loaded cores the request timed out once and failed the node (workers.test.ts).
+    const ends = await pRetry(() => this.admin.fetchTopicOffsets(brokerTopic, { timeout: this.requestTimeoutMs }), {
+      retries: 3,
+      minTimeout: 500,
+      onFailedAttempt: ({ error, attemptNumber }) =>
+        this.log(`kafka: end offsets of ${topic} (attempt ${attemptNumber}/4): ${error.message}`),
+    });
     // Per wanted partition, the last offset to wait for (high - 1); empty partitions need none.
     const waiting = new Map<number, number>();
     for (const e of ends) {
