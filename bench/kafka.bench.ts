@@ -42,6 +42,8 @@ const THROUGHPUT_TICKS = Number(process.env.BENCH_THROUGHPUT_TICKS ?? 10);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const QUESTDB_URL = process.env.QUESTDB_URL ?? 'http://127.0.0.1:19000';
 const QUESTDB_PG = process.env.QUESTDB_PG ?? 'postgres://admin:quest@127.0.0.1:18812/qdb';
+/** BENCH_EXACTLY_ONCE=1: the Kafka DAG's transforms run exactly-once (transactions); default at-least-once. */
+const EXACTLY_ONCE = process.env.BENCH_EXACTLY_ONCE === '1';
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const HORIZONS = [1, 5, 21];
 const DAY = 86_400_000;
@@ -92,6 +94,7 @@ async function dag(
   only?: string[],
   /** CPU ms used so far by the processes that run the DAG besides this one (the workers). */
   othersCpuMs: () => number = () => 0,
+  exactlyOnce = false,
 ) {
   const queue: Tick[] = [];
   let wake: (() => void) | null = null;
@@ -135,6 +138,7 @@ async function dag(
     groupPrefix: `bench-${name}-${Date.now().toString(36)}`,
     changelogs: process.env.BENCH_CHANGELOGS !== '0',
     nodes: only,
+    exactlyOnce,
   });
   // A failed node ends the run with its error instead of leaving the bench waiting forever
   // for predictions that will not come (what "hangs at 5,000 symbols" was: a lag query timed
@@ -193,7 +197,15 @@ async function main() {
   const kafka =
     WORKERS > 0
       ? await dag('kafka', await questDbCounter(`${run}_`), kafkaTransport, serde, ['market-data'], workerCpuMs)
-      : await dag('kafka', await localCounter(join(dir, 'kafka.duckdb')), kafkaTransport, serde);
+      : await dag(
+          'kafka',
+          await localCounter(join(dir, 'kafka.duckdb')),
+          kafkaTransport,
+          serde,
+          undefined,
+          undefined,
+          EXACTLY_ONCE,
+        );
   const memory = await dag('memory', await localCounter(join(dir, 'memory.duckdb')), new MemoryTransport());
   const workers = Array.from({ length: WORKERS }, (_, i) =>
     startWorker(i, {
@@ -213,6 +225,7 @@ async function main() {
       QUESTDB_URL,
       QUESTDB_PG,
       QUESTDB_TABLE_PREFIX: `${run}_`,
+      KAFKA_EXACTLY_ONCE: EXACTLY_ONCE ? 'on' : 'off',
     }),
   );
   const stopWorkers = async () => {
@@ -288,6 +301,7 @@ async function main() {
     runs: MEASURED,
     workers: WORKERS > 0 ? WORKERS : 'in-process',
     kafkaStore: WORKERS > 0 ? 'questdb (polled every 20 ms)' : 'duckdb',
+    delivery: EXACTLY_ONCE ? 'exactly-once' : 'at-least-once',
     kafkaFullUpdateMs: round(kafkaFullUpdateMs),
     memoryFullUpdateMs: round(memoryFullUpdateMs),
     ratio: round(kafkaFullUpdateMs / memoryFullUpdateMs, 2),
@@ -311,7 +325,7 @@ async function main() {
     ['peakRssMb (both DAGs, one process)', String(result.peakRssMb), ''],
   ];
   console.log(
-    `\nkafka bench: ${SYMBOLS} synthetic symbols, ${PARTITIONS} partitions, ${HORIZONS.length} horizons, ${MEASURED} runs, workers: ${result.workers}, brokers ${BROKERS.join(',')}, registry: ${result.registry}`,
+    `\nkafka bench: ${SYMBOLS} synthetic symbols, ${PARTITIONS} partitions, ${HORIZONS.length} horizons, ${MEASURED} runs, workers: ${result.workers}, ${result.delivery}, brokers ${BROKERS.join(',')}, registry: ${result.registry}`,
   );
   console.log(`kafka runs (ms):  ${kafkaMs.map((x) => x.toFixed(0)).join(' ')}`);
   console.log(`memory runs (ms): ${memoryMs.map((x) => x.toFixed(0)).join(' ')}`);

@@ -12,6 +12,7 @@ import {
   type RunningPipeline,
   runPipeline,
 } from '../engine/index.js';
+import { ExactlyOnceRefused } from '../engine/runner.js';
 import { driftModel, persistenceModel } from '../models/baselines.js';
 import { type EarningsCalendar, emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
 import type { Model } from '../models/model.js';
@@ -104,6 +105,11 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
         `TICKCAST_ROLE=${app.config.TICKCAST_ROLE}: the source, worker and api roles need TICKCAST_TRANSPORT=kafka`,
       ]);
     }
+    if (app.config.KAFKA_EXACTLY_ONCE !== false) {
+      throw new ConfigError([
+        'KAFKA_EXACTLY_ONCE (--exactly-once): exactly-once needs TICKCAST_TRANSPORT=kafka (the memory transport has no transactions)',
+      ]);
+    }
     return runPipeline(app.pipeline, {
       transport: new MemoryTransport(),
       batchSize: app.config.TICKCAST_BATCH_SIZE,
@@ -121,6 +127,7 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     topicPrefix: c.KAFKA_TOPIC_PREFIX,
     sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT,
     clientId: `tickcast-${c.TICKCAST_ROLE}-${process.pid}`,
+    ...(c.KAFKA_INSTANCE_ID ? { instanceId: c.KAFKA_INSTANCE_ID } : {}),
     log,
   });
   const running = await runPipeline(app.pipeline, {
@@ -130,9 +137,15 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     // API replicas each need every record (their own subscribers): a group of their own.
     groupPrefix: `${c.KAFKA_TOPIC_PREFIX}${app.pipeline.name}${c.TICKCAST_ROLE === 'api' ? `.api-${hostname()}-${process.pid}` : ''}`,
     nodes: nodesFor(app.pipeline, c.TICKCAST_ROLE),
+    exactlyOnce: c.KAFKA_EXACTLY_ONCE,
     log,
   }).catch(async (err: unknown) => {
     await transport.close();
+    // A bad node list is a configuration error: exit 2 with the variable named, like the others.
+    if (err instanceof ExactlyOnceRefused) {
+      const value = c.KAFKA_EXACTLY_ONCE === true ? 'on' : String(c.KAFKA_EXACTLY_ONCE);
+      throw new ConfigError(err.problems.map((p) => `KAFKA_EXACTLY_ONCE=${JSON.stringify(value)}: ${p}`));
+    }
     throw err;
   });
   // The runner closes its producer and consumers; the transport's admin connection is ours.

@@ -85,6 +85,27 @@ export const configSchema = z.object({
     .default(''),
   /** How long the group waits for a silent worker before its partitions move to the others. */
   KAFKA_SESSION_TIMEOUT: duration.default(10_000),
+  /**
+   * Exactly-once for the Kafka→Kafka transforms (outputs, changelog and offsets in one
+   * transaction): off, on (every transform) or a comma-separated list of node ids.
+   */
+  KAFKA_EXACTLY_ONCE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*$/, 'on, off, or comma-separated node ids such as bars,features')
+    .transform((s): boolean | string[] => {
+      if (['on', 'true', '1'].includes(s)) return true;
+      if (['off', 'false', '0'].includes(s)) return false;
+      return s.split(',');
+    })
+    .default(false),
+  /**
+   * This process's name in transactional ids (exactly-once); default host name and pid. Distinct
+   * per running worker; the same when one restarts lets it abort its predecessor's open transaction.
+   */
+  KAFKA_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"')
+    .default(''),
   SCHEMA_REGISTRY_URL: z.url().default('http://localhost:8081'),
   /** QuestDB's HTTP port: ILP writes. */
   QUESTDB_URL: z.url().default('http://localhost:9000'),

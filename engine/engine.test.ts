@@ -11,6 +11,8 @@ import {
   runPipeline,
   TestDriver,
 } from './index.js';
+import { exactlyOnceNodes } from './runner.js';
+import type { Transport } from './transport.js';
 
 const DAY = 86_400_000;
 const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
@@ -468,5 +470,43 @@ describe('runPipeline', () => {
     const letters = transport.read('bars.dlq').map((m) => schemas.DeadLetter.type.fromBuffer(m.value!));
     expect(letters).toHaveLength(1);
     expect(letters[0].reason).toBe('sloppy produced an invalid tickcast.Bar: close: expected double, got "2"');
+  });
+});
+
+describe('exactly-once (choice of nodes; the transactions themselves run on Kafka: test/services/exactly-once.test.ts)', () => {
+  // Only the presence of transactionalProducer matters to the choice; nothing runs here.
+  const memory = new MemoryTransport();
+  const kafkaLike: Transport = {
+    kind: 'kafka',
+    inProcess: false,
+    ensureTopics: (specs) => memory.ensureTopics(specs),
+    partitions: (topic) => memory.partitions(topic),
+    producer: () => memory.producer(),
+    consumer: (opts) => memory.consumer(opts),
+    close: () => memory.close(),
+    transactionalProducer: () => memory.producer(),
+  };
+  const changelog = new Map([['bars', { name: 'bars-example.bars-changelog', partitions: 2 }]]);
+  const pipeline = barsPipeline();
+
+  it('is off unless asked, and on = every transform', () => {
+    expect(exactlyOnceNodes(pipeline, pipeline.nodes, undefined, new MemoryTransport(), new Map()).size).toBe(0);
+    expect(exactlyOnceNodes(pipeline, pipeline.nodes, false, new MemoryTransport(), new Map()).size).toBe(0);
+    expect([...exactlyOnceNodes(pipeline, pipeline.nodes, true, kafkaLike, changelog)]).toEqual(['bars']);
+  });
+
+  it('refuses a transport without transactions, a sink, an unknown node and state without a changelog', () => {
+    expect(() => exactlyOnceNodes(pipeline, pipeline.nodes, true, new MemoryTransport(), new Map())).toThrow(
+      'exactly-once needs a transport with transactions (kafka); memory has none',
+    );
+    expect(() => exactlyOnceNodes(pipeline, pipeline.nodes, ['collect'], kafkaLike, changelog)).toThrow(
+      'collect: a sink does not read and write Kafka topics',
+    );
+    expect(() => exactlyOnceNodes(pipeline, pipeline.nodes, ['barz'], kafkaLike, changelog)).toThrow(
+      'barz: no such node (nodes: bars, collect)',
+    );
+    expect(() => exactlyOnceNodes(pipeline, pipeline.nodes, ['bars'], kafkaLike, new Map())).toThrow(
+      'bars: keeps state but has no changelog topic',
+    );
   });
 });

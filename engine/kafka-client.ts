@@ -33,6 +33,16 @@ export interface KafkaProducer {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   sendBatch(batch: { topicMessages: Array<{ topic: string; messages: KafkaMessageOut[] }> }): Promise<unknown>;
+  // Transactional producers (a `transactionalId`) only. The client has one transaction at a
+  // time per producer: transaction() resolves with the producer itself.
+  transaction(): Promise<KafkaProducer>;
+  /** Adds a consumer's offsets to the transaction; the consumer gives the group metadata (KIP-447). */
+  sendOffsets(args: {
+    consumer: KafkaConsumer;
+    topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>;
+  }): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
 }
 
 /**
@@ -76,6 +86,7 @@ export interface KafkaConsumer {
   commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>;
   pause(topics: Array<{ topic: string; partitions?: number[] }>): unknown;
   resume(topics: Array<{ topic: string; partitions?: number[] }>): void;
+  seek(to: TopicPartitionOffset): void;
 }
 
 export interface KafkaAdmin {
@@ -121,7 +132,11 @@ type RdKafkaProperties = {
 };
 
 export interface KafkaClient {
-  producer(config: RdKafkaProperties & { kafkaJS?: { acks?: number; idempotent?: boolean } }): KafkaProducer;
+  producer(
+    config: RdKafkaProperties & {
+      kafkaJS?: { acks?: number; idempotent?: boolean; transactionalId?: string; transactionTimeout?: number };
+    },
+  ): KafkaProducer;
   consumer(
     config: RdKafkaProperties & { kafkaJS: { groupId: string; fromBeginning?: boolean; autoCommit?: boolean } },
   ): KafkaConsumer;

@@ -3,7 +3,7 @@
 // fetching (it keeps polling the broker, so it stays in its group) and resumes once poll has
 // drained it. Offsets are committed explicitly, and only for what poll has returned.
 import type { KafkaBatchPayload, KafkaConsumer, KafkaHeaders } from './kafka-client.js';
-import type { Consumer, Headers, IncomingMessage } from './transport.js';
+import { type Consumer, type Headers, type IncomingMessage, TransactionError } from './transport.js';
 
 /** librdkafka's rebalance event codes (rdkafka.h). */
 const ASSIGN_PARTITIONS = -175;
@@ -22,8 +22,20 @@ export interface PullConsumerOptions {
 
 export class KafkaPullConsumer implements Consumer {
   private buffer: IncomingMessage[] = [];
-  /** Next offset to commit per "topic\0partition": one past the last message poll returned. */
-  private readonly positions = new Map<string, { topic: string; partition: number; offset: number }>();
+  /**
+   * Per "topic\0partition": next offset to commit (one past the last message poll returned), and
+   * the first offset poll returned since the last commit (where a rewind goes back to).
+   */
+  private readonly positions = new Map<string, { topic: string; partition: number; offset: number; from: number }>();
+  /** Partitions rewound by seek: the offset their next batch must start at (older batches are stale). */
+  private readonly rewound = new Map<string, number>();
+  /** A partition with polled, uncommitted records was revoked: the open transaction must not commit. */
+  private lostUncommitted = false;
+  /**
+   * Offsets committed through transactions: librdkafka's statistics do not see them (the
+   * producer commits them), so lag takes the larger of the two.
+   */
+  private readonly transactionCommits = new Map<string, number>();
   private paused = false;
   private waiter: (() => void) | null = null;
   private failedCommits = 0;
@@ -57,6 +69,11 @@ export class KafkaPullConsumer implements Consumer {
     if (err.code !== REVOKE_PARTITIONS) return;
     const revoked = new Set(assignment.map((tp) => key(this.local(tp.topic), tp.partition)));
     this.owned = this.owned.filter((tp) => !revoked.has(key(tp.topic, tp.partition)));
+    for (const k of revoked) {
+      if (this.positions.has(k)) this.lostUncommitted = true;
+      this.rewound.delete(k);
+      this.transactionCommits.delete(k);
+    }
     // Their new owner starts from the committed offset, so dropping them loses nothing.
     this.buffer = this.buffer.filter((m) => !revoked.has(key(m.topic, m.partition)));
     for (const k of revoked) this.positions.delete(k);
@@ -75,6 +92,15 @@ export class KafkaPullConsumer implements Consumer {
   private async onBatch({ batch, resolveOffset, isStale }: KafkaBatchPayload): Promise<void> {
     if (isStale() || batch.messages.length === 0) return;
     const topic = this.local(batch.topic);
+    const expected = this.rewound.get(key(topic, batch.partition));
+    if (expected !== undefined) {
+      // Fetched before the rewind's seek took effect: drop it (resolved, so the client does not seek back to it).
+      if (Number(batch.messages[0]!.offset) !== expected) {
+        resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+        return;
+      }
+      this.rewound.delete(key(topic, batch.partition));
+    }
     for (const m of batch.messages) {
       this.buffer.push({
         topic,
@@ -114,7 +140,7 @@ export class KafkaPullConsumer implements Consumer {
       const k = key(m.topic, m.partition);
       const p = this.positions.get(k);
       if (p) p.offset = m.offset + 1;
-      else this.positions.set(k, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
+      else this.positions.set(k, { topic: m.topic, partition: m.partition, offset: m.offset + 1, from: m.offset });
     }
     if (this.paused && this.buffer.length < this.opts.bufferSize / 2) {
       this.paused = false;
@@ -157,11 +183,66 @@ export class KafkaPullConsumer implements Consumer {
       // the next commit unless a newer one replaced them, and give up only if commits keep failing.
       for (const o of offsets) {
         const k = key(o.topic, o.partition);
-        if (!this.positions.has(k)) this.positions.set(k, { ...o, offset: Number(o.offset) });
+        if (!this.positions.has(k)) this.positions.set(k, { ...o, offset: Number(o.offset), from: Number(o.offset) });
       }
       if (++this.failedCommits >= 5) this.commitError = err;
       else this.opts.log(`kafka: commit for ${this.opts.group} failed, retrying with the next one: ${String(err)}`);
     }
+  }
+
+  /** The client's consumer: a transactional producer's sendOffsets needs it (group metadata). */
+  get client(): KafkaConsumer {
+    return this.consumer;
+  }
+
+  /**
+   * For a transaction (exactly-once): the offsets to commit with it, per broker topic, for the
+   * partitions owned now. Refuses (a non-fatal TransactionError: abort and rewind) when a
+   * partition with uncommitted records was revoked meanwhile: its outputs must not be committed.
+   */
+  transactionOffsets(): Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> {
+    if (this.lostUncommitted) {
+      throw new TransactionError(`kafka: ${this.opts.group} lost partitions in a rebalance mid-transaction`, false);
+    }
+    const owned = new Set(this.owned.map((tp) => key(tp.topic, tp.partition)));
+    const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+    for (const [k, p] of this.positions) {
+      if (!owned.has(k)) continue;
+      const topic = this.opts.prefix + p.topic;
+      let list = byTopic.get(topic);
+      if (!list) {
+        list = [];
+        byTopic.set(topic, list);
+      }
+      list.push({ partition: p.partition, offset: String(p.offset) });
+    }
+    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+  }
+
+  /** The transaction holding transactionOffsets() committed: they are the group's now. */
+  transactionCommitted(): void {
+    for (const [k, p] of this.positions) this.transactionCommits.set(k, p.offset);
+    this.positions.clear();
+  }
+
+  /**
+   * After an aborted transaction: seek every owned partition back to the first record poll
+   * returned since the last commit, drop what is buffered for them, and count a new assignment
+   * so the node rebuilds its state from the changelog (read_committed: without the aborted writes).
+   */
+  rewind(): void {
+    const owned = new Set(this.owned.map((tp) => key(tp.topic, tp.partition)));
+    const back = new Set<string>();
+    for (const [k, p] of this.positions) {
+      back.add(k);
+      if (!owned.has(k)) continue;
+      this.consumer.seek({ topic: this.opts.prefix + p.topic, partition: p.partition, offset: String(p.from) });
+      this.rewound.set(k, p.from);
+    }
+    this.buffer = this.buffer.filter((m) => !back.has(key(m.topic, m.partition)));
+    this.positions.clear();
+    this.lostUncommitted = false;
+    this.assignment.generation++;
   }
 
   /**
@@ -210,7 +291,8 @@ export class KafkaPullConsumer implements Consumer {
     for (const { topic, partition } of this.owned) {
       const o = this.offsets.get(key(topic, partition));
       if (!o || o.end < 0) continue;
-      const from = o.committed >= 0 ? o.committed : Math.max(0, o.start);
+      const committed = Math.max(o.committed, this.transactionCommits.get(key(topic, partition)) ?? -1);
+      const from = committed >= 0 ? committed : Math.max(0, o.start);
       lag[topic] = (lag[topic] ?? 0) + Math.max(0, o.end - from);
     }
     return lag;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { END_OF_TIME, HEADER } from './control.js';
 import { createKafkaTransport, type KafkaTransport } from './kafka-transport.js';
-import type { Consumer, IncomingMessage } from './transport.js';
+import { type Consumer, type IncomingMessage, TransactionError } from './transport.js';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const run = `t${Date.now().toString(36)}`;
@@ -154,6 +154,83 @@ describe('KafkaTransport (real broker)', () => {
       await p.send([{ topic: 'plain', key: 'k', value: Buffer.from('y'), timestamp: Date.now() }]);
       await p.close();
       await t.deleteTopics(['plain']);
+    } finally {
+      await cleanup(t);
+    }
+  });
+
+  it('transactions: outputs and input offsets commit together, an aborted one is never read and rewinds, a newer producer fences the older', async () => {
+    const t = await transport();
+    try {
+      await t.ensureTopics([
+        { name: 'q', partitions: 2 },
+        { name: 'a', partitions: 2 },
+      ]);
+      const p = await t.producer();
+      await p.send(keyed('q', 100));
+      const c = await t.consumer({ group: 'g', topics: ['q'] });
+      const x = await t.transactionalProducer('g');
+      const ids = (ms: IncomingMessage[]) => ms.map((m) => `${m.partition}/${m.offset}`).sort();
+      const polled = await drain(c, 100);
+      const out = (label: string, count: number) =>
+        keyed('a', count).map((m) => ({ ...m, value: Buffer.from(`${label}${m.value.toString()}`) }));
+
+      const aborted = await x.transaction!();
+      await aborted.send(out('aborted-', 30));
+      await aborted.abort();
+      c.rewind!(); // the input of the aborted transaction comes again
+      const again = await drain(c, 100);
+      expect(ids(again)).toEqual(ids(polled));
+      expect(c.assignment!.generation).toBe(2); // the node treats it as a new assignment: state from the changelog
+
+      const committed = await x.transaction!();
+      await committed.send(out('committed-', 40));
+      await committed.commit(c);
+      // The offsets went with the transaction: lag drops to 0 although the consumer never committed.
+      let lag = await c.lag();
+      for (let i = 0; i < 100 && lag.q !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        lag = await c.lag();
+      }
+      expect(lag).toEqual({ q: 0 });
+      await c.close();
+
+      // read_committed: the aborted records come first in the log, and are skipped.
+      const reader = await t.consumer({ group: 'reader', topics: ['a'] });
+      const read = await drain(reader, 40);
+      expect(read.map((m) => m.value!.toString().split('-')[0])).toEqual(Array(40).fill('committed'));
+      await reader.close();
+      // A restarted group member starts after the transaction's offsets: on each partition the
+      // first record it reads is one sent after them.
+      await p.send(
+        [0, 1].map((partition) => ({ topic: 'q', partition, key: null, value: Buffer.from('after'), timestamp: DAY0 })),
+      );
+      const resumed = await t.consumer({ group: 'g', topics: ['q'] });
+      const next = await drain(resumed, 2);
+      expect(next.map((m) => m.value!.toString())).toEqual(['after', 'after']);
+
+      // Same transactional id (same node, same instance): the newer producer fences the older.
+      const y = await t.transactionalProducer('g');
+      // As the node does: a failed step is aborted; the abort of a fenced producer is fatal.
+      const tx = await x.transaction!();
+      const fenced = await (async () => {
+        try {
+          await tx.send(out('zombie-', 5));
+          await tx.commit(resumed);
+        } catch {
+          await tx.abort();
+        }
+      })().then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(fenced).toBeInstanceOf(TransactionError);
+      expect((fenced as TransactionError).fatal).toBe(true);
+      expect((fenced as TransactionError).message).toMatch(/fenced/i);
+      await resumed.close();
+      await y.close();
+      await x.close().catch(() => {});
+      await p.close();
     } finally {
       await cleanup(t);
     }

@@ -2,11 +2,31 @@
 // KafkaJS-style API), loaded only when this transport is created. Producers wait for every
 // in-sync replica (acks=all) and are idempotent; each node is one consumer group that commits
 // by hand after its outputs are acknowledged (the runner's order), so delivery is at-least-once.
+// Nodes may opt into exactly-once instead: a transactional producer per node commits the outputs,
+// the changelog and the input offsets in one transaction (transactionalProducer).
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import pRetry from 'p-retry';
-import { type KafkaAdmin, type KafkaClient, type KafkaConsumer, type KafkaLogger, loadKafka } from './kafka-client.js';
+import {
+  type KafkaAdmin,
+  type KafkaClient,
+  type KafkaConsumer,
+  type KafkaLogger,
+  type KafkaMessageOut,
+  type KafkaProducer,
+  loadKafka,
+} from './kafka-client.js';
 import { KafkaPullConsumer } from './kafka-consumer.js';
-import type { Consumer, IncomingMessage, OutgoingMessage, Producer, TopicSpec, Transport } from './transport.js';
+import {
+  type Consumer,
+  type IncomingMessage,
+  type OutgoingMessage,
+  type Producer,
+  type TopicSpec,
+  type Transaction,
+  TransactionError,
+  type Transport,
+} from './transport.js';
 
 /** librdkafka error codes (rdkafka.h): the local queue is full; a flush did not finish in time. */
 const QUEUE_FULL = -184;
@@ -48,6 +68,21 @@ export interface KafkaTransportOptions {
    * stopped answering (killed, partitioned away) before giving its partitions to the others.
    */
   sessionTimeoutMs?: number;
+  /**
+   * This process's name in transactional ids (`<group>-<instanceId>`), default `<host>-<pid>`.
+   * It must differ between workers that run at the same time (the same id fences the other) and
+   * should stay the same when one restarts (the new instance then aborts the old one's open
+   * transaction at once instead of after `transactionTimeoutMs`): the default does in a container
+   * (same host name and pid after a restart), elsewhere set it.
+   */
+  instanceId?: string;
+  /**
+   * transaction.timeout.ms, default 60,000: how long the broker keeps the open transaction of a
+   * producer that died and did not come back under the same id (read_committed readers of its
+   * partitions wait until then). A transaction that takes longer is aborted by the broker and its
+   * producer fenced: at 15 s, a 5,000-symbol step's sends on 2 loaded cores outlived it.
+   */
+  transactionTimeoutMs?: number;
   log?: (line: string) => void;
   /** For tests: the package to load instead of @confluentinc/kafka-javascript. */
   packageName?: string;
@@ -287,10 +322,101 @@ export class KafkaTransport implements Transport {
     };
   }
 
+  /**
+   * A transactional producer for one node (exactly-once): transactional.id `<id>-<instanceId>`.
+   * Connecting fences any older producer with the same id and aborts its open transaction, so
+   * a restarted worker never lets a zombie's half-written batch become visible. Zombies after a
+   * rebalance are fenced by the group instead: sendOffsets carries the consumer's generation.
+   */
+  async transactionalProducer(id: string): Promise<Producer> {
+    const transactionalId = `${id}-${this.opts.instanceId ?? `${hostname()}-${process.pid}`}`;
+    const producer: KafkaProducer = this.client.producer({
+      'linger.ms': this.opts.lingerMs ?? 0,
+      'compression.type': 'lz4',
+      partitioner: 'murmur2_random',
+      kafkaJS: {
+        acks: -1,
+        idempotent: true,
+        transactionalId,
+        transactionTimeout: this.opts.transactionTimeoutMs ?? 60_000,
+      },
+    });
+    try {
+      await producer.connect(); // initTransactions: fences the previous instance
+    } catch (err) {
+      throw new TransactionError(
+        `kafka: cannot start transactional producer ${transactionalId}: ${errorText(err)}`,
+        true,
+        {
+          cause: err,
+        },
+      );
+    }
+    this.open.add(producer);
+    const prefix = this.prefix;
+    const failed = (what: string, err: unknown) =>
+      new TransactionError(
+        isFenced(err)
+          ? `kafka: transactional id ${transactionalId} was fenced: another process uses it (give each worker its own instance id, KAFKA_INSTANCE_ID), or a transaction outlived transaction.timeout.ms (${this.opts.transactionTimeoutMs ?? 60_000} ms)`
+          : `kafka: transaction of ${transactionalId} failed to ${what}: ${errorText(err)}`,
+        isFatal(err),
+        { cause: err },
+      );
+    return {
+      send: async () => {
+        throw new Error(`kafka: ${transactionalId} is transactional: send through transaction()`);
+      },
+      transaction: async (): Promise<Transaction> => {
+        try {
+          await producer.transaction();
+        } catch (err) {
+          throw failed('begin', err);
+        }
+        return {
+          send: async (messages) => {
+            if (messages.length === 0) return;
+            try {
+              await producer.sendBatch({ topicMessages: groupByTopic(messages, prefix) });
+            } catch (err) {
+              throw failed('send', err);
+            }
+          },
+          commit: async (consumer) => {
+            if (!(consumer instanceof KafkaPullConsumer)) {
+              throw new TransactionError('kafka: a transaction commits the offsets of a Kafka consumer only', true);
+            }
+            const topics = consumer.transactionOffsets();
+            try {
+              if (topics.length > 0) await producer.sendOffsets({ consumer: consumer.client, topics });
+              await producer.commit();
+            } catch (err) {
+              throw failed('commit', err);
+            }
+            consumer.transactionCommitted();
+          },
+          abort: async () => {
+            try {
+              await producer.abort();
+            } catch (err) {
+              // A producer that cannot abort cannot go on (typically: fenced, and a send failed first).
+              throw new TransactionError(failed('abort', err).message, true, { cause: err });
+            }
+          },
+        };
+      },
+      close: async () => {
+        this.open.delete(producer);
+        await producer.disconnect();
+      },
+    };
+  }
+
   async consumer(opts: { group: string; topics: readonly string[] }): Promise<Consumer> {
     let pull: KafkaPullConsumer | null = null;
     const consumer: KafkaConsumer = this.client.consumer({
       kafkaJS: { groupId: opts.group, fromBeginning: true, autoCommit: false },
+      // librdkafka's default, said out loud: records of aborted (exactly-once) transactions are never read.
+      'isolation.level': 'read_committed',
       'js.consumer.max.batch.size': 10_000,
       'fetch.wait.max.ms': 100,
       'session.timeout.ms': this.opts.sessionTimeoutMs ?? 10_000,
@@ -325,11 +451,23 @@ export class KafkaTransport implements Transport {
   /**
    * Reads partitions of a topic from the start to their end at the time of the call (a
    * changelog restore). A consumer in a throwaway group (never committed) fetches them; the
-   * read gives up after `timeoutMs` (default 60 s) with an error naming the topic.
+   * read gives up after `timeoutMs` (default 60 s plus twice the transaction timeout: a dead
+   * producer's open transaction holds read_committed readers back until it times out) with an
+   * error naming the topic.
    */
-  async readToEnd(topic: string, partitions: readonly number[], timeoutMs = 60_000): Promise<IncomingMessage[]> {
+  async readToEnd(
+    topic: string,
+    partitions: readonly number[],
+    timeoutMs = 60_000 + 2 * (this.opts.transactionTimeoutMs ?? 60_000),
+  ): Promise<IncomingMessage[]> {
     const brokerTopic = this.prefix + topic;
-    const ends = await this.admin.fetchTopicOffsets(brokerTopic, { timeout: this.requestTimeoutMs });
+    // Retried: on loaded cores the request timed out once and failed the node (workers.test.ts).
+    const ends = await pRetry(() => this.admin.fetchTopicOffsets(brokerTopic, { timeout: this.requestTimeoutMs }), {
+      retries: 3,
+      minTimeout: 500,
+      onFailedAttempt: ({ error, attemptNumber }) =>
+        this.log(`kafka: end offsets of ${topic} (attempt ${attemptNumber}/4): ${error.message}`),
+    });
     // Per wanted partition, the last offset to wait for (high - 1); empty partitions need none.
     const waiting = new Map<number, number>();
     for (const e of ends) {
@@ -338,14 +476,35 @@ export class KafkaTransport implements Transport {
     }
     if (waiting.size === 0) return [];
     const out: IncomingMessage[] = [];
-    const consumer: KafkaConsumer = this.client.consumer({
-      kafkaJS: { groupId: `tickcast-restore-${randomUUID()}`, fromBeginning: true, autoCommit: false },
-      'js.consumer.max.batch.size': 10_000,
-      'fetch.wait.max.ms': 50,
-    });
     let finish: (() => void) | null = null;
     const complete = new Promise<void>((resolve) => {
       finish = resolve;
+    });
+    // A changelog written in transactions ends in commit markers, which are never delivered: the
+    // last offset may never arrive. librdkafka's statistics say when the position (app_offset,
+    // which does move past markers) reached the end; it counts what librdkafka handed to the
+    // client, so half a second of a running event loop more lets the client pass on what it holds.
+    const reached = new Map<number, number>();
+    const onStats = (event: { message: string }) => {
+      const stats = JSON.parse(event.message) as {
+        topics?: Record<string, { partitions?: Record<string, { partition: number; app_offset: number }> }>;
+      };
+      for (const p of Object.values(stats.topics?.[brokerTopic]?.partitions ?? {})) {
+        const last = waiting.get(p.partition);
+        if (last === undefined || p.app_offset <= last) continue;
+        const since = reached.get(p.partition);
+        if (since === undefined) reached.set(p.partition, Date.now());
+        else if (Date.now() - since >= 500) waiting.delete(p.partition);
+      }
+      if (waiting.size === 0) finish?.();
+    };
+    const consumer: KafkaConsumer = this.client.consumer({
+      kafkaJS: { groupId: `tickcast-restore-${randomUUID()}`, fromBeginning: true, autoCommit: false },
+      'isolation.level': 'read_committed',
+      'js.consumer.max.batch.size': 10_000,
+      'fetch.wait.max.ms': 50,
+      'statistics.interval.ms': 100,
+      stats_cb: onStats,
     });
     await consumer.connect();
     try {
@@ -403,6 +562,27 @@ export class KafkaTransport implements Transport {
   }
 }
 
+/** For the KafkaJS (transactional) producer: messages per broker topic. */
+function groupByTopic(
+  messages: readonly OutgoingMessage[],
+  prefix: string,
+): Array<{ topic: string; messages: KafkaMessageOut[] }> {
+  const byTopic = new Map<string, KafkaMessageOut[]>();
+  for (const m of messages) {
+    let list = byTopic.get(m.topic);
+    if (!list) {
+      list = [];
+      byTopic.set(m.topic, list);
+    }
+    const out: KafkaMessageOut = { key: m.key, value: m.value, timestamp: String(m.timestamp) };
+    // Without an explicit partition the key decides; control records name every partition.
+    if (m.partition !== undefined) out.partition = m.partition;
+    if (m.headers) out.headers = m.headers;
+    list.push(out);
+  }
+  return [...byTopic].map(([topic, msgs]) => ({ topic: prefix + topic, messages: msgs }));
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -426,4 +606,17 @@ function quietLogger(log: (line: string) => void): KafkaLogger {
     setLogLevel() {},
   };
   return logger;
+}
+
+/** librdkafka's fencing codes: ERR__FENCED, INVALID_PRODUCER_EPOCH, PRODUCER_FENCED. */
+const FENCED_CODES = new Set([-144, 47, 90]);
+
+function isFenced(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (typeof code === 'number' && FENCED_CODES.has(code)) || /fenced by a newer instance/i.test(errorText(err));
+}
+
+/** A transactional producer that cannot go on: fenced, or in librdkafka's fatal state. */
+function isFatal(err: unknown): boolean {
+  return isFenced(err) || (err as { fatal?: unknown } | null)?.fatal === true;
 }

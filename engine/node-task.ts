@@ -1,5 +1,6 @@
 // Runs one transform or sink node: poll a batch, decode, process, encode, produce, commit.
-// Offsets are committed only after the node's outputs are acknowledged (at-least-once).
+// Offsets are committed only after the node's outputs are acknowledged (at-least-once), or
+// with them in one transaction when the producer is transactional (exactly-once, Kafka).
 import pRetry from 'p-retry';
 import { type DeadLetter, describeTypeErrors, type Schema, schemas } from '../schemas/index.js';
 import { type Control, controlMessages, controlOf, HEADER, InputClock } from './control.js';
@@ -9,7 +10,13 @@ import { DLQ_SUFFIX, type Pipeline, type PipelineNode } from './pipeline.js';
 import { type Record, RecordError } from './record.js';
 import type { Serde } from './serde.js';
 import { StateStore, TimerQueue } from './state.js';
-import type { Consumer, IncomingMessage, OutgoingMessage, Producer } from './transport.js';
+import {
+  type Consumer,
+  type IncomingMessage,
+  type OutgoingMessage,
+  type Producer,
+  TransactionError,
+} from './transport.js';
 
 export interface TaskDeps {
   pipeline: Pipeline;
@@ -151,6 +158,12 @@ export class NodeTask {
     await this.flush(pending);
     for (const [m, control] of controls) this.onControl(m, control);
     metrics.consumed(this.id, dataCount);
+    if (this.deps.producer.transaction) {
+      await this.commitTransaction(this.deps.producer.transaction.bind(this.deps.producer));
+      metrics.batch(this.id, performance.now() - started);
+      if (this.clock.watermark > Number.NEGATIVE_INFINITY) metrics.setWatermark(this.id, this.clock.watermark);
+      return msgs.length;
+    }
     if (this.out.length > 0) {
       const batch = this.out.splice(0);
       countProduced(metrics, this.id, batch);
@@ -164,6 +177,31 @@ export class NodeTask {
     metrics.batch(this.id, performance.now() - started);
     if (this.clock.watermark > Number.NEGATIVE_INFINITY) metrics.setWatermark(this.id, this.clock.watermark);
     return msgs.length;
+  }
+
+  /**
+   * Exactly-once: outputs, dead letters, changelog records and input offsets in one transaction.
+   * If it fails it is aborted (read_committed readers never see its records) and the input is
+   * read again from the last commit onto the state restored from the changelog, which holds only
+   * committed changes. A fatal failure (fenced by a newer instance) fails the node.
+   */
+  private async commitTransaction(begin: NonNullable<Producer['transaction']>): Promise<void> {
+    const batch = this.out.splice(0);
+    const tx = await begin();
+    try {
+      await tx.send(batch);
+      if (this.deps.changelog) await tx.send(this.changes(this.deps.changelog.topic));
+      await tx.commit(this.deps.consumer);
+    } catch (err) {
+      if (err instanceof TransactionError && err.fatal) throw err;
+      await tx.abort();
+      if (!this.deps.consumer.rewind) throw new Error(`${this.id}: transaction aborted and the consumer cannot rewind`);
+      this.deps.consumer.rewind();
+      this.deps.log(`${this.id}: transaction aborted (${message(err)}); reading its input again`);
+      this.deps.metrics.node(this.id).lastError = message(err);
+      return;
+    }
+    countProduced(this.deps.metrics, this.id, batch);
   }
 
   private decode(m: IncomingMessage): Record<unknown> | null {

@@ -6,7 +6,7 @@ import { message, NodeTask } from './node-task.js';
 import type { Pipeline, PipelineNode } from './pipeline.js';
 import { avroSerde, type Serde } from './serde.js';
 import { type SourceProgress, SourceTask } from './source-task.js';
-import type { Consumer, TopicSpec, Transport } from './transport.js';
+import type { Consumer, Producer, TopicSpec, Transport } from './transport.js';
 
 export interface RunOptions {
   /** Default: a new in-process MemoryTransport. */
@@ -27,6 +27,14 @@ export interface RunOptions {
    * on when the transport can read them back (Kafka), off in memory.
    */
   changelogs?: boolean;
+  /**
+   * Exactly-once for Kafka→Kafka nodes: true = every transform, or the ids of the transforms.
+   * Each gets a transactional producer (`Transport.transactionalProducer`, id = its consumer
+   * group) that commits its outputs, dead letters, changelog and input offsets atomically.
+   * Sinks keep at-least-once (their stores upsert); naming a sink or a source is an error, as is
+   * a transport without transactions or a stateful transform without a changelog. Default off.
+   */
+  exactlyOnce?: boolean | readonly string[];
   log?: (line: string) => void;
 }
 
@@ -70,6 +78,54 @@ export function changelogSpec(pipeline: Pipeline, node: PipelineNode, groupPrefi
   return { name: `${groupPrefix}.${node.id}-changelog`, partitions, compacted: true };
 }
 
+/** RunOptions.exactlyOnce names what cannot run exactly-once; `problems` says why, one per node. */
+export class ExactlyOnceRefused extends Error {
+  constructor(readonly problems: string[]) {
+    super(`exactly-once refused:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ExactlyOnceRefused';
+  }
+}
+
+/**
+ * The nodes that run exactly-once (RunOptions.exactlyOnce), checked: a bad choice stops the run
+ * before anything starts, with the reason.
+ */
+export function exactlyOnceNodes(
+  pipeline: Pipeline,
+  selected: readonly PipelineNode[],
+  choice: boolean | readonly string[] | undefined,
+  transport: Transport,
+  changelogs: ReadonlyMap<string, TopicSpec>,
+): Set<string> {
+  if (choice === undefined || choice === false || (Array.isArray(choice) && choice.length === 0)) return new Set();
+  if (!transport.transactionalProducer) {
+    throw new Error(`exactly-once needs a transport with transactions (kafka); ${transport.kind} has none`);
+  }
+  const ids = new Set(selected.map((n) => n.id));
+  const named = choice === true ? null : new Set(choice as readonly string[]);
+  const problems: string[] = [];
+  for (const id of named ?? []) {
+    const node = pipeline.nodes.find((n) => n.id === id);
+    if (!node) problems.push(`${id}: no such node (nodes: ${pipeline.nodes.map((n) => n.id).join(', ')})`);
+    else if (node.operator.kind !== 'transform') {
+      problems.push(
+        `${id}: a ${node.operator.kind} does not read and write Kafka topics; exactly-once covers Kafka→Kafka transforms (sinks upsert, so redelivery is harmless)`,
+      );
+    }
+  }
+  const chosen = selected.filter((n) => n.operator.kind === 'transform' && (named ? named.has(n.id) : true));
+  for (const node of chosen) {
+    const op = node.operator;
+    if (op.kind === 'transform' && (op.state || op.onTimer) && !changelogs.has(node.id)) {
+      problems.push(
+        `${node.id}: keeps state but has no changelog topic (changelogs off, or topics of different partition counts): an aborted transaction could not roll its state back`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new ExactlyOnceRefused(problems);
+  return new Set(chosen.map((n) => n.id).filter((id) => ids.has(id)));
+}
+
 export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Promise<RunningPipeline> {
   const transport: Transport = opts.transport ?? new MemoryTransport();
   const serde = opts.serde ?? avroSerde;
@@ -93,6 +149,7 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
       }
     }
   }
+  const transactional = exactlyOnceNodes(pipeline, selected, opts.exactlyOnce, transport, changelogs);
   await transport.ensureTopics([...topicSpecs(pipeline), ...changelogs.values()]);
   await serde.prepare([...pipeline.topics.values()].map((t) => ({ name: t.name, schema: t.schema })));
   const shared = await transport.producer();
@@ -111,17 +168,20 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
   // Consumers join before any source produces, so no group misses the start of a topic.
   const tasks: Array<{ task: NodeTask; consumer: Consumer }> = [];
   for (const node of selected.filter((n) => n.operator.kind !== 'source')) {
-    const consumer = await transport.consumer({
-      group: `${groupPrefix}.${node.id}`,
-      topics: node.reads,
-    });
+    const group = `${groupPrefix}.${node.id}`;
+    const consumer = await transport.consumer({ group, topics: node.reads });
     const changelog = changelogs.get(node.id);
+    let producer: Producer;
+    if (transactional.has(node.id) && transport.transactionalProducer) {
+      producer = await transport.transactionalProducer(group);
+      producers.push(producer);
+    } else producer = await producerFor();
     const task = new NodeTask({
       pipeline,
       node,
       inProcess: transport.inProcess,
       serde,
-      producer: await producerFor(),
+      producer,
       consumer,
       metrics,
       partitions,

@@ -45,6 +45,34 @@ export interface Producer {
    */
   send(messages: readonly OutgoingMessage[]): Promise<void>;
   close(): Promise<void>;
+  /** Transactional producers only (`Transport.transactionalProducer`): starts a transaction. */
+  transaction?(): Promise<Transaction>;
+}
+
+/**
+ * One transaction of a transactional producer: what `send` wrote becomes visible to
+ * read_committed consumers only with `commit`, together with the input offsets, or never.
+ */
+export interface Transaction {
+  send(messages: readonly OutgoingMessage[]): Promise<void>;
+  /** Commits the sends and the offsets of everything `consumer` polled since its last commit, atomically. */
+  commit(consumer: Consumer): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/**
+ * A transaction failed. `fatal`: the producer cannot go on (fenced by a newer instance with the
+ * same transactional id, or a broker-side fatal state); otherwise abort, rewind and retry.
+ */
+export class TransactionError extends Error {
+  constructor(
+    message: string,
+    readonly fatal: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TransactionError';
+  }
 }
 
 export interface Consumer {
@@ -54,6 +82,12 @@ export interface Consumer {
   commit(): Promise<void>;
   /** Messages not yet committed by this group, per topic. */
   lag(): Promise<Record<string, number>>;
+  /**
+   * Forgets what poll returned since the last commit and reads it again from there (after an
+   * aborted transaction). Counts as a new assignment (`assignment.generation` grows), so the
+   * node rebuilds its state from the changelog. Transactional (Kafka) consumers only.
+   */
+  rewind?(): void;
   close(): Promise<void>;
   /**
    * Group membership, for a consumer that shares its group with other processes (Kafka):
@@ -70,6 +104,12 @@ export interface Transport {
   ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
   partitions(topic: string): number;
   producer(): Promise<Producer>;
+  /**
+   * A producer whose sends go in transactions with a consumer's offsets (exactly-once), for one
+   * node: `id` is stable per node (its consumer group), so a restarted instance fences the old one
+   * and aborts its open transaction. Absent: the transport has no transactions (memory).
+   */
+  transactionalProducer?(id: string): Promise<Producer>;
   consumer(opts: { group: string; topics: readonly string[] }): Promise<Consumer>;
   /**
    * Reads partitions of a topic from their start to their current end, outside any group:

@@ -116,6 +116,15 @@ describe('tickcast CLI', () => {
     expect(r.stderr).toContain('TICKCAST_PACE="soon": a duration such as 500ms, 1s or 2m');
   });
 
+  it('refuses exactly-once with a bad value, or on the memory transport', async () => {
+    const bad = await tickcast(['run', '--until-end'], { KAFKA_EXACTLY_ONCE: 'yes please' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('KAFKA_EXACTLY_ONCE="yes please": on, off, or comma-separated node ids');
+    const memory = await tickcast(['run', '--until-end', '--exactly-once'], {});
+    expect(memory.code).toBe(2);
+    expect(memory.stderr).toContain('exactly-once needs TICKCAST_TRANSPORT=kafka');
+  });
+
   it('refuses a data folder that does not exist', async () => {
     const r = await tickcast(['run', '--until-end'], { TICKCAST_DATA_DIR: '/nonexistent/prices' });
     expect(r.code).toBe(2);
