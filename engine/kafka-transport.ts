@@ -308,6 +308,9 @@ export class KafkaTransport implements Transport {
           }
         }
         await flush();
+        // A failure's report is served inside the flush, but reaches this thread through its own
+        // event-loop callback, which can run after the flush's: the check phase comes after both.
+        await new Promise((resolve) => setImmediate(resolve));
         if (failed > failedBefore) {
           throw new Error(`kafka: ${failed - failedBefore} messages not delivered: ${errorText(lastFailure)}`, {
             cause: lastFailure,
