@@ -28,6 +28,9 @@ interface Plan {
   responseKey: string;
   /** Variables read inside the field's selection (not its arguments): they are part of the key. */
   itemVariables: readonly string[];
+  /** `{"data":{"<responseKey>":[` and `]}}`: the payload's JSON around its items. */
+  open: Buffer;
+  close: Buffer;
 }
 
 /** Most selections cached per record: bounds memory whatever clients send; beyond it, records just run again. */
@@ -77,77 +80,134 @@ function makePlan(args: ExecutionArgs): Plan | null {
       },
     });
   walk(field.selectionSet);
+  const responseKey = field.alias?.value ?? field.name.value;
   return {
     id: nextPlanId++,
-    responseKey: field.alias?.value ?? field.name.value,
+    responseKey,
     itemVariables: [...variables].sort(),
+    open: Buffer.from(`{"data":{${JSON.stringify(responseKey)}:[`),
+    close: Buffer.from(']}}'),
   };
 }
 
 /** One record's result for one selection; its JSON is made once, when a direct sink first needs it. */
 interface ItemResult {
   value: unknown;
-  json?: string;
+  /** UTF-8 bytes of JSON.stringify(value). */
+  json?: Buffer;
 }
 
 /** Per record (the object the feed published, shared by every subscriber): its result per selection key. */
 const results = new WeakMap<object, Map<string, ItemResult>>();
 
+type MaybePromise<T> = T | Promise<T>;
+const isPromise = <T>(x: MaybePromise<T>): x is Promise<T> => typeof (x as { then?: unknown })?.then === 'function';
+
+/** The cache key of a subscriber's selection: fixed for the subscription, so made once. */
+function keyOf(args: ExecutionArgs, plan: Plan): string {
+  return plan.itemVariables.length === 0
+    ? String(plan.id)
+    : `${plan.id}:${JSON.stringify(plan.itemVariables.map((v) => args.variableValues?.[v] ?? null))}`;
+}
+
 /**
  * Each record's result for this subscriber's selection, executed once per record and key; null
  * when the event is not a list of records or its execution reports an error (then it runs
- * through graphql's `execute` per subscriber, as before).
+ * through graphql's `execute` per subscriber, as before). Synchronous when nothing needs an
+ * async resolver: no promise per subscriber per event on the fan-out's hot path.
  */
-async function itemResults(args: ExecutionArgs, plan: Plan, event: unknown): Promise<ItemResult[] | null> {
-  if (!Array.isArray(event) || !event.every((r) => typeof r === 'object' && r !== null)) return null;
-  const records = event as object[];
-  const key =
-    plan.itemVariables.length === 0
-      ? String(plan.id)
-      : `${plan.id}:${JSON.stringify(plan.itemVariables.map((v) => args.variableValues?.[v] ?? null))}`;
-  const missing = records.filter((r) => !results.get(r)?.has(key));
-  if (missing.length === 0) return records.map((r) => results.get(r)?.get(key) as ItemResult);
-  // The subscriber's own arguments, context and variables: the same execution as before, over the new records only.
-  const run = await execute({ ...args, rootValue: missing });
-  const list = run.data?.[plan.responseKey];
-  if (run.errors || !Array.isArray(list) || list.length !== missing.length) return null;
-  // A record whose map is full keeps no entry: this event uses the fresh result all the same.
-  const fresh = new Map<object, ItemResult>();
-  missing.forEach((r, i) => {
-    const item: ItemResult = { value: list[i] };
-    fresh.set(r, item);
-    let byKey = results.get(r);
-    if (!byKey) {
-      byKey = new Map();
-      results.set(r, byKey);
+function itemResults(args: ExecutionArgs, plan: Plan, key: string, event: unknown): MaybePromise<ItemResult[] | null> {
+  if (!Array.isArray(event)) return null;
+  const items = new Array<ItemResult>(event.length);
+  let missing: object[] | null = null;
+  for (let i = 0; i < event.length; i++) {
+    const r: unknown = event[i];
+    if (typeof r !== 'object' || r === null) return null;
+    const item = results.get(r)?.get(key);
+    if (item) items[i] = item;
+    else {
+      missing ??= [];
+      missing.push(r);
     }
-    if (byKey.size < MAX_SELECTIONS_PER_RECORD) byKey.set(key, item);
-  });
-  return records.map((r) => fresh.get(r) ?? (results.get(r)?.get(key) as ItemResult));
+  }
+  if (!missing) return items;
+  const records = event as object[];
+  const executed = missing;
+  // The subscriber's own arguments, context and variables: the same execution as before, over the new records only.
+  const run = execute({ ...args, rootValue: executed });
+  const fill = ({ data, errors }: ExecutionResult): ItemResult[] | null => {
+    const list = data?.[plan.responseKey];
+    if (errors || !Array.isArray(list) || list.length !== executed.length) return null;
+    // A record whose map is full keeps no entry: this event uses the fresh result all the same.
+    const fresh = new Map<object, ItemResult>();
+    executed.forEach((r, i) => {
+      const item: ItemResult = { value: list[i] };
+      fresh.set(r, item);
+      let byKey = results.get(r);
+      if (!byKey) {
+        byKey = new Map();
+        results.set(r, byKey);
+      }
+      if (byKey.size < MAX_SELECTIONS_PER_RECORD) byKey.set(key, item);
+    });
+    for (let i = 0; i < records.length; i++) items[i] ??= fresh.get(records[i] as object) as ItemResult;
+    return items;
+  };
+  return isPromise(run) ? run.then(fill) : fill(run);
 }
 
 /** The execution result of one event for one subscriber, from per-record results where possible. */
-async function executeShared(args: ExecutionArgs, plan: Plan, event: unknown): Promise<ExecutionResult> {
-  const items = await itemResults(args, plan, event);
+async function executeShared(args: ExecutionArgs, plan: Plan, key: string, event: unknown): Promise<ExecutionResult> {
+  const items = await itemResults(args, plan, key, event);
   if (!items) return execute({ ...args, rootValue: event });
   return { data: { [plan.responseKey]: items.map((i) => i.value) } };
 }
 
+const COMMA = Buffer.from(',');
+
 /**
- * The same result as executeShared's, as the JSON text JSON.stringify would make of it
- * (`{"data":{"<key>":[...]}}`), from each item's JSON made once; null where executeShared
- * would run `execute` instead.
+ * The whole graphql-ws message in one buffer: the sink's envelope around `{"data":{"<key>":[...]}}`,
+ * the items' JSON made once each — the bytes JSON.stringify would make of executeShared's
+ * result in graphql-ws's message, without a string per subscriber.
  */
-async function payloadJson(args: ExecutionArgs, plan: Plan, event: unknown): Promise<string | null> {
-  const items = await itemResults(args, plan, event);
-  if (!items) return null;
-  let body = '';
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i] as ItemResult;
-    item.json ??= JSON.stringify(item.value);
-    body += i === 0 ? item.json : `,${item.json}`;
+function messageOf(plan: Plan, items: ItemResult[], sink: DirectSink): Buffer {
+  const parts: Buffer[] = [];
+  let length = sink.head.length + plan.open.length + plan.close.length + sink.tail.length;
+  for (const item of items) {
+    item.json ??= Buffer.from(JSON.stringify(item.value));
+    parts.push(item.json);
+    length += item.json.length;
   }
-  return `{"data":{${JSON.stringify(plan.responseKey)}:[${body}]}}`;
+  length += Math.max(0, parts.length - 1); // the commas
+  const message = Buffer.allocUnsafe(length);
+  // TypedArray#set is a plain memcpy (Buffer#copy makes a view per call).
+  let at = 0;
+  const put = (bytes: Buffer) => {
+    message.set(bytes, at);
+    at += bytes.length;
+  };
+  put(sink.head);
+  put(plan.open);
+  parts.forEach((json, i) => {
+    if (i > 0) put(COMMA);
+    put(json);
+  });
+  put(plan.close);
+  put(sink.tail);
+  return message;
+}
+
+/** The message for `sink`; null where executeShared would run `execute` instead. */
+function directMessage(
+  args: ExecutionArgs,
+  plan: Plan,
+  key: string,
+  event: unknown,
+  sink: DirectSink,
+): MaybePromise<Buffer | null> {
+  const items = itemResults(args, plan, key, event);
+  if (isPromise(items)) return items.then((i) => i && messageOf(plan, i, sink));
+  return items && messageOf(plan, items, sink);
 }
 
 /** Maps an async iterator, passing return() straight through so a completed subscription stops its source at once. */
@@ -187,14 +247,16 @@ function deliverDirect(
   plan: Plan,
   sink: DirectSink,
 ): AsyncIterableIterator<ExecutionResult> {
+  const key = keyOf(args, plan);
   return {
     async next() {
       for (;;) {
         const r = await source.next();
         if (r.done) return { done: true, value: undefined };
-        const json = await payloadJson(args, plan, r.value);
-        if (json === null) return { done: false, value: await execute({ ...args, rootValue: r.value }) };
-        const backlog = sink.next(json);
+        let message = directMessage(args, plan, key, r.value, sink);
+        if (isPromise(message)) message = await message;
+        if (message === null) return { done: false, value: await execute({ ...args, rootValue: r.value }) };
+        const backlog = sink.send(message);
         if (backlog) await backlog;
       }
     },
@@ -229,7 +291,8 @@ export function useSharedSubscriptionItems(): Plugin {
         const root = subscribeArgs.rootValue as { [DIRECT_SINK]?: DirectSink } | null | undefined;
         const sink = root?.[DIRECT_SINK];
         if (sink) return deliverDirect(source[Symbol.asyncIterator](), subscribeArgs, plan, sink);
-        return mapAsync(source[Symbol.asyncIterator](), (event) => executeShared(subscribeArgs, plan, event));
+        const key = keyOf(subscribeArgs, plan);
+        return mapAsync(source[Symbol.asyncIterator](), (event) => executeShared(subscribeArgs, plan, key, event));
       });
     },
   };
