@@ -163,7 +163,7 @@ async function executeShared(args: ExecutionArgs, plan: Plan, key: string, event
   return { data: { [plan.responseKey]: items.map((i) => i.value) } };
 }
 
-const COMMA = Buffer.from(',');
+const COMMA = 0x2c; // ','
 
 /**
  * The whole graphql-ws message in one buffer: the sink's envelope around `{"data":{"<key>":[...]}}`,
@@ -171,29 +171,28 @@ const COMMA = Buffer.from(',');
  * result in graphql-ws's message, without a string per subscriber.
  */
 function messageOf(plan: Plan, items: ItemResult[], sink: DirectSink): Buffer {
-  const parts: Buffer[] = [];
-  let length = sink.head.length + plan.open.length + plan.close.length + sink.tail.length;
+  const { head, tail } = sink;
+  const { open, close } = plan;
+  // Plain loops, no closures: this runs once per subscriber per event.
+  let length = head.length + open.length + close.length + tail.length + Math.max(0, items.length - 1);
   for (const item of items) {
     item.json ??= Buffer.from(JSON.stringify(item.value));
-    parts.push(item.json);
     length += item.json.length;
   }
-  length += Math.max(0, parts.length - 1); // the commas
   const message = Buffer.allocUnsafe(length);
   // TypedArray#set is a plain memcpy (Buffer#copy makes a view per call).
-  let at = 0;
-  const put = (bytes: Buffer) => {
-    message.set(bytes, at);
-    at += bytes.length;
-  };
-  put(sink.head);
-  put(plan.open);
-  parts.forEach((json, i) => {
-    if (i > 0) put(COMMA);
-    put(json);
-  });
-  put(plan.close);
-  put(sink.tail);
+  message.set(head, 0);
+  let at = head.length;
+  message.set(open, at);
+  at += open.length;
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) message[at++] = COMMA;
+    const json = (items[i] as ItemResult).json as Buffer;
+    message.set(json, at);
+    at += json.length;
+  }
+  message.set(close, at);
+  message.set(tail, at + close.length);
   return message;
 }
 
