@@ -518,6 +518,49 @@ describe('subscriptions (graphql-ws)', () => {
     viaGraphqlWs.socket.close();
   });
 
+  it('over HTTP (server-sent events) shared subscriptions are assembled as objects: the same payload as over graphql-ws', async () => {
+    const hub = createLiveHub();
+    const s = await serverWith({ hub });
+    const query =
+      'subscription { p: predictions(symbols: ["KO", "AAPL"], horizon: 1) { symbol predictedClose interval { lower } } }';
+    const stop = new AbortController();
+    const sse = await fetch(`${s.url}/graphql`, {
+      method: 'POST',
+      signal: stop.signal,
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query }),
+    });
+    expect(sse.status).toBe(200);
+    const ws = await rawSubscriber(s.url, '1', { query });
+    await until(() => hubFeed(hub).listeners('predictions', 'KO') === 2);
+    const ts = Date.UTC(2019, 0, 7);
+    await publishPredictions(hub, [madePrediction('AAPL', 1, 200, ts), madePrediction('KO', 1, 50, ts)]);
+    const [frame] = await ws.received(1);
+    const reader = (sse.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    let payload: unknown;
+    while (payload === undefined) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      const line = text.split('\n').find((l) => l.startsWith('data: {"data"'));
+      if (line) payload = JSON.parse(line.slice('data: '.length));
+    }
+    // Not the direct path (no WebSocket): graphql-ws's frame and Yoga's event carry the same result.
+    expect(payload).toEqual(JSON.parse(frame!).payload);
+    expect(payload).toEqual({
+      data: {
+        p: [
+          { symbol: 'AAPL', predictedClose: 201, interval: { lower: 199 } },
+          { symbol: 'KO', predictedClose: 51, interval: { lower: 49 } },
+        ],
+      },
+    });
+    stop.abort();
+    ws.socket.close();
+  });
+
   it('an event whose execution fails still arrives as a GraphQL error; the next one is shared again', async () => {
     const hub = createLiveHub();
     const s = await serverWith({ hub });
