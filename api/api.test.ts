@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type App, buildApp, startPipeline } from '../cli/app.js';
 import { loadConfig } from '../cli/config.js';
-import { createLiveHub, type RunningPipeline } from '../engine/index.js';
+import { createLiveHub, type LiveHub, type RunningPipeline } from '../engine/index.js';
 import { live } from '../operators/sinks/live.js';
 import { type Prediction, schemas } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
@@ -356,6 +356,68 @@ describe('queries', () => {
   });
 });
 
+/** A hand-made prediction for the tests that publish their own updates. */
+function madePrediction(symbol: string, horizon: number, close: number, ts: number): Prediction {
+  return {
+    id: `${symbol}:${ts}:${horizon}`,
+    symbol,
+    ts,
+    horizon,
+    targetTs: ts + horizon * 86_400_000,
+    lastClose: close,
+    predictedClose: close + horizon,
+    predictedReturn: 0,
+    lower: close - 1,
+    upper: close + 1,
+    model: 'test',
+    modelVersion: '1',
+    regime: 'normal',
+    createdAt: ts,
+  };
+}
+
+/** Through the real `live` sink, as the pipeline publishes. */
+async function publishPredictions(hub: LiveHub, update: Prediction[]): Promise<void> {
+  await live({ hub, schema: schemas.Prediction, channel: 'predictions' }).write(
+    update.map((value) => ({ key: value.symbol, value, timestamp: value.ts })),
+    { node: 'live-predictions' },
+  );
+}
+
+/** A graphql-ws client by hand on a raw `ws` socket: the exact text of every frame the server sends. */
+async function rawSubscriber(url: string, id: string, payload: { query: string; variables?: Record<string, unknown> }) {
+  const socket = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+  const frames: string[] = [];
+  let arrived = () => {};
+  socket.on('message', (data) => {
+    frames.push(String(data));
+    arrived();
+  });
+  /** Resolves once `n` frames after the acknowledgement have arrived. */
+  const received = (n: number) =>
+    new Promise<string[]>((resolve) => {
+      arrived = () => {
+        if (frames.length > n) resolve(frames.slice(1, n + 1));
+      };
+      arrived();
+    });
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  socket.send(JSON.stringify({ type: 'connection_init' }));
+  await received(0);
+  expect(JSON.parse(frames[0]!)).toEqual({ type: 'connection_ack' });
+  socket.send(JSON.stringify({ id, type: 'subscribe', payload }));
+  return { socket, frames: () => frames.slice(1), received };
+}
+
+async function directMessages(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^tickcast_api_direct_messages_total (\d+)/m.exec(text)?.[1]);
+}
+
+const until = async (condition: () => boolean) => {
+  while (!condition()) await new Promise((r) => setTimeout(r, 20));
+};
+
 describe('subscriptions (graphql-ws)', () => {
   it('predictions(symbols): live batches, only the symbols and horizon asked for', async () => {
     const it = wsClient().iterate<{ predictions: Array<{ symbol: string; horizon: number }> }>({
@@ -398,22 +460,7 @@ describe('subscriptions (graphql-ws)', () => {
     while (listening().join() !== '2,5,1') await new Promise((r) => setTimeout(r, 20));
 
     const ts = Date.UTC(2019, 0, 2);
-    const prediction = (symbol: string, horizon: number, close: number): Prediction => ({
-      id: `${symbol}:${ts}:${horizon}`,
-      symbol,
-      ts,
-      horizon,
-      targetTs: ts + horizon * 86_400_000,
-      lastClose: close,
-      predictedClose: close + horizon,
-      predictedReturn: 0,
-      lower: close - 1,
-      upper: close + 1,
-      model: 'test',
-      modelVersion: '1',
-      regime: 'normal',
-      createdAt: ts,
-    });
+    const prediction = (symbol: string, horizon: number, close: number) => madePrediction(symbol, horizon, close, ts);
     const update = [
       prediction('MSFT', 1, 100),
       prediction('KO', 1, 50),
@@ -421,10 +468,7 @@ describe('subscriptions (graphql-ws)', () => {
       prediction('AAPL', 1, 200),
       prediction('AAPL', 5, 200),
     ];
-    await live({ hub, schema: schemas.Prediction, channel: 'predictions' }).write(
-      update.map((value) => ({ key: value.symbol, value, timestamp: ts })),
-      { node: 'live-predictions' },
-    );
+    await publishPredictions(hub, update);
     const got = (await Promise.all(firsts)).map((r) => r.value?.data);
     expect(got[0]).toEqual({
       predictions: [
@@ -442,6 +486,149 @@ describe('subscriptions (graphql-ws)', () => {
     });
     expect(got[4]).toEqual({ p: [{ id: `KO:${ts}:1` }, { id: `KO:${ts}:5` }] });
     expect(got[5]).toEqual(got[0]);
+  });
+
+  it('shared subscriptions are written pre-serialized: the same bytes as graphql-ws sends', async () => {
+    const hub = createLiveHub();
+    const s = await serverWith({ hub });
+    const selection = 'symbol horizon predictedClose band: interval { lower upper level } modelVersion inputTime';
+    const shared = `subscription($s: [String!]!) { p: predictions(symbols: $s, horizon: 1) { ${selection} } }`;
+    // A directive on the root field takes graphql-ws's own path: the reference.
+    const reference = `subscription($s: [String!]!) { p: predictions(symbols: $s, horizon: 1) @include(if: true) { ${selection} } }`;
+    const variables = { s: ['KO', 'AAPL'] };
+    const direct = await rawSubscriber(s.url, 'sub "1"', { query: shared, variables });
+    const viaGraphqlWs = await rawSubscriber(s.url, 'sub "1"', { query: reference, variables });
+    const feed = hubFeed(hub);
+    await until(() => feed.listeners('predictions', 'KO') === 2 && feed.listeners('predictions', 'AAPL') === 2);
+    const before = await directMessages(s.url);
+
+    const ts = Date.UTC(2019, 0, 3);
+    await publishPredictions(hub, [
+      madePrediction('AAPL', 1, 200.125, ts),
+      madePrediction('KO', 5, 50, ts),
+      { ...madePrediction('KO', 1, 1e21, ts), modelVersion: 'v"2"\u2028é' },
+    ]);
+    const [a] = await direct.received(1);
+    const [b] = await viaGraphqlWs.received(1);
+    expect(a).toBe(b);
+    expect(JSON.parse(a!).payload.data.p.map((p: { symbol: string }) => p.symbol)).toEqual(['AAPL', 'KO']);
+    // Exactly one of the two messages went out pre-serialized.
+    expect((await directMessages(s.url)) - before).toBe(1);
+    direct.socket.close();
+    viaGraphqlWs.socket.close();
+  });
+
+  it('over HTTP (server-sent events) shared subscriptions are assembled as objects: the same payload as over graphql-ws', async () => {
+    const hub = createLiveHub();
+    const s = await serverWith({ hub });
+    const query =
+      'subscription { p: predictions(symbols: ["KO", "AAPL"], horizon: 1) { symbol predictedClose interval { lower } } }';
+    const stop = new AbortController();
+    const sse = await fetch(`${s.url}/graphql`, {
+      method: 'POST',
+      signal: stop.signal,
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query }),
+    });
+    expect(sse.status).toBe(200);
+    const ws = await rawSubscriber(s.url, '1', { query });
+    await until(() => hubFeed(hub).listeners('predictions', 'KO') === 2);
+    const ts = Date.UTC(2019, 0, 7);
+    await publishPredictions(hub, [madePrediction('AAPL', 1, 200, ts), madePrediction('KO', 1, 50, ts)]);
+    const [frame] = await ws.received(1);
+    const reader = (sse.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    let payload: unknown;
+    while (payload === undefined) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      const line = text.split('\n').find((l) => l.startsWith('data: {"data"'));
+      if (line) payload = JSON.parse(line.slice('data: '.length));
+    }
+    // Not the direct path (no WebSocket): graphql-ws's frame and Yoga's event carry the same result.
+    expect(payload).toEqual(JSON.parse(frame!).payload);
+    expect(payload).toEqual({
+      data: {
+        p: [
+          { symbol: 'AAPL', predictedClose: 201, interval: { lower: 199 } },
+          { symbol: 'KO', predictedClose: 51, interval: { lower: 49 } },
+        ],
+      },
+    });
+    stop.abort();
+    ws.socket.close();
+  });
+
+  it('an event whose execution fails still arrives as a GraphQL error; the next one is shared again', async () => {
+    const hub = createLiveHub();
+    const s = await serverWith({ hub });
+    const sub = await rawSubscriber(s.url, '1', {
+      query: 'subscription { predictions(symbols: ["MSFT"]) { symbol predictedClose } }',
+    });
+    await until(() => hubFeed(hub).listeners('predictions', 'MSFT') === 1);
+    const ts = Date.UTC(2019, 0, 4);
+    // NaN is no GraphQL Float: graphql's execution reports an error for this record.
+    await publishPredictions(hub, [{ ...madePrediction('MSFT', 1, 10, ts), predictedClose: Number.NaN }]);
+    const [failed] = await sub.received(1);
+    await publishPredictions(hub, [madePrediction('MSFT', 1, 10, ts + 86_400_000)]);
+    const [ok] = await sub.received(2).then((f) => f.slice(1));
+    const error = JSON.parse(failed!) as { id: string; type: string; payload: { errors?: Array<{ message: string }> } };
+    expect(error.id).toBe('1');
+    expect(error.type).toBe('next');
+    expect(error.payload.errors?.[0]?.message).toMatch(/Float cannot represent/);
+    expect(JSON.parse(ok!)).toEqual({
+      id: '1',
+      type: 'next',
+      payload: { data: { predictions: [{ symbol: 'MSFT', predictedClose: 11 }] } },
+    });
+    sub.socket.close();
+  });
+
+  it('a client that stops reading loses its oldest updates, not the server memory; closing it unsubscribes', async () => {
+    const hub = createLiveHub();
+    const s = await serverWith({ hub });
+    const feed = hubFeed(hub);
+    const query = 'subscription { predictions(symbols: ["KO"]) { modelVersion inputTime } }';
+    const slow = await rawSubscriber(s.url, '1', { query });
+    const reader = await rawSubscriber(s.url, '1', { query });
+    await until(() => feed.listeners('predictions', 'KO') === 2);
+    slow.socket.pause();
+    // ~100 KB a message, 300 updates: far more than the kernel's socket buffers hold.
+    const UPDATES = 300;
+    const big = 'x'.repeat(10_000);
+    const day = (i: number) => Date.UTC(2019, 0, 1) + i * 86_400_000;
+    for (let i = 0; i < UPDATES; i++) {
+      const update = Array.from({ length: 10 }, (_, k) => ({
+        ...madePrediction('KO', 1, 50, day(i)),
+        id: `KO:${i}:${k}`,
+        modelVersion: big,
+      }));
+      await publishPredictions(hub, update);
+      // One update a turn of the event loop: each is its own message.
+      await new Promise((r) => setImmediate(r));
+    }
+    const inputDay = (frame: string) =>
+      Date.parse(
+        (JSON.parse(frame) as { payload: { data: { predictions: Array<{ inputTime: string }> } } }).payload.data
+          .predictions[0]!.inputTime,
+      );
+    // A client that reads gets every update, in order.
+    expect((await reader.received(UPDATES)).map(inputDay)).toEqual(Array.from({ length: UPDATES }, (_, i) => day(i)));
+
+    slow.socket.resume();
+    await until(() => slow.frames().length > 0 && inputDay(slow.frames().at(-1)!) === day(UPDATES - 1));
+    const days = slow.frames().map(inputDay);
+    // What the socket buffers held, then the newest 64 kept for it: some dropped, order kept, the last one there.
+    expect(days.length).toBeLessThan(UPDATES);
+    expect(days.length).toBeGreaterThan(64);
+    expect(days.every((d, i) => i === 0 || d > days[i - 1]!)).toBe(true);
+
+    slow.socket.terminate();
+    reader.socket.close();
+    await until(() => feed.listeners('predictions', 'KO') === 0);
+    expect(s.connections()).toBeLessThanOrEqual(1);
   });
 
   it('quotes(symbols): new bars as they close', async () => {

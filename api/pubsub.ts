@@ -54,24 +54,48 @@ export function watchSymbols<K extends LiveTopic>(
 ): AsyncIterableIterator<LiveTopics[K][]> {
   return batchIterator<LiveTopics[K]>((emit) => {
     let pending: LiveTopics[K][] = [];
-    let scheduled: NodeJS.Immediate | null = null;
+    let scheduled = false;
+    let stopped = false;
     const flush = () => {
-      scheduled = null;
+      scheduled = false;
       const batch = pending;
       pending = [];
-      emit(batch);
+      if (!stopped) emit(batch);
     };
     const listener = (value: LiveTopics[K]) => {
       if (!accept(value)) return;
       pending.push(value);
-      scheduled ??= setImmediate(flush);
+      if (!scheduled) {
+        scheduled = true;
+        flushSoon(flush);
+      }
     };
     const unsubscribes = symbols.map((s) => feed.subscribe(topic, s, listener));
     return () => {
+      stopped = true;
       for (const u of unsubscribes) u();
-      if (scheduled) clearImmediate(scheduled);
     };
   });
+}
+
+/** Watchers with records waiting, flushed together: one setImmediate per turn, not one per subscriber. */
+let due: Array<() => void> = [];
+
+function flushSoon(flush: () => void): void {
+  if (due.push(flush) === 1) setImmediate(flushDue);
+}
+
+function flushDue(): void {
+  // Records published while flushing go to the next turn.
+  const now = due;
+  due = [];
+  for (const flush of now) {
+    try {
+      flush();
+    } catch {
+      // One subscriber's failure must not stall the others' updates.
+    }
+  }
 }
 
 /**

@@ -13,6 +13,7 @@ import type { LiveHub } from '../engine/index.js';
 import { type EarningsCalendar, emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { ApiContext, ApiServices } from './context.js';
+import { DIRECT_SINK, type DirectSink, type DirectStats, wsDirectSink } from './direct-sink.js';
 import { apiError, ErrorCode, errorBody } from './errors.js';
 import { health } from './health.js';
 import { LatestCache } from './latest.js';
@@ -70,6 +71,7 @@ interface ServerContext {
 interface Enveloped {
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
+  [DIRECT_SINK]: DirectSink;
 }
 
 export async function startServer(opts: ServerOptions): Promise<ApiServer> {
@@ -196,6 +198,16 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
       this.set(wsConnections);
     },
   });
+  const direct: DirectStats = { sent: 0 };
+  new Counter({
+    name: 'tickcast_api_direct_messages_total',
+    help: 'Subscription messages written pre-serialized (shared execution), not through graphql-ws',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(direct.sent);
+    },
+  });
   const registry = Registry.merge([pipeline.registry, apiRegistry]);
   wss.on('connection', (socket) => {
     wsConnections++;
@@ -214,7 +226,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args) as never,
       // false closes the socket with 4403 Forbidden.
       onConnect: (ctx) => keyOk(ctx.connectionParams?.apiKey ?? ctx.extra.request.headers['x-api-key']),
-      onSubscribe: async (ctx, _id, payload: SubscribePayload) => {
+      onSubscribe: async (ctx, id, payload: SubscribePayload) => {
         if (!wsLimiter.take(ctx.extra.socket)) return refusal(ErrorCode.RATE_LIMITED, 'too many operations: slow down');
         // graphql-ws has already registered this operation's id, hence `>`.
         if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
@@ -249,7 +261,12 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
           document,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe } satisfies Enveloped,
+          // Shared subscriptions write their pre-serialized messages to the sink (shared-items.ts).
+          rootValue: {
+            execute,
+            subscribe,
+            [DIRECT_SINK]: wsDirectSink(ctx.extra.socket, id, direct),
+          } satisfies Enveloped,
         };
         return args;
       },
