@@ -12,7 +12,6 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createLiveHub,
-  defineOperator,
   MemoryTransport,
   type RunningPipeline,
   runPipeline,
@@ -26,12 +25,12 @@ import { persistenceModel } from '../models/baselines.js';
 import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import { seededRandom, simulateTick } from '../operators/sources/simulator.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
-import { type Quote, schemas } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { openQuestDbStore } from '../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import { startSchemaRegistryTestDouble } from '../test/support/schema-registry-test-double.js';
 import { counting, median } from './counting-store.js';
+import { type Tick, tickFeed } from './tick-feed.js';
 
 const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 5000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 12);
@@ -48,8 +47,6 @@ const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const HORIZONS = [1, 5, 21];
 const DAY = 86_400_000;
 const START = Date.UTC(2018, 0, 1);
-
-type Tick = { quotes: Quote[]; day: number };
 
 /**
  * Where a DAG's predictions are counted: in this process (a DuckDB store it writes), or, when
@@ -96,34 +93,11 @@ async function dag(
   othersCpuMs: () => number = () => 0,
   exactlyOnce = false,
 ) {
-  const queue: Tick[] = [];
-  let wake: (() => void) | null = null;
-  let finished = false;
-  const feed = defineOperator({
-    kind: 'source',
-    name: 'bench-feed',
-    outputs: { quotes: schemas.Quote },
-    async run(ctx) {
-      for (;;) {
-        const next = queue.shift();
-        if (!next) {
-          if (finished) return;
-          await new Promise<void>((r) => (wake = r));
-          continue;
-        }
-        for (const q of next.quotes) await ctx.emit('quotes', q, { timestamp: q.ts });
-        await ctx.watermark(next.day + DAY);
-      }
-    },
-  });
-  const push = (tick: Tick) => {
-    queue.push(tick);
-    wake?.();
-    wake = null;
-  };
+  const feed = tickFeed();
+  const push = feed.push;
   const model = persistenceModel({ horizons: HORIZONS });
   const pipeline = pricePrediction({
-    source: feed,
+    source: feed.source,
     calendar: emptyEarningsCalendar(),
     models: { normal: model, earnings: model },
     store: counted.store,
@@ -175,8 +149,7 @@ async function dag(
       return performance.now() - t;
     },
     stop: async () => {
-      finished = true;
-      push({ quotes: [], day: 0 });
+      feed.end(0);
       await running.stop();
       await counted.close();
       return topicSpecs(pipeline).map((s) => s.name);

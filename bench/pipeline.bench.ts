@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLiveHub, defineOperator, MemoryTransport, runPipeline } from '../engine/index.js';
+import { createLiveHub, MemoryTransport, runPipeline } from '../engine/index.js';
 import { persistenceModel } from '../models/baselines.js';
 import { barOf } from '../models/daily-csv.js';
 import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
@@ -12,10 +12,11 @@ import { createFeatureState, FEATURE_SPEC, type FeatureState, updateFeatures } f
 import { predictionsFrom } from '../models/predictions.js';
 import { seededRandom, simulateTick } from '../operators/sources/simulator.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
-import { type Bar, type Features, type Quote, schemas } from '../schemas/index.js';
+import type { Bar, Features, Quote } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import { counting, median } from './counting-store.js';
+import { tickFeed } from './tick-feed.js';
 
 const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 5000);
 const WARM_TICKS = Number(process.env.BENCH_WARM_TICKS ?? 30);
@@ -64,36 +65,13 @@ async function main() {
   const handStore = await openDuckDbStore({ path: join(dir, 'hand.duckdb') });
   const hand = handWritten(handStore);
 
-  // The bench feeds the DAG's source one tick at a time through this queue.
-  const queue: Array<{ quotes: Quote[]; day: number }> = [];
-  let wake: (() => void) | null = null;
-  let finished = false;
-  const feed = defineOperator({
-    kind: 'source',
-    name: 'bench-feed',
-    outputs: { quotes: schemas.Quote },
-    async run(ctx) {
-      for (;;) {
-        const next = queue.shift();
-        if (!next) {
-          if (finished) return;
-          await new Promise<void>((r) => (wake = r));
-          continue;
-        }
-        for (const q of next.quotes) await ctx.emit('quotes', q, { timestamp: q.ts });
-        await ctx.watermark(next.day + DAY);
-      }
-    },
-  });
-  const push = (tick: { quotes: Quote[]; day: number }) => {
-    queue.push(tick);
-    wake?.();
-    wake = null;
-  };
+  // The bench feeds the DAG's source one tick at a time.
+  const feed = tickFeed();
+  const push = feed.push;
 
   const model = persistenceModel({ horizons: HORIZONS });
   const pipeline = pricePrediction({
-    source: feed,
+    source: feed.source,
     calendar: emptyEarningsCalendar(),
     models: { normal: model, earnings: model },
     store: dagStore.store,
@@ -166,8 +144,7 @@ async function main() {
   const sustainedMs = performance.now() - t0;
   const throughputRps = (SYMBOLS * THROUGHPUT_TICKS) / (sustainedMs / 1000);
 
-  finished = true;
-  push({ quotes: [], day: START + tickNo * DAY });
+  feed.end(START + tickNo * DAY);
   await running.stop();
   clearInterval(sampler);
   await dagStore.store.close();
