@@ -2,7 +2,7 @@
 // eachBatch only fills a buffer; poll drains it. When the buffer is full the consumer pauses
 // fetching (it keeps polling the broker, so it stays in its group) and resumes once poll has
 // drained it. Offsets are committed explicitly, and only for what poll has returned.
-import type { KafkaBatchPayload, KafkaConsumer, KafkaHeaders } from './kafka-client.js';
+import type { KafkaBatchPayload, KafkaConsumer, KafkaHeaders, KafkaMessageIn } from './kafka-client.js';
 import { type Consumer, type Headers, type IncomingMessage, TransactionError } from './transport.js';
 
 /** librdkafka's rebalance event codes (rdkafka.h). */
@@ -102,15 +102,7 @@ export class KafkaPullConsumer implements Consumer {
       this.rewound.delete(key(topic, batch.partition));
     }
     for (const m of batch.messages) {
-      this.buffer.push({
-        topic,
-        partition: batch.partition,
-        offset: Number(m.offset),
-        key: m.key === null ? null : m.key.toString(),
-        value: m.value,
-        timestamp: Number(m.timestamp),
-        headers: toHeaders(m.headers),
-      });
+      this.buffer.push(toIncoming(topic, batch.partition, m, toHeaders(m.headers)));
     }
     // Resolved before any pause: a paused batch that is not fully resolved is re-fetched.
     resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
@@ -336,6 +328,19 @@ interface LibrdkafkaStats {
 
 function key(topic: string, partition: number): string {
   return `${topic}\0${partition}`;
+}
+
+/** A fetched message as the engine sees it: pipeline topic name, numbers, a string key. */
+export function toIncoming(topic: string, partition: number, m: KafkaMessageIn, headers: Headers): IncomingMessage {
+  return {
+    topic,
+    partition,
+    offset: Number(m.offset),
+    key: m.key === null ? null : m.key.toString(),
+    value: m.value,
+    timestamp: Number(m.timestamp),
+    headers,
+  };
 }
 
 function toHeaders(h: KafkaHeaders | undefined): Headers {

@@ -16,7 +16,7 @@ import {
   type KafkaProducer,
   loadKafka,
 } from './kafka-client.js';
-import { KafkaPullConsumer } from './kafka-consumer.js';
+import { KafkaPullConsumer, toIncoming } from './kafka-consumer.js';
 import {
   type Consumer,
   type IncomingMessage,
@@ -520,15 +520,8 @@ export class KafkaTransport implements Transport {
           if (last === undefined || batch.messages.length === 0) return;
           for (const m of batch.messages) {
             if (Number(m.offset) > last) break;
-            out.push({
-              topic,
-              partition: batch.partition,
-              offset: Number(m.offset),
-              key: m.key === null ? null : m.key.toString(),
-              value: m.value,
-              timestamp: Number(m.timestamp),
-              headers: {},
-            });
+            // Headers are not state: a restore drops them.
+            out.push(toIncoming(topic, batch.partition, m, {}));
           }
           resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
           if (Number(batch.messages[batch.messages.length - 1]!.offset) >= last) waiting.delete(batch.partition);
