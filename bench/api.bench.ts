@@ -23,6 +23,7 @@ import { pricePrediction } from '../pipelines/price-prediction.js';
 import { type Bar, type Prediction, schemas } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import type { ClientCommand, ClientReply } from './api-client.js';
+import { printMetrics, round } from './report.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SYMBOLS = env('BENCH_SYMBOLS', 5000);
@@ -51,7 +52,6 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
 }
 const median = (xs: number[]) => quantile(xs, 0.5);
-const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** Forces a full collection twice (weak refs and finalizers settle), then reads RSS and heap. */
 async function settledMemory(): Promise<{ rss: number; heap: number }> {
@@ -353,9 +353,7 @@ async function main() {
       `\napi bench: ${SYMBOLS} synthetic symbols, ${PROCS} client processes, ${ROUNDS} fan-out rounds, loopback`,
     );
     console.log(`fan-out p95 per round (ms): ${fanoutP95.map((x) => x.toFixed(0)).join(' ')}`);
-    const w = Math.max(...rows.map((r) => r[0].length));
-    console.log(`${'metric'.padEnd(w)}  ${'value'.padStart(10)}  target`);
-    for (const [k, v, t] of rows) console.log(`${k.padEnd(w)}  ${v.padStart(10)}  ${t}`);
+    printMetrics(rows);
     console.log(JSON.stringify(result));
   } finally {
     for (const p of procs) p.exit();

@@ -30,6 +30,7 @@ import { openQuestDbStore } from '../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import { startSchemaRegistryTestDouble } from '../test/support/schema-registry-test-double.js';
 import { counting, median } from './counting-store.js';
+import { printMetrics, round } from './report.js';
 import { type Tick, tickFeed } from './tick-feed.js';
 
 const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 5000);
@@ -302,9 +303,7 @@ async function main() {
   );
   console.log(`kafka runs (ms):  ${kafkaMs.map((x) => x.toFixed(0)).join(' ')}`);
   console.log(`memory runs (ms): ${memoryMs.map((x) => x.toFixed(0)).join(' ')}`);
-  const w = Math.max(...rows.map((r) => r[0].length));
-  console.log(`${'metric'.padEnd(w)}  ${'value'.padStart(10)}  target`);
-  for (const [k, v, target] of rows) console.log(`${k.padEnd(w)}  ${v.padStart(10)}  ${target}`);
+  printMetrics(rows);
   console.log(JSON.stringify(result));
 }
 
@@ -351,11 +350,6 @@ function startWorker(i: number, env: NodeJS.ProcessEnv) {
     return kill(signal);
   };
   return { child, exited };
-}
-
-function round(x: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
 
 await main();

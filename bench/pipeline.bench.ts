@@ -16,6 +16,7 @@ import type { Bar, Features, Quote } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import { counting, median } from './counting-store.js';
+import { printMetrics, round } from './report.js';
 import { tickFeed } from './tick-feed.js';
 
 const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 5000);
@@ -176,15 +177,8 @@ async function main() {
   console.log(`\npipeline bench: ${SYMBOLS} synthetic symbols, ${HORIZONS.length} horizons, ${MEASURED} runs`);
   console.log(`DAG runs (ms):  ${dagMs.map((x) => x.toFixed(0)).join(' ')}`);
   console.log(`hand runs (ms): ${handMs.map((x) => x.toFixed(0)).join(' ')}`);
-  const w = Math.max(...rows.map((r) => r[0].length));
-  console.log(`${'metric'.padEnd(w)}  ${'value'.padStart(10)}  target`);
-  for (const [k, v, target] of rows) console.log(`${k.padEnd(w)}  ${v.padStart(10)}  ${target}`);
+  printMetrics(rows);
   console.log(JSON.stringify(result));
-}
-
-function round(x: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
 
 await main();
