@@ -3,54 +3,32 @@
 // engine/kafka-transport.services.test.ts, a broker restarted mid-stream in kafka-restart.test.ts,
 // QuestDB down in questdb-outage.test.ts.) The data is SYNTHETIC (the simulator, 50 symbols);
 // the expected predictions come from the same pipeline on the memory transport.
-import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createLiveHub, MemoryTransport, type Pipeline, runPipeline, topicSpecs } from '../../engine/index.js';
+import { MemoryTransport, runPipeline, topicSpecs } from '../../engine/index.js';
 import { createKafkaTransport } from '../../engine/kafka-transport.js';
 import { RegistrySerde } from '../../engine/registry-serde.js';
-import { persistenceModel } from '../../models/baselines.js';
-import { emptyEarningsCalendar } from '../../models/earnings-calendar.js';
-import { simulatedSymbol, simulator } from '../../operators/sources/simulator.js';
-import { pricePrediction } from '../../pipelines/price-prediction.js';
+import { simulatedSymbol } from '../../operators/sources/simulator.js';
 import { type DeadLetter, schemas } from '../../schemas/index.js';
 import { openDuckDbStore } from '../../storage/duckdb-store.js';
 import type { TimeSeriesStore } from '../../storage/timeseries-store.js';
+import { digestOf, type PredictionDigest } from './prediction-digest.js';
+import { type SimulatedRun, simulatedPipeline } from './simulated-run.js';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const REGISTRY = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7';
 const SYMBOLS = 50;
 const TICKS = 40;
 
-function pipeline(store: TimeSeriesStore, paceMs = 0): Pipeline {
-  const model = persistenceModel({ horizons: [1, 5, 21] });
-  return pricePrediction({
-    source: simulator({ symbols: SYMBOLS, ticks: TICKS, paceMs }),
-    calendar: emptyEarningsCalendar(),
-    models: { normal: model, earnings: model },
-    store,
-    hub: createLiveHub(),
-    partitions: 4,
-  });
-}
-
-/** Count and checksum of every stored prediction (keys and values, in key order). */
-async function digest(store: TimeSeriesStore): Promise<{ count: number; sha256: string }> {
-  const lines: string[] = [];
-  for (let i = 0; i < SYMBOLS; i++) {
-    for (const p of await store.predictions(simulatedSymbol(i), { limit: 1_000_000 })) {
-      lines.push(`${p.symbol}|${p.ts}|${p.horizon}|${p.predictedClose}|${p.lower}|${p.upper}`);
-    }
-  }
-  lines.sort();
-  return { count: lines.length, sha256: createHash('sha256').update(lines.join('\n')).digest('hex') };
-}
+const RUN: SimulatedRun = { symbols: SYMBOLS, ticks: TICKS, partitions: 4, horizons: [1, 5, 21] };
+const pipeline = (store: TimeSeriesStore) => simulatedPipeline(store, RUN);
+const digest = (store: TimeSeriesStore) => digestOf(store, SYMBOLS);
 
 const prefix = () => `f${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}.`;
 const logs: string[] = [];
 const log = (line: string) => logs.push(line);
 
 describe('Kafka faults (real broker and registry)', () => {
-  let expected: { count: number; sha256: string };
+  let expected: PredictionDigest;
   beforeAll(async () => {
     const store = await openDuckDbStore({ path: ':memory:' });
     await (await runPipeline(pipeline(store), { transport: new MemoryTransport(), log })).done;

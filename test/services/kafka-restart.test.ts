@@ -7,16 +7,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLiveHub, MemoryTransport, runPipeline } from '../../engine/index.js';
-import { persistenceModel } from '../../models/baselines.js';
-import { emptyEarningsCalendar } from '../../models/earnings-calendar.js';
-import { simulator } from '../../operators/sources/simulator.js';
-import { pricePrediction } from '../../pipelines/price-prediction.js';
-import { openDuckDbStore } from '../../storage/duckdb-store.js';
 import { openQuestDbStore } from '../../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../../storage/timeseries-store.js';
 import { digestOf } from './prediction-digest.js';
 import { killAll, logsOf, type Proc, startTickcast, until } from './processes.js';
+import { expectedRun, type SimulatedRun, simulatedRunEnv } from './simulated-run.js';
 
 const SYMBOLS = 100;
 const TICKS = 60;
@@ -27,21 +22,8 @@ const sh = promisify(execFile);
 const QUESTDB_URL = process.env.QUESTDB_URL ?? 'http://127.0.0.1:19000';
 const QUESTDB_PG = process.env.QUESTDB_PG ?? 'postgres://admin:quest@127.0.0.1:18812/qdb';
 
-const env = {
-  ...process.env,
-  TICKCAST_TRANSPORT: 'kafka',
-  TICKCAST_STORE: 'questdb',
-  TICKCAST_SOURCE: 'simulator',
-  TICKCAST_SIM_SYMBOLS: String(SYMBOLS),
-  TICKCAST_SIM_TICKS: String(TICKS),
-  TICKCAST_PARTITIONS: String(PARTITIONS),
-  TICKCAST_MODEL: 'persistence',
-  TICKCAST_HORIZONS: HORIZONS.join(','),
-  TICKCAST_EARNINGS_FILE: 'none',
-  KAFKA_TOPIC_PREFIX: `${run}.`,
-  QUESTDB_TABLE_PREFIX: `${run}_`,
-  NODE_OPTIONS: '--max-old-space-size=384',
-};
+const RUN: SimulatedRun = { symbols: SYMBOLS, ticks: TICKS, partitions: PARTITIONS, horizons: HORIZONS };
+const env = simulatedRunEnv(RUN, run);
 
 const services = (...args: string[]) => sh('bash', ['scripts/services.sh', ...args], { timeout: 180_000 });
 
@@ -56,19 +38,7 @@ describe('broker restarted mid-stream (real Kafka, registry, QuestDB)', () => {
   });
 
   it('the pipeline resumes when the broker is back, and every prediction is stored exactly once', async () => {
-    const oracleStore = await openDuckDbStore({ path: ':memory:' });
-    const model = persistenceModel({ horizons: HORIZONS });
-    const oracle = pricePrediction({
-      source: simulator({ symbols: SYMBOLS, ticks: TICKS }),
-      calendar: emptyEarningsCalendar(),
-      models: { normal: model, earnings: model },
-      store: oracleStore,
-      hub: createLiveHub(),
-      partitions: PARTITIONS,
-    });
-    await (await runPipeline(oracle, { transport: new MemoryTransport(), log: () => {} })).done;
-    const expected = await digestOf(oracleStore, SYMBOLS);
-    await oracleStore.close();
+    const { expected } = await expectedRun(RUN);
     expect(expected.count).toBe(SYMBOLS * HORIZONS.length * TICKS);
 
     const pipeline = startTickcast('pipeline', ['--transport', 'kafka', '--until-end', '--pace', '300ms'], env);

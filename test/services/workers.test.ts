@@ -7,17 +7,12 @@
 // every group is owned by a live worker. The recovery time is printed, not asserted.
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodesFor } from '../../cli/app.js';
-import { createLiveHub, MemoryTransport, type Pipeline, runPipeline } from '../../engine/index.js';
-import { persistenceModel } from '../../models/baselines.js';
-import { emptyEarningsCalendar } from '../../models/earnings-calendar.js';
-import { simulator } from '../../operators/sources/simulator.js';
-import { pricePrediction } from '../../pipelines/price-prediction.js';
-import { openDuckDbStore } from '../../storage/duckdb-store.js';
 import { openQuestDbStore } from '../../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../../storage/timeseries-store.js';
 import { describeGroups } from './consumer-groups.js';
 import { digestOf } from './prediction-digest.js';
 import { killAll, type Proc, startTickcast, until } from './processes.js';
+import { expectedRun, type SimulatedRun, simulatedRunEnv } from './simulated-run.js';
 
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
 const REGISTRY = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7';
@@ -30,39 +25,15 @@ const PARTITIONS = 12;
 const HORIZONS = [1, 5, 21];
 const run = `w${Date.now().toString(36)}`;
 
+const RUN: SimulatedRun = { symbols: SYMBOLS, ticks: TICKS, partitions: PARTITIONS, horizons: HORIZONS };
 const env = {
-  ...process.env,
-  TICKCAST_TRANSPORT: 'kafka',
-  TICKCAST_STORE: 'questdb',
-  TICKCAST_SOURCE: 'simulator',
-  TICKCAST_SIM_SYMBOLS: String(SYMBOLS),
-  TICKCAST_SIM_TICKS: String(TICKS),
-  TICKCAST_PARTITIONS: String(PARTITIONS),
-  TICKCAST_MODEL: 'persistence',
-  TICKCAST_HORIZONS: HORIZONS.join(','),
-  TICKCAST_EARNINGS_FILE: 'none',
+  ...simulatedRunEnv(RUN, run),
   KAFKA_BROKERS: BROKERS,
-  KAFKA_TOPIC_PREFIX: `${run}.`,
   KAFKA_SESSION_TIMEOUT: '6s',
   SCHEMA_REGISTRY_URL: REGISTRY,
   QUESTDB_URL,
   QUESTDB_PG,
-  QUESTDB_TABLE_PREFIX: `${run}_`,
-  NODE_OPTIONS: '--max-old-space-size=384',
 };
-
-/** The pipeline the workers run, here in one process on the memory transport: the expected output. */
-function pipeline(store: TimeSeriesStore): Pipeline {
-  const model = persistenceModel({ horizons: HORIZONS });
-  return pricePrediction({
-    source: simulator({ symbols: SYMBOLS, ticks: TICKS }),
-    calendar: emptyEarningsCalendar(),
-    models: { normal: model, earnings: model },
-    store,
-    hub: createLiveHub(),
-    partitions: PARTITIONS,
-  });
-}
 
 const procs: Proc[] = [];
 const start = (name: string, args: string[]) => startTickcast(name, ['--transport', 'kafka', ...args], env);
@@ -76,11 +47,7 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
 
   it('every expected prediction is in QuestDB exactly once, and every partition has a live owner', async () => {
     // Expected: the same pipeline in one process.
-    const oracleStore = await openDuckDbStore({ path: ':memory:' });
-    const oracle = pipeline(oracleStore);
-    await (await runPipeline(oracle, { transport: new MemoryTransport(), log: () => {} })).done;
-    const expected = await digestOf(oracleStore, SYMBOLS);
-    await oracleStore.close();
+    const { pipeline: oracle, expected } = await expectedRun(RUN);
     expect(expected.count).toBeGreaterThan(SYMBOLS * HORIZONS.length * (TICKS / 2));
 
     const workerNodes = oracle.nodes.filter((n) => nodesFor(oracle, 'worker').includes(n.id));
