@@ -304,10 +304,20 @@ async function main(): Promise<void> {
     });
 
     log('symbol view');
-    await check('keyboard: arrow keys move through rows, Enter opens the symbol', async () => {
+    await check('keyboard: arrow keys move through rows, Enter opens the symbol; live re-sorting waits', async () => {
+      // Still sorted by predicted change, which live updates reorder: while a row has focus the
+      // order is held, so the row under the keyboard neither moves nor loses focus.
+      const order = () =>
+        page.locator('tr[data-symbol]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-symbol')).join(','));
       await page.locator('a.sym').first().focus();
+      await page.locator('tbody[data-order-held="true"]').waitFor({ timeout: 2000 });
+      const before = await order();
+      const u0 = await num(page, '[data-updates]', 'data-updates');
+      await waitAttr(page, '[data-updates]', 'data-updates', u0 + 2, 20_000);
+      assert((await order()) === before, 'rows moved under keyboard focus');
       await page.keyboard.press('ArrowDown');
       const second = await page.evaluate(() => document.activeElement?.textContent ?? '');
+      assert(second === before.split(',')[1], `ArrowDown focused ${second}, not the second row`);
       await page.keyboard.press('Enter');
       await page.waitForURL(new RegExp(`#/symbol/${second}$`), { timeout: 5000 });
     });
