@@ -158,25 +158,25 @@ export class NodeTask {
     await this.flush(pending);
     for (const [m, control] of controls) this.onControl(m, control);
     metrics.consumed(this.id, dataCount);
-    if (this.deps.producer.transaction) {
-      await this.commitTransaction(this.deps.producer.transaction.bind(this.deps.producer));
-      metrics.batch(this.id, performance.now() - started);
-      if (this.clock.watermark > Number.NEGATIVE_INFINITY) metrics.setWatermark(this.id, this.clock.watermark);
-      return msgs.length;
-    }
+    const { producer } = this.deps;
+    if (producer.transaction) await this.commitTransaction(producer.transaction.bind(producer));
+    else await this.commitAfterOutputs();
+    metrics.batch(this.id, performance.now() - started);
+    if (this.clock.watermark > Number.NEGATIVE_INFINITY) metrics.setWatermark(this.id, this.clock.watermark);
+    return msgs.length;
+  }
+
+  /** At-least-once: outputs, then the changelog, then the input offsets, each once acknowledged. */
+  private async commitAfterOutputs(): Promise<void> {
     if (this.out.length > 0) {
       const batch = this.out.splice(0);
-      countProduced(metrics, this.id, batch);
+      countProduced(this.deps.metrics, this.id, batch);
       await this.deps.producer.send(batch);
     }
-
     // State after the outputs: a crash in between replays input onto the older state, which
     // the operators take as redelivery; the other order could lose the outputs.
     if (this.deps.changelog) await this.deps.producer.send(this.changes(this.deps.changelog.topic));
     await this.deps.consumer.commit();
-    metrics.batch(this.id, performance.now() - started);
-    if (this.clock.watermark > Number.NEGATIVE_INFINITY) metrics.setWatermark(this.id, this.clock.watermark);
-    return msgs.length;
   }
 
   /**
