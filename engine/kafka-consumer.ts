@@ -155,7 +155,7 @@ export class KafkaPullConsumer implements Consumer {
     }
     if (this.positions.size === 0) return;
     // From the rebalance callbacks: asking the client (a native call) on every commit cost more.
-    const owned = new Set(this.owned.map((tp) => key(tp.topic, tp.partition)));
+    const owned = this.ownedKeys();
     const offsets = [...this.positions.entries()]
       .filter(([k]) => owned.has(k))
       .map(([, p]) => ({ topic: p.topic, partition: p.partition, offset: String(p.offset) }));
@@ -182,6 +182,11 @@ export class KafkaPullConsumer implements Consumer {
     }
   }
 
+  /** "topic\0partition" of each partition owned now (from the rebalance callbacks). */
+  private ownedKeys(): Set<string> {
+    return new Set(this.owned.map((tp) => key(tp.topic, tp.partition)));
+  }
+
   /** The client's consumer: a transactional producer's sendOffsets needs it (group metadata). */
   get client(): KafkaConsumer {
     return this.consumer;
@@ -196,7 +201,7 @@ export class KafkaPullConsumer implements Consumer {
     if (this.lostUncommitted) {
       throw new TransactionError(`kafka: ${this.opts.group} lost partitions in a rebalance mid-transaction`, false);
     }
-    const owned = new Set(this.owned.map((tp) => key(tp.topic, tp.partition)));
+    const owned = this.ownedKeys();
     const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
     for (const [k, p] of this.positions) {
       if (!owned.has(k)) continue;
@@ -223,7 +228,7 @@ export class KafkaPullConsumer implements Consumer {
    * so the node rebuilds its state from the changelog (read_committed: without the aborted writes).
    */
   rewind(): void {
-    const owned = new Set(this.owned.map((tp) => key(tp.topic, tp.partition)));
+    const owned = this.ownedKeys();
     const back = new Set<string>();
     for (const [k, p] of this.positions) {
       back.add(k);
@@ -313,14 +318,22 @@ export class KafkaPullConsumer implements Consumer {
   }
 }
 
-/** The part of librdkafka's statistics JSON that lag reads (STATISTICS.md). */
-interface LibrdkafkaStats {
+/** The part of librdkafka's statistics JSON that lag and changelog restores read (STATISTICS.md). */
+export interface LibrdkafkaStats {
   topics?: Record<
     string,
     {
       partitions?: Record<
         string,
-        { partition: number; hi_offset: number; ls_offset: number; lo_offset: number; committed_offset: number }
+        {
+          partition: number;
+          hi_offset: number;
+          ls_offset: number;
+          lo_offset: number;
+          committed_offset: number;
+          /** The position: the next offset the application gets (moves past transaction markers). */
+          app_offset: number;
+        }
       >;
     }
   >;

@@ -16,7 +16,7 @@ import {
   type KafkaProducer,
   loadKafka,
 } from './kafka-client.js';
-import { KafkaPullConsumer, toIncoming } from './kafka-consumer.js';
+import { KafkaPullConsumer, type LibrdkafkaStats, toIncoming } from './kafka-consumer.js';
 import {
   type Consumer,
   type IncomingMessage,
@@ -237,12 +237,19 @@ export class KafkaTransport implements Transport {
     return n;
   }
 
-  async producer(): Promise<Producer> {
-    const producer = this.client.rdProducer({
+  /** What every producer here shares, at-least-once or transactional. */
+  private producerBase() {
+    return {
       'linger.ms': this.opts.lingerMs ?? 0,
       'compression.type': 'lz4',
       // The Java client's partitioner, so other Kafka clients agree on where a symbol lives.
       partitioner: 'murmur2_random',
+    };
+  }
+
+  async producer(): Promise<Producer> {
+    const producer = this.client.rdProducer({
+      ...this.producerBase(),
       'enable.idempotence': true,
       acks: -1,
       // Success is what flush() returning means; only failures are reported one by one.
@@ -334,9 +341,7 @@ export class KafkaTransport implements Transport {
   async transactionalProducer(id: string): Promise<Producer> {
     const transactionalId = `${id}-${this.opts.instanceId ?? `${hostname()}-${process.pid}`}`;
     const producer: KafkaProducer = this.client.producer({
-      'linger.ms': this.opts.lingerMs ?? 0,
-      'compression.type': 'lz4',
-      partitioner: 'murmur2_random',
+      ...this.producerBase(),
       kafkaJS: {
         acks: -1,
         idempotent: true,
@@ -489,9 +494,7 @@ export class KafkaTransport implements Transport {
     // client, so half a second of a running event loop more lets the client pass on what it holds.
     const reached = new Map<number, number>();
     const onStats = (event: { message: string }) => {
-      const stats = JSON.parse(event.message) as {
-        topics?: Record<string, { partitions?: Record<string, { partition: number; app_offset: number }> }>;
-      };
+      const stats = JSON.parse(event.message) as LibrdkafkaStats;
       for (const p of Object.values(stats.topics?.[brokerTopic]?.partitions ?? {})) {
         const last = waiting.get(p.partition);
         if (last === undefined || p.app_offset <= last) continue;
