@@ -14,6 +14,69 @@ import { startProgress } from './progress.js';
 import { printSummary } from './summary.js';
 import { type TrainArgs, trainCommand } from './train.js';
 
+interface RunArgs {
+  untilEnd?: boolean;
+  pace?: string;
+  db?: string;
+  transport?: string;
+  role?: string;
+  exactlyOnce?: boolean;
+}
+
+/** `tickcast run`: the pipeline, and (unless --until-end) the API and dashboard beside it. */
+async function runCommand(opts: RunArgs): Promise<void> {
+  const config = loadConfig({
+    ...process.env,
+    ...(opts.transport ? { TICKCAST_TRANSPORT: opts.transport } : {}),
+    ...(opts.role ? { TICKCAST_ROLE: opts.role } : {}),
+    ...(opts.exactlyOnce ? { KAFKA_EXACTLY_ONCE: 'on' } : {}),
+  });
+  const paceMs = opts.pace === undefined ? undefined : parseDurationOption(opts.pace);
+  const app = await buildApp(config, { paceMs, dbPath: opts.db });
+  console.error(
+    `tickcast: ${config.TICKCAST_SOURCE} → ${config.TICKCAST_TRANSPORT} transport → ${app.store.kind} (${app.store.kind === 'questdb' ? config.QUESTDB_URL : (opts.db ?? config.TICKCAST_DB)}); models ${app.models.normal.name}@${app.models.normal.version}`,
+  );
+  const symbols = new Set<string>();
+  const unsubscribe = app.hub.subscribe('bars', (bar) => symbols.add((bar as { symbol: string }).symbol));
+  const running = await startPipeline(app);
+  const server = opts.untilEnd ? null : await serve(app, running);
+  if (server) {
+    console.error(`tickcast: GraphQL on ${server.url}/graphql (ws too); ${server.url}/metrics, /healthz`);
+    console.error(`tickcast: dashboard on ${server.url}/`);
+  }
+  const progress = startProgress(running, () => symbols.size, {
+    predictionsPerQuote: config.TICKCAST_HORIZONS.length,
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    stopping = true;
+    console.error(`\ntickcast: ${signal}, stopping`);
+    progress.stop();
+    // A node that fails while stopping (a broker gone, say) is reported, not a crash.
+    await running.stop().catch((err: unknown) => console.error(`tickcast: while stopping: ${String(err)}`));
+    await server?.close();
+    await app.store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  const summary = await running.done.catch((err: unknown) => {
+    if (stopping) return null;
+    throw err;
+  });
+  if (stopping || !summary) return; // shutdown() closes the store and exits
+  progress.stop();
+  unsubscribe();
+  await printSummary(summary, app.store, deadLetterReasons(running));
+  if (opts.untilEnd) {
+    await app.store.close();
+    return;
+  }
+  if (!summary.stopped) console.error(`tickcast: replay finished; still serving ${server?.url} (Ctrl-C to stop)`);
+}
+
 const program = new Command()
   .name('tickcast')
   .description('Real-time stock price prediction as a typed dataflow pipeline')
@@ -37,67 +100,7 @@ program
     ]),
   )
   .option('--exactly-once', 'Kafka→Kafka transforms commit outputs and offsets in transactions (KAFKA_EXACTLY_ONCE=on)')
-  .action(
-    async (opts: {
-      untilEnd?: boolean;
-      pace?: string;
-      db?: string;
-      transport?: string;
-      role?: string;
-      exactlyOnce?: boolean;
-    }) => {
-      const config = loadConfig({
-        ...process.env,
-        ...(opts.transport ? { TICKCAST_TRANSPORT: opts.transport } : {}),
-        ...(opts.role ? { TICKCAST_ROLE: opts.role } : {}),
-        ...(opts.exactlyOnce ? { KAFKA_EXACTLY_ONCE: 'on' } : {}),
-      });
-      const paceMs = opts.pace === undefined ? undefined : parseDurationOption(opts.pace);
-      const app = await buildApp(config, { paceMs, dbPath: opts.db });
-      console.error(
-        `tickcast: ${config.TICKCAST_SOURCE} → ${config.TICKCAST_TRANSPORT} transport → ${app.store.kind} (${app.store.kind === 'questdb' ? config.QUESTDB_URL : (opts.db ?? config.TICKCAST_DB)}); models ${app.models.normal.name}@${app.models.normal.version}`,
-      );
-      const symbols = new Set<string>();
-      const unsubscribe = app.hub.subscribe('bars', (bar) => symbols.add((bar as { symbol: string }).symbol));
-      const running = await startPipeline(app);
-      const server = opts.untilEnd ? null : await serve(app, running);
-      if (server) {
-        console.error(`tickcast: GraphQL on ${server.url}/graphql (ws too); ${server.url}/metrics, /healthz`);
-        console.error(`tickcast: dashboard on ${server.url}/`);
-      }
-      const progress = startProgress(running, () => symbols.size, {
-        predictionsPerQuote: config.TICKCAST_HORIZONS.length,
-      });
-
-      let stopping = false;
-      const shutdown = async (signal: string) => {
-        stopping = true;
-        console.error(`\ntickcast: ${signal}, stopping`);
-        progress.stop();
-        // A node that fails while stopping (a broker gone, say) is reported, not a crash.
-        await running.stop().catch((err: unknown) => console.error(`tickcast: while stopping: ${String(err)}`));
-        await server?.close();
-        await app.store.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', () => void shutdown('SIGINT'));
-      process.once('SIGTERM', () => void shutdown('SIGTERM'));
-
-      const summary = await running.done.catch((err: unknown) => {
-        if (stopping) return null;
-        throw err;
-      });
-      if (stopping || !summary) return; // shutdown() closes the store and exits
-      progress.stop();
-      unsubscribe();
-      await printSummary(summary, app.store, deadLetterReasons(running));
-      if (opts.untilEnd) {
-        await app.store.close();
-        return;
-      }
-      if (!summary.stopped) console.error(`tickcast: replay finished; still serving ${server?.url} (Ctrl-C to stop)`);
-    },
-  );
+  .action(runCommand);
 
 program
   .command('dag')
