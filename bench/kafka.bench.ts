@@ -29,6 +29,7 @@ import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { openQuestDbStore } from '../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import { startSchemaRegistryTestDouble } from '../test/support/schema-registry-test-double.js';
+import { KAFKA_BROKERS, QUESTDB_PG, QUESTDB_URL } from '../test/support/service-addresses.js';
 import { counting, median } from './counting-store.js';
 import { printMetrics, round } from './report.js';
 import { type Tick, tickFeed } from './tick-feed.js';
@@ -40,11 +41,9 @@ const MEASURED = Number(process.env.BENCH_RUNS ?? 9);
 const THROUGHPUT_TICKS = Number(process.env.BENCH_THROUGHPUT_TICKS ?? 10);
 /** Worker processes (`tickcast run --role worker`, storing into QuestDB); 0 runs the DAG in this process. */
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
-const QUESTDB_URL = process.env.QUESTDB_URL ?? 'http://127.0.0.1:19000';
-const QUESTDB_PG = process.env.QUESTDB_PG ?? 'postgres://admin:quest@127.0.0.1:18812/qdb';
 /** BENCH_EXACTLY_ONCE=1: the Kafka DAG's transforms run exactly-once (transactions); default at-least-once. */
 const EXACTLY_ONCE = process.env.BENCH_EXACTLY_ONCE === '1';
-const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+const BROKERS = KAFKA_BROKERS.split(',');
 const HORIZONS = [1, 5, 21];
 const DAY = 86_400_000;
 const START = Date.UTC(2018, 0, 1);

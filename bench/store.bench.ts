@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Bar, Prediction } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { openQuestDbStore } from '../storage/questdb-store.js';
+import { QUESTDB_PG, QUESTDB_URL } from '../test/support/service-addresses.js';
 
 const DAY = 86_400_000;
 const SYMBOLS = 5_000; // one bar per symbol per batch: a pipeline tick over the whole universe
@@ -77,11 +78,11 @@ async function time(label: string, runs: number, fn: (run: number) => Promise<un
 
 const questdb = process.env.BENCH_STORE === 'questdb';
 // QuestDB: fresh tables per run (bench<time>_bars, ...), left behind for a look afterwards.
-const path = questdb ? `${process.env.QUESTDB_URL ?? 'http://127.0.0.1:19000'}` : (process.argv[2] ?? ':memory:');
+const path = questdb ? QUESTDB_URL : (process.argv[2] ?? ':memory:');
 const store = questdb
   ? await openQuestDbStore({
       url: path,
-      pg: process.env.QUESTDB_PG ?? 'postgres://admin:quest@127.0.0.1:18812/qdb',
+      pg: QUESTDB_PG,
       tablePrefix: `bench${Date.now().toString(36)}_`,
     })
   : await openDuckDbStore({ path });

@@ -5,13 +5,11 @@
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { QUESTDB_PG, QUESTDB_URL } from '../test/support/service-addresses.js';
 import { Relay } from '../test/tcp-relay.js';
 import { openQuestDbStore, type QuestDbStoreOptions } from './questdb-store.js';
 import { AAPL, MSFT, PREDICTIONS, timeSeriesStoreContract } from './timeseries-store.contract.js';
 
-// Defaults are the ports scripts/services.sh starts QuestDB on.
-const QUESTDB_URL = process.env.QUESTDB_URL ?? 'http://127.0.0.1:19000';
-const QUESTDB_PG = process.env.QUESTDB_PG ?? 'postgres://admin:quest@127.0.0.1:18812/qdb';
 const required = process.env.TICKCAST_SERVICES === '1';
 
 async function reachable(url: string): Promise<boolean> {

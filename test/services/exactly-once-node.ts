@@ -12,6 +12,7 @@ import { defineOperator, definePipeline, runPipeline } from '../../engine/index.
 import { createKafkaTransport } from '../../engine/kafka-transport.js';
 import { type OutgoingMessage, type Producer, TransactionError, type Transport } from '../../engine/transport.js';
 import { type Quote, schemas } from '../../schemas/index.js';
+import { KAFKA_BROKERS } from '../support/service-addresses.js';
 
 const env = process.env;
 const exactlyOnce = env.EOS_MODE === 'exactly-once';
@@ -43,7 +44,7 @@ const pipeline = definePipeline({
 });
 
 const kafka = await createKafkaTransport({
-  brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
+  brokers: KAFKA_BROKERS.split(','),
   topicPrefix: env.EOS_PREFIX ?? '',
   sessionTimeoutMs: 6000,
   // The same instance id across restarts: the restarted producer fences the killed one.

@@ -13,8 +13,8 @@ import { createKafkaTransport, type KafkaTransport } from '../../engine/kafka-tr
 import { avroSerde } from '../../engine/serde.js';
 import type { OutgoingMessage } from '../../engine/transport.js';
 import { type Quote, schemas } from '../../schemas/index.js';
+import { KAFKA_BROKERS } from '../support/service-addresses.js';
 
-const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
 const run = `eos${Date.now().toString(36)}`;
 const SYMBOLS = 20;
 const TICKS = 30; // 600 quotes over 3 partitions; the node takes 50 per batch
@@ -47,7 +47,7 @@ function checksum(records: ReadonlyArray<Pick<Quote, 'symbol' | 'ts' | 'price' |
 const expected = quotes().map((q) => ({ ...q, dayVolume: Math.round((q.ts - DAY0) / 86_400_000) + 1 }));
 
 async function transportFor(prefix: string): Promise<KafkaTransport> {
-  return createKafkaTransport({ brokers: BROKERS.split(','), topicPrefix: prefix, log: () => {} });
+  return createKafkaTransport({ brokers: KAFKA_BROKERS.split(','), topicPrefix: prefix, log: () => {} });
 }
 
 /** Writes the input (keyed quotes, then end-of-stream on every partition) with a plain producer. */
@@ -75,7 +75,7 @@ function node(
 ): Promise<{ code: number | null; signal: string | null; log: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/services/exactly-once-node.ts'], {
-      env: { ...process.env, KAFKA_BROKERS: BROKERS, EOS_PREFIX: prefix, ...env },
+      env: { ...process.env, KAFKA_BROKERS, EOS_PREFIX: prefix, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let log = '';
@@ -149,7 +149,7 @@ describe('exactly-once Kafka→Kafka (real broker)', () => {
     const r = await tickcast({
       TICKCAST_TRANSPORT: 'kafka',
       TICKCAST_ROLE: 'worker',
-      KAFKA_BROKERS: BROKERS,
+      KAFKA_BROKERS,
       KAFKA_TOPIC_PREFIX: `${run}.cli.`,
       KAFKA_EXACTLY_ONCE: 'bars,store-predictions,nope',
       TICKCAST_DB: db,

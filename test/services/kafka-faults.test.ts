@@ -11,11 +11,11 @@ import { simulatedSymbol } from '../../operators/sources/simulator.js';
 import { type DeadLetter, schemas } from '../../schemas/index.js';
 import { openDuckDbStore } from '../../storage/duckdb-store.js';
 import type { TimeSeriesStore } from '../../storage/timeseries-store.js';
+import { KAFKA_BROKERS, SCHEMA_REGISTRY_URL } from '../support/service-addresses.js';
 import { digestOf, type PredictionDigest } from './prediction-digest.js';
 import { type SimulatedRun, simulatedPipeline } from './simulated-run.js';
 
-const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
-const REGISTRY = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7';
+const BROKERS = KAFKA_BROKERS.split(',');
 const SYMBOLS = 50;
 const TICKS = 40;
 
@@ -50,7 +50,7 @@ describe('Kafka faults (real broker and registry)', () => {
 
     const running = await runPipeline(p, {
       transport,
-      serde: new RegistrySerde({ url: REGISTRY }),
+      serde: new RegistrySerde({ url: SCHEMA_REGISTRY_URL }),
       pollTimeoutMs: 50,
       log,
     });

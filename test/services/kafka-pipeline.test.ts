@@ -19,8 +19,9 @@ import {
   type SchemaRegistryTestDouble,
   startSchemaRegistryTestDouble,
 } from '../support/schema-registry-test-double.js';
+import { KAFKA_BROKERS } from '../support/service-addresses.js';
 
-const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+const BROKERS = KAFKA_BROKERS.split(',');
 const logs: string[] = [];
 const transport = () =>
   createKafkaTransport({ brokers: BROKERS, topicPrefix: `p${Date.now().toString(36)}.`, log: (l) => logs.push(l) });

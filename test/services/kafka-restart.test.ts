@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openQuestDbStore } from '../../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../../storage/timeseries-store.js';
+import { QUESTDB_PG, QUESTDB_URL } from '../support/service-addresses.js';
 import { digestOf } from './prediction-digest.js';
 import { killAll, logsOf, type Proc, startTickcast, until } from './processes.js';
 import { expectedRun, type SimulatedRun, simulatedRunEnv } from './simulated-run.js';
@@ -19,8 +20,6 @@ const PARTITIONS = 4;
 const HORIZONS = [1, 5, 21];
 const run = `r${Date.now().toString(36)}`;
 const sh = promisify(execFile);
-const QUESTDB_URL = process.env.QUESTDB_URL ?? 'http://127.0.0.1:19000';
-const QUESTDB_PG = process.env.QUESTDB_PG ?? 'postgres://admin:quest@127.0.0.1:18812/qdb';
 
 const RUN: SimulatedRun = { symbols: SYMBOLS, ticks: TICKS, partitions: PARTITIONS, horizons: HORIZONS };
 const env = simulatedRunEnv(RUN, run);

@@ -8,10 +8,9 @@ import { TestDriver } from '../../engine/index.js';
 import { timeseries } from '../../operators/sinks/timeseries.js';
 import { openQuestDbStore } from '../../storage/questdb-store.js';
 import { AAPL, MSFT } from '../../storage/timeseries-store.contract.js';
+import { QUESTDB_PG, QUESTDB_URL } from '../support/service-addresses.js';
 import { Relay } from '../tcp-relay.js';
 
-const QUESTDB_URL = process.env.QUESTDB_URL ?? 'http://127.0.0.1:19000';
-const QUESTDB_PG = process.env.QUESTDB_PG ?? 'postgres://admin:quest@127.0.0.1:18812/qdb';
 const prefix = `outage${Date.now().toString(36)}_`;
 
 afterAll(async () => {

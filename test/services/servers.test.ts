@@ -4,9 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-
-const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
-const SCHEMA_REGISTRY_URL = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7';
+import { KAFKA_BROKERS, SCHEMA_REGISTRY_URL } from '../support/service-addresses.js';
 
 /** Sends Kafka's ApiVersions request (v0) and returns the broker's error code and API count. */
 async function apiVersions(broker: string): Promise<{ errorCode: number; apis: number }> {

@@ -9,15 +9,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { nodesFor } from '../../cli/app.js';
 import { openQuestDbStore } from '../../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../../storage/timeseries-store.js';
+import { KAFKA_BROKERS, QUESTDB_PG, QUESTDB_URL, SCHEMA_REGISTRY_URL } from '../support/service-addresses.js';
 import { describeGroups } from './consumer-groups.js';
 import { digestOf } from './prediction-digest.js';
 import { killAll, type Proc, startTickcast, until } from './processes.js';
 import { expectedRun, type SimulatedRun, simulatedRunEnv } from './simulated-run.js';
-
-const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
-const REGISTRY = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7';
-const QUESTDB_URL = process.env.QUESTDB_URL ?? 'http://127.0.0.1:19000';
-const QUESTDB_PG = process.env.QUESTDB_PG ?? 'postgres://admin:quest@127.0.0.1:18812/qdb';
 
 const SYMBOLS = 500;
 const TICKS = 40;
@@ -28,9 +24,9 @@ const run = `w${Date.now().toString(36)}`;
 const RUN: SimulatedRun = { symbols: SYMBOLS, ticks: TICKS, partitions: PARTITIONS, horizons: HORIZONS };
 const env = {
   ...simulatedRunEnv(RUN, run),
-  KAFKA_BROKERS: BROKERS,
+  KAFKA_BROKERS,
   KAFKA_SESSION_TIMEOUT: '6s',
-  SCHEMA_REGISTRY_URL: REGISTRY,
+  SCHEMA_REGISTRY_URL,
   QUESTDB_URL,
   QUESTDB_PG,
 };
@@ -55,7 +51,7 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
     /** Per group: owners (client ids), and partitions nobody owns, as the broker reports them. */
     const ownership = async () => {
       const members = await describeGroups(
-        BROKERS,
+        KAFKA_BROKERS,
         groups.map((g) => g.group),
       );
       return groups.map(({ group, reads }) => {
