@@ -30,6 +30,19 @@ async function drain(c: Consumer, count: number, ms = 30_000): Promise<IncomingM
   return out;
 }
 
+/** Partition/offset of each message, sorted: which records, whatever the order they came in. */
+const ids = (ms: IncomingMessage[]) => ms.map((m) => `${m.partition}/${m.offset}`).sort();
+
+/** librdkafka's statistics come once a second: lag follows the log and commits within a few. */
+async function lagBecomes(c: Consumer, want: Record<string, number>): Promise<void> {
+  let lag = await c.lag();
+  for (let i = 0; i < 100 && JSON.stringify(lag) !== JSON.stringify(want); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    lag = await c.lag();
+  }
+  expect(lag).toEqual(want);
+}
+
 const DAY0 = Date.UTC(2015, 0, 2);
 const keyed = (topic: string, count: number) =>
   Array.from({ length: count }, (_, i) => ({
@@ -101,7 +114,6 @@ describe('KafkaTransport (real broker)', () => {
 
       const b = await t.consumer({ group: 'g', topics: ['q'] });
       const again = await drain(b, second.length);
-      const ids = (ms: IncomingMessage[]) => ms.map((m) => `${m.partition}/${m.offset}`).sort();
       expect(ids(again)).toEqual(ids(second));
       await b.commit();
       await b.close();
@@ -121,21 +133,12 @@ describe('KafkaTransport (real broker)', () => {
       const p = await t.producer();
       await p.send([...keyed('a', 50), ...keyed('b', 20)]);
       const c = await t.consumer({ group: 'g', topics: ['a', 'b'] });
-      /** librdkafka's statistics come once a second: lag follows the log and commits within a few. */
-      const lagBecomes = async (want: Record<string, number>) => {
-        let lag = await c.lag();
-        for (let i = 0; i < 100 && JSON.stringify(lag) !== JSON.stringify(want); i++) {
-          await new Promise((r) => setTimeout(r, 100));
-          lag = await c.lag();
-        }
-        expect(lag).toEqual(want);
-      };
-      await lagBecomes({ a: 50, b: 20 });
+      await lagBecomes(c, { a: 50, b: 20 });
       await drain(c, 70);
       await c.commit();
-      await lagBecomes({ a: 0, b: 0 });
+      await lagBecomes(c, { a: 0, b: 0 });
       await p.send(keyed('b', 5));
-      await lagBecomes({ a: 0, b: 5 });
+      await lagBecomes(c, { a: 0, b: 5 });
       await c.close();
       await p.close();
     } finally {
@@ -171,7 +174,6 @@ describe('KafkaTransport (real broker)', () => {
       await p.send(keyed('q', 100));
       const c = await t.consumer({ group: 'g', topics: ['q'] });
       const x = await t.transactionalProducer('g');
-      const ids = (ms: IncomingMessage[]) => ms.map((m) => `${m.partition}/${m.offset}`).sort();
       const polled = await drain(c, 100);
       const out = (label: string, count: number) =>
         keyed('a', count).map((m) => ({ ...m, value: Buffer.from(`${label}${m.value.toString()}`) }));
@@ -188,12 +190,7 @@ describe('KafkaTransport (real broker)', () => {
       await committed.send(out('committed-', 40));
       await committed.commit(c);
       // The offsets went with the transaction: lag drops to 0 although the consumer never committed.
-      let lag = await c.lag();
-      for (let i = 0; i < 100 && lag.q !== 0; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        lag = await c.lag();
-      }
-      expect(lag).toEqual({ q: 0 });
+      await lagBecomes(c, { q: 0 });
       await c.close();
 
       // read_committed: the aborted records come first in the log, and are skipped.

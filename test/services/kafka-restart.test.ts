@@ -7,12 +7,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openQuestDbStore } from '../../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../../storage/timeseries-store.js';
-import { QUESTDB_PG, QUESTDB_URL } from '../support/service-addresses.js';
 import { digestOf } from './prediction-digest.js';
 import { killAll, logsOf, type Proc, startTickcast, until } from './processes.js';
-import { expectedRun, type SimulatedRun, simulatedRunEnv } from './simulated-run.js';
+import { expectedRun, openRunStore, type SimulatedRun, simulatedRunEnv } from './simulated-run.js';
 
 const SYMBOLS = 100;
 const TICKS = 60;
@@ -42,7 +40,7 @@ describe('broker restarted mid-stream (real Kafka, registry, QuestDB)', () => {
 
     const pipeline = startTickcast('pipeline', ['--transport', 'kafka', '--until-end', '--pace', '300ms'], env);
     procs.push(pipeline);
-    store = await openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix: `${run}_` });
+    store = await openRunStore(run);
     const s = store;
     await until(
       'a third of the predictions',

@@ -7,7 +7,9 @@ import { emptyEarningsCalendar } from '../../models/earnings-calendar.js';
 import { simulator } from '../../operators/sources/simulator.js';
 import { pricePrediction } from '../../pipelines/price-prediction.js';
 import { openDuckDbStore } from '../../storage/duckdb-store.js';
+import { openQuestDbStore } from '../../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../../storage/timeseries-store.js';
+import { KAFKA_BROKERS, QUESTDB_PG, QUESTDB_URL, SCHEMA_REGISTRY_URL } from '../support/service-addresses.js';
 import { digestOf, type PredictionDigest } from './prediction-digest.js';
 
 export interface SimulatedRun {
@@ -40,7 +42,7 @@ export async function expectedRun(run: SimulatedRun): Promise<{ pipeline: Pipeli
 }
 
 /**
- * The environment of a `tickcast run` process for the same run on Kafka and QuestDB, its topics
+ * The environment of a `tickcast run` process for the same run on the test servers, its topics
  * and tables named after `name` (a fresh one per test keeps tests apart on shared servers).
  */
 export function simulatedRunEnv(run: SimulatedRun, name: string): NodeJS.ProcessEnv {
@@ -55,8 +57,17 @@ export function simulatedRunEnv(run: SimulatedRun, name: string): NodeJS.Process
     TICKCAST_MODEL: 'persistence',
     TICKCAST_HORIZONS: run.horizons.join(','),
     TICKCAST_EARNINGS_FILE: 'none',
+    KAFKA_BROKERS,
     KAFKA_TOPIC_PREFIX: `${name}.`,
+    SCHEMA_REGISTRY_URL,
+    QUESTDB_URL,
+    QUESTDB_PG,
     QUESTDB_TABLE_PREFIX: `${name}_`,
     NODE_OPTIONS: '--max-old-space-size=384',
   };
+}
+
+/** The QuestDB tables the `tickcast run` processes of run `name` store into (simulatedRunEnv's prefix). */
+export function openRunStore(name: string): Promise<TimeSeriesStore> {
+  return openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix: `${name}_` });
 }

@@ -7,13 +7,12 @@
 // every group is owned by a live worker. The recovery time is printed, not asserted.
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodesFor } from '../../cli/app.js';
-import { openQuestDbStore } from '../../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../../storage/timeseries-store.js';
-import { KAFKA_BROKERS, QUESTDB_PG, QUESTDB_URL, SCHEMA_REGISTRY_URL } from '../support/service-addresses.js';
+import { KAFKA_BROKERS } from '../support/service-addresses.js';
 import { describeGroups } from './consumer-groups.js';
 import { digestOf } from './prediction-digest.js';
 import { killAll, type Proc, startTickcast, until } from './processes.js';
-import { expectedRun, type SimulatedRun, simulatedRunEnv } from './simulated-run.js';
+import { expectedRun, openRunStore, type SimulatedRun, simulatedRunEnv } from './simulated-run.js';
 
 const SYMBOLS = 500;
 const TICKS = 40;
@@ -22,14 +21,7 @@ const HORIZONS = [1, 5, 21];
 const run = `w${Date.now().toString(36)}`;
 
 const RUN: SimulatedRun = { symbols: SYMBOLS, ticks: TICKS, partitions: PARTITIONS, horizons: HORIZONS };
-const env = {
-  ...simulatedRunEnv(RUN, run),
-  KAFKA_BROKERS,
-  KAFKA_SESSION_TIMEOUT: '6s',
-  SCHEMA_REGISTRY_URL,
-  QUESTDB_URL,
-  QUESTDB_PG,
-};
+const env = { ...simulatedRunEnv(RUN, run), KAFKA_SESSION_TIMEOUT: '6s' };
 
 const procs: Proc[] = [];
 const start = (name: string, args: string[]) => startTickcast(name, ['--transport', 'kafka', ...args], env);
@@ -81,7 +73,7 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
     const source = start('source', ['--role', 'source', '--until-end', '--pace', '300ms']);
     procs.push(source);
 
-    store = await openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix: `${run}_` });
+    store = await openRunStore(run);
     const s = store;
     // Mid-stream: about a third of the predictions are stored.
     await until(
