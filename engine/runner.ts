@@ -101,7 +101,6 @@ export function exactlyOnceNodes(
   if (!transport.transactionalProducer) {
     throw new Error(`exactly-once needs a transport with transactions (kafka); ${transport.kind} has none`);
   }
-  const ids = new Set(selected.map((n) => n.id));
   const named = choice === true ? null : new Set(choice as readonly string[]);
   const problems: string[] = [];
   for (const id of named ?? []) {
@@ -123,7 +122,7 @@ export function exactlyOnceNodes(
     }
   }
   if (problems.length > 0) throw new ExactlyOnceRefused(problems);
-  return new Set(chosen.map((n) => n.id).filter((id) => ids.has(id)));
+  return new Set(chosen.map((n) => n.id));
 }
 
 export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Promise<RunningPipeline> {
