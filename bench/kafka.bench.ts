@@ -1,12 +1,3 @@
-// npm run bench:kafka — the price-prediction pipeline at 5,000 symbols through a REAL Kafka
-// broker (KAFKA_BROKERS, default 127.0.0.1:19092; npm run services:up) against the memory
-// transport, in the same run with the same ticks. Inputs are SYNTHETIC (simulator). Records on
-// Kafka are in the Confluent wire format; the registry is SCHEMA_REGISTRY_URL when set, else the
-// in-process TEST DOUBLE (test/support/), which only serves ids at start-up. By default two
-// `tickcast run --role worker` processes run the DAG and store into QuestDB (QUESTDB_URL,
-// QUESTDB_PG) while this process feeds the quotes; BENCH_WORKERS=0 runs the whole DAG here.
-// Prints a table, then one JSON line last.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +19,7 @@ import { pricePrediction } from '../pipelines/price-prediction.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { openQuestDbStore } from '../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
+import { logsOf, type Proc, startTickcast } from '../test/services/processes.js';
 import { startSchemaRegistryTestDouble } from '../test/support/schema-registry-test-double.js';
 import { KAFKA_BROKERS, QUESTDB_PG, QUESTDB_URL } from '../test/support/service-addresses.js';
 import { counting, median } from './counting-store.js';
@@ -82,17 +74,18 @@ async function questDbCounter(tablePrefix: string): Promise<Counter> {
   };
 }
 
-/** One DAG on one transport, fed a tick at a time; `only` runs just those nodes here (the rest run in workers). */
-async function dag(
-  name: string,
-  counted: Counter,
-  transport: Transport,
-  serde?: Serde,
-  only?: string[],
+interface DagOptions {
+  serde?: Serde;
+  /** Runs just these nodes here (the rest run in the workers); default all. */
+  nodes?: string[];
   /** CPU ms used so far by the processes that run the DAG besides this one (the workers). */
-  othersCpuMs: () => number = () => 0,
-  exactlyOnce = false,
-) {
+  othersCpuMs?: () => number;
+  exactlyOnce?: boolean;
+}
+
+/** One DAG on one transport, fed a tick at a time. */
+async function dag(name: string, counted: Counter, transport: Transport, opts: DagOptions = {}) {
+  const { serde, nodes, othersCpuMs = () => 0, exactlyOnce = false } = opts;
   const feed = tickFeed();
   const push = feed.push;
   const model = persistenceModel({ horizons: HORIZONS });
@@ -111,7 +104,7 @@ async function dag(
     pollTimeoutMs: 50,
     groupPrefix: `bench-${name}-${Date.now().toString(36)}`,
     changelogs: process.env.BENCH_CHANGELOGS !== '0',
-    nodes: only,
+    nodes,
     exactlyOnce,
   });
   // A failed node ends the run with its error instead of leaving the bench waiting forever
@@ -169,19 +162,19 @@ async function main() {
   const workerCpuMs = () => workers.reduce((ms, w) => ms + cpuMsOf(w.child.pid), 0);
   const kafka =
     WORKERS > 0
-      ? await dag('kafka', await questDbCounter(`${run}_`), kafkaTransport, serde, ['market-data'], workerCpuMs)
-      : await dag(
-          'kafka',
-          await localCounter(join(dir, 'kafka.duckdb')),
-          kafkaTransport,
+      ? await dag('kafka', await questDbCounter(`${run}_`), kafkaTransport, {
           serde,
-          undefined,
-          undefined,
-          EXACTLY_ONCE,
-        );
+          nodes: ['market-data'],
+          othersCpuMs: workerCpuMs,
+        })
+      : await dag('kafka', await localCounter(join(dir, 'kafka.duckdb')), kafkaTransport, {
+          serde,
+          exactlyOnce: EXACTLY_ONCE,
+        });
   const memory = await dag('memory', await localCounter(join(dir, 'memory.duckdb')), new MemoryTransport());
+  let stoppingWorkers = false;
   const workers = Array.from({ length: WORKERS }, (_, i) =>
-    startWorker(i, {
+    startWorker(i, () => stoppingWorkers, {
       ...process.env,
       TICKCAST_TRANSPORT: 'kafka',
       TICKCAST_ROLE: 'worker',
@@ -191,7 +184,6 @@ async function main() {
       TICKCAST_MODEL: 'persistence',
       TICKCAST_HORIZONS: HORIZONS.join(','),
       TICKCAST_EARNINGS_FILE: 'none',
-      TICKCAST_PORT: '0',
       KAFKA_BROKERS: BROKERS.join(','),
       KAFKA_TOPIC_PREFIX: `${run}.`,
       SCHEMA_REGISTRY_URL: registryUrl,
@@ -202,6 +194,7 @@ async function main() {
     }),
   );
   const stopWorkers = async () => {
+    stoppingWorkers = true;
     for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
   };
@@ -321,34 +314,17 @@ function cpuMsOf(pid: number | undefined): number {
 const CLOCK_TICKS = 100;
 
 /**
- * A `tickcast run --role worker` process. If one dies, the bench fails at once with its last
- * output, instead of waiting for predictions that will not come.
+ * A `tickcast run --role worker` process. If one dies before `stopping()`, the bench fails at
+ * once with its last output, instead of waiting for predictions that will not come.
  */
-function startWorker(i: number, env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, ['bin/tickcast.js', 'run'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const keep = (chunk: Buffer) => {
-    output.push(...chunk.toString().split('\n').filter(Boolean));
-    if (output.length > 50) output.splice(0, output.length - 50);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  let stopping = false;
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code, signal) => {
-      if (!stopping && signal !== 'SIGTERM') {
-        console.error(`worker ${i} exited (${code ?? signal}):\n${output.slice(-20).join('\n')}`);
-        process.exit(1);
-      }
-      resolve(code);
-    }),
-  );
-  const kill = child.kill.bind(child);
-  child.kill = (signal?: NodeJS.Signals | number) => {
-    stopping = true;
-    return kill(signal);
-  };
-  return { child, exited };
+function startWorker(i: number, stopping: () => boolean, env: NodeJS.ProcessEnv): Proc {
+  const worker = startTickcast(`worker ${i}`, [], env);
+  void worker.exited.then((code) => {
+    if (stopping()) return;
+    console.error(`${worker.name} exited (${code ?? worker.child.signalCode}):\n${logsOf([worker], 20)}`);
+    process.exit(1);
+  });
+  return worker;
 }
 
 await main();
