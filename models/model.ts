@@ -15,6 +15,27 @@ export interface ModelOutput {
   upperReturn: number;
 }
 
+/**
+ * What moved the model for one (input, horizon): each feature's contribution to the median log
+ * return, relative to a baseline input where every feature sits at its training mean. The
+ * contributions add up to predictedReturn − baselineReturn (exactly for a linear model; within
+ * the method's stated error for integrated gradients).
+ */
+export interface Attribution {
+  symbol: string;
+  /** Event time of the input features. */
+  ts: number;
+  horizon: number;
+  /** Median log return the model forecasts for this input (as its predictBatch gives). */
+  predictedReturn: number;
+  /** Median log return at the baseline input. */
+  baselineReturn: number;
+  /** Per feature, in feature-spec order: contribution to the median log return. */
+  contributions: Float32Array;
+  /** How they were computed: `exact` (linear), `integrated-gradients:<steps>`, ... */
+  method: string;
+}
+
 export interface Model {
   readonly name: string;
   readonly version: string;
@@ -24,4 +45,9 @@ export interface Model {
   readonly horizons: readonly number[];
   /** Forecasts for a batch of inputs: one output per (input, horizon). */
   predictBatch(inputs: readonly Features[]): ModelOutput[] | Promise<ModelOutput[]>;
+  /**
+   * Optional: what moved the median, one Attribution per (input, horizon) in predictBatch's
+   * order. Models that read no features (persistence, drift) leave it out.
+   */
+  attribute?(inputs: readonly Features[]): Attribution[] | Promise<Attribution[]>;
 }

@@ -65,17 +65,45 @@ export function generateTypes(dir: string): string {
   ];
   for (const file of files) {
     const text = readFileSync(join(dir, file), 'utf8');
-    const schema = JSON.parse(text) as { type: string; name: string; doc?: string; fields: AvroField[] };
-    if (schema.type !== 'record') throw new Error(`${file}: top-level type must be a record`);
-    out.push(`/** ${schema.doc ?? schema.name} (schemas/${file}) */`);
-    out.push(`export interface ${schema.name} {`);
-    for (const f of schema.fields) {
-      if (f.doc) out.push(`  /** ${f.doc} */`);
-      out.push(`  ${f.name}: ${tsType(f.type)};`);
+    const schema = JSON.parse(text) as AvroRecord;
+    if ((schema.type as string) !== 'record') throw new Error(`${file}: top-level type must be a record`);
+    // Records nested in the file's record (array items, union branches) get interfaces of their own, first.
+    for (const nested of nestedRecords(schema.fields)) {
+      out.push(...recordInterface(nested, `nested in ${file}`));
     }
-    out.push('}');
+    out.push(...recordInterface(schema, `schemas/${file}`));
     out.push(`export const ${constName(file)} = ${JSON.stringify(schema)} as const;`);
     out.push('');
   }
   return out.join('\n');
+}
+
+type AvroRecord = { type: 'record'; name: string; doc?: string; fields: AvroField[] };
+
+function recordInterface(r: AvroRecord, where: string): string[] {
+  const out = [`/** ${r.doc ?? r.name} (${where}) */`, `export interface ${r.name} {`];
+  for (const f of r.fields) {
+    if (f.doc) out.push(`  /** ${f.doc} */`);
+    out.push(`  ${f.name}: ${tsType(f.type)};`);
+  }
+  out.push('}');
+  return out;
+}
+
+/** Named records defined inside `fields` (depth first, innermost first), each once. */
+function nestedRecords(fields: readonly AvroField[]): AvroRecord[] {
+  const found: AvroRecord[] = [];
+  const visit = (t: AvroType): void => {
+    if (typeof t === 'string') return;
+    if (Array.isArray(t)) {
+      for (const b of t) visit(b);
+    } else if (t.type === 'record') {
+      const r = t as AvroRecord;
+      for (const f of r.fields) visit(f.type);
+      if (!found.some((x) => x.name === r.name)) found.push(r);
+    } else if (t.type === 'array') visit((t as { items: AvroType }).items);
+    else if (t.type === 'map') visit((t as { values: AvroType }).values);
+  };
+  for (const f of fields) visit(f.type);
+  return found;
 }

@@ -41,6 +41,62 @@ export interface DeadLetter {
 }
 export const deadLetterAvsc = {"type":"record","name":"DeadLetter","namespace":"tickcast","doc":"Envelope of a record that could not be decoded, validated or processed; written to <topic>.dlq.","fields":[{"name":"topic","type":"string","doc":"Topic the record was read from or meant for."},{"name":"node","type":"string","doc":"Pipeline node that rejected it."},{"name":"kind","type":"string","doc":"decode, validation, processing, late or source."},{"name":"reason","type":"string","doc":"Readable reason."},{"name":"key","type":["null","string"],"default":null},{"name":"payload","type":"bytes","doc":"The original bytes (Avro, or the raw source text)."},{"name":"timestamp","type":["null","long"],"default":null,"doc":"Event time of the original record, when known."},{"name":"partition","type":["null","int"],"default":null},{"name":"offset","type":["null","long"],"default":null},{"name":"failedAt","type":{"type":"long","logicalType":"timestamp-millis"}}]} as const;
 
+/** A retrievable item with its embedding, written to the vector store: a news headline or a fact sheet. (schemas/document.avsc) */
+export interface Document {
+  /** The source record's id (News.id or FactSheet.id). */
+  id: string;
+  /** news or facts. */
+  kind: string;
+  symbol: string;
+  /** Publication time (news) or asOf (fact sheets): retrieval filters on it. */
+  ts: number;
+  /** The text that was embedded. */
+  text: string;
+  /** Unit-length vector from `embedder`. */
+  embedding: Array<number>;
+  /** Embedding model id (provider:model); a vector store refuses vectors of another. */
+  embedder: string;
+  /** The source record as JSON (News or FactSheet, by kind). */
+  payload: string;
+}
+export const documentAvsc = {"type":"record","name":"Document","namespace":"tickcast","doc":"A retrievable item with its embedding, written to the vector store: a news headline or a fact sheet.","fields":[{"name":"id","type":"string","doc":"The source record's id (News.id or FactSheet.id)."},{"name":"kind","type":"string","doc":"news or facts."},{"name":"symbol","type":"string"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Publication time (news) or asOf (fact sheets): retrieval filters on it."},{"name":"text","type":"string","doc":"The text that was embedded."},{"name":"embedding","type":{"type":"array","items":"float"},"doc":"Unit-length vector from `embedder`."},{"name":"embedder","type":"string","doc":"Embedding model id (provider:model); a vector store refuses vectors of another."},{"name":"payload","type":"string","doc":"The source record as JSON (News or FactSheet, by kind)."}]} as const;
+
+/** One citable fact: a typed value with a stable id. (nested in fact-sheet.avsc) */
+export interface Fact {
+  /** SYMBOL:inputTs:name, e.g. AAPL:1517961600000:h1.change. */
+  id: string;
+  /** prediction, driver, context, earnings or model. */
+  kind: string;
+  /** Machine name, unique within the sheet: h1.change, h1.driver.momentum, ret5d, ... */
+  name: string;
+  /** What it is, in plain words. */
+  label: string;
+  /** Trading days ahead, for facts of one horizon. */
+  horizon: null | number;
+  /** The number, in `unit`; null for a text fact. */
+  value: null | number;
+  /** pct (percent), usd, days, count, date (epoch ms) or text. */
+  unit: string;
+  /** The value as words (text facts), or a qualifier. */
+  text: null | string;
+}
+/** What the pipeline knew when it predicted one symbol at one time: every number an explanation may use, each a fact with a stable id. (schemas/fact-sheet.avsc) */
+export interface FactSheet {
+  /** facts:SYMBOL:inputTs; stable, so a replay upserts the same sheet. */
+  id: string;
+  symbol: string;
+  /** Event time of the inputs (the bar), as on the predictions it explains. */
+  ts: number;
+  /** When the inputs were complete (the bar's end): retrieval never uses news published after it. */
+  asOf: number;
+  model: string;
+  modelVersion: string;
+  /** normal or earnings: the router branch. */
+  regime: string;
+  facts: Array<Fact>;
+}
+export const factSheetAvsc = {"type":"record","name":"FactSheet","namespace":"tickcast","doc":"What the pipeline knew when it predicted one symbol at one time: every number an explanation may use, each a fact with a stable id.","fields":[{"name":"id","type":"string","doc":"facts:SYMBOL:inputTs; stable, so a replay upserts the same sheet."},{"name":"symbol","type":"string"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Event time of the inputs (the bar), as on the predictions it explains."},{"name":"asOf","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"When the inputs were complete (the bar's end): retrieval never uses news published after it."},{"name":"model","type":"string"},{"name":"modelVersion","type":"string"},{"name":"regime","type":"string","doc":"normal or earnings: the router branch."},{"name":"facts","type":{"type":"array","items":{"type":"record","name":"Fact","doc":"One citable fact: a typed value with a stable id.","fields":[{"name":"id","type":"string","doc":"SYMBOL:inputTs:name, e.g. AAPL:1517961600000:h1.change."},{"name":"kind","type":"string","doc":"prediction, driver, context, earnings or model."},{"name":"name","type":"string","doc":"Machine name, unique within the sheet: h1.change, h1.driver.momentum, ret5d, ..."},{"name":"label","type":"string","doc":"What it is, in plain words."},{"name":"horizon","type":["null","int"],"default":null,"doc":"Trading days ahead, for facts of one horizon."},{"name":"value","type":["null","double"],"default":null,"doc":"The number, in `unit`; null for a text fact."},{"name":"unit","type":"string","doc":"pct (percent), usd, days, count, date (epoch ms) or text."},{"name":"text","type":["null","string"],"default":null,"doc":"The value as words (text facts), or a qualifier."}]}}}]} as const;
+
 /** Feature vector for one symbol at the close of one bar. Names and order come from the feature spec in models/ named by `spec`. (schemas/features.avsc) */
 export interface Features {
   symbol: string;
@@ -59,16 +115,21 @@ export const featuresAvsc = {"type":"record","name":"Features","namespace":"tick
 
 /** A news headline about one symbol. (schemas/news.avsc) */
 export interface News {
-  /** Stable id (source and row), cited by explanations. */
+  /** Stable id (source, symbol, day and a hash of the headline), cited by explanations. */
   id: string;
   symbol: string;
-  /** Publication time, epoch ms. */
+  /** Publication time, epoch ms. When the source gives only a date (see precision), the end of that day in New York, so the headline is never used before it could be known. */
   ts: number;
   headline: string;
+  /** Data set or feed: finviz, reuters, benzinga, yahoo. */
   source: string;
   url: null | string;
+  /** Lead sentence or summary, when the source has one. */
+  body: null | string;
+  /** minute: ts is the publication time; day: only the date is known. */
+  precision: string;
 }
-export const newsAvsc = {"type":"record","name":"News","namespace":"tickcast","doc":"A news headline about one symbol.","fields":[{"name":"id","type":"string","doc":"Stable id (source and row), cited by explanations."},{"name":"symbol","type":"string"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Publication time, epoch ms."},{"name":"headline","type":"string"},{"name":"source","type":"string"},{"name":"url","type":["null","string"],"default":null}]} as const;
+export const newsAvsc = {"type":"record","name":"News","namespace":"tickcast","doc":"A news headline about one symbol.","fields":[{"name":"id","type":"string","doc":"Stable id (source, symbol, day and a hash of the headline), cited by explanations."},{"name":"symbol","type":"string"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Publication time, epoch ms. When the source gives only a date (see precision), the end of that day in New York, so the headline is never used before it could be known."},{"name":"headline","type":"string"},{"name":"source","type":"string","doc":"Data set or feed: finviz, reuters, benzinga, yahoo."},{"name":"url","type":["null","string"],"default":null},{"name":"body","type":["null","string"],"default":null,"doc":"Lead sentence or summary, when the source has one."},{"name":"precision","type":"string","default":"minute","doc":"minute: ts is the publication time; day: only the date is known."}]} as const;
 
 /** A forecast of the close `horizon` trading days after the input bar, with an 80% interval. (schemas/prediction.avsc) */
 export interface Prediction {

@@ -3,8 +3,12 @@ import {
   type Bar,
   barAvsc,
   type DeadLetter,
+  type Document,
   deadLetterAvsc,
+  documentAvsc,
+  type FactSheet,
   type Features,
+  factSheetAvsc,
   featuresAvsc,
   type News,
   newsAvsc,
@@ -16,6 +20,8 @@ import {
 import {
   validateBar,
   validateDeadLetter,
+  validateDocument,
+  validateFactSheet,
   validateFeatures,
   validateNews,
   validatePrediction,
@@ -23,7 +29,7 @@ import {
 } from './rules.js';
 import { defineSchema } from './schema.js';
 
-export type { Bar, DeadLetter, Features, News, Prediction, Quote } from './generated.js';
+export type { Bar, DeadLetter, Document, Fact, FactSheet, Features, News, Prediction, Quote } from './generated.js';
 export { SYMBOL_PATTERN } from './rules.js';
 export { defineSchema, describeTypeErrors, type Schema, type SchemaType } from './schema.js';
 
@@ -33,5 +39,7 @@ export const schemas = {
   Features: defineSchema<Features>(featuresAvsc, validateFeatures),
   Prediction: defineSchema<Prediction>(predictionAvsc, validatePrediction),
   News: defineSchema<News>(newsAvsc, validateNews),
+  FactSheet: defineSchema<FactSheet>(factSheetAvsc, validateFactSheet),
+  Document: defineSchema<Document>(documentAvsc, validateDocument),
   DeadLetter: defineSchema<DeadLetter>(deadLetterAvsc, validateDeadLetter),
 } as const;

@@ -1,6 +1,6 @@
 // Semantic rules per record type: what a value must satisfy beyond its Avro shape.
 // Each rule returns readable problems; the engine routes a record with any to the DLQ.
-import type { Bar, DeadLetter, Features, News, Prediction, Quote } from './generated.js';
+import type { Bar, DeadLetter, Document, FactSheet, Features, News, Prediction, Quote } from './generated.js';
 
 export const SYMBOL_PATTERN = /^[A-Z][A-Z0-9.^=-]{0,14}$/;
 
@@ -87,6 +87,46 @@ export function validateNews(n: News): string[] {
   symbol(p, n.symbol);
   time(p, 'ts', n.ts);
   if (n.headline.trim() === '') p.push('headline is empty');
+  return p;
+}
+
+const FACT_UNITS = new Set(['pct', 'usd', 'days', 'count', 'date', 'text']);
+
+export function validateFactSheet(s: FactSheet): string[] {
+  const p: string[] = [];
+  symbol(p, s.symbol);
+  time(p, 'ts', s.ts);
+  time(p, 'asOf', s.asOf);
+  if (s.asOf < s.ts) p.push(`asOf ${s.asOf} is before ts ${s.ts}`);
+  const names = new Set<string>();
+  for (const f of s.facts) {
+    if (names.has(f.name)) p.push(`fact ${f.name}: name used twice`);
+    names.add(f.name);
+    if (!FACT_UNITS.has(f.unit))
+      p.push(`fact ${f.name}: unit ${JSON.stringify(f.unit)} is not one of ${[...FACT_UNITS].join(', ')}`);
+    if (f.value !== null && !Number.isFinite(f.value)) p.push(`fact ${f.name}: value ${f.value} is not finite`);
+    if (f.value === null && f.text === null) p.push(`fact ${f.name}: has neither a value nor a text`);
+  }
+  return p;
+}
+
+export function validateDocument(d: Document): string[] {
+  const p: string[] = [];
+  symbol(p, d.symbol);
+  time(p, 'ts', d.ts);
+  if (d.kind !== 'news' && d.kind !== 'facts') p.push(`kind ${JSON.stringify(d.kind)} is not news or facts`);
+  if (d.embedding.length === 0) p.push('embedding is empty');
+  let norm = 0;
+  for (const v of d.embedding) {
+    if (!Number.isFinite(v)) {
+      p.push('embedding has a non-finite value');
+      break;
+    }
+    norm += v * v;
+  }
+  // float32 storage rounds each component: unit length within 1e-3.
+  if (d.embedding.length > 0 && Math.abs(Math.sqrt(norm) - 1) > 1e-3)
+    p.push(`embedding has length ${Math.sqrt(norm).toFixed(4)}, not 1`);
   return p;
 }
 
