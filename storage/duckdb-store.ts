@@ -151,14 +151,18 @@ class DuckDbStore implements TimeSeriesStore {
   static async open(opts: DuckDbStoreOptions): Promise<DuckDbStore> {
     const file = opts.path === '' || opts.path.startsWith(':memory:') ? undefined : resolve(opts.path);
     if (file !== undefined) {
-      // DuckDB lets a second instance open the same file in one process, and two writers could
-      // then duplicate keys; other processes are kept out by DuckDB's own file lock.
+      // Two time-series stores on one file would be two writers that could duplicate keys; other
+      // processes are kept out by DuckDB's own file lock.
       if (openFiles.has(file)) throw new Error(`${file} is already open in this process; share that store`);
       openFiles.add(file);
     }
     try {
       if (file !== undefined) await mkdir(dirname(file), { recursive: true });
-      const instance = await DuckDBInstance.create(opts.path);
+      // A file is opened through DuckDB's instance cache, so the vector store on the same file
+      // (duckdb-vector-store.ts) shares this instance: DuckDB allows one per file in a process.
+      // ':memory:' stays a private database per store.
+      const instance =
+        file === undefined ? await DuckDBInstance.create(opts.path) : await DuckDBInstance.fromCache(file);
       try {
         const writer = await instance.connect();
         await writer.run(createTable(BARS));
@@ -273,6 +277,7 @@ class DuckDbStore implements TimeSeriesStore {
     await Promise.all([this.writes.drain(), this.reads.drain()]);
     this.writer.closeSync();
     this.reader.closeSync();
+    // Closes this store's handle; a file's database stays open while a vector store holds one.
     this.instance.closeSync();
     if (this.file !== undefined) openFiles.delete(this.file);
   }

@@ -19,6 +19,14 @@ export interface VectorDocument {
   payload: string;
 }
 
+/** What upsert takes: a document, its vector, and the id of the embedder that made the vector. */
+export interface EmbeddedDocument extends VectorDocument {
+  /** `embedder.dimension` numbers; unit length (cosine similarity is then a dot product). */
+  embedding: Float32Array | readonly number[];
+  /** EmbedderInfo.id of the embedder that made `embedding`: the store refuses another. */
+  embedder: string;
+}
+
 export interface VectorQuery {
   /** Unit-length query vector of the store's embedder. */
   embedding: Float32Array | readonly number[];
@@ -44,13 +52,16 @@ export interface VectorStore {
   /** The embedder whose vectors this store holds. */
   readonly embedder: EmbedderInfo;
   /**
-   * Idempotent: a document with the same id replaces the stored one. Rejects a vector whose
-   * length is not `embedder.dimension`, or a batch tagged with another embedder id.
+   * Idempotent: a document with the same id replaces the stored one (also within one batch:
+   * the last wins). Rejects the whole batch, storing none of it, when a vector's length is not
+   * `embedder.dimension` or a number in it is not finite (RangeError), or a document is tagged
+   * with another embedder id (EmbedderMismatchError).
    */
-  upsert(
-    docs: readonly (VectorDocument & { embedding: Float32Array | readonly number[]; embedder: string })[],
-  ): Promise<void>;
-  /** Nearest documents to the query that pass its filters, best first. */
+  upsert(docs: readonly EmbeddedDocument[]): Promise<void>;
+  /**
+   * Nearest documents to the query that pass its filters, best first. Rejects a query vector
+   * whose length is not `embedder.dimension` (RangeError).
+   */
   query(q: VectorQuery): Promise<VectorHit[]>;
   /** The stored documents with these ids (missing ids are left out), in the order asked. */
   get(ids: readonly string[]): Promise<VectorDocument[]>;
