@@ -10,6 +10,7 @@ import { createYoga, type YogaInitialContext } from 'graphql-yoga';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { LiveHub } from '../engine/index.js';
+import { ExplanationService, type ExplanationServiceOptions } from '../explain/explanation-service.js';
 import { type EarningsCalendar, emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { ApiContext, ApiServices } from './context.js';
@@ -60,6 +61,8 @@ export interface ServerOptions {
   calendar?: EarningsCalendar;
   /** The built dashboard (ui/dist), served at `/`; none = the API only. */
   uiDir?: string;
+  /** Explanations (retrieval sources and explainer); none = the explanation fields answer with an error. */
+  explain?: Omit<ExplanationServiceOptions, 'predictions' | 'horizons' | 'registry'>;
 }
 
 interface ServerContext {
@@ -80,6 +83,22 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
   if (!feed) throw new Error('startServer: give the live hub (hub) or a LiveFeed (feed)');
   const latest = new LatestCache(feed, opts.store);
   const pipeline = new PipelineView(opts.running, opts.metricsIntervalMs);
+  // API metrics live in their own registry, merged with the engine's for /metrics.
+  const apiRegistry = new Registry();
+  const registers = [apiRegistry];
+  const horizons = opts.horizons ?? [1, 5, 21];
+  const explanations = opts.explain
+    ? new ExplanationService({
+        ...opts.explain,
+        horizons,
+        registry: apiRegistry,
+        predictions: { latest: (s, h) => latest.prediction(s, h), has: (s) => latest.has(s) },
+      })
+    : null;
+  // A new prediction makes the cached explanations of the older one stale.
+  const unwatchExplained = explanations
+    ? feed.subscribeAll('predictions', (p) => explanations.onPrediction(p))
+    : () => undefined;
   let modelInfo: ReturnType<typeof readModelInfo> | null = null;
   const services: ApiServices = {
     store: opts.store,
@@ -87,7 +106,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
     latest,
     pipeline,
     running: opts.running,
-    horizons: opts.horizons ?? [1, 5, 21],
+    horizons,
     limits,
     calendar: opts.calendar ?? emptyEarningsCalendar(),
     modelInfo: () => {
@@ -98,6 +117,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
       normal: { name: 'unknown', version: 'unknown' },
       earnings: { name: 'unknown', version: 'unknown' },
     },
+    explanations,
   };
   const apiKeys = new Set(opts.apiKeys ?? []);
   const keyOk = (key: unknown) => apiKeys.size === 0 || (typeof key === 'string' && apiKeys.has(key));
@@ -118,9 +138,6 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
     logging: 'error',
   });
 
-  // API metrics live in their own registry, merged with the engine's for /metrics.
-  const apiRegistry = new Registry();
-  const registers = [apiRegistry];
   const refused = new Counter({
     name: 'tickcast_api_refused_total',
     help: 'Requests and operations refused before execution, by code',
@@ -292,6 +309,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
       clearInterval(sweeper);
       pipeline.close();
       latest.close();
+      unwatchExplained();
       await disposeWs.dispose();
       for (const c of wss.clients) c.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -1,16 +1,30 @@
 // The price-prediction DAG (DESIGN.md): market data → quotes → bars → features → router →
-// one predict node per regime → predictions → time-series store and live fan-out.
-import { definePipeline, type LiveHub, type Pipeline, type SourceOperator } from '../engine/index.js';
+// one predict node per regime → predictions → time-series store and live fan-out. With
+// `explain`, the explanation path beside it: news → embed → vector store, and per regime
+// features → facts (fact sheets with the model's attributions) → embed → vector store.
+import {
+  definePipeline,
+  type LiveHub,
+  type NodeDeclaration,
+  type Pipeline,
+  type SourceOperator,
+} from '../engine/index.js';
+import { factSheetDocument, newsDocument } from '../explain/documents.js';
+import type { Embedder } from '../models/embedder.js';
 import type { FeatureCalendar } from '../models/features.js';
 import type { Model } from '../models/model.js';
 import { live } from '../operators/sinks/live.js';
 import { timeseries } from '../operators/sinks/timeseries.js';
+import { vectors } from '../operators/sinks/vectors.js';
 import { type BarInterval, bars } from '../operators/transforms/bars.js';
+import { embed } from '../operators/transforms/embed.js';
+import { facts } from '../operators/transforms/facts.js';
 import { features } from '../operators/transforms/features.js';
 import { predict } from '../operators/transforms/predict.js';
 import { router } from '../operators/transforms/router.js';
 import { schemas } from '../schemas/index.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
+import type { VectorStore } from '../storage/vector-store.js';
 
 export interface PricePredictionOptions {
   /** Where quotes come from: replay, simulator or yahoo. */
@@ -26,10 +40,22 @@ export interface PricePredictionOptions {
   graceMs?: number;
   /** Partitions per topic (the unit of parallelism on Kafka), default 4. */
   partitions?: number;
+  /** The explanation path: fact sheets and news, embedded into the vector store. */
+  explain?: ExplainPath;
 }
+
+export interface ExplainPath {
+  embedder: Embedder;
+  vectors: VectorStore;
+  /** Where headlines come from (the bundled sets, or Yahoo); none = fact sheets only. */
+  news?: SourceOperator<{ news: typeof schemas.News }>;
+}
+
+const BAR_MS: Record<BarInterval, number> = { '1d': 86_400_000, '1m': 60_000 };
 
 export function pricePrediction(opts: PricePredictionOptions): Pipeline {
   const partitions = opts.partitions ?? 4;
+  const explain = opts.explain ? explainNodes(opts, opts.explain, partitions) : { topics: {}, nodes: [] };
   return definePipeline({
     name: 'price-prediction',
     topics: {
@@ -39,6 +65,7 @@ export function pricePrediction(opts: PricePredictionOptions): Pipeline {
       'features.normal': { schema: schemas.Features, partitions, description: 'features on normal days' },
       'features.earnings': { schema: schemas.Features, partitions, description: 'features around earnings' },
       predictions: { schema: schemas.Prediction, partitions, description: 'forecasts with intervals' },
+      ...explain.topics,
     },
     nodes: [
       { id: 'market-data', operator: opts.source, writes: { quotes: 'quotes' } },
@@ -84,6 +111,53 @@ export function pricePrediction(opts: PricePredictionOptions): Pipeline {
         reads: 'predictions',
       },
       { id: 'live-bars', operator: live({ hub: opts.hub, schema: schemas.Bar, channel: 'bars' }), reads: 'bars' },
+      ...explain.nodes,
     ],
   });
+}
+
+function explainNodes(opts: PricePredictionOptions, path: ExplainPath, partitions: number) {
+  const intervalMs = BAR_MS[opts.interval ?? '1d'];
+  const topics = {
+    facts: {
+      schema: schemas.FactSheet,
+      partitions,
+      description: 'fact sheets: what each prediction may be explained by',
+    },
+    documents: { schema: schemas.Document, partitions, description: 'news and fact sheets with their embeddings' },
+    ...(path.news ? { news: { schema: schemas.News, partitions, description: 'headlines per symbol' } } : {}),
+  };
+  const nodes: NodeDeclaration[] = [
+    {
+      id: 'facts-normal',
+      operator: facts({ model: opts.models.normal, regime: 'normal', calendar: opts.calendar, intervalMs }),
+      reads: 'features.normal',
+      writes: { facts: 'facts' },
+    },
+    {
+      id: 'facts-earnings',
+      operator: facts({ model: opts.models.earnings, regime: 'earnings', calendar: opts.calendar, intervalMs }),
+      reads: 'features.earnings',
+      writes: { facts: 'facts' },
+    },
+    {
+      id: 'embed-facts',
+      operator: embed({ embedder: path.embedder, input: schemas.FactSheet, document: factSheetDocument }),
+      reads: 'facts',
+      writes: { documents: 'documents' },
+    },
+    { id: 'store-documents', operator: vectors({ store: path.vectors }), reads: 'documents' },
+  ];
+  if (path.news) {
+    nodes.push(
+      { id: 'news', operator: path.news, writes: { news: 'news' } },
+      {
+        id: 'embed-news',
+        operator: embed({ embedder: path.embedder, input: schemas.News, document: newsDocument }),
+        reads: 'news',
+        writes: { documents: 'documents' },
+      },
+    );
+  }
+  return { topics, nodes };
 }

@@ -7,6 +7,7 @@ import './model.js';
 import './features.js';
 import './pipeline.js';
 import './subscriptions.js';
+import './explanations.js';
 
 export const schema = builder.toSchema();
 

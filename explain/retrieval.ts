@@ -1,0 +1,203 @@
+// Retrieval for one prediction: its fact sheet (by id), the model's track record for the
+// symbol (from the time-series store), and the headlines published before the prediction's
+// inputs were complete, ranked by similarity to a query built from the prediction and by
+// recency. Never after: every search has `to` = the sheet's asOf, so no look-ahead.
+import type { Embedder } from '../models/embedder.js';
+import type { Bar, Fact, FactSheet, News, Prediction } from '../schemas/index.js';
+import type { TimeSeriesStore } from '../storage/timeseries-store.js';
+import type { VectorHit, VectorStore } from '../storage/vector-store.js';
+import { factSheetOf, newsOf } from './documents.js';
+import { factSheetId } from './fact-sheet.js';
+import { pctFromLogReturn } from './format.js';
+import type { ExplanationContext, RetrievedFact, RetrievedNews } from './types.js';
+
+const DAY_MS = 86_400_000;
+
+export interface RetrievalSources {
+  store: TimeSeriesStore;
+  vectors: VectorStore;
+  /** The embedder of the vector store (queries must be embedded in the same space). */
+  embedder: Embedder;
+}
+
+export interface RetrievalOptions {
+  /** Headlines from this many days before the prediction; default 90. */
+  windowDays?: number;
+  /** Headlines returned; default 5. */
+  newsLimit?: number;
+  /** A headline's weight halves every this many days of age; default 7. */
+  halfLifeDays?: number;
+  /** Realised forecasts the track record covers; default 60. */
+  trackRecord?: number;
+  /** Bar length, ms, for the asOf of a prediction without a fact sheet; default one day. */
+  intervalMs?: number;
+}
+
+export async function retrieve(
+  sources: RetrievalSources,
+  prediction: Prediction,
+  opts: RetrievalOptions = {},
+): Promise<ExplanationContext> {
+  const [doc] = await sources.vectors.get([factSheetId(prediction.symbol, prediction.ts)]);
+  const sheet = doc ? factSheetOf(doc) : null;
+  const asOf = sheet?.asOf ?? prediction.ts + (opts.intervalMs ?? DAY_MS);
+  const track = await trackRecord(sources.store, prediction, asOf, opts.trackRecord ?? 60);
+  const facts = numbered(orderFacts([...factsFor(sheet, prediction), ...track], prediction.horizon), 'F');
+  const query = queryText(prediction, facts);
+  const window = { from: asOf - (opts.windowDays ?? 90) * DAY_MS, to: asOf };
+  const news = await rankedNews(sources, prediction.symbol, query, window, opts);
+  return { prediction, sheet, facts, news, query, window };
+}
+
+/** The sheet's facts of this horizon and the shared ones; from the prediction alone when there is no sheet yet. */
+function factsFor(sheet: FactSheet | null, p: Prediction): Fact[] {
+  if (sheet) return sheet.facts.filter((f) => f.horizon === null || f.horizon === p.horizon);
+  const fact = (
+    name: string,
+    label: string,
+    value: number,
+    unit: string,
+    horizon: number | null = p.horizon,
+  ): Fact => ({
+    id: `${p.symbol}:${p.ts}:${name}`,
+    kind: name.startsWith('h') ? 'prediction' : 'context',
+    name,
+    label,
+    horizon,
+    value,
+    unit,
+    text: null,
+  });
+  const h = p.horizon;
+  return [
+    fact('date', 'day of the last price the model saw', Math.floor(p.ts / DAY_MS) * DAY_MS, 'date', null),
+    fact('close', 'last close', p.lastClose, 'usd', null),
+    fact(`h${h}.horizon`, 'forecast horizon', h, 'days'),
+    fact(`h${h}.target`, 'day the forecast is for', p.targetTs, 'date'),
+    fact(`h${h}.close`, 'predicted close', p.predictedClose, 'usd'),
+    fact(`h${h}.change`, 'predicted change from the last close', pctFromLogReturn(p.predictedReturn), 'pct'),
+    fact(`h${h}.lower`, 'low end of the forecast interval', p.lower, 'usd'),
+    fact(`h${h}.upper`, 'high end of the forecast interval', p.upper, 'usd'),
+    fact(`h${h}.coverage`, 'chance the close lands inside the interval', 80, 'pct'),
+  ];
+}
+
+const KIND_ORDER = ['prediction', 'driver', 'context', 'earnings', 'track', 'model'];
+
+/** Prediction facts first, then drivers (strongest first), context, earnings, track record, model. */
+function orderFacts(facts: readonly Fact[], horizon: number): Fact[] {
+  const rank = (f: Fact) => {
+    const k = KIND_ORDER.indexOf(f.kind);
+    return k < 0 ? KIND_ORDER.length : k;
+  };
+  const strength = (f: Fact) =>
+    f.kind === 'driver' && f.value !== null && f.name.includes('.driver.') ? -Math.abs(f.value) : 0;
+  return facts
+    .filter((f) => f.horizon === null || f.horizon === horizon)
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => rank(a.f) - rank(b.f) || strength(a.f) - strength(b.f) || a.i - b.i)
+    .map(({ f }) => f);
+}
+
+function numbered(facts: readonly Fact[], prefix: string): RetrievedFact[] {
+  return facts.map((f, i) => ({ ...f, ref: `${prefix}${i + 1}` }));
+}
+
+/**
+ * How the model did on this symbol before `asOf`: its last `n` realised forecasts of this
+ * horizon against the close `horizon` bars later (trading bars, so holidays cannot leave a
+ * target pending), and against persistence (the last close) on the same days.
+ */
+export async function trackRecord(store: TimeSeriesStore, p: Prediction, asOf: number, n: number): Promise<Fact[]> {
+  const h = p.horizon;
+  const past = await store.predictions(p.symbol, { horizon: h, to: p.ts, limit: n + h + 5 });
+  if (past.length === 0) return [];
+  const bars: Bar[] = await store.bars(p.symbol, { from: past[0]!.ts, to: asOf });
+  const index = new Map(bars.map((b, i) => [b.ts, i]));
+  let count = 0;
+  let model = 0;
+  let persistence = 0;
+  let hits = 0;
+  let moves = 0;
+  let inside = 0;
+  for (const q of past.slice().reverse()) {
+    if (count === n) break;
+    const i = index.get(q.ts);
+    const realised = i === undefined ? undefined : bars[i + h];
+    // Only bars before asOf were read: a target still ahead of the prediction is not scored.
+    if (!realised) continue;
+    count++;
+    model += Math.abs(q.predictedClose - realised.close) / realised.close;
+    persistence += Math.abs(q.lastClose - realised.close) / realised.close;
+    const actual = Math.sign(realised.close - q.lastClose);
+    const called = Math.sign(q.predictedClose - q.lastClose);
+    if (actual !== 0) {
+      moves++;
+      if (actual === called) hits++;
+    }
+    if (realised.close >= q.lower && realised.close <= q.upper) inside++;
+  }
+  const fact = (name: string, label: string, value: number, unit: string): Fact => ({
+    id: `${p.symbol}:${p.ts}:track.h${h}.${name}`,
+    kind: 'track',
+    name: `track.h${h}.${name}`,
+    label,
+    horizon: h,
+    value,
+    unit,
+    text: null,
+  });
+  if (count === 0) return [];
+  const out = [
+    fact('count', `recent ${h}-day forecasts for this symbol that can be scored`, count, 'count'),
+    fact('mae', 'average miss of the predicted close', (100 * model) / count, 'pct'),
+    fact('persistenceMae', 'average miss of assuming no change (persistence)', (100 * persistence) / count, 'pct'),
+    fact('coverage', 'share of closes that landed inside the interval', (100 * inside) / count, 'pct'),
+  ];
+  if (moves > 0)
+    out.push(fact('hitRate', 'share of moves whose direction the model called right', (100 * hits) / moves, 'pct'));
+  return out;
+}
+
+/** The query a prediction's headlines are ranked against: the symbol, the move and its strongest drivers. */
+function queryText(p: Prediction, facts: readonly RetrievedFact[]): string {
+  const drivers = facts
+    .filter((f) => f.name.includes('.driver.'))
+    .slice(0, 2)
+    .map((f) => f.label);
+  const move = p.predictedClose >= p.lastClose ? 'shares expected to rise' : 'shares expected to fall';
+  return [`${p.symbol} ${move}`, ...drivers, 'earnings, analyst ratings and company news'].join('; ');
+}
+
+async function rankedNews(
+  sources: RetrievalSources,
+  symbol: string,
+  query: string,
+  window: { from: number; to: number },
+  opts: RetrievalOptions,
+): Promise<RetrievedNews[]> {
+  const limit = opts.newsLimit ?? 5;
+  const [embedding] = await sources.embedder.embed([query]);
+  if (!embedding) return [];
+  // Candidates by similarity, then re-ranked with recency: a week-old headline counts half.
+  const search = (symbols?: readonly string[]) =>
+    sources.vectors.query({ embedding, kind: 'news', symbols, from: window.from, to: window.to, limit: limit * 8 });
+  let scope: RetrievedNews['scope'] = 'symbol';
+  let hits = await search([symbol]);
+  if (hits.length === 0) {
+    scope = 'market';
+    hits = await search();
+  }
+  const halfLife = (opts.halfLifeDays ?? 7) * DAY_MS;
+  return hits
+    .map((h) => ranked(h, window.to, halfLife, scope))
+    .sort((a, b) => b.score - a.score || b.ts - a.ts)
+    .slice(0, limit)
+    .map((n, i) => ({ ...n, ref: `N${i + 1}` }));
+}
+
+function ranked(h: VectorHit, to: number, halfLifeMs: number, scope: RetrievedNews['scope']): RetrievedNews {
+  const news: News = newsOf(h);
+  const recency = 0.5 ** ((to - h.ts) / halfLifeMs);
+  return { ...news, ref: '', similarity: h.score, score: ((1 + h.score) / 2) * recency, scope };
+}

@@ -1,0 +1,205 @@
+// The grounded template explainer: readable prose written only from retrieved facts and
+// headlines, each sentence citing what it states. No model, no network: the default, and the
+// fallback when another explainer's text fails the grounding checker.
+import { formatDay, formatFact, newYorkDay } from './format.js';
+import type { Explainer, ExplainOptions, ExplanationContext, RetrievedFact, RetrievedNews } from './types.js';
+
+const SOURCES: Record<string, string> = {
+  finviz: 'Finviz',
+  reuters: 'Reuters',
+  benzinga: 'Benzinga',
+  yahoo: 'Yahoo Finance',
+};
+/** Drivers named in the text: the strongest in each direction, up to this many in all. */
+const DRIVERS = 3;
+/** A driver smaller than this many percentage points is not worth a clause. */
+const MIN_DRIVER = 0.005;
+
+export function templateExplainer(): Explainer {
+  return {
+    name: 'template',
+    async explain(ctx: ExplanationContext, opts: ExplainOptions = {}): Promise<string> {
+      const text = writeExplanation(ctx);
+      opts.onText?.(text);
+      return text;
+    },
+  };
+}
+
+/** The explanation as paragraphs of sentences, each citing its facts. */
+export function writeExplanation(ctx: ExplanationContext): string {
+  const facts = new Map(ctx.facts.map((f) => [f.name, f]));
+  const h = ctx.prediction.horizon;
+  const get = (name: string) => facts.get(name);
+  const sentences = [
+    forecast(ctx, get),
+    interval(get, h),
+    drivers(ctx.facts, get, h),
+    recent(ctx.prediction.symbol, get),
+    earnings(get),
+    headlines(ctx),
+    trackRecord(ctx.prediction.symbol, get, h),
+  ].filter((s): s is string => s !== null);
+  return sentences.join(' ');
+}
+
+type Get = (name: string) => RetrievedFact | undefined;
+
+function cite(...facts: (RetrievedFact | RetrievedNews | undefined)[]): string {
+  const refs = facts.flatMap((f) => (f ? [f.ref] : []));
+  return refs.length ? ` [${refs.join(', ')}]` : '';
+}
+
+function value(f: RetrievedFact | undefined, opts: { abs?: boolean } = {}): string {
+  return f ? formatFact(f, opts) : '';
+}
+
+function forecast(ctx: ExplanationContext, get: Get): string {
+  const p = ctx.prediction;
+  const h = p.horizon;
+  const change = get(`h${h}.change`);
+  const close = get('close');
+  const predicted = get(`h${h}.close`);
+  const target = get(`h${h}.target`);
+  const horizon = get(`h${h}.horizon`);
+  const v = change?.value ?? 0;
+  const when = h === 1 ? 'over the next trading day' : `over the next ${value(horizon)} of trading`;
+  const move =
+    Math.abs(v) < 0.005
+      ? `to stay about flat (${value(change)})`
+      : `to ${v > 0 ? 'rise' : 'fall'} ${value(change, { abs: true })}`;
+  return (
+    `The model expects ${p.symbol} ${move} ${when}, from ${value(close)} to about ${value(predicted)}` +
+    `${target ? ` by ${value(target)}` : ''}.${cite(change, horizon, close, predicted, target)}`
+  );
+}
+
+function interval(get: Get, h: number): string | null {
+  const lower = get(`h${h}.lower`);
+  const upper = get(`h${h}.upper`);
+  const coverage = get(`h${h}.coverage`);
+  if (!lower || !upper) return null;
+  const lc = get(`h${h}.lowerChange`);
+  const uc = get(`h${h}.upperChange`);
+  const pct = (f: RetrievedFact | undefined) =>
+    f?.value == null ? '' : ` (${f.value >= 0 ? 'up' : 'down'} ${value(f, { abs: true })})`;
+  return (
+    `It puts a ${value(coverage)} chance on the close landing between ${value(lower)}${pct(lc)} and ${value(upper)}${pct(uc)}.` +
+    cite(coverage, lower, lc, upper, uc)
+  );
+}
+
+function drivers(all: readonly RetrievedFact[], get: Get, h: number): string | null {
+  const groups = all
+    .filter((f) => f.horizon === h && f.name.startsWith(`h${h}.driver.`) && f.value !== null)
+    .sort((a, b) => Math.abs(b.value!) - Math.abs(a.value!))
+    .filter((f) => Math.abs(f.value!) >= MIN_DRIVER)
+    .slice(0, DRIVERS);
+  if (groups.length === 0) {
+    const method = get(`h${h}.method`);
+    return method ? null : 'This model reads no features, so no single input moved it.';
+  }
+  const up = groups.filter((f) => f.value! > 0);
+  const down = groups.filter((f) => f.value! < 0);
+  const list = (fs: RetrievedFact[]) =>
+    fs.map(
+      (f) => `${lowerFirst(f.label)} (${f.value! > 0 ? '+' : '−'}${value(f, { abs: true }).replace('%', '')} points)`,
+    );
+  const baseline = get(`h${h}.baseline`);
+  const parts: string[] = [];
+  if (up.length) parts.push(`pushing it up: ${join(list(up))}`);
+  if (down.length) parts.push(`pulling it down: ${join(list(down))}`);
+  const base =
+    baseline?.value != null
+      ? ` Those are measured against the model's forecast for an average day, ${baseline.value >= 0 ? 'up' : 'down'} ${value(baseline, { abs: true })}.${cite(baseline)}`
+      : '';
+  return `What moved the forecast most, ${parts.join('; ')}.${cite(...groups)}${base}`;
+}
+
+function recent(symbol: string, get: Get): string | null {
+  const r5 = get('ret5d');
+  const r20 = get('ret20d');
+  const vol = get('vol20d');
+  if (!r5 && !r20) return null;
+  const moved = (f: RetrievedFact | undefined, span: string) =>
+    f?.value == null ? null : `${f.value >= 0 ? 'gained' : 'lost'} ${value(f, { abs: true })} ${span}`;
+  const spans = [moved(r5, 'over the last 5 trading days'), moved(r20, 'over the last 20')].filter(Boolean);
+  const volText = vol ? `, and its daily moves have run at an annualised volatility of ${value(vol)}` : '';
+  return `${symbol} has ${spans.join(' and ')}${volText}.${cite(r5, r20, vol)}`;
+}
+
+function earnings(get: Get): string | null {
+  const none = get('earnings.none');
+  if (none) return `${capitalise(none.text ?? '')}, so earnings timing could not be taken into account.${cite(none)}`;
+  const window = get('earnings.window');
+  const next = get('earnings.next');
+  const daysTo = get('earnings.daysTo');
+  const last = get('earnings.last');
+  const surprise = get('earnings.surprise');
+  const out: string[] = [];
+  if (window) {
+    out.push(
+      `An earnings announcement falls within the forecast's first trading day${next ? ` (${value(next)})` : ''}, so the earnings branch made this forecast, with a wider interval.${cite(window, next)}`,
+    );
+  } else if (next) {
+    out.push(`The next earnings announcement is expected on ${value(next)}, in ${value(daysTo)}.${cite(next, daysTo)}`);
+  }
+  if (last) {
+    const s =
+      surprise?.value != null
+        ? `, when earnings per share came in ${value(surprise, { abs: true })} ${surprise.value >= 0 ? 'above' : 'below'} the estimate`
+        : '';
+    out.push(`The last one was on ${value(last)}${s}.${cite(last, surprise)}`);
+  }
+  return out.length ? out.join(' ') : null;
+}
+
+function headlines(ctx: ExplanationContext): string {
+  const symbol = ctx.prediction.symbol;
+  if (ctx.news.length === 0) return `No headlines were found in the three months before this forecast.`;
+  const shown = ctx.news
+    .slice(0, 3)
+    .map(
+      (n) =>
+        `"${n.headline.trim().replace(/["“”]/g, "'")}" (${SOURCES[n.source] ?? n.source}, ${formatDay(newYorkDay(n.ts))})${cite(n)}`,
+    );
+  return ctx.news[0]!.scope === 'symbol'
+    ? `Recent headlines about ${symbol}: ${join(shown)}.`
+    : `There were no headlines about ${symbol} in the three months before this forecast; the closest market news: ${join(shown)}.`;
+}
+
+function trackRecord(symbol: string, get: Get, h: number): string {
+  const count = get(`track.h${h}.count`);
+  const mae = get(`track.h${h}.mae`);
+  const naive = get(`track.h${h}.persistenceMae`);
+  const hit = get(`track.h${h}.hitRate`);
+  const coverage = get(`track.h${h}.coverage`);
+  if (!count || !mae || !naive || mae.value === null || naive.value === null) {
+    return `The model has no scored forecasts for ${symbol} yet, so its reliability here is unknown.`;
+  }
+  const span = h === 1 ? 'one-day' : `${h}-day`;
+  const verdict =
+    mae.value < naive.value
+      ? 'slightly better than assuming no change'
+      : 'no better than simply assuming no change, so treat the direction as a weak signal';
+  const hitText = hit ? ` It called the direction right ${value(hit)} of the time.${cite(hit)}` : '';
+  const covText = coverage ? ` ${value(coverage)} of those closes landed inside its interval.${cite(coverage)}` : '';
+  return (
+    `Over its last ${value(count)} scored ${span} forecasts for ${symbol}, the model missed the close by ${value(mae)} on average, against ${value(naive)} for assuming no change: ${verdict}.${cite(count, mae, naive)}` +
+    hitText +
+    covText
+  );
+}
+
+function join(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+function lowerFirst(s: string): string {
+  return s && s[0]!.toLowerCase() + s.slice(1);
+}
+
+function capitalise(s: string): string {
+  return s && s[0]!.toUpperCase() + s.slice(1);
+}

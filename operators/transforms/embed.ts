@@ -1,0 +1,58 @@
+// embed: news headlines or fact sheets → documents with an embedding, for the vector sink.
+// One node per record kind (embed-news, embed-facts), one embedder for all of them: the
+// vector store refuses vectors of another embedder.
+//
+// No state. The embedder is a model call (in-process, or Ollama over HTTP): a failing call is
+// retried with backoff, so an embedder that is briefly down slows the node down (backpressure)
+// instead of dead-lettering news; a batch that still fails after the retries goes to the DLQ
+// whole, with the reason, and can be replayed from there.
+import pRetry from 'p-retry';
+import { defineOperator } from '../../engine/index.js';
+import type { Embedder } from '../../models/embedder.js';
+import { type Schema, schemas } from '../../schemas/index.js';
+import type { VectorDocument } from '../../storage/vector-store.js';
+
+export interface EmbedOptions<In> {
+  embedder: Embedder;
+  /** The record type read: schemas.News or schemas.FactSheet. */
+  input: Schema<In>;
+  /** The document to embed and store for a record (explain/documents.ts has both). */
+  document: (value: In) => VectorDocument;
+  /** Texts per embedder call, default 64. */
+  batch?: number;
+  /** Retries of a failing embedder call before the batch is dead-lettered (default 6: ~1 minute). */
+  retries?: number;
+  minDelayMs?: number;
+}
+
+export function embed<In>(opts: EmbedOptions<In>) {
+  const size = opts.batch ?? 64;
+  return defineOperator<In, { documents: typeof schemas.Document }>({
+    kind: 'transform',
+    name: 'embed',
+    input: opts.input,
+    outputs: { documents: schemas.Document },
+    async processBatch(records, ctx) {
+      // A record replayed twice in one batch is embedded once: the last one wins, as in the store.
+      const docs = [...new Map(records.map((r) => [opts.document(r.value).id, r])).values()].map((r) => ({
+        doc: opts.document(r.value),
+        timestamp: r.timestamp,
+      }));
+      for (let i = 0; i < docs.length; i += size) {
+        const chunk = docs.slice(i, i + size);
+        const vectors = await pRetry(() => opts.embedder.embed(chunk.map((d) => d.doc.text)), {
+          retries: opts.retries ?? 6,
+          minTimeout: opts.minDelayMs ?? 500,
+          maxTimeout: 15_000,
+        });
+        chunk.forEach(({ doc, timestamp }, j) => {
+          ctx.emit(
+            'documents',
+            { ...doc, embedding: Array.from(vectors[j]!), embedder: opts.embedder.id },
+            { key: doc.symbol, timestamp },
+          );
+        });
+      }
+    },
+  });
+}
