@@ -8,3 +8,5 @@ export const SCHEMA_REGISTRY_URL = env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:
 export const QUESTDB_URL = env.QUESTDB_URL ?? 'http://127.0.0.1:19000';
 /** QuestDB's PostgreSQL wire port (reads). */
 export const QUESTDB_PG = env.QUESTDB_PG ?? 'postgres://admin:quest@127.0.0.1:18812/qdb';
+/** Chroma's HTTP API (the vector store). */
+export const CHROMA_URL = env.CHROMA_URL ?? 'http://127.0.0.1:18000';
