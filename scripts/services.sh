@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real servers for the scale-out tests, run with the machine's Java from jars on Maven Central
 # (no Docker): Apache Kafka (single-node KRaft), QuestDB, and Apicurio Registry (a
-# Confluent-compatible Schema Registry, in-memory).
+# Confluent-compatible Schema Registry, in-memory); and Chroma (the vector store), the server
+# inside the `chromadb` npm package, run with node.
 #
 #   scripts/services.sh up [NAME...]      start (default: all); already running ones are left alone
 #   scripts/services.sh down [NAME...]    stop (TERM, then KILL after a grace period)
@@ -11,12 +12,13 @@
 #
 # Everything lives under .services/NAME/ (gitignored): lib/ or build/ (jars from ~/.m2), data/,
 # log (the server's output), pid. The first `up` downloads the jars with mvn (and builds the
-# registry, about 2 minutes); later ones reuse them until services/NAME/ changes.
+# registry, about 2 minutes); later ones reuse them until services/NAME/ changes. Chroma needs
+# only `npm install` (chromadb is a dependency).
 #
 # Ports (high, so they do not clash with a developer's own servers), all from the environment:
 #   KAFKA_PORT=19092  KAFKA_CONTROLLER_PORT=19093
 #   QUESTDB_HTTP_PORT=19000  QUESTDB_PG_PORT=18812
-#   SCHEMA_REGISTRY_PORT=18081
+#   SCHEMA_REGISTRY_PORT=18081  CHROMA_PORT=18000
 # SERVICES_TIMEOUT (s, default 120) bounds the wait for a server to answer.
 # KAFKA_SERVER_PROPERTIES: extra broker settings, lines appended to server.properties.
 set -euo pipefail
@@ -24,7 +26,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STATE="${SERVICES_DIR:-$ROOT/.services}"
 TIMEOUT="${SERVICES_TIMEOUT:-120}"
-ALL_SERVICES=(kafka questdb schema-registry)
+ALL_SERVICES=(kafka questdb schema-registry chroma)
 
 KAFKA_VERSION="${KAFKA_VERSION:-4.1.1}"
 KAFKA_PORT="${KAFKA_PORT:-19092}"
@@ -39,6 +41,10 @@ QUESTDB_HEAP="${QUESTDB_HEAP:--Xms128m -Xmx512m}"
 SCHEMA_REGISTRY_PORT="${SCHEMA_REGISTRY_PORT:-18081}"
 SCHEMA_REGISTRY_HEAP="${SCHEMA_REGISTRY_HEAP:--Xms64m -Xmx384m}"
 
+CHROMA_PORT="${CHROMA_PORT:-18000}"
+# Started with node directly, not through npx: stopping npx would leave the server running.
+CHROMA_CLI="$ROOT/node_modules/chromadb/dist/cli.mjs"
+
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
 log() { printf 'services: %s\n' "$*" >&2; }
@@ -49,7 +55,14 @@ die() {
 
 # ---------------------------------------------------------------- shared helpers
 
+# What a service needs on the machine: node and the chromadb package for chroma, Java and Maven
+# for the others.
 need_tools() {
+  if [[ $1 == chroma ]]; then
+    command -v node >/dev/null || die "node not found: Chroma runs from the chromadb npm package"
+    [[ -f "$CHROMA_CLI" ]] || die "chroma: $CHROMA_CLI not found: run npm install first"
+    return
+  fi
   command -v "$JAVA" >/dev/null || die "java not found: install a JDK 17+ (apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME"
   command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install -y maven); it fetches the server jars from Maven Central"
   local major
@@ -81,13 +94,18 @@ fetch_jars() {
   echo "$want" >"$lib/.stamp"
 }
 
-# Whether pid is this checkout's server NAME: its java command line carries
-# -Dtickcast.service=NAME and paths under this .services/NAME/ (another checkout's servers,
-# or a process that reused the pid, are never taken for ours).
+# Whether pid is this checkout's server NAME: its command line carries paths under this
+# .services/NAME/ and, for a java server, -Dtickcast.service=NAME; for chroma, the chromadb CLI
+# (another checkout's servers, or a process that reused the pid, are never taken for ours; nor
+# is a server that has exited but not been reaped yet: its command line is empty).
 is_ours() {
   local cmdline
   cmdline="$(tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null)" || return 1
-  [[ "$cmdline" == *"-Dtickcast.service=$1 "* && "$cmdline" == *"$STATE/$1/"* ]]
+  [[ "$cmdline" == *"$STATE/$1/"* ]] || return 1
+  case $1 in
+  chroma) [[ "$cmdline" == *"chromadb/dist/cli.mjs run "* ]] ;;
+  *) [[ "$cmdline" == *"-Dtickcast.service=$1 "* ]] ;;
+  esac
 }
 
 # The pid of our server NAME if it runs: from .services/NAME/pid, or, if that file is gone or
@@ -113,9 +131,9 @@ running_pid() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Starts `java ARGS...` detached from this shell (its own session, so closing the terminal or
+# Starts `COMMAND ARGS...` detached from this shell (its own session, so closing the terminal or
 # interrupting npm does not kill it), output appended to .services/NAME/log.
-launch() {
+launch_command() {
   local name=$1
   shift
   local dir="$STATE/$name"
@@ -123,14 +141,21 @@ launch() {
     echo
     echo "==== $(date -u +%FT%TZ) starting $name"
   } >>"$dir/log"
-  (cd "$dir" && exec setsid "$JAVA" "-Dtickcast.service=$name" "$@" >>"$dir/log" 2>&1 </dev/null) &
+  (cd "$dir" && exec setsid "$@" >>"$dir/log" 2>&1 </dev/null) &
   local pid=$!
   echo "$pid" >"$dir/pid"
-  # Until the subshell has exec'd java, the pid does not look like our server yet.
+  # Until the subshell has exec'd the server, the pid does not look like our server yet.
   for _ in $(seq 1 40); do
     is_ours "$name" "$pid" && break
     sleep 0.05
   done
+}
+
+# Starts `java ARGS...` as server NAME (marked with -Dtickcast.service=NAME).
+launch() {
+  local name=$1
+  shift
+  launch_command "$name" "$JAVA" "-Dtickcast.service=$name" "$@"
 }
 
 # Waits until `check` succeeds; fails with the log tail when the server exits or the time runs out.
@@ -157,10 +182,10 @@ stop() {
   kill -TERM "$pid" 2>/dev/null || true
   # Kafka needs a few seconds for a controlled shutdown; past the grace period, force it.
   for _ in $(seq 1 60); do
-    kill -0 "$pid" 2>/dev/null || break
+    is_ours "$name" "$pid" || break
     sleep 0.5
   done
-  if kill -0 "$pid" 2>/dev/null; then
+  if is_ours "$name" "$pid"; then
     log "$name (pid $pid) ignored TERM for 30s: killing"
     kill -KILL "$pid" 2>/dev/null || true
   fi
@@ -296,6 +321,29 @@ schema_registry_up() {
   wait_until schema-registry schema_registry_ready
 }
 
+# ---------------------------------------------------------------- Chroma
+
+chroma_ready() {
+  curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$CHROMA_PORT/api/v2/heartbeat"
+}
+
+chroma_up() {
+  local dir="$STATE/chroma"
+  mkdir -p "$dir/data"
+  port_free_or_die chroma "$CHROMA_PORT" CHROMA_PORT
+  # The server runs inside this node process (Rust, through the package's native bindings).
+  launch_command chroma node "$CHROMA_CLI" run --path "$dir/data" --host 127.0.0.1 --port "$CHROMA_PORT"
+  wait_until chroma chroma_ready
+}
+
+# The chromadb package's version, and the server's (its bindings package).
+chroma_version() {
+  local pkg
+  for pkg in chromadb chromadb-js-bindings-linux-x64-gnu; do
+    sed -n 's/^  "version": "\(.*\)",$/\1/p' "$ROOT/node_modules/$pkg/package.json" 2>/dev/null | head -n 1
+  done | paste -sd / -
+}
+
 # ---------------------------------------------------------------- commands
 
 addresses() {
@@ -304,6 +352,7 @@ export KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 export QUESTDB_URL=http://127.0.0.1:$QUESTDB_HTTP_PORT
 export QUESTDB_PG=postgres://admin:quest@127.0.0.1:$QUESTDB_PG_PORT/qdb
 export SCHEMA_REGISTRY_URL=http://127.0.0.1:$SCHEMA_REGISTRY_PORT/apis/ccompat/v7
+export CHROMA_URL=http://127.0.0.1:$CHROMA_PORT
 EOF
 }
 
@@ -312,6 +361,7 @@ describe() {
   kafka) echo "kafka    $KAFKA_VERSION  KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT)" ;;
   questdb) echo "questdb  $QUESTDB_VERSION  QUESTDB_URL=http://127.0.0.1:$QUESTDB_HTTP_PORT  QUESTDB_PG=postgres://admin:quest@127.0.0.1:$QUESTDB_PG_PORT/qdb" ;;
   schema-registry) echo "schema-registry (Apicurio 2.4.2, in-memory)  SCHEMA_REGISTRY_URL=http://127.0.0.1:$SCHEMA_REGISTRY_PORT/apis/ccompat/v7" ;;
+  chroma) echo "chroma   $(chroma_version)  CHROMA_URL=http://127.0.0.1:$CHROMA_PORT" ;;
   esac
 }
 
@@ -332,9 +382,9 @@ shift || true
 mkdir -p "$STATE"
 case $cmd in
 up)
-  need_tools
   for name in $(pick "$@"); do
     mkdir -p "$STATE/$name"
+    need_tools "$name"
     if pid="$(running_pid "$name")"; then
       log "$name already running (pid $pid)"
     else
@@ -364,7 +414,7 @@ status)
   ;;
 env) addresses ;;
 *)
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
   ;;
 esac
