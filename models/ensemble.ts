@@ -1,7 +1,8 @@
 // An ensemble: the mean of its members' quantiles per (symbol, time, horizon). Averaging nets
 // trained differently cancels part of each one's noise, which on daily returns is most of it.
+// Its attributions, when every member has them, are the mean of the members'.
 import type { Features } from '../schemas/index.js';
-import type { Model, ModelOutput } from './model.js';
+import type { Attribution, Model, ModelOutput } from './model.js';
 
 export function ensembleModel(members: readonly Model[], meta: { name: string; version: string }): Model {
   const first = members[0];
@@ -21,16 +22,7 @@ export function ensembleModel(members: readonly Model[], meta: { name: string; v
     spec: first.spec,
     horizons: [...first.horizons],
     async predictBatch(inputs: readonly Features[]): Promise<ModelOutput[]> {
-      const outputs = await Promise.all(members.map((m) => m.predictBatch(inputs)));
-      // Members list outputs in the same (input, horizon) order as a rule: then average by
-      // position (a keyed Map cost more than the three nets together at 5,000 inputs).
-      const [head, ...rest] = outputs as [ModelOutput[], ...ModelOutput[][]];
-      const aligned = rest.every(
-        (out) =>
-          out.length === head.length &&
-          out.every((o, i) => o.horizon === head[i]!.horizon && o.ts === head[i]!.ts && o.symbol === head[i]!.symbol),
-      );
-      const groups = aligned ? head.map((o, i) => [o, ...rest.map((out) => out[i]!)]) : byKey(outputs);
+      const groups = alignedGroups(await Promise.all(members.map((m) => m.predictBatch(inputs))));
       // The mean of quantiles keeps lower <= median <= upper: each member's do.
       return groups.map((g) => {
         let lower = 0;
@@ -49,12 +41,61 @@ export function ensembleModel(members: readonly Model[], meta: { name: string; v
         };
       });
     },
+    // The median is the members' mean, so its attribution is the mean of theirs (when they all have one).
+    ...(members.every((m) => m.attribute) && {
+      async attribute(inputs: readonly Features[]): Promise<Attribution[]> {
+        const groups = alignedGroups(await Promise.all(members.map((m) => m.attribute!(inputs))));
+        return groups.map((g) => {
+          let median = 0;
+          let baseline = 0;
+          const contributions = new Float32Array(g[0]!.contributions.length);
+          for (const a of g) {
+            median += a.predictedReturn;
+            baseline += a.baselineReturn;
+            for (let c = 0; c < contributions.length; c++) contributions[c] = contributions[c]! + a.contributions[c]!;
+          }
+          for (let c = 0; c < contributions.length; c++) contributions[c] = contributions[c]! / g.length;
+          return {
+            ...g[0]!,
+            predictedReturn: median / g.length,
+            baselineReturn: baseline / g.length,
+            contributions,
+            method: combinedMethod(g.map((a) => a.method)),
+          };
+        });
+      },
+    }),
   };
 }
 
+/** `exact` members add no error: the mixture is named by its approximate methods, if any ('a+b' when several). */
+function combinedMethod(methods: readonly string[]): string {
+  const approximate = [...new Set(methods.filter((m) => m !== 'exact'))];
+  return approximate.length === 0 ? 'exact' : approximate.join('+');
+}
+
+interface Keyed {
+  symbol: string;
+  ts: number;
+  horizon: number;
+}
+
+/** The members' outputs per (symbol, time, horizon), in the first member's order (first-seen if they disagree). */
+function alignedGroups<T extends Keyed>(outputs: readonly (readonly T[])[]): T[][] {
+  // Members list outputs in the same (input, horizon) order as a rule: then group by position
+  // (a keyed Map cost more than the three nets together at 5,000 inputs).
+  const [head, ...rest] = outputs as [readonly T[], ...(readonly T[])[]];
+  const aligned = rest.every(
+    (out) =>
+      out.length === head.length &&
+      out.every((o, i) => o.horizon === head[i]!.horizon && o.ts === head[i]!.ts && o.symbol === head[i]!.symbol),
+  );
+  return aligned ? head.map((o, i) => [o, ...rest.map((out) => out[i]!)]) : byKey(outputs);
+}
+
 /** Outputs grouped by (symbol, time, horizon), in first-seen order. */
-function byKey(outputs: readonly (readonly ModelOutput[])[]): ModelOutput[][] {
-  const groups = new Map<string, ModelOutput[]>();
+function byKey<T extends Keyed>(outputs: readonly (readonly T[])[]): T[][] {
+  const groups = new Map<string, T[]>();
   for (const out of outputs) {
     for (const o of out) {
       const key = `${o.symbol}\u0000${o.ts}\u0000${o.horizon}`;

@@ -3,7 +3,7 @@
 // model's median towards 0 (no change) and widens its interval around the shrunk median, both
 // by factors fitted on validation earnings days: the shrink minimises MAE, the scale covers 80%.
 import type { Features } from '../schemas/index.js';
-import type { Model, ModelOutput } from './model.js';
+import type { Attribution, Model, ModelOutput } from './model.js';
 
 export interface IntervalSample {
   actual: number;
@@ -61,7 +61,8 @@ export function shrunk(samples: readonly IntervalSample[], shrink: number): Inte
 
 /**
  * `model` with its median times `shrink` (default 1) and its interval scaled by `k` around that
- * median; name (`<model>+<branch>`, branch default 'earnings') and version say so.
+ * median; name (`<model>+<branch>`, branch default 'earnings') and version say so. Attributions (if
+ * the model gives them) are scaled by `shrink` like the median they explain.
  */
 export function withIntervalScale(model: Model, k: number, opts: { shrink?: number; branch?: string } = {}): Model {
   const shrink = opts.shrink ?? 1;
@@ -83,5 +84,16 @@ export function withIntervalScale(model: Model, k: number, opts: { shrink?: numb
     async predictBatch(inputs: readonly Features[]) {
       return (await model.predictBatch(inputs)).map(scale);
     },
+    // The median is the model's times `shrink`, so is everything that adds up to it.
+    ...(model.attribute && {
+      async attribute(inputs: readonly Features[]): Promise<Attribution[]> {
+        return (await model.attribute!(inputs)).map((a) => ({
+          ...a,
+          predictedReturn: shrink * a.predictedReturn,
+          baselineReturn: shrink * a.baselineReturn,
+          contributions: a.contributions.map((c) => shrink * c),
+        }));
+      },
+    }),
   };
 }

@@ -13,8 +13,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Features } from '../schemas/index.js';
+import { attributeMedians } from './attribution.js';
 import { FEATURE_NAMES, FEATURE_SPEC } from './features.js';
-import type { Model, ModelOutput } from './model.js';
+import type { Attribution, Model, ModelOutput } from './model.js';
 import { seededRandom } from './random.js';
 import { selectBackend, tf } from './tf-backend.js';
 
@@ -154,6 +155,44 @@ export class QuantileNet {
       out[3 * i + 1] = out[3 * i + 1]! + m * scale;
       out[3 * i + 2] = out[3 * i + 2]! + (m + softplus(raw[3 * i + 2]!)) * scale;
     }
+  }
+
+  /**
+   * The median of each horizon in log returns, [rows, H], for standardised inputs `x`, as a graph whose gradient
+   * w.r.t. `x` (and `series`) is cheap on every backend: what `attribution.ts` integrates. The same numbers as
+   * `predict` (within float rounding), computed another way: a tcn's convolutions as one matMul per tap over
+   * time-shifted slices (tfjs has no gradient for dilated convolutions, wasm none for a gather), and every matMul's
+   * input gradient with an explicitly transposed kernel (wasm's transposed matMul runs ~8× slower). For a tcn,
+   * `series` is its sequence columns of `x` as [rows, steps, channels] (`spec.sequenceColumns` order), a separate
+   * input whose gradient the caller adds back to those columns. Call inside tf.tidy or tf.grads.
+   */
+  medianGraph(x: tf.Tensor2D, series?: tf.Tensor3D): tf.Tensor2D {
+    const rows = x.shape[0];
+    const H = this.horizons.length;
+    if (this.spec.kind === 'tcn' && series === undefined) throw new Error('medianGraph: a tcn needs its series');
+    return medianForward(x, this.spec, this.layers, series)
+      .reshape([rows, H, 3])
+      .slice([0, 0, 0], [rows, H, 1])
+      .reshape([rows, H])
+      .mul(tf.tensor1d(this.targetScale));
+  }
+
+  /**
+   * For a linear net, its median as weights: median_h = Σ_c z_c · kernel[c·H + h] + bias[h] in log returns
+   * (targetScale applied), for standardised inputs z. Undefined for the other kinds.
+   */
+  linearMedian(): { kernel: Float64Array; bias: Float64Array } | undefined {
+    if (this.spec.kind !== 'linear') return undefined;
+    const [k, b] = this.weights() as [Float32Array, Float32Array];
+    const H = this.horizons.length;
+    const kernel = new Float64Array(this.cols * H);
+    const bias = new Float64Array(H);
+    for (let h = 0; h < H; h++) {
+      const scale = this.targetScale[h]!;
+      bias[h] = b[3 * h]! * scale;
+      for (let c = 0; c < this.cols; c++) kernel[c * H + h] = k[c * 3 * H + 3 * h]! * scale;
+    }
+    return { kernel, bias };
   }
 
   /** Copies of the kernels and biases in layer order (kernel0, bias0, kernel1, …) as plain arrays. */
@@ -620,6 +659,69 @@ function forward(
   return h;
 }
 
+/**
+ * `forward` for gradients w.r.t. the input (no dropout, no kernel gradients): a tcn's convolutions run as one
+ * matMul per tap over time-shifted slices of `series` (valid, dilated: output step t reads t + j·d), and every
+ * matMul is `matMulInput`.
+ */
+function medianForward(
+  x: tf.Tensor2D,
+  s: ResolvedQuantileNetSpec,
+  layers: readonly Layer[],
+  series?: tf.Tensor3D,
+): tf.Tensor2D {
+  const rows = x.shape[0];
+  let first = 0;
+  let conv: tf.Tensor2D | undefined;
+  if (s.kind === 'tcn' && series !== undefined) {
+    // Time-major [steps, rows, channels]: a time shift is then a contiguous slice (a strided one cost 3× the maths).
+    let [, t, c] = series.shape;
+    let h = series.transpose([1, 0, 2]) as tf.Tensor3D;
+    s.dilations.forEach((d, i) => {
+      const l = layers[i]!;
+      const tOut = t - (s.kernelSize - 1) * d;
+      const taps = Array.from({ length: s.kernelSize }, (_, j) =>
+        matMulInput(
+          h.slice([j * d, 0, 0], [tOut, rows, c]).reshape([tOut * rows, c]),
+          l.kernel.slice([j * c, 0], [c, s.filters]),
+        ),
+      );
+      h = tf.relu(tf.addN(taps).add(l.bias)).reshape([tOut, rows, s.filters]) as tf.Tensor3D;
+      t = tOut;
+      c = s.filters;
+    });
+    conv = h.transpose([1, 0, 2]).reshape([rows, t * c]) as tf.Tensor2D;
+    first = s.dilations.length;
+  }
+  let h = x;
+  for (let i = first; i < layers.length; i++) {
+    const l = layers[i]!;
+    let z: tf.Tensor2D;
+    if (conv !== undefined && i === first) {
+      const k = conv.shape[1];
+      z = matMulInput(conv, l.kernel.slice([0, 0], [k, -1])).add(matMulInput(x, l.kernel.slice([k, 0], [-1, -1])));
+    } else {
+      z = matMulInput(h, l.kernel);
+    }
+    z = z.add(l.bias);
+    h = i === layers.length - 1 ? z : tf.relu(z);
+  }
+  return h;
+}
+
+/** a · kernel, differentiable w.r.t. `a` only, its gradient dy · kernelᵀ with the transpose made explicitly. */
+function matMulInput(a: tf.Tensor2D, kernel: tf.Tensor2D): tf.Tensor2D {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    // Saved, so the kernel (maybe a slice made in the forward pass) outlives it for the backward one.
+    (args[1] as tf.GradSaveFunc)([kernel]);
+    return {
+      value: tf.matMul(args[0] as tf.Tensor2D, kernel),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.matMul(dy as tf.Tensor2D, saved[0]!.transpose()),
+    };
+  });
+  return f(a) as tf.Tensor2D;
+}
+
 /** Raw outputs [n, H·3] (median, lower offset, upper offset per horizon) → quantiles [n, H, 3] (lower, median, upper). */
 function toQuantiles(raw: tf.Tensor2D, H: number): tf.Tensor3D {
   const r = raw.reshape([raw.shape[0], H, 3]) as tf.Tensor3D;
@@ -688,14 +790,32 @@ function shuffle(a: Int32Array, rng: () => number): void {
 /**
  * Wraps a net as a `Model`: reads `Features.values` in spec order, one output per (input, horizon). Given several
  * nets that share their inputs, the model is their ensemble: the mean of their quantiles (see `predictMean`).
+ * `attribute` says what moved the median (see `attribution.ts`): exact for linear nets, integrated gradients with
+ * `opts.attributionSteps` (default IG_STEPS) steps otherwise.
  */
 export function quantileNetModel(
   nets: QuantileNet | readonly QuantileNet[],
   meta: { name: string; version: string; spec: string },
+  opts: { attributionSteps?: number } = {},
 ): Model {
   const all = Array.isArray(nets) ? (nets as readonly QuantileNet[]) : [nets as QuantileNet];
   const net = checkSharedInputs(all);
   const H = net.horizons.length;
+  /** Standardised straight from each input's values: no raw matrix in between. */
+  const standardiseInputs = (inputs: readonly Features[]): Float32Array => {
+    const z = new Float32Array(inputs.length * net.cols);
+    inputs.forEach((f, i) => {
+      if (f.spec !== meta.spec) {
+        throw new Error(`${meta.name}@${meta.version}: input features use spec ${f.spec}, model expects ${meta.spec}`);
+      }
+      if (f.values.length !== net.cols) {
+        throw new Error(`${meta.name}: expected ${net.cols} feature values, got ${f.values.length} (${f.symbol})`);
+      }
+      standardiseRow(f.values, z, i * net.cols, net.mean, net.std, net.clip);
+    });
+    return z;
+  };
+  let baseline: Float32Array | undefined;
   return {
     name: meta.name,
     version: meta.version,
@@ -704,20 +824,7 @@ export function quantileNetModel(
     predictBatch(inputs: readonly Features[]): ModelOutput[] {
       const n = inputs.length;
       if (n === 0) return [];
-      // Standardised straight from each input's values: no raw matrix in between.
-      const z = new Float32Array(n * net.cols);
-      inputs.forEach((f, i) => {
-        if (f.spec !== meta.spec) {
-          throw new Error(
-            `${meta.name}@${meta.version}: input features use spec ${f.spec}, model expects ${meta.spec}`,
-          );
-        }
-        if (f.values.length !== net.cols) {
-          throw new Error(`${meta.name}: expected ${net.cols} feature values, got ${f.values.length} (${f.symbol})`);
-        }
-        standardiseRow(f.values, z, i * net.cols, net.mean, net.std, net.clip);
-      });
-      const q = meanOfStandardised(all, z, n);
+      const q = meanOfStandardised(all, standardiseInputs(inputs), n);
       const out: ModelOutput[] = [];
       inputs.forEach((f, i) => {
         net.horizons.forEach((horizon, h) => {
@@ -729,6 +836,31 @@ export function quantileNetModel(
             lowerReturn: q[o]!,
             predictedReturn: q[o + 1]!,
             upperReturn: q[o + 2]!,
+          });
+        });
+      });
+      return out;
+    },
+    attribute(inputs: readonly Features[]): Attribution[] {
+      const n = inputs.length;
+      if (n === 0) return [];
+      const z = standardiseInputs(inputs);
+      const q = meanOfStandardised(all, z, n); // as predictBatch computes it, to the bit
+      // The baseline input: every feature at its training mean, standardised 0.
+      baseline ??= meanOfStandardised(all, new Float32Array(net.cols), 1);
+      const { contributions, method } = attributeMedians(all, z, n, { steps: opts.attributionSteps });
+      const out: Attribution[] = [];
+      inputs.forEach((f, i) => {
+        net.horizons.forEach((horizon, h) => {
+          const o = i * H + h;
+          out.push({
+            symbol: f.symbol,
+            ts: f.ts,
+            horizon,
+            predictedReturn: q[3 * o + 1]!,
+            baselineReturn: baseline![3 * h + 1]!,
+            contributions: contributions.slice(o * net.cols, (o + 1) * net.cols),
+            method,
           });
         });
       });

@@ -9,7 +9,7 @@ import { driftModel, persistenceModel } from './baselines.js';
 import { ensembleModel } from './ensemble.js';
 import { FEATURE_SPEC } from './features.js';
 import { withIntervalScale } from './interval-scale.js';
-import type { Model, ModelOutput } from './model.js';
+import type { Attribution, Model, ModelOutput } from './model.js';
 import { type LoadedQuantileNet, loadQuantileNet, quantileNetModel } from './quantile-net.js';
 
 export const ARTIFACTS_DIR = new URL('./artifacts', import.meta.url).pathname;
@@ -97,21 +97,34 @@ export async function writeShipped(manifest: ShippedManifest, dir = ARTIFACTS_DI
   await writeFile(join(dir, 'shipped.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
-/** The pipeline's routing as one model: earnings-window inputs to `earnings`, the rest to `normal`. */
+/**
+ * The pipeline's routing as one model: earnings-window inputs to `earnings`, the rest to `normal` (outputs of the
+ * normal ones first). Attributions, when both models give them, come from the model that made the forecast.
+ */
 export function routedModel(
   normal: Model,
   earnings: Model,
   calendar: { isEarningsWindow(symbol: string, ts: number): boolean },
 ): Model {
+  const route = (inputs: readonly Features[]) => ({
+    n: inputs.filter((f) => !calendar.isEarningsWindow(f.symbol, f.ts)),
+    e: inputs.filter((f) => calendar.isEarningsWindow(f.symbol, f.ts)),
+  });
   return {
     name: `${normal.name}|${earnings.name}`,
     version: `${normal.version}|${earnings.version}`,
     spec: normal.spec,
     horizons: normal.horizons,
     async predictBatch(inputs: readonly Features[]): Promise<ModelOutput[]> {
-      const e = inputs.filter((f) => calendar.isEarningsWindow(f.symbol, f.ts));
-      const n = inputs.filter((f) => !calendar.isEarningsWindow(f.symbol, f.ts));
+      const { n, e } = route(inputs);
       return [...(await normal.predictBatch(n)), ...(await earnings.predictBatch(e))];
     },
+    ...(normal.attribute &&
+      earnings.attribute && {
+        async attribute(inputs: readonly Features[]): Promise<Attribution[]> {
+          const { n, e } = route(inputs);
+          return [...(await normal.attribute!(n)), ...(await earnings.attribute!(e))];
+        },
+      }),
   };
 }
