@@ -21,6 +21,7 @@ export {
 export {
   DLQ_SUFFIX,
   definePipeline,
+  type NodeDeclaration,
   type Pipeline,
   type PipelineDeclaration,
   type PipelineDescription,
@@ -29,6 +30,7 @@ export {
   type PipelineTopic,
 } from './pipeline.js';
 export { type Record, RecordError } from './record.js';
+export { createReplayClock, type ReplayClock } from './replay-clock.js';
 export { type RunningPipeline, type RunOptions, type RunSummary, runPipeline, topicSpecs } from './runner.js';
 export { avroSerde, type Serde } from './serde.js';
 export { TestDriver } from './test-driver.js';

@@ -1,9 +1,11 @@
 // replay: real daily OHLCV from per-ticker CSV files, in event-time order, at full speed
 // or at a given pace. Each CSV row becomes one quote carrying the whole trading day.
+// With a `clock`, it advances that clock past each day it has replayed (and ends it when it
+// stops), so other replayed sources (news) can emit in step with the prices.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { defineOperator } from '../../engine/index.js';
+import { defineOperator, type ReplayClock, type SourceContext } from '../../engine/index.js';
 import { listCsvFiles, parseDailyCsv, tickerFromFileName } from '../../models/daily-csv.js';
 import { type Quote, schemas } from '../../schemas/index.js';
 
@@ -17,6 +19,8 @@ export interface ReplayOptions {
   /** First and last trading day to replay (epoch ms, inclusive). */
   from?: number;
   to?: number;
+  /** Advanced to the end of each replayed day (`day + 1 day`), ended when the replay stops. */
+  clock?: ReplayClock;
 }
 
 const DAY_MS = 86_400_000;
@@ -27,54 +31,64 @@ export function replay(opts: ReplayOptions) {
     name: 'replay',
     outputs: { quotes: schemas.Quote },
     async run(ctx) {
-      const files = await listCsvFiles(opts.dir, 'replay');
-      const wanted = opts.symbols ? new Set(opts.symbols) : null;
-      const byDay = new Map<number, Quote[]>();
-      for (const file of files) {
-        const fallback = tickerFromFileName(file);
-        if (wanted && !wanted.has(fallback)) continue;
-        const text = await readFile(join(opts.dir, file), 'utf8');
-        for (const r of parseDailyCsv(text, fallback, (line, reason, raw) =>
-          ctx.deadLetter('quotes', `${file}:${line}: ${reason}`, raw),
-        )) {
-          if (wanted && !wanted.has(r.quote.symbol)) continue;
-          if ((opts.from !== undefined && r.day < opts.from) || (opts.to !== undefined && r.day > opts.to)) continue;
-          const list = byDay.get(r.day);
-          if (list) list.push(r.quote);
-          else byDay.set(r.day, [r.quote]);
-        }
-      }
-      const days = [...byDay.keys()].sort((a, b) => a - b);
-      const paceMs = opts.paceMs ?? 0;
-      // Progress counts quotes, so a consumer can compare it with records processed downstream.
-      let total = 0;
-      for (const list of byDay.values()) total += new Set(list.map((q) => q.symbol)).size;
-      let emitted = 0;
-      for (const day of days) {
-        if (ctx.signal.aborted) return;
-        const started = Date.now();
-        const seen = new Set<string>();
-        for (const q of byDay.get(day)!.sort((a, b) => (a.symbol < b.symbol ? -1 : 1))) {
-          // Policy: a second row for the same ticker and day is not replayed twice.
-          if (seen.has(q.symbol)) {
-            ctx.deadLetter(
-              'quotes',
-              `duplicate row for ${q.symbol} on ${isoDay(day)}: the first one was replayed`,
-              JSON.stringify(q),
-            );
-            continue;
-          }
-          seen.add(q.symbol);
-          await ctx.emit('quotes', q, { timestamp: q.ts });
-          emitted++;
-        }
-        // Daily data: once a day is replayed, that day is complete.
-        await ctx.watermark(day + DAY_MS);
-        ctx.progress(emitted, total);
-        if (paceMs > 0) await sleep(paceMs - (Date.now() - started), ctx.signal);
+      try {
+        await replayDays(opts, ctx);
+      } finally {
+        // Finished, aborted or failed: nobody waiting on the clock may wait forever.
+        opts.clock?.end();
       }
     },
   });
+}
+
+async function replayDays(opts: ReplayOptions, ctx: SourceContext<{ quotes: typeof schemas.Quote }>): Promise<void> {
+  const files = await listCsvFiles(opts.dir, 'replay');
+  const wanted = opts.symbols ? new Set(opts.symbols) : null;
+  const byDay = new Map<number, Quote[]>();
+  for (const file of files) {
+    const fallback = tickerFromFileName(file);
+    if (wanted && !wanted.has(fallback)) continue;
+    const text = await readFile(join(opts.dir, file), 'utf8');
+    for (const r of parseDailyCsv(text, fallback, (line, reason, raw) =>
+      ctx.deadLetter('quotes', `${file}:${line}: ${reason}`, raw),
+    )) {
+      if (wanted && !wanted.has(r.quote.symbol)) continue;
+      if ((opts.from !== undefined && r.day < opts.from) || (opts.to !== undefined && r.day > opts.to)) continue;
+      const list = byDay.get(r.day);
+      if (list) list.push(r.quote);
+      else byDay.set(r.day, [r.quote]);
+    }
+  }
+  const days = [...byDay.keys()].sort((a, b) => a - b);
+  const paceMs = opts.paceMs ?? 0;
+  // Progress counts quotes, so a consumer can compare it with records processed downstream.
+  let total = 0;
+  for (const list of byDay.values()) total += new Set(list.map((q) => q.symbol)).size;
+  let emitted = 0;
+  for (const day of days) {
+    if (ctx.signal.aborted) return;
+    const started = Date.now();
+    const seen = new Set<string>();
+    for (const q of byDay.get(day)!.sort((a, b) => (a.symbol < b.symbol ? -1 : 1))) {
+      // Policy: a second row for the same ticker and day is not replayed twice.
+      if (seen.has(q.symbol)) {
+        ctx.deadLetter(
+          'quotes',
+          `duplicate row for ${q.symbol} on ${isoDay(day)}: the first one was replayed`,
+          JSON.stringify(q),
+        );
+        continue;
+      }
+      seen.add(q.symbol);
+      await ctx.emit('quotes', q, { timestamp: q.ts });
+      emitted++;
+    }
+    // Daily data: once a day is replayed, that day is complete.
+    await ctx.watermark(day + DAY_MS);
+    opts.clock?.advance(day + DAY_MS);
+    ctx.progress(emitted, total);
+    if (paceMs > 0) await sleep(paceMs - (Date.now() - started), ctx.signal);
+  }
 }
 
 function isoDay(ms: number): string {
