@@ -88,7 +88,7 @@ export const NEWS_FORMATS: readonly NewsFormat[] = [
 /**
  * Parses one headline file. Rows that cannot become a `News` are reported through `reject`
  * (line, reason, raw line) and skipped; rows whose ticker is not in `wanted` are skipped
- * before any other check. `file` names the file in the dead letters' reasons.
+ * before any other check.
  */
 export function parseNewsFile(
   bytes: Buffer,

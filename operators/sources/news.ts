@@ -32,7 +32,7 @@ export type NewsOptions = (
       files?: never;
     }
 ) & {
-  /** Only these tickers (default: every one). */
+  /** Only these tickers (default: every one); rows of others are skipped before any check. */
   symbols?: readonly string[];
   /** Emit a headline only once the clock (advanced by the price replay) has reached its ts. */
   clock?: ReplayClock;

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TestDriver } from '../../engine/index.js';
+import { createReplayClock, TestDriver } from '../../engine/index.js';
 import { tickerFromFileName } from '../../models/daily-csv.js';
 import type { Quote } from '../../schemas/index.js';
 import { replay } from './replay.js';
@@ -96,6 +96,32 @@ describe('replay', () => {
     // Three days at 40 ms each: at least two full pauses must have passed.
     expect(performance.now() - started).toBeGreaterThanOrEqual(80);
     expect(d.read('quotes')).toHaveLength(3);
+  });
+
+  it('advances a shared clock past each replayed day, and ends it when done', async () => {
+    const clock = createReplayClock();
+    const advanced: number[] = [];
+    const advance = clock.advance;
+    clock.advance = (time) => {
+      advanced.push(time);
+      advance(time);
+    };
+    const d = await TestDriver.forOperator(
+      replay({ dir: DATA, symbols: ['AAPL'], from: Date.UTC(2018, 1, 1), to: Date.UTC(2018, 1, 5), clock }),
+    );
+    await d.runSource();
+    // Thursday, Friday, Monday: the clock is at the end of each UTC day once it is replayed.
+    expect(advanced).toEqual([Date.UTC(2018, 1, 2), Date.UTC(2018, 1, 3), Date.UTC(2018, 1, 6)]);
+    expect(clock.now).toBe(Number.POSITIVE_INFINITY);
+
+    // Stopped early, it ends the clock too: nobody waits on it forever.
+    const stopped = createReplayClock();
+    const stop = new AbortController();
+    stop.abort();
+    const d2 = await TestDriver.forOperator(replay({ dir: DATA, symbols: ['AAPL'], clock: stopped }));
+    await d2.runSource(undefined, { signal: stop.signal });
+    expect(d2.read('quotes')).toEqual([]);
+    expect(stopped.now).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('fails clearly on a folder without CSVs', async () => {
