@@ -125,6 +125,16 @@ export const configSchema = z.object({
   CHROMA_URL: z.url().default('http://localhost:8000'),
   OLLAMA_HOST: z.url().default('http://localhost:11434'),
   OLLAMA_MODEL: z.string().default('llama3.2'),
+  /**
+   * What turns headlines and fact sheets into vectors: minilm (all-MiniLM-L6-v2 in-process, its
+   * weights in the repository) or ollama (OLLAMA_EMBED_MODEL on the OLLAMA_HOST server).
+   */
+  TICKCAST_EMBEDDER: z.enum(['minilm', 'ollama']).default('minilm'),
+  /** The Ollama embedding model, when TICKCAST_EMBEDDER=ollama (pulled on the server first). */
+  OLLAMA_EMBED_MODEL: z
+    .string()
+    .regex(/^[A-Za-z0-9._:/-]+$/, 'an Ollama model name such as nomic-embed-text or mxbai-embed-large:335m')
+    .default('nomic-embed-text'),
 });
 
 export type Config = z.infer<typeof configSchema>;
