@@ -1,5 +1,5 @@
 // `npm run test:services`: the suites that run against real servers (Kafka, QuestDB, Schema
-// Registry) started by scripts/services.sh. Plain `npm test` skips or excludes them.
+// Registry, Chroma) started by scripts/services.sh. Plain `npm test` skips or excludes them.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
