@@ -100,7 +100,7 @@ fetch_jars() {
 # is a server that has exited but not been reaped yet: its command line is empty).
 is_ours() {
   local cmdline
-  cmdline="$(tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null)" || return 1
+  cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$2/cmdline")" || return 1
   [[ "$cmdline" == *"$STATE/$1/"* ]] || return 1
   case $1 in
   chroma) [[ "$cmdline" == *"chromadb/dist/cli.mjs run "* ]] ;;
