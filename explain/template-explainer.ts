@@ -31,23 +31,29 @@ export function writeExplanation(ctx: ExplanationContext): string {
   const facts = new Map(ctx.facts.map((f) => [f.name, f]));
   const h = ctx.prediction.horizon;
   const get = (name: string) => facts.get(name);
-  const sentences = [
-    forecast(ctx, get),
-    interval(get, h),
-    drivers(ctx.facts, get, h),
-    recent(ctx.prediction.symbol, get),
-    earnings(get),
-    headlines(ctx),
-    trackRecord(ctx.prediction.symbol, get, h),
-  ].filter((s): s is string => s !== null);
-  return sentences.join(' ');
+  // Paragraphs: the forecast; why; the news; how far to trust it.
+  const paragraphs = [
+    [forecast(ctx, get), interval(get, h)],
+    [drivers(ctx.facts, get, h), recent(ctx.prediction.symbol, get), earnings(get)],
+    [headlines(ctx)],
+    [trackRecord(ctx.prediction.symbol, get, h)],
+  ];
+  return paragraphs
+    .map((p) => p.filter((s): s is string => s !== null).join(' '))
+    .filter((p) => p !== '')
+    .join('\n\n');
 }
 
 type Get = (name: string) => RetrievedFact | undefined;
 
 function cite(...facts: (RetrievedFact | RetrievedNews | undefined)[]): string {
-  const refs = facts.flatMap((f) => (f ? [f.ref] : []));
+  const refs = [...new Set(facts.flatMap((f) => (f ? [f.ref] : [])))];
   return refs.length ? ` [${refs.join(', ')}]` : '';
+}
+
+/** "a 60%", "an 80%", "an 11-day": the article for a number as it is read aloud. */
+function article(printed: string): string {
+  return /^(8|11(?!\d)|18(?!\d))/.test(printed) ? 'an' : 'a';
 }
 
 function value(f: RetrievedFact | undefined, opts: { abs?: boolean } = {}): string {
@@ -70,7 +76,7 @@ function forecast(ctx: ExplanationContext, get: Get): string {
       : `to ${v > 0 ? 'rise' : 'fall'} ${value(change, { abs: true })}`;
   return (
     `The model expects ${p.symbol} ${move} ${when}, from ${value(close)} to about ${value(predicted)}` +
-    `${target ? ` by ${value(target)}` : ''}.${cite(change, horizon, close, predicted, target)}`
+    `${target ? ` by ${value(target)}` : ''}${cite(change, horizon, close, predicted, target)}.`
   );
 }
 
@@ -83,10 +89,8 @@ function interval(get: Get, h: number): string | null {
   const uc = get(`h${h}.upperChange`);
   const pct = (f: RetrievedFact | undefined) =>
     f?.value == null ? '' : ` (${f.value >= 0 ? 'up' : 'down'} ${value(f, { abs: true })})`;
-  return (
-    `It puts a ${value(coverage)} chance on the close landing between ${value(lower)}${pct(lc)} and ${value(upper)}${pct(uc)}.` +
-    cite(coverage, lower, lc, upper, uc)
-  );
+  const chance = coverage ? `${article(value(coverage))} ${value(coverage)}` : 'a good';
+  return `It puts ${chance} chance on the close landing between ${value(lower)}${pct(lc)} and ${value(upper)}${pct(uc)}${cite(coverage, lower, lc, upper, uc)}.`;
 }
 
 function drivers(all: readonly RetrievedFact[], get: Get, h: number): string | null {
@@ -102,18 +106,23 @@ function drivers(all: readonly RetrievedFact[], get: Get, h: number): string | n
   const up = groups.filter((f) => f.value! > 0);
   const down = groups.filter((f) => f.value! < 0);
   const list = (fs: RetrievedFact[]) =>
-    fs.map(
-      (f) => `${lowerFirst(f.label)} (${f.value! > 0 ? '+' : '−'}${value(f, { abs: true }).replace('%', '')} points)`,
+    join(
+      fs.map(
+        (f) => `${lowerFirst(f.label)} (${f.value! > 0 ? '+' : '−'}${value(f, { abs: true }).replace('%', '')} points)`,
+      ),
     );
   const baseline = get(`h${h}.baseline`);
-  const parts: string[] = [];
-  if (up.length) parts.push(`pushing it up: ${join(list(up))}`);
-  if (down.length) parts.push(`pulling it down: ${join(list(down))}`);
-  const base =
+  const against =
     baseline?.value != null
-      ? ` Those are measured against the model's forecast for an average day, ${baseline.value >= 0 ? 'up' : 'down'} ${value(baseline, { abs: true })}.${cite(baseline)}`
-      : '';
-  return `What moved the forecast most, ${parts.join('; ')}.${cite(...groups)}${base}`;
+      ? `Compared with its forecast for an average day (${baseline.value >= 0 ? 'up' : 'down'} ${value(baseline, { abs: true })}), the model`
+      : 'The model';
+  const moves = [
+    up.length ? `was pushed up by ${list(up)}` : '',
+    down.length ? `${up.length ? 'held back' : 'was pulled down'} by ${list(down)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
+  return `${against} ${moves}${cite(baseline, ...groups)}.`;
 }
 
 function recent(symbol: string, get: Get): string | null {
@@ -121,16 +130,22 @@ function recent(symbol: string, get: Get): string | null {
   const r20 = get('ret20d');
   const vol = get('vol20d');
   if (!r5 && !r20) return null;
-  const moved = (f: RetrievedFact | undefined, span: string) =>
-    f?.value == null ? null : `${f.value >= 0 ? 'gained' : 'lost'} ${value(f, { abs: true })} ${span}`;
-  const spans = [moved(r5, 'over the last 5 trading days'), moved(r20, 'over the last 20')].filter(Boolean);
-  const volText = vol ? `, and its daily moves have run at an annualised volatility of ${value(vol)}` : '';
-  return `${symbol} has ${spans.join(' and ')}${volText}.${cite(r5, r20, vol)}`;
+  const verb = (f: RetrievedFact) => (f.value! >= 0 ? 'gained' : 'lost');
+  let moves: string;
+  if (r5?.value != null && r20?.value != null) {
+    const same = verb(r5) === verb(r20);
+    moves = `${verb(r5)} ${value(r5, { abs: true })} over the last 5 trading days ${same ? 'and' : 'but'} ${same ? '' : `${verb(r20)} `}${value(r20, { abs: true })} over the last 20`;
+  } else {
+    const f = (r5?.value != null ? r5 : r20)!;
+    moves = `${verb(f)} ${value(f, { abs: true })} over the last ${f === r5 ? 5 : 20} trading days`;
+  }
+  const volText = vol ? `; its daily moves have run at an annualised volatility of ${value(vol)}` : '';
+  return `${symbol} has ${moves}${volText}${cite(r5, r20, vol)}.`;
 }
 
 function earnings(get: Get): string | null {
   const none = get('earnings.none');
-  if (none) return `${capitalise(none.text ?? '')}, so earnings timing could not be taken into account.${cite(none)}`;
+  if (none) return `${capitalise(none.text ?? '')}, so earnings timing could not be taken into account${cite(none)}.`;
   const window = get('earnings.window');
   const next = get('earnings.next');
   const daysTo = get('earnings.daysTo');
@@ -139,17 +154,17 @@ function earnings(get: Get): string | null {
   const out: string[] = [];
   if (window) {
     out.push(
-      `An earnings announcement falls within the forecast's first trading day${next ? ` (${value(next)})` : ''}, so the earnings branch made this forecast, with a wider interval.${cite(window, next)}`,
+      `An earnings announcement falls within the forecast's first trading day${next ? ` (${value(next)})` : ''}, so the earnings branch made this forecast, with a wider interval${cite(window, next)}.`,
     );
   } else if (next) {
-    out.push(`The next earnings announcement is expected on ${value(next)}, in ${value(daysTo)}.${cite(next, daysTo)}`);
+    out.push(`The next earnings announcement is expected on ${value(next)}, in ${value(daysTo)}${cite(next, daysTo)}.`);
   }
   if (last) {
     const s =
       surprise?.value != null
         ? `, when earnings per share came in ${value(surprise, { abs: true })} ${surprise.value >= 0 ? 'above' : 'below'} the estimate`
         : '';
-    out.push(`The last one was on ${value(last)}${s}.${cite(last, surprise)}`);
+    out.push(`The last one was on ${value(last)}${s}${cite(last, surprise)}.`);
   }
   return out.length ? out.join(' ') : null;
 }
@@ -180,12 +195,14 @@ function trackRecord(symbol: string, get: Get, h: number): string {
   const span = h === 1 ? 'one-day' : `${h}-day`;
   const verdict =
     mae.value < naive.value
-      ? 'slightly better than assuming no change'
-      : 'no better than simply assuming no change, so treat the direction as a weak signal';
-  const hitText = hit ? ` It called the direction right ${value(hit)} of the time.${cite(hit)}` : '';
-  const covText = coverage ? ` ${value(coverage)} of those closes landed inside its interval.${cite(coverage)}` : '';
+      ? 'slightly better than that'
+      : 'no better than that, so treat the predicted direction as a weak signal';
+  const hitText = hit ? ` It called the direction right ${value(hit)} of the time${cite(hit)}.` : '';
+  const covText = coverage
+    ? ` ${capitalise(value(coverage))} of those closes landed inside its interval${cite(coverage)}.`
+    : '';
   return (
-    `Over its last ${value(count)} scored ${span} forecasts for ${symbol}, the model missed the close by ${value(mae)} on average, against ${value(naive)} for assuming no change: ${verdict}.${cite(count, mae, naive)}` +
+    `Over its last ${value(count)} scored ${span} forecasts for ${symbol}, the model missed the close by ${value(mae)} on average, against ${value(naive)} for simply assuming no change: ${verdict}${cite(count, mae, naive)}.` +
     hitText +
     covText
   );
