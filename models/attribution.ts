@@ -87,10 +87,12 @@ function addLinear(
 }
 
 /**
- * out[r, h, c] += weight · IG_c of Σ nets' median h, for `rows` inputs at once: one tf.grads over the path rows
- * (horizon, input, step) = α_step · z_input, each row's output gradient picking its horizon (the vector–Jacobian
- * product with a one-hot dy), so one forward and one backward pass serve every horizon. A tcn reads its series as
- * a second input (`QuantileNet.medianGraph`); its gradient goes back to the series' columns.
+ * out[r, h, c] += weight · IG_c of Σ nets' median h, for `rows` inputs at once. The nets' first layers are linear
+ * (`QuantileNet.inputMaps`), so along the path α·z their outputs are α·maps: the rest of each net runs on the
+ * path points (horizon, input, step) of the maps, one tf.grads for all of them with each row's output gradient
+ * picking its horizon (a one-hot dy), and the mean gradient over the steps goes back through the maps once per
+ * (horizon, input): the same integral as differentiating w.r.t. z at every point, at a fraction of the cost.
+ * A tcn reads its series as a second input; its gradient goes back to the series' columns.
  */
 function addIntegratedGradients(
   nets: readonly QuantileNet[],
@@ -103,44 +105,63 @@ function addIntegratedGradients(
   to: { out: Float32Array; offset: number },
 ): void {
   const R = H * rows * steps;
-  // Path rows in (horizon, input, step) order, built here: a tile on the device cost more than the gradients.
-  const path = new Float32Array(R * cols);
   const dy = new Float32Array(R * H);
-  for (let h = 0, p = 0; h < H; h++) {
-    for (let r = 0; r < rows; r++) {
-      for (let s = 0; s < steps; s++, p++) {
-        const alpha = (s + 0.5) / steps;
-        for (let c = 0, o = p * cols, i = r * cols; c < cols; c++) path[o + c] = alpha * z[i + c]!;
-        dy[p * H + h] = weight;
-      }
-    }
-  }
+  for (let h = 0, p = 0; h < H; h++) for (let i = 0; i < rows * steps; i++, p++) dy[p * H + h] = weight;
   const seqCols = nets.map((n) => (n.spec.kind === 'tcn' ? n.spec.sequenceColumns : undefined));
-  const series = seqCols.map((sc) => (sc ? pick(path, R, cols, sc) : undefined));
-  const means = tf.tidy(() => {
-    const inputs: tf.Tensor[] = [tf.tensor2d(path, [R, cols])];
-    const seriesAt: (number | undefined)[] = series.map((v, j) => {
-      if (!v) return undefined;
-      const spec = nets[j]!.spec;
-      inputs.push(tf.tensor3d(v, [R, spec.steps, v.length / R / spec.steps]));
-      return inputs.length - 1;
+  const series = seqCols.map((sc) => (sc ? pick(z, rows, cols, sc) : undefined));
+  const inputShape = (j: number, n: number): [number, number, number] => {
+    const { steps: t, sequenceColumns } = nets[j]!.spec;
+    return [n, t, sequenceColumns.length / t];
+  };
+  const grads = tf.tidy(() => {
+    const x = tf.tensor2d(z, [rows, cols]);
+    const seq = series.map((v, j) => (v ? tf.tensor3d(v, inputShape(j, rows)) : undefined));
+    const maps = nets.map((n, j) => n.inputMaps(x, seq[j]));
+    // Path points α_s · map in (horizon, input, step) order.
+    const alphas = tf
+      .tensor1d(Float32Array.from({ length: steps }, (_, s) => (s + 0.5) / steps))
+      .reshape([1, steps, 1]);
+    const paths = maps.flat().map((m) => {
+      const w = m.shape[1];
+      const one = m
+        .reshape([rows, 1, w])
+        .mul(alphas)
+        .reshape([rows * steps, w]);
+      return tf.concat(Array.from({ length: H }, () => one)) as tf.Tensor2D;
     });
-    const median = (...xs: tf.Tensor[]) =>
+    // Net j's maps sit at first[j] … first[j] + maps[j].length − 1 of the flat list.
+    const first = maps.map((_, j) => maps.slice(0, j).reduce((n, m) => n + m.length, 0));
+    const median = (...ps: tf.Tensor[]) =>
       tf.addN(
-        nets.map((n, j) => {
+        nets.map((n, j) => n.medianFromInputMaps(ps.slice(first[j], first[j]! + maps[j]!.length) as tf.Tensor2D[])),
+      );
+    const alongPath = tf.grads(median)(paths, tf.tensor2d(dy, [R, H]));
+    const means = alongPath.map((g) =>
+      g
+        .reshape([H, rows, steps, g.shape[1]!])
+        .mean(2)
+        .reshape([H * rows, -1]),
+    );
+    // Back through the (linear) maps: the input gradient, the same at any input, so at 0.
+    const inputs: tf.Tensor[] = [tf.zeros([H * rows, cols])];
+    for (const [j, v] of series.entries()) if (v) inputs.push(tf.zeros(inputShape(j, H * rows)));
+    // Net j's series, if it has one, is input seriesAt[j] of `back`.
+    const seriesAt = seqCols.map((sc, j) => (sc ? 1 + seqCols.slice(0, j).filter(Boolean).length : undefined));
+    const back = (...xs: tf.Tensor[]) =>
+      tf.addN(
+        nets.flatMap((n, j) => {
           const at = seriesAt[j];
-          return n.medianGraph(xs[0] as tf.Tensor2D, at === undefined ? undefined : (xs[at] as tf.Tensor3D));
+          const own = n.inputMaps(xs[0] as tf.Tensor2D, at === undefined ? undefined : (xs[at] as tf.Tensor3D));
+          return own.map((m, i) => m.mul(means[first[j]! + i]!).sum());
         }),
       );
-    const grads = tf.grads(median)(inputs, tf.tensor2d(dy, [R, H]));
-    // The mean gradient along the path, per input: [H, rows, width] each.
-    return grads.map((g) => g.reshape([H, rows, steps, g.size / R]).mean(2));
+    return tf.grads(back)(inputs);
   });
   let g: Float32Array[];
   try {
-    g = means.map((m) => m.dataSync() as Float32Array);
+    g = grads.map((t) => t.dataSync() as Float32Array);
   } finally {
-    for (const m of means) m.dispose();
+    for (const t of grads) t.dispose();
   }
   // Fold each series' gradient back into its columns.
   const grad = g[0]!;

@@ -159,22 +159,74 @@ export class QuantileNet {
 
   /**
    * The median of each horizon in log returns, [rows, H], for standardised inputs `x`, as a graph whose gradient
-   * w.r.t. `x` (and `series`) is cheap on every backend: what `attribution.ts` integrates. The same numbers as
-   * `predict` (within float rounding), computed another way: a tcn's convolutions as one matMul per tap over
-   * time-shifted slices (tfjs has no gradient for dilated convolutions, wasm none for a gather), and every matMul's
-   * input gradient with an explicitly transposed kernel (wasm's transposed matMul runs ~8× slower). For a tcn,
-   * `series` is its sequence columns of `x` as [rows, steps, channels] (`spec.sequenceColumns` order), a separate
-   * input whose gradient the caller adds back to those columns. Call inside tf.tidy or tf.grads.
+   * is cheap on every backend: `medianFromInputMaps(inputMaps(x, series))`. The same numbers as `predict` (within
+   * float rounding), computed another way: a tcn's convolutions as one matMul per tap over time-shifted slices
+   * (tfjs has no gradient for dilated convolutions, wasm none for a gather), every matMul's input gradient with an
+   * explicitly transposed kernel (wasm's transposed matMul runs ~8× slower). For a tcn, `series` is its sequence
+   * columns of `x` as [rows, steps, channels] (`spec.sequenceColumns` order), a separate input whose gradient the
+   * caller adds back to those columns. Call inside tf.tidy or tf.grads.
    */
   medianGraph(x: tf.Tensor2D, series?: tf.Tensor3D): tf.Tensor2D {
-    const rows = x.shape[0];
+    return this.medianFromInputMaps(this.inputMaps(x, series));
+  }
+
+  /**
+   * The linear maps the net first applies to its input, without biases, each [rows, width]: x · kernel for an mlp
+   * or linear net; for a tcn, x · (its head's kernel for x) and the first convolution of `series`. Everything
+   * after them is `medianFromInputMaps`. Path methods (integrated gradients) run the rest along α · maps and map
+   * the mean gradient back through these once per input, not once per point of the path.
+   */
+  inputMaps(x: tf.Tensor2D, series?: tf.Tensor3D): tf.Tensor2D[] {
+    const { spec, layers } = this;
+    if (spec.kind !== 'tcn') return [matMulInput(x, layers[0]!.kernel)];
+    if (series === undefined) throw new Error('inputMaps: a tcn needs its series');
+    const head = layers[spec.dilations.length]!.kernel;
+    const k = head.shape[0] - this.cols;
+    const [rows, t] = series.shape;
+    const tOut = t - (spec.kernelSize - 1) * spec.dilations[0]!;
+    const conv = convTaps(series.transpose([1, 0, 2]) as tf.Tensor3D, layers[0]!.kernel, spec.dilations[0]!, tOut);
+    // [tOut · rows, filters] time-major → [rows, tOut · filters]
+    const first = conv
+      .reshape([tOut, rows, spec.filters])
+      .transpose([1, 0, 2])
+      .reshape([rows, tOut * spec.filters]);
+    return [matMulInput(x, head.slice([k, 0], [-1, -1])), first as tf.Tensor2D];
+  }
+
+  /** The median per horizon in log returns, [rows, H], from `inputMaps`' outputs (or points on a path between). */
+  medianFromInputMaps(maps: readonly tf.Tensor2D[]): tf.Tensor2D {
+    const { spec, layers } = this;
     const H = this.horizons.length;
-    if (this.spec.kind === 'tcn' && series === undefined) throw new Error('medianGraph: a tcn needs its series');
-    return medianForward(x, this.spec, this.layers, series)
-      .reshape([rows, H, 3])
-      .slice([0, 0, 0], [rows, H, 1])
-      .reshape([rows, H])
-      .mul(tf.tensor1d(this.targetScale));
+    const rows = maps[0]!.shape[0];
+    let first = 0;
+    let h: tf.Tensor2D;
+    if (spec.kind === 'tcn') {
+      // The convolutions after the first, time-major [steps, rows, channels]: a time shift is then a contiguous
+      // slice (a strided one cost 3× the maths).
+      const t0 = maps[1]!.shape[1] / spec.filters;
+      let conv = tf.relu(
+        maps[1]!.reshape([rows, t0, spec.filters]).transpose([1, 0, 2]).add(layers[0]!.bias),
+      ) as tf.Tensor3D;
+      let t = t0;
+      for (let i = 1; i < spec.dilations.length; i++) {
+        const l = layers[i]!;
+        const tOut = t - (spec.kernelSize - 1) * spec.dilations[i]!;
+        conv = tf
+          .relu(convTaps(conv, l.kernel, spec.dilations[i]!, tOut).add(l.bias))
+          .reshape([tOut, rows, spec.filters]) as tf.Tensor3D;
+        t = tOut;
+      }
+      const series = conv.transpose([1, 0, 2]).reshape([rows, t * spec.filters]) as tf.Tensor2D;
+      first = spec.dilations.length;
+      const l = layers[first]!;
+      h = matMulInput(series, l.kernel.slice([0, 0], [series.shape[1], -1]))
+        .add(maps[0]!)
+        .add(l.bias);
+    } else {
+      h = maps[0]!.add(layers[0]!.bias);
+    }
+    for (let i = first + 1; i < layers.length; i++) h = matMulInput(tf.relu(h), layers[i]!.kernel).add(layers[i]!.bias);
+    return h.reshape([rows, H, 3]).slice([0, 0, 0], [rows, H, 1]).reshape([rows, H]).mul(tf.tensor1d(this.targetScale));
   }
 
   /**
@@ -660,53 +712,20 @@ function forward(
 }
 
 /**
- * `forward` for gradients w.r.t. the input (no dropout, no kernel gradients): a tcn's convolutions run as one
- * matMul per tap over time-shifted slices of `series` (valid, dilated: output step t reads t + j·d), and every
- * matMul is `matMulInput`.
+ * A valid dilated convolution (no bias, no activation) over a time-major series [steps, rows, channels] as one
+ * matMul per tap: output step t reads input step t + j·d through the kernel rows of tap j. [tOut · rows, filters].
  */
-function medianForward(
-  x: tf.Tensor2D,
-  s: ResolvedQuantileNetSpec,
-  layers: readonly Layer[],
-  series?: tf.Tensor3D,
-): tf.Tensor2D {
-  const rows = x.shape[0];
-  let first = 0;
-  let conv: tf.Tensor2D | undefined;
-  if (s.kind === 'tcn' && series !== undefined) {
-    // Time-major [steps, rows, channels]: a time shift is then a contiguous slice (a strided one cost 3× the maths).
-    let [, t, c] = series.shape;
-    let h = series.transpose([1, 0, 2]) as tf.Tensor3D;
-    s.dilations.forEach((d, i) => {
-      const l = layers[i]!;
-      const tOut = t - (s.kernelSize - 1) * d;
-      const taps = Array.from({ length: s.kernelSize }, (_, j) =>
-        matMulInput(
-          h.slice([j * d, 0, 0], [tOut, rows, c]).reshape([tOut * rows, c]),
-          l.kernel.slice([j * c, 0], [c, s.filters]),
-        ),
-      );
-      h = tf.relu(tf.addN(taps).add(l.bias)).reshape([tOut, rows, s.filters]) as tf.Tensor3D;
-      t = tOut;
-      c = s.filters;
-    });
-    conv = h.transpose([1, 0, 2]).reshape([rows, t * c]) as tf.Tensor2D;
-    first = s.dilations.length;
-  }
-  let h = x;
-  for (let i = first; i < layers.length; i++) {
-    const l = layers[i]!;
-    let z: tf.Tensor2D;
-    if (conv !== undefined && i === first) {
-      const k = conv.shape[1];
-      z = matMulInput(conv, l.kernel.slice([0, 0], [k, -1])).add(matMulInput(x, l.kernel.slice([k, 0], [-1, -1])));
-    } else {
-      z = matMulInput(h, l.kernel);
-    }
-    z = z.add(l.bias);
-    h = i === layers.length - 1 ? z : tf.relu(z);
-  }
-  return h;
+function convTaps(series: tf.Tensor3D, kernel: tf.Tensor2D, d: number, tOut: number): tf.Tensor2D {
+  const [, rows, c] = series.shape;
+  const tap = (j: number) =>
+    matMulInput(
+      series.slice([j * d, 0, 0], [tOut, rows, c]).reshape([tOut * rows, c]),
+      kernel.slice([j * c, 0], [c, -1]),
+    );
+  // Summed pairwise: addN's gradient copies dy once per input, add's passes it on.
+  let sum = tap(0);
+  for (let j = 1; j < kernel.shape[0] / c; j++) sum = sum.add(tap(j));
+  return sum;
 }
 
 /** a · kernel, differentiable w.r.t. `a` only, its gradient dy · kernelᵀ with the transpose made explicitly. */
