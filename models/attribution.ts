@@ -3,8 +3,9 @@
 //
 // - A linear net: exact, contribution_c = w_c · z_c (in log returns: the target scale is applied).
 // - Any other net: integrated gradients (Sundararajan et al. 2017) along the straight line from 0 to z,
-//   IG_c = z_c · ∫₀¹ ∂f/∂z_c(α·z) dα, as a midpoint Riemann sum over `steps` points, computed with tf.grad over
-//   the net's dense (training) form in batches. The contributions add up to f(z) − f(0) up to the sum's error.
+//   IG_c = z_c · ∫₀¹ ∂f/∂z_c(α·z) dα, as a midpoint Riemann sum over `steps` points, computed with tf.grads in
+//   batches over a form of the net built for it (`QuantileNet.inputMaps` / `medianFromInputMaps`). The
+//   contributions add up to f(z) − f(0) up to the sum's error.
 // - Several nets (an ensemble, the mean of its nets): the mean of their attributions, since IG is linear in the
 //   function; linear members stay exact, so only the others add error.
 //
@@ -15,11 +16,12 @@ import { tf } from './tf-backend.js';
 
 /**
  * Riemann steps of integrated gradients. On the shipped ensemble over 300 real inputs (3 horizons each) the
- * completeness error |Σ contributions − (f(z) − f(0))| is a median 0.6% (p95 4.7%) of |f(z) − f(0)| at 32
- * steps, 1.1% (11%) at 16, 0.24% (2.1%) at 64; the cost grows with the steps (`npm run bench:attribution`).
+ * completeness error |Σ contributions − (f(z) − f(0))| is a median 0.47% (p90 2.6%, at most 2 bp) of
+ * |f(z) − f(0)| at 32 steps, 1.1% (5.0%) at 16, 0.25% (1.2%) at 64; the cost grows with the steps
+ * (`npm run bench:attribution`, models/README.md "Attributions").
  */
 export const IG_STEPS = 32;
-/** Path rows per tf.grad call (inputs × horizons × steps): larger batches, fewer calls, more memory. */
+/** Path rows per tf.grads call (inputs × horizons × steps): larger batches, fewer calls, more memory. */
 const CHUNK_ROWS = 8192;
 
 export interface MedianAttributions {
