@@ -6,7 +6,7 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN CKJS_LINKING=dynamic npm ci --omit=dev --no-audit --no-fund
 COPY . .
 ENTRYPOINT ["node", "bin/tickcast.js"]

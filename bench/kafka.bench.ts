@@ -179,6 +179,7 @@ async function main() {
       TICKCAST_TRANSPORT: 'kafka',
       TICKCAST_ROLE: 'worker',
       TICKCAST_STORE: 'questdb',
+      TICKCAST_EXPLAIN: 'off',
       TICKCAST_SOURCE: 'simulator',
       TICKCAST_PARTITIONS: String(PARTITIONS),
       TICKCAST_MODEL: 'persistence',

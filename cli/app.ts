@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { type ApiServer, startServer } from '../api/server.js';
 import {
   createLiveHub,
+  createReplayClock,
   type LiveHub,
   MemoryTransport,
   type Pipeline,
@@ -13,17 +14,26 @@ import {
   runPipeline,
 } from '../engine/index.js';
 import { ExactlyOnceRefused } from '../engine/runner.js';
+import { ollamaExplainer } from '../explain/ollama-explainer.js';
+import { templateExplainer } from '../explain/template-explainer.js';
+import type { Explainer } from '../explain/types.js';
 import { driftModel, persistenceModel } from '../models/baselines.js';
 import { type EarningsCalendar, emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
+import type { Embedder } from '../models/embedder.js';
+import { openEmbedder } from '../models/embedders.js';
 import type { Model } from '../models/model.js';
 import { loadShipped } from '../models/shipped.js';
+import { news } from '../operators/sources/news.js';
 import { replay } from '../operators/sources/replay.js';
 import { simulator } from '../operators/sources/simulator.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
 import { type DeadLetter, schemas } from '../schemas/index.js';
+import { openChromaVectorStore } from '../storage/chroma-vector-store.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
+import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
 import { openQuestDbStore } from '../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
+import type { VectorStore } from '../storage/vector-store.js';
 import { type Config, ConfigError } from './config.js';
 
 export interface App {
@@ -33,6 +43,16 @@ export interface App {
   hub: LiveHub;
   models: { normal: Model; earnings: Model };
   calendar: EarningsCalendar;
+  /** The explanation path's parts; null with TICKCAST_EXPLAIN=off. */
+  explain: ExplainParts | null;
+}
+
+/** What explanations need besides the time-series store: an embedder, a vector store, a writer. */
+export interface ExplainParts {
+  embedder: Embedder;
+  vectors: VectorStore;
+  explainer: Explainer;
+  close(): Promise<void>;
 }
 
 /** Checks what the config points at, so a missing folder stops start-up with a fix. */
@@ -50,19 +70,72 @@ export function checkPaths(config: Config): void {
   if (earnings !== 'none' && !existsSync(earnings)) {
     problems.push(`TICKCAST_EARNINGS_FILE=${JSON.stringify(earnings)}: no such file (or set it to none)`);
   }
+  if (config.TICKCAST_EXPLAIN) problems.push(...explainProblems(config));
   if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/** Settings of the explanation path that cannot work together. */
+function explainProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const news = config.TICKCAST_NEWS;
+  if (news !== 'none' && (!existsSync(news) || !statSync(news).isDirectory())) {
+    problems.push(
+      `TICKCAST_NEWS=${JSON.stringify(news)}: no such folder (point it at headline CSVs, or set it to none)`,
+    );
+  }
+  if (config.TICKCAST_EMBEDDER === 'ollama' && !config.OLLAMA_HOST) {
+    problems.push('TICKCAST_EMBEDDER=ollama: set OLLAMA_HOST to the Ollama server, e.g. http://localhost:11434');
+  }
+  if (config.TICKCAST_EXPLAINER === 'ollama' && !config.OLLAMA_HOST) {
+    problems.push('TICKCAST_EXPLAINER=ollama: set OLLAMA_HOST to the Ollama server, e.g. http://localhost:11434');
+  }
+  // The embedded vector store is a file one process holds; Kafka deployments are several processes.
+  if (config.TICKCAST_TRANSPORT === 'kafka' && !config.CHROMA_URL) {
+    problems.push(
+      'TICKCAST_TRANSPORT=kafka: explanations need a vector store every process can reach: set CHROMA_URL (or TICKCAST_EXPLAIN=off)',
+    );
+  }
+  return problems;
+}
+
+/**
+ * The explanation path's parts: the configured embedder, the vector store (Chroma when
+ * CHROMA_URL is set, else the embedded database file) and the explainer (Ollama when
+ * OLLAMA_HOST is set, unless TICKCAST_EXPLAINER=template).
+ */
+export async function openExplainParts(config: Config, opts: { dbPath?: string } = {}): Promise<ExplainParts> {
+  const problems = explainProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const embedder = await openEmbedder(config);
+  const vectors = config.CHROMA_URL
+    ? await openChromaVectorStore({ url: config.CHROMA_URL, embedder })
+    : await openDuckDbVectorStore({ path: opts.dbPath ?? config.TICKCAST_DB, embedder });
+  const useOllama = (config.TICKCAST_EXPLAINER ?? (config.OLLAMA_HOST ? 'ollama' : 'template')) === 'ollama';
+  const explainer =
+    useOllama && config.OLLAMA_HOST
+      ? ollamaExplainer({ host: config.OLLAMA_HOST, model: config.OLLAMA_MODEL })
+      : templateExplainer();
+  return {
+    embedder,
+    vectors,
+    explainer,
+    close: async () => {
+      await vectors.close();
+      await embedder.close?.();
+    },
+  };
+}
+
+/** The configured time-series store: QuestDB, or the embedded DuckDB file. */
+export async function openStore(config: Config, dbPath?: string): Promise<TimeSeriesStore> {
+  return config.TICKCAST_STORE === 'questdb'
+    ? openQuestDbStore({ url: config.QUESTDB_URL, pg: config.QUESTDB_PG, tablePrefix: config.QUESTDB_TABLE_PREFIX })
+    : openDuckDbStore({ path: dbPath ?? config.TICKCAST_DB });
 }
 
 export async function buildApp(config: Config, opts: { paceMs?: number; dbPath?: string } = {}): Promise<App> {
   checkPaths(config);
-  const store =
-    config.TICKCAST_STORE === 'questdb'
-      ? await openQuestDbStore({
-          url: config.QUESTDB_URL,
-          pg: config.QUESTDB_PG,
-          tablePrefix: config.QUESTDB_TABLE_PREFIX,
-        })
-      : await openDuckDbStore({ path: opts.dbPath ?? config.TICKCAST_DB });
+  const store = await openStore(config, opts.dbPath);
   const hub = createLiveHub();
   const calendar =
     config.TICKCAST_EARNINGS_FILE === 'none'
@@ -70,10 +143,18 @@ export async function buildApp(config: Config, opts: { paceMs?: number; dbPath?:
       : await loadEarningsCalendar(config.TICKCAST_EARNINGS_FILE);
   const models = await chooseModels(config);
   const paceMs = opts.paceMs ?? config.TICKCAST_PACE;
+  // Headlines replay in step with the prices: the news source waits for the replay to pass each one's time.
+  const clock = config.TICKCAST_SOURCE === 'replay' ? createReplayClock() : undefined;
   const source =
     config.TICKCAST_SOURCE === 'simulator'
       ? simulator({ symbols: config.TICKCAST_SIM_SYMBOLS, ticks: config.TICKCAST_SIM_TICKS, paceMs })
-      : replay({ dir: config.TICKCAST_DATA_DIR, paceMs });
+      : replay({ dir: config.TICKCAST_DATA_DIR, paceMs, clock });
+  const explain = config.TICKCAST_EXPLAIN ? await openExplainParts(config, { dbPath: opts.dbPath }) : null;
+  // The clock only runs where the replay runs: a source process. Elsewhere the news would wait forever.
+  const newsSource =
+    explain && config.TICKCAST_NEWS !== 'none'
+      ? news({ dir: config.TICKCAST_NEWS, ...(clock && config.TICKCAST_ROLE !== 'worker' ? { clock } : {}) })
+      : undefined;
   const pipeline = pricePrediction({
     source,
     calendar,
@@ -81,8 +162,9 @@ export async function buildApp(config: Config, opts: { paceMs?: number; dbPath?:
     store,
     hub,
     partitions: config.TICKCAST_PARTITIONS,
+    ...(explain ? { explain: { embedder: explain.embedder, vectors: explain.vectors, news: newsSource } } : {}),
   });
-  return { config, pipeline, store, hub, models, calendar };
+  return { config, pipeline, store, hub, models, calendar, explain };
 }
 
 /** The shipped pair (default), or a baseline on both branches when asked or nothing is shipped. */
@@ -190,6 +272,16 @@ export async function serve(app: App, running: RunningPipeline): Promise<ApiServ
     apiKeys: c.TICKCAST_API_KEYS,
     corsOrigins: c.TICKCAST_CORS_ORIGINS,
     limits: { httpRatePerSecond: c.TICKCAST_API_RATE, httpBurst: 2 * c.TICKCAST_API_RATE },
+    ...(app.explain
+      ? {
+          explain: {
+            sources: { store: app.store, vectors: app.explain.vectors, embedder: app.explain.embedder },
+            explainer: app.explain.explainer,
+            firstTextTimeoutMs: c.OLLAMA_TIMEOUT,
+            totalTimeoutMs: 6 * c.OLLAMA_TIMEOUT,
+          },
+        }
+      : {}),
   });
 }
 

@@ -122,9 +122,25 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_]*$/, 'letters, digits and "_"')
     .default(''),
-  CHROMA_URL: z.url().default('http://localhost:8000'),
-  OLLAMA_HOST: z.url().default('http://localhost:11434'),
-  OLLAMA_MODEL: z.string().default('llama3.2'),
+  /** Explanations: news and fact sheets embedded into a vector store, explained on request. */
+  TICKCAST_EXPLAIN: z
+    .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'on or off' })
+    .transform((s) => ['on', 'true', '1'].includes(s))
+    .default(true),
+  /** Folder of headline CSVs (Finviz, Reuters, Benzinga formats) replayed into the news topic, or none. */
+  TICKCAST_NEWS: z.string().min(1).default('data/news'),
+  /** Set: retrieval runs on this Chroma server; unset: in the embedded database (TICKCAST_DB). */
+  CHROMA_URL: z.url().optional(),
+  /** Set: explanations are written by OLLAMA_MODEL on this Ollama server (and it can embed, TICKCAST_EMBEDDER). */
+  OLLAMA_HOST: z.url().optional(),
+  OLLAMA_MODEL: z
+    .string()
+    .regex(/^[A-Za-z0-9._:/-]+$/, 'an Ollama model name such as llama3.2:3b')
+    .default('llama3.2:3b'),
+  /** template or ollama; default ollama when OLLAMA_HOST is set, else template. */
+  TICKCAST_EXPLAINER: z.enum(['template', 'ollama']).optional(),
+  /** How long the Ollama explainer may take to write its first words before the template takes over. */
+  OLLAMA_TIMEOUT: duration.default(20_000),
   /**
    * What turns headlines and fact sheets into vectors: minilm (all-MiniLM-L6-v2 in-process, its
    * weights in the repository) or ollama (OLLAMA_EMBED_MODEL on the OLLAMA_HOST server).

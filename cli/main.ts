@@ -1,15 +1,19 @@
 // The `tickcast` command line: run the pipeline, print the DAG.
 import { Command, Option } from 'commander';
 import { createLiveHub } from '../engine/index.js';
+import { ExplainError } from '../explain/explanation-service.js';
 import { persistenceModel } from '../models/baselines.js';
 import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
+import { news } from '../operators/sources/news.js';
 import { replay } from '../operators/sources/replay.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
+import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
 import { QuestDbError } from '../storage/questdb-store.js';
 import { buildApp, deadLetterReasons, serve, startPipeline } from './app.js';
 import { ConfigError, loadConfig, parseDuration } from './config.js';
 import { type EvaluateArgs, evaluateCommand } from './evaluate.js';
+import { type ExplainArgs, explainCommand } from './explain.js';
 import { startProgress } from './progress.js';
 import { printSummary } from './summary.js';
 import { type TrainArgs, trainCommand } from './train.js';
@@ -56,6 +60,7 @@ async function runCommand(opts: RunArgs): Promise<void> {
     // A node that fails while stopping (a broker gone, say) is reported, not a crash.
     await running.stop().catch((err: unknown) => console.error(`tickcast: while stopping: ${String(err)}`));
     await server?.close();
+    await app.explain?.close();
     await app.store.close();
     process.exit(0);
   };
@@ -69,8 +74,9 @@ async function runCommand(opts: RunArgs): Promise<void> {
   if (stopping || !summary) return; // shutdown() closes the store and exits
   progress.stop();
   unsubscribe();
-  await printSummary(summary, app.store, deadLetterReasons(running));
+  await printSummary(summary, app.store, deadLetterReasons(running), undefined, app.explain?.vectors ?? null);
   if (opts.untilEnd) {
+    await app.explain?.close();
     await app.store.close();
     return;
   }
@@ -111,6 +117,13 @@ program
     // Describing needs the wiring, not the data: an in-memory store, no calendar.
     const store = await openDuckDbStore({ path: ':memory:' });
     const model = persistenceModel({ horizons: config.TICKCAST_HORIZONS });
+    // Nor the embedding model: a stand-in that only names itself.
+    const embedder = {
+      id: `describe-only:${config.TICKCAST_EMBEDDER}`,
+      dimension: 1,
+      embed: () => Promise.reject(new Error('describe only')),
+    };
+    const vectors = config.TICKCAST_EXPLAIN ? await openDuckDbVectorStore({ path: ':memory:', embedder }) : null;
     const pipeline = pricePrediction({
       source: replay({ dir: config.TICKCAST_DATA_DIR }),
       calendar: emptyEarningsCalendar(),
@@ -118,9 +131,29 @@ program
       store,
       hub: createLiveHub(),
       partitions: config.TICKCAST_PARTITIONS,
+      ...(vectors
+        ? {
+            explain: {
+              embedder,
+              vectors,
+              ...(config.TICKCAST_NEWS !== 'none' ? { news: news({ dir: config.TICKCAST_NEWS }) } : {}),
+            },
+          }
+        : {}),
     });
     console.log(opts.format === 'json' ? JSON.stringify(pipeline.describe(), null, 2) : pipeline.mermaid());
+    await vectors?.close();
     await store.close();
+  });
+
+program
+  .command('explain')
+  .description("explain a symbol's latest prediction, citing the facts and headlines used")
+  .argument('<symbol>', 'ticker, e.g. AAPL')
+  .option('--horizon <days>', 'forecast horizon in trading days', '1')
+  .option('--json', 'print the explanation as one JSON object')
+  .action(async (symbol: string, opts: ExplainArgs) => {
+    await explainCommand(loadConfig(), symbol, opts);
   });
 
 program
@@ -161,6 +194,11 @@ try {
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);
+    process.exit(2);
+  }
+  if (err instanceof ExplainError) {
+    // A symbol without data or a horizon not forecast: the user's input, not a bug.
+    console.error(`tickcast: ${err.message}`);
     process.exit(2);
   }
   if (err instanceof QuestDbError) {

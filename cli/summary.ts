@@ -1,6 +1,7 @@
 // The end-of-run summary: per-node figures, what the store holds, and why records were rejected.
 import type { RunSummary } from '../engine/index.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
+import type { VectorStore } from '../storage/vector-store.js';
 import { printTable } from './table.js';
 
 export async function printSummary(
@@ -8,6 +9,7 @@ export async function printSummary(
   store: TimeSeriesStore,
   reasons: Array<{ topic: string; reason: string; count: number }>,
   out: (line: string) => void = (l) => console.log(l),
+  vectors: VectorStore | null = null,
 ): Promise<void> {
   const secs = summary.durationMs / 1000;
   out(`\n${summary.pipeline}: ${summary.stopped ? 'stopped' : 'finished'} in ${secs.toFixed(1)} s`);
@@ -24,6 +26,12 @@ export async function printSummary(
   out(
     `store (${store.kind}): ${counts.bars.toLocaleString('en-US')} bars, ${counts.predictions.toLocaleString('en-US')} predictions, ${counts.symbols} symbols`,
   );
+  if (vectors) {
+    const [news, facts] = await Promise.all([vectors.count('news'), vectors.count('facts')]);
+    out(
+      `vector store (${vectors.kind}, ${vectors.embedder.id}): ${news.toLocaleString('en-US')} headlines, ${facts.toLocaleString('en-US')} fact sheets`,
+    );
+  }
   if (reasons.length > 0) {
     out(`dead letters: ${summary.deadLetters}`);
     printTable(

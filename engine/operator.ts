@@ -43,6 +43,12 @@ export interface TransformOperator<In, Out extends Ports, S = never> {
   readonly outputs: Out;
   /** Why the operator keeps state: documents it and turns the state store on. */
   readonly state?: { description: string };
+  /**
+   * Least wall time between two batches, ms (like Flink's buffer timeout or Kafka's linger.ms):
+   * input gathers meanwhile, so an operator that coalesces its batch (newest per key) does less
+   * work when input arrives fast, at the price of up to this much latency. Default 0.
+   */
+  readonly lingerMs?: number;
   /** One record at a time. Throw RecordError (or anything) to dead-letter this record. */
   process?(record: Record<In>, ctx: TransformContext<Out, S>): void;
   /** A whole batch at once (e.g. to call a model once); a throw dead-letters the batch. */

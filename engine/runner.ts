@@ -1,5 +1,6 @@
 // runPipeline: starts every node of a validated pipeline on a transport and keeps them
 // running until a bounded run ends (every sink saw end-of-stream) or stop() is called.
+import { setTimeout as delay } from 'node:timers/promises';
 import { MemoryTransport } from './memory-transport.js';
 import { type NodeStats, PipelineMetrics } from './metrics.js';
 import { message, NodeTask } from './node-task.js';
@@ -222,9 +223,12 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
       let lagInFlight: Promise<void> | null = null;
       let lagFailed = false;
       let lagEveryMs = 1000;
+      const op = pipeline.nodes.find((n) => n.id === task.id)?.operator;
+      const lingerMs = op?.kind === 'transform' ? (op.lingerMs ?? 0) : 0;
       while (!abort.signal.aborted && !task.ended) {
         try {
-          await task.step(batchSize, pollTimeoutMs);
+          const consumed = await task.step(batchSize, pollTimeoutMs);
+          if (consumed > 0 && lingerMs > 0) await sleep(lingerMs, abort.signal);
         } catch (err) {
           if (abort.signal.aborted) break;
           stats.status = 'failed';
@@ -300,4 +304,9 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
       return done;
     },
   };
+}
+
+/** Waits `ms`, or less when the run stops. */
+async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  await delay(ms, undefined, { signal }).catch(() => undefined);
 }

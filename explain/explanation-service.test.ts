@@ -1,78 +1,24 @@
-// The explanation service on a real run: the price pipeline with its explanation path replays
-// bundled data for three symbols into an embedded store and vector store; real headlines are
-// added as documents. Explainers other than the template are in-process doubles here (the
+// The explanation service on a real run (test-run.ts: the price pipeline with its explanation
+// path, bundled data for three symbols, a few real headlines). Explainers other than the template are in-process doubles here (the
 // Ollama explainer is tested against the Ollama protocol double in ollama-explainer.test.ts).
-import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createLiveHub, TestDriver } from '../engine/index.js';
-import { driftModel } from '../models/baselines.js';
-import { loadEarningsCalendar } from '../models/earnings-calendar.js';
-import { replay } from '../operators/sources/replay.js';
-import { pricePrediction } from '../pipelines/price-prediction.js';
-import type { News } from '../schemas/index.js';
-import { openDuckDbStore } from '../storage/duckdb-store.js';
-import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
-import type { TimeSeriesStore } from '../storage/timeseries-store.js';
-import type { VectorStore } from '../storage/vector-store.js';
-import { hashEmbedder } from '../test/support/hash-embedder.js';
-import { newsDocument } from './documents.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExplainError, ExplanationService } from './explanation-service.js';
 import { checkGrounding } from './grounding.js';
-import type { ExplanationEvent, Explainer } from './types.js';
+import { type ExplainedRun, openExplainedRun, LAST_DAY as TO } from './test-run.js';
+import type { Explainer, ExplanationEvent } from './types.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const DAY = 86_400_000;
-const TO = Date.UTC(2016, 0, 29); // a Friday: the last replayed day
-
-let store: TimeSeriesStore;
-let vectors: VectorStore;
-const embedder = hashEmbedder();
-
-function headline(symbol: string, day: string, text: string): News {
-  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  return {
-    id: `test:${symbol}:${day}:${text.length}`,
-    symbol,
-    ts: Date.UTC(y, m - 1, d, 15), // 10:00 in New York
-    headline: text,
-    source: 'reuters',
-    url: null,
-    body: null,
-    precision: 'minute',
-  };
-}
+let run: ExplainedRun;
 
 beforeAll(async () => {
-  store = await openDuckDbStore({ path: ':memory:' });
-  vectors = await openDuckDbVectorStore({ path: ':memory:', embedder });
-  const model = driftModel({ horizons: [1, 5] });
-  const pipeline = pricePrediction({
-    source: replay({ dir: join(ROOT, 'data/sp500-daily'), symbols: ['AAPL', 'MSFT', 'XOM'], from: Date.UTC(2015, 6, 1), to: TO }),
-    calendar: await loadEarningsCalendar(join(ROOT, 'data/earnings/earnings_dates_eps_2013-2018-02-07_daniel-bassett.csv')),
-    models: { normal: model, earnings: model },
-    store,
-    hub: createLiveHub(),
-    explain: { embedder, vectors },
-  });
-  await (await TestDriver.create(pipeline)).runSource();
-  // Real Reuters headlines of late January 2016, and one published after the last close.
-  const news = [
-    headline('AAPL', '2016-01-26', 'Apple posts first-ever drop in iPhone sales growth, shares fall'),
-    headline('AAPL', '2016-01-27', 'Apple shares slump as iPhone sales stall'),
-    headline('MSFT', '2016-01-28', 'Microsoft beats estimates as cloud business grows'),
-    headline('AAPL', '2016-02-01', 'Apple headline from after the forecast was made'),
-  ];
-  const vs = await embedder.embed(news.map((n) => newsDocument(n).text));
-  await vectors.upsert(news.map((n, i) => ({ ...newsDocument(n), embedding: vs[i]!, embedder: embedder.id })));
+  run = await openExplainedRun();
 });
+afterAll(() => run.close());
 
 function service(explainer?: Explainer, opts: { firstTextTimeoutMs?: number } = {}) {
   return new ExplanationService({
-    sources: { store, vectors, embedder },
-    predictions: {
-      latest: async (s, h) => (await store.latestPredictions([s], h))[0] ?? null,
-      has: async (s) => (await store.symbols()).includes(s),
-    },
+    sources: run.sources,
+    predictions: run.predictions,
     horizons: [1, 5],
     ...(explainer ? { explainer } : {}),
     ...opts,
@@ -107,13 +53,17 @@ async function collect(events: AsyncIterable<ExplanationEvent>): Promise<Explana
 describe('explanation service', () => {
   it('explains the latest prediction with the grounded template, citing facts and earlier headlines only', async () => {
     const e = await service().explain('AAPL', 1);
-    expect(e).toMatchObject({ symbol: 'AAPL', horizon: 1, predictionId: `AAPL:${TO}:1`, explainer: 'template', grounded: true });
+    expect(e).toMatchObject({
+      symbol: 'AAPL',
+      horizon: 1,
+      predictionId: `AAPL:${TO}:1`,
+      explainer: 'template',
+      grounded: true,
+    });
     expect(e.fallbackReason).toBeNull();
     expect(e.text).toMatch(/^The model expects AAPL to (rise|fall) /);
     const news = e.citations.filter((c) => c.kind === 'news');
-    expect(news.map((c) => c.title)).toEqual(
-      expect.arrayContaining(['Apple shares slump as iPhone sales stall']),
-    );
+    expect(news.map((c) => c.title)).toEqual(expect.arrayContaining(['Apple shares slump as iPhone sales stall']));
     // No look-ahead: nothing published after the last close (Jan 29 + one day) is cited.
     for (const c of news) expect(c.ts).toBeLessThan(TO + DAY);
     expect(e.text).not.toContain('after the forecast');
@@ -128,7 +78,10 @@ describe('explanation service', () => {
   });
 
   it('serves a second request from the cache, shares one generation between concurrent ones, and drops it for a new prediction', async () => {
-    const writer = scripted((ctx) => `${ctx.prediction.symbol} is expected to ${ctx.prediction.predictedReturn >= 0 ? 'rise' : 'fall'} [${ctx.facts.find((f) => f.name === 'h5.change')!.ref}].`);
+    const writer = scripted(
+      (ctx) =>
+        `${ctx.prediction.symbol} is expected to ${ctx.prediction.predictedReturn >= 0 ? 'rise' : 'fall'} [${ctx.facts.find((f) => f.name === 'h5.change')!.ref}].`,
+    );
     const s = service(writer);
     const [a, b] = await Promise.all([s.explain('MSFT', 5), s.explain('MSFT', 5)]);
     expect(writer.calls).toBe(1);
@@ -169,12 +122,21 @@ describe('explanation service', () => {
   });
 
   it('falls back when the explainer fails, is too slow, or states the wrong direction', async () => {
-    const broken: Explainer = { name: 'broken', explain: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:11434')) };
-    expect((await service(broken).explain('AAPL', 1)).fallbackReason).toBe('broken failed: connect ECONNREFUSED 127.0.0.1:11434');
+    const broken: Explainer = {
+      name: 'broken',
+      explain: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:11434')),
+    };
+    expect((await service(broken).explain('AAPL', 1)).fallbackReason).toBe(
+      'broken failed: connect ECONNREFUSED 127.0.0.1:11434',
+    );
 
     const slow = scripted(() => 'never in time.', { delayMs: 400 });
     const e = await service(slow, { firstTextTimeoutMs: 50 }).explain('AAPL', 1);
-    expect(e).toMatchObject({ explainer: 'template', grounded: true, fallbackReason: 'scripted wrote nothing within 50 ms' });
+    expect(e).toMatchObject({
+      explainer: 'template',
+      grounded: true,
+      fallbackReason: 'scripted wrote nothing within 50 ms',
+    });
     expect(e.latencyMs).toBeLessThan(1000);
 
     const contrary = scripted((ctx) => {

@@ -207,9 +207,18 @@ export class ExplanationService {
   private async checked(ctx: ExplanationContext, emit: (delta: string) => void): Promise<string> {
     const controller = new AbortController();
     let failure: Fallback | null = null;
+    // Settles on the first failure, whether or not the explainer honours the abort: the
+    // template then takes over within the time limit, never after the explainer gives up.
+    let failed: (f: Fallback) => void = () => undefined;
+    const failedPromise = new Promise<never>((_, reject) => {
+      failed = reject;
+    });
+    failedPromise.catch(() => undefined);
     const fail = (reason: string) => {
-      failure ??= new Fallback(reason);
+      if (failure) return;
+      failure = new Fallback(reason);
       controller.abort(failure);
+      failed(failure);
     };
     const firstTimer = setTimeout(
       () => fail(`${this.explainer.name} wrote nothing within ${this.opts.firstTextTimeoutMs ?? 10_000} ms`),
@@ -232,7 +241,7 @@ export class ExplanationService {
       emit(delta);
     };
     try {
-      const full = await this.explainer.explain(ctx, {
+      const writing = this.explainer.explain(ctx, {
         signal: controller.signal,
         onText: (delta) => {
           clearTimeout(firstTimer);
@@ -241,11 +250,15 @@ export class ExplanationService {
           const pieces = sentences(pending);
           // A sentence is complete once the next one has begun (its citations may still be coming).
           while (pieces.length > 1 && !pieces[1]!.startsWith('[') && !failure) {
-            pass(pieces.shift()!);
-            pending = pieces.join(' ');
+            const sentence = pieces.shift()!;
+            // Keep the raw rest (its spaces included): the next delta continues it.
+            pending = pending.slice(pending.indexOf(sentence) + sentence.length);
+            pass(sentence);
           }
         },
       });
+      writing.catch(() => undefined); // after a failure nobody awaits it
+      const full = await Promise.race([writing, failedPromise]);
       if (failure) throw failure;
       // Explainers that do not stream hand over the whole text at the end.
       if (!shown && !pending) pending = full;

@@ -31,6 +31,8 @@ export function ollamaExplainer(opts: OllamaExplainerOptions): Explainer {
         ],
       });
       const abort = () => stream.abort();
+      // The signal may have fired while the request was starting.
+      if (o.signal?.aborted) abort();
       o.signal?.addEventListener('abort', abort, { once: true });
       let text = '';
       try {

@@ -10,7 +10,8 @@ export type EmbedderName = (typeof EMBEDDERS)[number];
 
 export interface EmbedderChoice {
   TICKCAST_EMBEDDER: EmbedderName;
-  OLLAMA_HOST: string;
+  /** Required for ollama. */
+  OLLAMA_HOST?: string | undefined;
   OLLAMA_EMBED_MODEL: string;
 }
 
@@ -34,6 +35,7 @@ export async function openEmbedder(choice: EmbedderChoice, extras: EmbedderExtra
         ...(extras.threads ? { threads: extras.threads } : {}),
       });
     case 'ollama':
+      if (!choice.OLLAMA_HOST) throw new RangeError('TICKCAST_EMBEDDER=ollama needs OLLAMA_HOST, the Ollama server');
       return createOllamaEmbedder({
         host: choice.OLLAMA_HOST,
         model: choice.OLLAMA_EMBED_MODEL,

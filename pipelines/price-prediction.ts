@@ -153,7 +153,13 @@ function explainNodes(opts: PricePredictionOptions, path: ExplainPath, partition
       { id: 'news', operator: path.news, writes: { news: 'news' } },
       {
         id: 'embed-news',
-        operator: embed({ embedder: path.embedder, input: schemas.News, document: newsDocument }),
+        operator: embed({
+          embedder: path.embedder,
+          input: schemas.News,
+          document: newsDocument,
+          // A headline's id fixes its text: one already stored is not embedded again.
+          stored: async (ids) => new Set((await path.vectors.get(ids)).map((d) => d.id)),
+        }),
         reads: 'news',
         writes: { documents: 'documents' },
       },

@@ -1,7 +1,7 @@
 // The tickcast command as users run it: a real process, real files.
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,18 @@ async function tickcast(args: string[], env: Record<string, string> = {}) {
   }
 }
 
+/** A folder with the bundled Finviz headlines of `tickers` (real rows, unchanged). */
+function newsFolder(dir: string, tickers: readonly string[]): string {
+  const folder = join(dir, 'news');
+  mkdirSync(folder);
+  const [header, ...rows] = readFileSync(join(ROOT, 'data/news/finviz_headlines_2016_texas-ucf.csv'), 'utf8').split(
+    '\n',
+  );
+  const kept = rows.filter((r) => tickers.includes(r.split(',').at(-1) ?? ''));
+  writeFileSync(join(folder, 'finviz.csv'), `${[header, ...kept].join('\n')}\n`);
+  return folder;
+}
+
 describe('tickcast CLI', () => {
   it('prints the DAG as JSON and Mermaid', async () => {
     const json = await tickcast(['dag', '--format', 'json']);
@@ -42,16 +54,42 @@ describe('tickcast CLI', () => {
     for (const t of ['AAPL', 'KO', 'REGN']) {
       copyFileSync(join(ROOT, 'data/sp500-daily', `${t}_data.csv`), join(dir, 'csv', `${t}_data.csv`));
     }
-    const r = await tickcast(['run', '--until-end'], {
+    const env = {
       TICKCAST_DATA_DIR: join(dir, 'csv'),
       TICKCAST_DB: join(dir, 'store.duckdb'),
-    });
+      TICKCAST_NEWS: newsFolder(dir, ['AAPL', 'KO', 'REGN']),
+    };
+    const r = await tickcast(['run', '--until-end'], env);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/price-prediction: finished/);
     // 3 files of 1,259 rows, one REGN row with an empty cell: 3,776 bars, 3 horizons each.
     expect(r.stdout).toContain('store (duckdb): 3,776 bars, 11,328 predictions, 3 symbols');
     expect(r.stdout).toMatch(/quotes\s+1\s+source: open is empty; high is empty; low is empty/);
     expect(r.stderr).toMatch(/progress: 3,776\/3,776 quotes through/);
+    // 300 Finviz rows, 3 of them repeats: 297 headlines embedded, and a fact sheet per symbol at least.
+    expect(r.stdout).toMatch(
+      /vector store \(duckdb, transformers\.js:all-MiniLM-L6-v2@q8\): 297 headlines, \d+ fact sheets/,
+    );
+
+    // Then, with nothing running, `tickcast explain` reads the same files.
+    const e = await tickcast(['explain', 'aapl', '--json'], env);
+    expect(e.code, e.stderr).toBe(0);
+    const explanation = JSON.parse(e.stdout) as {
+      symbol: string;
+      grounded: boolean;
+      explainer: string;
+      text: string;
+      citations: Array<{ kind: string }>;
+    };
+    expect(explanation).toMatchObject({ symbol: 'AAPL', grounded: true, explainer: 'template' });
+    expect(explanation.text).toMatch(/^The model expects AAPL to (rise|fall|stay about flat)/);
+    expect(explanation.citations.some((c) => c.kind === 'fact')).toBe(true);
+    const text = await tickcast(['explain', 'KO', '--horizon', '5'], env);
+    expect(text.stdout).toMatch(/^KO, 5 trading days ahead/);
+    expect(text.stdout).toMatch(/written by template; grounded/);
+    const unknown = await tickcast(['explain', 'ZZZZ'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('tickcast: unknown symbol "ZZZZ": no data for it');
   });
 
   it('keeps serving /metrics and /healthz after the replay, and stops cleanly on SIGTERM', async () => {
@@ -67,6 +105,7 @@ describe('tickcast CLI', () => {
         TICKCAST_DATA_DIR: join(dir, 'csv'),
         TICKCAST_DB: join(dir, 's.duckdb'),
         TICKCAST_PORT: String(port),
+        TICKCAST_NEWS: 'none',
       },
     });
     let stderr = '';
@@ -83,6 +122,12 @@ describe('tickcast CLI', () => {
       expect(await health.json()).toMatchObject({ status: 'ok', store: { kind: 'duckdb', ok: true } });
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toContain('tickcast_records_in_total{node="store-bars"} 1259');
+      // While it serves, `tickcast explain` asks it (the database file is the server's).
+      const e = await tickcast(['explain', 'KO', '--json'], { TICKCAST_PORT: String(port) });
+      expect(e.code, e.stderr).toBe(0);
+      expect(JSON.parse(e.stdout)).toMatchObject({ symbol: 'KO', grounded: true, cached: false });
+      const again = await tickcast(['explain', 'KO', '--json'], { TICKCAST_PORT: String(port) });
+      expect(JSON.parse(again.stdout)).toMatchObject({ symbol: 'KO', cached: true });
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');

@@ -10,6 +10,7 @@ import { configSchema, loadConfig } from '../cli/config.js';
 interface ComposeService {
   image?: string;
   command?: string[];
+  entrypoint?: string[];
   environment?: Record<string, string>;
   ports?: string[];
   healthcheck?: { test: string[] };
@@ -34,6 +35,13 @@ const addresses: Array<{ variable: keyof typeof defaults; service: string }> = [
   { variable: 'OLLAMA_HOST', service: 'ollama' },
 ];
 
+/** Addresses with no default (unset = the embedded alternative): the servers' own default ports. */
+const SERVER_PORTS: Partial<Record<keyof typeof defaults, string>> = { CHROMA_URL: '8000', OLLAMA_HOST: '11434' };
+
+function defaultPort(variable: keyof typeof defaults): string {
+  return SERVER_PORTS[variable] ?? hostPort(String(defaults[variable])).port;
+}
+
 function hostPort(address: string): { host: string; port: string } {
   const m = /^(?:[a-z]+:\/\/)?(?:[^@/]+@)?([^:/]+):(\d+)/.exec(address);
   if (!m) throw new Error(`no host:port in ${address}`);
@@ -41,11 +49,19 @@ function hostPort(address: string): { host: string; port: string } {
 }
 
 describe('docker-compose.yml', () => {
-  it('has the servers and the three tickcast roles, each with a health check', () => {
+  it('has the servers and the three tickcast roles, each with a health check, and a job that pulls the models', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['chroma', 'kafka', 'ollama', 'questdb', 'schema-registry', ...tickcast].sort(),
+      ['chroma', 'kafka', 'ollama', 'ollama-pull', 'questdb', 'schema-registry', ...tickcast].sort(),
     );
-    for (const [name, s] of Object.entries(services)) expect(s.healthcheck?.test, name).toBeDefined();
+    for (const [name, s] of Object.entries(services)) {
+      if (name !== 'ollama-pull') expect(s.healthcheck?.test, name).toBeDefined();
+    }
+    // The job pulls exactly the models the tickcast services are configured with.
+    const config = loadConfig(services['tickcast-api']!.environment ?? {});
+    const pull = (services['ollama-pull']!.entrypoint ?? []).join(' ');
+    expect(pull).toContain(`ollama pull ${config.OLLAMA_MODEL}`);
+    expect(pull).toContain(`ollama pull ${config.OLLAMA_EMBED_MODEL}`);
+    expect(config.TICKCAST_EMBEDDER).toBe('ollama');
   });
 
   it('configures tickcast only with variables the config knows, all valid', () => {
@@ -67,7 +83,7 @@ describe('docker-compose.yml', () => {
       for (const { variable, service } of addresses) {
         const { host, port } = hostPort(String(config[variable]));
         expect({ variable, host }).toEqual({ variable, host: service });
-        expect({ variable, port }).toEqual({ variable, port: hostPort(String(defaults[variable])).port });
+        expect({ variable, port }).toEqual({ variable, port: defaultPort(variable) });
         expect(services[service]!.ports ?? [], `${service} publishes ${port}`).toContain(`${port}:${port}`);
       }
     }
@@ -84,12 +100,14 @@ describe('docker-compose.yml', () => {
     expect(worker.ports).toBeUndefined();
   });
 
-  it('starts tickcast only once Kafka, the registry and QuestDB are healthy', () => {
+  it('starts tickcast only once Kafka, the registry, QuestDB and Chroma are healthy and the models are pulled', () => {
     for (const name of tickcast) {
       expect(services[name]!.depends_on).toEqual({
         kafka: { condition: 'service_healthy' },
         'schema-registry': { condition: 'service_healthy' },
         questdb: { condition: 'service_healthy' },
+        chroma: { condition: 'service_healthy' },
+        'ollama-pull': { condition: 'service_completed_successfully' },
       });
     }
   });

@@ -20,6 +20,11 @@ export interface EmbedOptions<In> {
   document: (value: In) => VectorDocument;
   /** Texts per embedder call, default 64. */
   batch?: number;
+  /**
+   * Ids the vector store already holds (with this embedder: a store holds one embedder's vectors):
+   * not embedded again. For records whose id fixes their text (news), so a second replay is cheap.
+   */
+  stored?: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
   /** Retries of a failing embedder call before the batch is dead-lettered (default 6: ~1 minute). */
   retries?: number;
   minDelayMs?: number;
@@ -34,10 +39,12 @@ export function embed<In>(opts: EmbedOptions<In>) {
     outputs: { documents: schemas.Document },
     async processBatch(records, ctx) {
       // A record replayed twice in one batch is embedded once: the last one wins, as in the store.
-      const docs = [...new Map(records.map((r) => [opts.document(r.value).id, r])).values()].map((r) => ({
+      const latest = [...new Map(records.map((r) => [opts.document(r.value).id, r])).values()].map((r) => ({
         doc: opts.document(r.value),
         timestamp: r.timestamp,
       }));
+      const stored = opts.stored ? await opts.stored(latest.map((d) => d.doc.id)) : new Set<string>();
+      const docs = latest.filter((d) => !stored.has(d.doc.id));
       for (let i = 0; i < docs.length; i += size) {
         const chunk = docs.slice(i, i + size);
         const vectors = await pRetry(() => opts.embedder.embed(chunk.map((d) => d.doc.text)), {

@@ -4,10 +4,11 @@
 // recent returns, volatility and the earnings context (explain/fact-sheet.ts).
 //
 // No state. Time policy: a sheet's asOf is its bar's end (ts + interval); retrieval never uses
-// news published after it. Cost policy: within one batch only the newest input of each symbol
-// gets a sheet. A sheet explains the latest prediction, and a batch that holds several bars
-// of one symbol (a replay at full speed) would supersede all but the last at once; live, each
-// batch holds one bar per symbol, so every prediction gets its sheet.
+// news published after it. Cost policy: attributions cost ~100× a forecast, so within one batch
+// only the newest input of each symbol gets a sheet, and batches gather for at least `lingerMs`
+// (1 s). Explanations are of the latest prediction: live, a batch holds one bar per symbol and
+// every prediction gets its sheet; a replay at full speed gets about one sheet per symbol per
+// second instead of one per bar.
 import { defineOperator, RecordError } from '../../engine/index.js';
 import { buildFactSheet, type EarningsFacts } from '../../explain/fact-sheet.js';
 import type { FeatureCalendar } from '../../models/features.js';
@@ -22,6 +23,8 @@ export interface FactsOptions {
   calendar?: FeatureCalendar & { symbols?(): string[] };
   /** Bar length in ms, default one day. */
   intervalMs?: number;
+  /** Least time between batches, ms (see the cost policy above); default 1,000. */
+  lingerMs?: number;
 }
 
 export function facts(opts: FactsOptions) {
@@ -33,6 +36,7 @@ export function facts(opts: FactsOptions) {
     name: 'facts',
     input: schemas.Features,
     outputs: { facts: schemas.FactSheet },
+    lingerMs: opts.lingerMs ?? 1000,
     async processBatch(records, ctx) {
       const newest = new Map<string, Features>();
       for (const { value } of records) {

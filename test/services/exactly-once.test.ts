@@ -153,6 +153,7 @@ describe('exactly-once Kafka→Kafka (real broker)', () => {
       KAFKA_TOPIC_PREFIX: `${run}.cli.`,
       KAFKA_EXACTLY_ONCE: 'bars,store-predictions,nope',
       TICKCAST_DB: db,
+      TICKCAST_EXPLAIN: 'off',
     });
     for (const f of [db, `${db}.wal`]) rmSync(f, { force: true });
     expect(r.code, r.stderr).toBe(2);

@@ -50,6 +50,8 @@ export function simulatedRunEnv(run: SimulatedRun, name: string): NodeJS.Process
     ...process.env,
     TICKCAST_TRANSPORT: 'kafka',
     TICKCAST_STORE: 'questdb',
+    // These runs check the price path; the explanation path has its own services test.
+    TICKCAST_EXPLAIN: 'off',
     TICKCAST_SOURCE: 'simulator',
     TICKCAST_SIM_SYMBOLS: String(run.symbols),
     TICKCAST_SIM_TICKS: String(run.ticks),

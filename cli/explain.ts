@@ -1,0 +1,143 @@
+// `tickcast explain SYMBOL`: the explanation of a symbol's latest prediction, with its citations.
+// Asks the running tickcast's API when one answers (the embedded database is then locked by
+// it); otherwise opens the stores itself, read from what the last run wrote.
+
+import { ExplainError, ExplanationService } from '../explain/explanation-service.js';
+import { formatDay, newYorkDay } from '../explain/format.js';
+import type { Explanation } from '../explain/types.js';
+import { openExplainParts, openStore } from './app.js';
+import { type Config, ConfigError } from './config.js';
+
+export interface ExplainArgs {
+  horizon?: string;
+  json?: boolean;
+}
+
+const QUERY = `query ($symbol: String!, $horizon: Int) {
+  explanation(symbol: $symbol, horizon: $horizon) {
+    predictionId symbol horizon text explainer requestedExplainer grounded fallbackReason firstTextMs latencyMs cached generatedAt
+    citations { ref id kind title detail time score url }
+  }
+}`;
+
+export async function explainCommand(config: Config, symbolArg: string, args: ExplainArgs): Promise<void> {
+  const symbol = symbolArg.trim().toUpperCase();
+  const horizon = Number(args.horizon ?? '1');
+  if (!Number.isInteger(horizon) || horizon < 1) {
+    throw new ConfigError([`--horizon ${JSON.stringify(args.horizon)}: a whole number of trading days, such as 1`]);
+  }
+  const explanation = (await fromServer(config, symbol, horizon)) ?? (await locally(config, symbol, horizon));
+  if (args.json) {
+    console.log(JSON.stringify(explanation));
+    return;
+  }
+  printExplanation(explanation);
+}
+
+/** The running server's answer, or null when none answers on TICKCAST_HOST:TICKCAST_PORT. */
+async function fromServer(config: Config, symbol: string, horizon: number): Promise<Explanation | null> {
+  const url = `http://${config.TICKCAST_HOST}:${config.TICKCAST_PORT}/graphql`;
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(config.TICKCAST_API_KEYS[0] ? { 'x-api-key': config.TICKCAST_API_KEYS[0] } : {}),
+      },
+      body: JSON.stringify({ query: QUERY, variables: { symbol, horizon } }),
+      signal: AbortSignal.timeout(60_000),
+    });
+  } catch {
+    return null; // nothing listening: read the stores directly
+  }
+  const body = (await res.json().catch(() => null)) as {
+    data?: {
+      explanation:
+        | (Omit<Explanation, 'generatedAt' | 'citations'> & {
+            generatedAt: string;
+            citations: Array<Explanation['citations'][number] & { time: string; kind: string }>;
+          })
+        | null;
+    };
+    errors?: Array<{ message: string; extensions?: { code?: string } }>;
+  } | null;
+  if (!body) throw new Error(`${url} answered ${res.status} without a GraphQL body`);
+  const error = body.errors?.[0];
+  if (error) {
+    const code = error.extensions?.code;
+    if (code === 'UNKNOWN_SYMBOL' || code === 'BAD_HORIZON' || code === 'NO_PREDICTION')
+      throw new ExplainError(code, error.message);
+    throw new Error(`${url}: ${error.message}`);
+  }
+  const e = body.data?.explanation;
+  if (!e) throw new Error(`${url}: no explanation in the answer`);
+  return {
+    ...e,
+    generatedAt: Date.parse(e.generatedAt),
+    citations: e.citations.map((c) => ({
+      ...c,
+      kind: c.kind.toLowerCase() as 'fact' | 'news',
+      ts: Date.parse(c.time),
+    })),
+  };
+}
+
+async function locally(config: Config, symbol: string, horizon: number): Promise<Explanation> {
+  const store = await openStore(config);
+  const parts = await openExplainParts(config).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  try {
+    const service = new ExplanationService({
+      sources: { store, vectors: parts.vectors, embedder: parts.embedder },
+      predictions: {
+        latest: async (s, h) => (await store.latestPredictions([s], h))[0] ?? null,
+        has: async (s) => (await store.symbols()).includes(s),
+      },
+      horizons: config.TICKCAST_HORIZONS,
+      explainer: parts.explainer,
+    });
+    return await service.explain(symbol, horizon);
+  } finally {
+    await parts.close();
+    await store.close();
+  }
+}
+
+export function printExplanation(e: Explanation, out: (line: string) => void = (l) => console.log(l)): void {
+  out(`${e.symbol}, ${e.horizon} trading day${e.horizon === 1 ? '' : 's'} ahead (prediction ${e.predictionId})`);
+  out('');
+  for (const paragraph of e.text.split(/\n\n/)) {
+    for (const line of wrap(paragraph, 96)) out(line);
+    out('');
+  }
+  for (const c of e.citations) {
+    out(
+      c.kind === 'fact'
+        ? `  [${c.ref}] ${c.title}: ${c.detail}`
+        : `  [${c.ref}] "${c.title}" (${c.detail}, ${formatDay(newYorkDay(c.ts))})${c.url ? ` ${c.url}` : ''}`,
+    );
+  }
+  out('');
+  const how = e.fallbackReason
+    ? `written by ${e.explainer} (fallback from ${e.requestedExplainer}: ${e.fallbackReason})`
+    : `written by ${e.explainer}`;
+  out(
+    `${how}; ${e.grounded ? 'grounded' : 'NOT grounded'}; ${Math.round(e.latencyMs)} ms${e.cached ? ' (cached)' : ''}`,
+  );
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
