@@ -12,9 +12,11 @@ import WebSocket from 'ws';
 import { type App, buildApp, startPipeline } from '../cli/app.js';
 import { loadConfig } from '../cli/config.js';
 import { createLiveHub, type LiveHub, type RunningPipeline } from '../engine/index.js';
+import { ollamaExplainer } from '../explain/ollama-explainer.js';
 import { live } from '../operators/sinks/live.js';
 import { type Prediction, schemas } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
+import { type OllamaTestDouble, replyText, startOllamaTestDouble } from '../test/support/ollama-test-double.js';
 import { hubFeed } from './pubsub.js';
 import { printedSchema } from './schema/index.js';
 import { type ApiServer, type ServerOptions, startServer } from './server.js';
@@ -30,6 +32,7 @@ interface GqlResponse<T = Record<string, unknown>> {
 }
 
 let app: App;
+let ollama: OllamaTestDouble;
 let running: RunningPipeline;
 let api: ApiServer;
 const extra: ApiServer[] = [];
@@ -83,14 +86,28 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'csv'));
   for (const t of TICKERS)
     copyFileSync(join(ROOT, 'data/sp500-daily', `${t}_data.csv`), join(dir, 'csv', `${t}_data.csv`));
+  // Real headlines of the three tickers (Finviz rows, unchanged) for the explanations.
+  mkdirSync(join(dir, 'news'));
+  const [header, ...rows] = readFileSync(join(ROOT, 'data/news/finviz_headlines_2016_texas-ucf.csv'), 'utf8').split(
+    '\n',
+  );
+  const kept = rows.filter((r) => TICKERS.includes(r.split(',').at(-1) ?? ''));
+  writeFileSync(join(dir, 'news/finviz.csv'), `${[header, ...kept].join('\n')}\n`);
+  // Embeddings (and, in one test, explanations) from the Ollama protocol TEST DOUBLE: fast and stable.
+  ollama = await startOllamaTestDouble({ models: ['llama3.2:3b', 'nomic-embed-text'] });
   const config = loadConfig({
     TICKCAST_DATA_DIR: join(dir, 'csv'),
     TICKCAST_DB: join(dir, 'store.duckdb'),
     TICKCAST_MODEL: 'persistence',
+    TICKCAST_NEWS: join(dir, 'news'),
+    TICKCAST_EMBEDDER: 'ollama',
+    OLLAMA_HOST: ollama.url,
+    TICKCAST_EXPLAINER: 'template',
   });
   // Phase 1: history.
   const first = await buildApp(config);
   await (await startPipeline(first)).done;
+  await first.explain?.close();
   await first.store.close();
   // Phase 2: the same data again, one trading day per 4 ms, while the API serves.
   app = await buildApp(config, { paceMs: 4 });
@@ -104,15 +121,25 @@ beforeAll(async () => {
     horizons: config.TICKCAST_HORIZONS,
     serving: { normal: app.models.normal, earnings: app.models.earnings },
     calendar: app.calendar,
+    explain: explainOptions(),
   });
 }, 120_000);
+
+function explainOptions(explainer = app.explain!.explainer): NonNullable<ServerOptions['explain']> {
+  return {
+    sources: { store: app.store, vectors: app.explain!.vectors, embedder: app.explain!.embedder },
+    explainer,
+  };
+}
 
 afterAll(async () => {
   for (const c of clients) await c.dispose();
   for (const s of extra) await s.close();
   await api?.close();
   await running?.stop();
+  await app?.explain?.close();
   await app?.store.close();
+  await ollama?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -672,6 +699,106 @@ describe('subscriptions (graphql-ws)', () => {
     expect((await errorOf('subscription { predictions(symbols: ["KO"], horizon: 2) { id } }'))?.extensions?.code).toBe(
       'BAD_HORIZON',
     );
+  });
+});
+
+describe('explanations', () => {
+  const FIELDS = `predictionId symbol horizon text explainer requestedExplainer grounded fallbackReason cached
+    citations { ref id kind title detail time score }`;
+
+  it('explanation(symbol, horizon): grounded prose about the latest prediction, citing facts and earlier headlines', async () => {
+    const r = await gql<{
+      explanation: {
+        predictionId: string;
+        symbol: string;
+        text: string;
+        explainer: string;
+        grounded: boolean;
+        citations: Array<{ ref: string; kind: string; title: string; time: string }>;
+      };
+      prediction: { id: string; inputTime: string };
+    }>(`query { explanation(symbol: "aapl") { ${FIELDS} } prediction(symbol: "AAPL") { id inputTime } }`);
+    expect(r.errors).toBeUndefined();
+    const e = r.data!.explanation;
+    expect(e).toMatchObject({ symbol: 'AAPL', explainer: 'template', grounded: true });
+    expect(e.text).toMatch(/^The model expects AAPL to (rise|fall|stay about flat)/);
+    for (const c of e.citations) expect(e.text).toContain(`${c.ref}`);
+    expect(e.citations.some((c) => c.kind === 'FACT')).toBe(true);
+    // No headline after the prediction's inputs were complete (the input day's end).
+    const asOf = Date.parse(r.data!.prediction.inputTime) + 86_400_000;
+    for (const c of e.citations.filter((x) => x.kind === 'NEWS')) expect(Date.parse(c.time)).toBeLessThan(asOf);
+  });
+
+  it('the explanation subscription streams the text, then the explanation', async () => {
+    const client = wsClient();
+    const events: Array<{
+      kind: string;
+      delta: string | null;
+      explanation: { text: string; grounded: boolean } | null;
+    }> = [];
+    await new Promise<void>((resolve, reject) => {
+      client.subscribe(
+        {
+          query:
+            'subscription { explanation(symbol: "MSFT", horizon: 5) { kind delta explanation { text grounded } } }',
+        },
+        {
+          next: (m) => events.push((m.data as { explanation: (typeof events)[number] }).explanation),
+          error: reject,
+          complete: resolve,
+        },
+      );
+    });
+    expect(events.at(-1)!.kind).toBe('DONE');
+    const done = events.at(-1)!.explanation!;
+    expect(done.grounded).toBe(true);
+    expect(
+      events
+        .filter((e) => e.kind === 'TEXT')
+        .map((e) => e.delta)
+        .join(''),
+    ).toBe(done.text);
+  });
+
+  it('an Ollama explainer streams through the same subscription (Ollama protocol test double)', async () => {
+    ollama.setResponder((req) => {
+      const prompt = req.messages.at(-1)!.content;
+      const change = /^(F\d+) \(predicted change[^)]*\): (-?)(.+)$/m.exec(prompt)!;
+      return replyText(
+        `KO is expected to ${change[2] ? 'fall' : 'rise'} ${change[3]} [${change[1]}]. That is the model's call.`,
+      );
+    });
+    const server = await serverWith({
+      explain: explainOptions(ollamaExplainer({ host: ollama.url, model: 'llama3.2:3b' })),
+    });
+    const client = wsClient(server.url);
+    const kinds: string[] = [];
+    let final: { explainer: string; grounded: boolean } | null = null;
+    await new Promise<void>((resolve, reject) => {
+      client.subscribe(
+        { query: 'subscription { explanation(symbol: "KO") { kind explanation { explainer grounded } } }' },
+        {
+          next: (m) => {
+            const e = (m.data as { explanation: { kind: string; explanation: typeof final } }).explanation;
+            kinds.push(e.kind);
+            final = e.explanation ?? final;
+          },
+          error: reject,
+          complete: resolve,
+        },
+      );
+    });
+    expect(kinds).toEqual(['TEXT', 'TEXT', 'DONE']);
+    expect(final).toEqual({ explainer: 'ollama:llama3.2:3b', grounded: true });
+  });
+
+  it('coded errors: unknown symbol, horizon not forecast, a server without explanations', async () => {
+    expect(codes(await gql('query { explanation(symbol: "ZZZZ") { text } }'))).toEqual(['UNKNOWN_SYMBOL']);
+    expect(codes(await gql('query { explanation(symbol: "AAPL", horizon: 2) { text } }'))).toEqual(['BAD_HORIZON']);
+    const bare = await serverWith({});
+    expect(codes(await gql('query { explanation(symbol: "AAPL") { text } }', {}, { url: bare.url }))).toEqual([
+      'NOT_AVAILABLE',
+    ]);
   });
 });
 
