@@ -8,7 +8,7 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
     // *.services.test.ts need real servers (Kafka, QuestDB): `npm run test:services`.
-    exclude: ['node_modules/**', 'ui/**', 'test/services/**', 'test/e2e/**', '**/*.services.test.ts'],
+    exclude: ['node_modules/**', '.tmp/**', 'ui/**', 'test/services/**', 'test/e2e/**', '**/*.services.test.ts'],
     testTimeout: 60_000,
     pool: 'forks',
   },

@@ -146,6 +146,23 @@ describe('explanation service', () => {
     expect((await service(contrary).explain('AAPL', 1)).fallbackReason).toMatch(/^not grounded: states the move as/);
   });
 
+  it('explains from the prediction and the store alone when the vector store is down, and says so', async () => {
+    const down = new Error('Chroma at http://127.0.0.1:9 is not reachable (CHROMA_URL)');
+    const vectors = { ...run.sources.vectors, get: () => Promise.reject(down), query: () => Promise.reject(down) };
+    const s = new ExplanationService({
+      sources: { ...run.sources, vectors },
+      predictions: run.predictions,
+      horizons: [1, 5],
+    });
+    const e = await s.explain('AAPL', 1);
+    expect(e).toMatchObject({ explainer: 'template', grounded: true });
+    expect(e.retrievalProblem).toBe(
+      'reading the fact sheet failed (Chroma at http://127.0.0.1:9 is not reachable (CHROMA_URL)): explained from the prediction and its track record only',
+    );
+    expect(e.text).toContain('Headlines could not be searched just now');
+    expect(e.citations.every((c) => c.kind === 'fact')).toBe(true);
+  });
+
   it('refuses an unknown symbol and a horizon that is not forecast, with codes', async () => {
     await expect(service().explain('NOPE', 1)).rejects.toMatchObject({ code: 'UNKNOWN_SYMBOL' });
     await expect(service().explain('AAPL', 2)).rejects.toBeInstanceOf(ExplainError);

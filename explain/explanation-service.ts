@@ -301,6 +301,7 @@ export class ExplanationService {
       requestedExplainer: this.explainer.name,
       grounded,
       fallbackReason: fallbackReason ?? (grounded ? null : `template not grounded: ${problems[0]}`),
+      retrievalProblem: ctx.degraded,
       firstTextMs: firstTextMs ?? latencyMs,
       latencyMs,
       cached: false,

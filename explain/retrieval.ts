@@ -38,15 +38,31 @@ export async function retrieve(
   prediction: Prediction,
   opts: RetrievalOptions = {},
 ): Promise<ExplanationContext> {
-  const [doc] = await sources.vectors.get([factSheetId(prediction.symbol, prediction.ts)]);
+  // The vector store (Chroma, say) may be down: explain from the prediction and the store alone, and say so.
+  let degraded: string | null = null;
+  const guarded = async <T>(what: string, fallback: T, f: () => Promise<T>): Promise<T> => {
+    if (degraded) return fallback;
+    try {
+      return await f();
+    } catch (err) {
+      degraded = `${what} failed (${err instanceof Error ? err.message : String(err)}): explained from the prediction and its track record only`;
+      return fallback;
+    }
+  };
+  const doc = await guarded('reading the fact sheet', undefined, async () => {
+    const [d] = await sources.vectors.get([factSheetId(prediction.symbol, prediction.ts)]);
+    return d;
+  });
   const sheet = doc ? factSheetOf(doc) : null;
   const asOf = sheet?.asOf ?? prediction.ts + (opts.intervalMs ?? DAY_MS);
   const track = await trackRecord(sources.store, prediction, asOf, opts.trackRecord ?? 60);
   const facts = numbered(orderFacts([...factsFor(sheet, prediction), ...track], prediction.horizon), 'F');
   const query = queryText(prediction, facts);
   const window = { from: asOf - (opts.windowDays ?? 90) * DAY_MS, to: asOf };
-  const news = await rankedNews(sources, prediction.symbol, query, window, opts);
-  return { prediction, sheet, facts, news, query, window };
+  const news = await guarded('searching headlines', [], () =>
+    rankedNews(sources, prediction.symbol, query, window, opts),
+  );
+  return { prediction, sheet, facts, news, query, window, degraded };
 }
 
 /** The sheet's facts of this horizon and the shared ones; from the prediction alone when there is no sheet yet. */

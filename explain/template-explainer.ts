@@ -171,6 +171,7 @@ function earnings(get: Get): string | null {
 
 function headlines(ctx: ExplanationContext): string {
   const symbol = ctx.prediction.symbol;
+  if (ctx.degraded) return 'Headlines could not be searched just now, so none are shown.';
   if (ctx.news.length === 0) return `No headlines were found in the three months before this forecast.`;
   const shown = ctx.news
     .slice(0, 3)

@@ -34,6 +34,8 @@ export interface ExplanationContext {
   query: string;
   /** Retrieval window: headlines in [from, to). */
   window: { from: number; to: number };
+  /** Why retrieval could not use the vector store (it was down, say); null when it could. */
+  degraded: string | null;
 }
 
 export interface ExplainOptions {
@@ -83,6 +85,8 @@ export interface Explanation {
   grounded: boolean;
   /** Why the requested explainer's text was not shown; null when it was. */
   fallbackReason: string | null;
+  /** Why retrieval was incomplete (the vector store was unreachable, say); null when it was not. */
+  retrievalProblem: string | null;
   /** Milliseconds to the first piece of text, and to the whole explanation. */
   firstTextMs: number;
   latencyMs: number;

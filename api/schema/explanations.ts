@@ -53,6 +53,11 @@ export const ExplanationRef = builder.objectRef<Explanation>('Explanation').impl
       description: "Why the configured explainer's text was not shown (null when it was).",
       resolve: (e) => e.fallbackReason,
     }),
+    retrievalProblem: t.string({
+      nullable: true,
+      description: 'Why retrieval was incomplete (the vector store was unreachable, say); null when it was not.',
+      resolve: (e) => e.retrievalProblem,
+    }),
     firstTextMs: t.exposeFloat('firstTextMs', { description: 'Milliseconds to the first text.' }),
     latencyMs: t.exposeFloat('latencyMs', { description: 'Milliseconds to the whole explanation.' }),
     cached: t.exposeBoolean('cached'),
