@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/services/**/*.test.ts', '**/*.services.test.ts', 'storage/questdb-store.test.ts'],
-    exclude: ['node_modules/**', 'ui/**'],
+    exclude: ['node_modules/**', '.tmp/**', 'ui/**'],
     testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -108,7 +108,7 @@ export async function openExplainParts(config: Config, opts: { dbPath?: string }
   if (problems.length > 0) throw new ConfigError(problems);
   const embedder = await openEmbedder(config);
   const vectors = config.CHROMA_URL
-    ? await openChromaVectorStore({ url: config.CHROMA_URL, embedder })
+    ? await openChromaVectorStore({ url: config.CHROMA_URL, collection: config.CHROMA_COLLECTION, embedder })
     : await openDuckDbVectorStore({ path: opts.dbPath ?? config.TICKCAST_DB, embedder });
   const useOllama = (config.TICKCAST_EXPLAINER ?? (config.OLLAMA_HOST ? 'ollama' : 'template')) === 'ollama';
   const explainer =

@@ -131,6 +131,14 @@ export const configSchema = z.object({
   TICKCAST_NEWS: z.string().min(1).default('data/news'),
   /** Set: retrieval runs on this Chroma server; unset: in the embedded database (TICKCAST_DB). */
   CHROMA_URL: z.url().optional(),
+  /** The Chroma collection (one per deployment; it records its embedder and refuses another's vectors). */
+  CHROMA_COLLECTION: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$/,
+      '3 to 63 letters, digits, ".", "_" or "-", starting and ending with a letter or digit',
+    )
+    .default('tickcast-documents'),
   /** Set: explanations are written by OLLAMA_MODEL on this Ollama server (and it can embed, TICKCAST_EMBEDDER). */
   OLLAMA_HOST: z.url().optional(),
   OLLAMA_MODEL: z

@@ -40,6 +40,7 @@ export async function printSummary(
       out,
     );
   } else {
-    out('dead letters: 0');
+    // With Kafka the reasons are in the .dlq topics (not read back here); the count is the nodes'.
+    out(`dead letters: ${summary.deadLetters}`);
   }
 }

@@ -43,7 +43,10 @@ export function embed<In>(opts: EmbedOptions<In>) {
         doc: opts.document(r.value),
         timestamp: r.timestamp,
       }));
-      const stored = opts.stored ? await opts.stored(latest.map((d) => d.doc.id)) : new Set<string>();
+      // Only a saving: when the store cannot say (it is down), embed them all; the sink upserts.
+      const stored = opts.stored
+        ? await opts.stored(latest.map((d) => d.doc.id)).catch(() => new Set<string>())
+        : new Set<string>();
       const docs = latest.filter((d) => !stored.has(d.doc.id));
       for (let i = 0; i < docs.length; i += size) {
         const chunk = docs.slice(i, i + size);
