@@ -2,10 +2,12 @@
 //
 // 1. Builds ui/dist. 2. Starts `tickcast run` on the bundled real data at a free port in
 // 24000–24999, paced so predictions keep arriving, with a temp database. 3. Opens every view,
-// checks that live updates arrive, that the chart draws the prediction band, that an unknown
-// symbol says so, and saves a screenshot of each view under .tmp/e2e/. 4. Performance (measured
-// and printed, not asserted): a 500-symbol watchlist on the SYNTHETIC simulator updating every
-// second, long tasks over a 30 s trace; initial JS gzipped; time to the first interactive view.
+// checks that live updates arrive, that the chart draws the prediction band, that the "Why this
+// prediction" panel fills with a cited, grounded explanation whose references open their
+// sources, that an unknown symbol says so, and saves a screenshot of each view under .tmp/e2e/.
+// 4. Performance (measured and printed, not asserted): a 500-symbol watchlist on the SYNTHETIC
+// simulator updating every second, long tasks over a 30 s trace; initial JS gzipped; time to the
+// first interactive view. The simulator runs without explanations: the panel's "not available".
 // Every process it starts is stopped before it exits. Exit code 1 when a check fails.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { replyText, startOllamaTestDouble } from '../support/ollama-test-double.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT = join(ROOT, '.tmp', 'e2e');
@@ -175,6 +178,25 @@ async function waitAttr(page: Page, selector: string, attr: string, min: number,
   return num(page, selector, attr);
 }
 
+/** Polls the API until the symbol has a 1-day prediction. */
+async function waitForPrediction(url: string, symbol: string, timeout = 60_000): Promise<void> {
+  const until = Date.now() + timeout;
+  while (Date.now() < until) {
+    const r = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'query P($s: String!) { prediction(symbol: $s) { id } }',
+        variables: { s: symbol },
+      }),
+    }).catch(() => null);
+    const body = (await r?.json().catch(() => null)) as { data?: { prediction: { id: string } | null } } | null;
+    if (body?.data?.prediction) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`${symbol}: no prediction within ${timeout / 1000} s`);
+}
+
 /** Gzipped size of the JS that index.html loads before any view is lazy-loaded. */
 function initialJsGzip(): { bytes: number; files: string[] } {
   const dist = join(ROOT, 'ui', 'dist');
@@ -202,6 +224,7 @@ async function main(): Promise<void> {
   log(`  serving ${app.url}`);
   const ctx = await browser();
   const figures: Record<string, number | string> = {};
+  let symbolOpenedAt = 0;
   try {
     const page = ctx.pages()[0] ?? (await ctx.newPage());
     const consoleErrors: string[] = [];
@@ -327,15 +350,88 @@ async function main(): Promise<void> {
       await page.waitForURL(new RegExp(`#/symbol/${second}$`), { timeout: 5000 });
     });
     await check('chart draws candles, the prediction band and earnings markers; live updates', async () => {
+      symbolOpenedAt = Date.now();
       await page.goto(`${app.url}/#/symbol/AAPL`);
       await page.locator('[data-testid="chart"] canvas').first().waitFor({ timeout: 15_000 });
       const band = await waitAttr(page, '[data-testid="chart"]', 'data-band-points', 1, 15_000);
       figures.bandPoints = band;
       await page.locator('[data-testid="history"] tbody tr').first().waitFor({ timeout: 10_000 });
       await page.locator('[data-testid="features"] tbody tr').first().waitFor({ timeout: 10_000 });
-      const explanation = (await page.locator('[data-testid="explanation"]').textContent()) ?? '';
-      assert(/later release/.test(explanation), 'the explanation panel is not reserved');
       await waitAttr(page, '[data-live-count]', 'data-live-count', 2, 20_000);
+    });
+    await check('why this prediction: the explanation streams in, cites its sources, says who wrote it', async () => {
+      const panel = page.locator('[data-testid="explanation"]');
+      const foot = panel.locator('[data-testid="explanation-footer"]');
+      await foot.waitFor({ timeout: 30_000 });
+      // An upper bound when the chart check took longer than the explanation.
+      figures.explanationMs = Date.now() - symbolOpenedAt;
+      // New predictions keep coming, and with them new explanations: read the panel in one go,
+      // again if that caught a new one being written (no footer yet).
+      const read = () =>
+        panel.evaluate((el) => {
+          const f = el.querySelector('[data-testid="explanation-footer"]');
+          return {
+            text: el.querySelector('[data-testid="explanation-text"]')?.textContent ?? '',
+            refs: el.querySelectorAll('[data-testid="explanation-text"] button.ref').length,
+            citations: el.querySelectorAll('li[data-citation]').length,
+            footer: f?.textContent ?? null,
+            explainer: f?.getAttribute('data-explainer'),
+            grounded: f?.getAttribute('data-grounded'),
+          };
+        });
+      let seen = await read();
+      for (let i = 0; i < 3 && seen.footer === null; i++) {
+        await foot.waitFor({ timeout: 10_000 });
+        seen = await read();
+      }
+      assert(seen.text.includes('AAPL'), `the text does not mention AAPL: ${seen.text.slice(0, 120)}`);
+      assert(seen.refs >= 1, 'no reference buttons in the text');
+      assert(seen.citations >= 1, 'no citation list');
+      assert(seen.explainer === 'template', `footer: explainer is ${seen.explainer}, not template`);
+      assert(seen.grounded === 'true', 'footer: not grounded');
+      assert(/template/.test(seen.footer ?? '') && /✓ grounded/.test(seen.footer ?? ''), `footer: ${seen.footer}`);
+      // What axe would flag: a name that hides the visible text, interactive inside interactive.
+      const mismatched = await panel
+        .locator('button[aria-label]')
+        .evaluateAll((bs) =>
+          bs
+            .filter((b) => !(b.getAttribute('aria-label') ?? '').includes((b.textContent ?? '').trim()))
+            .map((b) => b.textContent),
+        );
+      assert(mismatched.length === 0, `names without their visible text: ${mismatched.join(', ')}`);
+      const nested = await panel.locator('button button, button a, a button, a a, button input').count();
+      assert(nested === 0, `${nested} nested interactive elements`);
+    });
+    await check('clicking a reference opens that citation (a fact shows its value); Enter closes it', async () => {
+      const panel = page.locator('[data-testid="explanation"]');
+      // Focus in the panel holds refreshes, so the text does not change under the click.
+      await panel.locator('[data-testid="explanation-text"] button.ref').first().focus();
+      const ref = panel.locator('[data-testid="explanation-text"] button.ref[data-ref^="F"]').first();
+      const name = (await ref.getAttribute('data-ref')) ?? '';
+      await ref.click();
+      const item = panel.locator(`li[data-citation][data-ref="${name}"]`);
+      const detail = item.locator('[data-testid="citation-detail"]');
+      await detail.waitFor({ timeout: 5000 });
+      assert((await item.getAttribute('data-selected')) === 'true', `citation ${name} is not highlighted`);
+      assert((await ref.getAttribute('aria-expanded')) === 'true', `reference ${name} is not marked expanded`);
+      const value = ((await item.locator('.value').textContent()) ?? '').trim();
+      assert(/\d/.test(value), `citation ${name}: no value ("${value}")`);
+      const shown = (await detail.textContent()) ?? '';
+      assert(/Known as of \d{4}-\d{2}-\d{2}/.test(shown), `citation ${name}: no time known in "${shown}"`);
+      await panel.screenshot({ path: join(OUT, 'symbol-why.png') });
+      log('    screenshot .tmp/e2e/symbol-why.png');
+      await page.emulateMedia({ colorScheme: 'dark' });
+      try {
+        await panel.screenshot({ path: join(OUT, 'symbol-why-dark.png') });
+        log('    screenshot .tmp/e2e/symbol-why-dark.png');
+      } finally {
+        await page.emulateMedia({ colorScheme: 'light' });
+      }
+      await item.locator('button.cite').focus();
+      await page.keyboard.press('Enter');
+      await detail.waitFor({ state: 'detached', timeout: 5000 });
+      await page.keyboard.press('Enter');
+      await detail.waitFor({ timeout: 5000 });
     });
     await check('earnings markers on the chart', async () => {
       // Markers need an announcement inside the bars shown; the replay has months of AAPL by now.
@@ -345,9 +441,12 @@ async function main(): Promise<void> {
     });
     await shot(page, 'symbol');
     await check('symbol view fits a phone', () => atPhoneWidth(page, 'symbol'));
-    await check('an unknown symbol shows a clear message', async () => {
-      await page.goto(`${app.url}/#/symbol/NOPE`);
-      await page.getByText('Unknown symbol: NOPE').waitFor({ timeout: 10_000 });
+    await check('an unknown symbol shows a clear message, not a spinner', async () => {
+      await page.goto(`${app.url}/#/symbol/ZZZZ`);
+      await page.getByText('Unknown symbol: ZZZZ').first().waitFor({ timeout: 10_000 });
+      await page.waitForTimeout(500);
+      const spinners = await page.locator('[data-state="loading"]').count();
+      assert(spinners === 0, `${spinners} loading states left on an unknown symbol`);
     });
     await shot(page, 'symbol-unknown');
 
@@ -424,9 +523,63 @@ async function main(): Promise<void> {
     await app.stop();
   }
 
+  // A streamed explanation that fails the grounding check mid-way, from the Ollama protocol TEST
+  // DOUBLE (no Ollama server runs here): its first sentences stream in, a RESET withdraws them,
+  // the template takes over. The panel records the phases it went through.
+  log('explanation streaming and fallback (Ollama protocol TEST DOUBLE)');
+  const double = await startOllamaTestDouble({ models: ['llama3.2:3b'], chunkDelayMs: 100 });
+  double.setResponder(() =>
+    replyText(
+      'Here is why the model made this forecast. It rests on the recent closes of the stock. ' +
+        'It will surely rise 50% tomorrow [F1]. The rest is never shown.',
+    ),
+  );
+  const ollamaApp = await startApp('ollama-double', {
+    TICKCAST_PACE: '150ms',
+    TICKCAST_NEWS: 'none',
+    OLLAMA_HOST: double.url,
+    TICKCAST_EXPLAINER: 'ollama',
+  });
+  const streaming = await browser();
+  try {
+    const page = streaming.pages()[0] ?? (await streaming.newPage());
+    await page.addInitScript(() => {
+      const w = window as unknown as { __phases: string[] };
+      w.__phases = [];
+      new MutationObserver(() => {
+        const p = document.querySelector('[data-testid="explanation"]')?.getAttribute('data-phase');
+        if (p && w.__phases.at(-1) !== p) w.__phases.push(p);
+      }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-phase'] });
+    });
+    await check('streamed text, then a RESET: the panel says so and shows the template, with the reason', async () => {
+      // The replay needs about 60 bars before AAPL's first prediction.
+      await waitForPrediction(ollamaApp.url, 'AAPL');
+      await page.goto(`${ollamaApp.url}/#/symbol/AAPL`);
+      const panel = page.locator('[data-testid="explanation"]');
+      await panel.locator('[data-testid="explanation-reset"]').waitFor({ timeout: 30_000 });
+      const foot = panel.locator('[data-testid="explanation-footer"]');
+      await foot.waitFor({ timeout: 15_000 });
+      assert((await foot.getAttribute('data-explainer')) === 'template', 'the template did not take over');
+      const footText = (await foot.textContent()) ?? '';
+      assert(/fell back from ollama:llama3\.2:3b/.test(footText), `footer: ${footText}`);
+      assert(/not grounded: 50%/.test(footText), `footer gives no reason: ${footText}`);
+      const phases = await page.evaluate(() => (window as unknown as { __phases: string[] }).__phases);
+      const writing = phases.indexOf('writing');
+      assert(writing >= 0 && phases.indexOf('done', writing) > writing, `phases: ${phases.join(' → ')}`);
+      await panel.screenshot({ path: join(OUT, 'symbol-why-fallback.png') });
+      log('    screenshot .tmp/e2e/symbol-why-fallback.png');
+    });
+  } finally {
+    await streaming.close();
+    await ollamaApp.stop();
+    await double.close();
+  }
+
   // Performance: SYNTHETIC simulator (500 symbols, one update a second) — figures, not checks.
   log(`performance (SYNTHETIC: TICKCAST_SOURCE=simulator, ${PERF_SYMBOLS} symbols, one update a second)`);
+  // Without the explanation path (nothing to explain synthetic prices with): the panel's NOT_AVAILABLE state.
   const sim = await startApp('simulator', {
+    TICKCAST_EXPLAIN: 'off',
     TICKCAST_SOURCE: 'simulator',
     TICKCAST_SIM_SYMBOLS: String(PERF_SYMBOLS),
     TICKCAST_PACE: '1s',
@@ -462,6 +615,12 @@ async function main(): Promise<void> {
     figures.longTaskMaxMs = Math.round(Math.max(0, ...tasks));
     figures.longTaskTotalMs = Math.round(tasks.reduce((a, b) => a + b, 0));
     await shot(page, 'watchlist-500-synthetic');
+    await check('a server without explanations: the panel says so', async () => {
+      await page.goto(`${sim.url}/#/symbol/SIM00000`);
+      const panel = page.locator('[data-testid="explanation"]');
+      await panel.getByText('Explanations are not available on this server').waitFor({ timeout: 15_000 });
+      assert((await panel.locator('[data-state="loading"]').count()) === 0, 'the panel still spins');
+    });
   } finally {
     await perf.close();
     await sim.stop();
@@ -475,6 +634,9 @@ async function main(): Promise<void> {
     `  first view interactive (bundled data, loopback): ${figures.firstViewMs} ms to rows with predictions (performance.now ${figures.firstViewPerfMs} ms; cold, while the app was starting: ${figures.firstViewColdMs} ms)`,
   );
   log(`  first view with ${PERF_SYMBOLS} symbols (SYNTHETIC): ${figures.firstView500Ms ?? '—'} ms`);
+  log(
+    `  explanation on the symbol view (bundled data, template): ${figures.explanationMs ?? '—'} ms from opening the symbol view to the footer (at most)`,
+  );
   log(
     `  long tasks > 50 ms over ${PERF_SECONDS} s, ${figures.perfRows ?? '—'} rows (SYNTHETIC, ${figures.perfUpdateMessages ?? '—'} update messages): ${figures.longTasks ?? '—'} (max ${figures.longTaskMaxMs ?? '—'} ms, total ${figures.longTaskTotalMs ?? '—'} ms)`,
   );

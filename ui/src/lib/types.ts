@@ -91,3 +91,49 @@ export interface Pipeline {
   edges: PipelineEdge[];
   topics: Topic[];
 }
+
+/** A fact or headline an explanation cites as `[ref]` in its text. */
+export interface Citation {
+  /** F1, N2, ...: the reference used in the text. */
+  ref: string;
+  id: string;
+  kind: 'FACT' | 'NEWS';
+  /** A fact's label, or the headline. */
+  title: string;
+  /** A fact's value as printed, or a headline's source. */
+  detail: string;
+  /** When the fact was known, or when the headline was published. */
+  time: string;
+  score: number | null;
+  url: string | null;
+}
+
+/** Why the model made its latest prediction for a symbol. */
+export interface Explanation {
+  /** symbol:inputTs:horizon */
+  predictionId: string;
+  symbol: string;
+  horizon: number;
+  /** Paragraphs separated by blank lines, citing with [F1], [N1, F3], ... */
+  text: string;
+  citations: Citation[];
+  explainer: string;
+  requestedExplainer: string;
+  grounded: boolean;
+  fallbackReason: string | null;
+  firstTextMs: number;
+  latencyMs: number;
+  cached: boolean;
+  generatedAt: string;
+}
+
+export const EXPLANATION_FIELDS = `predictionId symbol horizon text explainer requestedExplainer grounded fallbackReason
+  firstTextMs latencyMs cached generatedAt citations { ref id kind title detail time score url }`;
+
+/** A step of a streamed explanation (Subscription.explanation). */
+export interface ExplanationEvent {
+  kind: 'TEXT' | 'RESET' | 'DONE';
+  delta: string | null;
+  reason: string | null;
+  explanation: Explanation | null;
+}
