@@ -1,17 +1,23 @@
 // The shipped MiniLM embedder against a second implementation: vectors that numpy computed from
 // the model's original float32 weights (models/embedding/minilm-reference.py, with its own
-// WordPiece tokeniser), and a semantic sanity check on headlines.
+// WordPiece tokeniser), and a semantic sanity check on headlines; then the worker thread the
+// model runs in: call order, abort, close, and a worker that dies.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  type FromMiniLmWorker,
   MINILM_DIMENSION,
   MINILM_DIR,
   MINILM_FILES,
   MINILM_ID,
   meanPoolNormalise,
+  miniLmWorkerOf,
   openMiniLmEmbedder,
+  type ToMiniLmWorker,
 } from './minilm-embedder.js';
 
 interface Reference {
@@ -91,8 +97,125 @@ describe('openMiniLmEmbedder', () => {
   it('rejects an aborted call and a closed embedder', async () => {
     const e = openMiniLmEmbedder();
     await expect(e.embed(['x'], { signal: AbortSignal.abort(new Error('stop')) })).rejects.toThrow('stop');
+    expect(miniLmWorkerOf(e), 'no worker for a call that never ran').toBeUndefined();
     await e.close?.();
     await expect(e.embed(['x'])).rejects.toThrow(`${MINILM_ID}: the embedder is closed`);
+  });
+});
+
+describe('the embedding worker', () => {
+  const embedder = openMiniLmEmbedder();
+  afterAll(() => embedder.close?.());
+
+  /** The answers the worker sends, from now on. */
+  const answers = (w: Worker) => {
+    const seen: FromMiniLmWorker[] = [];
+    w.on('message', (m: FromMiniLmWorker) => seen.push(m));
+    return seen;
+  };
+
+  it('starts on the first embed and answers calls in order, with vectors that own their buffers', async () => {
+    expect(miniLmWorkerOf(embedder)).toBeUndefined();
+    const calls = [['Oil rises'], ['Fed holds rates steady', 'Apple beats estimates'], ['Gold falls']];
+    const done: number[] = [];
+    const results = await Promise.all(
+      calls.map(async (texts, i) => {
+        const vectors = await embedder.embed(texts);
+        done.push(i);
+        return vectors;
+      }),
+    );
+    expect(miniLmWorkerOf(embedder)).toBeDefined();
+    expect(done).toEqual([0, 1, 2]);
+    expect(results.map((r) => r.length)).toEqual([1, 2, 1]);
+    for (const v of results.flat()) {
+      expect(v).toBeInstanceOf(Float32Array);
+      expect(v.buffer.byteLength).toBe(384 * 4);
+    }
+  });
+
+  it('rejects an aborted call at once, skips it in the worker, and runs the calls around it', async () => {
+    await embedder.embed(['warm up']);
+    const worker = miniLmWorkerOf(embedder)!;
+    const seen = answers(worker);
+    const abort = new AbortController();
+    const first = embedder.embed(Array.from({ length: 64 }, (_, i) => `headline number ${i}`));
+    const skipped = expect(embedder.embed(['never embedded'], { signal: abort.signal })).rejects.toThrow('stop');
+    const last = embedder.embed(['Gold falls']);
+    abort.abort(new Error('stop'));
+    await skipped;
+    expect(await first).toHaveLength(64);
+    expect(await last).toHaveLength(1);
+    // The worker answered the two others only: it never ran the aborted call.
+    expect(seen.map((m) => m.type)).toEqual(['vectors', 'vectors']);
+    expect(miniLmWorkerOf(embedder)).toBe(worker);
+  });
+
+  it('stops an aborted call that is running and goes on with the next', async () => {
+    await embedder.embed(['warm up']);
+    const seen = answers(miniLmWorkerOf(embedder)!);
+    const abort = new AbortController();
+    const long = expect(
+      embedder.embed(
+        Array.from({ length: 2000 }, (_, i) => `a rather long headline, number ${i}, about markets`),
+        { signal: abort.signal },
+      ),
+    ).rejects.toThrow('no longer needed');
+    const next = embedder.embed(['Gold falls']);
+    // By then the worker is in the long call (125 batches; were it still queued, it would be skipped).
+    await sleep(100);
+    abort.abort(new Error('no longer needed'));
+    await long;
+    expect(await next).toHaveLength(1);
+    // The worker answered the next call only: it stopped the long one between batches.
+    expect(seen.map((m) => m.type)).toEqual(['vectors']);
+  });
+
+  it('close() rejects the waiting calls and resolves once the worker has exited', async () => {
+    const e = openMiniLmEmbedder();
+    const waiting = [e.embed(['Oil rises']), e.embed(['Gold falls'])].map((call) =>
+      expect(call).rejects.toThrow(`${MINILM_ID}: the embedder is closed`),
+    );
+    const worker = miniLmWorkerOf(e)!;
+    let exited = false;
+    worker.on('exit', () => {
+      exited = true;
+    });
+    await e.close?.();
+    expect(exited).toBe(true);
+    expect(miniLmWorkerOf(e)).toBeUndefined();
+    await Promise.all(waiting);
+    await expect(e.embed(['x'])).rejects.toThrow(`${MINILM_ID}: the embedder is closed`);
+    await e.close?.(); // twice is fine
+  });
+
+  it('rejects the calls of a worker that crashed, and the next call starts a new worker', async () => {
+    const e = openMiniLmEmbedder();
+    try {
+      const lost = [e.embed(['Oil rises']), e.embed(['Gold falls'])].map((call) =>
+        expect(call).rejects.toThrow(`${MINILM_ID}: the embedding worker crashed: boom`),
+      );
+      const crashed = miniLmWorkerOf(e)!;
+      crashed.postMessage({ type: 'crash', message: 'boom' } satisfies ToMiniLmWorker);
+      await Promise.all(lost);
+
+      const [v] = await e.embed(['Oil rises']);
+      expect(Math.hypot(...v!)).toBeCloseTo(1, 5);
+      const second = miniLmWorkerOf(e)!;
+      expect(second).not.toBe(crashed);
+
+      // Killed from outside (terminate): the same.
+      const killed = expect(e.embed(['Gold falls'])).rejects.toThrow(
+        `${MINILM_ID}: the embedding worker exited with code 1`,
+      );
+      await second.terminate();
+      await killed;
+      const [again] = await e.embed(['Oil rises']);
+      expect(Array.from(again!)).toEqual(Array.from(v!));
+      expect(miniLmWorkerOf(e)).not.toBe(second);
+    } finally {
+      await e.close?.();
+    }
   });
 });
 

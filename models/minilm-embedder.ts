@@ -1,16 +1,14 @@
 // The embedded default embedder: all-MiniLM-L6-v2 (sentence-transformers), int8 ONNX, run
-// in-process on the CPU by transformers.js (@huggingface/transformers on onnxruntime-node).
-// 384-d, mean pooling over the attention mask, L2-normalised, 256-token limit, as
-// sentence-transformers defines the model. The weights ship in the repository
-// (models/embedding/all-MiniLM-L6-v2/, provenance and checksums in its README.md): nothing is
-// downloaded, ever (env.allowRemoteModels = false). The model loads on the first embed(), after
-// checking each file's sha256; calls run one at a time, texts sorted by length and cut into
-// batches so short headlines are not padded to a long one.
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { join } from 'node:path';
+// on the CPU by transformers.js (@huggingface/transformers on onnxruntime-node) in a worker
+// thread (minilm-worker.ts), so the caller's event loop, which runs the rest of the pipeline,
+// stays free while headlines are embedded. 384-d, mean pooling over the attention mask,
+// L2-normalised, 256-token limit, as sentence-transformers defines the model. The weights ship in
+// the repository (models/embedding/all-MiniLM-L6-v2/, provenance and checksums in its README.md):
+// nothing is downloaded, ever (env.allowRemoteModels = false). The worker starts, checks each
+// file's sha256 and loads the model on the first embed(); calls run one at a time in call order,
+// texts sorted by length and cut into batches so short headlines are not padded to a long one.
 import { fileURLToPath } from 'node:url';
-import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
+import { Worker } from 'node:worker_threads';
 import type { Embedder } from './embedder.js';
 
 export const MINILM_ID = 'transformers.js:all-MiniLM-L6-v2@q8';
@@ -39,12 +37,52 @@ export interface MiniLmOptions {
   batchSize?: number;
 }
 
-interface Loaded {
-  tokenizer: PreTrainedTokenizer;
-  model: PreTrainedModel;
+/** What a worker is started with (its workerData). */
+export interface MiniLmWorkerData {
+  dir: string;
+  threads: number;
+  batchSize: number;
 }
 
-/** The MiniLM embedder; nothing loads until the first embed(). */
+/** Messages to the worker. `crash` is for tests: the worker throws `message` uncaught. */
+export type ToMiniLmWorker =
+  | { type: 'embed'; id: number; texts: readonly string[] }
+  | { type: 'cancel'; id: number }
+  | { type: 'crash'; message: string };
+
+/** Messages from the worker: one per request it ran (none for a cancelled one). */
+export type FromMiniLmWorker =
+  | { type: 'vectors'; id: number; vectors: Float32Array[] }
+  | { type: 'error'; id: number; message: string };
+
+/**
+ * The worker's entry point. Node starts no worker from a .ts file, and the tsx hooks that
+ * bin/tickcast.js registers in the main thread do not reach workers, so a plain .mjs entry loads
+ * minilm-worker.ts through tsx's tsImport (the same under tsx, `node bin/tickcast.js` and vitest).
+ */
+const WORKER_ENTRY = new URL('./minilm-worker-entry.mjs', import.meta.url);
+
+interface Pending {
+  resolve(vectors: Float32Array[]): void;
+  reject(error: unknown): void;
+  /** Removes the abort listener. */
+  release(): void;
+}
+
+const workers = new WeakMap<Embedder, () => Worker | undefined>();
+
+/** For tests: the worker an embedder runs now (undefined before the first embed, after close or a crash). */
+export function miniLmWorkerOf(embedder: Embedder): Worker | undefined {
+  return workers.get(embedder)?.();
+}
+
+/**
+ * The MiniLM embedder; no worker starts and nothing loads until the first embed(). A call
+ * aborted by its signal rejects at once with the signal's reason (the worker skips it if it has
+ * not started it, or stops it between batches); close() rejects the calls still waiting and
+ * terminates the worker. If the worker dies, the calls it held reject and the next call starts
+ * a new one. An idle worker does not keep the process alive.
+ */
 export function openMiniLmEmbedder(opts: MiniLmOptions = {}): Embedder {
   const dir = opts.dir ?? MINILM_DIR;
   const threads = opts.threads ?? 1;
@@ -54,123 +92,90 @@ export function openMiniLmEmbedder(opts: MiniLmOptions = {}): Embedder {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`${MINILM_ID}: batchSize must be ≥ 1, got ${batchSize}`);
   }
-  let loading: Promise<Loaded> | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
+  const workerData: MiniLmWorkerData = { dir, threads, batchSize };
+  let worker: Worker | undefined;
+  let nextId = 0;
+  /** The calls sent to `worker`, in call order. */
+  const pending = new Map<number, Pending>();
   let closed = false;
 
-  const loaded = () => {
-    loading ??= load(dir, threads);
-    return loading;
+  /** The call's entry, removed; the worker is unref'd when no call waits for it. */
+  const take = (id: number): Pending | undefined => {
+    const p = pending.get(id);
+    if (!p) return undefined;
+    pending.delete(id);
+    p.release();
+    if (pending.size === 0) worker?.unref();
+    return p;
   };
 
-  const embedAll = async (texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> => {
-    signal?.throwIfAborted();
-    const { tokenizer, model } = await loaded();
-    const out = new Array<Float32Array>(texts.length);
-    // Shortest first, so each batch pads to a length close to its own texts'.
-    const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
-    for (let start = 0; start < order.length; start += batchSize) {
-      signal?.throwIfAborted();
-      if (closed) throw new Error(`${MINILM_ID}: the embedder is closed`);
-      const idx = order.slice(start, start + batchSize);
-      const vectors = await embedBatch(
-        tokenizer,
-        model,
-        idx.map((i) => texts[i]!),
-      );
-      idx.forEach((i, k) => {
-        out[i] = vectors[k]!;
-      });
-    }
-    return out;
+  const rejectAll = (error: Error) => {
+    for (const id of [...pending.keys()]) take(id)?.reject(error);
   };
 
-  return {
+  /** A worker that failed: its calls reject, and the next embed() starts a new worker. */
+  const failed = (w: Worker, error: Error) => {
+    if (worker !== w) return; // closed, or already replaced
+    worker = undefined;
+    rejectAll(error);
+  };
+
+  const start = (): Worker => {
+    const w = new Worker(WORKER_ENTRY, { workerData, name: MINILM_ID });
+    w.on('message', (m: FromMiniLmWorker) => {
+      if (worker !== w) return;
+      if (m.type === 'vectors') take(m.id)?.resolve(m.vectors);
+      else take(m.id)?.reject(new Error(m.message));
+    });
+    w.on('error', (e) =>
+      failed(w, new Error(`${MINILM_ID}: the embedding worker crashed: ${e.message}`, { cause: e })),
+    );
+    w.on('exit', (code) => failed(w, new Error(`${MINILM_ID}: the embedding worker exited with code ${code}`)));
+    w.on('messageerror', (e) => {
+      failed(w, new Error(`${MINILM_ID}: a message from the embedding worker could not be read: ${e.message}`));
+      void w.terminate();
+    });
+    return w;
+  };
+
+  const embedder: Embedder = {
     id: MINILM_ID,
     dimension: MINILM_DIMENSION,
     embed(texts, o = {}) {
       if (closed) return Promise.reject(new Error(`${MINILM_ID}: the embedder is closed`));
+      const signal = o.signal;
+      if (signal?.aborted) return Promise.reject(signal.reason);
       if (texts.length === 0) return Promise.resolve([]);
-      const run = queue.then(() => embedAll(texts, o.signal));
-      queue = run.catch(() => undefined);
-      return run;
+      worker ??= start();
+      const w = worker;
+      const id = nextId++;
+      return new Promise<Float32Array[]>((resolve, reject) => {
+        const onAbort = () => {
+          if (!take(id)) return;
+          w.postMessage({ type: 'cancel', id } satisfies ToMiniLmWorker);
+          reject(signal!.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        pending.set(id, { resolve, reject, release: () => signal?.removeEventListener('abort', onAbort) });
+        w.ref();
+        try {
+          w.postMessage({ type: 'embed', id, texts } satisfies ToMiniLmWorker);
+        } catch (e) {
+          take(id);
+          reject(e);
+        }
+      });
     },
     async close() {
       closed = true;
-      await queue;
-      const model = loading ? await loading.then((l) => l.model).catch(() => undefined) : undefined;
-      await model?.dispose();
+      const w = worker;
+      worker = undefined;
+      rejectAll(new Error(`${MINILM_ID}: the embedder is closed`));
+      await w?.terminate();
     },
   };
-}
-
-async function load(dir: string, threads: number): Promise<Loaded> {
-  await checkFiles(dir);
-  let transformers: typeof import('@huggingface/transformers');
-  try {
-    transformers = await import('@huggingface/transformers');
-  } catch (e) {
-    throw new Error(
-      `${MINILM_ID}: cannot load @huggingface/transformers (${(e as Error).message}); run \`npm install\`, or set TICKCAST_EMBEDDER=ollama`,
-    );
-  }
-  const { env, AutoTokenizer, AutoModel } = transformers;
-  env.allowRemoteModels = false;
-  env.useFSCache = false;
-  try {
-    // An absolute path is not a hub id, so transformers.js reads the folder as it is.
-    const tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
-    const model = await AutoModel.from_pretrained(dir, {
-      local_files_only: true,
-      dtype: 'q8',
-      device: 'cpu',
-      session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
-    });
-    return { tokenizer, model };
-  } catch (e) {
-    throw new Error(`${MINILM_ID}: cannot load the model from ${dir}: ${(e as Error).message}`);
-  }
-}
-
-/** Each file present with its pinned sha256, else an error saying what is wrong and how to fix it. */
-async function checkFiles(dir: string): Promise<void> {
-  const missing = Object.keys(MINILM_FILES).filter((f) => !existsSync(join(dir, f)));
-  if (missing.length > 0) {
-    throw new Error(
-      `${MINILM_ID}: the model files are missing from ${dir}: ${missing.join(', ')}. They ship in the ` +
-        'repository under models/embedding/all-MiniLM-L6-v2 (restore them with `git checkout -- models/embedding`; ' +
-        'its README.md says where they come from), or set TICKCAST_EMBEDDER=ollama',
-    );
-  }
-  for (const [file, expected] of Object.entries(MINILM_FILES)) {
-    const actual = await sha256(join(dir, file));
-    if (actual !== expected) {
-      throw new Error(
-        `${MINILM_ID}: ${join(dir, file)} has sha256 ${actual}, expected ${expected}: the file is damaged or another ` +
-          'version; restore it with `git checkout -- models/embedding`',
-      );
-    }
-  }
-}
-
-function sha256(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
-}
-
-async function embedBatch(
-  tokenizer: PreTrainedTokenizer,
-  model: PreTrainedModel,
-  texts: string[],
-): Promise<Float32Array[]> {
-  const inputs = tokenizer(texts, { padding: true, truncation: true, max_length: MINILM_MAX_TOKENS });
-  const { last_hidden_state: hidden } = (await model(inputs)) as { last_hidden_state: Tensor };
-  return meanPoolNormalise(hidden.data as Float32Array, hidden.dims, (inputs.attention_mask as Tensor).data);
+  workers.set(embedder, () => worker);
+  return embedder;
 }
 
 /**
