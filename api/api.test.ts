@@ -128,7 +128,7 @@ beforeAll(async () => {
 function explainOptions(explainer = app.explain!.explainer): NonNullable<ServerOptions['explain']> {
   return {
     sources: { store: app.store, vectors: app.explain!.vectors, embedder: app.explain!.embedder },
-    explainer,
+    ...(explainer ? { explainer } : {}),
   };
 }
 

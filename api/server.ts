@@ -93,6 +93,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
         horizons,
         registry: apiRegistry,
         predictions: { latest: (s, h) => latest.prediction(s, h), has: (s) => latest.has(s) },
+        announced: true,
       })
     : null;
   // A new prediction makes the cached explanations of the older one stale.

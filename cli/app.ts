@@ -15,7 +15,6 @@ import {
 } from '../engine/index.js';
 import { ExactlyOnceRefused } from '../engine/runner.js';
 import { ollamaExplainer } from '../explain/ollama-explainer.js';
-import { templateExplainer } from '../explain/template-explainer.js';
 import type { Explainer } from '../explain/types.js';
 import { driftModel, persistenceModel } from '../models/baselines.js';
 import { type EarningsCalendar, emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
@@ -51,7 +50,8 @@ export interface App {
 export interface ExplainParts {
   embedder: Embedder;
   vectors: VectorStore;
-  explainer: Explainer;
+  /** The configured explainer; null = the grounded template. */
+  explainer: Explainer | null;
   close(): Promise<void>;
 }
 
@@ -111,10 +111,9 @@ export async function openExplainParts(config: Config, opts: { dbPath?: string }
     ? await openChromaVectorStore({ url: config.CHROMA_URL, collection: config.CHROMA_COLLECTION, embedder })
     : await openDuckDbVectorStore({ path: opts.dbPath ?? config.TICKCAST_DB, embedder });
   const useOllama = (config.TICKCAST_EXPLAINER ?? (config.OLLAMA_HOST ? 'ollama' : 'template')) === 'ollama';
+  // No explainer: the service's own template (written at once, nothing to check as it streams).
   const explainer =
-    useOllama && config.OLLAMA_HOST
-      ? ollamaExplainer({ host: config.OLLAMA_HOST, model: config.OLLAMA_MODEL })
-      : templateExplainer();
+    useOllama && config.OLLAMA_HOST ? ollamaExplainer({ host: config.OLLAMA_HOST, model: config.OLLAMA_MODEL }) : null;
   return {
     embedder,
     vectors,
@@ -276,7 +275,7 @@ export async function serve(app: App, running: RunningPipeline): Promise<ApiServ
       ? {
           explain: {
             sources: { store: app.store, vectors: app.explain.vectors, embedder: app.explain.embedder },
-            explainer: app.explain.explainer,
+            ...(app.explain.explainer ? { explainer: app.explain.explainer } : {}),
             firstTextTimeoutMs: c.OLLAMA_TIMEOUT,
             totalTimeoutMs: 6 * c.OLLAMA_TIMEOUT,
           },

@@ -97,7 +97,7 @@ async function locally(config: Config, symbol: string, horizon: number): Promise
         has: async (s) => (await store.symbols()).includes(s),
       },
       horizons: config.TICKCAST_HORIZONS,
-      explainer: parts.explainer,
+      ...(parts.explainer ? { explainer: parts.explainer } : {}),
     });
     return await service.explain(symbol, horizon);
   } finally {

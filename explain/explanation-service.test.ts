@@ -97,14 +97,18 @@ describe('explanation service', () => {
     const writer = scripted((ctx) => {
       const ref = ctx.facts.find((f) => f.name === 'h1.change')!.ref;
       const dir = ctx.prediction.predictedReturn >= 0 ? 'rise' : 'fall';
-      return `AAPL is expected to ${dir} [${ref}]. Its last close was the input [${ctx.facts.find((f) => f.name === 'close')!.ref}]. That is all.`;
+      return `AAPL is expected to ${dir} [${ref}]. Its last close was the input [${ctx.facts.find((f) => f.name === 'close')!.ref}].\n\nThat is all.`;
     });
     const events = await collect(service(writer).stream('AAPL', 1));
     const texts = events.filter((e) => e.type === 'text').map((e) => (e as { delta: string }).delta);
     expect(texts).toHaveLength(3); // one event per checked sentence
     const done = events.at(-1)!;
     expect(done.type).toBe('done');
-    if (done.type === 'done') expect(texts.join('')).toBe(done.explanation.text);
+    if (done.type === 'done') {
+      expect(texts.join('')).toBe(done.explanation.text);
+      // Paragraphs survive the sentence-by-sentence check.
+      expect(done.explanation.text).toMatch(/\]\.\n\nThat is all\.$/);
+    }
   });
 
   it('falls back to the template when the explainer writes an ungrounded number, and reports why', async () => {

@@ -49,6 +49,12 @@ export interface ExplanationServiceOptions {
   cacheSize?: number;
   /** Registers the explanation metrics here (served at /metrics). */
   registry?: Registry;
+  /**
+   * Every new prediction is announced through onPrediction (the API wires its live feed): a
+   * cached explanation of (symbol, horizon) is then current until the next announcement, and is
+   * served without looking the latest prediction up. Default false (look it up every time).
+   */
+  announced?: boolean;
 }
 
 /** Why an explainer's text was not shown. */
@@ -68,6 +74,8 @@ export class ExplanationService {
   private readonly running = new Map<string, Generation>();
   /** symbol|horizon → cache keys of that pair, to drop them when a new prediction arrives. */
   private readonly keysOf = new Map<string, Set<string>>();
+  /** symbol|horizon → the cache key of its latest prediction's explanation (with `announced`). */
+  private readonly current = new Map<string, string>();
   private readonly metrics: ReturnType<typeof createMetrics> | null;
 
   constructor(private readonly opts: ExplanationServiceOptions) {
@@ -79,6 +87,16 @@ export class ExplanationService {
   /** The explanation of the latest prediction of (symbol, horizon). */
   async explain(symbol: string, horizon: number): Promise<Explanation> {
     const started = performance.now();
+    const current = this.opts.announced ? this.cache.get(this.current.get(`${symbol}|${horizon}`) ?? '') : undefined;
+    if (current) {
+      this.metrics?.cacheHits.inc();
+      return {
+        ...current,
+        cached: true,
+        latencyMs: performance.now() - started,
+        firstTextMs: performance.now() - started,
+      };
+    }
     const prediction = await this.prediction(symbol, horizon);
     const key = `${prediction.id}|${this.explainer.name}`;
     const hit = this.cache.get(key);
@@ -122,7 +140,9 @@ export class ExplanationService {
 
   /** Drops cached explanations of older predictions of this symbol and horizon (the live feed calls it). */
   onPrediction(p: Pick<Prediction, 'id' | 'symbol' | 'horizon'>): void {
-    const keys = this.keysOf.get(`${p.symbol}|${p.horizon}`);
+    const pair = `${p.symbol}|${p.horizon}`;
+    if (!this.current.get(pair)?.startsWith(`${p.id}|`)) this.current.delete(pair);
+    const keys = this.keysOf.get(pair);
     if (!keys) return;
     for (const key of keys) {
       if (!key.startsWith(`${p.id}|`)) {
@@ -230,15 +250,24 @@ export class ExplanationService {
     );
     let pending = '';
     let shown = '';
-    const pass = (sentence: string) => {
+    // `raw` is the sentence with the whitespace before it (a space, or a blank line between
+    // paragraphs), passed on as written.
+    const pass = (sentence: string, raw: string) => {
       const r = checkSentence(sentence, ctx);
       if (r.problems.length > 0) {
         fail(`not grounded: ${r.problems[0]} (in "${sentence.slice(0, 80)}")`);
         return;
       }
-      const delta = shown ? ` ${sentence}` : sentence;
+      const delta = shown ? raw : raw.trimStart();
       shown += delta;
       emit(delta);
+    };
+    /** Takes the first sentence of `pending` off it, and passes it on. */
+    const takeFirst = (sentence: string) => {
+      const end = pending.indexOf(sentence) + sentence.length;
+      const raw = pending.slice(0, end);
+      pending = pending.slice(end);
+      pass(sentence, raw);
     };
     try {
       const writing = this.explainer.explain(ctx, {
@@ -249,12 +278,7 @@ export class ExplanationService {
           pending += delta;
           const pieces = sentences(pending);
           // A sentence is complete once the next one has begun (its citations may still be coming).
-          while (pieces.length > 1 && !pieces[1]!.startsWith('[') && !failure) {
-            const sentence = pieces.shift()!;
-            // Keep the raw rest (its spaces included): the next delta continues it.
-            pending = pending.slice(pending.indexOf(sentence) + sentence.length);
-            pass(sentence);
-          }
+          while (pieces.length > 1 && !pieces[1]!.startsWith('[') && !failure) takeFirst(pieces.shift()!);
         },
       });
       writing.catch(() => undefined); // after a failure nobody awaits it
@@ -262,7 +286,7 @@ export class ExplanationService {
       if (failure) throw failure;
       // Explainers that do not stream hand over the whole text at the end.
       if (!shown && !pending) pending = full;
-      for (const s of sentences(pending)) if (!failure) pass(s);
+      for (const sentence of sentences(pending)) if (!failure) takeFirst(sentence);
       if (failure) throw failure;
       const problems = checkDirection(shown, ctx);
       if (shown.trim() === '') problems.push('the text is empty');
@@ -318,6 +342,7 @@ export class ExplanationService {
       this.keysOf.set(pair, keys);
     }
     keys.add(key);
+    this.current.set(pair, key);
     const max = this.opts.cacheSize ?? 5000;
     // Oldest first: a Map iterates in insertion order.
     for (const old of this.cache.keys()) {
