@@ -11,6 +11,8 @@ import { type Config, ConfigError } from './config.js';
 export interface ExplainArgs {
   horizon?: string;
   json?: boolean;
+  /** Read this embedded database directly instead of asking a running server. */
+  db?: string;
 }
 
 const QUERY = `query ($symbol: String!, $horizon: Int) {
@@ -26,7 +28,9 @@ export async function explainCommand(config: Config, symbolArg: string, args: Ex
   if (!Number.isInteger(horizon) || horizon < 1) {
     throw new ConfigError([`--horizon ${JSON.stringify(args.horizon)}: a whole number of trading days, such as 1`]);
   }
-  const explanation = (await fromServer(config, symbol, horizon)) ?? (await locally(config, symbol, horizon));
+  const explanation = args.db
+    ? await locally({ ...config, TICKCAST_DB: args.db }, symbol, horizon)
+    : ((await fromServer(config, symbol, horizon)) ?? (await locally(config, symbol, horizon)));
   if (args.json) {
     console.log(JSON.stringify(explanation));
     return;

@@ -152,6 +152,10 @@ program
   .argument('<symbol>', 'ticker, e.g. AAPL')
   .option('--horizon <days>', 'forecast horizon in trading days', '1')
   .option('--json', 'print the explanation as one JSON object')
+  .option(
+    '--db <file>',
+    'read this embedded database instead of asking a running tickcast (default: ask, else TICKCAST_DB)',
+  )
   .action(async (symbol: string, opts: ExplainArgs) => {
     await explainCommand(loadConfig(), symbol, opts);
   });
