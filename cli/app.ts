@@ -291,7 +291,9 @@ export function deadLetterReasons(running: RunningPipeline): Array<{ topic: stri
   for (const t of running.pipeline.topics.values()) {
     for (const m of running.transport.read(t.deadLetterTopic)) {
       const letter = schemas.DeadLetter.type.fromBuffer(m.value!) as DeadLetter;
-      const reason = `${letter.kind}: ${letter.reason.replace(/^[^:]+:\d+: /, '').replace(/\d+(\.\d+)?/g, 'N')}`;
+      // Grouped by what went wrong, without where (FILE:LINE), the numbers, or the details after ": ".
+      const what = letter.reason.replace(/^[^:]+:\d+: /, '').split(': ')[0]!;
+      const reason = `${letter.kind}: ${what.replace(/\d+(\.\d+)?/g, 'N')}`;
       const key = `${t.name}|${reason}`;
       const entry = counts.get(key) ?? { topic: t.name, reason, count: 0 };
       entry.count++;

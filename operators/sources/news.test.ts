@@ -28,7 +28,7 @@ function reasonCounts(d: TestDriver): { [reason: string]: number } {
   for (const l of d.deadLetters('news')) {
     const reason = l.reason
       .replace(/^[^:]+:\d+: /, '')
-      .replace(/^duplicate headline .*/, 'duplicate headline')
+      .replace(/^duplicate headline: .*/, 'duplicate headline')
       .replace(/"[^"]*"/g, '"…"');
     counts[reason] = (counts[reason] ?? 0) + 1;
   }
@@ -247,7 +247,7 @@ describe('news', () => {
     expect(out[0]!.ts).toBe(Date.UTC(2017, 8, 21, 3, 59, 59, 999));
     expect(d.deadLetters('news').map((l) => l.reason)).toEqual([
       'reuters.csv:4: date "20170231" is not a calendar day',
-      `duplicate headline ${out[0]!.id} at reuters.csv:5: the first one (reuters.csv:2) is emitted`,
+      `reuters.csv:5: duplicate headline: ${out[0]!.id} was read at reuters.csv:2 (that one is emitted)`,
     ]);
   });
 
@@ -266,7 +266,7 @@ describe('news', () => {
     ]);
     const id = d.read<News>('news')[0]!.id;
     expect(d.deadLetters('news').map((l) => l.reason)).toEqual([
-      `duplicate headline ${id} at b.csv:2: the first one (a.csv:2) is emitted`,
+      `b.csv:2: duplicate headline: ${id} was read at a.csv:2 (that one is emitted)`,
     ]);
     expect(d.deadLetters('news')[0]!.payload.toString()).toBe('2016-03-01,Apple  unveil new iPad ,AAPL');
   });

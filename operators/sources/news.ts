@@ -93,7 +93,7 @@ function dropDuplicates(sorted: readonly FileRow[], ctx: SourceContext<NewsPorts
     if (seen) {
       ctx.deadLetter(
         'news',
-        `duplicate headline ${row.news.id} at ${row.file}:${row.line}: the first one (${seen.file}:${seen.line}) is emitted`,
+        `${row.file}:${row.line}: duplicate headline: ${row.news.id} was read at ${seen.file}:${seen.line} (that one is emitted)`,
         row.raw,
       );
       continue;
