@@ -4,9 +4,11 @@ import { createLiveHub } from '../engine/index.js';
 import { ExplainError } from '../explain/explanation-service.js';
 import { persistenceModel } from '../models/baselines.js';
 import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
+import { OllamaError } from '../models/ollama-embedder.js';
 import { news } from '../operators/sources/news.js';
 import { replay } from '../operators/sources/replay.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
+import { ChromaUnreachableError } from '../storage/chroma-vector-store.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
 import { QuestDbError } from '../storage/questdb-store.js';
@@ -204,6 +206,11 @@ try {
     // A symbol without data or a horizon not forecast: the user's input, not a bug.
     console.error(`tickcast: ${err.message}`);
     process.exit(2);
+  }
+  if (err instanceof ChromaUnreachableError || err instanceof OllamaError) {
+    // A server that is down or misconfigured: what and where, not a stack.
+    console.error(`tickcast: ${err.message}`);
+    process.exit(1);
   }
   if (err instanceof QuestDbError) {
     // An unreachable server is a setting or an outage, not a bug: the message, not a stack.

@@ -93,6 +93,22 @@ describe('explanation service', () => {
     expect(writer.calls).toBe(2);
   });
 
+  it('writes a cached explanation again once it is older than the TTL (headlines may have arrived since)', async () => {
+    const writer = scripted(
+      (ctx) => `${ctx.prediction.symbol} moves [${ctx.facts.find((f) => f.name === 'h1.change')!.ref}].`,
+    );
+    const fresh = new ExplanationService({
+      sources: run.sources,
+      predictions: run.predictions,
+      horizons: [1],
+      explainer: writer,
+      cacheTtlMs: 0,
+    });
+    await fresh.explain('XOM', 1).catch(() => undefined);
+    await fresh.explain('XOM', 1).catch(() => undefined);
+    expect(writer.calls).toBe(2);
+  });
+
   it('streams checked sentences as they are written, then the final explanation', async () => {
     const writer = scripted((ctx) => {
       const ref = ctx.facts.find((f) => f.name === 'h1.change')!.ref;

@@ -47,6 +47,12 @@ export interface ExplanationServiceOptions {
   totalTimeoutMs?: number;
   /** Explanations kept, default 5,000. */
   cacheSize?: number;
+  /**
+   * How long a cached explanation is served, ms; default 5 minutes. Headlines keep arriving
+   * after a prediction (a replay embeds its news behind the prices; live news is late), so an
+   * explanation is written again now and then even when no new prediction came.
+   */
+  cacheTtlMs?: number;
   /** Registers the explanation metrics here (served at /metrics). */
   registry?: Registry;
   /**
@@ -87,7 +93,7 @@ export class ExplanationService {
   /** The explanation of the latest prediction of (symbol, horizon). */
   async explain(symbol: string, horizon: number): Promise<Explanation> {
     const started = performance.now();
-    const current = this.opts.announced ? this.cache.get(this.current.get(`${symbol}|${horizon}`) ?? '') : undefined;
+    const current = this.opts.announced ? this.cached(this.current.get(`${symbol}|${horizon}`) ?? '') : undefined;
     if (current) {
       this.metrics?.cacheHits.inc();
       return {
@@ -99,7 +105,7 @@ export class ExplanationService {
     }
     const prediction = await this.prediction(symbol, horizon);
     const key = `${prediction.id}|${this.explainer.name}`;
-    const hit = this.cache.get(key);
+    const hit = this.cached(key);
     if (hit) {
       this.metrics?.cacheHits.inc();
       return { ...hit, cached: true, latencyMs: performance.now() - started, firstTextMs: performance.now() - started };
@@ -111,7 +117,7 @@ export class ExplanationService {
   async *stream(symbol: string, horizon: number): AsyncGenerator<ExplanationEvent> {
     const prediction = await this.prediction(symbol, horizon);
     const key = `${prediction.id}|${this.explainer.name}`;
-    const hit = this.cache.get(key);
+    const hit = this.cached(key);
     if (hit) {
       this.metrics?.cacheHits.inc();
       yield { type: 'text', delta: hit.text };
@@ -150,6 +156,12 @@ export class ExplanationService {
         keys.delete(key);
       }
     }
+  }
+
+  /** A cached explanation younger than the TTL. */
+  private cached(key: string): Explanation | undefined {
+    const e = this.cache.get(key);
+    return e && Date.now() - e.generatedAt < (this.opts.cacheTtlMs ?? 300_000) ? e : undefined;
   }
 
   private async prediction(symbol: string, horizon: number): Promise<Prediction> {

@@ -193,18 +193,26 @@ async function rankedNews(
   opts: RetrievalOptions,
 ): Promise<RetrievedNews[]> {
   const limit = opts.newsLimit ?? 5;
+  const halfLife = (opts.halfLifeDays ?? 7) * DAY_MS;
   const [embedding] = await sources.embedder.embed([query]);
   if (!embedding) return [];
-  // Candidates by similarity, then re-ranked with recency: a week-old headline counts half.
-  const search = (symbols?: readonly string[]) =>
-    sources.vectors.query({ embedding, kind: 'news', symbols, from: window.from, to: window.to, limit: limit * 8 });
+  // Candidates: the most similar over the whole window, and the most similar of the last
+  // half-life (a busy symbol has hundreds of headlines in 90 days: the fresh ones must compete
+  // even when older ones are closer to the query). Then re-ranked with recency.
+  const search = async (symbols?: readonly string[]) => {
+    const base = { embedding, kind: 'news' as const, symbols, to: window.to };
+    const [all, recent] = await Promise.all([
+      sources.vectors.query({ ...base, from: window.from, limit: limit * 8 }),
+      sources.vectors.query({ ...base, from: Math.max(window.from, window.to - halfLife), limit: limit * 4 }),
+    ]);
+    return [...new Map([...all, ...recent].map((h) => [h.id, h])).values()];
+  };
   let scope: RetrievedNews['scope'] = 'symbol';
   let hits = await search([symbol]);
   if (hits.length === 0) {
     scope = 'market';
     hits = await search();
   }
-  const halfLife = (opts.halfLifeDays ?? 7) * DAY_MS;
   return hits
     .map((h) => ranked(h, window.to, halfLife, scope))
     .sort((a, b) => b.score - a.score || b.ts - a.ts)

@@ -121,7 +121,7 @@ function drivers(all: readonly RetrievedFact[], get: Get, h: number): string | n
     down.length ? `${up.length ? 'held back' : 'was pulled down'} by ${list(down)}` : '',
   ]
     .filter(Boolean)
-    .join(' and ');
+    .join(up.length > 1 ? ', and ' : ' and ');
   return `${against} ${moves}${cite(baseline, ...groups)}.`;
 }
 
@@ -164,7 +164,9 @@ function earnings(get: Get): string | null {
       surprise?.value != null
         ? `, when earnings per share came in ${value(surprise, { abs: true })} ${surprise.value >= 0 ? 'above' : 'below'} the estimate`
         : '';
-    out.push(`The last one was on ${value(last)}${s}${cite(last, surprise)}.`);
+    out.push(
+      `${out.length ? 'The last one' : 'The last earnings announcement'} was on ${value(last)}${s}${cite(last, surprise)}.`,
+    );
   }
   return out.length ? out.join(' ') : null;
 }

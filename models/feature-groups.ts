@@ -72,7 +72,7 @@ export const FEATURE_GROUPS = [
   },
   {
     id: 'last-20-days',
-    label: 'the last 20 days, day by day',
+    label: 'the pattern of the last 20 daily moves',
     description: "Each of the last 20 days' return, trading range and volume, as a sequence.",
     members: /^SEQ[RKV]\d+$/,
   },

@@ -26,6 +26,14 @@ export interface OllamaEmbedderOptions {
 export const OLLAMA_EMBED_TIMEOUT_MS = 60_000;
 export const OLLAMA_EMBED_BATCH = 64;
 
+/** The Ollama server is unreachable, slow, or lacks the model: a setting or an outage, not a bug. */
+export class OllamaError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'OllamaError';
+  }
+}
+
 export async function createOllamaEmbedder(opts: OllamaEmbedderOptions): Promise<Embedder> {
   const id = `ollama:${opts.model}`;
   const timeoutMs = opts.timeoutMs ?? OLLAMA_EMBED_TIMEOUT_MS;
@@ -48,7 +56,9 @@ export async function createOllamaEmbedder(opts: OllamaEmbedderOptions): Promise
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
       if (timeout.aborted) {
-        throw new Error(`${id}: Ollama at ${opts.host} did not answer ${what} within ${timeoutMs} ms (OLLAMA_HOST)`);
+        throw new OllamaError(
+          `${id}: Ollama at ${opts.host} did not answer ${what} within ${timeoutMs} ms (OLLAMA_HOST)`,
+        );
       }
       throw describeFailure(e, id, opts.host, opts.model, what);
     }
@@ -70,7 +80,7 @@ export async function createOllamaEmbedder(opts: OllamaEmbedderOptions): Promise
     const shown = await call('/api/show', (c) => c.show({ model: opts.model }));
     const { length, capabilities } = embeddingInfo(shown);
     if (capabilities && !capabilities.includes('embedding')) {
-      throw new Error(
+      throw new OllamaError(
         `${id}: ${opts.model} is not an embedding model (it can: ${capabilities.join(', ')}); set OLLAMA_EMBED_MODEL to one, e.g. nomic-embed-text (\`ollama pull nomic-embed-text\`)`,
       );
     }
@@ -123,16 +133,21 @@ function toUnit(v: number[], dimension: number, id: string): Float32Array {
 function describeFailure(e: unknown, id: string, host: string, model: string, what: string): Error {
   const err = e as { name?: string; status_code?: number; error?: string; message?: string; cause?: unknown };
   if (err.name === 'ResponseError' && err.status_code === 404) {
-    return new Error(
+    return new OllamaError(
       `${id}: the Ollama server at ${host} has no model '${model}': run \`ollama pull ${model}\` there (or set OLLAMA_EMBED_MODEL)`,
     );
   }
   if (err.name === 'ResponseError') {
-    return new Error(`${id}: Ollama at ${host} answered ${what} with ${err.status_code}: ${err.error ?? err.message}`);
+    return new OllamaError(
+      `${id}: Ollama at ${host} answered ${what} with ${err.status_code}: ${err.error ?? err.message}`,
+    );
   }
   const cause = err.cause as { code?: string; message?: string } | undefined;
   const reason = cause?.code ?? cause?.message ?? err.message ?? String(e);
-  return new Error(`${id}: cannot reach Ollama at ${host} (${reason}); is it running? Set OLLAMA_HOST to its address`, {
-    cause: e,
-  });
+  return new OllamaError(
+    `${id}: cannot reach Ollama at ${host} (${reason}); is it running? Set OLLAMA_HOST to its address`,
+    {
+      cause: e,
+    },
+  );
 }
