@@ -63,4 +63,13 @@ describe('retrieve', () => {
     expect(xom.news.length).toBeGreaterThan(0);
     expect(xom.news.every((n) => n.scope === 'market' && n.symbol !== 'XOM')).toBe(true);
   });
+
+  it('shows a story once: an "UPDATE 1-" of a headline is not a second headline', async () => {
+    const update = headline('AAPL', '2016-01-27', 'UPDATE 1-Apple shares slump as iPhone sales stall');
+    const [v] = await run.sources.embedder.embed([newsDocument(update).text]);
+    await run.sources.vectors.upsert([{ ...newsDocument(update), embedding: v!, embedder: run.sources.embedder.id }]);
+    const ctx = await retrieve(run.sources, await latest('AAPL'), { newsLimit: 20 });
+    const slump = ctx.news.filter((n) => n.headline.endsWith('Apple shares slump as iPhone sales stall'));
+    expect(slump).toHaveLength(1);
+  });
 });

@@ -213,11 +213,28 @@ async function rankedNews(
     scope = 'market';
     hits = await search();
   }
+  // The same story is often there twice ("UPDATE 1-…" beside the first version): keep the best.
+  const seen = new Set<string>();
   return hits
     .map((h) => ranked(h, window.to, halfLife, scope))
     .sort((a, b) => b.score - a.score || b.ts - a.ts)
+    .filter((n) => {
+      const story = storyOf(n.headline);
+      if (seen.has(story)) return false;
+      seen.add(story);
+      return true;
+    })
     .slice(0, limit)
     .map((n, i) => ({ ...n, ref: `N${i + 1}` }));
+}
+
+/** A headline without wire prefixes (UPDATE 2-, BRIEF-, REFILE-), case and punctuation: the story it tells. */
+function storyOf(headline: string): string {
+  return headline
+    .replace(/^((UPDATE \d+|BRIEF|REFILE|CORRECTED|RPT|WRAPUP \d*|EXCLUSIVE)\s*-\s*)+/i, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
 }
 
 function ranked(h: VectorHit, to: number, halfLifeMs: number, scope: RetrievedNews['scope']): RetrievedNews {

@@ -196,10 +196,14 @@ function trackRecord(symbol: string, get: Get, h: number): string {
     return `The model has no scored forecasts for ${symbol} yet, so its reliability here is unknown.`;
   }
   const span = h === 1 ? 'one-day' : `${h}-day`;
+  // Compared as printed: two misses that read the same are the same to the reader.
+  const [m, n] = [value(mae), value(naive)].map((v) => Number.parseFloat(v)) as [number, number];
   const verdict =
-    mae.value < naive.value
+    m < n
       ? 'slightly better than that'
-      : 'no better than that, so treat the predicted direction as a weak signal';
+      : m === n
+        ? 'about the same, so treat the predicted direction as a weak signal'
+        : 'no better than that, so treat the predicted direction as a weak signal';
   const hitText = hit ? ` It called the direction right ${value(hit)} of the time${cite(hit)}.` : '';
   const covText = coverage
     ? ` ${capitalise(value(coverage))} of those closes landed inside its interval${cite(coverage)}.`
