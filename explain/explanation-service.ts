@@ -7,7 +7,7 @@
 // key share one generation; a stream that joins late gets the text so far, then the rest.
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Prediction } from '../schemas/index.js';
-import { formatFact } from './format.js';
+import { formatFact, sourceName } from './format.js';
 import { checkDirection, checkSentence, sentences } from './grounding.js';
 import { type RetrievalOptions, type RetrievalSources, retrieve } from './retrieval.js';
 import { templateExplainer } from './template-explainer.js';

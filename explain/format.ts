@@ -74,3 +74,15 @@ export function newYorkDay(ts: number): number {
   const [y, m, d] = NEW_YORK.format(ts).split('-').map(Number) as [number, number, number];
   return Date.UTC(y, m - 1, d);
 }
+
+const SOURCE_NAMES: Record<string, string> = {
+  finviz: 'Finviz',
+  reuters: 'Reuters',
+  benzinga: 'Benzinga',
+  yahoo: 'Yahoo Finance',
+};
+
+/** A headline source as readers know it: `reuters` → Reuters. */
+export function sourceName(source: string): string {
+  return SOURCE_NAMES[source] ?? source;
+}

@@ -1,15 +1,9 @@
 // The grounded template explainer: readable prose written only from retrieved facts and
 // headlines, each sentence citing what it states. No model, no network: the default, and the
 // fallback when another explainer's text fails the grounding checker.
-import { formatDay, formatFact, newYorkDay } from './format.js';
+import { formatDay, formatFact, newYorkDay, sourceName } from './format.js';
 import type { Explainer, ExplainOptions, ExplanationContext, RetrievedFact, RetrievedNews } from './types.js';
 
-const SOURCES: Record<string, string> = {
-  finviz: 'Finviz',
-  reuters: 'Reuters',
-  benzinga: 'Benzinga',
-  yahoo: 'Yahoo Finance',
-};
 /** Drivers named in the text: the strongest in each direction, up to this many in all. */
 const DRIVERS = 3;
 /** A driver smaller than this many percentage points is not worth a clause. */
@@ -179,7 +173,7 @@ function headlines(ctx: ExplanationContext): string {
     .slice(0, 3)
     .map(
       (n) =>
-        `"${n.headline.trim().replace(/["“”]/g, "'")}" (${SOURCES[n.source] ?? n.source}, ${formatDay(newYorkDay(n.ts))})${cite(n)}`,
+        `"${n.headline.trim().replace(/["“”]/g, "'")}" (${sourceName(n.source)}, ${formatDay(newYorkDay(n.ts))})${cite(n)}`,
     );
   return ctx.news[0]!.scope === 'symbol'
     ? `Recent headlines about ${symbol}: ${join(shown)}.`
