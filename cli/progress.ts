@@ -8,6 +8,8 @@ export interface ProgressFigures {
   recordsPerSecond: number;
   symbols: number;
   predictions: number;
+  /** Headlines through the embed node, out of the news source's total (null without news). */
+  headlines: { done: number; total: number | null } | null;
 }
 
 /**
@@ -21,35 +23,49 @@ export function startProgress(
 ): { stop(): void } {
   const stream = opts.stream ?? process.stderr;
   const started = performance.now();
+  let quotesDoneAt: number | undefined;
   const figures = (): ProgressFigures => {
-    const source = running.sources()[0];
+    const sources = running.sources();
+    const source = sources.find((s) => s.node !== 'news') ?? sources[0];
+    const news = sources.find((s) => s.node === 'news');
     const stats = running.metrics.snapshot();
     const quotes = stats.find((s) => s.node === 'bars')?.recordsIn ?? 0;
     const predictions = stats.find((s) => s.node === 'store-predictions')?.recordsIn ?? 0;
     const total = source?.total ?? null;
     const through = Math.floor(predictions / opts.predictionsPerQuote);
+    const done = total === null ? through : Math.min(total, through);
+    // The rate is the replay's: it stops counting time once every quote is through.
+    if (total !== null && done >= total) quotesDoneAt ??= performance.now();
     return {
-      done: total === null ? through : Math.min(total, through),
+      done,
       total,
-      recordsPerSecond: quotes / Math.max(0.001, (performance.now() - started) / 1000),
+      recordsPerSecond: quotes / Math.max(0.001, ((quotesDoneAt ?? performance.now()) - started) / 1000),
       symbols: symbols(),
       predictions,
+      headlines: news
+        ? { done: stats.find((s) => s.node === 'embed-news')?.recordsIn ?? 0, total: news.total ?? null }
+        : null,
     };
   };
+  // The headlines are embedded after the prices at a full-speed replay: say how far that is.
+  const headlines = (f: ProgressFigures) =>
+    f.headlines
+      ? ` | ${f.headlines.done.toLocaleString('en-US')}/${f.headlines.total?.toLocaleString('en-US') ?? '?'} headlines embedded`
+      : '';
   const line = (f: ProgressFigures) =>
-    `${f.done.toLocaleString('en-US')}/${f.total?.toLocaleString('en-US') ?? '?'} quotes through | ${Math.round(f.recordsPerSecond).toLocaleString('en-US')} quotes/s | ${f.symbols} symbols | ${f.predictions.toLocaleString('en-US')} predictions written`;
+    `${f.done.toLocaleString('en-US')}/${f.total?.toLocaleString('en-US') ?? '?'} quotes through | ${Math.round(f.recordsPerSecond).toLocaleString('en-US')} quotes/s | ${f.symbols} symbols | ${f.predictions.toLocaleString('en-US')} predictions written${headlines(f)}`;
 
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
         format:
-          'replay |{bar}| {percentage}% | {value}/{total} quotes through | {rate} quotes/s | {symbols} symbols | {predictions} predictions',
+          'replay |{bar}| {percentage}% | {value}/{total} quotes through | {rate} quotes/s | {symbols} symbols | {predictions} predictions{headlines}',
         stream,
         hideCursor: true,
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(1, 0, { rate: 0, symbols: 0, predictions: 0 });
+    bar.start(1, 0, { rate: 0, symbols: 0, predictions: 0, headlines: '' });
     const timer = setInterval(() => {
       const f = figures();
       bar.setTotal(f.total ?? Math.max(1, f.done));
@@ -57,6 +73,7 @@ export function startProgress(
         rate: Math.round(f.recordsPerSecond).toLocaleString('en-US'),
         symbols: f.symbols,
         predictions: f.predictions.toLocaleString('en-US'),
+        headlines: headlines(f),
       });
     }, 200);
     return {
@@ -64,7 +81,7 @@ export function startProgress(
         clearInterval(timer);
         const f = figures();
         bar.setTotal(f.total ?? Math.max(1, f.done));
-        bar.update(f.done);
+        bar.update(f.done, { predictions: f.predictions.toLocaleString('en-US'), headlines: headlines(f) });
         bar.stop();
       },
     };
