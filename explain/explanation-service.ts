@@ -386,7 +386,7 @@ function citationsOf(text: string, ctx: ExplanationContext): Citation[] {
           id: n.id,
           kind: 'news',
           title: n.headline,
-          detail: n.source,
+          detail: sourceName(n.source),
           ts: n.ts,
           score: n.score,
           url: n.url,
