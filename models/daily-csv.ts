@@ -2,8 +2,16 @@
 // from the file name without `_data`): parsed once here for the replay source and training.
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { type Bar, type Quote, schemas } from '../schemas/index.js';
+import {
+  csvRecords,
+  decodeUtf8,
+  parseIsoDay,
+  splitCsvLine,
+  stripCr,
+  textProblem,
+  unreadableFile,
+} from './csv-lines.js';
 
 /** Quotes are stamped 21:00 UTC: at or after the 16:00 New York close in both EST and EDT. */
 export const CLOSE_OFFSET_MS = 21 * 3_600_000;
@@ -22,80 +30,83 @@ export async function listCsvFiles(dir: string, who: string): Promise<string[]> 
   return files;
 }
 
+/** What a file-level or row-level problem is reported with: 1-based line, reason, the raw line (or bytes). */
+export type RejectRow = (line: number, reason: string, raw: string | Buffer) => void;
+
+/** How many bytes of an unreadable file its one dead letter carries. */
+const UNREADABLE_PAYLOAD_BYTES = 4096;
+
 /**
- * Parses one ticker's CSV. Rows that cannot become a valid quote are reported through
- * `reject` (line number, reason, raw text) and skipped; the rest are returned.
+ * Parses one ticker's CSV, record by record: a row that cannot become a valid quote (a stray
+ * quote, a wrong field count, an empty cell, an impossible date, a non-number, bytes that are
+ * not UTF-8) is reported through `reject` (line number, reason, raw line) and skipped, and the
+ * rest of the file is read. A file that is not CSV text at all (empty, binary) or whose header
+ * lacks a column is one rejection (line 1) and gives no rows. Never throws on bad content.
  */
-export function parseDailyCsv(
-  text: string,
-  fallbackTicker: string,
-  reject: (line: number, reason: string, raw: string) => void,
-): DailyRow[] {
-  const records = parse(text, {
-    relax_column_count: true,
-    skip_empty_lines: true,
-    info: true,
-    raw: true,
-  }) as unknown as Array<{
-    record: string[];
-    info: { lines: number };
-    raw: string;
-  }>;
-  const header = records.shift()?.record.map((h) => h.trim().toLowerCase()) ?? [];
+export function parseDailyCsv(content: Buffer | string, fallbackTicker: string, reject: RejectRow): DailyRow[] {
+  const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+  const unreadable = unreadableFile(bytes);
+  if (unreadable) {
+    reject(1, unreadable, bytes.subarray(0, UNREADABLE_PAYLOAD_BYTES));
+    return [];
+  }
+  const lines = decodeUtf8(bytes).split('\n');
+  const headerLine = stripCr(lines[0]!);
+  const headerFields = splitCsvLine(headerLine);
+  const header = typeof headerFields === 'string' ? [] : headerFields.map((h) => h.trim().toLowerCase());
   const col = Object.fromEntries(header.map((h, i) => [h, i]));
   const missing = ['date', ...NUMERIC].filter((c) => col[c] === undefined);
   if (missing.length > 0) {
-    reject(
-      1,
-      `header lacks ${missing.join(', ')} (need date,open,high,low,close,volume[,Name])`,
-      text.split('\n')[0] ?? '',
-    );
+    reject(1, `header lacks ${missing.join(', ')} (need date,open,high,low,close,volume[,Name])`, headerLine);
     return [];
   }
   const rows: DailyRow[] = [];
-  for (const { record, info, raw } of records) {
-    const line = info.lines;
-    const rawLine = raw.replace(/\r?\n$/, '');
-    if (record.length !== header.length) {
-      reject(line, `has ${record.length} fields, expected ${header.length}`, rawLine);
-      continue;
-    }
-    const day = Date.parse(`${record[col.date!]}T00:00:00Z`);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(record[col.date!] ?? '') || Number.isNaN(day)) {
-      reject(line, `date ${JSON.stringify(record[col.date!])} is not YYYY-MM-DD`, rawLine);
-      continue;
-    }
-    const values: { [k: string]: number } = {};
-    const problems: string[] = [];
-    for (const c of NUMERIC) {
-      const cell = (record[col[c]!] ?? '').trim();
-      values[c] = cell === '' ? Number.NaN : Number(cell);
-      if (cell === '') problems.push(`${c} is empty`);
-      else if (Number.isNaN(values[c])) problems.push(`${c} ${JSON.stringify(cell)} is not a number`);
-    }
-    if (problems.length > 0) {
-      reject(line, problems.join('; '), rawLine);
-      continue;
-    }
-    const symbol = (col.name !== undefined ? record[col.name]?.trim() : '') || fallbackTicker;
-    const quote: Quote = {
-      symbol,
-      ts: day + CLOSE_OFFSET_MS,
-      price: values.close!,
-      dayOpen: values.open!,
-      dayHigh: values.high!,
-      dayLow: values.low!,
-      dayVolume: values.volume!,
-      source: 'replay',
-    };
-    const invalid = schemas.Quote.validate(quote);
-    if (invalid.length > 0) {
-      reject(line, invalid.join('; '), rawLine);
-      continue;
-    }
-    rows.push({ day, quote });
+  // Prices hold no line breaks: a quote left open is a stray one, the record is its line.
+  for (const { line, raw, fields } of csvRecords(lines, { start: 1, fields: header.length, maxContinuation: 0 })) {
+    const row = readRow(fields, raw, header.length, col, fallbackTicker);
+    if (typeof row === 'string') reject(line, row, raw);
+    else rows.push(row);
   }
   return rows;
+}
+
+/** One record → its row, or the reasons it is bad (joined by `; `). */
+function readRow(
+  fields: string[] | string,
+  raw: string,
+  width: number,
+  col: { [name: string]: number },
+  fallbackTicker: string,
+): DailyRow | string {
+  if (typeof fields === 'string') return fields;
+  if (fields.length !== width) return `has ${fields.length} fields, expected ${width}`;
+  const garbage = textProblem(raw);
+  if (garbage) return garbage;
+  const day = parseIsoDay((fields[col.date!] ?? '').trim());
+  if (typeof day === 'string') return day;
+  const values: { [k: string]: number } = {};
+  const problems: string[] = [];
+  for (const c of NUMERIC) {
+    const cell = (fields[col[c]!] ?? '').trim();
+    values[c] = cell === '' ? Number.NaN : Number(cell);
+    if (cell === '') problems.push(`${c} is empty`);
+    else if (Number.isNaN(values[c])) problems.push(`${c} ${JSON.stringify(cell)} is not a number`);
+  }
+  if (problems.length > 0) return problems.join('; ');
+  const symbol = (col.name !== undefined ? fields[col.name]?.trim() : '') || fallbackTicker;
+  const quote: Quote = {
+    symbol,
+    ts: day + CLOSE_OFFSET_MS,
+    price: values.close!,
+    dayOpen: values.open!,
+    dayHigh: values.high!,
+    dayLow: values.low!,
+    dayVolume: values.volume!,
+    source: 'replay',
+  };
+  const invalid = schemas.Quote.validate(quote);
+  if (invalid.length > 0) return invalid.join('; ');
+  return { day, quote };
 }
 
 /** AAPL_data.csv → AAPL; msft.csv → MSFT. */
@@ -137,7 +148,7 @@ export async function loadDailyBars(
   for (const [i, file] of files.entries()) {
     const fallback = tickerFromFileName(file);
     if (!wanted || wanted.has(fallback)) {
-      const rows = parseDailyCsv(await readFile(join(dir, file), 'utf8'), fallback, () => rejected++);
+      const rows = parseDailyCsv(await readFile(join(dir, file)), fallback, () => rejected++);
       for (const row of rows) {
         const list = bars.get(row.quote.symbol) ?? [];
         if (list.length === 0) bars.set(row.quote.symbol, list);

@@ -2,10 +2,10 @@
 //   finviz    `date,text,ticker`                                 date only (precision day)
 //   reuters   `ticker name,Company name,date,title,Content,`     YYYYMMDD (day), latin-1 bytes
 //   benzinga  `,title,date,stock`                                `2016-05-12 08:41:00-04:00` (minute)
-// A file is read row by row, a row being one line unless a quoted field spans lines, so a bad
-// row (a stray quote, a wrong field count, an impossible date) costs that row only.
+// A file is read row by row (models/csv-lines.ts), a row being one line unless a quoted field
+// spans lines, so a bad row (a stray quote, a wrong field count, an impossible date) costs that row only.
 import { createHash } from 'node:crypto';
-import { parse } from 'csv-parse/sync';
+import { csvRecords, isCalendarDay, splitCsvLine, stripCr, textProblem } from '../../models/csv-lines.js';
 import { type News, SYMBOL_PATTERN } from '../../schemas/index.js';
 
 export type NewsPrecision = 'day' | 'minute';
@@ -48,7 +48,6 @@ export interface ParsedNewsFile {
   rows: NewsRow[];
 }
 
-const UNCLOSED_QUOTE = 'has a quote that is never closed';
 /** How many more lines a quoted field may span (a headline with a stray line break). */
 const MAX_CONTINUATION_LINES = 3;
 
@@ -113,20 +112,12 @@ export function parseNewsFile(
     return { format: null, encoding, rows: [] };
   }
   const rows: NewsRow[] = [];
-  for (let i = 1; i < lines.length; ) {
-    const first = stripCr(lines[i]!);
-    const line = i + 1;
-    i++;
-    if (first.trim() === '') continue;
-    let fields = splitCsvLine(first);
-    let raw = first;
-    if (fields === UNCLOSED_QUOTE) {
-      const record = continuedRecord(format, first, lines, i);
-      if (record) {
-        ({ fields, raw } = record);
-        i += record.lines - 1;
-      }
-    }
+  const records = csvRecords(lines, {
+    start: 1,
+    fields: format.header.length,
+    maxContinuation: MAX_CONTINUATION_LINES,
+  });
+  for (const { line, raw, fields } of records) {
     const row = readRow(format, fields, raw, opts.wanted ?? null);
     if (row === null) continue;
     if (typeof row === 'string') opts.reject(line, row, raw);
@@ -164,50 +155,6 @@ export function detectFormat(header: readonly string[]): NewsFormat | undefined 
   );
 }
 
-/**
- * One CSV line → its fields, or why it is not one record. Lines without a quote character are
- * split on commas (what any CSV parser returns for them, and much faster); the others go
- * through csv-parse, with quotes inside unquoted fields taken literally.
- */
-export function splitCsvLine(line: string): string[] | string {
-  if (!line.includes('"')) return line.split(',');
-  try {
-    const records = parse(line, { relax_quotes: true, relax_column_count: true }) as string[][];
-    if (records.length !== 1) return `is ${records.length} CSV records, not one`;
-    return records[0]!;
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'CSV_QUOTE_NOT_CLOSED') return UNCLOSED_QUOTE;
-    return `is not valid CSV: ${err instanceof Error ? err.message : String(err)}`;
-  }
-}
-
-/**
- * A quoted field may hold a line break (three Benzinga headlines end with one): the record
- * starting with `first` continues on the next lines while its quote stays open, unless a next
- * line is a whole row on its own, which makes the quote a stray one. Null: not a record.
- */
-function continuedRecord(
-  format: NewsFormat,
-  first: string,
-  lines: readonly string[],
-  next: number,
-): { fields: string[]; raw: string; lines: number } | null {
-  let raw = first;
-  for (let j = next; j < lines.length && j < next + MAX_CONTINUATION_LINES; j++) {
-    const line = stripCr(lines[j]!);
-    const alone = splitCsvLine(line);
-    if (typeof alone !== 'string' && alone.length === format.header.length) return null;
-    raw = `${raw}\n${line}`;
-    const fields = splitCsvLine(raw);
-    if (fields === UNCLOSED_QUOTE) continue;
-    return typeof fields !== 'string' && fields.length === format.header.length
-      ? { fields, raw, lines: j - next + 2 }
-      : null;
-  }
-  return null;
-}
-
 /** The row's news record, null for a row of an unwanted ticker, or the reasons it is bad. */
 function readRow(
   format: NewsFormat,
@@ -226,14 +173,8 @@ function readRow(
     problems.push(`ticker ${JSON.stringify(symbol)} is not a ticker (A-Z, digits, . ^ = -)`);
   const read = format.read(fields);
   if (Array.isArray(read)) problems.push(...read);
-  const garbage = /\uFFFD|[^\P{Cc}\t\n]/u.exec(raw);
-  if (garbage) {
-    problems.push(
-      garbage[0] === '\uFFFD'
-        ? 'is not valid UTF-8'
-        : `holds control character U+${garbage[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} (wrong encoding?)`,
-    );
-  }
+  const garbage = textProblem(raw);
+  if (garbage) problems.push(garbage);
   if (problems.length > 0 || Array.isArray(read)) return problems.join('; ');
   const news: News = {
     id: newsId(format.source, symbol, read.date, read.headline),
@@ -279,11 +220,6 @@ function dayRow(
   if (problems.length > 0) return problems;
   const body = content === null ? null : oneLine(content) || null;
   return { date: iso, ts: endOfNewYorkDay(iso), precision: 'day', headline, body };
-}
-
-function isCalendarDay(y: number, m: number, d: number): boolean {
-  const t = new Date(Date.UTC(y, m - 1, d));
-  return y >= 1000 && t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
 }
 
 /** `2016-05-12 08:41:00-04:00` (seconds and the offset's colon optional) → the instant, exactly. */
@@ -335,8 +271,4 @@ export function endOfNewYorkDay(date: string): number {
 /** Trimmed, a line break inside (a quoted field spanning lines) made a space. */
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-
-function stripCr(line: string): string {
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +80,61 @@ describe('replay', () => {
     ]);
     expect(d.deadLetters('quotes')[0]!.payload.toString()).toBe('2017-01-04,10,11');
     expect(d.deadLetters('quotes').every((l) => l.kind === 'source' && l.node === 'replay')).toBe(true);
+  });
+
+  it('replays every other file completely when one has a stray quote, one is binary and one is empty', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-broken-'));
+    // A real file with a `"` after the first comma of line 50 (the issue's reproduction).
+    const ko = readFileSync(join(DATA, 'KO_data.csv'), 'utf8').split('\n');
+    const line50 = ko[49]!.replace(',', ',"');
+    ko[49] = line50;
+    writeFileSync(join(dir, 'KO_data.csv'), ko.join('\n'));
+    copyFileSync(join(DATA, 'AAPL_data.csv'), join(dir, 'AAPL_data.csv'));
+    writeFileSync(join(dir, 'BIN_data.csv'), Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0xff, 0x10, 0x0a]));
+    writeFileSync(join(dir, 'EMPTY_data.csv'), '');
+    writeFileSync(join(dir, 'BLANK_data.csv'), '\ufeff\n\n');
+    const d = await TestDriver.forOperator(replay({ dir }));
+    await d.runSource();
+    const quotes = d.read<Quote>('quotes');
+    const count = (s: string) => quotes.filter((q) => q.symbol === s).length;
+    expect(count('AAPL')).toBe(1259);
+    expect(count('KO')).toBe(1258);
+    expect(quotes.some((q) => q.symbol === 'KO' && q.ts === Date.UTC(2013, 3, 19, 21))).toBe(false);
+    const letters = d.deadLetters('quotes');
+    expect(letters.map((l) => l.reason)).toEqual([
+      'BIN_data.csv:1: is not a text file (NUL bytes: binary data, or UTF-16 text; 9 bytes)',
+      'BLANK_data.csv:1: is empty: no header',
+      'EMPTY_data.csv:1: is empty: no header',
+      'KO_data.csv:50: has a quote that is never closed',
+    ]);
+    expect(letters[0]!.payload).toEqual(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0xff, 0x10, 0x0a]));
+    expect(letters[3]!.payload.toString()).toBe(line50);
+  });
+
+  it('refuses an impossible date instead of rolling it over onto the next real day', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-dates-'));
+    writeFileSync(
+      join(dir, 'XYZ_data.csv'),
+      [
+        'date,open,high,low,close,volume,Name',
+        '2015-02-27,10,11,9,10.5,1000,XYZ',
+        '2015-02-30,20,21,19,20.5,2000,XYZ', // Date.parse rolls it to 2015-03-02
+        '2015-03-02,10,11,9,10.75,1000,XYZ',
+        '2015-13-01,10,11,9,10,1000,XYZ',
+        ' 2015-03-03 ,10,11,9,11,1000,XYZ', // padded: read
+      ].join('\n'),
+    );
+    const d = await TestDriver.forOperator(replay({ dir }));
+    await d.runSource();
+    expect(d.read<Quote>('quotes').map((q) => `${new Date(q.ts).toISOString().slice(0, 10)} ${q.price}`)).toEqual([
+      '2015-02-27 10.5',
+      '2015-03-02 10.75',
+      '2015-03-03 11',
+    ]);
+    expect(d.deadLetters('quotes').map((l) => l.reason)).toEqual([
+      'XYZ_data.csv:3: date "2015-02-30" is not a calendar day',
+      'XYZ_data.csv:5: date "2015-13-01" is not a calendar day',
+    ]);
   });
 
   it('takes the ticker from Name, else from the file name without _data', () => {

@@ -48,8 +48,8 @@ async function replayDays(opts: ReplayOptions, ctx: SourceContext<{ quotes: type
   for (const file of files) {
     const fallback = tickerFromFileName(file);
     if (wanted && !wanted.has(fallback)) continue;
-    const text = await readFile(join(opts.dir, file), 'utf8');
-    for (const r of parseDailyCsv(text, fallback, (line, reason, raw) =>
+    const bytes = await readFile(join(opts.dir, file));
+    for (const r of parseDailyCsv(bytes, fallback, (line, reason, raw) =>
       ctx.deadLetter('quotes', `${file}:${line}: ${reason}`, raw),
     )) {
       if (wanted && !wanted.has(r.quote.symbol)) continue;
