@@ -13,6 +13,7 @@ export const ErrorCode = {
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   NO_PREDICTION: 'NO_PREDICTION',
   NOT_AVAILABLE: 'NOT_AVAILABLE',
+  UNKNOWN_TOPIC: 'UNKNOWN_TOPIC',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,6 +1,6 @@
 // What the API knows of the running pipeline: its DAG (describe()) and the engine's per-node
 // metrics, sampled once a second into rates for the `pipeline` query and `pipelineMetrics`.
-import type { NodeStats, PipelineDescription, PipelineMetrics } from '../engine/index.js';
+import type { NodeStats, PipelineDescription, PipelineMetrics, Transport } from '../engine/index.js';
 
 export interface NodeMetrics {
   node: string;
@@ -28,6 +28,8 @@ export interface MetricsSample {
 export interface PipelineSource {
   readonly pipeline: { describe(): PipelineDescription };
   readonly metrics: Pick<PipelineMetrics, 'snapshot' | 'registry'>;
+  /** Topics read back (dead letters); absent or without `readTopic`: the `deadLetters` query says NOT_AVAILABLE. */
+  readonly transport?: Pick<Transport, 'readTopic'>;
 }
 
 export class PipelineView {

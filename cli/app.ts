@@ -34,6 +34,7 @@ import { openQuestDbStore } from '../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { VectorStore } from '../storage/vector-store.js';
 import { type Config, ConfigError } from './config.js';
+import { type DeadLetterGroup, groupDeadLetters } from './summary.js';
 
 export interface App {
   config: Config;
@@ -229,11 +230,10 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     }
     throw err;
   });
-  // The runner closes its producer and consumers; the transport's admin connection is ours.
-  running.done.then(
-    () => transport.close(),
-    () => transport.close(),
-  );
+  // The runner closes its producer and consumers; the transport's admin connection is ours. After a
+  // finished run it stays open (the API and the summary read the dead-letter topics back through
+  // it): whoever ends the process closes it (`running.transport.close()`); after a failure, here.
+  running.done.catch(() => transport.close());
   return running;
 }
 
@@ -284,21 +284,20 @@ export async function serve(app: App, running: RunningPipeline): Promise<ApiServ
   });
 }
 
-/** Dead letters of every topic, grouped by reason (first 60 characters), most frequent first. */
-export function deadLetterReasons(running: RunningPipeline): Array<{ topic: string; reason: string; count: number }> {
-  if (!(running.transport instanceof MemoryTransport)) return [];
-  const counts = new Map<string, { topic: string; reason: string; count: number }>();
+/**
+ * Dead letters of every topic, read back from the `.dlq` topics through the transport (memory or
+ * Kafka) and grouped by what went wrong (`groupDeadLetters`). Empty when the transport cannot read.
+ */
+export async function deadLetterReasons(
+  running: Pick<RunningPipeline, 'pipeline' | 'transport'>,
+): Promise<DeadLetterGroup[]> {
+  const read = running.transport.readTopic?.bind(running.transport);
+  if (!read) return [];
+  const letters: Array<{ topic: string; letter: DeadLetter }> = [];
   for (const t of running.pipeline.topics.values()) {
-    for (const m of running.transport.read(t.deadLetterTopic)) {
-      const letter = schemas.DeadLetter.type.fromBuffer(m.value!) as DeadLetter;
-      // Grouped by what went wrong, without where (FILE:LINE), the numbers, or the details after ": ".
-      const what = letter.reason.replace(/^[^:]+:\d+: /, '').split(': ')[0]!;
-      const reason = `${letter.kind}: ${what.replace(/\d+(\.\d+)?/g, 'N')}`;
-      const key = `${t.name}|${reason}`;
-      const entry = counts.get(key) ?? { topic: t.name, reason, count: 0 };
-      entry.count++;
-      counts.set(key, entry);
+    for (const m of await read(t.deadLetterTopic)) {
+      letters.push({ topic: t.name, letter: schemas.DeadLetter.type.fromBuffer(m.value!) as DeadLetter });
     }
   }
-  return [...counts.values()].sort((a, b) => b.count - a.count);
+  return groupDeadLetters(letters);
 }

@@ -61,6 +61,7 @@ async function runCommand(opts: RunArgs): Promise<void> {
     progress.stop();
     // A node that fails while stopping (a broker gone, say) is reported, not a crash.
     await running.stop().catch((err: unknown) => console.error(`tickcast: while stopping: ${String(err)}`));
+    await running.transport.close().catch(() => {});
     await server?.close();
     await app.explain?.close();
     await app.store.close();
@@ -76,8 +77,14 @@ async function runCommand(opts: RunArgs): Promise<void> {
   if (stopping || !summary) return; // shutdown() closes the store and exits
   progress.stop();
   unsubscribe();
-  await printSummary(summary, app.store, deadLetterReasons(running), undefined, app.explain?.vectors ?? null);
+  // With Kafka the dead-letter topics are read back from the broker; a failure costs the reasons only.
+  const reasons = await deadLetterReasons(running).catch((err: unknown) => {
+    console.error(`tickcast: dead-letter reasons not read: ${err instanceof Error ? err.message : String(err)}`);
+    return [];
+  });
+  await printSummary(summary, app.store, reasons, undefined, app.explain?.vectors ?? null);
   if (opts.untilEnd) {
+    await running.transport.close();
     await app.explain?.close();
     await app.store.close();
     return;

@@ -547,6 +547,16 @@ export class KafkaTransport implements Transport {
     return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
   }
 
+  /**
+   * `Transport.readTopic`: every partition of a topic this process declared (`ensureTopics`),
+   * read from the beginning to the end offsets at the time of the call with a throwaway consumer
+   * (read_committed: records of aborted transactions are skipped). Gives up after `timeoutMs`.
+   */
+  async readTopic(topic: string, timeoutMs = 30_000): Promise<IncomingMessage[]> {
+    const partitions = Array.from({ length: this.partitions(topic) }, (_, i) => i);
+    return this.readToEnd(topic, partitions, timeoutMs);
+  }
+
   /** Deletes topics (tests and tools); missing ones are ignored. */
   async deleteTopics(names: readonly string[]): Promise<void> {
     const existing = new Set(await this.admin.listTopics({ timeout: this.requestTimeoutMs }));

@@ -131,6 +131,11 @@ export class MemoryTransport implements Transport {
     return this.topic(topic).partitions.flatMap((p) => p.log);
   }
 
+  /** `Transport.readTopic`: what `read` returns (a copy of the list; the messages are the log's). */
+  async readTopic(topic: string): Promise<IncomingMessage[]> {
+    return this.read(topic);
+  }
+
   /** Uncommitted records of the slowest group, per topic (queue depth). */
   depth(): Record<string, number> {
     const out: Record<string, number> = {};

@@ -116,6 +116,13 @@ export interface Transport {
    * how a worker restores keyed state from a changelog topic. Absent: no changelogs (memory).
    */
   readToEnd?(topic: string, partitions: readonly number[]): Promise<IncomingMessage[]>;
+  /**
+   * Every record a topic holds now, from its start to its current end (partition, then offset
+   * order), outside any consumer group and without committing anything: how tools and the API
+   * read dead-letter topics. Memory: what it retains (dead-letter topics, with no consumer group,
+   * keep everything). Kafka: a throwaway consumer from the beginning. Absent: not readable.
+   */
+  readTopic?(topic: string): Promise<IncomingMessage[]>;
   close(): Promise<void>;
 }
 

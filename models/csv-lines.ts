@@ -88,7 +88,7 @@ export function unreadableFile(bytes: Buffer): string | null {
   while (text < bytes.length && WHITE_SPACE.has(bytes[text]!)) text++;
   if (text === bytes.length) return 'is empty: no header';
   if (bytes.subarray(0, 8192).includes(0)) {
-    return `is not a text file (NUL bytes: binary data, or UTF-16 text; ${bytes.length.toLocaleString('en-US')} bytes)`;
+    return `is not a text file: it holds NUL bytes (binary data, or UTF-16 text), ${bytes.length.toLocaleString('en-US')} bytes`;
   }
   return null;
 }

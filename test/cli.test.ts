@@ -64,7 +64,8 @@ describe('tickcast CLI', () => {
     expect(r.stdout).toMatch(/price-prediction: finished/);
     // 3 files of 1,259 rows, one REGN row with an empty cell: 3,776 bars, 3 horizons each.
     expect(r.stdout).toContain('store (duckdb): 3,776 bars, 11,328 predictions, 3 symbols');
-    expect(r.stdout).toMatch(/quotes\s+1\s+source: open is empty; high is empty; low is empty/);
+    // Grouped by what went wrong, with the file and line of the first ones.
+    expect(r.stdout).toMatch(/quotes\s+1\s+source: open is empty; high is empty; low is empty\s+REGN_data\.csv:588$/m);
     expect(r.stderr).toMatch(/progress: 3,776\/3,776 quotes through/);
     // 300 Finviz rows, 3 of them repeats: 297 headlines embedded, and a fact sheet per symbol at least.
     expect(r.stdout).toMatch(

@@ -8,6 +8,7 @@ import './features.js';
 import './pipeline.js';
 import './subscriptions.js';
 import './explanations.js';
+import './dead-letters.js';
 
 export const schema = builder.toSchema();
 

@@ -102,7 +102,7 @@ describe('replay', () => {
     expect(quotes.some((q) => q.symbol === 'KO' && q.ts === Date.UTC(2013, 3, 19, 21))).toBe(false);
     const letters = d.deadLetters('quotes');
     expect(letters.map((l) => l.reason)).toEqual([
-      'BIN_data.csv:1: is not a text file (NUL bytes: binary data, or UTF-16 text; 9 bytes)',
+      'BIN_data.csv:1: is not a text file: it holds NUL bytes (binary data, or UTF-16 text), 9 bytes',
       'BLANK_data.csv:1: is empty: no header',
       'EMPTY_data.csv:1: is empty: no header',
       'KO_data.csv:50: has a quote that is never closed',

@@ -1,0 +1,64 @@
+// The dead-letter part of the end-of-run summary: grouped by what went wrong, with where.
+import { describe, expect, it } from 'vitest';
+import type { DeadLetter } from '../schemas/index.js';
+import { groupDeadLetters, printDeadLetterGroups } from './summary.js';
+
+const letter = (reason: string, more: Partial<DeadLetter> = {}): { topic: string; letter: DeadLetter } => ({
+  topic: 'quotes',
+  letter: {
+    topic: 'quotes',
+    node: 'replay',
+    kind: 'source',
+    reason,
+    key: null,
+    payload: Buffer.from('x'),
+    timestamp: null,
+    partition: null,
+    offset: null,
+    failedAt: 0,
+    ...more,
+  },
+});
+
+describe('dead-letter summary', () => {
+  it('groups by what went wrong, keeps the FILE:LINE of the first three, and says how many more reasons', () => {
+    const letters = [
+      letter('ES_data.csv:605: open is empty'),
+      letter('O_data.csv:599: open is empty'),
+      letter('O_data.csv:722: open is empty; high is empty; low is empty'),
+      letter('REGN_data.csv:588: open is empty; high is empty; low is empty'),
+      letter('VRTX_data.csv:569: open is empty; high is empty; low is empty'),
+      letter('X_data.csv:9: open is empty; high is empty; low is empty'),
+      letter('KO_data.csv:50: has 3 fields, expected 7'),
+      letter('duplicate row for XYZ on 2017-01-13: the first one was replayed', {
+        key: 'XYZ',
+        timestamp: Date.UTC(2017, 0, 13),
+      }),
+      letter('cannot decode as tickcast.Bar: truncated', { topic: 'bars', kind: 'decode', partition: 2, offset: 41 }),
+      ...Array.from({ length: 10 }, (_, i) => letter(`F${i}.csv:1: header lacks v${'x'.repeat(i)}`)),
+    ];
+    const groups = groupDeadLetters(letters);
+    expect(groups.slice(0, 5)).toEqual([
+      {
+        topic: 'quotes',
+        reason: 'source: open is empty; high is empty; low is empty',
+        count: 4,
+        examples: ['O_data.csv:722', 'REGN_data.csv:588', 'VRTX_data.csv:569'],
+      },
+      { topic: 'quotes', reason: 'source: open is empty', count: 2, examples: ['ES_data.csv:605', 'O_data.csv:599'] },
+      { topic: 'quotes', reason: 'source: has N fields, expected N', count: 1, examples: ['KO_data.csv:50'] },
+      { topic: 'quotes', reason: 'source: duplicate row for XYZ on N-N-N', count: 1, examples: ['XYZ 2017-01-13'] },
+      { topic: 'quotes', reason: 'decode: cannot decode as tickcast.Bar', count: 1, examples: ['offset 2/41'] },
+    ]);
+    expect(groups).toHaveLength(15);
+    const lines: string[] = [];
+    printDeadLetterGroups(groups, (l) => lines.push(l));
+    expect(lines[0]).toMatch(/^topic\s+count\s+reason\s+first at$/);
+    expect(lines[2]).toMatch(
+      /^quotes\s+4\s+source: open is empty; high is empty; low is empty\s+O_data.csv:722, REGN_data.csv:588, VRTX_data.csv:569, …$/,
+    );
+    expect(lines[3]).toMatch(/^quotes\s+2\s+source: open is empty\s+ES_data.csv:605, O_data.csv:599$/);
+    expect(lines).toHaveLength(2 + 10 + 1);
+    expect(lines.at(-1)).toBe('and 5 more reasons (5 dead letters)');
+  });
+});
