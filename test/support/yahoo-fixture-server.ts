@@ -1,0 +1,729 @@
+// Yahoo fixture server: a TEST DOUBLE of Yahoo Finance's HTTP API — not Yahoo, and no request
+// ever reaches Yahoo (there is no network to Yahoo here: ../shared/NOTES.md, "Yahoo"). It serves
+// RECORDED real Yahoo responses: the fetch-mock-cache files of yahoo-finance2's test suite
+// (../shared/data/yahoo-http-fixtures/, format in its README; a byte-identical subset ships in
+// test/fixtures/yahoo/ so tests run without ../shared). The real `yahoo-finance2` client reaches
+// it through the custom fetch of operators/sources/yahoo-fetch.ts (`baseUrl`), which rewrites
+// Yahoo's origins to this server and names the original host in `x-forwarded-host`.
+// Routing, by path and the query that matters (a recording whose request matches is served with
+// its recorded status, headers and body, i.e. JSON.stringify(bodyJson) or bodyText, as the
+// recorder replays them):
+//   GET /v7/finance/quote?symbols=A,B[&fields=…]   that exact recording, else ASSEMBLED from the
+//       recorded per-symbol results (a symbol nothing recorded is absent from `result`, as Yahoo
+//       answers unknown symbols); symbols matching `synthetic` get a recorded result re-keyed to
+//       them: SYNTHETIC, for scale tests only (header x-fixture-synthetic, `synthetic` in the log).
+//   GET /v8/finance/chart/:symbol?interval&period1&period2   that exact window, else the bars of a
+//       recorded window of the same symbol and interval that covers it, trimmed to it ("trimmed").
+//   GET /v1/finance/search?q=…                      by q (counts are not part of the key).
+//   GET /v10/finance/quoteSummary/:symbol?modules=… by symbol and module set (recorded 404s too).
+//   Cookie/crumb: GET finance.yahoo.com/quote/AAPL (307 to consent) → guce /consent → consent
+//       /v2/collectConsent (GET form, POST) → guce /copyConsent (the session cookies) → the final
+//       redirect; GET query1…/v1/test/getcrumb → the recorded crumb.
+//   quote and quoteSummary need the session, as on Yahoo: no session cookie → 401 "Invalid
+//   Cookie", another crumb → 401 "Invalid Crumb" ({"finance":{"result":null,"error":…}}).
+//   Anything else: 404 with `x-fixture-miss` (chart: Yahoo's "No data found" body; quoteSummary:
+//   its "No fundamentals data found" body; search: an empty result), marked generated.
+// Faults, per test (`inject`, first matching rule, `times` uses): 429 with Retry-After, any
+// status (500, 503…), a delay before the normal answer, invalid crumb or cookie, malformed JSON
+// (the normal body cut in half), a cut connection (before the headers, or mid-body), symbols
+// dropped from a quote result (unknown symbol, partial batch), another recorded file, or an
+// edited body (SYNTHETIC). Every request is recorded in `requests`, with what answered it.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The subset of recordings shipped with the tests (test/fixtures/yahoo/README.md). */
+export const BUNDLED_YAHOO_FIXTURES = resolve(here, '../fixtures/yahoo');
+/** The full recorded set, outside the project; may be absent. */
+export const SHARED_YAHOO_FIXTURES = resolve(here, '../../../shared/data/yahoo-http-fixtures');
+
+/** The full recorded set when ../shared is there, else undefined. */
+export function sharedYahooFixtures(): string | undefined {
+  return existsSync(SHARED_YAHOO_FIXTURES) ? SHARED_YAHOO_FIXTURES : undefined;
+}
+
+export type YahooFixtureEndpoint = 'quote' | 'chart' | 'search' | 'quoteSummary' | 'getcrumb' | 'consent' | 'other';
+
+export type YahooFault =
+  /** 429 "Too Many Requests", as Yahoo throttles; Retry-After in seconds or an HTTP date. */
+  | { kind: 'tooManyRequests'; retryAfter?: number | string }
+  /** Any status with a short text body (500 "Internal Server Error", 503…). */
+  | { kind: 'status'; status: number; retryAfter?: number | string; body?: string }
+  /** 401 {"finance":{"error":{"code":"Unauthorized","description":"Invalid Crumb"}}}. */
+  | { kind: 'invalidCrumb' }
+  /** 401 … "Invalid Cookie". */
+  | { kind: 'invalidCookie' }
+  /** Wait, then the normal answer (a slow Yahoo). */
+  | { kind: 'delay'; ms: number }
+  /** 200 with the normal JSON body cut in half (a complete, well-framed response). */
+  | { kind: 'malformedJson' }
+  /** Drop the connection: before any byte of the response, or after the headers and half the body. */
+  | { kind: 'cut'; when?: 'beforeHeaders' | 'midBody' }
+  /** quote: leave these symbols out of `result` (Yahoo's answer for a symbol it does not know). */
+  | { kind: 'dropSymbols'; symbols: string[] }
+  /** quote: only the first `keep` results (a partial batch). */
+  | { kind: 'partialBatch'; keep: number }
+  /** Serve this recorded file instead (e.g. search-badResult.fake.json). */
+  | { kind: 'serve'; file: string }
+  /** SYNTHETIC: the normal JSON body passed through `edit` (e.g. one record made invalid). */
+  | { kind: 'editJson'; edit: (body: unknown) => unknown };
+
+export interface YahooFaultRule {
+  fault: YahooFault;
+  /** Which requests (default: any API request: quote, chart, search, quoteSummary). */
+  endpoint?: YahooFixtureEndpoint | YahooFixtureEndpoint[];
+  /** Only requests naming this symbol (in `symbols`, the path, or `q`). */
+  symbol?: string;
+  /** How many matching requests it answers (default 1; Infinity: until cleared). */
+  times?: number;
+}
+
+export interface YahooFixtureRequest {
+  /** Date.now() when it arrived. */
+  at: number;
+  method: string;
+  /** The Yahoo host it was meant for (x-forwarded-host), else this server's. */
+  host: string;
+  path: string;
+  query: Record<string, string>;
+  endpoint: YahooFixtureEndpoint;
+  /** quote: the symbols asked; chart, quoteSummary: the path symbol; search: q. */
+  symbols: string[];
+  cookie: string;
+  /** The request body (the consent form POST). */
+  body?: string;
+  /** Set when answered; 'cut' when the connection was dropped. */
+  status?: number | 'cut';
+  /** What answered: a recorded file name, 'assembled', 'trimmed <file>', 'generated', 'fault <kind>'. */
+  served?: string;
+  /** SYNTHETIC symbols answered with re-keyed recorded results. */
+  synthetic?: string[];
+}
+
+export interface YahooFixtureServerOptions {
+  /** Folders of recordings, later ones adding to earlier ones; default [BUNDLED_YAHOO_FIXTURES]. */
+  dirs?: string[];
+  /** SYNTHETIC quotes: symbols for which `test` is true get a recorded result re-keyed to them. */
+  synthetic?: { test: (symbol: string) => boolean; templates?: string[] };
+  /** Check the session cookie and crumb on quote and quoteSummary (default true). */
+  checkSession?: boolean;
+}
+
+export interface YahooFixtureServer {
+  /** e.g. http://127.0.0.1:38123: the yahoo client's `baseUrl`. */
+  url: string;
+  /** Every request, in arrival order. */
+  requests: YahooFixtureRequest[];
+  /** The crumb the recorded getcrumb answers. */
+  crumb: string;
+  /** Symbols with a recorded quote result. */
+  quoteSymbols(): string[];
+  /** Recording file names loaded. */
+  files(): string[];
+  inject(rule: YahooFaultRule): void;
+  clearFaults(): void;
+  /** Requests of one endpoint (shorthand for filtering `requests`). */
+  requestsTo(endpoint: YahooFixtureEndpoint): YahooFixtureRequest[];
+  close(): Promise<void>;
+}
+
+interface Recording {
+  file: string;
+  method: string;
+  url: URL;
+  endpoint: YahooFixtureEndpoint;
+  key: string;
+  status: number;
+  statusText: string;
+  headers: Array<[string, string]>;
+  body: string;
+  fake: boolean;
+  legacy: boolean;
+}
+
+interface Answer {
+  status: number;
+  statusText?: string;
+  headers: Array<[string, string]>;
+  body: string;
+  served: string;
+  synthetic?: string[];
+}
+
+const API: YahooFixtureEndpoint[] = ['quote', 'chart', 'search', 'quoteSummary'];
+/** Recorded session cookies Yahoo's API accepts (set by copyConsent). */
+const SESSION_COOKIES = /(?:^|;\s*)(A1|A3)=/;
+/** Headers not replayed: the framing of the recorded transfer, not of ours. */
+const DROPPED_HEADERS = new Set([
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+]);
+
+export async function startYahooFixtureServer(opts: YahooFixtureServerOptions = {}): Promise<YahooFixtureServer> {
+  const recordings = loadRecordings(opts.dirs ?? [BUNDLED_YAHOO_FIXTURES]);
+  const byKey = new Map<string, Recording[]>();
+  for (const r of recordings) {
+    const list = byKey.get(r.key) ?? [];
+    list.push(r);
+    byKey.set(r.key, list);
+  }
+  // Real recordings before .fake ones, current format before legacy.
+  for (const list of byKey.values()) list.sort((a, b) => rank(a) - rank(b));
+  const quoteIndex = indexQuoteResults(recordings);
+  const crumbRecording = recordings.find((r) => r.endpoint === 'getcrumb' && r.status === 200);
+  const crumb = crumbRecording?.body ?? '';
+  const quoteHeaders = recordings.find((r) => r.endpoint === 'quote' && r.status === 200)?.headers ?? [];
+  const templates = opts.synthetic?.templates ?? defaultTemplates(quoteIndex);
+  const checkSession = opts.checkSession ?? true;
+
+  const requests: YahooFixtureRequest[] = [];
+  let faults: Array<YahooFaultRule & { left: number }> = [];
+  const sockets = new Set<Socket>();
+
+  const takeFault = (entry: YahooFixtureRequest): YahooFault | undefined => {
+    for (const rule of faults) {
+      if (rule.left <= 0) continue;
+      const endpoints = rule.endpoint === undefined ? API : [rule.endpoint].flat();
+      if (!endpoints.includes(entry.endpoint)) continue;
+      if (rule.symbol !== undefined && !entry.symbols.includes(rule.symbol)) continue;
+      rule.left--;
+      return rule.fault;
+    }
+    return undefined;
+  };
+
+  const route = (entry: YahooFixtureRequest, url: URL): Answer => {
+    if (checkSession && (entry.endpoint === 'quote' || entry.endpoint === 'quoteSummary')) {
+      if (!SESSION_COOKIES.test(entry.cookie)) return unauthorized('Invalid Cookie');
+      if (url.searchParams.get('crumb') !== crumb) return unauthorized('Invalid Crumb');
+    }
+    const exact = byKey.get(keyOf(entry.method, entry.endpoint, url));
+    if (exact?.[0]) {
+      // Of several recordings with this key (e.g. chart with different `events`), the same query wins.
+      const pick = exact.find((r) => sameQuery(r.url, url)) ?? exact[0];
+      return replay(pick);
+    }
+    switch (entry.endpoint) {
+      case 'quote':
+        return assembleQuotes(entry);
+      case 'chart':
+        return trimmedChart(entry.symbols[0] ?? '', url) ?? miss(entry, chartNotFound());
+      case 'quoteSummary':
+        return miss(entry, quoteSummaryNotFound(url.searchParams.get('modules') ?? ''));
+      case 'search':
+        return miss(entry, emptySearch(), 200);
+      default:
+        return miss(entry, {
+          finance: { result: null, error: { code: 'Not Found', description: 'HTTP 404 Not Found' } },
+        });
+    }
+  };
+
+  const assembleQuotes = (entry: YahooFixtureRequest): Answer => {
+    const result: unknown[] = [];
+    const synthetic: string[] = [];
+    for (const symbol of entry.symbols) {
+      const recorded = quoteIndex.get(symbol)?.record;
+      if (recorded) {
+        result.push(recorded);
+      } else if (opts.synthetic?.test(symbol) && templates.length > 0) {
+        const template = quoteIndex.get(templates[fnv1a(symbol) % templates.length]!)!.record;
+        result.push({ ...template, symbol });
+        synthetic.push(symbol);
+      }
+    }
+    const headers = quoteHeaders.filter(([k]) => k !== 'date' && k !== 'age');
+    if (synthetic.length > 0) {
+      headers.push(['x-fixture-synthetic', `${synthetic.length} SYNTHETIC records: recorded quotes re-keyed`]);
+    }
+    return {
+      status: 200,
+      headers,
+      body: JSON.stringify({ quoteResponse: { result, error: null } }),
+      served: 'assembled',
+      ...(synthetic.length > 0 ? { synthetic } : {}),
+    };
+  };
+
+  const trimmedChart = (symbol: string, url: URL): Answer | undefined => {
+    const interval = url.searchParams.get('interval') ?? '1d';
+    const p1 = Number(url.searchParams.get('period1'));
+    const p2 = Number(url.searchParams.get('period2'));
+    if (!Number.isFinite(p1) || !Number.isFinite(p2)) return undefined;
+    const covering = recordings
+      .filter((r) => r.endpoint === 'chart' && r.status === 200 && !r.fake && pathSymbol(r.url) === symbol)
+      .filter((r) => (r.url.searchParams.get('interval') ?? '1d') === interval)
+      .filter((r) => Number(r.url.searchParams.get('period1')) <= p1 && Number(r.url.searchParams.get('period2')) >= p2)
+      .sort((a, b) => span(a.url) - span(b.url));
+    const source = covering[0];
+    if (!source) return undefined;
+    const body = JSON.parse(source.body) as ChartBody;
+    const chart = body.chart.result?.[0];
+    if (chart?.timestamp) trimChart(chart, p1, p2);
+    return {
+      status: 200,
+      headers: [...source.headers, ['x-fixture', `trimmed ${source.file}`]],
+      body: JSON.stringify(body),
+      served: `trimmed ${source.file}`,
+    };
+  };
+
+  /** A fault that answers instead of the route ('cut': nothing to send), or undefined. */
+  const applyFault = async (
+    fault: YahooFault | undefined,
+    res: ServerResponse,
+  ): Promise<Answer | 'cut' | undefined> => {
+    if (!fault) return undefined;
+    const tag = `fault ${fault.kind}`;
+    switch (fault.kind) {
+      case 'tooManyRequests':
+        return textAnswer(429, 'Too Many Requests\r\n', tag, fault.retryAfter);
+      case 'status':
+        return textAnswer(fault.status, fault.body ?? `${httpText(fault.status)}\r\n`, tag, fault.retryAfter);
+      case 'invalidCrumb':
+        return { ...unauthorized('Invalid Crumb'), served: tag };
+      case 'invalidCookie':
+        return { ...unauthorized('Invalid Cookie'), served: tag };
+      case 'delay':
+        await sleep(fault.ms);
+        return res.destroyed ? 'cut' : undefined;
+      case 'cut':
+        if ((fault.when ?? 'beforeHeaders') === 'beforeHeaders') {
+          res.socket?.destroy();
+          return 'cut';
+        }
+        return undefined; // mid-body: below, once the normal answer is known
+      case 'serve': {
+        const r = recordings.find((x) => x.file === fault.file || x.file.endsWith(`/${fault.file}`));
+        if (!r) throw new Error(`yahoo fixture server: no recording named ${fault.file}`);
+        return replay(r);
+      }
+      default:
+        return undefined; // transforms of the normal answer: below
+    }
+  };
+
+  const transform = (fault: YahooFault | undefined, answer: Answer): Answer => {
+    if (!fault) return answer;
+    const tag = `${answer.served} + fault ${fault.kind}`;
+    switch (fault.kind) {
+      case 'malformedJson':
+        return { ...answer, status: 200, body: answer.body.slice(0, Math.floor(answer.body.length / 2)), served: tag };
+      case 'dropSymbols':
+      case 'partialBatch': {
+        const body = JSON.parse(answer.body) as { quoteResponse?: { result?: Array<{ symbol?: string }> } };
+        const result = body.quoteResponse?.result ?? [];
+        const kept =
+          fault.kind === 'dropSymbols'
+            ? result.filter((r) => !fault.symbols.includes(r.symbol ?? ''))
+            : result.slice(0, fault.keep);
+        if (body.quoteResponse) body.quoteResponse.result = kept;
+        return { ...answer, body: JSON.stringify(body), served: tag };
+      }
+      case 'editJson':
+        return {
+          ...answer,
+          headers: [...answer.headers, ['x-fixture-synthetic', 'SYNTHETIC: recorded body edited by the test']],
+          body: JSON.stringify(fault.edit(JSON.parse(answer.body))),
+          served: `${tag} (SYNTHETIC)`,
+        };
+      default:
+        return answer;
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://fixture');
+    const method = req.method ?? 'GET';
+    const body = await readBody(req);
+    const endpoint = endpointOf(url.pathname);
+    const entry: YahooFixtureRequest = {
+      at: Date.now(),
+      method,
+      host: header(req, 'x-forwarded-host') ?? header(req, 'host') ?? '',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      endpoint,
+      symbols: symbolsOf(endpoint, url),
+      cookie: header(req, 'cookie') ?? '',
+      ...(body !== '' ? { body } : {}),
+    };
+    requests.push(entry);
+
+    const fault = takeFault(entry);
+    const early = await applyFault(fault, res);
+    if (early === 'cut') {
+      entry.status = 'cut';
+      entry.served = `fault ${fault?.kind}`;
+      return;
+    }
+    const answer = early ?? transform(fault, route(entry, url));
+    entry.status = answer.status;
+    entry.served = answer.served;
+    if (answer.synthetic) entry.synthetic = answer.synthetic;
+    if (fault?.kind === 'cut') {
+      entry.status = 'cut';
+      entry.served = `${answer.served} + fault cut midBody`;
+      send(res, answer, true);
+      return;
+    }
+    send(res, answer, false);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) send(res, textAnswer(500, `yahoo fixture server: ${String(e)}`, 'error'), false);
+      else res.destroy();
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    crumb,
+    quoteSymbols: () => [...quoteIndex.keys()],
+    files: () => recordings.map((r) => r.file),
+    inject(rule) {
+      faults.push({ ...rule, left: rule.times ?? 1 });
+    },
+    clearFaults() {
+      faults = [];
+    },
+    requestsTo: (endpoint) => requests.filter((r) => r.endpoint === endpoint),
+    close() {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+// --- recordings -------------------------------------------------------------------------------
+
+interface FixtureFile {
+  request: { url: string; method?: string };
+  response: {
+    status: number;
+    statusText?: string;
+    headers?: Record<string, string | string[]>;
+    bodyJson?: unknown;
+    bodyText?: string;
+  };
+}
+
+function loadRecordings(dirs: string[]): Recording[] {
+  const out: Recording[] = [];
+  const seen = new Set<string>();
+  for (const dir of dirs) {
+    for (const path of jsonFiles(dir)) {
+      const file = relative(dir, path);
+      if (seen.has(file)) continue; // the same recording in two folders: the first one
+      seen.add(file);
+      const data = JSON.parse(readFileSync(path, 'utf8')) as FixtureFile;
+      if (!data.request?.url || !data.response) continue;
+      const url = new URL(data.request.url);
+      const method = data.request.method ?? 'GET';
+      const endpoint = endpointOf(url.pathname);
+      const { response } = data;
+      out.push({
+        file,
+        method,
+        url,
+        endpoint,
+        key: keyOf(method, endpoint, url),
+        status: response.status,
+        statusText: response.statusText ?? httpText(response.status),
+        headers: replayedHeaders(response.headers ?? {}),
+        // What fetch-mock-cache replays: JSON.stringify(bodyJson) || bodyText.
+        body: response.bodyJson !== undefined ? JSON.stringify(response.bodyJson) : (response.bodyText ?? ''),
+        fake: file.includes('.fake.'),
+        legacy: file.startsWith('legacy-v2-format'),
+      });
+    }
+  }
+  return out;
+}
+
+function jsonFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...jsonFiles(path));
+    else if (entry.name.endsWith('.json')) out.push(path);
+  }
+  return out.sort();
+}
+
+function replayedHeaders(headers: Record<string, string | string[]>): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [name, value] of Object.entries(headers)) {
+    const key = name.toLowerCase();
+    if (DROPPED_HEADERS.has(key)) continue;
+    for (const v of [value].flat()) out.push([key, v]);
+  }
+  return out;
+}
+
+function rank(r: Recording): number {
+  return (r.fake ? 2 : 0) + (r.legacy ? 1 : 0);
+}
+
+interface QuoteEntry {
+  record: Record<string, unknown>;
+  file: string;
+  score: number;
+}
+
+/** symbol → its best recorded quote result: full fields over `fields=` ones, single over multi, current over legacy. */
+function indexQuoteResults(recordings: Recording[]): Map<string, QuoteEntry> {
+  const index = new Map<string, QuoteEntry>();
+  for (const r of recordings) {
+    if (r.endpoint !== 'quote' || r.status !== 200 || r.fake) continue;
+    const body = JSON.parse(r.body) as { quoteResponse?: { result?: Array<Record<string, unknown>> } };
+    const results = body.quoteResponse?.result ?? [];
+    const score = (r.url.searchParams.has('fields') ? 4 : 0) + (r.legacy ? 2 : 0) + (results.length > 1 ? 1 : 0);
+    for (const record of results) {
+      const symbol = record.symbol;
+      if (typeof symbol !== 'string') continue;
+      const prior = index.get(symbol);
+      if (!prior || score < prior.score) index.set(symbol, { record, file: r.file, score });
+    }
+  }
+  return index;
+}
+
+/** Recorded equities with a price and a time: what SYNTHETIC symbols are re-keyed from. */
+function defaultTemplates(index: Map<string, QuoteEntry>): string[] {
+  return [...index.entries()]
+    .filter(
+      ([, q]) =>
+        q.score < 4 &&
+        q.record.quoteType === 'EQUITY' &&
+        typeof q.record.regularMarketPrice === 'number' &&
+        typeof q.record.regularMarketTime === 'number',
+    )
+    .map(([symbol]) => symbol)
+    .sort();
+}
+
+// --- routing ----------------------------------------------------------------------------------
+
+function endpointOf(path: string): YahooFixtureEndpoint {
+  if (path === '/v7/finance/quote') return 'quote';
+  if (path.startsWith('/v8/finance/chart/')) return 'chart';
+  if (path === '/v1/finance/search') return 'search';
+  if (path.startsWith('/v10/finance/quoteSummary/')) return 'quoteSummary';
+  if (path === '/v1/test/getcrumb') return 'getcrumb';
+  if (path.startsWith('/quote/') || path === '/consent' || path === '/copyConsent' || path === '/v2/collectConsent') {
+    return 'consent';
+  }
+  return 'other';
+}
+
+function pathSymbol(url: URL): string {
+  return decodeURIComponent(url.pathname.split('/').pop() ?? '');
+}
+
+function quoteSymbolsOf(url: URL): string[] {
+  return (url.searchParams.get('symbols') ?? '').split(',').filter((s) => s !== '');
+}
+
+function symbolsOf(endpoint: YahooFixtureEndpoint, url: URL): string[] {
+  switch (endpoint) {
+    case 'quote':
+      return quoteSymbolsOf(url);
+    case 'chart':
+    case 'quoteSummary':
+      return [pathSymbol(url)];
+    case 'search':
+      return [url.searchParams.get('q') ?? ''];
+    default:
+      return [];
+  }
+}
+
+/** The part of a request that picks its recording. */
+function keyOf(method: string, endpoint: YahooFixtureEndpoint, url: URL): string {
+  const q = url.searchParams;
+  switch (endpoint) {
+    case 'quote':
+      return `quote ${quoteSymbolsOf(url).join(',')}|${q.get('fields') ?? ''}`;
+    case 'chart':
+      return `chart ${pathSymbol(url)}|${q.get('interval') ?? ''}|${q.get('period1') ?? ''}|${q.get('period2') ?? ''}`;
+    case 'search':
+      return `search ${q.get('q') ?? ''}`;
+    case 'quoteSummary': {
+      const modules = (q.get('modules') ?? '').split(',').sort().join(',');
+      return `quoteSummary ${pathSymbol(url)}|${modules}`;
+    }
+    case 'getcrumb':
+      return 'getcrumb';
+    case 'consent':
+      // The recorded flow: its paths are distinct; only /quote/AAPL comes twice (before and after consent).
+      return `${method} ${url.pathname}${q.has('guccounter') ? '?guccounter' : ''}`;
+    default: {
+      const rest = new URLSearchParams(q);
+      rest.delete('crumb');
+      return `${method} ${url.pathname}?${rest}`;
+    }
+  }
+}
+
+function sameQuery(a: URL, b: URL): boolean {
+  const strip = (u: URL) => {
+    const p = new URLSearchParams(u.searchParams);
+    p.delete('crumb');
+    p.sort();
+    return p.toString();
+  };
+  return strip(a) === strip(b);
+}
+
+function span(url: URL): number {
+  return Number(url.searchParams.get('period2')) - Number(url.searchParams.get('period1'));
+}
+
+interface ChartBody {
+  chart: {
+    result: Array<{
+      timestamp?: number[];
+      indicators: { quote: Array<Record<string, unknown[]>>; adjclose?: Array<{ adjclose: unknown[] }> };
+      events?: Record<string, Record<string, { date: number }>>;
+    }> | null;
+  };
+}
+
+function trimChart(chart: NonNullable<ChartBody['chart']['result']>[number], p1: number, p2: number): void {
+  const keep = (chart.timestamp ?? []).map((t) => t >= p1 && t < p2);
+  const pick = <T>(xs: T[]) => xs.filter((_, i) => keep[i]);
+  chart.timestamp = pick(chart.timestamp ?? []);
+  for (const q of chart.indicators.quote) for (const k of Object.keys(q)) q[k] = pick(q[k] ?? []);
+  for (const a of chart.indicators.adjclose ?? []) a.adjclose = pick(a.adjclose);
+  for (const kind of Object.keys(chart.events ?? {})) {
+    const events = chart.events![kind]!;
+    for (const [k, e] of Object.entries(events)) if (e.date < p1 || e.date >= p2) delete events[k];
+  }
+}
+
+// --- answers ----------------------------------------------------------------------------------
+
+function replay(r: Recording): Answer {
+  return { status: r.status, statusText: r.statusText, headers: r.headers, body: r.body, served: r.file };
+}
+
+const JSON_TYPE: [string, string] = ['content-type', 'application/json;charset=utf-8'];
+
+function unauthorized(description: 'Invalid Crumb' | 'Invalid Cookie'): Answer {
+  return {
+    status: 401,
+    headers: [JSON_TYPE, ['x-fixture', 'generated']],
+    body: JSON.stringify({ finance: { result: null, error: { code: 'Unauthorized', description } } }),
+    served: 'generated',
+  };
+}
+
+function chartNotFound() {
+  return {
+    chart: { result: null, error: { code: 'Not Found', description: 'No data found, symbol may be delisted' } },
+  };
+}
+
+function quoteSummaryNotFound(modules: string) {
+  return {
+    quoteSummary: {
+      result: null,
+      error: { code: 'Not Found', description: `No fundamentals data found for any of the summaryTypes=${modules}` },
+    },
+  };
+}
+
+function emptySearch() {
+  return { explains: [], count: 0, quotes: [], news: [], nav: [], lists: [], researchReports: [], totalTime: 0 };
+}
+
+function miss(entry: YahooFixtureRequest, body: unknown, status = 404): Answer {
+  return {
+    status,
+    headers: [JSON_TYPE, ['x-fixture', 'generated'], ['x-fixture-miss', `${entry.method} ${entry.path}`]],
+    body: JSON.stringify(body),
+    served: 'generated',
+  };
+}
+
+function textAnswer(status: number, body: string, served: string, retryAfter?: number | string): Answer {
+  const headers: Array<[string, string]> = [['content-type', 'text/plain;charset=utf-8']];
+  if (retryAfter !== undefined) headers.push(['retry-after', String(retryAfter)]);
+  return { status, headers, body, served };
+}
+
+function send(res: ServerResponse, answer: Answer, cutMidBody: boolean): void {
+  const grouped: Record<string, string | string[]> = {};
+  for (const [k, v] of answer.headers) {
+    const prior = grouped[k];
+    grouped[k] = prior === undefined ? v : [prior, v].flat();
+  }
+  const bytes = Buffer.from(answer.body, 'utf8');
+  grouped['content-length'] = String(bytes.length);
+  res.writeHead(answer.status, answer.statusText ?? httpText(answer.status), grouped);
+  if (cutMidBody) {
+    res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => res.socket?.destroy());
+    return;
+  }
+  res.end(bytes);
+}
+
+function httpText(status: number): string {
+  const texts: Record<number, string> = {
+    200: 'OK',
+    301: 'Moved Permanently',
+    302: 'Found',
+    307: 'Temporary Redirect',
+    401: 'Unauthorized',
+    404: 'Not Found',
+    429: 'Too Many Requests',
+    500: 'Internal Server Error',
+    502: 'Bad Gateway',
+    503: 'Service Unavailable',
+    504: 'Gateway Timeout',
+  };
+  return texts[status] ?? 'Status';
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((done, fail) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => done(Buffer.concat(parts).toString('utf8')));
+    req.on('error', fail);
+  });
+}
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}
