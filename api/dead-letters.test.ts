@@ -122,9 +122,14 @@ describe('deadLetters', () => {
     });
   });
 
-  it('gives an empty page for a topic without dead letters, and coded errors', async () => {
+  it('filters by node, gives an empty page for a topic without dead letters, and coded errors', async () => {
     const empty = await gql<Page>(api.url, PAGE, { topic: 'predictions' });
     expect(empty.data!.deadLetters).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
+    const byNode = `query ($node: String) { deadLetters(topic: "quotes", node: $node) { edges { node { node } } } }`;
+    const mine = await gql<Page>(api.url, byNode, { node: 'market-data' });
+    expect(mine.data!.deadLetters.edges).toHaveLength(3);
+    const others = await gql<Page>(api.url, byNode, { node: 'bars' });
+    expect(others.data!.deadLetters.edges).toEqual([]);
     const unknown = await gql<Page>(api.url, PAGE, { topic: 'quotes.dlq' });
     expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'UNKNOWN_TOPIC' });
     expect(unknown.errors?.[0]?.extensions?.topics).toContain('quotes');

@@ -99,7 +99,10 @@ builder.queryFields((t) => ({
       description:
         'Dead letters of a pipeline topic (read from its `<topic>.dlq` topic), oldest first. ' +
         'Errors: UNKNOWN_TOPIC (not a topic of the pipeline), NOT_AVAILABLE (the transport cannot read topics back).',
-      args: { topic: t.arg.string({ required: true, description: 'A pipeline topic, e.g. quotes (not quotes.dlq).' }) },
+      args: {
+        topic: t.arg.string({ required: true, description: 'A pipeline topic, e.g. quotes (not quotes.dlq).' }),
+        node: t.arg.string({ required: false, description: 'Only those this pipeline node rejected.' }),
+      },
       resolve: async (_root, args, { services }) => {
         const topics = services.pipeline.description.topics;
         const topic = topics.find((x) => x.name === args.topic);
@@ -115,9 +118,13 @@ builder.queryFields((t) => ({
             'this server cannot read topics back (its transport has no readTopic)',
           );
         }
-        const items = (await read(topic.deadLetterTopic)).map(
-          (m): DeadLetterItem => ({ letter: decodeLetter(m), dlqPartition: m.partition, dlqOffset: m.offset }),
-        );
+        const items: DeadLetterItem[] = [];
+        for (const m of await read(topic.deadLetterTopic)) {
+          const letter = decodeLetter(m);
+          if (args.node == null || letter.node === args.node) {
+            items.push({ letter, dlqPartition: m.partition, dlqOffset: m.offset });
+          }
+        }
         return paginate(items, (d) => [d.dlqPartition, d.dlqOffset], args, services.limits.maxPageSize);
       },
     },

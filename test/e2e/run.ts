@@ -468,6 +468,38 @@ async function main(): Promise<void> {
     });
     await shot(page, 'pipeline');
     await check('pipeline view fits a phone', () => atPhoneWidth(page, 'pipeline'));
+    await check(
+      "a node's DLQ count opens its dead letters (keyboard): the 5 bundled rows, FILE:LINE first",
+      async () => {
+        // The bundled files hold 5 rows with empty cells (ES, O twice, REGN, VRTX): quotes.dlq, from market-data.
+        const badge = page.locator('[data-dlq="market-data"]');
+        await badge.waitFor({ timeout: 10_000 });
+        await badge.focus();
+        await page.keyboard.press('Enter');
+        const list = page.locator('[data-testid="dead-letters"]');
+        await list.locator('[data-dead-letter]').first().waitFor({ timeout: 10_000 });
+        const focused = await page.evaluate(() => document.activeElement?.id ?? '');
+        assert(focused === 'dlq-title', `focus is on #${focused}, not on the dead letters' heading`);
+        const reasons = (await list.locator('[data-dead-letter] .reason').allTextContents()).map((r) => r.trim());
+        assert(reasons.length === 5, `${reasons.length} dead letters listed, expected 5: ${reasons.join(' | ')}`);
+        const bad = reasons.filter((r) => !/^[A-Z]+_data\.csv:\d+ \S/.test(r));
+        assert(bad.length === 0, `reasons without FILE:LINE: ${bad.join(' | ')}`);
+        assert(
+          reasons.some((r) => r.startsWith('REGN_data.csv:588 open is empty; high is empty; low is empty')),
+          `no REGN_data.csv:588 row: ${reasons.join(' | ')}`,
+        );
+        const meta = (await list.locator('[data-dead-letter] .small').first().textContent()) ?? '';
+        assert(/source · node market-data · rejected/.test(meta), `kind, node and time not shown: ${meta}`);
+        const summary = list.locator('[data-dead-letter] details summary').nth(3);
+        await summary.focus();
+        await page.keyboard.press('Enter');
+        const payload = (await list.locator('[data-dead-letter] details pre').nth(3).textContent()) ?? '';
+        assert(payload === '2015-06-09,,,,526.09,12135,REGN', `payload ${JSON.stringify(payload)}`);
+        await shot(page, 'pipeline-dead-letters');
+        await list.getByRole('button', { name: /Close the dead letters/ }).click();
+        assert((await list.count()) === 0, 'the dead letters did not close');
+      },
+    );
 
     log('model view');
     await check('model error against persistence over time, coverage, normal vs earnings', async () => {

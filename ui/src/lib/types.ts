@@ -137,3 +137,16 @@ export interface ExplanationEvent {
   reason: string | null;
   explanation: Explanation | null;
 }
+
+/** A record a topic rejected (`deadLetters(topic, node)`), read back from `<topic>.dlq`. */
+export interface DeadLetter {
+  node: string;
+  kind: string;
+  reason: string;
+  key: string | null;
+  timestamp: string | null;
+  failedAt: string;
+  payload: string;
+  payloadEncoding: 'UTF8' | 'BASE64';
+  payloadBytes: number;
+}
