@@ -23,6 +23,31 @@ import {
 const DIR = new URL('../data/sp500-daily/', import.meta.url).pathname;
 const DAY = 86_400_000;
 
+/**
+ * The trading days, as the data knows them: every day some bundled ticker traded (not the
+ * calendar module the fold uses). A bar whose previous bar is older than the trading day before
+ * it follows a gap: a day whose row was rejected.
+ */
+const TRADED = (() => {
+  const days = new Set<number>();
+  for (const f of readdirSync(DIR).filter((x) => x.endsWith('.csv'))) {
+    for (const line of readFileSync(join(DIR, f), 'utf8').split('\n').slice(1)) {
+      if (/^\d{4}-\d{2}-\d{2},/.test(line)) days.add(Date.parse(`${line.slice(0, 10)}T00:00:00Z`));
+    }
+  }
+  return [...days].sort((a, b) => a - b);
+})();
+const TRADED_INDEX = new Map(TRADED.map((d, i) => [d, i]));
+/** Per bar: true when a trading day between it and the previous bar has no bar. */
+function gapsOf(bars: Bar[]): boolean[] {
+  return bars.map((b, t) => {
+    if (t === 0) return false;
+    const i = TRADED_INDEX.get(b.ts);
+    const j = TRADED_INDEX.get(bars[t - 1]!.ts);
+    return i !== undefined && j !== undefined && i - j > 1;
+  });
+}
+
 function loadBars(file: string): Bar[] {
   const rows = parse(readFileSync(join(DIR, file), 'utf8'), { columns: true, skip_empty_lines: true }) as Array<
     Record<string, string>
@@ -237,11 +262,12 @@ const SEQ_NAMES = ['SEQR', 'SEQK', 'SEQV'].flatMap((p) => Array.from({ length: 2
 /** The sequence block: the last 20 bars' return, log range and volume ÷ 20-bar mean, from bar 21. */
 function sequence(bars: Bar[]): Record<string, number[]> {
   const c = bars.map((b) => b.close);
+  const gap = gapsOf(bars);
   const v = bars.map((b) => b.volume);
   const out: Record<string, number[]> = {};
   for (let k = 0; k < 20; k++) {
     const at = (f: (t: number) => number) => bars.map((_, t) => (t >= 20 ? f(t) : Number.NaN));
-    out[`SEQR${k}`] = at((t) => Math.log(c[t - k]! / c[t - k - 1]!));
+    out[`SEQR${k}`] = at((t) => (gap[t - k] ? Number.NaN : Math.log(c[t - k]! / c[t - k - 1]!)));
     out[`SEQK${k}`] = at((t) => Math.log(bars[t - k]!.high / bars[t - k]!.low));
     out[`SEQV${k}`] = at((t) => Math.log((v[t - k]! + 1) / (mean(v.slice(t - 19, t + 1)) + 1)));
   }
@@ -256,10 +282,17 @@ function reference(bars: Bar[]): Record<FeatureName, number[]> {
   const l = bars.map((b) => b.low);
   const v = bars.map((b) => b.volume);
   const N = bars.length;
-  const r = c.map((x, t) => (t === 0 ? Number.NaN : Math.log(x / c[t - 1]!)));
+  // The one-session return: unknown (NaN) over a trading day without a bar.
+  const gap = gapsOf(bars);
+  const r = c.map((x, t) => (t === 0 || gap[t] ? Number.NaN : Math.log(x / c[t - 1]!)));
   const ret = (k: number) => c.map((x, t) => (t >= k ? Math.log(x / c[t - k]!) : Number.NaN));
 
-  const vol20 = c.map((_, t) => (t >= 20 ? std(r.slice(t - 19, t + 1), 1) : Number.NaN));
+  // σ of the known one-session returns among the last 20.
+  const vol20 = c.map((_, t) => {
+    if (t < 20) return Number.NaN;
+    const known = r.slice(t - 19, t + 1).filter((x) => !Number.isNaN(x));
+    return known.length > 1 ? std(known, 1) : Number.NaN;
+  });
 
   const gains = c.map((x, t) => (t === 0 ? 0 : Math.max(x - c[t - 1]!, 0)));
   const losses = c.map((x, t) => (t === 0 ? 0 : Math.max(c[t - 1]! - x, 0)));
@@ -301,7 +334,7 @@ function reference(bars: Bar[]): Record<FeatureName, number[]> {
   });
 
   const out = {
-    ret1: ret(1),
+    ret1: r,
     ret5: ret(5),
     ret10: ret(10),
     ret20: ret(20),
@@ -368,6 +401,40 @@ describe('features', () => {
     const files = readdirSync(DIR).filter((f) => f.endsWith('_data.csv'));
     expect(files.length).toBeGreaterThanOrEqual(50);
     for (const f of files) compareWithReference(loadBars(f));
+  });
+
+  it('marks the one-session return over a rejected day as unknown, and matches the reference around it', () => {
+    // REGN_data.csv:588, 2015-06-09, has a close but no open/high/low: the row is rejected, so
+    // REGN has no bar that day and the bar of 2015-06-10 follows a gap.
+    const regn = loadBars('REGN_data.csv');
+    const at = regn.findIndex((b) => b.ts === Date.UTC(2015, 5, 10));
+    expect(regn[at - 1]!.ts).toBe(Date.UTC(2015, 5, 8));
+    expect(gapsOf(regn).filter(Boolean)).toHaveLength(1);
+    const rows = computeFeatureSeries(regn);
+    const value = (t: number, name: FeatureName) => rows[t]![featureIndex(name)]!;
+    // The move from 06-08 to 06-10 spans two sessions: not a one-session return.
+    expect(value(at, 'ret1')).toBeNaN();
+    expect(value(at, 'SEQR0')).toBeNaN();
+    expect(value(at + 3, 'SEQR3')).toBeNaN();
+    expect(value(at + 3, 'SEQR2')).toBe(value(at + 2, 'SEQR1'));
+    // Volatility over the other 19 returns of the window; multi-bar returns stay over bars.
+    const r = (t: number) => Math.log(regn[t]!.close / regn[t - 1]!.close);
+    const known = Array.from({ length: 20 }, (_, i) => at - i)
+      .filter((t) => t !== at)
+      .map(r);
+    expect(value(at, 'vol20')).toBeCloseTo(std(known, 1), 12);
+    expect(value(at, 'ret5')).toBeCloseTo(Math.log(regn[at]!.close / regn[at - 5]!.close), 12);
+    expect(value(at + 1, 'ret1')).toBeCloseTo(r(at + 1), 12);
+    // Weekends and exchange holidays are not gaps: only the rejected day is.
+    const holiday = computeFeatureSeries(
+      [Date.UTC(2016, 2, 23), Date.UTC(2016, 2, 24), Date.UTC(2016, 2, 28)].map((ts, i) => bar(ts, 10 + i)),
+    );
+    expect(holiday[2]![featureIndex('ret1')]).toBeCloseTo(Math.log(12 / 11), 12);
+    const skipped = computeFeatureSeries(
+      [Date.UTC(2016, 2, 22), Date.UTC(2016, 2, 23), Date.UTC(2016, 2, 28)].map((ts, i) => bar(ts, 10 + i)),
+    );
+    expect(skipped[2]![featureIndex('ret1')]).toBeNaN();
+    compareWithReference(regn);
   });
 
   it('is NaN exactly during the documented warm-up, and defined after it', () => {

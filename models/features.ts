@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Bar } from '../schemas/index.js';
 import type { EarningsCalendar, EarningsEvent } from './earnings-calendar.js';
+import { tradingDaysBetween } from './trading-calendar.js';
 
 /** Read access to the current bar and the symbol's recent bars; `k` is bars ago (0 = this bar). */
 export interface BarWindow {
@@ -17,13 +18,19 @@ export interface BarWindow {
   high(k: number): number;
   low(k: number): number;
   volume(k: number): number;
-  /** One-bar log return ending `k` bars ago: log(close(k) / close(k + 1)); needs k + 2 bars. */
+  /**
+   * One-bar log return ending `k` bars ago: log(close(k) / close(k + 1)); needs k + 2 bars. NaN
+   * when a trading day between the two daily bars has no bar (a rejected row): that is a move
+   * over two sessions or more, not a one-session return, and it is not passed off as one.
+   */
   ret(k: number): number;
   /** Value an EARLIER feature in FEATURE_DEFS reported for this bar (NaN while it warms up). */
   value(name: string): number;
   /**
    * Mean and standard deviation (divisor m − ddof) of the last `m` values of a series, this bar
    * included; `flat` when they are all equal (σ is then 0, though float sums may leave a residue).
+   * For `ret`, a NaN return (over a missing trading day) is left out: m is then the count of the
+   * others (NaN when m − ddof ≤ 0).
    * The result object is reused: read it before the next call.
    */
   stats(series: Series, m: number, ddof: 0 | 1): WindowStats;
@@ -117,14 +124,17 @@ function div(a: number, b: number): number {
   return b === 0 ? Number.NaN : a / b;
 }
 
-/** Log return of close over `n` bars. Warm-up n + 1 bars. */
+/**
+ * Log return of close over `n` bars. Warm-up n + 1 bars. Over a missing trading day, ret1 is NaN
+ * (`BarWindow.ret`); longer ones stay over n bars (their span then holds one more session).
+ */
 function logReturn<const N extends number>(n: N): FeatureDef<`ret${N}`> {
   return {
     name: `ret${n}`,
     params: { bars: n },
     warmup: n + 1,
     lookback: n + 1,
-    update: (w) => Math.log(w.close(0) / w.close(n)),
+    update: n === 1 ? (w) => w.ret(0) : (w) => Math.log(w.close(0) / w.close(n)),
   };
 }
 
@@ -567,6 +577,11 @@ export interface FeatureState {
   volume: number[];
   /** One-bar log returns (0 in the slot of the first bar, which has none). */
   ret: number[];
+  /**
+   * 1 where the bar's one-bar return spans a trading day without a bar (its return reads as NaN),
+   * else 0. Absent in states written before it existed (read as all 0).
+   */
+  gap?: number[];
   /** log(volume + 1), kept so each bar's logarithm is taken once. */
   logVolume: number[];
   /** Each feature's private state, in FEATURE_NAMES order ([] when it has none). */
@@ -586,6 +601,7 @@ export function createFeatureState(): FeatureState {
     low: ring(),
     volume: ring(),
     ret: ring(),
+    gap: ring(),
     logVolume: ring(),
     f: DEFS.map((d) => (d.init ? d.init() : [])),
   };
@@ -753,31 +769,39 @@ class Window implements BarWindow {
     return this.st.volume[this.slot(k)]!;
   }
   ret(k: number): number {
-    return this.st.ret[this.slot(k)]!;
+    const i = this.slot(k);
+    return this.st.gap?.[i] === 1 ? Number.NaN : this.st.ret[i]!;
   }
   private readonly result: WindowStats = { mean: 0, sd: 0, flat: false };
   stats(series: Series, m: number, ddof: 0 | 1): WindowStats {
     if (m > CAP) throw new RangeError(`stats over ${m} bars: the windows keep ${CAP}; raise the feature's lookback`);
     // Two passes (mean, then squared deviations) straight over the ring: no drift from running sums.
     const a = this.st[series];
+    // Returns over a missing trading day are left out (see BarWindow.ret).
+    const skip = series === 'ret' ? this.st.gap : undefined;
     const head = this.st.head;
-    const first = a[head]!;
+    let first = Number.NaN;
+    let count = 0;
     let sum = 0;
     let flat = true;
     for (let k = 0, j = head; k < m; k++, j = j === 0 ? CAP - 1 : j - 1) {
+      if (skip?.[j] === 1) continue;
       const x = a[j]!;
+      if (count === 0) first = x;
+      else if (x !== first) flat = false;
       sum += x;
-      if (x !== first) flat = false;
+      count++;
     }
-    const mean = sum / m;
+    const mean = sum / count;
     let ss = 0;
     for (let k = 0, j = head; k < m; k++, j = j === 0 ? CAP - 1 : j - 1) {
+      if (skip?.[j] === 1) continue;
       const d = a[j]! - mean;
       ss += d * d;
     }
     const r = this.result;
     r.mean = mean;
-    r.sd = Math.sqrt(ss / (m - ddof));
+    r.sd = count - ddof > 0 ? Math.sqrt(ss / (count - ddof)) : Number.NaN;
     r.flat = flat;
     return r;
   }
@@ -891,6 +915,9 @@ export function updateFeatures(state: FeatureState, bar: Bar, calendar?: Feature
 
   const head = state.head + 1 === CAP ? 0 : state.head + 1;
   const prevClose = state.close[state.head]!;
+  // A trading day without a bar since the last one (its row was rejected): the return is marked.
+  const gap = state.count > 0 && bar.interval === '1d' && tradingDaysBetween(state.lastTs, bar.ts) > 0 ? 1 : 0;
+  if (gap === 1 || state.gap) (state.gap ??= new Array<number>(CAP).fill(0))[head] = gap;
   state.head = head;
   state.open[head] = bar.open;
   state.close[head] = bar.close;
