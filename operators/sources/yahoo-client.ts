@@ -172,6 +172,10 @@ export function createYahooClient(opts: YahooClientOptions = {}): YahooClient {
   });
 
   // --- the session: yahoo-finance2 fetches a cookie and crumb when it has none -----------------
+  // The library keeps its crumb per process, and once it has one it stops checking the cookies
+  // behind it: a new client starts from a clean session (and a stale one is caught as "Invalid
+  // Cookie"/"Invalid Crumb" below).
+  const clean = getCrumbClear(cookieJar);
   let generation = 0;
   let refreshing: Promise<void> | undefined;
   const refreshSession = (reason: string, seen = generation): Promise<void> => {
@@ -260,8 +264,10 @@ export function createYahooClient(opts: YahooClientOptions = {}): YahooClient {
     YahooEndpoint,
     Breaker
   >;
-  const call = <T>(endpoint: YahooEndpoint, op: () => Promise<T>): Promise<T> =>
-    breakers[endpoint].execute(() => withRetries(endpoint, op));
+  const call = async <T>(endpoint: YahooEndpoint, op: () => Promise<T>): Promise<T> => {
+    await clean;
+    return breakers[endpoint].execute(() => withRetries(endpoint, op));
+  };
 
   // --- the calls -------------------------------------------------------------------------------
   const quoteBatch = async (batch: string[]) => {
