@@ -16,6 +16,12 @@
 //   - `events` reports requests (kind, status), retries, session refreshes, Retry-After pauses
 //     and breaker state changes, for the source to count with prom-client.
 // Tests point it at the Yahoo fixture server (test/support/yahoo-fixture-server.ts) with `baseUrl`.
+// Make one client per process (the composition root) and share it: backfill, quotes, news and
+// earnings then draw on one rate limit, one session and one set of breakers.
+// Libraries: yahoo-finance2 3.15 (the last major on Node 20; it warns below Node 22, which its
+// engines do not require), p-retry, p-throttle (maintained; bottleneck has had no release since
+// 2019), cockatiel for the breakers (ConsecutiveBreaker: "N failures in a row"; opossum trips on
+// an error percentage over a rolling window, and its current major needs Node 22).
 import { EventEmitter } from 'node:events';
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 import pRetry, { AbortError } from 'p-retry';
