@@ -917,7 +917,8 @@ export function updateFeatures(state: FeatureState, bar: Bar, calendar?: Feature
   const prevClose = state.close[state.head]!;
   // A trading day without a bar since the last one (its row was rejected): the return is marked.
   const gap = state.count > 0 && bar.interval === '1d' && tradingDaysBetween(state.lastTs, bar.ts) > 0 ? 1 : 0;
-  if (gap === 1 || state.gap) (state.gap ??= new Array<number>(CAP).fill(0))[head] = gap;
+  if (gap === 1 && !state.gap) state.gap = new Array<number>(CAP).fill(0);
+  if (state.gap) state.gap[head] = gap;
   state.head = head;
   state.open[head] = bar.open;
   state.close[head] = bar.close;
