@@ -3,7 +3,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createLiveHub } from '../engine/index.js';
 import type { Bar } from '../schemas/index.js';
-import { hubFeed, watchSymbols } from './pubsub.js';
+import { hubFeed, watchedSymbols, watchSymbols } from './pubsub.js';
 
 const bar = (symbol: string, ts: number): Bar => ({
   symbol,
@@ -53,5 +53,20 @@ describe('watchSymbols', () => {
     expect(feed.listeners('bars', 'A') + feed.listeners('bars', 'B')).toBe(0);
     hub.publish('bars:A', bar('A', 1));
     expect((await it.next()).done).toBe(true);
+  });
+});
+
+describe('watchedSymbols', () => {
+  it('is the symbols with a subscriber on their predictions or bars channel', () => {
+    const hub = createLiveHub();
+    const feed = hubFeed(hub);
+    const a = feed.subscribe('predictions', 'AAPL', () => {});
+    const b = feed.subscribe('bars', 'MSFT', () => {});
+    const all = feed.subscribeAll('predictions', () => {});
+    expect([...watchedSymbols(hub)].sort()).toEqual(['AAPL', 'MSFT']);
+    a();
+    b();
+    all();
+    expect(watchedSymbols(hub).size).toBe(0);
   });
 });

@@ -141,3 +141,19 @@ function batchIterator<T>(start: (emit: (batch: T[]) => void) => () => void): As
     },
   };
 }
+
+/**
+ * Symbols someone watches right now: those with a subscriber on `predictions:<SYMBOL>` or
+ * `bars:<SYMBOL>` of the in-process hub (dashboard watchlists and symbol pages, API
+ * subscriptions). The live source polls them more often than the rest of its universe.
+ */
+export function watchedSymbols(hub: LiveHub): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const channel of hub.channels()) {
+    const colon = channel.indexOf(':');
+    if (colon < 0) continue;
+    const topic = channel.slice(0, colon);
+    if (topic === 'predictions' || topic === 'bars') out.add(channel.slice(colon + 1));
+  }
+  return out;
+}

@@ -9,6 +9,8 @@ export interface LiveHub {
   subscribe(channel: string, listener: (value: unknown) => void): Unsubscribe;
   /** Subscribers per channel (for metrics and tests). */
   listeners(channel: string): number;
+  /** Channels with at least one subscriber (e.g. `predictions:AAPL`: someone watches AAPL). */
+  channels(): string[];
 }
 
 export function createLiveHub(): LiveHub {
@@ -38,5 +40,6 @@ export function createLiveHub(): LiveHub {
       };
     },
     listeners: (channel) => channels.get(channel)?.size ?? 0,
+    channels: () => [...channels.keys()],
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   createEarningsCalendar,
+  createLiveEarningsCalendar,
   type EarningsCalendar,
   emptyEarningsCalendar,
   loadEarningsCalendar,
@@ -113,5 +114,35 @@ describe('earnings calendar', () => {
     ]);
     expect(c.nextEarnings('X', day('2020-01-01'))?.date).toBe(day('2020-01-10'));
     expect(c.isEarningsWindow('X', day('2020-01-09'))).toBe(true);
+  });
+});
+
+describe('live earnings calendar (upcoming dates over a base calendar)', () => {
+  const d = (s: string) => Date.parse(`${s}T00:00:00Z`);
+  it('adds upcoming days the router and features see at once, replaces them on update, keeps the past', () => {
+    const base = createEarningsCalendar([
+      { symbol: 'AAPL', date: d('2025-01-30'), epsEstimate: 2.35, epsActual: 2.4, surprisePct: 2.1 },
+    ]);
+    const live = createLiveEarningsCalendar(base);
+    expect(live.isEarningsWindow('AAPL', d('2025-04-29'))).toBe(false);
+    live.setUpcoming('AAPL', [Date.parse('2025-04-30T10:59:00Z')], d('2025-02-14'));
+    live.setUpcoming('MSFT', [d('2025-04-24')], d('2025-02-14'));
+    expect(live.isEarningsWindow('AAPL', d('2025-04-29'))).toBe(true);
+    expect(live.nextEarnings('AAPL', d('2025-02-14'))).toEqual({
+      date: d('2025-04-30'),
+      epsEstimate: null,
+      epsActual: null,
+      surprisePct: null,
+    });
+    expect(live.lastEarnings('AAPL', d('2025-02-14'))?.epsActual).toBe(2.4); // the base's row
+    expect(live.symbols()).toEqual(['AAPL', 'MSFT']);
+    expect(live.size).toBe(3);
+    // Yahoo moves the date: the old upcoming day goes; once passed, a day stays as the last one.
+    live.setUpcoming('AAPL', [d('2025-05-01')], d('2025-02-20'));
+    expect(live.isEarningsWindow('AAPL', d('2025-04-29'))).toBe(false);
+    live.setUpcoming('AAPL', [d('2025-07-31')], d('2025-05-02'));
+    expect(live.lastEarnings('AAPL', d('2025-05-10'))?.date).toBe(d('2025-05-01'));
+    expect(live.nextEarnings('AAPL', d('2025-05-10'))?.date).toBe(d('2025-07-31'));
+    expect(live.updated.get('AAPL')).toBe(d('2025-05-02'));
   });
 });

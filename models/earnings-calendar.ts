@@ -177,3 +177,67 @@ function parseRows(text: string, source: string): EarningsRow[] {
 export async function loadEarningsCalendar(file: string): Promise<EarningsCalendar> {
   return parseEarningsCsv(await readFile(file, 'utf8'), file);
 }
+
+/** A calendar the live source keeps current: upcoming dates (e.g. from Yahoo) over a base calendar. */
+export interface LiveEarningsCalendar extends EarningsCalendar {
+  /**
+   * The upcoming announcement days of `symbol` (epoch ms, any time in the UTC day) replace the ones
+   * set before from today (the UTC day of `now`) on; days set before today stay, as past
+   * announcements. The base calendar's rows are kept: a day in both is the base's (it has EPS).
+   */
+  setUpcoming(symbol: string, days: readonly number[], now: number): void;
+  /** Symbols given upcoming days, and when last (epoch ms). */
+  readonly updated: ReadonlyMap<string, number>;
+}
+
+/**
+ * A calendar that the live source updates while the router and features read it (synchronously,
+ * on every bar). One object per process: with the memory transport the source and the router
+ * share it; with Kafka only processes running the source see the updates (operators/README.md).
+ */
+export function createLiveEarningsCalendar(base: EarningsCalendar = emptyEarningsCalendar()): LiveEarningsCalendar {
+  /** Sorted distinct UTC days per symbol. */
+  const upcoming = new Map<string, number[]>();
+  const updated = new Map<string, number>();
+  const event = (date: number): EarningsEvent => ({ date, epsEstimate: null, epsActual: null, surprisePct: null });
+  const later = (a: EarningsEvent | null, b: EarningsEvent | null) => (!a ? b : !b ? a : b.date > a.date ? b : a);
+  const sooner = (a: EarningsEvent | null, b: EarningsEvent | null) => (!a ? b : !b ? a : b.date < a.date ? b : a);
+  return {
+    get size() {
+      let n = base.size;
+      for (const days of upcoming.values()) n += days.length;
+      return n;
+    },
+    symbols: () => [...new Set([...base.symbols(), ...upcoming.keys()])].sort(),
+    isEarningsWindow(symbol, ts) {
+      if (base.isEarningsWindow(symbol, ts)) return true;
+      const days = upcoming.get(symbol);
+      if (!days) return false;
+      const day = utcDay(ts);
+      const next = days[lowerBound(days, day)];
+      return next !== undefined && next <= nextWeekday(day);
+    },
+    nextEarnings(symbol, ts) {
+      const days = upcoming.get(symbol);
+      const own = days?.[lowerBound(days, utcDay(ts))];
+      const fromBase = base.nextEarnings(symbol, ts);
+      // The same day in both: the base's row, with its EPS.
+      return own === undefined || fromBase?.date === own ? fromBase : sooner(fromBase, event(own));
+    },
+    lastEarnings(symbol, ts) {
+      const days = upcoming.get(symbol);
+      const own = days?.[lowerBound(days, utcDay(ts)) - 1];
+      const fromBase = base.lastEarnings(symbol, ts);
+      return own === undefined || fromBase?.date === own ? fromBase : later(fromBase, event(own));
+    },
+    setUpcoming(symbol, given, now) {
+      const today = utcDay(now);
+      const kept = (upcoming.get(symbol) ?? []).filter((d) => d < today);
+      const days = [...new Set([...kept, ...given.map(utcDay)])].sort((a, b) => a - b);
+      if (days.length > 0) upcoming.set(symbol, days);
+      else upcoming.delete(symbol);
+      updated.set(symbol, now);
+    },
+    updated,
+  };
+}
