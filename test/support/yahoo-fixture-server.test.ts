@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import YahooFinance from 'yahoo-finance2';
 import { ExtendedCookieJar } from 'yahoo-finance2/lib/cookieJar';
+import { sessionsBetween } from '../../models/market-calendar.js';
 import { createRateLimiter } from '../../operators/sources/rate-limit.js';
+import { createYahooClient } from '../../operators/sources/yahoo-client.js';
 import { createYahooFetch } from '../../operators/sources/yahoo-fetch.js';
 import {
   BUNDLED_YAHOO_FIXTURES,
@@ -153,6 +155,31 @@ describe('routing: recorded responses by path and the query that matters', () =>
     expect(await search.text()).toBe(recordedBody('search-AAPL.json'));
     const nothing = await get('/v1/finance/search?q=NOPE');
     expect((await nothing.json()).news).toEqual([]);
+  });
+});
+
+describe('SYNTHETIC daily history (syntheticCharts)', () => {
+  it('answers a 1d window no recording covers with re-dated recorded returns, ending at the quote; labelled', async () => {
+    const synthetic = await startYahooFixtureServer({ syntheticCharts: { test: (s) => s !== 'NOPE' } });
+    try {
+      const yahoo = createYahooClient({ baseUrl: synthetic.url, requestsPerMinute: 0, log: () => {} });
+      const { bars } = await yahoo.dailyHistory('AAPL', '2024-06-03', '2025-06-01');
+      // NYSE sessions only, up to the day before the recorded quotes (2025-02-14).
+      expect(bars.map((b) => b.date)).toEqual(sessionsBetween('2024-06-03', '2025-02-13').map((s) => s.day));
+      expect(bars.at(-1)!.close).toBe(241.53); // AAPL's recorded regularMarketPreviousClose
+      expect(bars.every((b) => b.low <= Math.min(b.open, b.close) && b.high >= Math.max(b.open, b.close))).toBe(true);
+      expect(synthetic.requestsTo('chart')[0]).toMatchObject({ served: 'synthetic chart', synthetic: ['AAPL'] });
+      // The same day gets the same bar whatever the window.
+      const again = await yahoo.dailyHistory('AAPL', '2024-12-02', '2024-12-07');
+      expect(again.bars).toEqual(bars.filter((b) => b.date >= '2024-12-02' && b.date < '2024-12-07'));
+      // A recorded window is still served as recorded; a symbol not matching is Yahoo's 404.
+      expect((await yahoo.dailyHistory('AAPL', '2020-01-01', '2020-01-03')).bars[0]!.volume).toBe(135480400);
+      await expect(yahoo.dailyHistory('NOPE', '2024-06-03', '2024-07-01')).rejects.toThrow(/No data found/);
+      // A window after the synthetic history ends: no bars.
+      expect((await yahoo.dailyHistory('AAPL', '2025-03-03', '2025-03-08')).bars).toEqual([]);
+    } finally {
+      await synthetic.close();
+    }
   });
 });
 

@@ -13,7 +13,8 @@
 //       answers unknown symbols); symbols matching `synthetic` get a recorded result re-keyed to
 //       them: SYNTHETIC, for scale tests only (header x-fixture-synthetic, `synthetic` in the log).
 //   GET /v8/finance/chart/:symbol?interval&period1&period2   that exact window, else the bars of a
-//       recorded window of the same symbol and interval that covers it, trimmed to it ("trimmed").
+//       recorded window of the same symbol and interval that covers it, trimmed to it ("trimmed");
+//       else, for symbols matching `syntheticCharts`, SYNTHETIC daily history (below).
 //   GET /v1/finance/search?q=…                      by q (counts are not part of the key).
 //   GET /v10/finance/quoteSummary/:symbol?modules=… by symbol and module set (recorded 404s too).
 //   Cookie/crumb: GET finance.yahoo.com/quote/AAPL (307 to consent) → guce /consent → consent
@@ -28,11 +29,21 @@
 // (the normal body cut in half), a cut connection (before the headers, or mid-body), symbols
 // dropped from a quote result (unknown symbol, partial batch), another recorded file, or an
 // edited body (SYNTHETIC). Every request is recorded in `requests`, with what answered it.
+// SYNTHETIC daily history (`syntheticCharts`, for full runs that need months of bars): the recorded
+// quotes are from 2025-02-14, and the recorded charts are short windows of other years, so a
+// backfill before them finds nothing real. For a matching symbol, a 1d chart window no recording
+// covers is answered with the bars of the NYSE sessions in it up to the day before `until`
+// (default 2025-02-14, the recorded quotes' day, so they arrive as the next live day): the daily
+// returns and OHLC shapes of the recorded MSFT year (2021-02 … 2022-01) re-dated onto those
+// sessions, counted back from the last one, and scaled so that day's close is the symbol's
+// recorded (or re-keyed) quote's previous close. The same day always gets the same bar, whatever
+// the window. Labelled: header x-fixture-synthetic, `served` 'synthetic chart', `synthetic`.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sessionsBetween } from '../../models/market-calendar.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The subset of recordings shipped with the tests (test/fixtures/yahoo/README.md). */
@@ -110,7 +121,14 @@ export interface YahooFixtureServerOptions {
   synthetic?: { test: (symbol: string) => boolean; templates?: string[] };
   /** Check the session cookie and crumb on quote and quoteSummary (default true). */
   checkSession?: boolean;
+  /** SYNTHETIC daily history for symbols where `test` is true (see the header); `until`: YYYY-MM-DD, exclusive. */
+  syntheticCharts?: { test: (symbol: string) => boolean; until?: string };
 }
+
+/** The day of the recorded quotes (regularMarketTime 2025-02-14 21:00 UTC): SYNTHETIC history ends the session before. */
+export const SYNTHETIC_HISTORY_UNTIL = '2025-02-14';
+/** The recorded year of daily bars SYNTHETIC history borrows its returns and shapes from. */
+const CHART_TEMPLATE = 'historical-via-chart-MSFT-dividends-2021-02-01-to-2022-01-31.csv.json';
 
 export interface YahooFixtureServer {
   /** e.g. http://127.0.0.1:38123: the yahoo client's `baseUrl`. */
@@ -213,7 +231,7 @@ export async function startYahooFixtureServer(opts: YahooFixtureServerOptions = 
       case 'quote':
         return assembleQuotes(entry);
       case 'chart':
-        return trimmedChart(entry.symbols[0] ?? '', url) ?? miss(entry, chartNotFound());
+        return trimmedChart(entry.symbols[0] ?? '', url) ?? syntheticChart(entry, url) ?? miss(entry, chartNotFound());
       case 'quoteSummary':
         return miss(entry, quoteSummaryNotFound(url.searchParams.get('modules') ?? ''));
       case 'search':
@@ -271,6 +289,65 @@ export async function startYahooFixtureServer(opts: YahooFixtureServerOptions = 
       headers: [...source.headers, ['x-fixture', `trimmed ${source.file}`]],
       body: JSON.stringify(body),
       served: `trimmed ${source.file}`,
+    };
+  };
+
+  const chartTemplate = loadChartTemplate(recordings);
+  /** The quote record a symbol is answered with (recorded, or re-keyed when SYNTHETIC). */
+  const quoteRecord = (symbol: string): Record<string, unknown> | undefined =>
+    quoteIndex.get(symbol)?.record ??
+    (opts.synthetic?.test(symbol) && templates.length > 0
+      ? quoteIndex.get(templates[fnv1a(symbol) % templates.length]!)!.record
+      : undefined);
+
+  const syntheticChart = (entry: YahooFixtureRequest, url: URL): Answer | undefined => {
+    const symbol = entry.symbols[0] ?? '';
+    if (!opts.syntheticCharts?.test(symbol) || !chartTemplate) return undefined;
+    if ((url.searchParams.get('interval') ?? '1d') !== '1d') return undefined;
+    const p1 = Number(url.searchParams.get('period1')) * 1000;
+    const p2 = Number(url.searchParams.get('period2')) * 1000;
+    if (!Number.isFinite(p1) || !Number.isFinite(p2)) return undefined;
+    const until = Date.parse(`${opts.syntheticCharts.until ?? SYNTHETIC_HISTORY_UNTIL}T00:00:00Z`);
+    const previousClose = quoteRecord(symbol)?.regularMarketPreviousClose;
+    const anchor = typeof previousClose === 'number' ? previousClose : 20 + (fnv1a(symbol) % 480);
+    const bars = syntheticDailyBars(chartTemplate, anchor, Math.min(p1, until), until - 86_400_000).filter(
+      (b) => b.ts >= p1 && b.ts < p2,
+    );
+    const q = bars.map((b) => b.bar);
+    const result = {
+      meta: {
+        ...chartTemplate.meta,
+        symbol,
+        longName: `${symbol} (SYNTHETIC history)`,
+        shortName: `${symbol} (SYNTHETIC history)`,
+        regularMarketPrice: anchor,
+        chartPreviousClose: q[0]?.close ?? anchor,
+      },
+      ...(bars.length > 0 ? { timestamp: bars.map((b) => b.ts / 1000) } : {}),
+      indicators: {
+        quote: [
+          bars.length > 0
+            ? {
+                open: q.map((b) => b.open),
+                high: q.map((b) => b.high),
+                low: q.map((b) => b.low),
+                close: q.map((b) => b.close),
+                volume: q.map((b) => b.volume),
+              }
+            : {},
+        ],
+        ...(bars.length > 0 ? { adjclose: [{ adjclose: q.map((b) => b.close) }] } : {}),
+      },
+    };
+    return {
+      status: 200,
+      headers: [
+        JSON_TYPE,
+        ['x-fixture-synthetic', `SYNTHETIC daily history: ${CHART_TEMPLATE} returns re-dated, scaled to the quote`],
+      ],
+      body: JSON.stringify({ chart: { result: [result], error: null } }),
+      served: 'synthetic chart',
+      synthetic: [symbol],
     };
   };
 
@@ -516,6 +593,68 @@ function defaultTemplates(index: Map<string, QuoteEntry>): string[] {
     )
     .map(([symbol]) => symbol)
     .sort();
+}
+
+interface ChartTemplate {
+  meta: Record<string, unknown>;
+  /** Per recorded bar: close over the previous close (1 for the first), and open/high/low over close. */
+  ret: number[];
+  shape: Array<{ open: number; high: number; low: number; volume: number }>;
+}
+
+function loadChartTemplate(recordings: Recording[]): ChartTemplate | undefined {
+  const r = recordings.find((x) => x.file === CHART_TEMPLATE);
+  if (!r) return undefined;
+  const chart = (JSON.parse(r.body) as ChartBody).chart.result?.[0];
+  const q = chart?.indicators.quote[0] as Record<string, number[]> | undefined;
+  if (!chart || !q?.close) return undefined;
+  const close = q.close;
+  return {
+    meta: (chart as unknown as { meta: Record<string, unknown> }).meta,
+    ret: close.map((c, i) => (i === 0 ? 1 : c / close[i - 1]!)),
+    shape: close.map((c, i) => ({
+      open: q.open![i]! / c,
+      high: q.high![i]! / c,
+      low: q.low![i]! / c,
+      volume: q.volume![i]!,
+    })),
+  };
+}
+
+/**
+ * SYNTHETIC bars on the NYSE sessions from the day of `from` to `lastDay` (epoch ms): the last
+ * session closes at `anchor`, each earlier close undoes one recorded return, counted back
+ * cyclically through the template, so a day's bar does not depend on the window asked.
+ */
+function syntheticDailyBars(
+  t: ChartTemplate,
+  anchor: number,
+  from: number,
+  lastDay: number,
+): Array<{ ts: number; bar: { open: number; high: number; low: number; close: number; volume: number } }> {
+  if (from > lastDay) return [];
+  const sessions = sessionsBetween(from, lastDay);
+  const n = t.ret.length;
+  const out: ReturnType<typeof syntheticDailyBars> = [];
+  let close = anchor;
+  for (let k = 0; k < sessions.length; k++) {
+    const j = n - 1 - (k % n);
+    const shape = t.shape[j]!;
+    const round = (x: number) => Math.round(x * 10_000) / 10_000;
+    const c = round(close);
+    out.push({
+      ts: sessions[sessions.length - 1 - k]!.open,
+      bar: {
+        open: round(close * shape.open),
+        high: Math.max(c, round(close * shape.high)),
+        low: Math.min(c, round(close * shape.low)),
+        close: c,
+        volume: shape.volume,
+      },
+    });
+    close /= t.ret[j]!;
+  }
+  return out.reverse();
 }
 
 // --- routing ----------------------------------------------------------------------------------
