@@ -1,0 +1,385 @@
+// The yahoo source against the Yahoo fixture server (recorded real Yahoo responses; faults and
+// SYNTHETIC symbols and history where named), with the real yahoo-finance2 client inside. Time
+// is a test clock: the source's sleeps advance it at once, so a weekend passes in a second.
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { definePipeline, TestDriver } from '../../engine/index.js';
+import { createLiveEarningsCalendar } from '../../models/earnings-calendar.js';
+import { sessionsBetween } from '../../models/market-calendar.js';
+import { type Bar, type News, type Quote, schemas } from '../../schemas/index.js';
+import { startYahooFixtureServer, type YahooFixtureServer } from '../../test/support/yahoo-fixture-server.js';
+import { bars } from '../transforms/bars.js';
+import { createYahooFeed, defaultPollMs, type FeedClock, type YahooFeedOptions } from './yahoo.js';
+import { type Clock, createYahooClient, type YahooClientOptions } from './yahoo-client.js';
+
+let server: YahooFixtureServer;
+beforeEach(async () => {
+  server = await startYahooFixtureServer({
+    synthetic: { test: (s) => /^SYN\d+$/.test(s) }, // SYNTHETIC: recorded quotes re-keyed
+    syntheticCharts: { test: (s) => s !== 'NONEXIST' }, // SYNTHETIC daily history
+  });
+});
+afterEach(() => server.close());
+
+const at = (iso: string) => Date.parse(iso);
+const MIN = 60_000;
+/** The recorded quotes' regularMarketTime: Friday 2025-02-14 21:00 UTC (the close). */
+const RECORDED_TS = at('2025-02-14T21:00:00Z');
+
+function client(opts: YahooClientOptions = {}) {
+  return createYahooClient({
+    baseUrl: server.url,
+    requestsPerMinute: 0,
+    retries: 2,
+    retryMinDelayMs: 2,
+    retryMaxDelayMs: 5,
+    log: () => {},
+    ...opts,
+  });
+}
+
+/**
+ * A clock whose sleeps advance time at once; `each(i)` runs before the i-th wake (i = 1, 2, …);
+ * the source is stopped when `until` is reached.
+ */
+function testClock(start: string, until: string, each?: (i: number, now: number) => void | Promise<void>) {
+  let t = at(start);
+  const stop = new AbortController();
+  const wakes: number[] = [];
+  const clock: FeedClock = {
+    now: () => t,
+    sleep: async (ms) => {
+      t += ms;
+      if (t >= at(until)) {
+        stop.abort();
+        return;
+      }
+      wakes.push(t);
+      await each?.(wakes.length, t);
+    },
+  };
+  return { clock, signal: stop.signal, wakes };
+}
+
+/** The feed's quotes source, alone, run until the clock stops it. */
+async function runQuotes(
+  opts: Omit<YahooFeedOptions, 'client'> & { client?: YahooFeedOptions['client'] },
+  signal: AbortSignal,
+) {
+  const feed = createYahooFeed({ client: client(), ...opts });
+  const d = await TestDriver.forOperator(feed.quotes);
+  await d.runSource(undefined, { signal });
+  return { feed, d, quotes: d.read<Quote>('quotes') };
+}
+
+const quoteRequests = () => server.requestsTo('quote');
+
+describe('yahoo source: quotes', () => {
+  it('emits each changed quote once, event time = regularMarketTime; unchanged quotes are not re-emitted', async () => {
+    // Tuesday 2025-02-18, market open: a cycle a minute. In the 3rd cycle Yahoo has a new AAPL trade.
+    const { clock, signal } = testClock('2025-02-18T15:00:00Z', '2025-02-18T15:03:30Z', (i) => {
+      if (i === 2)
+        server.inject({
+          endpoint: 'quote',
+          fault: {
+            kind: 'editJson', // SYNTHETIC: a later AAPL trade
+            edit: (body) => {
+              const r = (body as { quoteResponse: { result: Array<Record<string, unknown>> } }).quoteResponse.result;
+              Object.assign(r.find((q) => q.symbol === 'AAPL')!, {
+                regularMarketPrice: 245.1,
+                regularMarketTime: at('2025-02-18T15:01:00Z') / 1000,
+              });
+              return body;
+            },
+          },
+        });
+    });
+    const { quotes } = await runQuotes({ symbols: ['AAPL', 'MSFT', 'GOOG'], pollMs: MIN, clock }, signal);
+    expect(quoteRequests()).toHaveLength(4); // 15:00, 15:01, 15:02, 15:03
+    expect(quotes.map((q) => [q.symbol, q.ts, q.price])).toEqual([
+      ['AAPL', RECORDED_TS, 244.6],
+      ['MSFT', RECORDED_TS, 408.43],
+      ['GOOG', RECORDED_TS + 1000, 186.87],
+      ['AAPL', at('2025-02-18T15:01:00Z'), 245.1],
+    ]);
+    expect(quotes[0]).toEqual({
+      symbol: 'AAPL',
+      ts: RECORDED_TS,
+      price: 244.6,
+      dayOpen: 241.07,
+      dayHigh: 245.41,
+      dayLow: 241,
+      dayVolume: 40896227,
+      source: 'yahoo',
+    });
+  });
+
+  it('batches the universe: 250 SYNTHETIC symbols → 3 requests a cycle (≤ 100 each)', async () => {
+    const symbols = Array.from({ length: 250 }, (_, i) => `SYN${String(i).padStart(3, '0')}`);
+    const { clock, signal } = testClock('2025-02-18T15:00:00Z', '2025-02-18T15:00:30Z');
+    const { quotes } = await runQuotes({ symbols, pollMs: MIN, clock }, signal);
+    expect(quoteRequests().map((r) => r.symbols.length)).toEqual([100, 100, 50]);
+    expect(new Set(quotes.map((q) => q.symbol)).size).toBe(250);
+  });
+
+  it('derives the default cycle from the universe and the rate: 5,000 symbols at 100/min → 37.5 s', () => {
+    expect(defaultPollMs(5000, 100)).toBe(37_500);
+    expect(defaultPollMs(503, 100)).toBe(15_000); // at least 15 s
+    expect(defaultPollMs(5000, 0)).toBe(15_000); // no limit
+  });
+
+  it('unknown and invalid symbols go to quotes.dlq with the reason, once; the rest is used', async () => {
+    const { clock, signal } = testClock('2025-02-18T15:00:00Z', '2025-02-18T15:02:30Z');
+    server.inject({
+      endpoint: 'quote',
+      times: Infinity,
+      fault: {
+        kind: 'editJson', // SYNTHETIC: BABA's price made unreadable
+        edit: (body) => {
+          const r = (body as { quoteResponse: { result: Array<Record<string, unknown>> } }).quoteResponse.result;
+          const baba = r.find((q) => q.symbol === 'BABA');
+          if (baba) baba.regularMarketPrice = 'n/a';
+          return body;
+        },
+      },
+    });
+    const { d, quotes } = await runQuotes({ symbols: ['AAPL', 'NONEXIST', 'BABA'], pollMs: MIN, clock }, signal);
+    expect(quoteRequests()).toHaveLength(3);
+    expect(quotes.map((q) => q.symbol)).toEqual(['AAPL']);
+    const reasons = d.deadLetters('quotes').map((l) => l.reason);
+    expect(reasons).toHaveLength(2);
+    expect(reasons[0]).toBe('NONEXIST: Yahoo has no quote for it (unknown or delisted symbol)');
+    expect(reasons[1]).toMatch(/^BABA: failed yahoo-finance2 schema validation: regularMarketPrice/);
+  });
+
+  it('a 429 storm with Retry-After slows the cycle down, and it completes', async () => {
+    // The client's Retry-After waits run on its own test clock (recorded, not slept).
+    let t = Date.now();
+    const waits: number[] = [];
+    const limiterClock: Clock = {
+      now: () => t,
+      sleep: async (ms) => {
+        waits.push(ms);
+        t += ms;
+      },
+    };
+    const yahoo = client({ clock: limiterClock, retries: 3 });
+    const symbols = Array.from({ length: 300 }, (_, i) => `SYN${String(i).padStart(3, '0')}`);
+    server.inject({ endpoint: 'quote', times: 4, fault: { kind: 'tooManyRequests', retryAfter: 2 } });
+    const { clock, signal } = testClock('2025-02-18T15:00:00Z', '2025-02-18T15:00:30Z');
+    const registry = new Registry();
+    const { quotes } = await runQuotes({ client: yahoo, symbols, pollMs: MIN, clock, registry }, signal);
+    expect(new Set(quotes.map((q) => q.symbol)).size).toBe(300); // the whole cycle
+    expect(quoteRequests().filter((r) => r.status === 429)).toHaveLength(4);
+    expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(2000); // Yahoo's pause was honoured
+    const text = await registry.metrics();
+    expect(text).toMatch(/tickcast_yahoo_requests_total\{endpoint="quote",status="429"\} 4/);
+    expect(text).toMatch(/tickcast_yahoo_retry_after_pauses_total 4/);
+  });
+
+  it('breaker open → last values kept, marked stale, status degraded; recovery when Yahoo is back', async () => {
+    const yahoo = client({ retries: 0, breakerThreshold: 1, breakerHalfOpenAfterMs: 40 });
+    const seen: Array<{ state: string; stale: number; quote: string }> = [];
+    let feed: ReturnType<typeof createYahooFeed> | undefined;
+    const { clock, signal } = testClock('2025-02-18T15:00:00Z', '2025-02-18T15:03:30Z', async (i) => {
+      const s = feed!.status();
+      seen.push({
+        state: s.state,
+        stale: s.staleSymbols,
+        quote: s.breakers.find((b) => b.endpoint === 'quote')!.state,
+      });
+      if (i === 1) server.inject({ endpoint: 'quote', times: Infinity, fault: { kind: 'status', status: 503 } });
+      if (i === 2) {
+        server.clearFaults(); // Yahoo is back; the breaker lets a probe through after its delay
+        await new Promise((done) => setTimeout(done, 60));
+      }
+    });
+    feed = createYahooFeed({ client: yahoo, symbols: ['AAPL', 'MSFT'], pollMs: MIN, clock });
+    const d = await TestDriver.forOperator(feed.quotes);
+    await d.runSource(undefined, { signal });
+    expect(seen).toEqual([
+      { state: 'live', stale: 0, quote: 'closed' }, // after the first cycle
+      { state: 'degraded', stale: 2, quote: 'open' }, // the batch failed: values kept, stale
+      { state: 'live', stale: 0, quote: 'closed' }, // the probe succeeded
+    ]);
+    expect(feed.status().dataAgeMaxMs).toBeLessThanOrEqual(MIN);
+    expect(d.read<Quote>('quotes')).toHaveLength(2); // nothing invented while stale
+  });
+
+  it('market closed: a settle cycle after the close, then one every 30 min, and one at the next open', async () => {
+    // Friday 2025-02-14, 15:58 New York (close 16:00 = 21:00 UTC); Monday 2025-02-17 is Presidents Day.
+    const { clock, signal } = testClock('2025-02-14T20:58:00Z', '2025-02-18T14:32:30Z');
+    const { yahoo, calls } = spied(clock);
+    await runQuotes({ client: yahoo, symbols: ['AAPL'], pollMs: MIN, closedPollMs: 30 * MIN, clock }, signal);
+    const iso = (t: number) => new Date(t).toISOString().slice(5, 16);
+    const times = calls.map((c) => c.t);
+    expect(times.slice(0, 4).map(iso)).toEqual(['02-14T20:58', '02-14T20:59', '02-14T21:00', '02-14T21:05']);
+    const closed = times.filter((t) => t > at('2025-02-14T21:05:00Z') && t < at('2025-02-18T14:30:00Z'));
+    const gaps = new Set(closed.slice(1).map((t, i) => (t - closed[i]!) / MIN));
+    expect([...gaps]).toEqual([30]); // the whole long weekend, holiday included
+    expect(closed.length).toBeGreaterThan(170);
+    expect(times.filter((t) => t >= at('2025-02-18T14:30:00Z')).map(iso)).toEqual([
+      '02-18T14:30', // the open
+      '02-18T14:31',
+      '02-18T14:32',
+    ]);
+  });
+
+  it('polls watched symbols more often than the rest while the market is open', async () => {
+    const { clock, signal } = testClock('2025-02-18T15:00:00Z', '2025-02-18T15:02:05Z');
+    const { yahoo, calls } = spied(clock);
+    const watched = new Set(['MSFT']);
+    await runQuotes(
+      {
+        client: yahoo,
+        symbols: ['AAPL', 'MSFT', 'GOOG'],
+        watched: () => watched,
+        pollMs: MIN,
+        watchedPollMs: 15_000,
+        clock,
+      },
+      signal,
+    );
+    const full = calls.filter((c) => c.symbols.length === 3).length;
+    const msft = calls.filter((c) => c.symbols.join() === 'MSFT').length;
+    expect(full).toBe(3); // 15:00, 15:01, 15:02
+    expect(msft).toBe(6); // every 15 s between them
+  });
+});
+
+describe('yahoo source: backfill, watermarks and daily bars', () => {
+  /** The source and the daily bars operator, as in the pipeline. */
+  async function sourceAndBars(feed: ReturnType<typeof createYahooFeed>, operator = feed.quotes) {
+    return TestDriver.create(
+      definePipeline({
+        name: 'yahoo-bars',
+        topics: {
+          quotes: { schema: schemas.Quote, partitions: 1 },
+          bars: { schema: schemas.Bar, partitions: 1 },
+        },
+        nodes: [
+          { id: 'market-data', operator, writes: { quotes: 'quotes' } },
+          { id: 'bars', operator: bars({ interval: '1d' }), reads: 'quotes', writes: { bars: 'bars' } },
+        ],
+      }),
+    );
+  }
+
+  it('backfills daily history day by day, then the live day becomes one daily bar at the close', async () => {
+    // Tuesday 2025-02-18 15:00 UTC: the SYNTHETIC history ends on 2025-02-13, the recorded quotes are of 02-14.
+    const { clock, signal } = testClock('2025-02-18T15:00:00Z', '2025-02-18T15:01:30Z');
+    const feed = createYahooFeed({
+      client: client(),
+      symbols: ['AAPL', 'MSFT', 'NONEXIST'],
+      pollMs: MIN,
+      clock,
+      backfillFrom: at('2024-11-01T00:00:00Z'),
+    });
+    const d = await sourceAndBars(feed);
+    await d.runSource('market-data', { signal });
+    const days = sessionsBetween('2024-11-01', '2025-02-13').map((s) => s.dayStart);
+    const quotes = d.read<Quote>('quotes');
+    const history = quotes.filter((q) => q.source === 'yahoo-history');
+    expect(history).toHaveLength(2 * days.length);
+    expect(history.at(-1)).toMatchObject({ symbol: 'MSFT', ts: at('2025-02-13T21:00:00Z'), source: 'yahoo-history' });
+    // Then the live quotes of 02-14 (after the backfilled days), once.
+    expect(quotes.filter((q) => q.source === 'yahoo').map((q) => [q.symbol, q.ts])).toEqual([
+      ['AAPL', RECORDED_TS],
+      ['MSFT', RECORDED_TS],
+    ]);
+    const aapl = d.read<Bar>('bars').filter((b) => b.symbol === 'AAPL');
+    expect(aapl.map((b) => b.ts)).toEqual([...days, at('2025-02-14T00:00:00Z')]);
+    expect(aapl.at(-1)).toMatchObject({ interval: '1d', open: 241.07, high: 245.41, low: 241, close: 244.6 });
+    expect(aapl.at(-2)!.close).toBe(241.53); // the history's last close = the quote's previous close
+    expect(d.deadLetters('quotes').map((l) => l.reason)).toEqual([
+      expect.stringMatching(/^NONEXIST: backfill from 2024-11-01 failed: Yahoo has no daily history for it/),
+      'NONEXIST: Yahoo has no quote for it (unknown or delisted symbol)',
+    ]);
+    expect(feed.status()).toMatchObject({ state: 'stopped', backfill: { done: 3, total: 3 } });
+  });
+
+  it('a quote of a day the backfill already closed is the baseline, not re-emitted', async () => {
+    // SYNTHETIC history here runs through 2025-02-14, the recorded quotes' day: that day is backfilled.
+    const through14th = await startYahooFixtureServer({ syntheticCharts: { test: () => true, until: '2025-02-15' } });
+    try {
+      const { clock, signal } = testClock('2025-02-19T15:00:00Z', '2025-02-19T15:01:30Z');
+      const yahoo = createYahooClient({ baseUrl: through14th.url, requestsPerMinute: 0, log: () => {} });
+      const feed = createYahooFeed({
+        client: yahoo,
+        symbols: ['AAPL'],
+        pollMs: MIN,
+        clock,
+        backfillFrom: at('2025-02-03T00:00:00Z'),
+      });
+      const d = await sourceAndBars(feed);
+      await d.runSource('market-data', { signal });
+      expect(through14th.requestsTo('quote')).toHaveLength(2);
+      const quotes = d.read<Quote>('quotes');
+      expect(quotes.at(-1)).toMatchObject({ ts: at('2025-02-14T21:00:00Z'), source: 'yahoo-history' });
+      expect(quotes.every((q) => q.source === 'yahoo-history')).toBe(true);
+      expect(d.deadLetters('quotes')).toEqual([]);
+    } finally {
+      await through14th.close();
+    }
+  });
+
+  it('a bounded backfill (tickcast backfill) ends after the history', async () => {
+    const { clock } = testClock('2025-02-18T15:00:00Z', '2025-02-19T00:00:00Z');
+    const feed = createYahooFeed({ client: client(), symbols: ['AAPL', 'MSFT'], pollMs: MIN, clock });
+    const d = await sourceAndBars(feed, feed.backfillOnly(at('2025-02-03T00:00:00Z'), ['AAPL']));
+    await d.runSource('market-data');
+    expect(d.read<Bar>('bars').map((b) => new Date(b.ts).toISOString().slice(0, 10))).toEqual(
+      sessionsBetween('2025-02-03', '2025-02-13').map((s) => s.day),
+    );
+  });
+});
+
+describe('yahoo source: news and earnings', () => {
+  it('headlines about the symbol into news (source yahoo, minute precision, id from the uuid)', async () => {
+    const { clock, signal } = testClock('2025-02-18T15:00:00Z', '2025-02-18T15:45:00Z');
+    const feed = createYahooFeed({ client: client(), symbols: ['AAPL'], pollMs: MIN, clock, newsRefreshMs: 30 * MIN });
+    const d = await TestDriver.forOperator(feed.news);
+    await d.runSource(undefined, { signal });
+    const news = d.read<News>('news');
+    // 4 recorded items, one of them about BRK-B only: 3, each once across the two rounds.
+    expect(server.requestsTo('search')).toHaveLength(2);
+    expect(news).toHaveLength(3);
+    expect(news[1]).toEqual({
+      id: 'yahoo:AAPL:2025-02-25:bfb8b663-081c-3c2b-84e3-df8fff2c37d8',
+      symbol: 'AAPL',
+      ts: 1740462887_000,
+      headline: 'Indonesia and Apple said to agree on terms to lift iPhone 16 ban',
+      source: 'yahoo',
+      url: 'https://finance.yahoo.com/news/indonesia-apple-said-agree-terms-055447668.html',
+      body: null,
+      precision: 'minute',
+    });
+  });
+
+  it("keeps the live earnings calendar current from Yahoo's upcoming earnings", async () => {
+    const calendar = createLiveEarningsCalendar();
+    const { clock, signal } = testClock('2025-02-18T15:00:00Z', '2025-02-18T15:00:30Z');
+    await runQuotes({ symbols: ['AAPL', 'QQQ'], pollMs: MIN, clock, earnings: calendar }, signal);
+    // AAPL's recorded window starts 2025-04-30 (New York date); QQQ (an ETF) has none.
+    expect(calendar.nextEarnings('AAPL', at('2025-02-18T00:00:00Z'))?.date).toBe(at('2025-04-30T00:00:00Z'));
+    expect(calendar.isEarningsWindow('AAPL', at('2025-04-29T00:00:00Z'))).toBe(true);
+    expect(calendar.symbols()).toEqual(['AAPL']);
+    expect([...calendar.updated.keys()].sort()).toEqual(['AAPL', 'QQQ']);
+  });
+});
+
+/** The client with its quote calls recorded at the feed's clock time. */
+function spied(clock: FeedClock) {
+  const yahoo = client();
+  const calls: Array<{ t: number; symbols: string[] }> = [];
+  return {
+    calls,
+    yahoo: {
+      ...yahoo,
+      quotes: (symbols: readonly string[]) => {
+        calls.push({ t: clock.now(), symbols: [...symbols] });
+        return yahoo.quotes(symbols);
+      },
+    },
+  };
+}
