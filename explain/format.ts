@@ -62,18 +62,8 @@ export function pctFromLogReturn(r: number): number {
   return Math.expm1(r) * 100;
 }
 
-const NEW_YORK = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'America/New_York',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
-
-/** The New York calendar day of an instant, as epoch ms at 00:00 UTC of that date (how headlines are dated). */
-export function newYorkDay(ts: number): number {
-  const [y, m, d] = NEW_YORK.format(ts).split('-').map(Number) as [number, number, number];
-  return Date.UTC(y, m - 1, d);
-}
+/** The New York calendar day of an instant (00:00 UTC of that date): how headlines are dated. */
+export { newYorkDay } from '../models/market-calendar.js';
 
 const SOURCE_NAMES: Record<string, string> = {
   finviz: 'Finviz',
