@@ -1,6 +1,7 @@
 // What every resolver gets: the API's services (stores, live feed, caches, pipeline view) and limits.
 import type { ExplanationService } from '../explain/explanation-service.js';
 import type { EarningsCalendar } from '../models/earnings-calendar.js';
+import type { MarketDataStatus } from '../operators/sources/yahoo.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { LatestCache } from './latest.js';
 import type { ApiLimits } from './limits.js';
@@ -23,6 +24,8 @@ export interface ApiServices {
   modelInfo(): Promise<ModelInfo | null>;
   /** The models the pipeline actually runs (may be a baseline when nothing is shipped). */
   serving: { normal: { name: string; version: string }; earnings: { name: string; version: string } };
+  /** The market-data source's state (GraphQL marketData); null when the process does not know it. */
+  marketData(): MarketDataStatus | null;
   /** Explanations of the latest predictions; null when the API runs without a vector store. */
   explanations: ExplanationService | null;
 }

@@ -12,6 +12,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { LiveHub } from '../engine/index.js';
 import { ExplanationService, type ExplanationServiceOptions } from '../explain/explanation-service.js';
 import { type EarningsCalendar, emptyEarningsCalendar } from '../models/earnings-calendar.js';
+import type { MarketDataStatus } from '../operators/sources/yahoo.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { ApiContext, ApiServices } from './context.js';
 import { DIRECT_SINK, type DirectSink, type DirectStats, wsDirectSink } from './direct-sink.js';
@@ -61,6 +62,10 @@ export interface ServerOptions {
   calendar?: EarningsCalendar;
   /** The built dashboard (ui/dist), served at `/`; none = the API only. */
   uiDir?: string;
+  /** The market-data source's state: GraphQL `marketData`, and /healthz degraded while it is. */
+  marketData?: () => MarketDataStatus | null;
+  /** More prom-client registries served at /metrics (e.g. the yahoo source's requests, breakers, data age). */
+  registries?: readonly Registry[];
   /** Explanations (retrieval sources and explainer); none = the explanation fields answer with an error. */
   explain?: Omit<ExplanationServiceOptions, 'predictions' | 'horizons' | 'registry'>;
 }
@@ -119,6 +124,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
       earnings: { name: 'unknown', version: 'unknown' },
     },
     explanations,
+    marketData: () => opts.marketData?.() ?? null,
   };
   const apiKeys = new Set(opts.apiKeys ?? []);
   const keyOk = (key: unknown) => apiKeys.size === 0 || (typeof key === 'string' && apiKeys.has(key));
@@ -191,7 +197,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
         res.writeHead(200, { 'content-type': registry.contentType });
         res.end(await registry.metrics());
       } else if (path === '/healthz') {
-        const h = await health(opts.running, opts.store);
+        const h = await health(opts.running, opts.store, opts.marketData);
         res.writeHead(h.status === 'down' ? 503 : 200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(h));
       } else if (!(ui && (await ui(req, res, path ?? '/')))) {
@@ -226,7 +232,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
       this.inc(direct.sent);
     },
   });
-  const registry = Registry.merge([pipeline.registry, apiRegistry]);
+  const registry = Registry.merge([pipeline.registry, apiRegistry, ...(opts.registries ?? [])]);
   wss.on('connection', (socket) => {
     wsConnections++;
     socket.once('close', () => {

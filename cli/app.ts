@@ -3,6 +3,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { Registry } from 'prom-client';
+import { watchedSymbols } from '../api/pubsub.js';
 import { type ApiServer, startServer } from '../api/server.js';
 import {
   createLiveHub,
@@ -17,7 +19,12 @@ import { ExactlyOnceRefused } from '../engine/runner.js';
 import { ollamaExplainer } from '../explain/ollama-explainer.js';
 import type { Explainer } from '../explain/types.js';
 import { driftModel, persistenceModel } from '../models/baselines.js';
-import { type EarningsCalendar, emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
+import {
+  createLiveEarningsCalendar,
+  type EarningsCalendar,
+  emptyEarningsCalendar,
+  loadEarningsCalendar,
+} from '../models/earnings-calendar.js';
 import type { Embedder } from '../models/embedder.js';
 import { openEmbedder } from '../models/embedders.js';
 import type { Model } from '../models/model.js';
@@ -25,6 +32,8 @@ import { loadShipped } from '../models/shipped.js';
 import { news } from '../operators/sources/news.js';
 import { replay } from '../operators/sources/replay.js';
 import { simulator } from '../operators/sources/simulator.js';
+import { createYahooFeed, defaultPollMs, type MarketDataStatus, type YahooFeed } from '../operators/sources/yahoo.js';
+import { createYahooClient } from '../operators/sources/yahoo-client.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
 import { type DeadLetter, schemas } from '../schemas/index.js';
 import { openChromaVectorStore } from '../storage/chroma-vector-store.js';
@@ -33,8 +42,9 @@ import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
 import { openQuestDbStore } from '../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { VectorStore } from '../storage/vector-store.js';
-import { type Config, ConfigError } from './config.js';
+import { backfillFrom, type Config, ConfigError } from './config.js';
 import { type DeadLetterGroup, groupDeadLetters } from './summary.js';
+import { loadUniverse } from './universe.js';
 
 export interface App {
   config: Config;
@@ -45,6 +55,10 @@ export interface App {
   calendar: EarningsCalendar;
   /** The explanation path's parts; null with TICKCAST_EXPLAIN=off. */
   explain: ExplainParts | null;
+  /** The live Yahoo feed (TICKCAST_SOURCE=yahoo), else null. */
+  yahoo: YahooFeed | null;
+  /** Series of the app's own parts (the yahoo source and client), served at /metrics beside the engine's. */
+  registry: Registry;
 }
 
 /** What explanations need besides the time-series store: an embedder, a vector store, a writer. */
@@ -79,7 +93,8 @@ export function checkPaths(config: Config): void {
 function explainProblems(config: Config): string[] {
   const problems: string[] = [];
   const news = config.TICKCAST_NEWS;
-  if (news !== 'none' && (!existsSync(news) || !statSync(news).isDirectory())) {
+  // With the yahoo source the headlines come from Yahoo; TICKCAST_NEWS=none turns them off.
+  if (config.TICKCAST_SOURCE !== 'yahoo' && news !== 'none' && (!existsSync(news) || !statSync(news).isDirectory())) {
     problems.push(
       `TICKCAST_NEWS=${JSON.stringify(news)}: no such folder (point it at headline CSVs, or set it to none)`,
     );
@@ -133,28 +148,65 @@ export async function openStore(config: Config, dbPath?: string): Promise<TimeSe
     : openDuckDbStore({ path: dbPath ?? config.TICKCAST_DB });
 }
 
-export async function buildApp(config: Config, opts: { paceMs?: number; dbPath?: string } = {}): Promise<App> {
+export interface BuildOptions {
+  paceMs?: number;
+  dbPath?: string;
+  /** `tickcast backfill`: the yahoo source fetches this history, then ends (no live cycles). */
+  backfill?: { from: number; symbols?: readonly string[] };
+}
+
+export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<App> {
   checkPaths(config);
+  const universe = config.TICKCAST_SOURCE === 'yahoo' ? loadUniverse(config.TICKCAST_SYMBOLS) : [];
   const store = await openStore(config, opts.dbPath);
   const hub = createLiveHub();
-  const calendar =
+  const registry = new Registry();
+  const fileCalendar =
     config.TICKCAST_EARNINGS_FILE === 'none'
       ? emptyEarningsCalendar()
       : await loadEarningsCalendar(config.TICKCAST_EARNINGS_FILE);
+  // Live: Yahoo's upcoming earnings over the file, updated while the router reads it.
+  const calendar = config.TICKCAST_SOURCE === 'yahoo' ? createLiveEarningsCalendar(fileCalendar) : fileCalendar;
   const models = await chooseModels(config);
   const paceMs = opts.paceMs ?? config.TICKCAST_PACE;
   // Headlines replay in step with the prices: the news source waits for the replay to pass each one's time.
   const clock = config.TICKCAST_SOURCE === 'replay' ? createReplayClock() : undefined;
-  const source =
-    config.TICKCAST_SOURCE === 'simulator'
+  const yahoo =
+    config.TICKCAST_SOURCE === 'yahoo'
+      ? createYahooFeed({
+          client: createYahooClient({
+            ...(config.YAHOO_BASE_URL ? { baseUrl: config.YAHOO_BASE_URL } : {}),
+            requestsPerMinute: config.YAHOO_RATE,
+            concurrency: config.YAHOO_CONCURRENCY,
+            log: (level, message) => console.error(`tickcast: yahoo ${level}: ${message}`),
+          }),
+          symbols: universe,
+          watched: () => watchedSymbols(hub),
+          pollMs: config.TICKCAST_POLL ?? defaultPollMs(universe.length, config.YAHOO_RATE),
+          requestsPerMinute: config.YAHOO_RATE,
+          backfillConcurrency: config.YAHOO_CONCURRENCY,
+          ...(opts.backfill ? {} : optional('backfillFrom', backfillFrom(config.TICKCAST_BACKFILL_FROM))),
+          ...(config.TICKCAST_MINUTE_BARS ? { intradayLagMs: 2 * 60_000 } : {}),
+          earnings: calendar as ReturnType<typeof createLiveEarningsCalendar>,
+          registry,
+          log: (line) => console.error(`tickcast: ${line}`),
+        })
+      : null;
+  const source = yahoo
+    ? opts.backfill
+      ? yahoo.backfillOnly(opts.backfill.from, opts.backfill.symbols)
+      : yahoo.quotes
+    : config.TICKCAST_SOURCE === 'simulator'
       ? simulator({ symbols: config.TICKCAST_SIM_SYMBOLS, ticks: config.TICKCAST_SIM_TICKS, paceMs })
       : replay({ dir: config.TICKCAST_DATA_DIR, paceMs, clock });
   const explain = config.TICKCAST_EXPLAIN ? await openExplainParts(config, { dbPath: opts.dbPath }) : null;
   // The clock only runs where the replay runs: a source process. Elsewhere the news would wait forever.
   const newsSource =
-    explain && config.TICKCAST_NEWS !== 'none'
-      ? news({ dir: config.TICKCAST_NEWS, ...(clock && config.TICKCAST_ROLE !== 'worker' ? { clock } : {}) })
-      : undefined;
+    !explain || config.TICKCAST_NEWS === 'none' || opts.backfill
+      ? undefined
+      : yahoo
+        ? yahoo.news
+        : news({ dir: config.TICKCAST_NEWS, ...(clock && config.TICKCAST_ROLE !== 'worker' ? { clock } : {}) });
   const pipeline = pricePrediction({
     source,
     calendar,
@@ -162,9 +214,39 @@ export async function buildApp(config: Config, opts: { paceMs?: number; dbPath?:
     store,
     hub,
     partitions: config.TICKCAST_PARTITIONS,
+    ...(yahoo && config.TICKCAST_MINUTE_BARS ? { minuteBars: { sources: ['yahoo'] } } : {}),
     ...(explain ? { explain: { embedder: explain.embedder, vectors: explain.vectors, news: newsSource } } : {}),
   });
-  return { config, pipeline, store, hub, models, calendar, explain };
+  return { config, pipeline, store, hub, models, calendar, explain, yahoo, registry };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [k in K]?: V };
+}
+
+/**
+ * What GraphQL `marketData` and /healthz say of the source: the yahoo feed's status, or for a
+ * replay (or the simulator) its node's state and event time.
+ */
+export function marketDataOf(app: App, running: RunningPipeline): () => MarketDataStatus | null {
+  if (app.yahoo) return () => app.yahoo!.status();
+  return () => {
+    const node = running.metrics.snapshot().find((n) => n.node === 'market-data');
+    if (!node) return null;
+    return {
+      source: app.config.TICKCAST_SOURCE,
+      state: node.status === 'running' ? 'live' : node.status === 'idle' ? 'starting' : 'stopped',
+      marketOpen: null,
+      newestQuoteTs: node.watermark ?? null,
+      symbols: 0,
+      staleSymbols: 0,
+      dataAgeMaxMs: null,
+      dataAgeMedianMs: null,
+      breakers: [],
+      lastCycleAt: null,
+      backfill: null,
+    };
+  };
 }
 
 /** The shipped pair (default), or a baseline on both branches when asked or nothing is shipped. */
@@ -266,6 +348,8 @@ export async function serve(app: App, running: RunningPipeline): Promise<ApiServ
     horizons: c.TICKCAST_HORIZONS,
     serving: { normal: model(app.models.normal), earnings: model(app.models.earnings) },
     calendar: app.calendar,
+    marketData: marketDataOf(app, running),
+    registries: [app.registry],
     // The dashboard, built by `npm run build` (npm start builds it when missing).
     uiDir: fileURLToPath(new URL('../ui/dist', import.meta.url)),
     apiKeys: c.TICKCAST_API_KEYS,

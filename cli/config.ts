@@ -43,7 +43,36 @@ export const configSchema = z.object({
    * or api (the live fan-out sinks, each replica reading every partition, and the API).
    */
   TICKCAST_ROLE: z.enum(['all', 'source', 'worker', 'api']).default('all'),
-  TICKCAST_SOURCE: z.enum(['replay', 'simulator']).default('replay'),
+  /** replay (the bundled CSVs), yahoo (live Yahoo Finance quotes, history, news, earnings) or simulator (SYNTHETIC). */
+  TICKCAST_SOURCE: z.enum(['replay', 'yahoo', 'simulator']).default('replay'),
+  /** yahoo: the universe, a comma-separated list of tickers or a file of them (cli/universe.ts). */
+  TICKCAST_SYMBOLS: z.string().min(1).default('data/universe/sp500-constituents.csv'),
+  /** yahoo: the quote cycle while the market is open; default derived from the universe and YAHOO_RATE. */
+  TICKCAST_POLL: duration.refine((ms) => ms >= 1000 && ms <= 86_400_000, 'between 1s and 24h').optional(),
+  /** yahoo: daily history on start: a day (YYYY-MM-DD), a number of days back (400d), or none. */
+  TICKCAST_BACKFILL_FROM: z
+    .string()
+    .regex(
+      /^(none|\d{1,5}d|\d{4}-\d{2}-\d{2})$/,
+      'a day such as 2024-01-02, a number of days back such as 400d, or none',
+    )
+    .refine((s) => {
+      if (!/^\d{4}/.test(s)) return true;
+      const t = Date.parse(`${s}T00:00:00Z`);
+      return !Number.isNaN(t) && new Date(t).toISOString().startsWith(s);
+    }, 'not a calendar day')
+    .default('400d'),
+  /** yahoo: minute bars (interval 1m) from the live quotes beside the daily ones the models read. */
+  TICKCAST_MINUTE_BARS: z
+    .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'on or off' })
+    .transform((s) => ['on', 'true', '1'].includes(s))
+    .default(false),
+  /** yahoo: requests a minute to Yahoo, shared by every call (0: no limit). */
+  YAHOO_RATE: z.coerce.number().min(0).max(100_000).default(100),
+  /** yahoo: requests in flight at once. */
+  YAHOO_CONCURRENCY: positiveInt.max(64).default(4),
+  /** yahoo: an origin standing in for Yahoo (a proxy, or the fixture server in tests); unset: Yahoo. */
+  YAHOO_BASE_URL: z.url().optional(),
   /** duckdb: the embedded file (TICKCAST_DB); questdb: a QuestDB server (QUESTDB_URL, QUESTDB_PG). */
   TICKCAST_STORE: z.enum(['duckdb', 'questdb']).default('duckdb'),
   TICKCAST_DATA_DIR: z.string().min(1).default('data/sp500-daily'),
@@ -162,6 +191,16 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+const DAY_MS = 86_400_000;
+
+/** TICKCAST_BACKFILL_FROM as epoch ms (00:00 UTC of the day), or undefined for none. */
+export function backfillFrom(value: string, now = Date.now()): number | undefined {
+  if (value === 'none') return undefined;
+  const days = /^(\d+)d$/.exec(value);
+  if (days) return Math.floor(now / DAY_MS) * DAY_MS - Number(days[1]) * DAY_MS;
+  return Date.parse(`${value}T00:00:00Z`);
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -13,10 +13,10 @@ import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
 import { QuestDbError } from '../storage/questdb-store.js';
 import { buildApp, deadLetterReasons, serve, startPipeline } from './app.js';
-import { ConfigError, loadConfig, parseDuration } from './config.js';
+import { backfillFrom, ConfigError, loadConfig, parseDuration } from './config.js';
 import { type EvaluateArgs, evaluateCommand } from './evaluate.js';
 import { type ExplainArgs, explainCommand } from './explain.js';
-import { startProgress } from './progress.js';
+import { startProgress, taskProgress } from './progress.js';
 import { printSummary } from './summary.js';
 import { type TrainArgs, trainCommand } from './train.js';
 
@@ -92,6 +92,53 @@ async function runCommand(opts: RunArgs): Promise<void> {
   if (!summary.stopped) console.error(`tickcast: replay finished; still serving ${server?.url} (Ctrl-C to stop)`);
 }
 
+interface BackfillArgs {
+  symbols?: string;
+  from?: string;
+  db?: string;
+}
+
+/**
+ * `tickcast backfill`: daily history from Yahoo for a universe, written through the pipeline's
+ * topics (quotes → bars → features → predictions) into the stores, then a summary. Idempotent:
+ * the stores upsert on (symbol, interval, ts) and (symbol, ts, horizon), so a second run over the
+ * same days rewrites the same rows and adds none.
+ */
+async function backfillCommand(opts: BackfillArgs): Promise<void> {
+  const config = loadConfig({
+    ...process.env,
+    TICKCAST_SOURCE: 'yahoo',
+    ...(opts.symbols ? { TICKCAST_SYMBOLS: opts.symbols } : {}),
+    ...(opts.from ? { TICKCAST_BACKFILL_FROM: opts.from } : {}),
+  });
+  const from = backfillFrom(config.TICKCAST_BACKFILL_FROM);
+  if (from === undefined) {
+    throw new ConfigError(['--from none: give a first day such as 2024-01-02, or days back such as 400d']);
+  }
+  const app = await buildApp(config, { dbPath: opts.db, backfill: { from } });
+  const status = () => app.yahoo!.status();
+  console.error(
+    `tickcast: backfill of ${status().symbols} symbols from ${new Date(from).toISOString().slice(0, 10)} (Yahoo, daily) → ${app.store.kind} (${opts.db ?? config.TICKCAST_DB})`,
+  );
+  const running = await startPipeline(app);
+  const fetched = taskProgress('backfill', 'symbols fetched');
+  const timer = setInterval(() => {
+    const b = status().backfill;
+    if (b) fetched.update(b.done, b.total);
+  }, 250);
+  const summary = await running.done.finally(() => {
+    clearInterval(timer);
+    const b = status().backfill;
+    if (b) fetched.update(b.done, b.total);
+    fetched.stop();
+  });
+  const reasons = await deadLetterReasons(running).catch(() => []);
+  await printSummary(summary, app.store, reasons, undefined, app.explain?.vectors ?? null);
+  await running.transport.close();
+  await app.explain?.close();
+  await app.store.close();
+}
+
 const program = new Command()
   .name('tickcast')
   .description('Real-time stock price prediction as a typed dataflow pipeline')
@@ -116,6 +163,14 @@ program
   )
   .option('--exactly-once', 'Kafka→Kafka transforms commit outputs and offsets in transactions (KAFKA_EXACTLY_ONCE=on)')
   .action(runCommand);
+
+program
+  .command('backfill')
+  .description('daily history from Yahoo through the pipeline into the stores (idempotent: stores upsert)')
+  .option('--symbols <file|list>', 'tickers: a comma-separated list or a file (default TICKCAST_SYMBOLS)')
+  .option('--from <date>', 'first day YYYY-MM-DD, or days back such as 400d (default TICKCAST_BACKFILL_FROM)')
+  .option('--db <file>', 'embedded database file (default TICKCAST_DB)')
+  .action(backfillCommand);
 
 program
   .command('dag')

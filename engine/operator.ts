@@ -83,6 +83,11 @@ export interface SourceContext<Out extends Ports> {
   ): Promise<void> | undefined;
   /** Declares that no record older than `time` will follow (closes event-time windows). */
   watermark(time: number): Promise<void>;
+  /**
+   * Sends what is buffered now. Emitted records go out in batches (with each watermark, or when a
+   * batch is full); a live source that waits between polls flushes before it waits.
+   */
+  flush(): Promise<void>;
   /** Sends raw input that could not become a record to `<topic>.dlq`. */
   deadLetter<P extends keyof Out & string>(port: P, reason: string, payload: string | Buffer): void;
   /** Aborted when the pipeline stops: a source must return soon after. */

@@ -69,6 +69,7 @@ export class SourceTask {
         metrics.setWatermark(this.id, time);
         await this.flush();
       },
+      flush: () => this.flush(),
       deadLetter: (port, reason, payload) => {
         this.deadLetter(this.topicOf(port), reason, Buffer.isBuffer(payload) ? payload : Buffer.from(payload), null);
       },

@@ -34,8 +34,14 @@ export interface PricePredictionOptions {
   models: { normal: Model; earnings: Model };
   store: TimeSeriesStore;
   hub: LiveHub;
-  /** Bar interval: 1d for daily data, 1m for live quotes. */
+  /** Bar interval of the bars the models read: 1d (the shipped models are trained on daily bars). */
   interval?: BarInterval;
+  /**
+   * Minute bars from live quotes beside them (topic `bars.1m`, stored with interval 1m, for
+   * charts): only quotes of these sources (e.g. ['yahoo']: not the daily history rows). The models
+   * still read `bars`. Default: none.
+   */
+  minuteBars?: { sources: readonly string[] };
   /** How long a late quote is still accepted after its window ends, ms. */
   graceMs?: number;
   /** Partitions per topic (the unit of parallelism on Kafka), default 4. */
@@ -66,6 +72,15 @@ export function pricePrediction(opts: PricePredictionOptions): Pipeline {
       'features.earnings': { schema: schemas.Features, partitions, description: 'features around earnings' },
       predictions: { schema: schemas.Prediction, partitions, description: 'forecasts with intervals' },
       ...explain.topics,
+      ...(opts.minuteBars
+        ? {
+            'bars.1m': {
+              schema: schemas.Bar,
+              partitions,
+              description: 'OHLCV per symbol and minute, from live quotes',
+            },
+          }
+        : {}),
     },
     nodes: [
       { id: 'market-data', operator: opts.source, writes: { quotes: 'quotes' } },
@@ -112,6 +127,17 @@ export function pricePrediction(opts: PricePredictionOptions): Pipeline {
       },
       { id: 'live-bars', operator: live({ hub: opts.hub, schema: schemas.Bar, channel: 'bars' }), reads: 'bars' },
       ...explain.nodes,
+      ...(opts.minuteBars
+        ? [
+            {
+              id: 'bars-1m',
+              operator: bars({ interval: '1m', sources: opts.minuteBars.sources }),
+              reads: 'quotes',
+              writes: { bars: 'bars.1m' },
+            },
+            { id: 'store-bars-1m', operator: timeseries({ store: opts.store, table: 'bars' }), reads: 'bars.1m' },
+          ]
+        : []),
     ],
   });
 }

@@ -2,6 +2,7 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.js';
 import './market.js';
+import './market-data.js';
 import './predictions.js';
 import './model.js';
 import './features.js';

@@ -212,11 +212,10 @@ export function createYahooFeed(opts: YahooFeedOptions): YahooFeed {
       .sort((a, b) => a - b);
     const stale = [...symbols.values()].filter((s) => s.stale).length;
     const breakers = YAHOO_ENDPOINTS.map((endpoint) => ({ endpoint, state: opts.client.breakerStates()[endpoint] }));
-    const live = shared.state === 'live' || shared.state === 'degraded';
     const degraded = stale > 0 || breakers.some((b) => b.state !== 'closed');
     return {
       source: 'yahoo',
-      state: live ? (degraded ? 'degraded' : 'live') : shared.state,
+      state: shared.state !== 'stopped' && degraded ? 'degraded' : shared.state,
       marketOpen: market.isOpen(now),
       newestQuoteTs: shared.newestQuoteTs,
       symbols: universe.length,
@@ -463,6 +462,8 @@ async function quoteCycle(
     emitted++;
     if (shared.newestQuoteTs === null || q.ts > shared.newestQuoteTs) shared.newestQuoteTs = q.ts;
   }
+  // Out now, not when a batch fills: a live quote is news while it is fresh.
+  await ctx.flush();
   metrics?.cycles.inc({ kind });
   metrics?.emitted.inc(emitted);
   if (kind === 'full') metrics?.cycleSeconds.set((clock.now() - started) / 1000);
@@ -591,6 +592,7 @@ async function newsCycles(deps: FeedDeps, ctx: SourceContext<NewsPorts>): Promis
         deps.log(`yahoo: news of ${symbol} not read: ${errorText(e)}`);
       }
       ctx.progress(emitted);
+      await ctx.flush();
       await clock.sleep(gapMs, ctx.signal);
     }
     await clock.sleep(Math.max(0, round + refreshMs - clock.now()), ctx.signal);

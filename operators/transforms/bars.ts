@@ -10,6 +10,11 @@ export interface BarsOptions {
   interval: BarInterval;
   /** How long after a window ends a late quote is still accepted, ms (default 0). */
   graceMs?: number;
+  /**
+   * Only quotes from these sources make bars; others are skipped (e.g. minute bars from live
+   * `yahoo` quotes, not from the `yahoo-history` daily rows of a backfill). Default: every source.
+   */
+  sources?: readonly string[];
 }
 
 interface Window {
@@ -40,6 +45,7 @@ export function bars(opts: BarsOptions) {
   const size = INTERVAL_MS[opts.interval];
   const grace = opts.graceMs ?? 0;
   const daily = opts.interval === '1d';
+  const sources = opts.sources ? new Set(opts.sources) : null;
   return defineOperator<Quote, { bars: typeof schemas.Bar }, BarsState>({
     kind: 'transform',
     name: 'bars',
@@ -47,6 +53,7 @@ export function bars(opts: BarsOptions) {
     outputs: { bars: schemas.Bar },
     state: { description: 'open windows per symbol, and the day volume at the last closed minute' },
     process({ value: q }, ctx) {
+      if (sources && !sources.has(q.source)) return;
       const start = Math.floor(q.ts / size) * size;
       if (start + size + grace <= ctx.watermark) {
         throw new RecordError(

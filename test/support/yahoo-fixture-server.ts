@@ -121,6 +121,8 @@ export interface YahooFixtureServerOptions {
   synthetic?: { test: (symbol: string) => boolean; templates?: string[] };
   /** Check the session cookie and crumb on quote and quoteSummary (default true). */
   checkSession?: boolean;
+  /** Port on 127.0.0.1 (default 0: any free one). */
+  port?: number;
   /** SYNTHETIC daily history for symbols where `test` is true (see the header); `until`: YYYY-MM-DD, exclusive. */
   syntheticCharts?: { test: (symbol: string) => boolean; until?: string };
 }
@@ -463,7 +465,7 @@ export async function startYahooFixtureServer(opts: YahooFixtureServerOptions = 
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  await new Promise<void>((done) => server.listen(opts.port ?? 0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
 
   return {
