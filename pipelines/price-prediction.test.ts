@@ -69,3 +69,24 @@ describe('price-prediction pipeline', () => {
     expect(after.map((p) => [p.id, p.predictedClose])).toEqual(before.map((p) => [p.id, p.predictedClose]));
   });
 });
+
+describe('minute bars beside the daily ones (live quotes)', () => {
+  it('adds bars.1m (from the sources named) and its store sink; the models still read the daily bars', async () => {
+    const store = await openDuckDbStore({ path: ':memory:' });
+    const model = persistenceModel({ horizons: [1] });
+    const pipeline = pricePrediction({
+      source: replay({ dir: DATA, symbols: ['AAPL'] }),
+      calendar: await loadEarningsCalendar(EARNINGS),
+      models: { normal: model, earnings: model },
+      store,
+      hub: createLiveHub(),
+      minuteBars: { sources: ['yahoo'] },
+    });
+    const dag = pipeline.describe();
+    const node = (id: string) => dag.nodes.find((n) => n.id === id);
+    expect(node('bars-1m')).toMatchObject({ reads: ['quotes'], writes: [{ port: 'bars', topic: 'bars.1m' }] });
+    expect(node('store-bars-1m')?.reads).toEqual(['bars.1m']);
+    expect(node('features')?.reads).toEqual(['bars']);
+    await store.close();
+  });
+});

@@ -201,6 +201,7 @@ export function createYahooFeed(opts: YahooFeedOptions): YahooFeed {
     lastCycleAt: null,
     backfill: null,
     watermark: Number.NEGATIVE_INFINITY,
+    emitted: 0,
   };
   const metrics = opts.registry ? feedMetrics(opts.registry, opts.client, symbols, shared, clock) : null;
 
@@ -256,6 +257,8 @@ interface FeedState {
   backfill: { done: number; total: number } | null;
   /** The quotes source's watermark. */
   watermark: number;
+  /** Quotes emitted so far, history included (the source's progress). */
+  emitted: number;
 }
 
 interface FeedDeps {
@@ -332,7 +335,6 @@ export async function backfill(
           );
         }
         shared.backfill!.done++;
-        ctx.progress(shared.backfill!.done, shared.backfill!.total);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, opts.backfillConcurrency ?? 4) }, worker));
@@ -340,6 +342,9 @@ export async function backfill(
   if (ctx.signal.aborted) return { days: 0, quotes: 0, failed };
   let quotes = 0;
   const days = [...byDay.keys()].sort((a, b) => a - b);
+  // Progress counts quotes, as the replay's does (the CLI compares it with what went through).
+  let total = 0;
+  for (const list of byDay.values()) total += list.length;
   for (const day of days) {
     if (ctx.signal.aborted) break;
     for (const q of byDay.get(day)!.sort((a, b) => (a.symbol < b.symbol ? -1 : 1))) {
@@ -349,7 +354,9 @@ export async function backfill(
     // The day is complete. Only days with data are closed here: a later day none of the symbols
     // had history for stays open for the live quotes (closed after the first cycle, closeDays).
     await advanceWatermark(deps, ctx, day + DAY_MS);
+    ctx.progress(shared.emitted + quotes, shared.emitted + total);
   }
+  shared.emitted += quotes;
   deps.metrics?.backfilled.inc(quotes);
   deps.log(
     `yahoo: backfill ${isoDay(from)} … ${last.day}: ${quotes.toLocaleString('en-US')} daily quotes of ${symbols.length - failed}/${symbols.length} symbols`,
@@ -464,6 +471,8 @@ async function quoteCycle(
   }
   // Out now, not when a batch fills: a live quote is news while it is fresh.
   await ctx.flush();
+  shared.emitted += emitted;
+  if (emitted > 0) ctx.progress(shared.emitted, shared.emitted);
   metrics?.cycles.inc({ kind });
   metrics?.emitted.inc(emitted);
   if (kind === 'full') metrics?.cycleSeconds.set((clock.now() - started) / 1000);

@@ -130,3 +130,16 @@ describe('bars', () => {
     ]);
   });
 });
+
+describe('bars from some sources only (minute bars of live quotes, not of daily history rows)', () => {
+  it('skips quotes of other sources', async () => {
+    const d = await TestDriver.forOperator(bars({ interval: '1m', sources: ['yahoo'] }));
+    const history: Quote = { ...tick('2025-02-13T21:00:00Z', 400, 1000), source: 'yahoo-history' };
+    await d.pipe('input', [history, tick('2025-02-14T15:00:05Z', 410, 2000)]);
+    await d.advanceWatermark('input', Date.parse('2025-02-14T15:01:00Z'));
+    expect(d.read<Bar>('bars').map((b) => [new Date(b.ts).toISOString(), b.close, b.source])).toEqual([
+      ['2025-02-14T15:00:00.000Z', 410, 'yahoo'],
+    ]);
+    expect(d.deadLetters('input')).toEqual([]);
+  });
+});
