@@ -242,6 +242,9 @@ async function main(): Promise<void> {
       figures.firstViewColdMs = Date.now() - t0;
       assert((await page.locator('tr[data-symbol]').count()) >= 10, 'fewer than 10 rows');
     });
+    await check('the header names the data source (GraphQL marketData)', async () => {
+      await page.locator('header [data-market-source="replay"]').waitFor({ timeout: 20_000 });
+    });
     await check('live updates arrive and rows update in place', async () => {
       const row = page.locator('tr[data-symbol]').first();
       const symbol = (await row.getAttribute('data-symbol')) ?? '';
