@@ -64,12 +64,19 @@ describe('retrieve', () => {
     expect(xom.news.every((n) => n.scope === 'market' && n.symbol !== 'XOM')).toBe(true);
   });
 
-  it('shows a story once: an "UPDATE 1-" of a headline is not a second headline', async () => {
+  it('shows a story once: an "UPDATE 1-" or a rewording of a headline is not a second headline', async () => {
     const update = headline('AAPL', '2016-01-27', 'UPDATE 1-Apple shares slump as iPhone sales stall');
     const [v] = await run.sources.embedder.embed([newsDocument(update).text]);
     await run.sources.vectors.upsert([{ ...newsDocument(update), embedding: v!, embedder: run.sources.embedder.id }]);
+    const reworded = headline('AAPL', '2016-01-27', 'Apple shares slump as sales of the iPhone stall');
+    const [w] = await run.sources.embedder.embed([newsDocument(reworded).text]);
+    await run.sources.vectors.upsert([{ ...newsDocument(reworded), embedding: w!, embedder: run.sources.embedder.id }]);
     const ctx = await retrieve(run.sources, await latest('AAPL'), { newsLimit: 20 });
-    const slump = ctx.news.filter((n) => n.headline.endsWith('Apple shares slump as iPhone sales stall'));
+    const slump = ctx.news.filter((n) => /Apple shares slump as .*iPhone.* stall/.test(n.headline));
     expect(slump).toHaveLength(1);
+    // A different story of the same day stays.
+    expect(ctx.news.map((n) => n.headline)).toContain(
+      'Apple posts first-ever drop in iPhone sales growth, shares fall',
+    );
   });
 });

@@ -213,19 +213,27 @@ async function rankedNews(
     scope = 'market';
     hits = await search();
   }
-  // The same story is often there twice ("UPDATE 1-…" beside the first version): keep the best.
-  const seen = new Set<string>();
+  // The same story is often there twice ("UPDATE 1-…" beside the first version, or reworded:
+  // "Q3" / "third quarter"): keep the best-ranked telling of it.
+  const kept: Array<ReadonlySet<string>> = [];
   return hits
     .map((h) => ranked(h, window.to, halfLife, scope))
     .sort((a, b) => b.score - a.score || b.ts - a.ts)
     .filter((n) => {
-      const story = storyOf(n.headline);
-      if (seen.has(story)) return false;
-      seen.add(story);
+      const words = new Set(storyOf(n.headline).split(' '));
+      if (kept.some((k) => sameStory(k, words))) return false;
+      kept.push(words);
       return true;
     })
     .slice(0, limit)
     .map((n, i) => ({ ...n, ref: `N${i + 1}` }));
+}
+
+/** Two headlines share most of their words (Jaccard ≥ 0.6): the same story told twice. */
+function sameStory(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  let common = 0;
+  for (const w of a) if (b.has(w)) common++;
+  return common / (a.size + b.size - common) >= 0.6;
 }
 
 /** A headline without wire prefixes (UPDATE 2-, BRIEF-, REFILE-), case and punctuation: the story it tells. */
