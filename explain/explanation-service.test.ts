@@ -181,6 +181,8 @@ describe('explanation service', () => {
     );
     expect(e.text).toContain('Headlines could not be searched just now');
     expect(e.citations.every((c) => c.kind === 'fact')).toBe(true);
+    // Not cached: once the store is back, the next request gets the whole explanation.
+    expect((await s.explain('AAPL', 1)).cached).toBe(false);
   });
 
   it('refuses an unknown symbol and a horizon that is not forecast, with codes', async () => {

@@ -158,10 +158,15 @@ export class ExplanationService {
     }
   }
 
-  /** A cached explanation younger than the TTL. */
+  /**
+   * A cached explanation younger than the TTL; one written after a fallback is kept at most 30 s
+   * (the explainer may be back), and one without the vector store is never cached (see store()).
+   */
   private cached(key: string): Explanation | undefined {
     const e = this.cache.get(key);
-    return e && Date.now() - e.generatedAt < (this.opts.cacheTtlMs ?? 300_000) ? e : undefined;
+    if (!e) return undefined;
+    const ttl = this.opts.cacheTtlMs ?? 300_000;
+    return Date.now() - e.generatedAt < (e.fallbackReason ? Math.min(ttl, 30_000) : ttl) ? e : undefined;
   }
 
   private async prediction(symbol: string, horizon: number): Promise<Prediction> {
@@ -346,6 +351,8 @@ export class ExplanationService {
   }
 
   private store(key: string, p: Prediction, e: Explanation): void {
+    // Written without its fact sheet and headlines (the vector store was down): ask again next time.
+    if (e.retrievalProblem) return;
     this.cache.set(key, e);
     const pair = `${p.symbol}|${p.horizon}`;
     let keys = this.keysOf.get(pair);
