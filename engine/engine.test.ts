@@ -384,6 +384,45 @@ describe('runPipeline', () => {
     expect(text).toContain('tickcast_event_to_sink_seconds_count{node="collect"}');
   });
 
+  it('caps a node at its maxBatch, and waits lingerMs between its batches', async () => {
+    const sizes: number[] = [];
+    const times: number[] = [];
+    const source = defineOperator({
+      kind: 'source',
+      name: 'ten-quotes',
+      outputs: { quotes: schemas.Quote },
+      async run(ctx) {
+        for (let i = 0; i < 10; i++)
+          await ctx.emit('quotes', quote('AAPL', '2017-03-01', 100 + i), { timestamp: day('2017-03-01') });
+      },
+    });
+    const counting = defineOperator<Quote, { quotes: typeof schemas.Quote }>({
+      kind: 'transform',
+      name: 'counting',
+      input: schemas.Quote,
+      outputs: { quotes: schemas.Quote },
+      maxBatch: 3,
+      lingerMs: 30,
+      processBatch(records) {
+        sizes.push(records.length);
+        times.push(performance.now());
+      },
+    });
+    const pipeline = definePipeline({
+      name: 'batches',
+      topics: { quotes: { schema: schemas.Quote, partitions: 1 }, out: { schema: schemas.Quote, partitions: 1 } },
+      nodes: [
+        { id: 'source', operator: source, writes: { quotes: 'quotes' } },
+        { id: 'counting', operator: counting, reads: 'quotes', writes: { quotes: 'out' } },
+      ],
+    });
+    await (await runPipeline(pipeline, { pollTimeoutMs: 20 })).done;
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(3);
+    // Lower bound only: the gap between two batches is at least the linger.
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(29);
+  });
+
   it('stops promptly even while the source is blocked by backpressure', async () => {
     // An endless source into a tiny partition, read by a sink that never finishes a write: the source
     // ends up waiting for room. stop() must still return (Ctrl-C on `npm start` at full speed).

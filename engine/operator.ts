@@ -49,6 +49,12 @@ export interface TransformOperator<In, Out extends Ports, S = never> {
    * work when input arrives fast, at the price of up to this much latency. Default 0.
    */
   readonly lingerMs?: number;
+  /**
+   * Most records per batch for this node (below the run's batch size): for an operator whose
+   * records are slow to process (a model call per record), so its output and progress flow in
+   * steps of seconds instead of one long batch. Default: the run's batch size.
+   */
+  readonly maxBatch?: number;
   /** One record at a time. Throw RecordError (or anything) to dead-letter this record. */
   process?(record: Record<In>, ctx: TransformContext<Out, S>): void;
   /** A whole batch at once (e.g. to call a model once); a throw dead-letters the batch. */

@@ -225,9 +225,10 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
       let lagEveryMs = 1000;
       const op = pipeline.nodes.find((n) => n.id === task.id)?.operator;
       const lingerMs = op?.kind === 'transform' ? (op.lingerMs ?? 0) : 0;
+      const maxBatch = op?.kind === 'transform' ? Math.min(batchSize, op.maxBatch ?? batchSize) : batchSize;
       while (!abort.signal.aborted && !task.ended) {
         try {
-          const consumed = await task.step(batchSize, pollTimeoutMs);
+          const consumed = await task.step(maxBatch, pollTimeoutMs);
           if (consumed > 0 && lingerMs > 0) await sleep(lingerMs, abort.signal);
         } catch (err) {
           if (abort.signal.aborted) break;

@@ -143,8 +143,10 @@ function earnings(get: Get): string | null {
   const window = get('earnings.window');
   const next = get('earnings.next');
   const daysTo = get('earnings.daysTo');
-  const last = get('earnings.last');
-  const surprise = get('earnings.surprise');
+  // A last announcement more than two quarters back (a calendar that ends years ago) says nothing now.
+  const since = get('earnings.daysSince');
+  const last = since?.value != null && since.value > 200 ? undefined : get('earnings.last');
+  const surprise = last ? get('earnings.surprise') : undefined;
   const out: string[] = [];
   if (window) {
     out.push(

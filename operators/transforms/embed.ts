@@ -37,6 +37,8 @@ export function embed<In>(opts: EmbedOptions<In>) {
     name: 'embed',
     input: opts.input,
     outputs: { documents: schemas.Document },
+    // ~3 s of embedding per batch: documents reach the store, and progress shows, as they are made.
+    maxBatch: 512,
     async processBatch(records, ctx) {
       // A record replayed twice in one batch is embedded once: the last one wins, as in the store.
       const latest = [...new Map(records.map((r) => [opts.document(r.value).id, r])).values()].map((r) => ({
