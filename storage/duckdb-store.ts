@@ -10,24 +10,10 @@
 // construction instead: batches are deduplicated in JS, only this store's single writer
 // connection writes, and a file is opened by at most one store per process (DuckDB's file
 // lock keeps other processes out). The contract tests check that replays never add rows.
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import {
-  BIGINT,
-  DOUBLE,
-  type DuckDBConnection,
-  DuckDBDataChunk,
-  DuckDBInstance,
-  type DuckDBType,
-  type DuckDBValue,
-  INTEGER,
-  LIST,
-  listValue,
-  VARCHAR,
-} from '@duckdb/node-api';
+import { BIGINT, DOUBLE, type DuckDBType, type DuckDBValue, INTEGER, VARCHAR } from '@duckdb/node-api';
 import type { Bar, Prediction } from '../schemas/index.js';
 import { assertBucketMs, bucketInterval } from './buckets.js';
-import { SerialQueue } from './serial-queue.js';
+import { appendChunks, DuckDbHandle, num, Params, str, toChunks } from './duckdb-database.js';
 import type {
   BarQuery,
   OhlcQuery,
@@ -109,77 +95,30 @@ const PREDICTIONS: Table<Prediction> = {
 const BAR_COLUMNS = columnList(BARS);
 const PREDICTION_COLUMNS = columnList(PREDICTIONS);
 
-// Rows per appended data chunk: DuckDB's vector size, the most one chunk can hold.
-const CHUNK_ROWS = 2048;
-
-/** Database files open in this process, by absolute path. */
-const openFiles = new Set<string>();
-
-/** Positional query parameters with explicit types, so a bound ts compares as BIGINT (and can use zone maps). */
-class Params {
-  readonly values: DuckDBValue[] = [];
-  readonly types: DuckDBType[] = [];
-
-  add(value: DuckDBValue, type: DuckDBType): string {
-    this.values.push(value);
-    this.types.push(type);
-    return `$${this.values.length}`;
-  }
-
-  addStrings(values: readonly string[]): string {
-    return this.add(listValue([...values]), LIST(VARCHAR));
-  }
-}
-
 class DuckDbStore implements TimeSeriesStore {
   readonly kind = 'duckdb';
-  // A DuckDB connection runs one statement at a time (concurrent use can crash the native
-  // binding), so each connection has its own queue; reads do not wait behind writes.
-  private readonly writes = new SerialQueue();
-  private readonly reads = new SerialQueue();
-  private closed = false;
 
   private constructor(
-    private readonly instance: DuckDBInstance,
-    private readonly writer: DuckDBConnection,
-    private readonly reader: DuckDBConnection,
-    private readonly file: string | undefined,
+    private readonly db: DuckDbHandle,
     /** Number of the next upsert; numbers only grow, across reopens too. */
     private nextBatch: bigint,
   ) {}
 
   static async open(opts: DuckDbStoreOptions): Promise<DuckDbStore> {
-    const file = opts.path === '' || opts.path.startsWith(':memory:') ? undefined : resolve(opts.path);
-    if (file !== undefined) {
-      // Two time-series stores on one file would be two writers that could duplicate keys; other
-      // processes are kept out by DuckDB's own file lock.
-      if (openFiles.has(file)) throw new Error(`${file} is already open in this process; share that store`);
-      openFiles.add(file);
-    }
-    try {
-      if (file !== undefined) await mkdir(dirname(file), { recursive: true });
-      // A file is opened through DuckDB's instance cache, so the vector store on the same file
-      // (duckdb-vector-store.ts) shares this instance: DuckDB allows one per file in a process.
-      // ':memory:' stays a private database per store.
-      const instance =
-        file === undefined ? await DuckDBInstance.create(opts.path) : await DuckDBInstance.fromCache(file);
-      try {
-        const writer = await instance.connect();
+    const { db, ready } = await DuckDbHandle.open({
+      path: opts.path,
+      name: 'DuckDB store',
+      alreadyOpen: (file) => `${file} is already open in this process; share that store`,
+      async setup(writer) {
         await writer.run(createTable(BARS));
         await writer.run(createTable(PREDICTIONS));
         const last = await writer.runAndReadAll(
           'SELECT greatest((SELECT max(batch) FROM bars), (SELECT max(batch) FROM predictions), 0)',
         );
-        const reader = await instance.connect();
-        return new DuckDbStore(instance, writer, reader, file, BigInt(num(last.getRows()[0]?.[0])) + 1n);
-      } catch (err) {
-        instance.closeSync();
-        throw err;
-      }
-    } catch (err) {
-      if (file !== undefined) openFiles.delete(file);
-      throw err;
-    }
+        return BigInt(num(last.getRows()[0]?.[0])) + 1n;
+      },
+    });
+    return new DuckDbStore(db, ready);
   }
 
   upsertBars(bars: readonly Bar[]): Promise<void> {
@@ -260,82 +199,43 @@ class DuckDbStore implements TimeSeriesStore {
     return { bars: num(row[0]), predictions: num(row[1]), symbols: num(row[2]) };
   }
 
-  async ping(): Promise<boolean> {
-    if (this.closed) return false;
-    try {
-      const rows = await this.read('SELECT 1');
-      return num(rows[0]?.[0]) === 1;
-    } catch {
-      return false;
-    }
+  ping(): Promise<boolean> {
+    return this.db.ping();
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    // Let queued work finish, so an upsert that was accepted is never cut off.
-    await Promise.all([this.writes.drain(), this.reads.drain()]);
-    this.writer.closeSync();
-    this.reader.closeSync();
-    // Closes this store's handle; a file's database stays open while a vector store holds one.
-    this.instance.closeSync();
-    if (this.file !== undefined) openFiles.delete(this.file);
+  close(): Promise<void> {
+    return this.db.close();
   }
 
   // async, so that a bad value rejects the returned promise instead of throwing at the caller;
   // everything up to writes.run() still runs synchronously, which keeps batches in call order.
   private async upsert<T>(table: Table<T>, records: readonly T[]): Promise<void> {
-    if (this.closed) throw closedError();
+    if (this.db.closed) throw this.db.closedError();
     const rows = lastWins(records, table.rowKey);
     if (rows.length === 0) return;
     // Numbered now, in call order, which is also the order the queue commits in.
     const batch = this.nextBatch++;
-    // Everything is converted before the database is touched: a bad value (say a NaN ts) fails
-    // the whole batch up front instead of half way through.
-    const types = [...table.columns.map((c) => c.type), BIGINT];
-    const chunks: DuckDBDataChunk[] = [];
-    for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-      const slice = rows.slice(start, start + CHUNK_ROWS);
-      const chunk = DuckDBDataChunk.create(types, slice.length);
-      chunk.setColumns([...table.columns.map((c) => slice.map(c.value)), slice.map(() => batch)]);
-      chunks.push(chunk);
-    }
+    const chunks = toChunks([...table.columns.map((c) => c.type), BIGINT], rows, (slice) => [
+      ...table.columns.map((c) => slice.map(c.value)),
+      slice.map(() => batch),
+    ]);
     const key = table.key.join(', ');
     const matches = table.key.map((k) => `t.${k} = n.${k}`).join(' AND ');
-
-    return this.writes.run(async () => {
-      await this.writer.run('BEGIN TRANSACTION');
-      try {
-        // The appender writes in the connection's open transaction, so a failure rolls it back too.
-        const appender = await this.writer.createAppender(table.name);
-        try {
-          for (const chunk of chunks) appender.appendDataChunk(chunk);
-        } finally {
-          appender.closeSync();
-        }
-        // Batches mostly carry the newest times, and DuckDB pushes the new rows' ts range into
-        // the scan of older rows, so this reads only the last row groups.
-        await this.writer.run(
-          `DELETE FROM ${table.name} t USING (SELECT ${key} FROM ${table.name} WHERE batch = $1) n
-           WHERE t.batch < $1 AND ${matches}`,
-          [batch],
-          [BIGINT],
-        );
-        await this.writer.run('COMMIT');
-      } catch (err) {
-        // The original error is the one worth reporting; a failed rollback adds nothing to it.
-        await this.writer.run('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
+    return this.db.write(async (writer) => {
+      await appendChunks(writer, table.name, chunks);
+      // Batches mostly carry the newest times, and DuckDB pushes the new rows' ts range into
+      // the scan of older rows, so this reads only the last row groups.
+      await writer.run(
+        `DELETE FROM ${table.name} t USING (SELECT ${key} FROM ${table.name} WHERE batch = $1) n
+         WHERE t.batch < $1 AND ${matches}`,
+        [batch],
+        [BIGINT],
+      );
     });
   }
 
   private read(sql: string, params?: Params): Promise<DuckDBValue[][]> {
-    if (this.closed) return Promise.reject(closedError());
-    return this.reads.run(async () => {
-      const reader = await this.reader.runAndReadAll(sql, params?.values, params?.types);
-      return reader.getRows();
-    });
+    return this.db.read(sql, params);
   }
 }
 
@@ -404,21 +304,6 @@ function integer(name: string, v: number): number {
 function epochMs(name: string, v: number): bigint {
   if (!Number.isSafeInteger(v)) throw new RangeError(`${name} must be an integer epoch-ms time, got ${v}`);
   return BigInt(v);
-}
-
-function closedError(): Error {
-  return new Error('the DuckDB store is closed');
-}
-
-function str(v: DuckDBValue | undefined): string {
-  if (typeof v === 'string') return v;
-  throw new TypeError(`expected a string from DuckDB, got ${String(v)}`);
-}
-
-function num(v: DuckDBValue | undefined): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  throw new TypeError(`expected a number from DuckDB, got ${String(v)}`);
 }
 
 function toBar(r: readonly DuckDBValue[]): Bar {
