@@ -16,6 +16,7 @@ import { ollamaExplainer } from '../explain/ollama-explainer.js';
 import { live } from '../operators/sinks/live.js';
 import { type Prediction, schemas } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
+import { faithfulExplanation } from '../test/support/faithful-model.js';
 import { type OllamaTestDouble, replyText, startOllamaTestDouble } from '../test/support/ollama-test-double.js';
 import { hubFeed } from './pubsub.js';
 import { printedSchema } from './schema/index.js';
@@ -761,13 +762,7 @@ describe('explanations', () => {
   });
 
   it('an Ollama explainer streams through the same subscription (Ollama protocol test double)', async () => {
-    ollama.setResponder((req) => {
-      const prompt = req.messages.at(-1)!.content;
-      const change = /^(F\d+) \(predicted change[^)]*\): (-?)(.+)$/m.exec(prompt)!;
-      return replyText(
-        `KO is expected to ${change[2] ? 'fall' : 'rise'} ${change[3]} [${change[1]}]. That is the model's call.`,
-      );
-    });
+    ollama.setResponder((req) => replyText(faithfulExplanation(req, 'KO')));
     const server = await serverWith({
       explain: explainOptions(ollamaExplainer({ host: ollama.url, model: 'llama3.2:3b' })),
     });

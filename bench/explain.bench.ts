@@ -38,10 +38,11 @@ import { seededRandom } from '../models/random.js';
 import { parseNewsFile } from '../operators/sources/news-formats.js';
 import type { News, Prediction } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
-import { type OllamaDoubleRequest, replyText, startOllamaTestDouble } from '../test/support/ollama-test-double.js';
+import { faithfulExplanation } from '../test/support/faithful-model.js';
+import { replyText, startOllamaTestDouble } from '../test/support/ollama-test-double.js';
 import { median } from './counting-store.js';
 import type { ReplayReport } from './explain-replay.js';
-import { printMetrics, round } from './report.js';
+import { printMetrics, round, statusLine } from './report.js';
 
 const REPLAY_RUNS = Number(process.env.BENCH_REPLAY_RUNS ?? 2);
 const EXPLANATIONS = Number(process.env.BENCH_EXPLANATIONS ?? 200);
@@ -80,16 +81,7 @@ function envFor(db: string, explain: boolean): NodeJS.ProcessEnv {
 }
 
 const loadStart = loadavg();
-const tty = process.stderr.isTTY;
-let lastProgress = 0;
-/** A status line on stderr: rewritten in place on a terminal, else a line every 10 s (and the last). */
-function progress(line: string, final = false): void {
-  if (tty) process.stderr.write(`\r${line}\x1b[K${final ? '\n' : ''}`);
-  else if (final || performance.now() - lastProgress > 10_000) {
-    lastProgress = final ? 0 : performance.now();
-    process.stderr.write(`${line}\n`);
-  }
-}
+const progress = statusLine();
 const dir = mkdtempSync(join(tmpdir(), 'tickcast-bench-explain-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const config: Config = loadConfig(envFor(join(dir, 'on-1.duckdb'), true));
@@ -331,28 +323,12 @@ const citationCheck = await checkCitations(template.cold);
 // ---------------------------------------------------------------------------------------------
 // 4. The Ollama explainer against the Ollama protocol TEST DOUBLE: no model runs.
 
-/** The fact line `F3 (label): value` of the prompt whose label starts with `label`. */
-function factLine(r: OllamaDoubleRequest, label: string): { ref: string; value: string } {
-  const prompt = r.messages.at(-1)?.content ?? '';
-  const m = new RegExp(`^(F\\d+) \\(${label}[^)]*\\): (.+)$`, 'm').exec(prompt);
-  if (!m) throw new Error(`no fact "${label}" in the prompt`);
-  return { ref: m[1]!, value: m[2]! };
-}
-
-/** What a model that follows the instructions writes (explain/ollama-explainer.test.ts): numbers copied from the facts, cited. */
-function faithful(r: OllamaDoubleRequest): string {
-  const change = factLine(r, 'predicted change');
-  const close = factLine(r, 'last close');
-  const dir = change.value.startsWith('-') ? 'fall' : 'rise';
-  return (
-    `The model expects the stock to ${dir} ${change.value.replace('-', '')} [${change.ref}] from its last close of ${close.value} [${close.ref}]. ` +
-    'Its track record suggests caution.'
-  );
-}
-
 let ollama: (ReturnType<typeof latencies> & { fallbacks: number; citationValid: number }) | null = null;
 if (OLLAMA) {
-  const double = await startOllamaTestDouble({ models: [OLLAMA_MODEL], responder: (r) => replyText(faithful(r)) });
+  const double = await startOllamaTestDouble({
+    models: [OLLAMA_MODEL],
+    responder: (r) => replyText(faithfulExplanation(r)),
+  });
   try {
     const explainer = ollamaExplainer({ host: double.url, model: OLLAMA_MODEL });
     const run = await explainAll(explainer, 'explanations (ollama protocol test double)');

@@ -9,3 +9,19 @@ export function printMetrics(rows: ReadonlyArray<readonly [string, string, strin
   console.log(`${'metric'.padEnd(w)}  ${'value'.padStart(10)}  target`);
   for (const [k, v, target] of rows) console.log(`${k.padEnd(w)}  ${v.padStart(10)}  ${target}`);
 }
+
+/**
+ * A status line on stderr: rewritten in place on a terminal, else a line every 10 s (and the
+ * last, `final`), so a CI log shows progress without thousands of lines.
+ */
+export function statusLine(): (line: string, final?: boolean) => void {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  return (line, final = false) => {
+    if (tty) process.stderr.write(`\r${line}\x1b[K${final ? '\n' : ''}`);
+    else if (final || performance.now() - last > 10_000) {
+      last = final ? 0 : performance.now();
+      process.stderr.write(`${line}\n`);
+    }
+  };
+}

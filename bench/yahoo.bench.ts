@@ -41,7 +41,7 @@ import {
   type YahooFaultRule,
 } from '../test/support/yahoo-fixture-server.js';
 import { median } from './counting-store.js';
-import { printMetrics, round } from './report.js';
+import { printMetrics, round, statusLine } from './report.js';
 import type { ChildMessage, ChildRequest, ChildStats } from './yahoo-fixture-child.js';
 
 const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 5000);
@@ -76,16 +76,7 @@ const HELPER = fileURLToPath(new URL('./yahoo-fixture-child.ts', import.meta.url
 const FEED_CLOCK_START = Date.parse('2025-02-14T21:01:00Z');
 
 const loadStart = loadavg();
-const tty = process.stderr.isTTY;
-let lastProgress = 0;
-/** A status line on stderr: rewritten in place on a terminal, else a line every 10 s (and the last). */
-function progress(line: string, final = false): void {
-  if (tty) process.stderr.write(`\r${line}\x1b[K${final ? '\n' : ''}`);
-  else if (final || performance.now() - lastProgress > 10_000) {
-    lastProgress = final ? 0 : performance.now();
-    process.stderr.write(`${line}\n`);
-  }
-}
+const progress = statusLine();
 
 /** SYNTHETIC symbols: the fixture server re-keys a recorded quote to each. */
 const symbols = Array.from({ length: SYMBOLS }, (_, i) => `SYN${String(i).padStart(5, '0')}`);

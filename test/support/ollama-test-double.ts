@@ -15,6 +15,7 @@
 // An unknown model is 404 {"error":"model 'x' not found"}, a model without the capability is 400.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { fnv1a, readBody } from './doubles-shared.js';
 
 export interface OllamaDoubleModel {
   /** As `ollama list` shows it; `x` also answers to `x:latest`. */
@@ -109,15 +110,6 @@ export function doubleEmbedding(text: string, dimension: number): number[] {
     return v;
   }
   return v.map((x) => x / norm);
-}
-
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -377,15 +369,6 @@ function sendJson(res: ServerResponse, status: number, payload: unknown): void {
 function sendText(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
   res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function wordCount(text: string): number {

@@ -44,6 +44,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sessionsBetween } from '../../models/market-calendar.js';
+import { fnv1a, readBody } from './doubles-shared.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The subset of recordings shipped with the tests (test/fixtures/yahoo/README.md). */
@@ -845,24 +846,6 @@ function httpText(status: number): string {
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(', ') : v;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((done, fail) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => done(Buffer.concat(parts).toString('utf8')));
-    req.on('error', fail);
-  });
-}
-
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
 }
 
 function sleep(ms: number): Promise<void> {
