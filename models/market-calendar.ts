@@ -40,7 +40,7 @@ const nyParts = new Intl.DateTimeFormat('en-US', {
 });
 
 /** New York's offset from UTC at `t`, ms (e.g. −5 h in winter). */
-function newYorkOffset(t: number): number {
+export function newYorkOffset(t: number): number {
   const p: Record<string, number> = {};
   for (const { type, value } of nyParts.formatToParts(t)) if (type !== 'literal') p[type] = Number(value);
   const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
@@ -48,7 +48,7 @@ function newYorkOffset(t: number): number {
 }
 
 /** Epoch ms of a New York wall-clock time on the date whose 00:00 UTC is `dayStart`. */
-function newYorkTime(dayStart: number, hour: number, minute: number): number {
+export function newYorkTime(dayStart: number, hour: number, minute: number): number {
   const wall = dayStart + hour * 3_600_000 + minute * MINUTE_MS;
   // The offset at the guess is the offset at the answer, except within an hour of a DST change (02:00).
   return wall - newYorkOffset(wall - newYorkOffset(wall));

@@ -6,6 +6,7 @@
 // spans lines, so a bad row (a stray quote, a wrong field count, an impossible date) costs that row only.
 import { createHash } from 'node:crypto';
 import { csvRecords, isCalendarDay, splitCsvLine, stripCr, textProblem } from '../../models/csv-lines.js';
+import { newYorkOffset, newYorkTime } from '../../models/market-calendar.js';
 import { type News, SYMBOL_PATTERN } from '../../schemas/index.js';
 
 export type NewsPrecision = 'day' | 'minute';
@@ -234,37 +235,20 @@ export function parseOffsetDateTime(s: string): { ts: number; date: string } | s
   return { ts: Date.UTC(y, mo - 1, d, h, mi, sec) - offsetMin * 60_000, date: `${m[1]}-${m[2]}-${m[3]}` };
 }
 
-// New York time without a tz library: Intl (full ICU ships with Node) gives the wall clock of
-// an instant; the offset follows. Day ends are cached, there are a few thousand dates at most.
-const newYorkWall = new Intl.DateTimeFormat('en-US', {
-  timeZone: 'America/New_York',
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: 'numeric',
-  day: 'numeric',
-  hour: 'numeric',
-  minute: 'numeric',
-  second: 'numeric',
-});
 const dayEnds = new Map<string, number>();
 
 /** New York's offset from UTC at an instant, in minutes (-300 EST, -240 EDT). */
 export function newYorkOffsetMinutes(instant: number): number {
-  const p: { [type: string]: number } = {};
-  for (const { type, value } of newYorkWall.formatToParts(instant)) p[type] = Number(value);
-  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
-  return Math.round((wall - Math.floor(instant / 1000) * 1000) / 60_000);
+  return Math.round(newYorkOffset(instant) / 60_000);
 }
 
 /** 23:59:59.999 New York time on `date` (YYYY-MM-DD), as epoch ms: when a dated headline is surely known. */
 export function endOfNewYorkDay(date: string): number {
-  const cached = dayEnds.get(date);
-  if (cached !== undefined) return cached;
-  const wallEnd = Date.parse(`${date}T23:59:59.999Z`);
-  // DST switches at 02:00 local, so the offset at 23:59 is that of the evening; two steps settle it.
-  let ts = wallEnd + 5 * 3_600_000;
-  for (let i = 0; i < 2; i++) ts = wallEnd - newYorkOffsetMinutes(ts) * 60_000;
-  dayEnds.set(date, ts);
+  let ts = dayEnds.get(date);
+  if (ts === undefined) {
+    ts = newYorkTime(Date.parse(`${date}T00:00:00Z`), 23, 59) + 59_999;
+    dayEnds.set(date, ts);
+  }
   return ts;
 }
 
