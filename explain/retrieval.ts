@@ -3,6 +3,7 @@
 // inputs were complete, ranked by similarity to a query built from the prediction and by
 // recency. Never after: every search has `to` = the sheet's asOf, so no look-ahead.
 import type { Embedder } from '../models/embedder.js';
+import { type Scored, score } from '../models/metrics.js';
 import type { Bar, Fact, FactSheet, News, Prediction } from '../schemas/index.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { VectorHit, VectorStore } from '../storage/vector-store.js';
@@ -122,7 +123,8 @@ function numbered(facts: readonly Fact[], prefix: string): RetrievedFact[] {
 /**
  * How the model did on this symbol before `asOf`: its last `n` realised forecasts of this
  * horizon against the close `horizon` bars later (trading bars, so holidays cannot leave a
- * target pending), and against persistence (the last close) on the same days.
+ * target pending), scored as `tickcast evaluate` scores (models/metrics.ts): miss in % of the
+ * last close, against persistence on the same days, direction and interval coverage.
  */
 export async function trackRecord(store: TimeSeriesStore, p: Prediction, asOf: number, n: number): Promise<Fact[]> {
   const h = p.horizon;
@@ -130,29 +132,24 @@ export async function trackRecord(store: TimeSeriesStore, p: Prediction, asOf: n
   if (past.length === 0) return [];
   const bars: Bar[] = await store.bars(p.symbol, { from: past[0]!.ts, to: asOf });
   const index = new Map(bars.map((b, i) => [b.ts, i]));
-  let count = 0;
-  let model = 0;
-  let persistence = 0;
-  let hits = 0;
-  let moves = 0;
-  let inside = 0;
+  const rows: Scored[] = [];
   for (const q of past.slice().reverse()) {
-    if (count === n) break;
+    if (rows.length === n) break;
     const i = index.get(q.ts);
-    const realised = i === undefined ? undefined : bars[i + h];
     // Only bars before asOf were read: a target still ahead of the prediction is not scored.
+    const realised = i === undefined ? undefined : bars[i + h];
     if (!realised) continue;
-    count++;
-    model += Math.abs(q.predictedClose - realised.close) / realised.close;
-    persistence += Math.abs(q.lastClose - realised.close) / realised.close;
-    const actual = Math.sign(realised.close - q.lastClose);
-    const called = Math.sign(q.predictedClose - q.lastClose);
-    if (actual !== 0) {
-      moves++;
-      if (actual === called) hits++;
-    }
-    if (realised.close >= q.lower && realised.close <= q.upper) inside++;
+    const ret = (price: number) => Math.log(price / q.lastClose);
+    rows.push({
+      ts: q.ts,
+      actual: ret(realised.close),
+      predicted: q.predictedReturn,
+      lower: ret(q.lower),
+      upper: ret(q.upper),
+    });
   }
+  if (rows.length === 0) return [];
+  const m = score(rows);
   const fact = (name: string, label: string, value: number, unit: string): Fact => ({
     id: `${p.symbol}:${p.ts}:track.h${h}.${name}`,
     kind: 'track',
@@ -163,15 +160,15 @@ export async function trackRecord(store: TimeSeriesStore, p: Prediction, asOf: n
     unit,
     text: null,
   });
-  if (count === 0) return [];
   const out = [
-    fact('count', `recent ${h}-day forecasts for this symbol that can be scored`, count, 'count'),
-    fact('mae', 'average miss of the predicted close', (100 * model) / count, 'pct'),
-    fact('persistenceMae', 'average miss of assuming no change (persistence)', (100 * persistence) / count, 'pct'),
-    fact('coverage', 'share of closes that landed inside the interval', (100 * inside) / count, 'pct'),
+    fact('count', `recent ${h}-day forecasts for this symbol that can be scored`, m.n, 'count'),
+    fact('mae', 'average miss of the predicted close', m.mae, 'pct'),
+    fact('persistenceMae', 'average miss of assuming no change (persistence)', m.maePersistence, 'pct'),
+    fact('coverage', 'share of closes that landed inside the interval', 100 * m.coverage80, 'pct'),
   ];
-  if (moves > 0)
-    out.push(fact('hitRate', 'share of moves whose direction the model called right', (100 * hits) / moves, 'pct'));
+  if (Number.isFinite(m.hitRate)) {
+    out.push(fact('hitRate', 'share of moves whose direction the model called right', 100 * m.hitRate, 'pct'));
+  }
   return out;
 }
 
