@@ -20,7 +20,7 @@ export interface FactsOptions {
   model: Model;
   regime: 'normal' | 'earnings';
   /** Earnings dates (the router's calendar); none = no earnings facts. */
-  calendar?: FeatureCalendar & { symbols?(): string[] };
+  calendar?: FeatureCalendar;
   /** Bar length in ms, default one day. */
   intervalMs?: number;
   /** Least time between batches, ms (see the cost policy above); default 1,000. */
@@ -30,7 +30,6 @@ export interface FactsOptions {
 export function facts(opts: FactsOptions) {
   const { model, regime } = opts;
   const intervalMs = opts.intervalMs ?? 86_400_000;
-  const known = new Set(opts.calendar?.symbols?.() ?? []);
   return defineOperator<Features, { facts: typeof schemas.FactSheet }>({
     kind: 'transform',
     name: 'facts',
@@ -62,7 +61,7 @@ export function facts(opts: FactsOptions) {
           features: f,
           predictions: byInput.get(key) ?? [],
           attributions: attributionsByInput.get(key) ?? [],
-          earnings: earningsOf(opts.calendar, known, f),
+          earnings: earningsOf(opts.calendar, f),
           intervalMs,
         });
         ctx.emit('facts', sheet, { key: f.symbol, timestamp: f.ts });
@@ -71,12 +70,13 @@ export function facts(opts: FactsOptions) {
   });
 }
 
-function earningsOf(calendar: FactsOptions['calendar'], known: ReadonlySet<string>, f: Features): EarningsFacts | null {
+function earningsOf(calendar: FactsOptions['calendar'], f: Features): EarningsFacts | null {
   if (!calendar) return null;
   const next = calendar.nextEarnings(f.symbol, f.ts);
   const last = calendar.lastEarnings(f.symbol, f.ts);
   return {
-    known: known.size === 0 ? next !== null || last !== null : known.has(f.symbol),
+    // Any date of the symbol is before this bar or on/after it: none of either means none at all.
+    known: next !== null || last !== null,
     next,
     last,
     window: calendar.isEarningsWindow(f.symbol, f.ts),
