@@ -190,27 +190,27 @@ export class ExplanationService {
   private generation(key: string, prediction: Prediction): Generation {
     const running = this.running.get(key);
     if (running) return running;
-    const g: Generation = { events: [], wake: new Set(), result: Promise.resolve(null as unknown as Explanation) };
-    const push = (e: ExplanationEvent) => {
-      g.events.push(e);
-      for (const w of g.wake) w();
-      g.wake.clear();
+    const events: ExplanationEvent[] = [];
+    const wake = new Set<() => void>();
+    const wakeAll = () => {
+      for (const w of wake) w();
+      wake.clear();
     };
-    g.result = this.generate(prediction, push).then(
-      (explanation) => {
+    const push = (e: ExplanationEvent) => {
+      events.push(e);
+      wakeAll();
+    };
+    const result = this.generate(prediction, push)
+      .then((explanation) => {
         this.store(key, prediction, explanation);
         push({ type: 'done', explanation });
         return explanation;
-      },
-      (err: unknown) => {
-        for (const w of g.wake) w();
-        throw err;
-      },
-    );
-    g.result.then(
-      () => this.running.delete(key),
-      () => this.running.delete(key),
-    );
+      })
+      .finally(() => {
+        this.running.delete(key);
+        wakeAll(); // a failure too: streams waiting for the next event see the rejection
+      });
+    const g: Generation = { events, wake, result };
     this.running.set(key, g);
     return g;
   }
