@@ -12,8 +12,10 @@ import {
   type LiveHub,
   MemoryTransport,
   type Pipeline,
+  type ReplayClock,
   type RunningPipeline,
   runPipeline,
+  type SourceOperator,
 } from '../engine/index.js';
 import { ExactlyOnceRefused } from '../engine/runner.js';
 import { ollamaExplainer } from '../explain/ollama-explainer.js';
@@ -23,6 +25,7 @@ import {
   createLiveEarningsCalendar,
   type EarningsCalendar,
   emptyEarningsCalendar,
+  type LiveEarningsCalendar,
   loadEarningsCalendar,
 } from '../models/earnings-calendar.js';
 import type { Embedder } from '../models/embedder.js';
@@ -157,67 +160,111 @@ export interface BuildOptions {
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<App> {
   checkPaths(config);
+  // Read before anything opens: a bad TICKCAST_SYMBOLS stops start-up with nothing to close.
   const universe = config.TICKCAST_SOURCE === 'yahoo' ? loadUniverse(config.TICKCAST_SYMBOLS) : [];
   const store = await openStore(config, opts.dbPath);
   const hub = createLiveHub();
   const registry = new Registry();
-  const fileCalendar =
-    config.TICKCAST_EARNINGS_FILE === 'none'
-      ? emptyEarningsCalendar()
-      : await loadEarningsCalendar(config.TICKCAST_EARNINGS_FILE);
-  // Live: Yahoo's upcoming earnings over the file, updated while the router reads it.
-  const calendar = config.TICKCAST_SOURCE === 'yahoo' ? createLiveEarningsCalendar(fileCalendar) : fileCalendar;
+  const { calendar, live } = await openCalendar(config);
   const models = await chooseModels(config);
-  const paceMs = opts.paceMs ?? config.TICKCAST_PACE;
+  const yahoo = live
+    ? openYahooFeed(config, { universe, hub, calendar: live, registry, backfill: opts.backfill })
+    : null;
   // Headlines replay in step with the prices: the news source waits for the replay to pass each one's time.
   const clock = config.TICKCAST_SOURCE === 'replay' ? createReplayClock() : undefined;
-  const yahoo =
-    config.TICKCAST_SOURCE === 'yahoo'
-      ? createYahooFeed({
-          client: createYahooClient({
-            ...(config.YAHOO_BASE_URL ? { baseUrl: config.YAHOO_BASE_URL } : {}),
-            requestsPerMinute: config.YAHOO_RATE,
-            concurrency: config.YAHOO_CONCURRENCY,
-            log: (level, message) => console.error(`tickcast: yahoo ${level}: ${message}`),
-          }),
-          symbols: universe,
-          watched: () => watchedSymbols(hub),
-          pollMs: config.TICKCAST_POLL ?? defaultPollMs(universe.length, config.YAHOO_RATE),
-          requestsPerMinute: config.YAHOO_RATE,
-          backfillConcurrency: config.YAHOO_CONCURRENCY,
-          ...(opts.backfill ? {} : optional('backfillFrom', backfillFrom(config.TICKCAST_BACKFILL_FROM))),
-          ...(config.TICKCAST_MINUTE_BARS ? { intradayLagMs: 2 * 60_000 } : {}),
-          earnings: calendar as ReturnType<typeof createLiveEarningsCalendar>,
-          registry,
-          log: (line) => console.error(`tickcast: ${line}`),
-        })
-      : null;
-  const source = yahoo
-    ? opts.backfill
-      ? yahoo.backfillOnly(opts.backfill.from, opts.backfill.symbols)
-      : yahoo.quotes
-    : config.TICKCAST_SOURCE === 'simulator'
-      ? simulator({ symbols: config.TICKCAST_SIM_SYMBOLS, ticks: config.TICKCAST_SIM_TICKS, paceMs })
-      : replay({ dir: config.TICKCAST_DATA_DIR, paceMs, clock });
+  const paceMs = opts.paceMs ?? config.TICKCAST_PACE;
   const explain = config.TICKCAST_EXPLAIN ? await openExplainParts(config, { dbPath: opts.dbPath }) : null;
-  // The clock only runs where the replay runs: a source process. Elsewhere the news would wait forever.
-  const newsSource =
-    !explain || config.TICKCAST_NEWS === 'none' || opts.backfill
-      ? undefined
-      : yahoo
-        ? yahoo.news
-        : news({ dir: config.TICKCAST_NEWS, ...(clock && config.TICKCAST_ROLE !== 'worker' ? { clock } : {}) });
   const pipeline = pricePrediction({
-    source,
+    source: marketSource(config, { yahoo, backfill: opts.backfill, paceMs, clock }),
     calendar,
     models,
     store,
     hub,
     partitions: config.TICKCAST_PARTITIONS,
     ...(yahoo && config.TICKCAST_MINUTE_BARS ? { minuteBars: { sources: ['yahoo'] } } : {}),
-    ...(explain ? { explain: { embedder: explain.embedder, vectors: explain.vectors, news: newsSource } } : {}),
+    ...(explain
+      ? {
+          explain: {
+            embedder: explain.embedder,
+            vectors: explain.vectors,
+            news: opts.backfill ? undefined : headlineSource(config, yahoo, clock),
+          },
+        }
+      : {}),
   });
   return { config, pipeline, store, hub, models, calendar, explain, yahoo, registry };
+}
+
+/** The earnings calendar of the file; live (Yahoo's upcoming dates over the file, updated while the router reads it) with the yahoo source. */
+async function openCalendar(
+  config: Config,
+): Promise<{ calendar: EarningsCalendar; live: LiveEarningsCalendar | null }> {
+  const file =
+    config.TICKCAST_EARNINGS_FILE === 'none'
+      ? emptyEarningsCalendar()
+      : await loadEarningsCalendar(config.TICKCAST_EARNINGS_FILE);
+  if (config.TICKCAST_SOURCE !== 'yahoo') return { calendar: file, live: null };
+  const live = createLiveEarningsCalendar(file);
+  return { calendar: live, live };
+}
+
+/** The yahoo feed on the process's one Yahoo client, over the configured universe. */
+function openYahooFeed(
+  config: Config,
+  deps: {
+    universe: readonly string[];
+    hub: LiveHub;
+    calendar: LiveEarningsCalendar;
+    registry: Registry;
+    backfill: BuildOptions['backfill'];
+  },
+): YahooFeed {
+  const { universe } = deps;
+  return createYahooFeed({
+    client: createYahooClient({
+      ...(config.YAHOO_BASE_URL ? { baseUrl: config.YAHOO_BASE_URL } : {}),
+      requestsPerMinute: config.YAHOO_RATE,
+      concurrency: config.YAHOO_CONCURRENCY,
+      log: (level, message) => console.error(`tickcast: yahoo ${level}: ${message}`),
+    }),
+    symbols: universe,
+    watched: () => watchedSymbols(deps.hub),
+    pollMs: config.TICKCAST_POLL ?? defaultPollMs(universe.length, config.YAHOO_RATE),
+    requestsPerMinute: config.YAHOO_RATE,
+    backfillConcurrency: config.YAHOO_CONCURRENCY,
+    ...(deps.backfill ? {} : optional('backfillFrom', backfillFrom(config.TICKCAST_BACKFILL_FROM))),
+    ...(config.TICKCAST_MINUTE_BARS ? { intradayLagMs: 2 * 60_000 } : {}),
+    earnings: deps.calendar,
+    registry: deps.registry,
+    log: (line) => console.error(`tickcast: ${line}`),
+  });
+}
+
+/** Where quotes come from: Yahoo (live, or a backfill alone), the SYNTHETIC simulator, or the CSV replay. */
+function marketSource(
+  config: Config,
+  o: { yahoo: YahooFeed | null; backfill: BuildOptions['backfill']; paceMs: number; clock: ReplayClock | undefined },
+): SourceOperator<{ quotes: typeof schemas.Quote }> {
+  if (o.yahoo) return o.backfill ? o.yahoo.backfillOnly(o.backfill.from, o.backfill.symbols) : o.yahoo.quotes;
+  if (config.TICKCAST_SOURCE === 'simulator') {
+    return simulator({ symbols: config.TICKCAST_SIM_SYMBOLS, ticks: config.TICKCAST_SIM_TICKS, paceMs: o.paceMs });
+  }
+  return replay({ dir: config.TICKCAST_DATA_DIR, paceMs: o.paceMs, clock: o.clock });
+}
+
+/**
+ * Where headlines come from: Yahoo's with the yahoo source, else the bundled sets (none with
+ * TICKCAST_NEWS=none). The replay's clock only runs where the replay runs (a source process):
+ * anywhere else the news would wait for it forever.
+ */
+function headlineSource(
+  config: Config,
+  yahoo: YahooFeed | null,
+  clock: ReplayClock | undefined,
+): SourceOperator<{ news: typeof schemas.News }> | undefined {
+  if (config.TICKCAST_NEWS === 'none') return undefined;
+  if (yahoo) return yahoo.news;
+  return news({ dir: config.TICKCAST_NEWS, ...(clock && config.TICKCAST_ROLE !== 'worker' ? { clock } : {}) });
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
