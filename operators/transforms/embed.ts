@@ -41,10 +41,12 @@ export function embed<In>(opts: EmbedOptions<In>) {
     maxBatch: 512,
     async processBatch(records, ctx) {
       // A record replayed twice in one batch is embedded once: the last one wins, as in the store.
-      const latest = [...new Map(records.map((r) => [opts.document(r.value).id, r])).values()].map((r) => ({
-        doc: opts.document(r.value),
-        timestamp: r.timestamp,
-      }));
+      const byId = new Map<string, { doc: VectorDocument; timestamp: number }>();
+      for (const r of records) {
+        const doc = opts.document(r.value);
+        byId.set(doc.id, { doc, timestamp: r.timestamp });
+      }
+      const latest = [...byId.values()];
       // Only a saving: when the store cannot say (it is down), embed them all; the sink upserts.
       const stored = opts.stored
         ? await opts.stored(latest.map((d) => d.doc.id)).catch(() => new Set<string>())
