@@ -32,14 +32,7 @@ import {
 } from '@duckdb/node-api';
 import type { EmbedderInfo } from '../models/embedder.js';
 import { appendChunks, DuckDbHandle, inTransaction, num, Params, str, toChunks } from './duckdb-database.js';
-import {
-  checkBatch,
-  checkEmbedder,
-  checkVector,
-  inAskedOrder,
-  queryLimit,
-  timeBound,
-} from './vector-checks.js';
+import { checkBatch, checkEmbedder, checkVector, inAskedOrder, queryLimit, timeBound } from './vector-checks.js';
 import {
   type DocumentKind,
   type EmbeddedDocument,
