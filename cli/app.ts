@@ -167,9 +167,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const registry = new Registry();
   const { calendar, live } = await openCalendar(config);
   const models = await chooseModels(config);
-  const yahoo = live
-    ? openYahooFeed(config, { universe, hub, calendar: live, registry, backfill: opts.backfill })
-    : null;
+  const yahoo = live ? openYahooFeed(config, { universe, hub, registry, backfill: opts.backfill }) : null;
   // Headlines replay in step with the prices: the news source waits for the replay to pass each one's time.
   const clock = config.TICKCAST_SOURCE === 'replay' ? createReplayClock() : undefined;
   const paceMs = opts.paceMs ?? config.TICKCAST_PACE;
@@ -182,6 +180,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     hub,
     partitions: config.TICKCAST_PARTITIONS,
     ...(yahoo && config.TICKCAST_MINUTE_BARS ? { minuteBars: { sources: ['yahoo'] } } : {}),
+    ...(yahoo && live && !opts.backfill ? { liveEarnings: { source: yahoo.earnings, calendar: live } } : {}),
     ...(explain
       ? {
           explain: {
@@ -195,7 +194,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   return { config, pipeline, store, hub, models, calendar, explain, yahoo, registry };
 }
 
-/** The earnings calendar of the file; live (Yahoo's upcoming dates over the file, updated while the router reads it) with the yahoo source. */
+/**
+ * The earnings calendar of the file; with the yahoo source, live: Yahoo's upcoming dates over the
+ * file, applied by the pipeline's earnings-calendar sink in every process that routes.
+ */
 async function openCalendar(
   config: Config,
 ): Promise<{ calendar: EarningsCalendar; live: LiveEarningsCalendar | null }> {
@@ -214,7 +216,6 @@ function openYahooFeed(
   deps: {
     universe: readonly string[];
     hub: LiveHub;
-    calendar: LiveEarningsCalendar;
     registry: Registry;
     backfill: BuildOptions['backfill'];
   },
@@ -234,7 +235,6 @@ function openYahooFeed(
     backfillConcurrency: config.YAHOO_CONCURRENCY,
     ...(deps.backfill ? {} : optional('backfillFrom', backfillFrom(config.TICKCAST_BACKFILL_FROM))),
     ...(config.TICKCAST_MINUTE_BARS ? { intradayLagMs: 2 * 60_000 } : {}),
-    earnings: deps.calendar,
     registry: deps.registry,
     log: (line) => console.error(`tickcast: ${line}`),
   });
@@ -378,7 +378,8 @@ export function nodesFor(pipeline: Pipeline, role: Config['TICKCAST_ROLE']): str
     all: () => true,
     source: (n) => n.operator.kind === 'source',
     worker: (n) => n.operator.kind !== 'source' && !live(n),
-    api: live,
+    // The API's own tables too (e.g. the earnings calendar it shows): the nodes every process reads.
+    api: (n) => live(n) || n.everyProcess,
   };
   return pipeline.nodes.filter(runs[role]).map((n) => n.id);
 }

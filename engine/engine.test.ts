@@ -176,6 +176,12 @@ describe('definePipeline', () => {
     expect((err as PipelineError).problems.join('\n')).toMatch(/cycle through nodes a, b/);
   });
 
+  it('lets only a sink read in every process', () => {
+    expect(
+      invalid([{ id: 'bars', operator: dailyBars, reads: 'quotes', writes: { bars: 'bars' }, everyProcess: true }]),
+    ).toThrow(/node bars \(operator daily-bars\): only a sink can read in every process/);
+  });
+
   it('rejects unwired ports and unknown topics', () => {
     expect(invalid([{ id: 'bars', operator: dailyBars, reads: 'nope', writes: {} }])).toThrow(
       /reads topic nope, which is not declared[\s\S]*output port bars is not wired/,

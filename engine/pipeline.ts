@@ -10,6 +10,11 @@ export interface TopicDeclaration {
   partitions?: number;
   /** Produced outside this pipeline (another pipeline, a Kafka producer, a test). */
   external?: boolean;
+  /**
+   * Keep only the newest record per key (Kafka cleanup.policy=compact): for tables such as each
+   * symbol's upcoming earnings, which a process reads whole at start.
+   */
+  compacted?: boolean;
   description?: string;
 }
 
@@ -20,6 +25,13 @@ export interface NodeDeclaration {
   reads?: string | readonly string[];
   /** Output port → topic, for sources and transforms. */
   writes?: { readonly [port: string]: string };
+  /**
+   * Sinks only: every process that runs this node reads every record of its topics (a consumer
+   * group of its own, from the start), instead of sharing the partitions with the other processes.
+   * For sinks that keep an in-process table current, which every worker reads (e.g. the earnings
+   * calendar the router routes by).
+   */
+  everyProcess?: boolean;
 }
 
 export interface PipelineDeclaration {
@@ -34,6 +46,7 @@ export interface PipelineTopic {
   schema: Schema<any>;
   partitions: number;
   external: boolean;
+  compacted: boolean;
   description?: string;
   /** Node ids writing it (empty for external topics). */
   producers: string[];
@@ -47,6 +60,7 @@ export interface PipelineNode {
   operator: AnyOperator;
   reads: string[];
   writes: { [port: string]: string };
+  everyProcess: boolean;
 }
 
 export interface PipelineDescription {
@@ -105,6 +119,7 @@ export function definePipeline(decl: PipelineDeclaration): Pipeline {
       schema: t.schema,
       partitions,
       external: t.external ?? false,
+      compacted: t.compacted ?? false,
       description: t.description,
       producers: [],
       consumers: [],
@@ -123,6 +138,11 @@ export function definePipeline(decl: PipelineDeclaration): Pipeline {
     const writes = { ...(n.writes ?? {}) };
 
     if (op.kind === 'source' && reads.length > 0) problems.push(`${where}: a source reads no topic`);
+    if (n.everyProcess && op.kind !== 'sink') {
+      problems.push(
+        `${where}: only a sink can read in every process (a ${op.kind} would write its records once per process)`,
+      );
+    }
     if (op.kind !== 'source' && reads.length === 0) problems.push(`${where}: reads no topic`);
     for (const name of reads) {
       const topic = topics.get(name);
@@ -157,7 +177,7 @@ export function definePipeline(decl: PipelineDeclaration): Pipeline {
         problems.push(`${where}: port ${port} emits ${schema.name} but topic ${name} carries ${topic.schema.name}`);
       }
     }
-    nodes.push({ id: n.id, operator: op, reads, writes });
+    nodes.push({ id: n.id, operator: op, reads, writes, everyProcess: n.everyProcess ?? false });
   }
 
   for (const t of topics.values()) {

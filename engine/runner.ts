@@ -1,5 +1,6 @@
 // runPipeline: starts every node of a validated pipeline on a transport and keeps them
 // running until a bounded run ends (every sink saw end-of-stream) or stop() is called.
+import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MemoryTransport } from './memory-transport.js';
 import { type NodeStats, PipelineMetrics } from './metrics.js';
@@ -20,6 +21,8 @@ export interface RunOptions {
   pollTimeoutMs?: number;
   /** Consumer group prefix, default the pipeline name (one group per node). */
   groupPrefix?: string;
+  /** Names this process in the groups of nodes that read in every process; default `<host>-<pid>`. */
+  processId?: string;
   /** Run only these node ids (a worker that hosts part of the DAG); default all. */
   nodes?: readonly string[];
   /**
@@ -61,7 +64,7 @@ export interface RunningPipeline {
 /** Topic specs of a pipeline, dead-letter topics included. */
 export function topicSpecs(pipeline: Pipeline): TopicSpec[] {
   return [...pipeline.topics.values()].flatMap((t) => [
-    { name: t.name, partitions: t.partitions },
+    { name: t.name, partitions: t.partitions, ...(t.compacted ? { compacted: true } : {}) },
     { name: t.deadLetterTopic, partitions: 1 },
   ]);
 }
@@ -138,6 +141,7 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
 
   const selected = pipeline.nodes.filter((n) => !opts.nodes || opts.nodes.includes(n.id));
   const groupPrefix = opts.groupPrefix ?? pipeline.name;
+  const processId = opts.processId ?? `${hostname()}-${process.pid}`;
   const changelogs = new Map<string, TopicSpec>();
   const readToEnd = transport.readToEnd?.bind(transport);
   if (readToEnd && (opts.changelogs ?? true)) {
@@ -168,7 +172,8 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
   // Consumers join before any source produces, so no group misses the start of a topic.
   const tasks: Array<{ task: NodeTask; consumer: Consumer }> = [];
   for (const node of selected.filter((n) => n.operator.kind !== 'source')) {
-    const group = `${groupPrefix}.${node.id}`;
+    // A node that reads in every process gets a group of this process's own (see NodeDeclaration).
+    const group = node.everyProcess ? `${groupPrefix}.${node.id}.${processId}` : `${groupPrefix}.${node.id}`;
     const consumer = await transport.consumer({ group, topics: node.reads });
     const changelog = changelogs.get(node.id);
     let producer: Producer;

@@ -10,9 +10,11 @@ import {
   type SourceOperator,
 } from '../engine/index.js';
 import { factSheetDocument, newsDocument } from '../explain/documents.js';
+import type { LiveEarningsCalendar } from '../models/earnings-calendar.js';
 import type { Embedder } from '../models/embedder.js';
 import type { FeatureCalendar } from '../models/features.js';
 import type { Model } from '../models/model.js';
+import { earningsCalendar } from '../operators/sinks/earnings-calendar.js';
 import { live } from '../operators/sinks/live.js';
 import { timeseries } from '../operators/sinks/timeseries.js';
 import { vectors } from '../operators/sinks/vectors.js';
@@ -48,6 +50,17 @@ export interface PricePredictionOptions {
   partitions?: number;
   /** The explanation path: fact sheets and news, embedded into the vector store. */
   explain?: ExplainPath;
+  /**
+   * Upcoming earnings days from a live source (topic `earnings`, compacted), applied to `calendar`
+   * by a sink that reads in every process: on Kafka each worker's router sees them.
+   */
+  liveEarnings?: LiveEarnings;
+}
+
+export interface LiveEarnings {
+  source: SourceOperator<{ earnings: typeof schemas.Earnings }>;
+  /** The same calendar as `calendar` (the one router, features and facts read). */
+  calendar: LiveEarningsCalendar;
 }
 
 export interface ExplainPath {
@@ -72,6 +85,16 @@ export function pricePrediction(opts: PricePredictionOptions): Pipeline {
       'features.earnings': { schema: schemas.Features, partitions, description: 'features around earnings' },
       predictions: { schema: schemas.Prediction, partitions, description: 'forecasts with intervals' },
       ...explain.topics,
+      ...(opts.liveEarnings
+        ? {
+            earnings: {
+              schema: schemas.Earnings,
+              partitions,
+              compacted: true,
+              description: 'upcoming earnings days per symbol, newest per symbol',
+            },
+          }
+        : {}),
       ...(opts.minuteBars
         ? {
             'bars.1m': {
@@ -127,6 +150,17 @@ export function pricePrediction(opts: PricePredictionOptions): Pipeline {
       },
       { id: 'live-bars', operator: live({ hub: opts.hub, schema: schemas.Bar, channel: 'bars' }), reads: 'bars' },
       ...explain.nodes,
+      ...(opts.liveEarnings
+        ? [
+            { id: 'earnings', operator: opts.liveEarnings.source, writes: { earnings: 'earnings' } },
+            {
+              id: 'earnings-calendar',
+              operator: earningsCalendar({ calendar: opts.liveEarnings.calendar }),
+              reads: 'earnings',
+              everyProcess: true,
+            },
+          ]
+        : []),
       ...(opts.minuteBars
         ? [
             {

@@ -61,6 +61,18 @@ export interface Document {
 }
 export const documentAvsc = {"type":"record","name":"Document","namespace":"tickcast","doc":"A retrievable item with its embedding, written to the vector store: a news headline or a fact sheet.","fields":[{"name":"id","type":"string","doc":"The source record's id (News.id or FactSheet.id)."},{"name":"kind","type":"string","doc":"news or facts."},{"name":"symbol","type":"string"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Publication time (news) or asOf (fact sheets): retrieval filters on it."},{"name":"text","type":"string","doc":"The text that was embedded."},{"name":"embedding","type":{"type":"array","items":"float"},"doc":"Unit-length vector from `embedder`."},{"name":"embedder","type":"string","doc":"Embedding model id (provider:model); a vector store refuses vectors of another."},{"name":"payload","type":"string","doc":"The source record as JSON (News or FactSheet, by kind)."}]} as const;
 
+/** A symbol's upcoming earnings announcement days, as a source last learned them (keyed by symbol; the newest record replaces the ones before). (schemas/earnings.avsc) */
+export interface Earnings {
+  symbol: string;
+  /** When the source learned it, epoch ms (the event time). */
+  ts: number;
+  /** Upcoming announcement days, 00:00 UTC of the New York date; empty: none announced. An estimated window counts from its first day. */
+  days: Array<number>;
+  /** Where the dates came from, e.g. yahoo. */
+  source: string;
+}
+export const earningsAvsc = {"type":"record","name":"Earnings","namespace":"tickcast","doc":"A symbol's upcoming earnings announcement days, as a source last learned them (keyed by symbol; the newest record replaces the ones before).","fields":[{"name":"symbol","type":"string"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"When the source learned it, epoch ms (the event time)."},{"name":"days","type":{"type":"array","items":{"type":"long","logicalType":"timestamp-millis"}},"doc":"Upcoming announcement days, 00:00 UTC of the New York date; empty: none announced. An estimated window counts from its first day."},{"name":"source","type":"string","doc":"Where the dates came from, e.g. yahoo."}]} as const;
+
 /** One citable fact: a typed value with a stable id. (nested in fact-sheet.avsc) */
 export interface Fact {
   /** SYMBOL:inputTs:name, e.g. AAPL:1517961600000:h1.change. */

@@ -6,6 +6,8 @@ import {
   type Document,
   deadLetterAvsc,
   documentAvsc,
+  type Earnings,
+  earningsAvsc,
   type FactSheet,
   type Features,
   factSheetAvsc,
@@ -21,6 +23,7 @@ import {
   validateBar,
   validateDeadLetter,
   validateDocument,
+  validateEarnings,
   validateFactSheet,
   validateFeatures,
   validateNews,
@@ -29,7 +32,18 @@ import {
 } from './rules.js';
 import { defineSchema } from './schema.js';
 
-export type { Bar, DeadLetter, Document, Fact, FactSheet, Features, News, Prediction, Quote } from './generated.js';
+export type {
+  Bar,
+  DeadLetter,
+  Document,
+  Earnings,
+  Fact,
+  FactSheet,
+  Features,
+  News,
+  Prediction,
+  Quote,
+} from './generated.js';
 export { SYMBOL_PATTERN } from './rules.js';
 export { defineSchema, describeTypeErrors, type Schema, type SchemaType } from './schema.js';
 
@@ -41,5 +55,6 @@ export const schemas = {
   News: defineSchema<News>(newsAvsc, validateNews),
   FactSheet: defineSchema<FactSheet>(factSheetAvsc, validateFactSheet),
   Document: defineSchema<Document>(documentAvsc, validateDocument),
+  Earnings: defineSchema<Earnings>(earningsAvsc, validateEarnings),
   DeadLetter: defineSchema<DeadLetter>(deadLetterAvsc, validateDeadLetter),
 } as const;

@@ -1,6 +1,6 @@
 // Semantic rules per record type: what a value must satisfy beyond its Avro shape.
 // Each rule returns readable problems; the engine routes a record with any to the DLQ.
-import type { Bar, DeadLetter, Document, FactSheet, Features, News, Prediction, Quote } from './generated.js';
+import type { Bar, DeadLetter, Document, Earnings, FactSheet, Features, News, Prediction, Quote } from './generated.js';
 
 export const SYMBOL_PATTERN = /^[A-Z][A-Z0-9.^=-]{0,14}$/;
 
@@ -87,6 +87,16 @@ export function validateNews(n: News): string[] {
   symbol(p, n.symbol);
   time(p, 'ts', n.ts);
   if (n.headline.trim() === '') p.push('headline is empty');
+  return p;
+}
+
+export function validateEarnings(e: Earnings): string[] {
+  const p: string[] = [];
+  symbol(p, e.symbol);
+  time(p, 'ts', e.ts);
+  for (const d of e.days) {
+    if (!Number.isInteger(d) || d % 86_400_000 !== 0) p.push(`day ${d} is not 00:00 UTC of a date`);
+  }
   return p;
 }
 

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { nodesFor } from '../cli/app.js';
 import { createLiveHub } from '../engine/index.js';
 import { persistenceModel } from '../models/baselines.js';
-import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
+import { createLiveEarningsCalendar, emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import { simulator } from '../operators/sources/simulator.js';
+import { createYahooFeed } from '../operators/sources/yahoo.js';
+import { createYahooClient } from '../operators/sources/yahoo-client.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 
@@ -32,6 +34,23 @@ describe('roles', async () => {
     ]);
     expect(nodesFor(pipeline, 'api').sort()).toEqual(['live-bars', 'live-predictions']);
     expect(nodesFor(pipeline, 'all')).toEqual(pipeline.nodes.map((n) => n.id));
+  });
+
+  it('the earnings calendar of a live source is kept in every worker and API process', async () => {
+    const calendar = createLiveEarningsCalendar();
+    const feed = createYahooFeed({ client: createYahooClient(), symbols: ['AAPL'], pollMs: 60_000 });
+    const live = pricePrediction({
+      source: feed.quotes,
+      calendar,
+      models: { normal: model, earnings: model },
+      store,
+      hub: createLiveHub(),
+      liveEarnings: { source: feed.earnings, calendar },
+    });
+    expect(nodesFor(live, 'source')).toEqual(['market-data', 'earnings']);
+    expect(nodesFor(live, 'worker')).toContain('earnings-calendar');
+    expect(nodesFor(live, 'api').sort()).toEqual(['earnings-calendar', 'live-bars', 'live-predictions']);
+    expect(live.topics.get('earnings')).toMatchObject({ compacted: true, consumers: ['earnings-calendar'] });
   });
 
   it('together run every node exactly once', () => {

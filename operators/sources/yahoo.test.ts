@@ -4,9 +4,8 @@
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { definePipeline, TestDriver } from '../../engine/index.js';
-import { createLiveEarningsCalendar } from '../../models/earnings-calendar.js';
 import { sessionsBetween } from '../../models/market-calendar.js';
-import { type Bar, type News, type Quote, schemas } from '../../schemas/index.js';
+import { type Bar, type Earnings, type News, type Quote, schemas } from '../../schemas/index.js';
 import { startYahooFixtureServer, type YahooFixtureServer } from '../../test/support/yahoo-fixture-server.js';
 import { bars } from '../transforms/bars.js';
 import { createYahooFeed, defaultPollMs, type FeedClock, type YahooFeedOptions } from './yahoo.js';
@@ -356,15 +355,16 @@ describe('yahoo source: news and earnings', () => {
     });
   });
 
-  it("keeps the live earnings calendar current from Yahoo's upcoming earnings", async () => {
-    const calendar = createLiveEarningsCalendar();
+  it("writes each symbol's upcoming earnings days from Yahoo's calendarEvents", async () => {
     const { clock, signal } = testClock('2025-02-18T15:00:00Z', '2025-02-18T15:00:30Z');
-    await runQuotes({ symbols: ['AAPL', 'QQQ'], pollMs: MIN, clock, earnings: calendar }, signal);
-    // AAPL's recorded window starts 2025-04-30 (New York date); QQQ (an ETF) has none.
-    expect(calendar.nextEarnings('AAPL', at('2025-02-18T00:00:00Z'))?.date).toBe(at('2025-04-30T00:00:00Z'));
-    expect(calendar.isEarningsWindow('AAPL', at('2025-04-29T00:00:00Z'))).toBe(true);
-    expect(calendar.symbols()).toEqual(['AAPL']);
-    expect([...calendar.updated.keys()].sort()).toEqual(['AAPL', 'QQQ']);
+    const feed = createYahooFeed({ client: client(), symbols: ['AAPL', 'QQQ'], pollMs: MIN, clock });
+    const d = await TestDriver.forOperator(feed.earnings);
+    await d.runSource(undefined, { signal });
+    // AAPL's recorded window starts 2025-04-30 (New York date); QQQ (an ETF) has none, said as such.
+    expect(d.read<Earnings>('earnings')).toEqual([
+      { symbol: 'AAPL', ts: at('2025-02-18T15:00:00Z'), days: [at('2025-04-30T00:00:00Z')], source: 'yahoo' },
+      { symbol: 'QQQ', ts: expect.any(Number), days: [], source: 'yahoo' },
+    ]);
   });
 });
 

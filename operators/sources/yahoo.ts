@@ -1,10 +1,11 @@
 // yahoo: live market data from Yahoo Finance, through ONE shared yahoo client (yahoo-client.ts:
-// rate limit, retries, Retry-After, session refresh, breakers). `createYahooFeed` gives two source
-// operators that share the client and what the feed knows of each symbol:
+// rate limit, retries, Retry-After, session refresh, breakers). `createYahooFeed` gives three
+// source operators that share the client and what the feed knows of each symbol:
 //
-//   quotes (node market-data) ─▶ `quotes`     backfill, then the quote cycles; keeps the earnings
-//                                             calendar current (quoteSummary calendarEvents)
-//   news   (node news)        ─▶ `news`       headlines per symbol (search), on a slower cycle
+//   quotes   (node market-data) ─▶ `quotes`    backfill, then the quote cycles
+//   news     (node news)        ─▶ `news`      headlines per symbol (search), on a slower cycle
+//   earnings (node earnings)    ─▶ `earnings`  upcoming earnings days (quoteSummary calendarEvents),
+//                                              daily; the earnings-calendar sink applies them
 //
 // Quotes. On start, daily history from `backfillFrom` to the last closed session (chart, 1d), one
 // quote per day (source `yahoo-history`, ts = that session's close), emitted day by day with a
@@ -28,7 +29,6 @@
 // Ownership: make one feed per process (the composition root), on the process's one client.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { defineOperator, type SourceContext } from '../../engine/index.js';
-import type { LiveEarningsCalendar } from '../../models/earnings-calendar.js';
 import {
   lastClosedSession,
   isOpen as marketIsOpen,
@@ -117,8 +117,6 @@ export interface YahooFeedOptions {
   requestsPerMinute?: number;
   /** Chart requests in flight during the backfill; default 4. */
   backfillConcurrency?: number;
-  /** Keep this calendar current from Yahoo's upcoming earnings (quoteSummary calendarEvents). */
-  earnings?: LiveEarningsCalendar;
   /** A symbol's earnings dates are fetched again after this long; default 24 h. */
   earningsRefreshMs?: number;
   /** A symbol's headlines are fetched again after this long; default 30 min. */
@@ -154,12 +152,14 @@ export interface MarketDataStatus {
 }
 
 export interface YahooFeed {
-  /** The market-data source: backfill, then quotes (and the earnings calendar). */
+  /** The market-data source: backfill, then quotes. */
   readonly quotes: ReturnType<typeof quotesOperator>;
   /** A bounded source for `tickcast backfill`: daily history of `symbols` from `from`, then it ends. */
   backfillOnly(from: number, symbols?: readonly string[]): ReturnType<typeof quotesOperator>;
   /** The news source. */
   readonly news: ReturnType<typeof newsOperator>;
+  /** Each symbol's upcoming earnings days (quoteSummary calendarEvents), for the earnings calendar. */
+  readonly earnings: ReturnType<typeof earningsOperator>;
   status(): MarketDataStatus;
 }
 
@@ -186,6 +186,7 @@ interface SymbolState {
 
 type QuotePorts = { quotes: typeof schemas.Quote };
 type NewsPorts = { news: typeof schemas.News };
+type EarningsPorts = { earnings: typeof schemas.Earnings };
 
 export function createYahooFeed(opts: YahooFeedOptions): YahooFeed {
   const clock = opts.clock ?? systemFeedClock;
@@ -233,6 +234,7 @@ export function createYahooFeed(opts: YahooFeedOptions): YahooFeed {
   return {
     quotes: quotesOperator(deps),
     news: newsOperator(deps),
+    earnings: earningsOperator(deps),
     backfillOnly: (from, list = universe) =>
       defineOperator({
         kind: 'source',
@@ -280,13 +282,11 @@ function quotesOperator(deps: FeedDeps) {
     name: 'yahoo',
     outputs: { quotes: schemas.Quote },
     async run(ctx) {
-      const earnings = deps.opts.earnings ? earningsLoop(deps, deps.opts.earnings, ctx.signal) : Promise.resolve();
       try {
         if (deps.opts.backfillFrom !== undefined) await backfill(deps, deps.opts.backfillFrom, ctx);
         await quoteCycles(deps, ctx);
       } finally {
         deps.shared.state = 'stopped';
-        await earnings;
       }
     },
   });
@@ -524,31 +524,48 @@ function liveQuote(q: QuoteFields): Quote {
 
 // --- earnings ------------------------------------------------------------------------------------
 
+function earningsOperator(deps: FeedDeps) {
+  return defineOperator({
+    kind: 'source',
+    name: 'yahoo-earnings',
+    outputs: { earnings: schemas.Earnings },
+    async run(ctx) {
+      await earningsCycles(deps, ctx);
+    },
+  });
+}
+
 /**
- * Keeps the calendar current: each symbol's upcoming earnings (watched ones first), paced at 5%
- * of the rate limit, again after `earningsRefreshMs`. An estimated window (two dates) counts
- * from its first day. Failures leave the symbol's dates as they were and are retried next round.
+ * Each symbol's upcoming earnings days (watched ones first) as `earnings` records, paced at 5% of
+ * the rate limit, again after `earningsRefreshMs`. An estimated window (two dates) counts from its
+ * first day. Failures leave the symbol's dates as they were and are retried next round.
  */
-async function earningsLoop(deps: FeedDeps, calendar: LiveEarningsCalendar, signal: AbortSignal): Promise<void> {
+async function earningsCycles(deps: FeedDeps, ctx: SourceContext<EarningsPorts>): Promise<void> {
   const { opts, clock, metrics } = deps;
   const gapMs = paceMs(opts.requestsPerMinute, 0.05);
   const refreshMs = opts.earningsRefreshMs ?? DAY_MS;
-  while (!signal.aborted) {
+  let emitted = 0;
+  while (!ctx.signal.aborted) {
     const round = clock.now();
     for (const symbol of watchedFirst(deps)) {
-      if (signal.aborted) return;
+      if (ctx.signal.aborted) return;
       try {
         const upcoming = await opts.client.upcomingEarnings(symbol);
         const first = upcoming?.earningsDates[0];
-        calendar.setUpcoming(symbol, first === undefined ? [] : [newYorkDay(first)], clock.now());
+        const ts = clock.now();
+        const days = first === undefined ? [] : [newYorkDay(first)];
+        await ctx.emit('earnings', { symbol, ts, days, source: 'yahoo' }, { timestamp: ts });
+        emitted++;
         metrics?.earnings.inc({ outcome: 'ok' });
       } catch (e) {
         metrics?.earnings.inc({ outcome: 'failed' });
         deps.log(`yahoo: earnings of ${symbol} not read: ${errorText(e)}`);
       }
-      await clock.sleep(gapMs, signal);
+      ctx.progress(emitted);
+      await ctx.flush();
+      await clock.sleep(gapMs, ctx.signal);
     }
-    await clock.sleep(Math.max(0, round + refreshMs - clock.now()), signal);
+    await clock.sleep(Math.max(0, round + refreshMs - clock.now()), ctx.signal);
   }
 }
 
