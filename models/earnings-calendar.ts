@@ -3,6 +3,7 @@
 // Dates are UTC calendar days (epoch ms at 00:00Z), as the daily bars' ts are.
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
+import { nextTradingDay } from './trading-calendar.js';
 
 const DAY_MS = 86_400_000;
 
@@ -39,12 +40,6 @@ export interface EarningsRow extends EarningsEvent {
 /** UTC day start of an epoch-ms time. */
 function utcDay(ts: number): number {
   return Math.floor(ts / DAY_MS) * DAY_MS;
-}
-
-/** The weekday after UTC day `day`: Friday and Saturday go to Monday. */
-function nextWeekday(day: number): number {
-  const weekday = new Date(day).getUTCDay(); // 0 = Sunday
-  return day + (weekday === 5 ? 3 : weekday === 6 ? 2 : 1) * DAY_MS;
 }
 
 /** Index of the first element >= x in a sorted array (its length when there is none). */
@@ -93,7 +88,7 @@ export function createEarningsCalendar(rows: Iterable<EarningsRow>): EarningsCal
       if (!s) return false;
       const day = utcDay(ts);
       const next = s.dates[lowerBound(s.dates, day)];
-      return next !== undefined && next <= nextWeekday(day);
+      return next !== undefined && next <= nextTradingDay(day);
     },
     nextEarnings(symbol, ts) {
       const s = table.get(symbol);
@@ -215,7 +210,7 @@ export function createLiveEarningsCalendar(base: EarningsCalendar = emptyEarning
       if (!days) return false;
       const day = utcDay(ts);
       const next = days[lowerBound(days, day)];
-      return next !== undefined && next <= nextWeekday(day);
+      return next !== undefined && next <= nextTradingDay(day);
     },
     nextEarnings(symbol, ts) {
       const days = upcoming.get(symbol);

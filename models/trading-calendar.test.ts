@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isTradingDay, nyseHolidays, tradingDaysBetween } from './trading-calendar.js';
+import { addTradingDays, isTradingDay, nextTradingDay, nyseHolidays, tradingDaysBetween } from './trading-calendar.js';
 
 const DATA = new URL('../data/sp500-daily', import.meta.url).pathname;
 const DAY = 86_400_000;
@@ -59,5 +59,34 @@ describe('NYSE trading calendar', () => {
     expect(tradingDaysBetween(Date.UTC(2016, 2, 24), Date.UTC(2016, 2, 28))).toBe(0); // Good Friday between
     expect(tradingDaysBetween(Date.UTC(2015, 5, 8), Date.UTC(2015, 5, 10))).toBe(1); // REGN's missing 06-09
     expect(tradingDaysBetween(Date.UTC(2015, 5, 8, 21), Date.UTC(2015, 5, 9))).toBe(0);
+  });
+
+  it('puts a target date on a session: a Friday before a holiday Monday targets Tuesday', () => {
+    const day = (s: string) => Date.parse(`${s}T00:00:00Z`);
+    // Friday 2017-01-13, then Martin Luther King Jr. Day: the 1-day target is Tuesday the 17th.
+    expect(iso(addTradingDays(day('2017-01-13'), 1))).toBe('2017-01-17');
+    // Thanksgiving Wednesday → Friday; Christmas Eve 2018 (Monday) → Wednesday the 26th.
+    expect(iso(addTradingDays(day('2016-11-23'), 1))).toBe('2016-11-25');
+    expect(iso(addTradingDays(day('2018-12-24'), 1))).toBe('2018-12-26');
+    // 21 sessions after 2018-02-02 (Presidents' Day on the way): 2018-03-06, not the weekday count's 03-05.
+    expect(iso(addTradingDays(day('2018-02-02'), 21))).toBe('2018-03-06');
+    // From a weekend the next session is day 1; the time of day is kept.
+    expect(iso(addTradingDays(day('2017-01-14'), 1))).toBe('2017-01-17');
+    expect(addTradingDays(day('2017-01-13') + 3_600_000, 1)).toBe(day('2017-01-17') + 3_600_000);
+    expect(iso(nextTradingDay(day('2017-01-13') + 5))).toBe('2017-01-17');
+  });
+
+  it('agrees with the day-by-day count over the calendar, for every start day of two years', () => {
+    const stepByStep = (ts: number, n: number) => {
+      let t = ts;
+      for (let left = n; left > 0; ) {
+        t += DAY;
+        if (isTradingDay(t)) left--;
+      }
+      return t;
+    };
+    for (let t = Date.UTC(2016, 0, 1); t < Date.UTC(2018, 0, 1); t += DAY) {
+      for (const h of [1, 5, 21]) expect(addTradingDays(t, h)).toBe(stepByStep(t, h));
+    }
   });
 });

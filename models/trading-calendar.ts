@@ -104,3 +104,31 @@ export function tradingDaysBetween(a: number, b: number): number {
   for (let d = Math.floor(a / DAY_MS) * DAY_MS + DAY_MS; d < last; d += DAY_MS) if (isTradingDay(d)) n++;
   return n;
 }
+
+/** Cache of addTradingDays by (start day, n): the predict node asks the same few per batch. */
+const ahead = new Map<number, number>();
+
+/**
+ * `ts` moved forward by `n` NYSE trading days (a weekend or holiday start counts its next session
+ * as day 1), keeping the time of day: the day a forecast made at `ts` for horizon `n` is realised.
+ */
+export function addTradingDays(ts: number, n: number): number {
+  const day = Math.floor(ts / DAY_MS) * DAY_MS;
+  const key = (day / DAY_MS) * 1024 + n;
+  let target = n < 1024 ? ahead.get(key) : undefined;
+  if (target === undefined) {
+    target = day;
+    for (let left = n; left > 0; ) {
+      target += DAY_MS;
+      if (isTradingDay(target)) left--;
+    }
+    if (ahead.size > 200_000) ahead.clear();
+    if (n < 1024) ahead.set(key, target);
+  }
+  return ts + (target - day);
+}
+
+/** The first trading day after the day of `ts` (00:00 UTC). */
+export function nextTradingDay(ts: number): number {
+  return addTradingDays(Math.floor(ts / DAY_MS) * DAY_MS, 1);
+}
