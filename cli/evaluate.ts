@@ -1,11 +1,21 @@
-// `tickcast evaluate`: every candidate model against persistence and drift on held-out days,
-// overall and split by normal and earnings days; with --json, one JSON line last.
+// `tickcast evaluate`: every candidate model against the baselines (persistence, drift,
+// constantDrift; always-up for the hit rate) on held-out days, overall and split by normal and
+// earnings days, with rank IC t-statistics and IC per year; with --json, one JSON line last.
 
-import { driftModel, persistenceModel } from '../models/baselines.js';
+import { constantDriftModel, driftModel, medianLogReturns, persistenceModel } from '../models/baselines.js';
 import { loadDailyBars } from '../models/daily-csv.js';
-import { buildDataset } from '../models/dataset.js';
-import { emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
-import { type Evaluation, evaluateModel } from '../models/evaluate.js';
+import { buildDataset, targetRows } from '../models/dataset.js';
+import { type EarningsCalendar, emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
+import {
+  beforeTestWindow,
+  type Evaluation,
+  earningsCoverage,
+  evaluateModel,
+  type IcDetail,
+  SEGMENTS,
+  type Versus,
+  versusBaselines,
+} from '../models/evaluate.js';
 import type { Metrics } from '../models/metrics.js';
 import type { Model } from '../models/model.js';
 import { loadLatestArtifacts, loadShipped, routedModel } from '../models/shipped.js';
@@ -30,31 +40,72 @@ export const EVALUATION_HEADER = [
   'n',
   'MAE %',
   'MAE/persist',
+  'MAE/best',
   'hit rate',
   'rank IC',
+  'IC t',
   'cov80',
   'pinball',
 ];
 
-/** Table rows for evaluations, all / normal / earnings days each; `shipped` is marked. */
+/**
+ * Table rows for evaluations, all / normal / earnings days each; `shipped` is marked. MAE/best is
+ * the MAE ÷ the best baseline's on the same rows ('-' for an evaluation without `versus`).
+ */
 export function evaluationRows(results: readonly Evaluation[], shipped: string): string[][] {
   return results.flatMap((r) =>
-    (['all', 'normal', 'earnings'] as const).map((segment) => {
+    SEGMENTS.map((segment) => {
       const m = r[segment];
       return [
-        `${r.model}@${r.version}${r.model === shipped ? ' (shipped)' : ''}`,
+        modelLabel(r, shipped),
         segment,
         m.n.toLocaleString('en-US'),
         fixed(m.mae, 3),
         fixed(m.maeRatio, 3),
+        fixed(r.versus?.[segment].skillVsBest ?? Number.NaN, 3),
         percent(m.hitRate),
         fixed(m.rankIc, 4),
+        fixed(m.rankIcT, 2),
         percent(m.coverage80),
         fixed(m.pinball, 3),
       ];
     }),
   );
 }
+
+const modelLabel = (r: Evaluation, shipped: string) =>
+  `${r.model}@${r.version}${r.model === shipped ? ' (shipped)' : ''}`;
+
+/**
+ * Rank IC beyond the mean, all and normal days (earnings days rarely have 5 symbols on a date):
+ * over every h-th date with its t (h > 1), then per year, "IC (t)".
+ */
+export function icRows(results: readonly Evaluation[], shipped: string): { header: string[]; rows: string[][] } {
+  const years = [...new Set(results.flatMap((r) => r.ic.all.byYear.map((y) => y.year)))].sort();
+  const h = results[0]?.horizon ?? 1;
+  const header = ['model', 'days', ...(h > 1 ? [`IC every ${h}th date`, 't', 'dates'] : []), ...years.map(String)];
+  // Baselines that forecast the same return for every symbol have no cross-section: left out.
+  const ranked = results.filter((r) => r.ic.all.byYear.some((y) => y.dates > 0));
+  const rows = ranked.flatMap((r) =>
+    (['all', 'normal'] as const).map((segment) => {
+      const d: IcDetail = r.ic[segment];
+      const byYear = new Map(d.byYear.map((y) => [y.year, y]));
+      return [
+        modelLabel(r, shipped),
+        segment,
+        ...(h > 1 ? [fixed(d.nonOverlapping.ic, 4), fixed(d.nonOverlapping.t, 2), String(d.nonOverlapping.dates)] : []),
+        ...years.map((y) => {
+          const s = byYear.get(y);
+          return s ? `${fixed(s.ic, 4)} (${fixed(s.t, 2)})` : '-';
+        }),
+      ];
+    }),
+  );
+  return { header, rows };
+}
+
+/** Share of scored symbols with an earnings date in the period below which the table warns. */
+export const EARNINGS_COVERAGE_WARNING = 0.9;
 
 export async function evaluateCommand(config: Config, args: EvaluateArgs): Promise<void> {
   const horizon = Number(args.horizon ?? 1);
@@ -64,20 +115,33 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs): Promi
   const to = args.to === undefined ? Number.POSITIVE_INFINITY : parseDay(args.to, '--to', problems) + 86_400_000;
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const dir = args.data ?? config.TICKCAST_DATA_DIR;
   const earningsFile = args.earnings ?? config.TICKCAST_EARNINGS_FILE;
-  const loading = taskProgress('loading prices', 'files');
-  const { bars, rejected } = await loadDailyBars(dir, { onFile: (d, t) => loading.update(d, t) });
-  loading.stop();
   const calendar = earningsFile === 'none' ? emptyEarningsCalendar() : await loadEarningsCalendar(earningsFile);
-  const data = buildDataset(bars, { horizons: HORIZONS, calendar });
-  console.error(
-    `evaluate: ${bars.size} symbols, ${data.examples.length.toLocaleString('en-US')} examples (${rejected} broken rows skipped), horizon ${horizon}, from ${isoDay(from)}${Number.isFinite(to) ? ` to ${isoDay(to - 86_400_000)}` : ''}`,
+  const { data, symbols, rejected, medians, training } = await loadDataset(
+    args.data ?? config.TICKCAST_DATA_DIR,
+    calendar,
+    { from, to },
+    horizon,
   );
+  console.error(
+    `evaluate: ${symbols} symbols, ${data.examples.length.toLocaleString('en-US')} examples (${rejected} broken rows skipped), horizon ${horizon}, from ${isoDay(from)}${Number.isFinite(to) ? ` to ${isoDay(to - 86_400_000)}` : ''}`,
+  );
+
+  if (!medians.has(horizon)) {
+    throw new ConfigError([
+      `--from ${isoDay(from)}: no ${horizon}-day return is realised before it (constantDrift's training window)`,
+    ]);
+  }
+  const coverage = earningsCoverage(data, calendar, { horizon, from, to });
 
   // Candidates: the baselines, every trained net's latest artifact, and the shipped pair routed
   // by the earnings calendar exactly as the pipeline routes it.
-  const candidates: Model[] = [persistenceModel({ horizons: HORIZONS }), driftModel({ horizons: HORIZONS })];
+  const baselines: Model[] = [
+    persistenceModel({ horizons: HORIZONS }),
+    driftModel({ horizons: HORIZONS }),
+    constantDriftModel(medians),
+  ];
+  const candidates: Model[] = [...baselines];
   candidates.push(...(await loadLatestArtifacts()));
   const shippedModels = await loadShipped();
   let shippedName: string = config.TICKCAST_MODEL;
@@ -86,16 +150,34 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs): Promi
     candidates.push(routed);
     shippedName = routed.name;
   }
-  const results: Evaluation[] = [];
+  const scoredOnly: Evaluation[] = [];
   for (const model of candidates) {
     const bar = taskProgress(`evaluating ${model.name}`, 'examples');
-    results.push(await evaluateModel(model, data, { horizon, from, to, onProgress: (d, t) => bar.update(d, t) }));
+    scoredOnly.push(await evaluateModel(model, data, { horizon, from, to, onProgress: (d, t) => bar.update(d, t) }));
     bar.stop();
   }
+  const baselineResults = scoredOnly.slice(0, baselines.length);
+  const results = scoredOnly.map((r) => versusBaselines(r, baselineResults));
 
-  const rows = evaluationRows(results, shippedName);
-  console.log(`\nhorizon ${horizon} trading day(s); MAE and pinball in % of price; coverage of the 80% interval`);
-  printTable(EVALUATION_HEADER, rows);
+  console.log(
+    `\nhorizon ${horizon} trading day(s); MAE and pinball in % of price; MAE/best: ÷ the best baseline's MAE on the same rows; coverage of the 80% interval`,
+  );
+  printTable(EVALUATION_HEADER, evaluationRows(results, shippedName));
+  const best = results[0]!.versus!;
+  console.log(
+    `best baseline by MAE: ${SEGMENTS.map((s) => `${best[s].best} (${s})`).join(', ')}; always-up hit rate ${SEGMENTS.map((s) => `${percent(best[s].alwaysUpHitRate)} (${s})`).join(', ')}`,
+  );
+  console.log(
+    `constantDrift: median ${horizon}-day log return ${signedPct(medians.get(horizon)!)} of ${training.n.toLocaleString('en-US')} training examples (${isoDay(training.from)} to ${isoDay(training.to)}: before ${isoDay(from)}, targets realised before it)`,
+  );
+  console.log(
+    `${coverage < EARNINGS_COVERAGE_WARNING ? 'warning: ' : ''}earnings coverage ${percent(coverage)}: share of the scored symbols with an earnings date in the evaluated period${coverage < EARNINGS_COVERAGE_WARNING ? "; the others' earnings days are scored as normal days" : ''}`,
+  );
+  const ic = icRows(results, shippedName);
+  console.log(
+    `\nrank IC ${horizon > 1 ? `over every ${horizon}th date (non-overlapping targets) and ` : ''}per year, "IC (t)"`,
+  );
+  printTable(ic.header, ic.rows);
   if (args.json) {
     const r = results.find((x) => x.model === shippedName) ?? results[0]!;
     // Top level: normal days (the issue's targets); earnings and all days beside it.
@@ -103,16 +185,50 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs): Promi
       JSON.stringify({
         model: `${r.model}@${r.version}`,
         horizon,
-        ...json(r.normal),
-        earnings: json(r.earnings),
-        all: json(r.all),
+        ...json(r, 'normal', medians.get(horizon)!),
+        earnings: json(r, 'earnings', medians.get(horizon)!),
+        all: json(r, 'all', medians.get(horizon)!),
+        earningsCoverage: num(coverage),
+        constantDriftTraining: { from: isoDay(training.from), to: isoDay(training.to), n: training.n },
       }),
     );
   }
 }
 
-function json(m: Metrics) {
-  const num = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(6)) : null);
+/**
+ * One loaded folder as a dataset of the scored window only (memory), and constantDrift's medians
+ * from its training window: the examples before `window.from` whose target is realised before it
+ * (`training`: their count and first and last day at `horizon`).
+ */
+async function loadDataset(
+  dir: string,
+  calendar: EarningsCalendar,
+  window: { from: number; to: number },
+  horizon: number,
+) {
+  const loading = taskProgress('loading prices', 'files');
+  const { bars, rejected } = await loadDailyBars(dir, { onFile: (d, t) => loading.update(d, t) });
+  loading.stop();
+  const data = buildDataset(bars, { horizons: HORIZONS, calendar, window });
+  const inTraining = beforeTestWindow(data, window.from);
+  const medians = medianLogReturns(targetRows(bars, HORIZONS), HORIZONS, inTraining);
+  const training = { n: 0, from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY };
+  for (const e of targetRows(bars, HORIZONS)) {
+    if (!Number.isFinite(e.targets[HORIZONS.indexOf(horizon)]!) || !inTraining(e, horizon)) continue;
+    training.n++;
+    training.from = Math.min(training.from, e.ts);
+    training.to = Math.max(training.to, e.ts);
+  }
+  return { data, symbols: bars.size, rejected, medians, training };
+}
+
+const num = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(6)) : null);
+
+function json(r: Evaluation, segment: (typeof SEGMENTS)[number], constantDriftMedian: number) {
+  const m: Metrics = r[segment];
+  const ic = r.ic[segment];
+  const v: Versus = r.versus![segment];
+  const baseline = (name: string) => v.baselines[name]!;
   return {
     n: m.n,
     mae: num(m.mae),
@@ -120,10 +236,33 @@ function json(m: Metrics) {
     maeRatio: num(m.maeRatio),
     hitRate: num(m.hitRate),
     rankIc: num(m.rankIc),
+    rankIcT: num(m.rankIcT),
+    rankIcNonOverlapping: {
+      every: ic.nonOverlapping.every,
+      ic: num(ic.nonOverlapping.ic),
+      t: num(ic.nonOverlapping.t),
+      dates: ic.nonOverlapping.dates,
+    },
+    rankIcByYear: Object.fromEntries(ic.byYear.map((y) => [y.year, { ic: num(y.ic), t: num(y.t), dates: y.dates }])),
     coverage80: num(m.coverage80),
     pinball: num(m.pinball),
+    baselines: {
+      persistence: { mae: num(baseline('persistence').mae) },
+      drift: { mae: num(baseline('drift').mae), maeRatio: num(baseline('drift').maeRatio) },
+      constantDrift: {
+        mae: num(baseline('constantDrift').mae),
+        maeRatio: num(baseline('constantDrift').maeRatio),
+        hitRate: num(baseline('constantDrift').hitRate),
+        median: num(constantDriftMedian),
+      },
+      alwaysUp: { hitRate: num(v.alwaysUpHitRate) },
+    },
+    bestBaseline: v.best,
+    skillVsBest: num(v.skillVsBest),
   };
 }
+
+const signedPct = (logReturn: number) => `${logReturn >= 0 ? '+' : ''}${(logReturn * 100).toFixed(3)}%`;
 
 const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 const percent = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '-');

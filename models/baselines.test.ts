@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Features } from '../schemas/index.js';
-import { DEFAULT_DAILY_SIGMA, driftModel, persistenceModel, Z_90 } from './baselines.js';
+import {
+  constantDriftModel,
+  DEFAULT_DAILY_SIGMA,
+  driftModel,
+  medianLogReturns,
+  persistenceModel,
+  Z_90,
+} from './baselines.js';
 import { FEATURE_NAMES, FEATURE_SPEC, featureIndex } from './features.js';
 
 function features(symbol: string, ts: number, set: Partial<Record<'vol20' | 'ret20', number>>): Features {
@@ -66,5 +73,45 @@ describe('baselines', () => {
 
   it('returns nothing for no inputs', async () => {
     expect(await driftModel().predictBatch([])).toEqual([]);
+  });
+
+  it('constantDrift forecasts a training median for every input, with the random-walk interval', async () => {
+    // The training window: h-day log returns per example ([h1, h5] in `targets`), NaN where unknown.
+    const training = [
+      { ts: 1, targets: [0.01, 0.03] },
+      { ts: 2, targets: [-0.02, 0.01] },
+      { ts: 3, targets: [0.004, Number.NaN] },
+      { ts: 4, targets: [0.002, 0.02] },
+      { ts: 5, targets: [0.5, Number.NaN] },
+    ];
+    // h1: median of 0.01, −0.02, 0.004, 0.002, 0.5 = 0.004; h5: of 0.03, 0.01, 0.02 = 0.02.
+    const medians = medianLogReturns(training, [1, 5]);
+    expect(medians).toEqual(
+      new Map([
+        [1, 0.004],
+        [5, 0.02],
+      ]),
+    );
+    // An even count takes the mean of the middle two; `include` picks the training rows per horizon.
+    expect(medianLogReturns(training, [1, 5], (e, h) => e.ts <= (h === 1 ? 4 : 2)).get(1)).toBeCloseTo(0.003, 15);
+    expect(medianLogReturns(training, [1, 5], (e, h) => e.ts <= (h === 1 ? 4 : 2)).get(5)).toBeCloseTo(0.02, 15);
+    // A horizon with no known return has no median.
+    expect(medianLogReturns(training, [1, 5], (_e, h) => h === 1).has(5)).toBe(false);
+
+    const m = constantDriftModel(medians);
+    expect(m).toMatchObject({ name: 'constantDrift', version: '1', horizons: [1, 5] });
+    const out = await m.predictBatch([
+      features('AAPL', 1, { ret20: 0.3, vol20: 0.01 }),
+      features('KO', 1, { ret20: -0.3, vol20: 0.01 }),
+    ]);
+    expect(out.map((o) => [o.symbol, o.horizon, o.predictedReturn])).toEqual([
+      ['AAPL', 1, 0.004],
+      ['AAPL', 5, 0.02],
+      ['KO', 1, 0.004],
+      ['KO', 5, 0.02],
+    ]);
+    expect(out[1]!.upperReturn - 0.02).toBeCloseTo(Z_90 * 0.01 * Math.sqrt(5), 15);
+    expect(() => constantDriftModel(new Map([[1, Number.NaN]]))).toThrow(/median 1-day return is NaN/);
+    expect(() => constantDriftModel(new Map())).toThrow(RangeError);
   });
 });

@@ -1,5 +1,7 @@
 // Baselines are part of the product: every model must beat persistence in walk-forward evaluation
-// to ship, and they run the pipeline when no trained model is configured.
+// to ship, and they run the pipeline when no trained model is configured. `tickcast evaluate`
+// also scores every model against constantDrift (a training window's median return), the
+// baseline a model that only bets on the market's drift cannot beat.
 import type { Features } from '../schemas/index.js';
 import { FEATURE_SPEC, featureIndex } from './features.js';
 import type { Model, ModelOutput } from './model.js';
@@ -68,4 +70,46 @@ export function driftModel(opts: BaselineOptions = {}): Model {
     const r = f.values[RET20] ?? Number.NaN;
     return Number.isFinite(r) ? (h * r) / 20 : 0;
   });
+}
+
+/**
+ * A fixed bet on the market's drift: the median h-day log return of a training window
+ * (`medianLogReturns`), the same for every symbol and day. It matches the model's direction on
+ * most days of a rising market, so a model must beat it, not only persistence, to show skill.
+ */
+export function constantDriftModel(
+  medians: ReadonlyMap<number, number>,
+  opts: Omit<BaselineOptions, 'horizons'> = {},
+): Model {
+  const horizons = [...medians.keys()].sort((a, b) => a - b);
+  for (const [h, m] of medians) {
+    if (!Number.isFinite(m))
+      throw new RangeError(`constantDrift: the median ${h}-day return is ${m}; train on a window with known returns`);
+  }
+  return baseline('constantDrift', { ...opts, horizons }, (_f, h) => medians.get(h)!);
+}
+
+/**
+ * Per horizon, the median of the known h-day log returns (`targets`, in `horizons` order) of
+ * `examples`: constantDrift's forecasts. Horizons without a known return are left out.
+ */
+export function medianLogReturns<E extends { readonly targets: readonly number[] }>(
+  examples: Iterable<E>,
+  horizons: readonly number[],
+  include: (example: E, horizon: number) => boolean = () => true,
+): Map<number, number> {
+  const values = horizons.map(() => [] as number[]);
+  for (const e of examples) {
+    for (let i = 0; i < horizons.length; i++) {
+      const t = e.targets[i]!;
+      if (Number.isFinite(t) && include(e, horizons[i]!)) values[i]!.push(t);
+    }
+  }
+  const medians = new Map<number, number>();
+  horizons.forEach((h, i) => {
+    const sorted = Float64Array.from(values[i]!).sort();
+    const n = sorted.length;
+    if (n > 0) medians.set(h, n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2);
+  });
+  return medians;
 }

@@ -954,9 +954,14 @@ export function updateFeatures(state: FeatureState, bar: Bar, calendar?: Feature
 /**
  * Offline: the feature rows of one symbol's bars, by the same fold as the stream. Bars are sorted
  * by ts first; a repeated ts is dropped as the stream drops it, so without repeats row i belongs to
- * the i-th bar in ts order.
+ * the i-th bar in ts order. A bar `keep` refuses still goes through the fold but gets an empty row
+ * (memory: a row holds 180 numbers, and scoring a window needs only the window's rows).
  */
-export function computeFeatureSeries(bars: readonly Bar[], calendar?: FeatureCalendar): number[][] {
+export function computeFeatureSeries(
+  bars: readonly Bar[],
+  calendar?: FeatureCalendar,
+  keep: (bar: Bar) => boolean = () => true,
+): number[][] {
   const sorted = [...bars].sort((a, b) => a.ts - b.ts);
   const symbol = sorted[0]?.symbol;
   const state = createFeatureState();
@@ -964,7 +969,10 @@ export function computeFeatureSeries(bars: readonly Bar[], calendar?: FeatureCal
   for (const bar of sorted) {
     if (bar.symbol !== symbol) throw new Error(`computeFeatureSeries: mixed symbols ${symbol} and ${bar.symbol}`);
     const values = updateFeatures(state, bar, calendar);
-    if (values) rows.push(values);
+    if (values) rows.push(keep(bar) ? values : NO_ROW);
   }
   return rows;
 }
+
+// Frozen: shared by every refused bar, so a push would fail loudly instead of corrupting the others.
+const NO_ROW = Object.freeze([]) as unknown as number[];

@@ -2,10 +2,10 @@
 // baselines on a later validation window (a gap of the longest horizon in between), ship the
 // best one only if it beats persistence, and calibrate the earnings branch's interval.
 import { join } from 'node:path';
-import { driftModel, persistenceModel } from './baselines.js';
+import { constantDriftModel, driftModel, medianLogReturns, persistenceModel } from './baselines.js';
 import type { Dataset, Example } from './dataset.js';
 import { ensembleModel } from './ensemble.js';
-import { type Evaluation, evaluateModel, scoreModel } from './evaluate.js';
+import { type Evaluation, evaluateModel, scoreModel, versusBaselines } from './evaluate.js';
 import { FEATURE_SPEC, SEQ_STEPS, sequenceColumns } from './features.js';
 import { fitIntervalScale, fitMedianShrink, shrunk } from './interval-scale.js';
 import { demeanByDay, toMatrix } from './matrix.js';
@@ -91,13 +91,19 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
   );
 
   const evaluateOn = { horizon: 1, from: validFrom, to: validTo };
-  const baselines = [persistenceModel({ horizons: data.horizons }), driftModel({ horizons: data.horizons })];
-  const results: Evaluation[] = [];
+  // constantDrift: the training rows' median h-day return (their targets end before validFrom).
+  const baselines = [
+    persistenceModel({ horizons: data.horizons }),
+    driftModel({ horizons: data.horizons }),
+    constantDriftModel(medianLogReturns(trainRows, data.horizons)),
+  ];
+  const baselineResults: Evaluation[] = [];
   const models = new Map<string, Model>();
   for (const b of baselines) {
-    results.push(await evaluateModel(b, data, evaluateOn));
+    baselineResults.push(await evaluateModel(b, data, evaluateOn));
     models.set(b.name, b);
   }
+  const results = baselineResults.map((r) => versusBaselines(r, baselineResults));
   // Same window + same feature spec + same seeds = the same model; anything else, a new version.
   const version = `${iso(opts.trainEnd)}-${FEATURE_SPEC.id.split('@')[1]}`;
   for (const c of opts.candidates ?? CANDIDATES) {
@@ -115,7 +121,7 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
       },
     );
     const model = quantileNetModel(net, { name: c.name, version, spec: FEATURE_SPEC.id });
-    const evaluation = await evaluateModel(model, data, evaluateOn);
+    const evaluation = versusBaselines(await evaluateModel(model, data, evaluateOn), baselineResults);
     results.push(evaluation);
     models.set(c.name, model);
     await saveQuantileNet(net, join(dir, c.name, version), {
@@ -135,12 +141,15 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
       nets.map((n) => models.get(n)!),
       { name: ENSEMBLE, version },
     );
-    results.push(await evaluateModel(ensemble, data, evaluateOn));
+    results.push(versusBaselines(await evaluateModel(ensemble, data, evaluateOn), baselineResults));
     models.set(ENSEMBLE, ensemble);
   }
 
   // Ship the best model on normal validation days, and only if it beats persistence there.
-  const best = results.reduce((a, b) => (b.normal.maeRatio < a.normal.maeRatio ? b : a));
+  // constantDrift is scored, not shipped: the manifest cannot name it yet (no medians in it).
+  const best = results
+    .filter((r) => r.model !== 'constantDrift')
+    .reduce((a, b) => (b.normal.maeRatio < a.normal.maeRatio ? b : a));
   const chosen = best.normal.maeRatio < 1 ? best : results.find((r) => r.model === 'persistence')!;
   // The earnings branch: the chosen model's median shrunk and its interval widened, both fitted
   // on its validation earnings days.
@@ -165,6 +174,9 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
     selection: {
       validation: { from: iso(validFrom), to: iso(validTo) },
       maeRatio: Object.fromEntries(results.map((r) => [r.model, Number(r.normal.maeRatio.toFixed(5))])),
+      // Against the best baseline on validation normal days (persistence, drift or constantDrift).
+      bestBaseline: chosen.versus!.normal.best,
+      skillVsBest: Object.fromEntries(results.map((r) => [r.model, Number(r.versus!.normal.skillVsBest.toFixed(5))])),
     },
   };
   await writeShipped(shipped, dir);

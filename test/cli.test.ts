@@ -149,6 +149,24 @@ describe('tickcast CLI', () => {
     expect(Object.keys(last)).toEqual(
       expect.arrayContaining(['mae', 'maePersistence', 'hitRate', 'rankIc', 'coverage80', 'earnings']),
     );
+    // Against every baseline: the model's MAE ÷ the best one's on the same rows, and its rank IC's t.
+    expect(r.stdout).toMatch(/constantDrift@1\s+normal/);
+    expect(r.stdout).toContain('constantDrift: median 1-day log return');
+    expect(last).toMatchObject({
+      rankIcT: expect.any(Number),
+      rankIcNonOverlapping: { every: 1, dates: expect.any(Number) },
+      rankIcByYear: { 2017: { ic: expect.any(Number), t: expect.any(Number) } },
+      baselines: {
+        persistence: { mae: last.maePersistence },
+        constantDrift: { mae: expect.any(Number), maeRatio: expect.any(Number), hitRate: expect.any(Number) },
+        alwaysUp: { hitRate: expect.any(Number) },
+      },
+      bestBaseline: expect.stringMatching(/^(persistence|drift|constantDrift)$/),
+      earningsCoverage: 1, // every bundled ticker has earnings dates
+    });
+    const baselines = last.baselines as Record<string, { mae: number }>;
+    const best = Math.min(...Object.values(baselines).flatMap((b) => (b.mae === undefined ? [] : [b.mae])));
+    expect(last.skillVsBest as number).toBeCloseTo((last.mae as number) / best, 4);
     const bad = await tickcast(['evaluate', '--from', 'last tuesday', '--horizon', '2']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--from "last tuesday": a date YYYY-MM-DD');
