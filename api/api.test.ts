@@ -281,9 +281,11 @@ describe('queries', () => {
       };
     }>(`{ model {
       normal { name version }
-      shipped { name version featureSpec horizons selection { model maeRatio }
-        nets { name version trainingWindow { from to } validation { segment horizon n maeRatio hitRate coverage80 } } }
+      shipped { name version featureSpec horizons selection { model maeRatio skillVsBest } bestBaseline
+        nets { name version trainingWindow { from to } validation { segment horizon n maeRatio hitRate coverage80
+          rankIcT bestBaseline skillVsBest maeConstantDrift hitRateConstantDrift hitRateAlwaysUp } } }
     } }`);
+    expect(r.errors).toBeUndefined();
     expect(r.data?.model.normal.name).toBe('persistence');
     const shipped = JSON.parse(readFileSync(join(ROOT, 'models/artifacts/shipped.json'), 'utf8')) as {
       normal: { version: string };

@@ -1,6 +1,8 @@
 // The shipped model as the API reports it: models/artifacts/shipped.json and the metadata of
 // the trained nets it names (validation metrics written by `tickcast train`). Read from files,
-// parsed with zod so a malformed artifact is a clear error, not a half-filled answer.
+// parsed with zod so a malformed artifact is a clear error, not a half-filled answer. Artifacts
+// trained before the baselines beside persistence were recorded (constantDrift, always-up, the
+// best baseline) read as null for those figures.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,9 +21,14 @@ const manifestSchema = z.object({
     .object({
       validation: z.object({ from: z.string(), to: z.string() }).optional(),
       maeRatio: z.record(z.string(), z.number()).optional(),
+      bestBaseline: z.string().optional(),
+      skillVsBest: z.record(z.string(), z.number()).optional(),
     })
     .optional(),
 });
+
+// JSON has no NaN: a figure that was NaN (e.g. no earnings days) was written as null.
+const figure = z.number().nullable();
 
 const scores = z.object({
   n: z.number(),
@@ -32,6 +39,15 @@ const scores = z.object({
   rankIc: z.number(),
   coverage80: z.number(),
   pinball: z.number(),
+  hitRateAlwaysUp: figure.optional(),
+  rankIcT: figure.optional(),
+});
+
+const versus = z.object({
+  baselines: z.record(z.string(), z.object({ mae: figure, maeRatio: figure, hitRate: figure })),
+  alwaysUpHitRate: figure,
+  best: z.string(),
+  skillVsBest: figure,
 });
 
 const metadataSchema = z.object({
@@ -43,18 +59,50 @@ const metadataSchema = z.object({
   metrics: z
     .object({
       validation: z
-        .object({ horizon: z.number().int(), all: scores, normal: scores.optional(), earnings: scores.optional() })
+        .object({
+          horizon: z.number().int(),
+          all: scores,
+          normal: scores.optional(),
+          earnings: scores.optional(),
+          versus: z.object({ all: versus, normal: versus.optional(), earnings: versus.optional() }).optional(),
+        })
         .optional(),
     })
     .optional(),
 });
 
-export type Scores = z.infer<typeof scores>;
+type Scores = z.infer<typeof scores>;
 
-export interface Evaluation extends Scores {
+export interface Evaluation extends Omit<Scores, 'hitRateAlwaysUp' | 'rankIcT'> {
   /** all, normal or earnings days. */
   segment: string;
   horizon: number;
+  rankIcT: number | null;
+  /** The baseline with the lowest MAE on the same days (persistence, drift or constantDrift). */
+  bestBaseline: string | null;
+  /** mae ÷ the best baseline's MAE: below 1 beats every baseline. */
+  skillVsBest: number | null;
+  /** constantDrift (the training window's median return, fixed) on the same days. */
+  maeConstantDrift: number | null;
+  hitRateConstantDrift: number | null;
+  /** The hit rate of always forecasting "up" on the same days. */
+  hitRateAlwaysUp: number | null;
+}
+
+/** One segment's validation scores with the baseline figures, null where the artifact has none. */
+function evaluation(segment: string, horizon: number, s: Scores, v: z.infer<typeof versus> | undefined): Evaluation {
+  const drift = v?.baselines.constantDrift;
+  return {
+    ...s,
+    segment,
+    horizon,
+    rankIcT: s.rankIcT ?? null,
+    bestBaseline: v?.best ?? null,
+    skillVsBest: v?.skillVsBest ?? null,
+    maeConstantDrift: drift?.mae ?? null,
+    hitRateConstantDrift: drift?.hitRate ?? null,
+    hitRateAlwaysUp: v?.alwaysUpHitRate ?? s.hitRateAlwaysUp ?? null,
+  };
 }
 
 export interface NetInfo {
@@ -74,8 +122,13 @@ export interface ModelInfo {
   earningsIntervalScale: number;
   earningsMedianShrink: number;
   validationWindow: { from: string; to: string } | null;
-  /** MAE ÷ persistence MAE on validation, per candidate: what chose the shipped model. */
-  selection: Array<{ model: string; maeRatio: number }>;
+  /**
+   * Per candidate on validation normal days: MAE ÷ persistence MAE (what chose the shipped model)
+   * and ÷ the best baseline's (null when the manifest predates it).
+   */
+  selection: Array<{ model: string; maeRatio: number; skillVsBest: number | null }>;
+  /** The baseline with the lowest validation MAE on normal days; null when the manifest predates it. */
+  bestBaseline: string | null;
   /** The trained nets behind it (one, or an ensemble's members; none for a baseline). */
   nets: NetInfo[];
 }
@@ -94,7 +147,7 @@ export async function readModelInfo(dir = ARTIFACTS_DIR): Promise<ModelInfo | nu
     const validation: Evaluation[] = v
       ? (['all', 'normal', 'earnings'] as const).flatMap((segment) => {
           const s = v[segment];
-          return s ? [{ segment, horizon: v.horizon, ...s }] : [];
+          return s ? [evaluation(segment, v.horizon, s, v.versus?.[segment])] : [];
         })
       : [];
     nets.push({
@@ -114,7 +167,12 @@ export async function readModelInfo(dir = ARTIFACTS_DIR): Promise<ModelInfo | nu
     earningsIntervalScale: manifest.earningsIntervalScale,
     earningsMedianShrink: manifest.earningsMedianShrink ?? 1,
     validationWindow: manifest.selection?.validation ?? null,
-    selection: Object.entries(manifest.selection?.maeRatio ?? {}).map(([model, maeRatio]) => ({ model, maeRatio })),
+    selection: Object.entries(manifest.selection?.maeRatio ?? {}).map(([model, maeRatio]) => ({
+      model,
+      maeRatio,
+      skillVsBest: manifest.selection?.skillVsBest?.[model] ?? null,
+    })),
+    bestBaseline: manifest.selection?.bestBaseline ?? null,
     nets,
   };
 }

@@ -18,8 +18,29 @@ const EvaluationRef = builder.objectRef<Evaluation>('Evaluation').implement({
     maeRatio: t.exposeFloat('maeRatio', { description: 'mae ÷ maePersistence; below 1 beats persistence.' }),
     hitRate: t.exposeFloat('hitRate', { description: 'Share of correct directions.' }),
     rankIc: t.exposeFloat('rankIc', { description: 'Rank correlation of predicted and realised returns.' }),
+    rankIcT: t.exposeFloat('rankIcT', {
+      nullable: true,
+      description: 'rankIc ÷ its standard error over days; above 2, unlikely to be chance.',
+    }),
     coverage80: t.exposeFloat('coverage80', { description: 'Share of closes inside the 80% interval.' }),
     pinball: t.exposeFloat('pinball', { description: 'Mean quantile loss.' }),
+    bestBaseline: t.exposeString('bestBaseline', {
+      nullable: true,
+      description: 'The baseline with the lowest MAE on the same days: persistence, drift or constantDrift.',
+    }),
+    skillVsBest: t.exposeFloat('skillVsBest', {
+      nullable: true,
+      description: 'mae ÷ the best baseline’s MAE; below 1 beats every baseline. Null for artifacts trained before it.',
+    }),
+    maeConstantDrift: t.exposeFloat('maeConstantDrift', {
+      nullable: true,
+      description: 'MAE of constantDrift: the training window’s median return, the same for every symbol and day.',
+    }),
+    hitRateConstantDrift: t.exposeFloat('hitRateConstantDrift', { nullable: true }),
+    hitRateAlwaysUp: t.exposeFloat('hitRateAlwaysUp', {
+      nullable: true,
+      description: 'Hit rate of always forecasting "up" on the same days.',
+    }),
   }),
 });
 
@@ -34,9 +55,18 @@ const NetRef = builder.objectRef<NetInfo>('TrainedNet').implement({
   }),
 });
 
-const SelectionRef = builder.objectRef<{ model: string; maeRatio: number }>('ModelSelection').implement({
-  fields: (t) => ({ model: t.exposeString('model'), maeRatio: t.exposeFloat('maeRatio') }),
-});
+const SelectionRef = builder
+  .objectRef<{ model: string; maeRatio: number; skillVsBest: number | null }>('ModelSelection')
+  .implement({
+    fields: (t) => ({
+      model: t.exposeString('model'),
+      maeRatio: t.exposeFloat('maeRatio', { description: 'Validation MAE ÷ persistence’s, normal days.' }),
+      skillVsBest: t.exposeFloat('skillVsBest', {
+        nullable: true,
+        description: 'Validation MAE ÷ the best baseline’s, normal days; null for a manifest written before it.',
+      }),
+    }),
+  });
 
 const ServingRef = builder.objectRef<{ name: string; version: string }>('ServingModel').implement({
   fields: (t) => ({ name: t.exposeString('name'), version: t.exposeString('version') }),
@@ -77,6 +107,10 @@ const ShippedRef = builder.objectRef<ModelInfo>('ShippedModel').implement({
       type: [SelectionRef],
       description: 'Validation MAE ratio of each candidate: what chose this one.',
       resolve: (m) => m.selection,
+    }),
+    bestBaseline: t.exposeString('bestBaseline', {
+      nullable: true,
+      description: 'The baseline with the lowest validation MAE on normal days; null for a manifest written before it.',
     }),
     nets: t.field({ type: [NetRef], resolve: (m) => m.nets }),
   }),
