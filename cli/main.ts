@@ -238,10 +238,10 @@ program
 
 program
   .command('evaluate')
-  .description('score models against persistence and drift on held-out days (no training)')
+  .description('score models against the best baseline (persistence, drift, constantDrift) on held-out days')
   .option('--data <dir>', 'folder of per-ticker daily CSVs (default TICKCAST_DATA_DIR)')
   .option('--earnings <file>', 'earnings dates CSV (default TICKCAST_EARNINGS_FILE; none for no split)')
-  .option('--from <date>', 'first input day, YYYY-MM-DD', '2017-02-08')
+  .option('--from <date>', "first input day, YYYY-MM-DD; constantDrift's training window ends before it", '2017-02-08')
   .option('--to <date>', 'last input day, YYYY-MM-DD (default: the end of the data)')
   .option('--horizon <days>', 'forecast horizon in trading days: 1, 5 or 21', '1')
   .option('--json', 'print one JSON line last: the shipped model at this horizon')
