@@ -83,7 +83,7 @@ const modelLabel = (r: Evaluation, shipped: string) =>
 export function icRows(results: readonly Evaluation[], shipped: string): { header: string[]; rows: string[][] } {
   const years = [...new Set(results.flatMap((r) => r.ic.all.byYear.map((y) => y.year)))].sort();
   const h = results[0]?.horizon ?? 1;
-  const header = ['model', 'days', ...(h > 1 ? [`IC every ${h}th date`, 't', 'dates'] : []), ...years.map(String)];
+  const header = ['model', 'days', ...(h > 1 ? [`IC 1 date in ${h}`, 't', 'dates'] : []), ...years.map(String)];
   // Baselines that forecast the same return for every symbol have no cross-section: left out.
   const ranked = results.filter((r) => r.ic.all.byYear.some((y) => y.dates > 0));
   const rows = ranked.flatMap((r) =>
@@ -175,7 +175,7 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs): Promi
   );
   const ic = icRows(results, shippedName);
   console.log(
-    `\nrank IC ${horizon > 1 ? `over every ${horizon}th date (non-overlapping targets) and ` : ''}per year, "IC (t)"`,
+    `\nrank IC ${horizon > 1 ? `over 1 date in ${horizon} (non-overlapping targets), and ` : ''}per year over every date, "IC (t)"`,
   );
   printTable(ic.header, ic.rows);
   if (args.json) {

@@ -510,6 +510,13 @@ async function main(): Promise<void> {
       await page.locator('[data-testid="regimes"]').waitFor({ timeout: 15_000 });
       await page.locator('[data-testid="model-live"] svg path.line').first().waitFor({ timeout: 15_000 });
     });
+    await check('model validation against the best baseline', async () => {
+      const text = (await page.locator('[data-testid="vs-best"]').textContent({ timeout: 15_000 })) ?? '';
+      assert(
+        text.startsWith('Against the best baseline:'),
+        `the model view's best-baseline line reads ${JSON.stringify(text)}`,
+      );
+    });
     await shot(page, 'model');
     await check('model view fits a phone', () => atPhoneWidth(page, 'model'));
     await check('an unknown route says so', async () => {
