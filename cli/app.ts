@@ -21,6 +21,7 @@ import { ExactlyOnceRefused } from '../engine/runner.js';
 import { ollamaExplainer } from '../explain/ollama-explainer.js';
 import type { Explainer } from '../explain/types.js';
 import { driftModel, persistenceModel } from '../models/baselines.js';
+import { type CalibrationTable, createCalibrationTable } from '../models/calibration-table.js';
 import {
   createLiveEarningsCalendar,
   type EarningsCalendar,
@@ -56,6 +57,8 @@ export interface App {
   hub: LiveHub;
   models: { normal: Model; earnings: Model };
   calendar: EarningsCalendar;
+  /** The interval calibration the pipeline keeps current (scores → calibrate → this table). */
+  calibration: CalibrationTable;
   /** The explanation path's parts; null with TICKCAST_EXPLAIN=off. */
   explain: ExplainParts | null;
   /** The live Yahoo feed (TICKCAST_SOURCE=yahoo), else null. */
@@ -167,6 +170,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const registry = new Registry();
   const { calendar, live } = await openCalendar(config);
   const models = await chooseModels(config);
+  const calibration = createCalibrationTable();
   const yahoo = live ? openYahooFeed(config, { universe, hub, registry, backfill: opts.backfill }) : null;
   // Headlines replay in step with the prices: the news source waits for the replay to pass each one's time.
   const clock = config.TICKCAST_SOURCE === 'replay' ? createReplayClock() : undefined;
@@ -181,6 +185,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     partitions: config.TICKCAST_PARTITIONS,
     ...(yahoo && config.TICKCAST_MINUTE_BARS ? { minuteBars: { sources: ['yahoo'] } } : {}),
     ...(yahoo && live && !opts.backfill ? { liveEarnings: { source: yahoo.earnings, calendar: live } } : {}),
+    scoring: { table: calibration, registry },
     ...(explain
       ? {
           explain: {
@@ -191,7 +196,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
         }
       : {}),
   });
-  return { config, pipeline, store, hub, models, calendar, explain, yahoo, registry };
+  return { config, pipeline, store, hub, models, calendar, calibration, explain, yahoo, registry };
 }
 
 /**

@@ -59,8 +59,10 @@ export async function loadShipped(dir = ARTIFACTS_DIR): Promise<ShippedModels | 
       : (await net(manifest.normal)).model;
   const k = manifest.normalIntervalScale ?? 1;
   const normal = k === 1 ? base : withIntervalScale(base, k, { branch: 'calibrated' });
+  // The scale is the announcement day's (fitted at horizon 1): longer horizons widen less.
   const earnings = withIntervalScale(base, manifest.earningsIntervalScale, {
     shrink: manifest.earningsMedianShrink ?? 1,
+    oneDay: true,
   });
   return { normal, earnings, manifest };
 }

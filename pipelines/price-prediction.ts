@@ -2,6 +2,8 @@
 // one predict node per regime → predictions → time-series store and live fan-out. With
 // `explain`, the explanation path beside it: news → embed → vector store, and per regime
 // features → facts (fact sheets with the model's attributions) → embed → vector store.
+
+import type { Registry } from 'prom-client';
 import {
   definePipeline,
   type LiveHub,
@@ -10,20 +12,25 @@ import {
   type SourceOperator,
 } from '../engine/index.js';
 import { factSheetDocument, newsDocument } from '../explain/documents.js';
+import { type CalibrationTable, withCalibration } from '../models/calibration-table.js';
 import type { LiveEarningsCalendar } from '../models/earnings-calendar.js';
 import type { Embedder } from '../models/embedder.js';
 import type { FeatureCalendar } from '../models/features.js';
 import type { Model } from '../models/model.js';
+import { calibrationTable } from '../operators/sinks/calibration-table.js';
 import { earningsCalendar } from '../operators/sinks/earnings-calendar.js';
 import { live } from '../operators/sinks/live.js';
+import { scoreMetrics } from '../operators/sinks/score-metrics.js';
 import { timeseries } from '../operators/sinks/timeseries.js';
 import { vectors } from '../operators/sinks/vectors.js';
 import { type BarInterval, bars } from '../operators/transforms/bars.js';
+import { calibrate } from '../operators/transforms/calibrate.js';
 import { embed } from '../operators/transforms/embed.js';
 import { facts } from '../operators/transforms/facts.js';
 import { features } from '../operators/transforms/features.js';
 import { predict } from '../operators/transforms/predict.js';
 import { router } from '../operators/transforms/router.js';
+import { score } from '../operators/transforms/score.js';
 import { schemas } from '../schemas/index.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { VectorStore } from '../storage/vector-store.js';
@@ -55,6 +62,20 @@ export interface PricePredictionOptions {
    * by a sink that reads in every process: on Kafka each worker's router sees them.
    */
   liveEarnings?: LiveEarnings;
+  /**
+   * Live scoring: each prediction joined with the close of its target session (topic `scores`),
+   * and online interval calibration from them (topic `calibration`, applied to `table`, which
+   * the models of both regimes read). Without it, no scores and the models' own intervals.
+   */
+  scoring?: Scoring;
+}
+
+export interface Scoring {
+  table: CalibrationTable;
+  /** Step size of the calibration at horizon 1 (models/conformal.ts). */
+  eta?: number;
+  /** Prometheus registry for the live skill series (score-metrics); none: no series. */
+  registry?: Registry;
 }
 
 export interface LiveEarnings {
@@ -72,8 +93,20 @@ export interface ExplainPath {
 
 const BAR_MS: Record<BarInterval, number> = { '1d': 86_400_000, '1m': 60_000 };
 
-export function pricePrediction(opts: PricePredictionOptions): Pipeline {
-  const partitions = opts.partitions ?? 4;
+export function pricePrediction(options: PricePredictionOptions): Pipeline {
+  const partitions = options.partitions ?? 4;
+  // The calibrated models are the ones every node uses: predict and facts issue the same interval.
+  const table = options.scoring?.table;
+  const opts: PricePredictionOptions = table
+    ? {
+        ...options,
+        models: {
+          normal: withCalibration(options.models.normal, table, 'normal'),
+          earnings: withCalibration(options.models.earnings, table, 'earnings'),
+        },
+      }
+    : options;
+  const scoring = opts.scoring ? scoringNodes(opts.scoring, partitions) : { topics: {}, nodes: [] };
   const explain = opts.explain ? explainNodes(opts, opts.explain, partitions) : { topics: {}, nodes: [] };
   return definePipeline({
     name: 'price-prediction',
@@ -85,6 +118,7 @@ export function pricePrediction(opts: PricePredictionOptions): Pipeline {
       'features.earnings': { schema: schemas.Features, partitions, description: 'features around earnings' },
       predictions: { schema: schemas.Prediction, partitions, description: 'forecasts with intervals' },
       ...explain.topics,
+      ...scoring.topics,
       ...(opts.liveEarnings
         ? {
             earnings: {
@@ -150,6 +184,7 @@ export function pricePrediction(opts: PricePredictionOptions): Pipeline {
       },
       { id: 'live-bars', operator: live({ hub: opts.hub, schema: schemas.Bar, channel: 'bars' }), reads: 'bars' },
       ...explain.nodes,
+      ...scoring.nodes,
       ...(opts.liveEarnings
         ? [
             { id: 'earnings', operator: opts.liveEarnings.source, writes: { earnings: 'earnings' } },
@@ -174,6 +209,44 @@ export function pricePrediction(opts: PricePredictionOptions): Pipeline {
         : []),
     ],
   });
+}
+
+function scoringNodes(scoring: Scoring, partitions: number) {
+  const topics = {
+    scores: { schema: schemas.Score, partitions, description: 'predictions beside the close of their target session' },
+    calibration: {
+      schema: schemas.Calibration,
+      partitions,
+      compacted: true,
+      description: 'online interval calibration per horizon and regime, newest per group',
+    },
+  };
+  const nodes: NodeDeclaration[] = [
+    { id: 'score', operator: score(), reads: 'predictions', writes: { scores: 'scores' } },
+    {
+      id: 'calibrate',
+      operator: calibrate({ eta: scoring.eta }),
+      reads: 'scores',
+      writes: { calibration: 'calibration' },
+    },
+    {
+      id: 'calibration-table',
+      operator: calibrationTable({ table: scoring.table }),
+      reads: 'calibration',
+      everyProcess: true,
+    },
+    ...(scoring.registry
+      ? [
+          {
+            id: 'score-metrics',
+            operator: scoreMetrics({ registry: scoring.registry }),
+            reads: 'scores',
+            everyProcess: true,
+          },
+        ]
+      : []),
+  ];
+  return { topics, nodes };
 }
 
 function explainNodes(opts: PricePredictionOptions, path: ExplainPath, partitions: number) {

@@ -20,6 +20,27 @@ export interface Bar {
 }
 export const barAvsc = {"type":"record","name":"Bar","namespace":"tickcast","doc":"OHLCV over one event-time window, closed by the watermark.","fields":[{"name":"symbol","type":"string"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Window start, epoch ms (UTC)."},{"name":"interval","type":"string","doc":"Window length: 1d or 1m."},{"name":"open","type":"double"},{"name":"high","type":"double"},{"name":"low","type":"double"},{"name":"close","type":"double"},{"name":"volume","type":"double"},{"name":"quotes","type":"int","doc":"How many quotes went into the bar."},{"name":"source","type":"string","doc":"Source of the quotes (simulator bars are synthetic)."}]} as const;
 
+/** The online interval calibration of one group (horizon × regime) after a session's realisations (models/conformal.ts). (schemas/calibration.avsc) */
+export interface Calibration {
+  /** horizon:regime, e.g. 1:normal (the key). */
+  group: string;
+  horizon: number;
+  regime: string;
+  /** The target session whose realisations made this step. */
+  ts: number;
+  /** The group's own log-scale (the issued scale adds the lead group's, models/conformal.ts). */
+  logScale: number;
+  /** Sessions stepped so far. */
+  steps: number;
+  /** Forecasts realised in that session. */
+  n: number;
+  /** Share of them inside their interval. */
+  coverage: number;
+  /** Mean coverage of the last sessions (exponential, about 20 sessions). */
+  recentCoverage: number;
+}
+export const calibrationAvsc = {"type":"record","name":"Calibration","namespace":"tickcast","doc":"The online interval calibration of one group (horizon × regime) after a session's realisations (models/conformal.ts).","fields":[{"name":"group","type":"string","doc":"horizon:regime, e.g. 1:normal (the key)."},{"name":"horizon","type":"int"},{"name":"regime","type":"string"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"The target session whose realisations made this step."},{"name":"logScale","type":"double","doc":"The group's own log-scale (the issued scale adds the lead group's, models/conformal.ts)."},{"name":"steps","type":"long","doc":"Sessions stepped so far."},{"name":"n","type":"int","doc":"Forecasts realised in that session."},{"name":"coverage","type":"double","doc":"Share of them inside their interval."},{"name":"recentCoverage","type":"double","doc":"Mean coverage of the last sessions (exponential, about 20 sessions)."}]} as const;
+
 /** Envelope of a record that could not be decoded, validated or processed; written to <topic>.dlq. (schemas/dead-letter.avsc) */
 export interface DeadLetter {
   /** Topic the record was read from or meant for. */
@@ -152,7 +173,7 @@ export interface Prediction {
   ts: number;
   /** Trading days ahead. */
   horizon: number;
-  /** Event time the forecast is for (weekdays counted; holidays not). */
+  /** Event time the forecast is for: `horizon` NYSE sessions after ts (weekends and exchange holidays skipped). */
   targetTs: number;
   lastClose: number;
   /** Point forecast (median). */
@@ -170,7 +191,7 @@ export interface Prediction {
   /** Wall-clock time the prediction was made. */
   createdAt: number;
 }
-export const predictionAvsc = {"type":"record","name":"Prediction","namespace":"tickcast","doc":"A forecast of the close `horizon` trading days after the input bar, with an 80% interval.","fields":[{"name":"id","type":"string","doc":"symbol:inputTs:horizon; stable, so a replay upserts the same row."},{"name":"symbol","type":"string"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Event time of the inputs (the bar the features came from)."},{"name":"horizon","type":"int","doc":"Trading days ahead."},{"name":"targetTs","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Event time the forecast is for (weekdays counted; holidays not)."},{"name":"lastClose","type":"double"},{"name":"predictedClose","type":"double","doc":"Point forecast (median)."},{"name":"predictedReturn","type":"double","doc":"Point forecast as a log return from lastClose."},{"name":"lower","type":"double","doc":"0.1 quantile of the close."},{"name":"upper","type":"double","doc":"0.9 quantile of the close."},{"name":"model","type":"string"},{"name":"modelVersion","type":"string"},{"name":"regime","type":"string","doc":"normal or earnings: which branch of the router produced it."},{"name":"createdAt","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Wall-clock time the prediction was made."}]} as const;
+export const predictionAvsc = {"type":"record","name":"Prediction","namespace":"tickcast","doc":"A forecast of the close `horizon` trading days after the input bar, with an 80% interval.","fields":[{"name":"id","type":"string","doc":"symbol:inputTs:horizon; stable, so a replay upserts the same row."},{"name":"symbol","type":"string"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Event time of the inputs (the bar the features came from)."},{"name":"horizon","type":"int","doc":"Trading days ahead."},{"name":"targetTs","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Event time the forecast is for: `horizon` NYSE sessions after ts (weekends and exchange holidays skipped)."},{"name":"lastClose","type":"double"},{"name":"predictedClose","type":"double","doc":"Point forecast (median)."},{"name":"predictedReturn","type":"double","doc":"Point forecast as a log return from lastClose."},{"name":"lower","type":"double","doc":"0.1 quantile of the close."},{"name":"upper","type":"double","doc":"0.9 quantile of the close."},{"name":"model","type":"string"},{"name":"modelVersion","type":"string"},{"name":"regime","type":"string","doc":"normal or earnings: which branch of the router produced it."},{"name":"createdAt","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Wall-clock time the prediction was made."}]} as const;
 
 /** A price observation for one symbol. Day fields are cumulative for the trading day (as Yahoo reports them); a daily replay row is one quote carrying the whole day. (schemas/quote.avsc) */
 export interface Quote {
@@ -192,3 +213,34 @@ export interface Quote {
   source: string;
 }
 export const quoteAvsc = {"type":"record","name":"Quote","namespace":"tickcast","doc":"A price observation for one symbol. Day fields are cumulative for the trading day (as Yahoo reports them); a daily replay row is one quote carrying the whole day.","fields":[{"name":"symbol","type":"string","doc":"Ticker, upper case (e.g. AAPL)."},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Event time, epoch ms."},{"name":"price","type":"double","doc":"Last traded price."},{"name":"dayOpen","type":["null","double"],"default":null,"doc":"Opening price of the trading day, when known."},{"name":"dayHigh","type":["null","double"],"default":null,"doc":"Highest price of the trading day so far."},{"name":"dayLow","type":["null","double"],"default":null,"doc":"Lowest price of the trading day so far."},{"name":"dayVolume","type":["null","double"],"default":null,"doc":"Shares traded in the trading day so far."},{"name":"source","type":"string","doc":"Where it came from: replay, yahoo or simulator (synthetic)."}]} as const;
+
+/** A prediction beside what happened: the close of its target session, or `missing` when that session passed without a bar for the symbol. (schemas/score.avsc) */
+export interface Score {
+  /** The prediction's id (symbol:inputTs:horizon). */
+  id: string;
+  symbol: string;
+  /** Event time of the prediction's inputs. */
+  ts: number;
+  /** The session it was for: the score's event time. */
+  targetTs: number;
+  horizon: number;
+  model: string;
+  modelVersion: string;
+  /** normal or earnings: the router branch that made the prediction. */
+  regime: string;
+  lastClose: number;
+  predictedClose: number;
+  /** The 80% interval as issued (after calibration). */
+  lower: number;
+  upper: number;
+  /** scored, or missing: no bar at targetTs arrived before a later one. */
+  status: string;
+  realisedClose: null | number;
+  /** Realised minus predicted log return (0 = exact). */
+  error: null | number;
+  /** log(realisedClose / lastClose): persistence's error, and what a constant drift is scored on. */
+  realisedReturn: null | number;
+  /** Whether realisedClose fell inside [lower, upper]. */
+  inside: null | boolean;
+}
+export const scoreAvsc = {"type":"record","name":"Score","namespace":"tickcast","doc":"A prediction beside what happened: the close of its target session, or `missing` when that session passed without a bar for the symbol.","fields":[{"name":"id","type":"string","doc":"The prediction's id (symbol:inputTs:horizon)."},{"name":"symbol","type":"string"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Event time of the prediction's inputs."},{"name":"targetTs","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"The session it was for: the score's event time."},{"name":"horizon","type":"int"},{"name":"model","type":"string"},{"name":"modelVersion","type":"string"},{"name":"regime","type":"string","doc":"normal or earnings: the router branch that made the prediction."},{"name":"lastClose","type":"double"},{"name":"predictedClose","type":"double"},{"name":"lower","type":"double","doc":"The 80% interval as issued (after calibration)."},{"name":"upper","type":"double"},{"name":"status","type":"string","doc":"scored, or missing: no bar at targetTs arrived before a later one."},{"name":"realisedClose","type":["null","double"],"default":null},{"name":"error","type":["null","double"],"default":null,"doc":"Realised minus predicted log return (0 = exact)."},{"name":"realisedReturn","type":["null","double"],"default":null,"doc":"log(realisedClose / lastClose): persistence's error, and what a constant drift is scored on."},{"name":"inside","type":["null","boolean"],"default":null,"doc":"Whether realisedClose fell inside [lower, upper]."}]} as const;

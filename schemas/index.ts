@@ -2,6 +2,8 @@
 import {
   type Bar,
   barAvsc,
+  type Calibration,
+  calibrationAvsc,
   type DeadLetter,
   type Document,
   deadLetterAvsc,
@@ -18,9 +20,12 @@ import {
   predictionAvsc,
   type Quote,
   quoteAvsc,
+  type Score,
+  scoreAvsc,
 } from './generated.js';
 import {
   validateBar,
+  validateCalibration,
   validateDeadLetter,
   validateDocument,
   validateEarnings,
@@ -29,11 +34,13 @@ import {
   validateNews,
   validatePrediction,
   validateQuote,
+  validateScore,
 } from './rules.js';
 import { defineSchema } from './schema.js';
 
 export type {
   Bar,
+  Calibration,
   DeadLetter,
   Document,
   Earnings,
@@ -43,6 +50,7 @@ export type {
   News,
   Prediction,
   Quote,
+  Score,
 } from './generated.js';
 export { SYMBOL_PATTERN } from './rules.js';
 export { defineSchema, describeTypeErrors, type Schema, type SchemaType } from './schema.js';
@@ -56,5 +64,7 @@ export const schemas = {
   FactSheet: defineSchema<FactSheet>(factSheetAvsc, validateFactSheet),
   Document: defineSchema<Document>(documentAvsc, validateDocument),
   Earnings: defineSchema<Earnings>(earningsAvsc, validateEarnings),
+  Score: defineSchema<Score>(scoreAvsc, validateScore),
+  Calibration: defineSchema<Calibration>(calibrationAvsc, validateCalibration),
   DeadLetter: defineSchema<DeadLetter>(deadLetterAvsc, validateDeadLetter),
 } as const;

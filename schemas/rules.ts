@@ -1,6 +1,18 @@
 // Semantic rules per record type: what a value must satisfy beyond its Avro shape.
 // Each rule returns readable problems; the engine routes a record with any to the DLQ.
-import type { Bar, DeadLetter, Document, Earnings, FactSheet, Features, News, Prediction, Quote } from './generated.js';
+import type {
+  Bar,
+  Calibration,
+  DeadLetter,
+  Document,
+  Earnings,
+  FactSheet,
+  Features,
+  News,
+  Prediction,
+  Quote,
+  Score,
+} from './generated.js';
 
 export const SYMBOL_PATTERN = /^[A-Z][A-Z0-9.^=-]{0,14}$/;
 
@@ -96,6 +108,34 @@ export function validateEarnings(e: Earnings): string[] {
   time(p, 'ts', e.ts);
   for (const d of e.days) {
     if (!Number.isInteger(d) || d % 86_400_000 !== 0) p.push(`day ${d} is not 00:00 UTC of a date`);
+  }
+  return p;
+}
+
+export function validateScore(x: Score): string[] {
+  const p: string[] = [];
+  symbol(p, x.symbol);
+  time(p, 'ts', x.ts);
+  time(p, 'targetTs', x.targetTs);
+  if (x.targetTs <= x.ts) p.push(`targetTs ${x.targetTs} is not after ts ${x.ts}`);
+  if (x.status !== 'scored' && x.status !== 'missing')
+    p.push(`status ${JSON.stringify(x.status)} is not scored or missing`);
+  if (x.status === 'scored' && (x.realisedClose === null || !(x.realisedClose > 0))) {
+    p.push(`a scored prediction needs a positive realisedClose, got ${x.realisedClose}`);
+  }
+  return p;
+}
+
+export function validateCalibration(c: Calibration): string[] {
+  const p: string[] = [];
+  if (c.group !== `${c.horizon}:${c.regime}`)
+    p.push(`group ${c.group} is not horizon:regime (${c.horizon}:${c.regime})`);
+  if (!Number.isFinite(c.logScale)) p.push(`logScale ${c.logScale} is not finite`);
+  for (const [k, v] of [
+    ['coverage', c.coverage],
+    ['recentCoverage', c.recentCoverage],
+  ] as const) {
+    if (!(v >= 0 && v <= 1)) p.push(`${k} ${v} is not in [0, 1]`);
   }
   return p;
 }

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { TestDriver } from '../../engine/index.js';
+import type { Prediction, Score } from '../../schemas/index.js';
+import { score } from './score.js';
+
+const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
+
+/** A prediction made on `iso` (close `close`) for the session `target`, with an interval ±2%. */
+function prediction(symbol: string, iso: string, close: number, horizon: number, target: string): Prediction {
+  return {
+    id: `${symbol}:${day(iso)}:${horizon}`,
+    symbol,
+    ts: day(iso),
+    horizon,
+    targetTs: day(target),
+    lastClose: close,
+    predictedClose: close,
+    predictedReturn: 0,
+    lower: close * 0.98,
+    upper: close * 1.02,
+    model: 'persistence',
+    modelVersion: '1',
+    regime: 'normal',
+    createdAt: 0,
+  };
+}
+
+describe('score', () => {
+  it('joins each prediction with the close of its target session, h sessions later', async () => {
+    const d = await TestDriver.forOperator(score());
+    await d.pipe('input', [
+      prediction('KO', '2017-01-12', 41.0, 1, '2017-01-13'),
+      prediction('KO', '2017-01-12', 41.0, 2, '2017-01-17'),
+      // Friday's prediction realises the 1-day one: 41.5 is inside ±2%.
+      prediction('KO', '2017-01-13', 41.5, 1, '2017-01-17'),
+      // Tuesday (Monday was a holiday): realises the 2-day one and Friday's; 42.5 is outside.
+      prediction('KO', '2017-01-17', 42.5, 1, '2017-01-18'),
+    ]);
+    await d.run();
+    const scores = d.read<Score>('scores');
+    expect(scores.map((s) => [s.id, s.status, s.realisedClose, s.inside])).toEqual([
+      [`KO:${day('2017-01-12')}:1`, 'scored', 41.5, true],
+      [`KO:${day('2017-01-12')}:2`, 'scored', 42.5, false],
+      [`KO:${day('2017-01-13')}:1`, 'scored', 42.5, false],
+    ]);
+    expect(scores[0]!.realisedReturn).toBeCloseTo(Math.log(41.5 / 41), 12);
+    expect(scores[0]!.error).toBeCloseTo(Math.log(41.5 / 41), 12);
+    // Keyed by calibration group, which is what `calibrate` reads by.
+    expect(d.records('scores').map((r) => r.key)).toEqual(['1:normal', '2:normal', '1:normal']);
+  });
+
+  it('says missing when a later session arrives before the target one, and scores a late prediction', async () => {
+    const d = await TestDriver.forOperator(score());
+    await d.pipe('input', [
+      prediction('KO', '2017-01-12', 41.0, 1, '2017-01-13'),
+      // No bar on Friday: Tuesday's prediction shows the session passed without one.
+      prediction('KO', '2017-01-17', 42.0, 1, '2017-01-18'),
+      // A prediction arriving after its target session is scored from the close the state kept.
+      prediction('KO', '2017-01-11', 40.0, 4, '2017-01-17'),
+    ]);
+    await d.run();
+    expect(d.read<Score>('scores').map((s) => [s.ts, s.status, s.realisedClose])).toEqual([
+      [day('2017-01-12'), 'missing', null],
+      [day('2017-01-11'), 'scored', 42.0],
+    ]);
+  });
+});
