@@ -1,21 +1,37 @@
 // npm run bench:models — batch inference of the shipped model for 5,000 symbols.
 // Inputs are the real feature vectors of the bundled tickers' last 100 days, cycled to 5,000
 // rows (the model sees real-looking inputs; the count is what is being measured).
+// Beside the whole predictBatch, the shipped nets' device work alone ("matmul": their matMuls and
+// convolutions on the same batch, already uploaded), alternated run by run with it, so what the
+// JavaScript around it costs ("rest" = whole − matmul) is measured side by side on a noisy machine.
 // Prints a table, then one JSON line last.
 
+import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { printTable } from '../cli/table.js';
 import { loadDailyBars } from '../models/daily-csv.js';
 import { buildDataset } from '../models/dataset.js';
 import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import { FEATURE_SPEC } from '../models/features.js';
 import type { Model } from '../models/model.js';
-import { loadLatestArtifacts, loadShipped } from '../models/shipped.js';
+import {
+  disposeBatch,
+  forwardAll,
+  loadQuantileNet,
+  type QuantileNet,
+  standardiseFeatures,
+  uploadBatch,
+} from '../models/quantile-net.js';
+import { ARTIFACTS_DIR, loadLatestArtifacts, loadShipped } from '../models/shipped.js';
 import { selectBackend } from '../models/tf-backend.js';
 import type { Features } from '../schemas/index.js';
+import { printMetrics, round } from './report.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 5000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 
+const loadStart = loadavg();
 const backend = await selectBackend();
 const shipped = await loadShipped();
 if (!shipped) throw new Error('no shipped model: run `npx tickcast train` first');
@@ -35,6 +51,9 @@ interface Timing {
   peakRss: number;
 }
 
+const q = (a: readonly number[], p: number) =>
+  [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))]!;
+
 /** Median, p95, median CPU time and peak RSS of `RUNS` batch predictions, after 5 warm-up runs (JIT, wasm kernels). */
 async function time(model: Model): Promise<Timing> {
   for (let i = 0; i < 5; i++) await model.predictBatch(inputs);
@@ -50,8 +69,78 @@ async function time(model: Model): Promise<Timing> {
     cpu.push((used.user + used.system) / 1000);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }
-  const q = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))]!;
   return { p50: q(ms, 0.5), p95: q(ms, 0.95), cpuP50: q(cpu, 0.5), peakRss };
+}
+
+/** The shipped normal model's nets (its ensemble members, or the one net), or none for a baseline. */
+async function shippedNets(): Promise<QuantileNet[]> {
+  const { name, version, members } = shipped!.manifest.normal;
+  const refs = members ?? [{ name, version }];
+  if (refs.some((r) => !existsSync(join(ARTIFACTS_DIR, r.name, r.version)))) return [];
+  return Promise.all(
+    refs.map(
+      async (r) => (await loadQuantileNet(join(ARTIFACTS_DIR, r.name, r.version), { expectSpec: FEATURE_SPEC.id })).net,
+    ),
+  );
+}
+
+interface SideBySide {
+  wholeP50: number;
+  matmulP50: number;
+  matmulP95: number;
+  /** Median over runs of (whole − matmul) of the same pair. */
+  restP50: number;
+}
+
+/**
+ * `RUNS` pairs, alternating which goes first: the whole `predictBatch`, and the nets' device work alone on the
+ * same inputs standardised and uploaded once beforehand (wasm runs kernels synchronously, so the call's time is
+ * theirs; nothing is read back).
+ */
+async function sideBySide(model: Model, nets: readonly QuantileNet[]): Promise<SideBySide> {
+  const batch = uploadBatch(
+    nets,
+    standardiseFeatures(nets[0]!, inputs, model, new Float32Array(ROWS * nets[0]!.cols)),
+    ROWS,
+  );
+  const matmul = (): number => {
+    const t = performance.now();
+    forwardAll(nets, batch).dispose();
+    return performance.now() - t;
+  };
+  const whole = async (): Promise<number> => {
+    const t = performance.now();
+    await model.predictBatch(inputs);
+    return performance.now() - t;
+  };
+  try {
+    for (let i = 0; i < 5; i++) {
+      matmul();
+      await whole();
+    }
+    const w: number[] = [];
+    const m: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      if (i % 2 === 0) {
+        w.push(await whole());
+        m.push(matmul());
+      } else {
+        m.push(matmul());
+        w.push(await whole());
+      }
+    }
+    return {
+      wholeP50: q(w, 0.5),
+      matmulP50: q(m, 0.5),
+      matmulP95: q(m, 0.95),
+      restP50: q(
+        w.map((x, i) => x - m[i]!),
+        0.5,
+      ),
+    };
+  } finally {
+    disposeBatch(batch);
+  }
 }
 
 // The shipped model last, so its JSON line reflects a warm process like the others; each
@@ -61,6 +150,10 @@ const rows: [string, Timing][] = [];
 for (const m of await loadLatestArtifacts()) rows.push([`${m.name}@${m.version}`, await time(m)]);
 const own = await time(model);
 rows.push([`${model.name}@${model.version} (shipped)`, own]);
+const nets = await shippedNets();
+const split = nets.length > 0 ? await sideBySide(model, nets) : undefined;
+const loadEnd = loadavg();
+const la = (l: number[]) => l.map((x) => round(x, 2));
 const result = {
   bench: 'models',
   model: `${model.name}@${model.version}`,
@@ -72,6 +165,15 @@ const result = {
   inferenceP95Ms: Number(own.p95.toFixed(2)),
   inferenceCpuP50Ms: Number(own.cpuP50.toFixed(2)),
   peakRssMb: Math.round(Math.max(...rows.map(([, r]) => r.peakRss)) / 1048576),
+  // Side by side (pairs alternated in one loop); null for a baseline model, which has no nets.
+  sideBySide: split && {
+    wholeP50Ms: round(split.wholeP50, 2),
+    matmulP50Ms: round(split.matmulP50, 2),
+    matmulP95Ms: round(split.matmulP95, 2),
+    restP50Ms: round(split.restP50, 2),
+    restOverMatmul: round(split.restP50 / split.matmulP50, 2),
+  },
+  loadAverage: { start: la(loadStart), end: la(loadEnd) },
 };
 console.log(
   `\nmodels bench: ${ROWS} inputs × ${result.features} features × ${model.horizons.length} horizons on ${backend}, ${RUNS} runs each (target: shipped p50 < 20 ms)`,
@@ -86,4 +188,16 @@ printTable(
     String(Math.round(r.peakRss / 1048576)),
   ]),
 );
+if (split) {
+  console.log(
+    `\nside by side, ${RUNS} alternated pairs: the whole predictBatch against the ${nets.length} nets' device work alone (same batch, uploaded once)`,
+  );
+  printMetrics([
+    ['whole predictBatch p50 ms', split.wholeP50.toFixed(2), '< 20'],
+    ['matmul alone p50 ms', split.matmulP50.toFixed(2), ''],
+    ['rest (whole − matmul) p50 ms', split.restP50.toFixed(2), '<= matmul'],
+    ['rest ÷ matmul', (split.restP50 / split.matmulP50).toFixed(2), '<= 1'],
+  ]);
+}
+console.log(`load average ${la(loadStart).join(' ')} at start, ${la(loadEnd).join(' ')} at end`);
 console.log(JSON.stringify(result));

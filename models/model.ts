@@ -46,8 +46,39 @@ export interface Model {
   /** Forecasts for a batch of inputs: one output per (input, horizon). */
   predictBatch(inputs: readonly Features[]): ModelOutput[] | Promise<ModelOutput[]>;
   /**
+   * Optional: the same forecasts as one typed array, inputs × horizons × (lower, median, upper) log returns in
+   * predictBatch's order, so a wrapper that adjusts them (withIntervalScale) builds its outputs once, not twice.
+   */
+  predictQuantiles?(inputs: readonly Features[]): Float32Array | Float64Array;
+  /**
    * Optional: what moved the median, one Attribution per (input, horizon) in predictBatch's
    * order. Models that read no features (persistence, drift) leave it out.
    */
   attribute?(inputs: readonly Features[]): Attribution[] | Promise<Attribution[]>;
+}
+
+/**
+ * One output per (input, horizon), from quantiles laid out as `predictQuantiles` gives them: inputs × horizons ×
+ * (lower, median, upper).
+ */
+export function outputsFromQuantiles(
+  inputs: readonly Features[],
+  horizons: readonly number[],
+  q: Float32Array | Float64Array,
+): ModelOutput[] {
+  const out: ModelOutput[] = [];
+  for (let i = 0, o = 0; i < inputs.length; i++) {
+    const { symbol, ts } = inputs[i]!;
+    for (let h = 0; h < horizons.length; h++, o += 3) {
+      out.push({
+        symbol,
+        ts,
+        horizon: horizons[h]!,
+        lowerReturn: q[o]!,
+        predictedReturn: q[o + 1]!,
+        upperReturn: q[o + 2]!,
+      });
+    }
+  }
+  return out;
 }

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Features } from '../schemas/index.js';
 import { attributeMedians } from './attribution.js';
 import { FEATURE_NAMES, FEATURE_SPEC } from './features.js';
-import type { Attribution, Model, ModelOutput } from './model.js';
+import { type Attribution, type Model, type ModelOutput, outputsFromQuantiles } from './model.js';
 import { seededRandom } from './random.js';
 import { selectBackend, tf } from './tf-backend.js';
 
@@ -127,34 +127,12 @@ export class QuantileNet {
   }
 
   /**
-   * Adds this net's quantiles for standardised inputs into `out`: `z` is them on the device, `zHost` the same
-   * values in memory (a tcn picks its series out of them, cheaper in JS than a gather on wasm).
+   * Raw outputs [rows, H·3] (median, lower offset, upper offset per horizon, in units of `targetScale`) for
+   * standardised inputs on the device. Given a tcn's `series` ([rows, steps, channels], see `seriesOf`) its real
+   * dilated convolutions run, else their dense training form. Call inside tf.tidy.
    */
-  addQuantiles(z: tf.Tensor2D, zHost: Float32Array, out: Float32Array, dense = false): void {
-    const rows = z.shape[0];
-    const seq = this.spec.kind === 'tcn' && !dense ? seriesOf(zHost, rows, this.cols, this.spec) : undefined;
-    let rawT: tf.Tensor2D;
-    try {
-      rawT = tf.tidy(() => forward(z, this.spec, this.layers, 0, [], seq));
-    } finally {
-      seq?.dispose();
-    }
-    let raw: Float32Array;
-    try {
-      raw = rawT.dataSync() as Float32Array;
-    } finally {
-      rawT.dispose();
-    }
-    // The quantile transform runs here in JS: the same maths as `toQuantiles`, but as separate wasm ops
-    // (reshape/split/softplus/concat/mul) it cost ~9 ms for 5,000 rows against ~1.5 ms for this loop.
-    const H = this.targetScale.length;
-    for (let i = 0; i < out.length / 3; i++) {
-      const scale = this.targetScale[i % H]!;
-      const m = raw[3 * i]!;
-      out[3 * i] = out[3 * i]! + (m - softplus(raw[3 * i + 1]!)) * scale;
-      out[3 * i + 1] = out[3 * i + 1]! + m * scale;
-      out[3 * i + 2] = out[3 * i + 2]! + (m + softplus(raw[3 * i + 2]!)) * scale;
-    }
+  rawOutputs(z: tf.Tensor2D, series?: tf.Tensor3D): tf.Tensor2D {
+    return forward(z, this.spec, this.layers, 0, [], series);
   }
 
   /**
@@ -500,22 +478,112 @@ function checkSharedInputs(nets: readonly QuantileNet[]): QuantileNet {
   return first;
 }
 
-/** `predictMean` from inputs already standardised (rows × cols in memory). */
+/** `predictMean` from inputs already standardised (the first rows × cols values of `zHost`). */
 function meanOfStandardised(
   nets: readonly QuantileNet[],
   zHost: Float32Array,
   rows: number,
   opts: { denseConvolutions?: boolean } = {},
 ): Float32Array {
-  const first = nets[0]!;
-  const out = new Float32Array(rows * first.horizons.length * 3);
-  const z = tf.tensor2d(zHost, [rows, first.cols]);
+  const batch = uploadBatch(nets, zHost, rows, opts.denseConvolutions);
+  let raw: Float32Array;
   try {
-    for (const net of nets) net.addQuantiles(z, zHost, out, opts.denseConvolutions);
+    const rawT = forwardAll(nets, batch);
+    try {
+      raw = rawT.dataSync() as Float32Array;
+    } finally {
+      rawT.dispose();
+    }
   } finally {
-    z.dispose();
+    disposeBatch(batch);
   }
-  if (nets.length > 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! / nets.length;
+  return meanQuantiles(nets, raw, rows);
+}
+
+/** A standardised batch on the device: the rows, and (index-aligned with the nets) each tcn's series. */
+export interface DeviceBatch {
+  z: tf.Tensor2D;
+  series: (tf.Tensor3D | undefined)[];
+}
+
+/**
+ * Uploads the first rows × cols standardised values of `zHost` once for all the nets. A tcn's series is a second,
+ * smaller tensor copied out in JS (0.3 ms for 5,000 rows): picking it out on wasm cost 8 ms by gather and 1 ms by
+ * splitting a single upload. The series are written into `zHost` after the rows when it has room (see
+ * `batchBufferSize`), so a reused buffer serves the whole batch. `dense`: no series, a tcn runs its dense form.
+ */
+export function uploadBatch(
+  nets: readonly QuantileNet[],
+  zHost: Float32Array,
+  rows: number,
+  dense = false,
+): DeviceBatch {
+  const { cols } = checkSharedInputs(nets);
+  const z = tf.tensor2d(zHost.subarray(0, rows * cols), [rows, cols]);
+  let offset = rows * cols;
+  const series = nets.map((n) => {
+    if (n.spec.kind !== 'tcn' || dense) return undefined;
+    const size = rows * n.spec.sequenceColumns.length;
+    const out = zHost.length >= offset + size ? zHost.subarray(offset, offset + size) : new Float32Array(size);
+    offset += size;
+    return seriesOf(zHost, rows, cols, n.spec, out);
+  });
+  return { z, series };
+}
+
+/** Values a buffer needs to hold a batch of `rows` for `uploadBatch`: the standardised rows, then each tcn's series. */
+export function batchBufferSize(nets: readonly QuantileNet[], rows: number): number {
+  const series = nets.reduce((sum, n) => sum + (n.spec.kind === 'tcn' ? n.spec.sequenceColumns.length : 0), 0);
+  return rows * (nets[0]!.cols + series);
+}
+
+export function disposeBatch(batch: DeviceBatch): void {
+  batch.z.dispose();
+  for (const s of batch.series) s?.dispose();
+}
+
+/**
+ * Every net's raw outputs on the device, stacked net after net: [nets · rows, H·3]. Stacked along rows the concat
+ * is one copy per net (along columns, one per row), and one read-back serves all the nets. This is all the device
+ * work of a prediction: bench:models times it alone as the "matmul".
+ */
+export function forwardAll(nets: readonly QuantileNet[], batch: DeviceBatch): tf.Tensor2D {
+  return tf.tidy(() => {
+    const outs = nets.map((n, i) => n.rawOutputs(batch.z, batch.series[i]));
+    return outs.length === 1 ? outs[0]! : (tf.concat(outs, 0) as tf.Tensor2D);
+  });
+}
+
+/**
+ * The mean of the nets' quantiles, rows × H × 3, from their stacked raw outputs (`forwardAll`). Per net: lower =
+ * (m − softplus(a)) · scale, median = m · scale, upper = (m + softplus(b)) · scale, summed in float32 net by net
+ * and divided by their count. This runs in JS: as separate wasm ops (reshape/split/softplus/concat/mul) it cost
+ * ~9 ms for 5,000 rows against ~1.5 ms per net here.
+ */
+function meanQuantiles(nets: readonly QuantileNet[], raw: Float32Array, rows: number): Float32Array {
+  const scales = nets.map((n) => n.targetScale);
+  const H = scales[0]!.length;
+  const size = rows * H * 3;
+  const out = new Float32Array(size);
+  const count = nets.length;
+  for (let o = 0; o < size; ) {
+    for (let h = 0; h < H; h++, o += 3) {
+      let lower = 0;
+      let median = 0;
+      let upper = 0;
+      for (let k = 0, j = o; k < count; k++, j += size) {
+        const scale = scales[k]![h]!;
+        const m = raw[j]!;
+        // fround: the running sums are float32, as they were when each net added into a Float32Array.
+        lower = Math.fround(lower + (m - softplus(raw[j + 1]!)) * scale);
+        median = Math.fround(median + m * scale);
+        upper = Math.fround(upper + (m + softplus(raw[j + 2]!)) * scale);
+      }
+      out[o] = count === 1 ? lower : lower / count;
+      out[o + 1] = count === 1 ? median : median / count;
+      out[o + 2] = count === 1 ? upper : upper / count;
+    }
+  }
   return out;
 }
 
@@ -530,28 +598,29 @@ function standardise(
 ): Float32Array {
   checkShape('input', x, rows, cols);
   const z = new Float32Array(rows * cols);
-  for (let r = 0, i = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++, i++) z[i] = standardValue(x[i]!, mean[c]!, std[c]!, clip);
+  const limit = asFloat64(clip);
+  const lo = -limit;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) z[o + c] = standardValue(x[o + c]!, mean[c]!, std[c]!, limit, lo);
   }
   return z;
 }
 
-/** One standardised value: (v − mean) / σ clipped to ±clip, and 0 for a non-finite one. */
-function standardValue(v: number, mean: number, std: number, clip: number): number {
-  const s = (v - mean) / std;
-  return Number.isFinite(s) ? Math.min(clip, Math.max(-clip, s)) : 0;
+/**
+ * `x` read back from a Float64Array: V8 then keeps a clamp against it in float64; against the clip as loaded
+ * (5, a small integer to V8) the standardising loop ran ~1.5× slower (measured, 5,000 × 180 values).
+ */
+function asFloat64(x: number): number {
+  return Float64Array.of(x)[0]!;
 }
 
-/** `standardise` for one input's values, written into z at `offset` (a separate loop: one array type each). */
-function standardiseRow(
-  values: readonly number[],
-  z: Float32Array,
-  offset: number,
-  mean: Float32Array,
-  std: Float32Array,
-  clip: number,
-): void {
-  for (let c = 0; c < mean.length; c++) z[offset + c] = standardValue(values[c]!, mean[c]!, std[c]!, clip);
+/** One standardised value: (v − mean) / σ clipped to ±clip, and 0 for a non-finite one. */
+function standardValue(v: number, mean: number, std: number, clip: number, lo = -clip): number {
+  const s = (v - mean) / std;
+  // s − s is 0 exactly when s is finite. The same results (−0 included) as Number.isFinite + Math.min/max.
+  // biome-ignore lint/complexity/useMathMinMax: comparisons keep this hot loop in float64 (Math.max ran slower here)
+  return s - s === 0 ? (s > clip ? clip : s < lo ? lo : s) : 0;
 }
 
 /** Standardised inputs, scaled targets with NaN → 0, and a 0/1 mask of known targets, as tensors. */
@@ -628,9 +697,14 @@ function selection(s: ResolvedQuantileNetSpec, cols: number): tf.Tensor2D {
 }
 
 /** The series of each row [rows, steps, channels], time-major as `sequenceColumns` lists it. */
-function seriesOf(z: Float32Array, rows: number, cols: number, s: ResolvedQuantileNetSpec): tf.Tensor3D {
+function seriesOf(
+  z: Float32Array,
+  rows: number,
+  cols: number,
+  s: ResolvedQuantileNetSpec,
+  seq: Float32Array = new Float32Array(rows * s.sequenceColumns.length),
+): tf.Tensor3D {
   const sc = s.sequenceColumns;
-  const seq = new Float32Array(rows * sc.length);
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     const o = r * sc.length;
@@ -807,6 +881,42 @@ function shuffle(a: Int32Array, rng: () => number): void {
 // The Model the predict operator calls
 
 /**
+ * The inputs' feature values standardised for `net` (or the nets sharing its inputs), rows × cols, straight from
+ * each input's values into `z` (the caller's, so a buffer can be reused; its tail past rows × cols is left as it was).
+ */
+export function standardiseFeatures(
+  net: QuantileNet,
+  inputs: readonly Features[],
+  model: { name: string; version: string; spec: string },
+  z: Float32Array,
+): Float32Array {
+  const { cols, mean, std } = net;
+  for (const f of inputs) {
+    if (f.spec !== model.spec) {
+      throw new Error(`${model.name}@${model.version}: input features use spec ${f.spec}, model expects ${model.spec}`);
+    }
+    if (f.values.length !== cols) {
+      throw new Error(`${model.name}: expected ${cols} feature values, got ${f.values.length} (${f.symbol})`);
+    }
+  }
+  if (z.length < inputs.length * cols)
+    throw new Error(`standardiseFeatures: ${z.length} values for ${inputs.length} inputs`);
+  const clip = asFloat64(net.clip);
+  const lo = -clip;
+  for (let i = 0; i < inputs.length; i++) {
+    const v = inputs[i]!.values;
+    const o = i * cols;
+    for (let c = 0; c < cols; c++) {
+      // standardValue, written out: as a call (inlined or not) this loop ran ~1.3× slower.
+      const s = (v[c]! - mean[c]!) / std[c]!;
+      // biome-ignore lint/complexity/useMathMinMax: comparisons keep this hot loop in float64
+      z[o + c] = s - s === 0 ? (s > clip ? clip : s < lo ? lo : s) : 0;
+    }
+  }
+  return z;
+}
+
+/**
  * Wraps a net as a `Model`: reads `Features.values` in spec order, one output per (input, horizon). Given several
  * nets that share their inputs, the model is their ensemble: the mean of their quantiles (see `predictMean`).
  * `attribute` says what moved the median (see `attribution.ts`): exact for linear nets, integrated gradients with
@@ -819,51 +929,31 @@ export function quantileNetModel(
 ): Model {
   const all = Array.isArray(nets) ? (nets as readonly QuantileNet[]) : [nets as QuantileNet];
   const net = checkSharedInputs(all);
-  const H = net.horizons.length;
-  /** Standardised straight from each input's values: no raw matrix in between. */
-  const standardiseInputs = (inputs: readonly Features[]): Float32Array => {
-    const z = new Float32Array(inputs.length * net.cols);
-    inputs.forEach((f, i) => {
-      if (f.spec !== meta.spec) {
-        throw new Error(`${meta.name}@${meta.version}: input features use spec ${f.spec}, model expects ${meta.spec}`);
-      }
-      if (f.values.length !== net.cols) {
-        throw new Error(`${meta.name}: expected ${net.cols} feature values, got ${f.values.length} (${f.symbol})`);
-      }
-      standardiseRow(f.values, z, i * net.cols, net.mean, net.std, net.clip);
-    });
-    return z;
-  };
+  const horizons = [...net.horizons];
+  const H = horizons.length;
+  let scratch: Float32Array = new Float32Array(0);
   let baseline: Float32Array | undefined;
+  const predictQuantiles = (inputs: readonly Features[]): Float32Array => {
+    const n = inputs.length;
+    if (n === 0) return new Float32Array(0);
+    // One buffer reused from batch to batch: a fresh 3.6 MB array per 5,000 inputs cost ~1.5 ms in page faults.
+    if (scratch.length < batchBufferSize(all, n)) scratch = new Float32Array(batchBufferSize(all, n));
+    standardiseFeatures(net, inputs, meta, scratch);
+    return meanOfStandardised(all, scratch, n);
+  };
   return {
     name: meta.name,
     version: meta.version,
     spec: meta.spec,
     horizons: [...net.horizons],
     predictBatch(inputs: readonly Features[]): ModelOutput[] {
-      const n = inputs.length;
-      if (n === 0) return [];
-      const q = meanOfStandardised(all, standardiseInputs(inputs), n);
-      const out: ModelOutput[] = [];
-      inputs.forEach((f, i) => {
-        net.horizons.forEach((horizon, h) => {
-          const o = (i * H + h) * 3;
-          out.push({
-            symbol: f.symbol,
-            ts: f.ts,
-            horizon,
-            lowerReturn: q[o]!,
-            predictedReturn: q[o + 1]!,
-            upperReturn: q[o + 2]!,
-          });
-        });
-      });
-      return out;
+      return inputs.length === 0 ? [] : outputsFromQuantiles(inputs, horizons, predictQuantiles(inputs));
     },
+    predictQuantiles,
     attribute(inputs: readonly Features[]): Attribution[] {
       const n = inputs.length;
       if (n === 0) return [];
-      const z = standardiseInputs(inputs);
+      const z = standardiseFeatures(net, inputs, meta, new Float32Array(n * net.cols));
       const q = meanOfStandardised(all, z, n); // as predictBatch computes it, to the bit
       // The baseline input: every feature at its training mean, standardised 0.
       baseline ??= meanOfStandardised(all, new Float32Array(net.cols), 1);

@@ -1,0 +1,156 @@
+// The shipped model's batch inference (typed arrays end to end: one buffer, one read-back, outputs built once)
+// against the straightforward computation, on real bundled data: the same numbers, to the bit.
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Features } from '../schemas/index.js';
+import { loadDailyBars } from './daily-csv.js';
+import { loadEarningsCalendar } from './earnings-calendar.js';
+import { computeFeatureSeries, FEATURE_SPEC } from './features.js';
+import { withIntervalScale } from './interval-scale.js';
+import type { Model, ModelOutput } from './model.js';
+import { loadQuantileNet, type QuantileNet, quantileNetModel } from './quantile-net.js';
+import { ARTIFACTS_DIR, loadShipped, type ShippedModels } from './shipped.js';
+import { tf } from './tf-backend.js';
+
+/**
+ * What the nets' ensemble computes, written the plain way: each value standardised on its own
+ * (Number.isFinite, Math.min/max), each net on its own tensors (a tcn's series by a gather on the
+ * device), its quantiles added into a float32 sum, the mean, then one ModelOutput per forecast.
+ */
+function straightforward(nets: readonly QuantileNet[], inputs: readonly Features[]): ModelOutput[] {
+  const { cols, mean, std, clip, horizons } = nets[0]!;
+  const rows = inputs.length;
+  const H = horizons.length;
+  const z = new Float32Array(rows * cols);
+  inputs.forEach((f, r) => {
+    f.values.forEach((v, c) => {
+      const s = (v - mean[c]!) / std[c]!;
+      z[r * cols + c] = Number.isFinite(s) ? Math.min(clip, Math.max(-clip, s)) : 0;
+    });
+  });
+  const softplus = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+  const sum = new Float32Array(rows * H * 3);
+  for (const net of nets) {
+    const rawT = tf.tidy(() => {
+      const x = tf.tensor2d(z, [rows, cols]);
+      const { kind, sequenceColumns, steps } = net.spec;
+      const series =
+        kind === 'tcn'
+          ? (tf.gather(x, tf.tensor1d(sequenceColumns, 'int32'), 1).reshape([rows, steps, -1]) as tf.Tensor3D)
+          : undefined;
+      return net.rawOutputs(x, series);
+    });
+    const raw = rawT.dataSync();
+    rawT.dispose();
+    for (let i = 0; i < rows * H; i++) {
+      const scale = net.targetScale[i % H]!;
+      const m = raw[3 * i]!;
+      sum[3 * i] = sum[3 * i]! + (m - softplus(raw[3 * i + 1]!)) * scale;
+      sum[3 * i + 1] = sum[3 * i + 1]! + m * scale;
+      sum[3 * i + 2] = sum[3 * i + 2]! + (m + softplus(raw[3 * i + 2]!)) * scale;
+    }
+  }
+  const mean3 = sum.map((v) => v / nets.length); // a Float32Array: the mean is float32, as the model stores it
+  return inputs.flatMap((f, r) =>
+    horizons.map((horizon, h) => {
+      const o = (r * H + h) * 3;
+      return {
+        symbol: f.symbol,
+        ts: f.ts,
+        horizon,
+        lowerReturn: mean3[o]!,
+        predictedReturn: mean3[o + 1]!,
+        upperReturn: mean3[o + 2]!,
+      };
+    }),
+  );
+}
+
+/** How many numbers differ (bit for bit) and the largest relative difference. */
+function differences(a: readonly ModelOutput[], b: readonly ModelOutput[]): { count: number; maxRelative: number } {
+  let count = 0;
+  let maxRelative = 0;
+  a.forEach((o, i) => {
+    const e = b[i]!;
+    expect([o.symbol, o.ts, o.horizon]).toEqual([e.symbol, e.ts, e.horizon]);
+    for (const key of ['lowerReturn', 'predictedReturn', 'upperReturn'] as const) {
+      if (Object.is(o[key], e[key])) continue;
+      count++;
+      maxRelative = Math.max(maxRelative, Math.abs(o[key] - e[key]) / Math.max(Math.abs(e[key]), 1e-12));
+    }
+  });
+  return { count, maxRelative };
+}
+
+describe('batch inference of the shipped model on real features', () => {
+  let shipped: ShippedModels;
+  let nets: QuantileNet[];
+  const inputs: Features[] = [];
+
+  beforeAll(async () => {
+    shipped = (await loadShipped())!;
+    const { name, version, members } = shipped.manifest.normal;
+    nets = await Promise.all(
+      (members ?? [{ name, version }]).map(
+        async (m) =>
+          (await loadQuantileNet(join(ARTIFACTS_DIR, m.name, m.version), { expectSpec: FEATURE_SPEC.id })).net,
+      ),
+    );
+    const calendar = await loadEarningsCalendar(
+      new URL('../data/earnings/earnings_dates_eps_2013-2018-02-07_daniel-bassett.csv', import.meta.url).pathname,
+    );
+    const symbols = ['AAPL', 'JPM', 'XOM', 'NVDA', 'KO', 'REGN', 'VRTX', 'O'];
+    const { bars } = await loadDailyBars(new URL('../data/sp500-daily', import.meta.url).pathname, { symbols });
+    for (const [symbol, series] of bars) {
+      const features = computeFeatureSeries(series, calendar);
+      // Every 2nd day of the whole history: warm-up rows (NaN features) included.
+      for (let i = 0; i < series.length; i += 2) {
+        const bar = series[i]!;
+        inputs.push({ symbol, ts: bar.ts, close: bar.close, spec: FEATURE_SPEC.id, values: features[i]!, history: i });
+      }
+    }
+    // Values real data rarely has: ±∞ (standardised to 0) and far outside the clip.
+    const last = inputs.at(-1)!;
+    const wild = last.values.map((v, c) => [Infinity, -Infinity, 1e9, -1e9, v][c % 5]!);
+    inputs.push({ ...last, ts: last.ts + 1, values: wild });
+  }, 60_000);
+
+  it('is an ensemble of nets sharing their inputs, a tcn among them', () => {
+    expect(nets.length).toBeGreaterThan(1);
+    expect(nets.some((n) => n.spec.kind === 'tcn')).toBe(true);
+    expect(inputs.length).toBeGreaterThan(4000);
+    expect(inputs.some((f) => f.values.some(Number.isNaN))).toBe(true);
+  });
+
+  it('gives the straightforward computation to the bit', async () => {
+    const model = quantileNetModel(nets, { name: 'ensemble', version: '1', spec: FEATURE_SPEC.id });
+    const reference = straightforward(nets, inputs);
+    const fast = await model.predictBatch(inputs);
+    expect(fast).toHaveLength(reference.length);
+    expect(differences(fast, reference)).toEqual({ count: 0, maxRelative: 0 });
+    // A second batch reuses the model's buffers: still the same numbers.
+    expect(differences(await model.predictBatch(inputs.slice(0, 100)), reference.slice(0, 300)).count).toBe(0);
+  });
+
+  it('scales intervals from the typed quantiles to the bit as it scales output objects', async () => {
+    const base = quantileNetModel(nets, { name: 'ensemble', version: '1', spec: FEATURE_SPEC.id });
+    const objectsOnly: Model = { ...base, predictQuantiles: undefined };
+    const { manifest } = shipped;
+    for (const [k, opts] of [
+      [manifest.normalIntervalScale ?? 1, { branch: 'calibrated' }],
+      [manifest.earningsIntervalScale, { shrink: manifest.earningsMedianShrink ?? 1, oneDay: true }],
+      [manifest.earningsIntervalScale, { shrink: 0.8 }],
+    ] as const) {
+      const fast = await withIntervalScale(base, k, opts).predictBatch(inputs);
+      const plain = await withIntervalScale(objectsOnly, k, opts).predictBatch(inputs);
+      expect(differences(fast, plain)).toEqual({ count: 0, maxRelative: 0 });
+    }
+  });
+
+  it('leaves no tensors behind', async () => {
+    await shipped.normal.predictBatch(inputs.slice(0, 10));
+    const before = tf.memory().numTensors;
+    await shipped.normal.predictBatch(inputs);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
