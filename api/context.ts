@@ -2,9 +2,11 @@
 import type { ExplanationService } from '../explain/explanation-service.js';
 import type { EarningsCalendar } from '../models/earnings-calendar.js';
 import type { MarketDataStatus } from '../operators/sources/yahoo.js';
+import type { Calibration } from '../schemas/index.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { LatestCache } from './latest.js';
 import type { ApiLimits } from './limits.js';
+import type { LiveSkill } from './live-skill.js';
 import type { ModelInfo } from './model-info.js';
 import type { PipelineSource, PipelineView } from './pipeline-view.js';
 import type { LiveFeed } from './pubsub.js';
@@ -26,6 +28,10 @@ export interface ApiServices {
   serving: { normal: { name: string; version: string }; earnings: { name: string; version: string } };
   /** The market-data source's state (GraphQL marketData); null when the process does not know it. */
   marketData(): MarketDataStatus | null;
+  /** The online interval calibration now in force, per group (horizon:regime); empty without it. */
+  calibration(): readonly Calibration[];
+  /** The rolling live skill from the scores (Prometheus series of this process). */
+  liveSkill(): Promise<LiveSkill[]>;
   /** Explanations of the latest predictions; null when the API runs without a vector store. */
   explanations: ExplanationService | null;
 }

@@ -13,6 +13,7 @@ import type { LiveHub } from '../engine/index.js';
 import { ExplanationService, type ExplanationServiceOptions } from '../explain/explanation-service.js';
 import { type EarningsCalendar, emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import type { MarketDataStatus } from '../operators/sources/yahoo.js';
+import type { Calibration } from '../schemas/index.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { ApiContext, ApiServices } from './context.js';
 import { DIRECT_SINK, type DirectSink, type DirectStats, wsDirectSink } from './direct-sink.js';
@@ -20,6 +21,7 @@ import { apiError, ErrorCode, errorBody } from './errors.js';
 import { health } from './health.js';
 import { LatestCache } from './latest.js';
 import { type ApiLimits, armorPlugins, DEFAULT_LIMITS, RateLimiter } from './limits.js';
+import { readLiveSkill } from './live-skill.js';
 import { readModelInfo } from './model-info.js';
 import { type PipelineSource, PipelineView } from './pipeline-view.js';
 import { hubFeed, type LiveFeed } from './pubsub.js';
@@ -66,6 +68,8 @@ export interface ServerOptions {
   marketData?: () => MarketDataStatus | null;
   /** More prom-client registries served at /metrics (e.g. the yahoo source's requests, breakers, data age). */
   registries?: readonly Registry[];
+  /** The online interval calibration in force (GraphQL `calibration`); none = not calibrated. */
+  calibration?: () => readonly Calibration[];
   /** Explanations (retrieval sources and explainer); none = the explanation fields answer with an error. */
   explain?: Omit<ExplanationServiceOptions, 'predictions' | 'horizons' | 'registry'>;
 }
@@ -125,6 +129,8 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
     },
     explanations,
     marketData: () => opts.marketData?.() ?? null,
+    calibration: () => opts.calibration?.() ?? [],
+    liveSkill: () => readLiveSkill(opts.registries ?? []),
   };
   const apiKeys = new Set(opts.apiKeys ?? []);
   const keyOk = (key: unknown) => apiKeys.size === 0 || (typeof key === 'string' && apiKeys.has(key));

@@ -185,7 +185,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     partitions: config.TICKCAST_PARTITIONS,
     ...(yahoo && config.TICKCAST_MINUTE_BARS ? { minuteBars: { sources: ['yahoo'] } } : {}),
     ...(yahoo && live && !opts.backfill ? { liveEarnings: { source: yahoo.earnings, calendar: live } } : {}),
-    scoring: { table: calibration, registry },
+    scoring: { ...(config.TICKCAST_CALIBRATION ? { table: calibration } : {}), registry },
     ...(explain
       ? {
           explain: {
@@ -402,6 +402,7 @@ export async function serve(app: App, running: RunningPipeline): Promise<ApiServ
     serving: { normal: model(app.models.normal), earnings: model(app.models.earnings) },
     calendar: app.calendar,
     marketData: marketDataOf(app, running),
+    ...(c.TICKCAST_CALIBRATION ? { calibration: () => app.calibration.groups() } : {}),
     registries: [app.registry],
     // The dashboard, built by `npm run build` (npm start builds it when missing).
     uiDir: fileURLToPath(new URL('../ui/dist', import.meta.url)),

@@ -67,6 +67,11 @@ export const configSchema = z.object({
     .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'on or off' })
     .transform((s) => ['on', 'true', '1'].includes(s))
     .default(false),
+  /** Online interval calibration from the live scores (models/conformal.ts); off: the models' own intervals. */
+  TICKCAST_CALIBRATION: z
+    .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'on or off' })
+    .transform((s) => ['on', 'true', '1'].includes(s))
+    .default(true),
   /** yahoo: requests a minute to Yahoo, shared by every call (0: no limit). */
   YAHOO_RATE: z.coerce.number().min(0).max(100_000).default(100),
   /** yahoo: requests in flight at once. */

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLiveHub, TestDriver } from '../engine/index.js';
 import { driftModel, persistenceModel } from '../models/baselines.js';
+import { createCalibrationTable } from '../models/calibration-table.js';
 import { loadEarningsCalendar } from '../models/earnings-calendar.js';
 import { replay } from '../operators/sources/replay.js';
-import type { Features, Prediction } from '../schemas/index.js';
+import type { Calibration, Features, Prediction, Score } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { pricePrediction } from './price-prediction.js';
 
@@ -23,6 +24,7 @@ async function setup(store: Awaited<ReturnType<typeof openDuckDbStore>>) {
     models: { normal: persistenceModel({ horizons: [1, 5] }), earnings: driftModel({ horizons: [1, 5] }) },
     store,
     hub: createLiveHub(),
+    scoring: { table: createCalibrationTable() },
   });
   return TestDriver.create(pipeline);
 }
@@ -40,7 +42,22 @@ describe('price-prediction pipeline', () => {
       'O_data.csv:599: open is empty',
       'O_data.csv:722: open is empty; high is empty; low is empty',
     ]);
-    expect(counts).toEqual({ bars: quotes, predictions: quotes * 2, symbols: 4 });
+    // Every prediction is scored except each symbol's last 1 (h1) and 5 (h5), still pending; O's
+    // predictions for its two rejected days are scored as missing (4: one per horizon and day).
+    expect(counts).toEqual({ bars: quotes, predictions: quotes * 2, scores: quotes * 2 - 4 * (1 + 5), symbols: 4 });
+    const missing = d
+      .read<Score>('scores')
+      .filter((x) => x.status === 'missing')
+      .sort((a, b) => a.targetTs - b.targetTs || a.horizon - b.horizon);
+    expect(missing.map((x) => `${x.symbol} h${x.horizon} ${new Date(x.targetTs).toISOString().slice(0, 10)}`)).toEqual([
+      'O h1 2015-07-17',
+      'O h5 2015-07-17',
+      'O h1 2016-01-12',
+      'O h5 2016-01-12',
+    ]);
+    // The calibration stepped on every session's realisations, per horizon and regime.
+    const steps = d.read<Calibration>('calibration');
+    expect(new Set(steps.map((c) => c.group))).toEqual(new Set(['1:normal', '5:normal', '1:earnings', '5:earnings']));
 
     // AAPL reported on 2015-07-21 and 2015-10-27 (after the close): those bars go to the earnings model.
     const earnings = d.read<Features>('features.earnings').filter((f) => f.symbol === 'AAPL');

@@ -71,7 +71,8 @@ export interface PricePredictionOptions {
 }
 
 export interface Scoring {
-  table: CalibrationTable;
+  /** The calibration the models read, kept current by the calibrate node; none: no calibration. */
+  table?: CalibrationTable;
   /** Step size of the calibration at horizon 1 (models/conformal.ts). */
   eta?: number;
   /** Prometheus registry for the live skill series (score-metrics); none: no series. */
@@ -106,7 +107,9 @@ export function pricePrediction(options: PricePredictionOptions): Pipeline {
         },
       }
     : options;
-  const scoring = opts.scoring ? scoringNodes(opts.scoring, partitions) : { topics: {}, nodes: [] };
+  const scoring = opts.scoring
+    ? scoringNodes(opts.scoring, opts.store, partitions, BAR_MS[opts.interval ?? '1d'])
+    : { topics: {}, nodes: [] };
   const explain = opts.explain ? explainNodes(opts, opts.explain, partitions) : { topics: {}, nodes: [] };
   return definePipeline({
     name: 'price-prediction',
@@ -211,41 +214,44 @@ export function pricePrediction(options: PricePredictionOptions): Pipeline {
   });
 }
 
-function scoringNodes(scoring: Scoring, partitions: number) {
+function scoringNodes(scoring: Scoring, store: TimeSeriesStore, partitions: number, intervalMs: number) {
+  const { table } = scoring;
   const topics = {
     scores: { schema: schemas.Score, partitions, description: 'predictions beside the close of their target session' },
-    calibration: {
-      schema: schemas.Calibration,
-      partitions,
-      compacted: true,
-      description: 'online interval calibration per horizon and regime, newest per group',
-    },
+    ...(table
+      ? {
+          calibration: {
+            schema: schemas.Calibration,
+            partitions,
+            compacted: true,
+            description: 'online interval calibration per horizon and regime, newest per group',
+          },
+        }
+      : {}),
   };
   const nodes: NodeDeclaration[] = [
-    { id: 'score', operator: score(), reads: 'predictions', writes: { scores: 'scores' } },
-    {
-      id: 'calibrate',
-      operator: calibrate({ eta: scoring.eta }),
-      reads: 'scores',
-      writes: { calibration: 'calibration' },
-    },
-    {
-      id: 'calibration-table',
-      operator: calibrationTable({ table: scoring.table }),
-      reads: 'calibration',
-      everyProcess: true,
-    },
-    ...(scoring.registry
-      ? [
-          {
-            id: 'score-metrics',
-            operator: scoreMetrics({ registry: scoring.registry }),
-            reads: 'scores',
-            everyProcess: true,
-          },
-        ]
-      : []),
+    { id: 'score', operator: score({ intervalMs }), reads: 'predictions', writes: { scores: 'scores' } },
+    { id: 'store-scores', operator: timeseries({ store, table: 'scores' }), reads: 'scores' },
   ];
+  if (table) {
+    nodes.push(
+      {
+        id: 'calibrate',
+        operator: calibrate({ eta: scoring.eta }),
+        reads: 'scores',
+        writes: { calibration: 'calibration' },
+      },
+      { id: 'calibration-table', operator: calibrationTable({ table }), reads: 'calibration', everyProcess: true },
+    );
+  }
+  if (scoring.registry) {
+    nodes.push({
+      id: 'score-metrics',
+      operator: scoreMetrics({ registry: scoring.registry }),
+      reads: 'scores',
+      everyProcess: true,
+    });
+  }
   return { topics, nodes };
 }
 

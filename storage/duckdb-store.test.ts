@@ -32,7 +32,7 @@ describe('DuckDB store on a file', () => {
 
     const second = await openDuckDbStore({ path });
     try {
-      expect(await second.counts()).toEqual({ bars: 13, predictions: 7, symbols: 2 });
+      expect(await second.counts()).toEqual({ bars: 13, predictions: 7, scores: 0, symbols: 2 });
       expect(await second.bars('AAPL')).toEqual(AAPL);
       expect(await second.latestPredictions(['MSFT'])).toEqual([PREDICTIONS[6]]);
     } finally {
@@ -77,7 +77,7 @@ describe('DuckDB store writes', () => {
     try {
       const broken = { ...AAPL[1]!, ts: Number.NaN };
       await expect(store.upsertBars([AAPL[0]!, broken])).rejects.toThrow(RangeError);
-      expect(await store.counts()).toEqual({ bars: 0, predictions: 0, symbols: 0 });
+      expect(await store.counts()).toEqual({ bars: 0, predictions: 0, scores: 0, symbols: 0 });
       // The store keeps working after a rejected batch.
       await store.upsertBars(AAPL);
       expect(await store.counts()).toMatchObject({ bars: 9 });

@@ -11,13 +11,16 @@
 // connection writes, and a file is opened by at most one store per process (DuckDB's file
 // lock keeps other processes out). The contract tests check that replays never add rows.
 import { BIGINT, DOUBLE, type DuckDBType, type DuckDBValue, INTEGER, VARCHAR } from '@duckdb/node-api';
-import type { Bar, Prediction } from '../schemas/index.js';
+import { scoreOf } from '../models/scores.js';
+import type { Bar, Prediction, Score } from '../schemas/index.js';
 import { assertBucketMs, bucketInterval } from './buckets.js';
 import { appendChunks, DuckDbHandle, num, Params, str, toChunks } from './duckdb-database.js';
 import type {
   BarQuery,
   OhlcQuery,
   PredictionQuery,
+  ScoreDay,
+  ScoreDayQuery,
   StoreCounts,
   TimeRange,
   TimeSeriesStore,
@@ -37,6 +40,8 @@ interface Column<T> {
   name: string;
   type: DuckDBType;
   value: (row: T) => DuckDBValue;
+  /** NULL allowed (e.g. the realised close of a score whose session had no bar). */
+  nullable?: boolean;
 }
 
 interface Table<T> {
@@ -92,7 +97,31 @@ const PREDICTIONS: Table<Prediction> = {
   ],
 };
 
+// Scores keep their prediction's fields and the realised close; error, realised return and
+// inside are derived again on read (models/scores.ts), so they cannot disagree with it.
+const SCORES: Table<Score> = {
+  name: 'scores',
+  key: ['symbol', 'ts', 'horizon'],
+  rowKey: (x) => `${x.symbol}\u0000${x.ts}\u0000${x.horizon}`,
+  columns: [
+    { name: 'id', type: VARCHAR, value: (x) => x.id },
+    { name: 'symbol', type: VARCHAR, value: (x) => x.symbol },
+    { name: 'ts', type: BIGINT, value: (x) => epochMs('ts', x.ts) },
+    { name: 'horizon', type: INTEGER, value: (x) => x.horizon },
+    { name: 'target_ts', type: BIGINT, value: (x) => epochMs('targetTs', x.targetTs) },
+    { name: 'last_close', type: DOUBLE, value: (x) => x.lastClose },
+    { name: 'predicted_close', type: DOUBLE, value: (x) => x.predictedClose },
+    { name: 'lower', type: DOUBLE, value: (x) => x.lower },
+    { name: 'upper', type: DOUBLE, value: (x) => x.upper },
+    { name: 'model', type: VARCHAR, value: (x) => x.model },
+    { name: 'model_version', type: VARCHAR, value: (x) => x.modelVersion },
+    { name: 'regime', type: VARCHAR, value: (x) => x.regime },
+    { name: 'realised_close', type: DOUBLE, value: (x) => x.realisedClose, nullable: true },
+  ],
+};
+
 const BAR_COLUMNS = columnList(BARS);
+const SCORE_COLUMNS = columnList(SCORES);
 const PREDICTION_COLUMNS = columnList(PREDICTIONS);
 
 class DuckDbStore implements TimeSeriesStore {
@@ -112,8 +141,10 @@ class DuckDbStore implements TimeSeriesStore {
       async setup(writer) {
         await writer.run(createTable(BARS));
         await writer.run(createTable(PREDICTIONS));
+        await writer.run(createTable(SCORES));
         const last = await writer.runAndReadAll(
-          'SELECT greatest((SELECT max(batch) FROM bars), (SELECT max(batch) FROM predictions), 0)',
+          `SELECT greatest((SELECT max(batch) FROM bars), (SELECT max(batch) FROM predictions),
+                           (SELECT max(batch) FROM scores), 0)`,
         );
         return BigInt(num(last.getRows()[0]?.[0])) + 1n;
       },
@@ -127,6 +158,44 @@ class DuckDbStore implements TimeSeriesStore {
 
   upsertPredictions(predictions: readonly Prediction[]): Promise<void> {
     return this.upsert(PREDICTIONS, predictions);
+  }
+
+  upsertScores(scores: readonly Score[]): Promise<void> {
+    return this.upsert(SCORES, scores);
+  }
+
+  async scores(symbol: string, query: PredictionQuery = {}): Promise<Score[]> {
+    const p = new Params();
+    const where = [`symbol = ${p.add(symbol, VARCHAR)}`, ...rangeConditions(query, p)];
+    if (query.horizon !== undefined) where.push(`horizon = ${p.add(integer('horizon', query.horizon), INTEGER)}`);
+    const rows = await this.read(newestKept(SCORE_COLUMNS, 'scores', where, ['ts', 'horizon'], query.limit, p), p);
+    return rows.map(toScore);
+  }
+
+  async scoreDays(query: ScoreDayQuery = {}): Promise<ScoreDay[]> {
+    const p = new Params();
+    const where = ['realised_close IS NOT NULL', ...rangeConditions(query, p, 'target_ts')];
+    if (query.horizon !== undefined) where.push(`horizon = ${p.add(integer('horizon', query.horizon), INTEGER)}`);
+    const rows = await this.read(
+      `SELECT target_ts, horizon, regime, model, model_version, count(*),
+              avg(abs(realised_close - predicted_close) / last_close) * 100,
+              avg(abs(realised_close - last_close) / last_close) * 100,
+              avg(CASE WHEN realised_close BETWEEN lower AND upper THEN 1.0 ELSE 0.0 END)
+       FROM scores WHERE ${where.join(' AND ')}
+       GROUP BY ALL ORDER BY target_ts, horizon, regime, model, model_version`,
+      p,
+    );
+    return rows.map((r) => ({
+      ts: num(r[0]),
+      horizon: num(r[1]),
+      regime: str(r[2]),
+      model: str(r[3]),
+      modelVersion: str(r[4]),
+      n: num(r[5]),
+      mae: num(r[6]),
+      maePersistence: num(r[7]),
+      coverage: num(r[8]),
+    }));
   }
 
   async latestBars(symbols?: readonly string[], interval = '1d'): Promise<Bar[]> {
@@ -192,11 +261,11 @@ class DuckDbStore implements TimeSeriesStore {
 
   async counts(): Promise<StoreCounts> {
     const rows = await this.read(
-      `SELECT (SELECT count(*) FROM bars), (SELECT count(*) FROM predictions),
+      `SELECT (SELECT count(*) FROM bars), (SELECT count(*) FROM predictions), (SELECT count(*) FROM scores),
               (SELECT count(DISTINCT symbol) FROM bars)`,
     );
     const row = rows[0] ?? [];
-    return { bars: num(row[0]), predictions: num(row[1]), symbols: num(row[2]) };
+    return { bars: num(row[0]), predictions: num(row[1]), scores: num(row[2]), symbols: num(row[3]) };
   }
 
   ping(): Promise<boolean> {
@@ -244,7 +313,7 @@ function columnList<T>(table: Table<T>): string {
 }
 
 function createTable<T>(table: Table<T>): string {
-  const columns = table.columns.map((c) => `${c.name} ${c.type} NOT NULL`).join(',\n  ');
+  const columns = table.columns.map((c) => `${c.name} ${c.type}${c.nullable ? '' : ' NOT NULL'}`).join(',\n  ');
   return `CREATE TABLE IF NOT EXISTS ${table.name} (\n  ${columns},\n  batch BIGINT NOT NULL\n)`;
 }
 
@@ -283,11 +352,11 @@ function newestKept(
   return `SELECT * FROM (${base} ORDER BY ${desc} LIMIT ${n}) ORDER BY ${order.join(', ')}`;
 }
 
-function rangeConditions(range: TimeRange, p: Params): string[] {
+function rangeConditions(range: TimeRange, p: Params, column = 'ts'): string[] {
   const conditions: string[] = [];
-  // ts is a whole number of ms, so ts >= from ⇔ ts >= ceil(from) and ts < to ⇔ ts < ceil(to).
-  if (range.from !== undefined) conditions.push(`ts >= ${p.add(bound('from', range.from), BIGINT)}`);
-  if (range.to !== undefined) conditions.push(`ts < ${p.add(bound('to', range.to), BIGINT)}`);
+  // Times are whole ms, so t >= from ⇔ t >= ceil(from) and t < to ⇔ t < ceil(to).
+  if (range.from !== undefined) conditions.push(`${column} >= ${p.add(bound('from', range.from), BIGINT)}`);
+  if (range.to !== undefined) conditions.push(`${column} < ${p.add(bound('to', range.to), BIGINT)}`);
   return conditions;
 }
 
@@ -338,4 +407,25 @@ function toPrediction(r: readonly DuckDBValue[]): Prediction {
     regime: str(r[12]),
     createdAt: num(r[13]),
   };
+}
+
+function toScore(r: readonly DuckDBValue[]): Score {
+  const realised = r[12] === null ? null : num(r[12]);
+  return scoreOf(
+    {
+      id: str(r[0]),
+      symbol: str(r[1]),
+      ts: num(r[2]),
+      horizon: num(r[3]),
+      targetTs: num(r[4]),
+      lastClose: num(r[5]),
+      predictedClose: num(r[6]),
+      lower: num(r[7]),
+      upper: num(r[8]),
+      model: str(r[9]),
+      modelVersion: str(r[10]),
+      regime: str(r[11]),
+    },
+    realised,
+  );
 }

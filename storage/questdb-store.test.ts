@@ -76,7 +76,7 @@ describe.skipIf(!running)('QuestDB store (server at QUESTDB_URL)', () => {
     const second = await openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix });
     try {
       await second.upsertBars(AAPL);
-      expect(await second.counts()).toEqual({ bars: 13, predictions: 7, symbols: 2 });
+      expect(await second.counts()).toEqual({ bars: 13, predictions: 7, scores: 0, symbols: 2 });
       expect(await second.latestPredictions(['MSFT'])).toEqual([PREDICTIONS[6]]);
     } finally {
       await second.close();
@@ -87,7 +87,7 @@ describe.skipIf(!running)('QuestDB store (server at QUESTDB_URL)', () => {
     const store = await open();
     try {
       await expect(store.upsertBars([AAPL[0]!, { ...AAPL[1]!, ts: Number.NaN }])).rejects.toThrow(RangeError);
-      expect(await store.counts()).toEqual({ bars: 0, predictions: 0, symbols: 0 });
+      expect(await store.counts()).toEqual({ bars: 0, predictions: 0, scores: 0, symbols: 0 });
       await store.upsertBars(AAPL);
       expect(await store.counts()).toMatchObject({ bars: 9 });
     } finally {
@@ -115,7 +115,7 @@ describe.skipIf(!running)('QuestDB store (server at QUESTDB_URL)', () => {
       // Back on the same port: the same store writes again, and nothing of the failed batch is doubled.
       await relay.up();
       await store.upsertBars([...AAPL, ...MSFT]);
-      expect(await store.counts()).toEqual({ bars: 13, predictions: 0, symbols: 2 });
+      expect(await store.counts()).toEqual({ bars: 13, predictions: 0, scores: 0, symbols: 2 });
     } finally {
       await store.close();
       await relay.down();

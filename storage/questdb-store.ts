@@ -16,13 +16,16 @@
 // be before 1970 (a QuestDB rule), which no market data needs.
 import { Sender } from '@questdb/nodejs-client';
 import pg from 'pg';
-import type { Bar, Prediction } from '../schemas/index.js';
+import { scoreOf } from '../models/scores.js';
+import type { Bar, Prediction, Score } from '../schemas/index.js';
 import { assertBucketMs, bucketInterval, bucketStart } from './buckets.js';
 import { SerialQueue } from './serial-queue.js';
 import type {
   BarQuery,
   OhlcQuery,
   PredictionQuery,
+  ScoreDay,
+  ScoreDayQuery,
   StoreCounts,
   TimeRange,
   TimeSeriesStore,
@@ -159,6 +162,58 @@ const PREDICTIONS: Table<Prediction> = {
   }),
 };
 
+// Scores keep their prediction's fields and the realised close (no column when the session had
+// no bar: NULL); error, realised return and inside are derived again on read (models/scores.ts).
+const SCORES: Table<Score> = {
+  base: 'scores',
+  select: `id, symbol, ts::long, horizon, target_ts::long, last_close, predicted_close, "lower", "upper", model,
+           model_version, regime, realised_close`,
+  columns: `id VARCHAR, symbol SYMBOL, ts TIMESTAMP, horizon INT, target_ts TIMESTAMP, last_close DOUBLE,
+            predicted_close DOUBLE, "lower" DOUBLE, "upper" DOUBLE, model SYMBOL, model_version VARCHAR,
+            regime SYMBOL, realised_close DOUBLE`,
+  keys: 'ts, symbol, horizon',
+  rowKey: (x) => `${x.symbol}\u0000${x.ts}\u0000${x.horizon}`,
+  check: (x) => {
+    epochMs('ts', x.ts);
+    epochMs('targetTs', x.targetTs);
+    int32('horizon', x.horizon);
+  },
+  write: (s, table, x) => {
+    const row = s
+      .table(table)
+      .symbol('symbol', x.symbol)
+      .symbol('model', x.model)
+      .symbol('regime', x.regime)
+      .stringColumn('id', x.id)
+      .intColumn('horizon', x.horizon)
+      .timestampColumn('target_ts', x.targetTs, 'ms')
+      .floatColumn('last_close', x.lastClose)
+      .floatColumn('predicted_close', x.predictedClose)
+      .floatColumn('lower', x.lower)
+      .floatColumn('upper', x.upper)
+      .stringColumn('model_version', x.modelVersion);
+    return (x.realisedClose === null ? row : row.floatColumn('realised_close', x.realisedClose)).at(x.ts, 'ms');
+  },
+  fromRow: (r) =>
+    scoreOf(
+      {
+        id: str(r[0]),
+        symbol: str(r[1]),
+        ts: micros(r[2]),
+        horizon: num(r[3]),
+        targetTs: micros(r[4]),
+        lastClose: dbl(r[5]),
+        predictedClose: dbl(r[6]),
+        lower: dbl(r[7]),
+        upper: dbl(r[8]),
+        model: str(r[9]),
+        modelVersion: str(r[10]),
+        regime: str(r[11]),
+      },
+      r[12] === null ? null : dbl(r[12]),
+    ),
+};
+
 /** Positional parameters ($1, $2, ...): every user-supplied value is bound, never spliced. */
 class Params {
   readonly values: SqlValue[] = [];
@@ -188,6 +243,7 @@ class QuestDbStore implements TimeSeriesStore {
   private closed = false;
   private readonly barsTable: string;
   private readonly predictionsTable: string;
+  private readonly scoresTable: string;
 
   private constructor(
     private readonly opts: Required<QuestDbStoreOptions>,
@@ -196,6 +252,7 @@ class QuestDbStore implements TimeSeriesStore {
   ) {
     this.barsTable = `${opts.tablePrefix}${BARS.base}`;
     this.predictionsTable = `${opts.tablePrefix}${PREDICTIONS.base}`;
+    this.scoresTable = `${opts.tablePrefix}${SCORES.base}`;
   }
 
   static async open(options: QuestDbStoreOptions): Promise<QuestDbStore> {
@@ -224,7 +281,7 @@ class QuestDbStore implements TimeSeriesStore {
     // would crash the process. The next query reconnects or fails with its own error.
     pool.on('error', () => undefined);
     try {
-      for (const table of [BARS, PREDICTIONS] as const) {
+      for (const table of [BARS, PREDICTIONS, SCORES] as const) {
         const name = `${opts.tablePrefix}${table.base}`;
         await pool.query(
           `CREATE TABLE IF NOT EXISTS "${name}" (${table.columns})
@@ -327,6 +384,45 @@ class QuestDbStore implements TimeSeriesStore {
     return rows.map(PREDICTIONS.fromRow);
   }
 
+  upsertScores(scores: readonly Score[]): Promise<void> {
+    return this.upsert(SCORES, this.scoresTable, scores);
+  }
+
+  async scores(symbol: string, query: PredictionQuery = {}): Promise<Score[]> {
+    const p = new Params();
+    const where = [`symbol = ${p.add(symbol)}`, ...rangeConditions(query, p)];
+    if (query.horizon !== undefined) where.push(`horizon = ${p.add(integer('horizon', query.horizon))}`);
+    const rows = await this.readNewest(SCORES, this.scoresTable, where, ['ts', 'horizon'], query.limit, p);
+    return rows.map(SCORES.fromRow);
+  }
+
+  async scoreDays(query: ScoreDayQuery = {}): Promise<ScoreDay[]> {
+    const p = new Params();
+    const where = ['realised_close IS NOT NULL', ...rangeConditions(query, p, 'target_ts')];
+    if (query.horizon !== undefined) where.push(`horizon = ${p.add(integer('horizon', query.horizon))}`);
+    const rows = await this.read(
+      `SELECT target_ts::long, horizon, regime, model, model_version, count(),
+              avg(abs(realised_close - predicted_close) / last_close) * 100,
+              avg(abs(realised_close - last_close) / last_close) * 100,
+              avg(CASE WHEN realised_close >= "lower" AND realised_close <= "upper" THEN 1.0 ELSE 0.0 END)
+       FROM "${this.scoresTable}" WHERE ${where.join(' AND ')}
+       GROUP BY target_ts, horizon, regime, model, model_version
+       ORDER BY target_ts, horizon, regime, model, model_version`,
+      p,
+    );
+    return rows.map((r) => ({
+      ts: micros(r[0]),
+      horizon: num(r[1]),
+      regime: str(r[2]),
+      model: str(r[3]),
+      modelVersion: str(r[4]),
+      n: num(r[5]),
+      mae: dbl(r[6]),
+      maePersistence: dbl(r[7]),
+      coverage: dbl(r[8]),
+    }));
+  }
+
   async symbols(): Promise<string[]> {
     const rows = await this.read(`SELECT DISTINCT symbol FROM "${this.barsTable}" ORDER BY symbol`);
     return rows.map((r) => str(r[0]));
@@ -335,7 +431,13 @@ class QuestDbStore implements TimeSeriesStore {
   async counts(): Promise<StoreCounts> {
     const [bars] = await this.read(`SELECT count(), count_distinct(symbol) FROM "${this.barsTable}"`);
     const [predictions] = await this.read(`SELECT count() FROM "${this.predictionsTable}"`);
-    return { bars: num(bars?.[0]), predictions: num(predictions?.[0]), symbols: num(bars?.[1] ?? 0) };
+    const [scores] = await this.read(`SELECT count() FROM "${this.scoresTable}"`);
+    return {
+      bars: num(bars?.[0]),
+      predictions: num(predictions?.[0]),
+      scores: num(scores?.[0]),
+      symbols: num(bars?.[1] ?? 0),
+    };
   }
 
   async ping(): Promise<boolean> {
@@ -452,10 +554,10 @@ function paramsOf(...values: SqlValue[]): Params {
   return p;
 }
 
-function rangeConditions(range: TimeRange, p: Params): string[] {
+function rangeConditions(range: TimeRange, p: Params, column = 'ts'): string[] {
   const conditions: string[] = [];
-  if (range.from !== undefined) conditions.push(`ts >= ${p.time('from', range.from)}`);
-  if (range.to !== undefined) conditions.push(`ts < ${p.time('to', range.to)}`);
+  if (range.from !== undefined) conditions.push(`${column} >= ${p.time('from', range.from)}`);
+  if (range.to !== undefined) conditions.push(`${column} < ${p.time('to', range.to)}`);
   return conditions;
 }
 

@@ -2,7 +2,8 @@
 // file calls timeSeriesStoreContract('name', open) with an `open` that returns an empty store.
 // The data is real: AAPL and MSFT daily bars from the first two weeks of 2018.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Bar, Prediction } from '../schemas/index.js';
+import { scoreOf } from '../models/scores.js';
+import type { Bar, Prediction, Score } from '../schemas/index.js';
 import type { TimeSeriesStore } from './timeseries-store.js';
 
 const DAY = 86_400_000;
@@ -81,6 +82,15 @@ export const PREDICTIONS: readonly Prediction[] = [
   prediction('MSFT', '2018-01-03', 1, 86.35, 86.52),
 ];
 
+/** The predictions beside what happened: AAPL's realised closes from the bars; MSFT 01-04 had no bar (missing). */
+export const SCORES: readonly Score[] = [
+  scoreOf(PREDICTIONS[0]!, 172.23),
+  scoreOf(PREDICTIONS[2]!, 173.03),
+  scoreOf(PREDICTIONS[4]!, 175.0),
+  scoreOf(PREDICTIONS[5]!, 86.35),
+  scoreOf(PREDICTIONS[6]!, null),
+];
+
 export function timeSeriesStoreContract(name: string, open: () => Promise<TimeSeriesStore>): void {
   describe(`TimeSeriesStore contract: ${name}`, () => {
     let store: TimeSeriesStore;
@@ -104,7 +114,7 @@ export function timeSeriesStoreContract(name: string, open: () => Promise<TimeSe
         await store.upsertPredictions(PREDICTIONS);
         await store.upsertBars([...AAPL, ...MSFT]);
         await store.upsertPredictions(PREDICTIONS);
-        expect(await store.counts()).toEqual({ bars: 13, predictions: 7, symbols: 2 });
+        expect(await store.counts()).toEqual({ bars: 13, predictions: 7, scores: 0, symbols: 2 });
         expect(await store.bars('AAPL')).toEqual(AAPL);
       });
 
@@ -151,7 +161,7 @@ export function timeSeriesStoreContract(name: string, open: () => Promise<TimeSe
       it('accepts an empty batch', async () => {
         await store.upsertBars([]);
         await store.upsertPredictions([]);
-        expect(await store.counts()).toEqual({ bars: 0, predictions: 0, symbols: 0 });
+        expect(await store.counts()).toEqual({ bars: 0, predictions: 0, scores: 0, symbols: 0 });
       });
 
       it('round-trips NaN, which marks a value that is not known yet', async () => {
@@ -195,7 +205,7 @@ export function timeSeriesStoreContract(name: string, open: () => Promise<TimeSe
       it('lists the symbols that have bars, sorted', async () => {
         await store.upsertPredictions([prediction('NFLX', '2018-01-02', 1, 201.07, 202.0)]);
         expect(await store.symbols()).toEqual(['AAPL', 'MSFT']);
-        expect(await store.counts()).toEqual({ bars: 13, predictions: 1, symbols: 2 });
+        expect(await store.counts()).toEqual({ bars: 13, predictions: 1, scores: 0, symbols: 2 });
       });
     });
 
@@ -323,7 +333,7 @@ export function timeSeriesStoreContract(name: string, open: () => Promise<TimeSe
         expect(await store.latestBars([symbol])).toEqual([]);
         expect(await store.latestBars([symbol, 'MSFT'])).toEqual([MSFT[3]]);
         expect(await store.latestPredictions([symbol])).toEqual([]);
-        expect(await store.counts()).toEqual({ bars: 13, predictions: 7, symbols: 2 });
+        expect(await store.counts()).toEqual({ bars: 13, predictions: 7, scores: 0, symbols: 2 });
       });
 
       it('stores and finds a symbol with a quote in it', async () => {
@@ -340,6 +350,40 @@ export function timeSeriesStoreContract(name: string, open: () => Promise<TimeSe
         expect(await store.ping()).toBe(true);
         await store.close();
         expect(await store.ping()).toBe(false);
+      });
+    });
+
+    describe('scores', () => {
+      it('stores scores idempotently and reads them back, a missing realisation as null', async () => {
+        await store.upsertScores(SCORES);
+        await store.upsertScores(SCORES);
+        expect((await store.counts()).scores).toBe(5);
+        expect(await store.scores('AAPL')).toEqual(SCORES.slice(0, 3));
+        const msft = await store.scores('MSFT', { horizon: 1 });
+        expect(msft.map((x) => [x.status, x.realisedClose, x.inside])).toEqual([
+          ['scored', 86.35, true],
+          ['missing', null, null],
+        ]);
+        expect(await store.scores('AAPL', { from: utc('2018-01-03'), limit: 1 })).toEqual([SCORES[2]]);
+      });
+
+      it('sums up live skill per target session (scored forecasts only)', async () => {
+        await store.upsertScores(SCORES);
+        const days = await store.scoreDays({ horizon: 1 });
+        // Target sessions: AAPL and MSFT on 01-03 (two forecasts), AAPL on 01-04 and 01-05; MSFT's
+        // 01-04 target had no bar (missing) and is not in the figures.
+        expect(days.map((d) => [d.ts, d.n])).toEqual([
+          [utc('2018-01-03'), 2],
+          [utc('2018-01-04'), 1],
+          [utc('2018-01-05'), 1],
+        ]);
+        const first = days[0]!;
+        const mae = ((Math.abs(172.23 - 172.61) / 172.26 + Math.abs(86.35 - 86.1) / 85.95) / 2) * 100;
+        expect(first.mae).toBeCloseTo(mae, 10);
+        expect(first.maePersistence).toBeCloseTo(((Math.abs(172.23 - 172.26) / 172.26 + 0.4 / 85.95) / 2) * 100, 10);
+        expect(first.coverage).toBe(1);
+        expect(first).toMatchObject({ horizon: 1, regime: 'normal', model: 'mlp-normal', modelVersion: '2018.01.1' });
+        expect(await store.scoreDays({ horizon: 1, from: utc('2018-01-04') })).toHaveLength(2);
       });
     });
   });

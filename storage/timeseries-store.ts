@@ -1,6 +1,6 @@
-// The time-series store behind bars and predictions. Two implementations share this
+// The time-series store behind bars, predictions and their scores. Two implementations share this
 // interface and one contract test suite: embedded DuckDB (default) and QuestDB (scale-out).
-import type { Bar, Prediction } from '../schemas/index.js';
+import type { Bar, Prediction, Score } from '../schemas/index.js';
 
 export interface TimeRange {
   /** Inclusive lower bound, epoch ms. */
@@ -28,9 +28,31 @@ export interface PredictionQuery extends TimeRange {
   limit?: number;
 }
 
+/** Live skill per target session (scored forecasts only). */
+export interface ScoreDay {
+  /** The target session (epoch ms). */
+  ts: number;
+  horizon: number;
+  regime: string;
+  model: string;
+  modelVersion: string;
+  /** Forecasts scored for that session. */
+  n: number;
+  /** Mean |realised − predicted close| in % of the last close; persistence's the same with the last close. */
+  mae: number;
+  maePersistence: number;
+  /** Share inside the 80% interval. */
+  coverage: number;
+}
+
+export interface ScoreDayQuery extends TimeRange {
+  horizon?: number;
+}
+
 export interface StoreCounts {
   bars: number;
   predictions: number;
+  scores: number;
   symbols: number;
 }
 
@@ -41,6 +63,8 @@ export interface TimeSeriesStore {
   upsertBars(bars: readonly Bar[]): Promise<void>;
   /** Idempotent: a row with the same (symbol, ts, horizon) replaces the stored one. */
   upsertPredictions(predictions: readonly Prediction[]): Promise<void>;
+  /** Idempotent: a row with the same (symbol, ts, horizon) replaces the stored one. */
+  upsertScores(scores: readonly Score[]): Promise<void>;
   /** Latest bar per symbol (all symbols when `symbols` is omitted), ordered by symbol. */
   latestBars(symbols?: readonly string[], interval?: string): Promise<Bar[]>;
   /** Bars of one symbol in [from, to), oldest first. */
@@ -51,6 +75,10 @@ export interface TimeSeriesStore {
   latestPredictions(symbols?: readonly string[], horizon?: number): Promise<Prediction[]>;
   /** Predictions of one symbol with input time in [from, to), oldest first. */
   predictions(symbol: string, query?: PredictionQuery): Promise<Prediction[]>;
+  /** Scores of one symbol's predictions with input time in [from, to), oldest first. */
+  scores(symbol: string, query?: PredictionQuery): Promise<Score[]>;
+  /** Live skill per target session in [from, to) (of targetTs), oldest first. */
+  scoreDays(query?: ScoreDayQuery): Promise<ScoreDay[]>;
   /** Symbols that have bars, sorted. */
   symbols(): Promise<string[]>;
   counts(): Promise<StoreCounts>;

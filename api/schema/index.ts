@@ -10,6 +10,7 @@ import './pipeline.js';
 import './subscriptions.js';
 import './explanations.js';
 import './dead-letters.js';
+import './scores.js';
 
 export const schema = builder.toSchema();
 

@@ -1,5 +1,5 @@
 // Latest predictions (cache first, store as fallback) and prediction history against what happened.
-import type { Prediction } from '../../schemas/index.js';
+import type { Prediction, Score } from '../../schemas/index.js';
 import { builder } from './builder.js';
 import { paginate } from './connection.js';
 import { checkHorizon, checkRange, knownSymbol, knownSymbols } from './validate.js';
@@ -39,15 +39,21 @@ export const PredictionRef = builder.objectRef<Prediction>('Prediction').impleme
 interface Outcome {
   prediction: Prediction;
   realisedClose: number | null;
+  status: 'scored' | 'missing' | 'pending';
 }
 
 const OutcomeRef = builder.objectRef<Outcome>('PredictionOutcome').implement({
   description: 'A past prediction beside what happened: the close of the bar at its target time.',
   fields: (t) => ({
     prediction: t.field({ type: PredictionRef, resolve: (o) => o.prediction }),
+    status: t.string({
+      description:
+        'scored (the target session closed), missing (it passed without a bar for the symbol) or pending (not yet).',
+      resolve: (o) => o.status,
+    }),
     realisedClose: t.float({
       nullable: true,
-      description: 'Close of the bar starting at targetTime; null while in the future, or on a holiday.',
+      description: 'Close of the bar starting at targetTime; null while pending, or when that session had no bar.',
       resolve: (o) => o.realisedClose,
     }),
     error: t.float({
@@ -122,19 +128,38 @@ builder.queryFields((t) => ({
           horizon,
         });
         const page = paginate(predictions, (p) => [p.ts, p.horizon], args, services.limits.maxPageSize);
-        // Realised closes for this page only: one range read of the bars its targets fall in.
-        const targets = page.edges.map((e) => e.node.targetTs);
+        // Outcomes for this page only: its predictions' scores (the score operator's join), and for
+        // predictions without one (stored before scoring ran) the bars at their targets.
+        const nodes = page.edges.map((e) => e.node);
+        const scored = new Map<string, Score>();
         const closes = new Map<number, number>();
-        if (targets.length > 0) {
-          const bars = await services.store.bars(symbol, { from: Math.min(...targets), to: Math.max(...targets) + 1 });
-          for (const b of bars) closes.set(b.ts, b.close);
+        if (nodes.length > 0) {
+          const inputs = nodes.map((p) => p.ts);
+          const range = { from: Math.min(...inputs), to: Math.max(...inputs) + 1, horizon };
+          for (const x of await services.store.scores(symbol, range)) scored.set(x.id, x);
+          const unscored = nodes.filter((p) => !scored.has(p.id)).map((p) => p.targetTs);
+          if (unscored.length > 0) {
+            const bars = await services.store.bars(symbol, {
+              from: Math.min(...unscored),
+              to: Math.max(...unscored) + 1,
+            });
+            for (const b of bars) closes.set(b.ts, b.close);
+          }
         }
+        const outcome = (p: Prediction): Outcome => {
+          const x = scored.get(p.id);
+          if (x)
+            return {
+              prediction: p,
+              realisedClose: x.realisedClose,
+              status: x.status === 'missing' ? 'missing' : 'scored',
+            };
+          const close = closes.get(p.targetTs);
+          return { prediction: p, realisedClose: close ?? null, status: close === undefined ? 'pending' : 'scored' };
+        };
         return {
           pageInfo: page.pageInfo,
-          edges: page.edges.map((e) => ({
-            cursor: e.cursor,
-            node: { prediction: e.node, realisedClose: closes.get(e.node.targetTs) ?? null },
-          })),
+          edges: page.edges.map((e) => ({ cursor: e.cursor, node: outcome(e.node) })),
         };
       },
     },

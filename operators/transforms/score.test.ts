@@ -26,7 +26,7 @@ function prediction(symbol: string, iso: string, close: number, horizon: number,
 }
 
 describe('score', () => {
-  it('joins each prediction with the close of its target session, h sessions later', async () => {
+  it('joins each prediction with the close of its target session, h sessions later, in any order', async () => {
     const d = await TestDriver.forOperator(score());
     await d.pipe('input', [
       prediction('KO', '2017-01-12', 41.0, 1, '2017-01-13'),
@@ -35,6 +35,9 @@ describe('score', () => {
       prediction('KO', '2017-01-13', 41.5, 1, '2017-01-17'),
       // Tuesday (Monday was a holiday): realises the 2-day one and Friday's; 42.5 is outside.
       prediction('KO', '2017-01-17', 42.5, 1, '2017-01-18'),
+      // An earnings-branch prediction of Wednesday arriving after Thursday's normal one.
+      prediction('KO', '2017-01-19', 42.0, 1, '2017-01-20'),
+      prediction('KO', '2017-01-18', 42.2, 1, '2017-01-19'),
     ]);
     await d.run();
     const scores = d.read<Score>('scores');
@@ -42,26 +45,34 @@ describe('score', () => {
       [`KO:${day('2017-01-12')}:1`, 'scored', 41.5, true],
       [`KO:${day('2017-01-12')}:2`, 'scored', 42.5, false],
       [`KO:${day('2017-01-13')}:1`, 'scored', 42.5, false],
+      [`KO:${day('2017-01-17')}:1`, 'scored', 42.2, true],
+      [`KO:${day('2017-01-18')}:1`, 'scored', 42.0, true],
     ]);
     expect(scores[0]!.realisedReturn).toBeCloseTo(Math.log(41.5 / 41), 12);
     expect(scores[0]!.error).toBeCloseTo(Math.log(41.5 / 41), 12);
     // Keyed by calibration group, which is what `calibrate` reads by.
-    expect(d.records('scores').map((r) => r.key)).toEqual(['1:normal', '2:normal', '1:normal']);
+    expect(d.records('scores').map((r) => r.key)).toEqual(['1:normal', '2:normal', '1:normal', '1:normal', '1:normal']);
   });
 
-  it('says missing when a later session arrives before the target one, and scores a late prediction', async () => {
+  it('says missing once the watermark passes a target session without a bar, and scores a late prediction', async () => {
     const d = await TestDriver.forOperator(score());
     await d.pipe('input', [
       prediction('KO', '2017-01-12', 41.0, 1, '2017-01-13'),
-      // No bar on Friday: Tuesday's prediction shows the session passed without one.
+      // No bar on Friday: the next prediction is Tuesday's.
       prediction('KO', '2017-01-17', 42.0, 1, '2017-01-18'),
       // A prediction arriving after its target session is scored from the close the state kept.
       prediction('KO', '2017-01-11', 40.0, 4, '2017-01-17'),
     ]);
     await d.run();
+    expect(d.read<Score>('scores').map((s) => s.status)).toEqual(['scored']);
+    // Nothing made on Friday can arrive once the watermark is past Friday's bar.
+    await d.advanceWatermark('input', day('2017-01-14'));
     expect(d.read<Score>('scores').map((s) => [s.ts, s.status, s.realisedClose])).toEqual([
-      [day('2017-01-12'), 'missing', null],
       [day('2017-01-11'), 'scored', 42.0],
+      [day('2017-01-12'), 'missing', null],
     ]);
+    // The end of the stream leaves Tuesday's 1-day prediction pending, not missing.
+    await d.end();
+    expect(d.read<Score>('scores')).toHaveLength(2);
   });
 });

@@ -1,18 +1,24 @@
 // score: predictions → scores. Each prediction waits (keyed state per symbol) for the session it
 // is for; the close of that session is the `lastClose` of the symbol's first prediction made on it
 // (every bar of a symbol yields predictions), so the join needs only the predictions topic.
-// Event-time join: a prediction is scored when a prediction of its target session arrives, and
-// is `missing` when a later session arrives first (the symbol had no bar that day). A prediction
-// that arrives after its target session (late) is scored from the closes the state keeps.
+// Event-time join: a prediction is scored when a prediction of its target session arrives (from
+// either regime's predict node, so in any order), and is `missing` once the watermark has passed
+// its target session without one (the symbol had no bar that day: an event-time timer). A
+// prediction that arrives after its target session (late) is scored from the closes the state keeps.
 // Scores are keyed by calibration group (horizon:regime), which is what `calibrate` reads by.
-import { defineOperator } from '../../engine/index.js';
+import { defineOperator, END_OF_TIME } from '../../engine/index.js';
 import { groupKey } from '../../models/conformal.js';
+import { type ScoredPrediction, scoreOf } from '../../models/scores.js';
 import { type Prediction, type Score, schemas } from '../../schemas/index.js';
 
-/** Closes kept per symbol for late predictions: about three months of sessions. */
+/**
+ * Closes kept per symbol for late predictions once the watermark has passed them: about three
+ * months of sessions. Closes the watermark has not passed yet are all kept (the other regime's
+ * predictions of those sessions may still come).
+ */
 const KEPT_CLOSES = 64;
 
-type Pending = Omit<Prediction, 'createdAt' | 'predictedReturn'>;
+type Pending = ScoredPrediction;
 
 export interface ScoreState {
   /** [session ts, close], oldest first, at most KEPT_CLOSES. */
@@ -21,7 +27,17 @@ export interface ScoreState {
   pending: Pending[];
 }
 
-export function score() {
+export interface ScoreOptions {
+  /**
+   * Length of the bars the predictions are made on (default a day): a session's predictions carry
+   * the bar's start as event time and come with the watermark at the bar's end, so a target
+   * session is over (missing if no prediction of it came) once the watermark passes its end.
+   */
+  intervalMs?: number;
+}
+
+export function score(opts: ScoreOptions = {}) {
+  const intervalMs = opts.intervalMs ?? 86_400_000;
   return defineOperator<Prediction, { scores: typeof schemas.Score }, ScoreState>({
     kind: 'transform',
     name: 'score',
@@ -30,29 +46,52 @@ export function score() {
     state: { description: 'per symbol: predictions waiting for their target session, and recent closes' },
     process({ value: p }, ctx) {
       const state = ctx.state.get() ?? { closes: [], pending: [] };
-      const emit = (s: Score) => ctx.emit('scores', s, { key: groupKey(s.horizon, s.regime), timestamp: s.targetTs });
-      recordClose(state, p.ts, p.lastClose);
-      const newest = state.closes.at(-1)![0];
+      const emit = (x: Score) => ctx.emit('scores', x, { key: groupKey(x.horizon, x.regime), timestamp: x.targetTs });
+      recordClose(state, p.ts, p.lastClose, ctx.watermark - intervalMs);
       const waiting: Pending[] = [];
       for (const q of state.pending) {
-        if (q.targetTs > newest) waiting.push(q);
-        else emit(scoreOf(q, closeAt(state, q.targetTs)));
+        if (q.targetTs === p.ts) emit(scoreOf(q, p.lastClose));
+        else waiting.push(q);
       }
-      if (p.targetTs <= newest) emit(scoreOf(p, closeAt(state, p.targetTs)));
-      else if (!waiting.some((q) => q.id === p.id)) waiting.push(pendingOf(p));
+      const known = closeAt(state, p.targetTs);
+      if (known !== null) emit(scoreOf(p, known));
+      else if (!waiting.some((q) => q.id === p.id)) {
+        waiting.push(pendingOf(p));
+        ctx.setTimer(p.targetTs + intervalMs);
+      }
+      state.pending = waiting;
+      ctx.state.set(state);
+    },
+    onTimer(timer, ctx) {
+      const state = ctx.state.get();
+      // The end of a finite stream is not a session without a bar: what waits stays pending.
+      if (!state || ctx.watermark >= END_OF_TIME) return;
+      const waiting: Pending[] = [];
+      for (const q of state.pending) {
+        if (q.targetTs + intervalMs <= timer.time) {
+          ctx.emit('scores', scoreOf(q, closeAt(state, q.targetTs)), {
+            key: groupKey(q.horizon, q.regime),
+            timestamp: q.targetTs,
+          });
+        } else waiting.push(q);
+      }
       state.pending = waiting;
       ctx.state.set(state);
     },
   });
 }
 
-function recordClose(state: ScoreState, ts: number, close: number): void {
+/** Adds a session's close; drops the oldest beyond KEPT_CLOSES among those before `passed`. */
+function recordClose(state: ScoreState, ts: number, close: number, passed: number): void {
   const closes = state.closes;
   let i = closes.length;
   while (i > 0 && closes[i - 1]![0] > ts) i--;
   if (i > 0 && closes[i - 1]![0] === ts) return; // the session's close is known (another horizon)
   closes.splice(i, 0, [ts, close]);
-  if (closes.length > KEPT_CLOSES) closes.splice(0, closes.length - KEPT_CLOSES);
+  if (closes.length <= KEPT_CLOSES) return;
+  let over = 0;
+  while (over < closes.length - KEPT_CLOSES && closes[over]![0] < passed) over++;
+  if (over > 0) closes.splice(0, over);
 }
 
 function closeAt(state: ScoreState, ts: number): number | null {
@@ -67,33 +106,4 @@ function closeAt(state: ScoreState, ts: number): number | null {
 function pendingOf(p: Prediction): Pending {
   const { createdAt: _c, predictedReturn: _r, ...rest } = p;
   return rest;
-}
-
-/** The score of `p` given the close of its target session (null: that session has no bar). */
-export function scoreOf(p: Pending, realisedClose: number | null): Score {
-  const base = {
-    id: p.id,
-    symbol: p.symbol,
-    ts: p.ts,
-    targetTs: p.targetTs,
-    horizon: p.horizon,
-    model: p.model,
-    modelVersion: p.modelVersion,
-    regime: p.regime,
-    lastClose: p.lastClose,
-    predictedClose: p.predictedClose,
-    lower: p.lower,
-    upper: p.upper,
-  };
-  if (realisedClose === null) {
-    return { ...base, status: 'missing', realisedClose: null, error: null, realisedReturn: null, inside: null };
-  }
-  return {
-    ...base,
-    status: 'scored',
-    realisedClose,
-    error: Math.log(realisedClose / p.predictedClose),
-    realisedReturn: Math.log(realisedClose / p.lastClose),
-    inside: realisedClose >= p.lower && realisedClose <= p.upper,
-  };
 }

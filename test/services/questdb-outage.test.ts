@@ -46,7 +46,7 @@ describe('QuestDB outage under the timeseries sink', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(outageMs);
       const failures = d.logs().filter((l) => l.includes(`QuestDB at ${relay.url}`));
       expect(failures.length).toBeGreaterThan(0);
-      expect(await store.counts()).toEqual({ bars: 13, predictions: 0, symbols: 2 });
+      expect(await store.counts()).toEqual({ bars: 13, predictions: 0, scores: 0, symbols: 2 });
       expect(await store.bars('MSFT')).toEqual(MSFT);
       expect(await store.bars('AAPL')).toEqual(AAPL);
     } finally {
