@@ -1,5 +1,6 @@
-// The shipped model's batch inference (typed arrays end to end: one buffer, one read-back, outputs built once)
+// The nets' batch inference (typed arrays end to end: one buffer, one read-back, outputs built once)
 // against the straightforward computation, on real bundled data: the same numbers, to the bit.
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Features } from '../schemas/index.js';
@@ -82,20 +83,20 @@ function differences(a: readonly ModelOutput[], b: readonly ModelOutput[]): { co
   return { count, maxRelative };
 }
 
-describe('batch inference of the shipped model on real features', () => {
+describe('batch inference of the trained nets on real features', () => {
   let shipped: ShippedModels;
   let nets: QuantileNet[];
   const inputs: Features[] = [];
 
   beforeAll(async () => {
     shipped = (await loadShipped())!;
-    const { name, version, members } = shipped.manifest.normal;
-    nets = await Promise.all(
-      (members ?? [{ name, version }]).map(
-        async (m) =>
-          (await loadQuantileNet(join(ARTIFACTS_DIR, m.name, m.version), { expectSpec: FEATURE_SPEC.id })).net,
-      ),
-    );
+    // Every trained net's newest version (linear, mlp, tcn), whatever ships: nets trained on the
+    // same rows share their standardisation and run as one ensemble, as shipped ensembles do.
+    nets = [];
+    for (const name of readdirSync(ARTIFACTS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+      const version = readdirSync(join(ARTIFACTS_DIR, name.name)).sort().at(-1)!;
+      nets.push((await loadQuantileNet(join(ARTIFACTS_DIR, name.name, version), { expectSpec: FEATURE_SPEC.id })).net);
+    }
     const calendar = await loadEarningsCalendar(
       new URL('../data/earnings/earnings_dates_eps_2013-2018-02-07_daniel-bassett.csv', import.meta.url).pathname,
     );
@@ -115,25 +116,30 @@ describe('batch inference of the shipped model on real features', () => {
     inputs.push({ ...last, ts: last.ts + 1, values: wild });
   }, 60_000);
 
-  it('is an ensemble of nets sharing their inputs, a tcn among them', () => {
-    expect(nets.length).toBeGreaterThan(1);
-    expect(nets.some((n) => n.spec.kind === 'tcn')).toBe(true);
+  it('runs on real inputs, warm-up rows (NaN) among them, and nets of every kind', () => {
     expect(inputs.length).toBeGreaterThan(4000);
     expect(inputs.some((f) => f.values.some(Number.isNaN))).toBe(true);
+    expect(new Set(nets.map((n) => n.spec.kind))).toEqual(new Set(['linear', 'mlp', 'tcn']));
   });
 
-  it('gives the straightforward computation to the bit', async () => {
-    const model = quantileNetModel(nets, { name: 'ensemble', version: '1', spec: FEATURE_SPEC.id });
-    const reference = straightforward(nets, inputs);
-    const fast = await model.predictBatch(inputs);
-    expect(fast).toHaveLength(reference.length);
-    expect(differences(fast, reference)).toEqual({ count: 0, maxRelative: 0 });
-    // A second batch reuses the model's buffers: still the same numbers.
-    expect(differences(await model.predictBatch(inputs.slice(0, 100)), reference.slice(0, 300)).count).toBe(0);
+  it('gives the straightforward computation to the bit: each net alone, and their ensemble', async () => {
+    const groups = nets.every((n) => nets[0]!.sharesInputsWith(n))
+      ? [...nets.map((n) => [n]), nets]
+      : nets.map((n) => [n]);
+    for (const group of groups) {
+      const model = quantileNetModel(group, { name: 'nets', version: '1', spec: FEATURE_SPEC.id });
+      const reference = straightforward(group, inputs);
+      const fast = await model.predictBatch(inputs);
+      expect(fast).toHaveLength(reference.length);
+      expect(differences(fast, reference)).toEqual({ count: 0, maxRelative: 0 });
+      // A second batch reuses the model's buffers: still the same numbers.
+      expect(differences(await model.predictBatch(inputs.slice(0, 100)), reference.slice(0, 300)).count).toBe(0);
+    }
   });
 
   it('scales intervals from the typed quantiles to the bit as it scales output objects', async () => {
-    const base = quantileNetModel(nets, { name: 'ensemble', version: '1', spec: FEATURE_SPEC.id });
+    const shared = nets.filter((n) => nets[0]!.sharesInputsWith(n));
+    const base = quantileNetModel(shared, { name: 'nets', version: '1', spec: FEATURE_SPEC.id });
     const objectsOnly: Model = { ...base, predictQuantiles: undefined };
     const { manifest } = shipped;
     for (const [k, opts] of [

@@ -90,16 +90,17 @@ export function withIntervalScale(
   const predictQuantiles =
     model.predictQuantiles &&
     ((inputs: readonly Features[]): Float64Array => {
-      const q = model.predictQuantiles!(inputs);
-      const out = new Float64Array(q.length);
+      // A new array each call: adjusted in place when it holds doubles (the nets' does).
+      const given = model.predictQuantiles!(inputs);
+      const q = given instanceof Float64Array ? given : Float64Array.from(given);
       const ks = model.horizons.map(kAt);
       for (let o = 0, h = 0; o < q.length; o += 3, h = h + 1 === ks.length ? 0 : h + 1) {
         const a = adjust(q[o]!, q[o + 1]!, q[o + 2]!, ks[h]!, shrink);
-        out[o] = a[0];
-        out[o + 1] = a[1];
-        out[o + 2] = a[2];
+        q[o] = a[0];
+        q[o + 1] = a[1];
+        q[o + 2] = a[2];
       }
-      return out;
+      return q;
     });
   return {
     name: `${model.name}+${opts.branch ?? 'earnings'}`,

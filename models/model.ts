@@ -48,6 +48,7 @@ export interface Model {
   /**
    * Optional: the same forecasts as one typed array, inputs × horizons × (lower, median, upper) log returns in
    * predictBatch's order, so a wrapper that adjusts them (withIntervalScale) builds its outputs once, not twice.
+   * A new array each call: the caller may change it.
    */
   predictQuantiles?(inputs: readonly Features[]): Float32Array | Float64Array;
   /**
