@@ -9,6 +9,7 @@ import { type ApiServer, startServer } from '../api/server.js';
 import {
   createLiveHub,
   createReplayClock,
+  createWatermarkGate,
   type LiveHub,
   MemoryTransport,
   type Pipeline,
@@ -16,6 +17,7 @@ import {
   type RunningPipeline,
   runPipeline,
   type SourceOperator,
+  type WatermarkGate,
 } from '../engine/index.js';
 import { ExactlyOnceRefused } from '../engine/runner.js';
 import { ollamaExplainer } from '../explain/ollama-explainer.js';
@@ -38,7 +40,7 @@ import { replay } from '../operators/sources/replay.js';
 import { simulator } from '../operators/sources/simulator.js';
 import { createYahooFeed, defaultPollMs, type MarketDataStatus, type YahooFeed } from '../operators/sources/yahoo.js';
 import { createYahooClient } from '../operators/sources/yahoo-client.js';
-import { pricePrediction } from '../pipelines/price-prediction.js';
+import { CALIBRATION_TABLE, pricePrediction } from '../pipelines/price-prediction.js';
 import { type DeadLetter, schemas } from '../schemas/index.js';
 import { openChromaVectorStore } from '../storage/chroma-vector-store.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
@@ -59,6 +61,8 @@ export interface App {
   calendar: EarningsCalendar;
   /** The interval calibration the pipeline keeps current (scores → calibrate → this table). */
   calibration: CalibrationTable;
+  /** What a replay waits on: the calibration table node's watermark (null: no wait). */
+  feedback: WatermarkGate | null;
   /** The explanation path's parts; null with TICKCAST_EXPLAIN=off. */
   explain: ExplainParts | null;
   /** The live Yahoo feed (TICKCAST_SOURCE=yahoo), else null. */
@@ -171,13 +175,17 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const { calendar, live } = await openCalendar(config);
   const models = await chooseModels(config);
   const calibration = createCalibrationTable();
+  // A replay waits for the calibration of the days before each day (not a live source: its days
+  // are hours apart). Attached in startPipeline where this process runs the table's node.
+  const feedback =
+    config.TICKCAST_SOURCE === 'replay' && config.TICKCAST_CALIBRATION ? createWatermarkGate(CALIBRATION_TABLE) : null;
   const yahoo = live ? openYahooFeed(config, { universe, hub, registry, backfill: opts.backfill }) : null;
   // Headlines replay in step with the prices: the news source waits for the replay to pass each one's time.
   const clock = config.TICKCAST_SOURCE === 'replay' ? createReplayClock() : undefined;
   const paceMs = opts.paceMs ?? config.TICKCAST_PACE;
   const explain = config.TICKCAST_EXPLAIN ? await openExplainParts(config, { dbPath: opts.dbPath }) : null;
   const pipeline = pricePrediction({
-    source: marketSource(config, { yahoo, backfill: opts.backfill, paceMs, clock }),
+    source: marketSource(config, { yahoo, backfill: opts.backfill, paceMs, clock, feedback }),
     calendar,
     models,
     store,
@@ -196,7 +204,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
         }
       : {}),
   });
-  return { config, pipeline, store, hub, models, calendar, calibration, explain, yahoo, registry };
+  return { config, pipeline, store, hub, models, calendar, calibration, feedback, explain, yahoo, registry };
 }
 
 /**
@@ -248,13 +256,24 @@ function openYahooFeed(
 /** Where quotes come from: Yahoo (live, or a backfill alone), the SYNTHETIC simulator, or the CSV replay. */
 function marketSource(
   config: Config,
-  o: { yahoo: YahooFeed | null; backfill: BuildOptions['backfill']; paceMs: number; clock: ReplayClock | undefined },
+  o: {
+    yahoo: YahooFeed | null;
+    backfill: BuildOptions['backfill'];
+    paceMs: number;
+    clock: ReplayClock | undefined;
+    feedback: WatermarkGate | null;
+  },
 ): SourceOperator<{ quotes: typeof schemas.Quote }> {
   if (o.yahoo) return o.backfill ? o.yahoo.backfillOnly(o.backfill.from, o.backfill.symbols) : o.yahoo.quotes;
   if (config.TICKCAST_SOURCE === 'simulator') {
     return simulator({ symbols: config.TICKCAST_SIM_SYMBOLS, ticks: config.TICKCAST_SIM_TICKS, paceMs: o.paceMs });
   }
-  return replay({ dir: config.TICKCAST_DATA_DIR, paceMs: o.paceMs, clock: o.clock });
+  return replay({
+    dir: config.TICKCAST_DATA_DIR,
+    paceMs: o.paceMs,
+    clock: o.clock,
+    ...(o.feedback ? { feedback: o.feedback.wait } : {}),
+  });
 }
 
 /**
@@ -326,11 +345,13 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
         'KAFKA_EXACTLY_ONCE (--exactly-once): exactly-once needs TICKCAST_TRANSPORT=kafka (the memory transport has no transactions)',
       ]);
     }
-    return runPipeline(app.pipeline, {
+    const running = await runPipeline(app.pipeline, {
       transport: new MemoryTransport(),
       batchSize: app.config.TICKCAST_BATCH_SIZE,
       log,
     });
+    app.feedback?.attach(running);
+    return running;
   }
   // Loaded only for Kafka: the client is an optional native package, the registry client is heavy.
   const [{ createKafkaTransport }, { RegistrySerde }] = await Promise.all([
@@ -364,6 +385,7 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     }
     throw err;
   });
+  if (nodesFor(app.pipeline, c.TICKCAST_ROLE).includes(CALIBRATION_TABLE)) app.feedback?.attach(running);
   // The runner closes its producer and consumers; the transport's admin connection is ours. After a
   // finished run it stays open (the API and the summary read the dead-letter topics back through
   // it): whoever ends the process closes it (`running.transport.close()`); after a failure, here.

@@ -176,6 +176,29 @@ describe('definePipeline', () => {
     expect((err as PipelineError).problems.join('\n')).toMatch(/cycle through nodes a, b/);
   });
 
+  it('refuses state keyed across partitions (stateKey) on co-partitioned topics, which would split it', () => {
+    const perInterval = defineOperator<Bar, { bars: typeof schemas.Bar }, number>({
+      kind: 'transform',
+      name: 'per-interval',
+      input: schemas.Bar,
+      outputs: { bars: schemas.Bar },
+      state: { description: 'bars seen per interval' },
+      stateKey: (b) => b.interval,
+      process: (r, ctx) => ctx.state.set((ctx.state.get() ?? 0) + 1),
+    });
+    const decl = (out: number) =>
+      definePipeline({
+        name: 'keyed',
+        topics: {
+          a: { schema: schemas.Bar, partitions: 4, external: true },
+          b: { schema: schemas.Bar, partitions: out },
+        },
+        nodes: [{ id: 'count', operator: perInterval, reads: 'a', writes: { bars: 'b' } }],
+      });
+    expect(() => decl(4)).toThrow(/state is keyed across partitions \(stateKey\)/);
+    expect(() => decl(1)).not.toThrow();
+  });
+
   it('lets only a sink read in every process', () => {
     expect(
       invalid([{ id: 'bars', operator: dailyBars, reads: 'quotes', writes: { bars: 'bars' }, everyProcess: true }]),

@@ -35,3 +35,4 @@ export { type RunningPipeline, type RunOptions, type RunSummary, runPipeline, to
 export { avroSerde, type Serde } from './serde.js';
 export { TestDriver } from './test-driver.js';
 export type { Consumer, IncomingMessage, OutgoingMessage, Producer, TopicSpec, Transport } from './transport.js';
+export { createWatermarkGate, type WatermarkGate } from './watermark-gate.js';

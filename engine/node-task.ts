@@ -248,7 +248,8 @@ export class NodeTask {
     }
     for (const r of records) {
       const mark = this.out.length;
-      this.enter(r.key, r.timestamp, r.headers?.[HEADER.sourceTime], this.lanes.get(r) ?? 0);
+      const key = t.stateKey ? t.stateKey(r.value) : r.key;
+      this.enter(key, r.timestamp, r.headers?.[HEADER.sourceTime], this.lanes.get(r) ?? 0);
       try {
         t.process!(r, this.ctx);
       } catch (err) {

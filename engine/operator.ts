@@ -55,6 +55,14 @@ export interface TransformOperator<In, Out extends Ports, S = never> {
    * steps of seconds instead of one long batch. Default: the run's batch size.
    */
   readonly maxBatch?: number;
+  /**
+   * Scopes state and timers to this key of each record instead of its partition key (with
+   * `process` only): for state across the keys of all partitions, e.g. one calibration per
+   * horizon over every symbol's scores. Such a node sees its input as one stream (one watermark
+   * over every partition), so its outputs must have a partition count other than its inputs', and
+   * it keeps its state in the process (no changelog): see engine/README.md.
+   */
+  readonly stateKey?: (value: In) => string;
   /** One record at a time. Throw RecordError (or anything) to dead-letter this record. */
   process?(record: Record<In>, ctx: TransformContext<Out, S>): void;
   /** A whole batch at once (e.g. to call a model once); a throw dead-letters the batch. */

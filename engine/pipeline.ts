@@ -138,6 +138,15 @@ export function definePipeline(decl: PipelineDeclaration): Pipeline {
     const writes = { ...(n.writes ?? {}) };
 
     if (op.kind === 'source' && reads.length > 0) problems.push(`${where}: a source reads no topic`);
+    if (op.kind === 'transform' && op.stateKey) {
+      const counts = new Set([...reads, ...Object.values(writes)].map((t) => topics.get(t)?.partitions));
+      if (op.processBatch) problems.push(`${where}: stateKey needs process (per record), not processBatch`);
+      if (counts.size === 1 && [...counts][0]! > 1) {
+        problems.push(
+          `${where}: its state is keyed across partitions (stateKey), so its output topics need a partition count other than its inputs' (e.g. 1)`,
+        );
+      }
+    }
     if (n.everyProcess && op.kind !== 'sink') {
       problems.push(
         `${where}: only a sink can read in every process (a ${op.kind} would write its records once per process)`,

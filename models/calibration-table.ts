@@ -13,6 +13,8 @@ export interface CalibrationTable {
   apply(record: Calibration): void;
   /** Each group's newest record. */
   groups(): Calibration[];
+  /** One group's newest record. */
+  get(group: string): Calibration | undefined;
 }
 
 export function createCalibrationTable(): CalibrationTable {
@@ -33,6 +35,7 @@ export function createCalibrationTable(): CalibrationTable {
       groups.set(record.group, record);
     },
     groups: () => [...groups.values()],
+    get: (group) => groups.get(group),
   };
 }
 

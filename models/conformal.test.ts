@@ -21,7 +21,7 @@ function normals(seed: number): () => number {
 }
 
 describe('adaptive conformal calibration', () => {
-  it('steps once per target session on the share that missed: log s += η(missRate − 0.2)', () => {
+  it('steps once per target session: log s += η(misses − 0.2n)/n̄ (n̄ forecasts per session)', () => {
     const s = createConformalState();
     // Session 1: 10 forecasts, 5 missed.
     for (let i = 0; i < 10; i++) observe(s, DAY, i >= 5, 0.5);
@@ -29,7 +29,8 @@ describe('adaptive conformal calibration', () => {
     // The first forecast of session 2 closes session 1: 0.5 × (0.5 − 0.2) = 0.15.
     expect(observe(s, 2 * DAY, true, 0.5)).toBe(true);
     expect(s.logScale).toBeCloseTo(0.15, 12);
-    // Session 2 all inside: 0.5 × (0 − 0.2) = −0.1.
+    // Session 2: 10 forecasts, all inside: 0.5 × (0 − 2)/10 = −0.1.
+    for (let i = 0; i < 9; i++) observe(s, 2 * DAY, true, 0.5);
     closeDay(s, 0.5);
     expect(s.logScale).toBeCloseTo(0.05, 12);
     expect(s.steps).toBe(2);

@@ -41,6 +41,8 @@ export const COVERAGE_TARGET = 0.8;
 /** Step size at horizon 1 (chosen on the bundled and shared data: docs in models/README.md). */
 export const DEFAULT_ETA = 0.5;
 const MAX_LOG_SCALE = Math.log(8);
+/** Sessions the mean forecasts per session averages over. */
+const MEAN_N_SESSIONS = 250;
 
 /** A group's calibration state: plain data (it lives in operator state and a changelog). */
 export interface ConformalState {
@@ -52,10 +54,12 @@ export interface ConformalState {
   misses: number;
   /** Days stepped so far. */
   steps: number;
+  /** Mean forecasts per stepped session (over about the last MEAN_N_SESSIONS). */
+  meanN: number;
 }
 
 export function createConformalState(): ConformalState {
-  return { logScale: 0, day: Number.NEGATIVE_INFINITY, n: 0, misses: 0, steps: 0 };
+  return { logScale: 0, day: Number.NEGATIVE_INFINITY, n: 0, misses: 0, steps: 0, meanN: 0 };
 }
 
 /** The step size at horizon h. */
@@ -82,12 +86,28 @@ export function observe(state: ConformalState, targetDay: number, inside: boolea
 /** Applies the step for the day being counted (if it has any forecasts). */
 export function closeDay(state: ConformalState, eta: number): boolean {
   if (state.n === 0) return false;
-  const step = eta * (state.misses / state.n - (1 - COVERAGE_TARGET));
-  state.logScale = Math.max(-MAX_LOG_SCALE, Math.min(MAX_LOG_SCALE, state.logScale + step));
+  step(state, state.n, state.misses, eta);
   state.n = 0;
   state.misses = 0;
-  state.steps++;
   return true;
+}
+
+/**
+ * One step on a session's `n` realised forecasts of which `misses` fell outside their interval:
+ * η·(misses − 0.2n)/n̄, n̄ the group's mean forecasts per session. Weighting by n (not the session's
+ * miss rate alone) makes the guarantee hold per forecast, not per session: a group with few
+ * forecasts on most days and many on some (earnings) would otherwise cover its busy days worse.
+ */
+export function step(
+  state: Pick<ConformalState, 'logScale' | 'steps' | 'meanN'>,
+  n: number,
+  misses: number,
+  eta: number,
+): void {
+  state.meanN = state.steps === 0 ? n : state.meanN + (n - state.meanN) / Math.min(state.steps + 1, MEAN_N_SESSIONS);
+  const delta = (eta * (misses - (1 - COVERAGE_TARGET) * n)) / state.meanN;
+  state.logScale = Math.max(-MAX_LOG_SCALE, Math.min(MAX_LOG_SCALE, state.logScale + delta));
+  state.steps++;
 }
 
 /** The interval [lower, upper] around `median` scaled by `scale` (log-return space). */

@@ -92,6 +92,9 @@ export interface ExplainPath {
   news?: SourceOperator<{ news: typeof schemas.News }>;
 }
 
+/** The node that applies the calibration to the models' table (a replay waits on its watermark). */
+export const CALIBRATION_TABLE = 'calibration-table';
+
 const BAR_MS: Record<BarInterval, number> = { '1d': 86_400_000, '1m': 60_000 };
 
 export function pricePrediction(options: PricePredictionOptions): Pipeline {
@@ -222,7 +225,8 @@ function scoringNodes(scoring: Scoring, store: TimeSeriesStore, partitions: numb
       ? {
           calibration: {
             schema: schemas.Calibration,
-            partitions,
+            // One stream of steps: calibrate's state spans every scores partition (stateKey).
+            partitions: 1,
             compacted: true,
             description: 'online interval calibration per horizon and regime, newest per group',
           },
@@ -237,11 +241,11 @@ function scoringNodes(scoring: Scoring, store: TimeSeriesStore, partitions: numb
     nodes.push(
       {
         id: 'calibrate',
-        operator: calibrate({ eta: scoring.eta }),
+        operator: calibrate({ eta: scoring.eta, intervalMs, resume: (group) => table.get(group) }),
         reads: 'scores',
         writes: { calibration: 'calibration' },
       },
-      { id: 'calibration-table', operator: calibrationTable({ table }), reads: 'calibration', everyProcess: true },
+      { id: CALIBRATION_TABLE, operator: calibrationTable({ table }), reads: 'calibration', everyProcess: true },
     );
   }
   if (scoring.registry) {

@@ -21,6 +21,12 @@ export interface ReplayOptions {
   to?: number;
   /** Advanced to the end of each replayed day (`day + 1 day`), ended when the replay stops. */
   clock?: ReplayClock;
+  /**
+   * Before each day after the first, waits for the pipeline's feedback to catch up with the
+   * watermark given last (e.g. `WatermarkGate.wait` on the calibration table's node): at full
+   * speed, each day's intervals are then issued with the calibration of the days before, as live.
+   */
+  feedback?: (time: number, signal: AbortSignal) => Promise<void>;
 }
 
 const DAY_MS = 86_400_000;
@@ -65,8 +71,10 @@ async function replayDays(opts: ReplayOptions, ctx: SourceContext<{ quotes: type
   let total = 0;
   for (const list of byDay.values()) total += new Set(list.map((q) => q.symbol)).size;
   let emitted = 0;
+  let given = Number.NEGATIVE_INFINITY;
   for (const day of days) {
     if (ctx.signal.aborted) return;
+    if (opts.feedback && given > Number.NEGATIVE_INFINITY) await opts.feedback(given, ctx.signal);
     const started = Date.now();
     const seen = new Set<string>();
     for (const q of byDay.get(day)!.sort((a, b) => (a.symbol < b.symbol ? -1 : 1))) {
@@ -85,6 +93,7 @@ async function replayDays(opts: ReplayOptions, ctx: SourceContext<{ quotes: type
     }
     // Daily data: once a day is replayed, that day is complete.
     await ctx.watermark(day + DAY_MS);
+    given = day + DAY_MS;
     opts.clock?.advance(day + DAY_MS);
     ctx.progress(emitted, total);
     if (paceMs > 0) await sleep(paceMs - (Date.now() - started), ctx.signal);

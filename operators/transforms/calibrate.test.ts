@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TestDriver } from '../../engine/index.js';
 import { createCalibrationTable } from '../../models/calibration-table.js';
 import type { Calibration, Score } from '../../schemas/index.js';
-import { calibrate } from './calibrate.js';
+import { type CalibrateState, calibrate } from './calibrate.js';
 
 const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
 
@@ -33,11 +33,12 @@ describe('calibrate', () => {
     const d = await TestDriver.forOperator(calibrate({ eta: 0.5 }));
     const session = (target: string, misses: number) =>
       Array.from({ length: 10 }, (_, i) => scored(`S${i}`, target, i >= misses));
-    // 2017-03-01: half missed; 03-02: none missed; 03-03 closes 03-02.
-    await d.pipe('input', [...session('2017-03-01', 5), ...session('2017-03-02', 0), ...session('2017-03-03', 2)], {
+    // 2017-03-01: half missed; 03-02: none missed; 03-03 is still open.
+    // Arrival order does not matter: each session steps when the watermark passes its end.
+    await d.pipe('input', [...session('2017-03-02', 0), ...session('2017-03-01', 5), ...session('2017-03-03', 2)], {
       key: '1:normal',
     });
-    await d.run();
+    await d.advanceWatermark('input', day('2017-03-03'));
     const steps = d.read<Calibration>('calibration');
     expect(steps.map((c) => [c.group, c.ts, c.n, c.coverage, Number(c.logScale.toFixed(4))])).toEqual([
       ['1:normal', day('2017-03-01'), 10, 0.5, 0.15],
@@ -61,6 +62,6 @@ describe('calibrate', () => {
     ]);
     await d.run();
     expect(d.read<Calibration>('calibration')).toEqual([]);
-    expect([...d.state<{ conformal: { n: number } }>('calibrate').values()][0]!.conformal.n).toBe(1);
+    expect([...d.state<CalibrateState>('calibrate').values()][0]!.open).toEqual([[day('2017-03-02'), 1, 1]]);
   });
 });

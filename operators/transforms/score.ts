@@ -5,9 +5,8 @@
 // either regime's predict node, so in any order), and is `missing` once the watermark has passed
 // its target session without one (the symbol had no bar that day: an event-time timer). A
 // prediction that arrives after its target session (late) is scored from the closes the state keeps.
-// Scores are keyed by calibration group (horizon:regime), which is what `calibrate` reads by.
+// Scores keep the symbol as key (co-partitioned with the predictions).
 import { defineOperator, END_OF_TIME } from '../../engine/index.js';
-import { groupKey } from '../../models/conformal.js';
 import { type ScoredPrediction, scoreOf } from '../../models/scores.js';
 import { type Prediction, type Score, schemas } from '../../schemas/index.js';
 
@@ -46,7 +45,7 @@ export function score(opts: ScoreOptions = {}) {
     state: { description: 'per symbol: predictions waiting for their target session, and recent closes' },
     process({ value: p }, ctx) {
       const state = ctx.state.get() ?? { closes: [], pending: [] };
-      const emit = (x: Score) => ctx.emit('scores', x, { key: groupKey(x.horizon, x.regime), timestamp: x.targetTs });
+      const emit = (x: Score) => ctx.emit('scores', x, { timestamp: x.targetTs });
       recordClose(state, p.ts, p.lastClose, ctx.watermark - intervalMs);
       const waiting: Pending[] = [];
       for (const q of state.pending) {
@@ -69,10 +68,7 @@ export function score(opts: ScoreOptions = {}) {
       const waiting: Pending[] = [];
       for (const q of state.pending) {
         if (q.targetTs + intervalMs <= timer.time) {
-          ctx.emit('scores', scoreOf(q, closeAt(state, q.targetTs)), {
-            key: groupKey(q.horizon, q.regime),
-            timestamp: q.targetTs,
-          });
+          ctx.emit('scores', scoreOf(q, closeAt(state, q.targetTs)), { timestamp: q.targetTs });
         } else waiting.push(q);
       }
       state.pending = waiting;
