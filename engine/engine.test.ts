@@ -184,7 +184,7 @@ describe('definePipeline', () => {
       outputs: { bars: schemas.Bar },
       state: { description: 'bars seen per interval' },
       stateKey: (b) => b.interval,
-      process: (r, ctx) => ctx.state.set((ctx.state.get() ?? 0) + 1),
+      process: (_r, ctx) => ctx.state.set((ctx.state.get() ?? 0) + 1),
     });
     const decl = (out: number) =>
       definePipeline({

@@ -57,15 +57,6 @@ describe('price-prediction pipeline', () => {
     ]);
     // The calibration stepped on every session's realisations, per horizon and regime.
     const steps = d.read<Calibration>('calibration');
-    console.log(
-      'DBG',
-      [...d.state<any>('calibrate').entries()].map(([k, v]) => [k, v.open.length, v.steps]),
-      d.metrics
-        .snapshot()
-        .filter((n) => ['calibrate', 'score'].includes(n.node))
-        .map((n) => [n.node, n.watermark, n.recordsIn, n.recordsOut]),
-      d.logs().slice(0, 5),
-    );
     expect(new Set(steps.map((c) => c.group))).toEqual(new Set(['1:normal', '5:normal', '1:earnings', '5:earnings']));
 
     // AAPL reported on 2015-07-21 and 2015-10-27 (after the close): those bars go to the earnings model.
