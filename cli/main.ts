@@ -13,6 +13,7 @@ import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
 import { QuestDbError } from '../storage/questdb-store.js';
 import { buildApp, deadLetterReasons, serve, startPipeline } from './app.js';
+import { type CalibrationArgs, calibrationCommand } from './calibration.js';
 import { backfillFrom, ConfigError, loadConfig, parseDuration } from './config.js';
 import { type EvaluateArgs, evaluateCommand } from './evaluate.js';
 import { type ExplainArgs, explainCommand } from './explain.js';
@@ -245,8 +246,28 @@ program
   .option('--to <date>', 'last input day, YYYY-MM-DD (default: the end of the data)')
   .option('--horizon <days>', 'forecast horizon in trading days: 1, 5 or 21', '1')
   .option('--json', 'print one JSON line last: the shipped model at this horizon')
+  .option('--artifacts <dir>', 'trained nets and shipped.json to score (default models/artifacts)')
   .action(async (opts: EvaluateArgs) => {
     await evaluateCommand(loadConfig(), opts);
+  });
+
+program
+  .command('calibration')
+  .description(
+    "replay the online interval calibration over a data set from its start: the 80% interval's coverage per horizon and regime",
+  )
+  .option('--data <dir>', 'folder of per-ticker daily CSVs (default TICKCAST_DATA_DIR)')
+  .option('--earnings <file>', 'earnings dates CSV (default TICKCAST_EARNINGS_FILE; none for no split)')
+  .option(
+    '--from <date>',
+    'first input day scored, YYYY-MM-DD (the calibration learns from the data start)',
+    '2017-02-08',
+  )
+  .option('--to <date>', 'last input day, YYYY-MM-DD (default: the end of the data)')
+  .option('--eta <step>', "step size at horizon 1 (0: off, the models' own intervals)")
+  .option('--json', 'print one JSON line last')
+  .action(async (opts: CalibrationArgs) => {
+    await calibrationCommand(loadConfig(), opts);
   });
 
 function parseDurationOption(text: string): number {

@@ -173,6 +173,37 @@ describe('tickcast CLI', () => {
     expect(bad.stderr).toContain('--horizon 2: one of 1, 5, 21');
   });
 
+  it('replays the online interval calibration from the data start: coverage in its band at every horizon', async () => {
+    const r = await tickcast(['calibration', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/h21\s+normal\s+[\d,]+\s+[\d.]+%\s+[\d.]+%\s+78%–82%\s+ok/);
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+      groups: Array<{ horizon: number; regime: string; raw: number; calibrated: number; inBand: boolean }>;
+      allInBand: boolean;
+    };
+    expect(last.groups.map((g) => `${g.horizon}:${g.regime}`)).toEqual([
+      '1:earnings',
+      '1:normal',
+      '5:earnings',
+      '5:normal',
+      '21:earnings',
+      '21:normal',
+    ]);
+    // The targets: 78–82% on normal days, 75–85% on earnings days, at h1, h5 and h21.
+    for (const g of last.groups) {
+      const [lo, hi] = g.regime === 'normal' ? [0.78, 0.82] : [0.75, 0.85];
+      expect(g.calibrated, `${g.horizon}:${g.regime}`).toBeGreaterThanOrEqual(lo);
+      expect(g.calibrated, `${g.horizon}:${g.regime}`).toBeLessThanOrEqual(hi);
+    }
+    // Off (η = 0), the models' own intervals: h21 normal falls outside its band.
+    const off = await tickcast(['calibration', '--eta', '0', '--json']);
+    const own = JSON.parse(off.stdout.trim().split('\n').at(-1)!) as typeof last;
+    expect(own.allInBand).toBe(false);
+    const bad = await tickcast(['calibration', '--eta', 'lots']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--eta "lots": a step size from 0 (off) to 10');
+  });
+
   it('refuses a bad configuration value, naming it and what is allowed', async () => {
     const r = await tickcast(['run', '--until-end'], { TICKCAST_TRANSPORT: 'carrier-pigeon', TICKCAST_PACE: 'soon' });
     expect(r.code).toBe(2);
