@@ -16,7 +16,7 @@ const scores = {
 };
 
 /** An artifacts folder: shipped.json naming net `mlp`, and its metadata.json. */
-function artifacts(selection: object, validation: object): string {
+function artifacts(selection: object, validation: object, extra: object = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'model-info-'));
   const manifest = {
     normal: { name: 'mlp', version: 'v1' },
@@ -24,6 +24,7 @@ function artifacts(selection: object, validation: object): string {
     horizons: [1, 5, 21],
     featureSpec: 'basic@test',
     selection: { validation: { from: '2016-07-05', to: '2017-01-03' }, ...selection },
+    ...extra,
   };
   writeFileSync(join(dir, 'shipped.json'), JSON.stringify(manifest));
   mkdirSync(join(dir, 'mlp', 'v1'), { recursive: true });
@@ -69,9 +70,39 @@ describe('readModelInfo', () => {
     ]);
   });
 
+  it('reads which median ships per horizon: constantDrift where the net had no skill', async () => {
+    const points = [
+      {
+        horizon: 1,
+        point: 'net',
+        value: null,
+        skillVsBest: 0.998,
+        bestBaseline: 'persistence',
+        skillT: -2.3,
+        skillDates: 250,
+        rankIc: 0.02,
+        rankIcT: 2.1,
+      },
+      {
+        horizon: 5,
+        point: 'constantDrift',
+        value: 0.003,
+        skillVsBest: 1.009,
+        bestBaseline: 'constantDrift',
+        skillT: null, // NaN in JSON
+        skillDates: 1,
+        rankIc: 0.01,
+        rankIcT: null,
+      },
+    ];
+    const info = (await readModelInfo(artifacts({ maeRatio: { mlp: 1.01 } }, { all: scores }, { points })))!;
+    expect(info.points).toEqual(points);
+  });
+
   it('reads artifacts trained before the baselines were recorded, those figures null', async () => {
     const info = (await readModelInfo(artifacts({ maeRatio: { mlp: 1.01 } }, { all: scores })))!;
     expect(info.bestBaseline).toBeNull();
+    expect(info.points).toEqual([]); // the net's median at every horizon
     expect(info.selection).toEqual([{ model: 'mlp', maeRatio: 1.01, skillVsBest: null }]);
     expect(info.nets[0]!.validation[0]).toMatchObject({
       rankIcT: null,

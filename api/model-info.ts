@@ -17,6 +17,22 @@ const manifestSchema = z.object({
   earningsMedianShrink: z.number().optional(),
   horizons: z.array(z.number().int()),
   featureSpec: z.string(),
+  // JSON has no NaN: a figure that was NaN (e.g. a rank IC t over too few days) was written as null.
+  points: z
+    .array(
+      z.object({
+        horizon: z.number().int(),
+        point: z.enum(['net', 'constantDrift', 'persistence']),
+        value: z.number().nullable(),
+        skillVsBest: z.number().nullable(),
+        bestBaseline: z.string(),
+        skillT: z.number().nullable(),
+        skillDates: z.number().int(),
+        rankIc: z.number().nullable(),
+        rankIcT: z.number().nullable(),
+      }),
+    )
+    .optional(),
   selection: z
     .object({
       validation: z.object({ from: z.string(), to: z.string() }).optional(),
@@ -114,6 +130,9 @@ export interface NetInfo {
   validation: Evaluation[];
 }
 
+/** Which median ships at one horizon, and the validation figures that decided it (`tickcast train`). */
+export type PointForecast = NonNullable<z.infer<typeof manifestSchema>['points']>[number];
+
 export interface ModelInfo {
   name: string;
   version: string;
@@ -131,6 +150,11 @@ export interface ModelInfo {
   bestBaseline: string | null;
   /** The trained nets behind it (one, or an ensemble's members; none for a baseline). */
   nets: NetInfo[];
+  /**
+   * Per horizon, the net's median or a constant baseline's where the net had no MAE skill on
+   * validation; empty for a manifest written before it (the net's median at every horizon).
+   */
+  points: PointForecast[];
 }
 
 export async function readModelInfo(dir = ARTIFACTS_DIR): Promise<ModelInfo | null> {
@@ -174,5 +198,6 @@ export async function readModelInfo(dir = ARTIFACTS_DIR): Promise<ModelInfo | nu
     })),
     bestBaseline: manifest.selection?.bestBaseline ?? null,
     nets,
+    points: manifest.points ?? [],
   };
 }

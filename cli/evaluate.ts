@@ -30,6 +30,8 @@ export interface EvaluateArgs {
   to?: string;
   horizon?: string;
   json?: boolean;
+  /** Trained nets and shipped.json (default models/artifacts): e.g. what `tickcast train --artifacts` wrote. */
+  artifacts?: string;
 }
 
 export const HORIZONS = [1, 5, 21];
@@ -142,10 +144,17 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs): Promi
     constantDriftModel(medians),
   ];
   const candidates: Model[] = [...baselines];
-  candidates.push(...(await loadLatestArtifacts()));
-  const shippedModels = await loadShipped();
+  candidates.push(...(await loadLatestArtifacts(args.artifacts)));
+  const shippedModels = await loadShipped(args.artifacts);
   let shippedName: string = config.TICKCAST_MODEL;
+  let rankingName: string | null = null;
   if (shippedModels && config.TICKCAST_MODEL === 'shipped') {
+    // Where the shipped median is a constant, the net behind it still ranks: scored beside it.
+    const ranking = shippedModels.ranking;
+    if (ranking) {
+      rankingName = `${ranking.name}@${ranking.version}`;
+      if (!candidates.some((m) => m.name === ranking.name && m.version === ranking.version)) candidates.push(ranking);
+    }
     const routed = routedModel(shippedModels.normal, shippedModels.earnings, calendar);
     candidates.push(routed);
     shippedName = routed.name;
@@ -180,6 +189,7 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs): Promi
   printTable(ic.header, ic.rows);
   if (args.json) {
     const r = results.find((x) => x.model === shippedName) ?? results[0]!;
+    const ranking = results.find((x) => `${x.model}@${x.version}` === rankingName);
     // Top level: normal days (the issue's targets); earnings and all days beside it.
     console.log(
       JSON.stringify({
@@ -188,6 +198,8 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs): Promi
         ...json(r, 'normal', medians.get(horizon)!),
         earnings: json(r, 'earnings', medians.get(horizon)!),
         all: json(r, 'all', medians.get(horizon)!),
+        // A constant shipped median has no cross-section: the net behind it ranks (normal days).
+        ...(ranking && { ranking: { model: rankingName, ...icJson(ranking, 'normal') } }),
         earningsCoverage: num(coverage),
         constantDriftTraining: { from: isoDay(training.from), to: isoDay(training.to), n: training.n },
       }),
@@ -224,9 +236,24 @@ async function loadDataset(
 
 const num = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(6)) : null);
 
+/** Rank IC, its t, over non-overlapping dates and per year. */
+function icJson(r: Evaluation, segment: (typeof SEGMENTS)[number]) {
+  const ic = r.ic[segment];
+  return {
+    rankIc: num(r[segment].rankIc),
+    rankIcT: num(r[segment].rankIcT),
+    rankIcNonOverlapping: {
+      every: ic.nonOverlapping.every,
+      ic: num(ic.nonOverlapping.ic),
+      t: num(ic.nonOverlapping.t),
+      dates: ic.nonOverlapping.dates,
+    },
+    rankIcByYear: Object.fromEntries(ic.byYear.map((y) => [y.year, { ic: num(y.ic), t: num(y.t), dates: y.dates }])),
+  };
+}
+
 function json(r: Evaluation, segment: (typeof SEGMENTS)[number], constantDriftMedian: number) {
   const m: Metrics = r[segment];
-  const ic = r.ic[segment];
   const v: Versus = r.versus![segment];
   const baseline = (name: string) => v.baselines[name]!;
   return {
@@ -235,15 +262,7 @@ function json(r: Evaluation, segment: (typeof SEGMENTS)[number], constantDriftMe
     maePersistence: num(m.maePersistence),
     maeRatio: num(m.maeRatio),
     hitRate: num(m.hitRate),
-    rankIc: num(m.rankIc),
-    rankIcT: num(m.rankIcT),
-    rankIcNonOverlapping: {
-      every: ic.nonOverlapping.every,
-      ic: num(ic.nonOverlapping.ic),
-      t: num(ic.nonOverlapping.t),
-      dates: ic.nonOverlapping.dates,
-    },
-    rankIcByYear: Object.fromEntries(ic.byYear.map((y) => [y.year, { ic: num(y.ic), t: num(y.t), dates: y.dates }])),
+    ...icJson(r, segment),
     coverage80: num(m.coverage80),
     pinball: num(m.pinball),
     baselines: {
@@ -262,7 +281,7 @@ function json(r: Evaluation, segment: (typeof SEGMENTS)[number], constantDriftMe
   };
 }
 
-const signedPct = (logReturn: number) => `${logReturn >= 0 ? '+' : ''}${(logReturn * 100).toFixed(3)}%`;
+export const signedPct = (logReturn: number) => `${logReturn >= 0 ? '+' : ''}${(logReturn * 100).toFixed(3)}%`;
 
 const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 const percent = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '-');

@@ -7,7 +7,7 @@ import { emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-
 import { selectBackend } from '../models/tf-backend.js';
 import { trainAndSelect } from '../models/train.js';
 import { type Config, ConfigError } from './config.js';
-import { EVALUATION_HEADER, evaluationRows, HORIZONS, parseDay } from './evaluate.js';
+import { EVALUATION_HEADER, evaluationRows, HORIZONS, parseDay, signedPct } from './evaluate.js';
 import { taskProgress } from './progress.js';
 import { printTable } from './table.js';
 
@@ -57,6 +57,11 @@ export async function trainCommand(config: Config, args: TrainArgs): Promise<voi
   for (const bar of epochBars.values()) bar.stop();
   console.log(`\nvalidation (horizon 1): ${report.validation.examples.toLocaleString('en-US')} examples`);
   printTable(EVALUATION_HEADER, evaluationRows(report.results, `${report.shipped.normal.name}`));
+  for (const p of report.shipped.points ?? []) {
+    console.log(
+      `point forecast at h${p.horizon}: ${p.point === 'net' ? 'the net' : `${p.point} ${signedPct(p.value ?? 0)}`} (validation MAE ÷ best baseline (${p.bestBaseline}) ${p.skillVsBest}, t ${p.skillT} over ${p.skillDates} dates; the net's rank IC ${p.rankIc}, t ${p.rankIcT})`,
+    );
+  }
   console.log(
     `shipped ${report.shipped.normal.name}@${report.shipped.normal.version}, earnings median × ${report.shipped.earningsMedianShrink ?? 1}, interval × ${report.shipped.earningsIntervalScale}; ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
   );

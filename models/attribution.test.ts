@@ -422,8 +422,10 @@ describe('the shipped model on real features', () => {
   }, 60_000);
 
   it('explains every forecast: complete within the measured error, and matching finite differences', async () => {
-    expect(shipped.manifest.normal.members?.map((m) => m.name)).toEqual(['linear', 'mlp', 'tcn']);
-    const model = shipped.normal;
+    // The net behind the shipped points: where a point is a constant (models/README.md, "Which point
+    // ships"), the shipped median has nothing to explain, and the net's median is the one to check.
+    const model = shipped.ranking ?? shipped.normal;
+    const refs = shipped.manifest.normal.members ?? [shipped.manifest.normal];
     const attributions = await model.attribute!(inputs);
     const outputs = await model.predictBatch(inputs);
     expect(attributions).toHaveLength(inputs.length * H);
@@ -431,13 +433,14 @@ describe('the shipped model on real features', () => {
       expect(a.predictedReturn).toBe(outputs[i]!.predictedReturn);
       expect(a.method).toBe(`integrated-gradients:${IG_STEPS}`);
     });
-    // Measured (32 steps, these 84): median 0.5%, p90 2.0% of |f(x) − f(0)|; the largest error 1.6 bp of log
-    // return, 13% of the median |f(x) − f(0)| (12.6 bp).
-    expectComplete(attributions, { p50: 0.015, p90: 0.04, max: 0.3 });
+    // Measured (32 steps, these 84) on the ensemble: median 0.5%, p90 2.0% of |f(x) − f(0)|; the largest error 1.6
+    // bp of log return, 13% of the median |f(x) − f(0)| (12.6 bp). The mlp alone (shipped since the points
+    // change): p90 6.3%, its ReLU kinks not diluted by an exact linear member.
+    expectComplete(attributions, { p50: 0.015, p90: 0.08, max: 0.3 });
 
     // Finite differences through the nets' inference code (the very path predictBatch runs).
     const members = await Promise.all(
-      shipped.manifest.normal.members!.map(
+      refs.map(
         async (m) =>
           (await loadQuantileNet(join(ARTIFACTS_DIR, m.name, m.version), { expectSpec: FEATURE_SPEC.id })).net,
       ),

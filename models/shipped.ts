@@ -10,6 +10,7 @@ import { ensembleModel } from './ensemble.js';
 import { FEATURE_SPEC } from './features.js';
 import { withIntervalScale } from './interval-scale.js';
 import type { Attribution, Model, ModelOutput } from './model.js';
+import { type PointChoice, withConstantPoints } from './point-forecast.js';
 import { type LoadedQuantileNet, loadQuantileNet, quantileNetModel } from './quantile-net.js';
 
 export const ARTIFACTS_DIR = new URL('./artifacts', import.meta.url).pathname;
@@ -28,6 +29,12 @@ export interface ShippedManifest {
   earningsMedianShrink?: number;
   horizons: number[];
   featureSpec: string;
+  /**
+   * Per horizon, which median ships: the net's, or a constant baseline's where the net had no MAE
+   * skill against the best baseline on validation (`choosePoints`). Absent in manifests written
+   * before it, and for a baseline: the model's own median at every horizon.
+   */
+  points?: PointChoice[];
   /** Validation figures that chose it (see `tickcast train`). */
   selection?: unknown;
 }
@@ -35,6 +42,11 @@ export interface ShippedManifest {
 export interface ShippedModels {
   normal: Model;
   earnings: Model;
+  /**
+   * The net behind them with its own medians, when `points` replaced some: its predicted returns
+   * are the cross-sectional ranking (rank IC) that a constant median cannot carry.
+   */
+  ranking: Model | null;
   manifest: ShippedManifest;
 }
 
@@ -57,14 +69,16 @@ export async function loadShipped(dir = ARTIFACTS_DIR): Promise<ShippedModels | 
     : members
       ? ensembleOf(await Promise.all(members.map(net)), { name, version })
       : (await net(manifest.normal)).model;
+  // The scales below were fitted on the model with its shipped points, so they wrap it.
+  const pointed = withConstantPoints(base, manifest.points ?? []);
   const k = manifest.normalIntervalScale ?? 1;
-  const normal = k === 1 ? base : withIntervalScale(base, k, { branch: 'calibrated' });
+  const normal = k === 1 ? pointed : withIntervalScale(pointed, k, { branch: 'calibrated' });
   // The scale is the announcement day's (fitted at horizon 1): longer horizons widen less.
-  const earnings = withIntervalScale(base, manifest.earningsIntervalScale, {
+  const earnings = withIntervalScale(pointed, manifest.earningsIntervalScale, {
     shrink: manifest.earningsMedianShrink ?? 1,
     oneDay: true,
   });
-  return { normal, earnings, manifest };
+  return { normal, earnings, ranking: pointed === base ? null : base, manifest };
 }
 
 /**

@@ -5,11 +5,19 @@ import { join } from 'node:path';
 import { constantDriftModel, driftModel, medianLogReturns, persistenceModel } from './baselines.js';
 import type { Dataset, Example } from './dataset.js';
 import { ensembleModel } from './ensemble.js';
-import { type Evaluation, evaluateModel, scoreModel, versusBaselines } from './evaluate.js';
+import {
+  BASELINES,
+  beforeTestWindow,
+  type Evaluation,
+  evaluateModel,
+  scoreModel,
+  versusBaselines,
+} from './evaluate.js';
 import { FEATURE_SPEC, SEQ_STEPS, sequenceColumns } from './features.js';
 import { fitIntervalScale, fitMedianShrink, shrunk } from './interval-scale.js';
 import { demeanByDay, toMatrix } from './matrix.js';
 import type { Model } from './model.js';
+import { choosePoints, maeDifference, type PointChoice, withConstantPoints } from './point-forecast.js';
 import { type QuantileNetSpec, quantileNetModel, saveQuantileNet, trainQuantileNet } from './quantile-net.js';
 import { ARTIFACTS_DIR, type ShippedManifest, writeShipped } from './shipped.js';
 import { holdoutSplit, lowerBound } from './walk-forward.js';
@@ -145,15 +153,45 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
     models.set(ENSEMBLE, ensemble);
   }
 
-  // Ship the best model on normal validation days, and only if it beats persistence there.
-  // constantDrift is scored, not shipped: the manifest cannot name it yet (no medians in it).
-  const best = results
-    .filter((r) => r.model !== 'constantDrift')
-    .reduce((a, b) => (b.normal.maeRatio < a.normal.maeRatio ? b : a));
-  const chosen = best.normal.maeRatio < 1 ? best : results.find((r) => r.model === 'persistence')!;
-  // The earnings branch: the chosen model's median shrunk and its interval widened, both fitted
+  // The net (or ensemble) with the lowest validation MAE on normal days ships; at each horizon where
+  // it does not beat the best baseline, its point is replaced by a constant (choosePoints), so the
+  // points are never worse than a baseline on validation and the net is kept for its interval
+  // width and its ranking. Only when no net was trained does persistence ship.
+  const netResults = results.filter((r) => !(BASELINES as readonly string[]).includes(r.model));
+  const chosen =
+    netResults.length > 0
+      ? netResults.reduce((a, b) => (b.normal.maeRatio < a.normal.maeRatio ? b : a))
+      : results.find((r) => r.model === 'persistence')!;
+  let shippedModel = models.get(chosen.model)!;
+  let points: PointChoice[] | undefined;
+  if (netResults.includes(chosen)) {
+    // The constants that would ship: every h-day return realised by the train end (training and
+    // validation rows), as `tickcast evaluate` reads constantDrift's window before its test days.
+    const medians = medianLogReturns(data.examples, data.horizons, beforeTestWindow(data, opts.trainEnd + 1));
+    const perHorizon: Array<{ evaluation: Evaluation; skill: { t: number; dates: number } }> = [];
+    for (const h of data.horizons) {
+      const on = { horizon: h, from: validFrom, to: validTo };
+      const base: Evaluation[] = [];
+      for (const b of baselines) {
+        base.push(h === 1 ? baselineResults.find((r) => r.model === b.name)! : await evaluateModel(b, data, on));
+      }
+      const evaluation = h === 1 ? chosen : versusBaselines(await evaluateModel(shippedModel, data, on), base);
+      const normalRows = async (m: Model) => (await scoreModel(m, data, on)).filter((s) => !s.earnings);
+      const bestModel = baselines.find((b) => b.name === evaluation.versus!.normal.best)!;
+      const skill = maeDifference(await normalRows(shippedModel), await normalRows(bestModel), h);
+      perHorizon.push({ evaluation, skill });
+    }
+    points = choosePoints(perHorizon, medians);
+    shippedModel = withConstantPoints(shippedModel, points);
+    for (const p of points) {
+      log(
+        `point at h${p.horizon}: ${p.point === 'net' ? chosen.model : `${p.point} ${p.value}`} (validation MAE ÷ best baseline (${p.bestBaseline}) ${p.skillVsBest}, t ${p.skillT} over ${p.skillDates} dates; rank IC ${p.rankIc}, t ${p.rankIcT})`,
+      );
+    }
+  }
+  // The earnings branch: the shipped model's median shrunk and its interval widened, both fitted
   // on its validation earnings days.
-  const scored = await scoreModel(models.get(chosen.model)!, data, evaluateOn);
+  const scored = await scoreModel(shippedModel, data, evaluateOn);
   const earningsDays = scored.filter((s) => s.earnings);
   const shrink = fitMedianShrink(earningsDays);
   const scale = fitIntervalScale(shrunk(earningsDays, shrink));
@@ -171,6 +209,7 @@ export async function trainAndSelect(data: Dataset, opts: TrainOptions): Promise
     earningsMedianShrink: shrink,
     horizons: data.horizons,
     featureSpec: FEATURE_SPEC.id,
+    ...(points && { points }),
     selection: {
       validation: { from: iso(validFrom), to: iso(validTo) },
       maeRatio: Object.fromEntries(results.map((r) => [r.model, Number(r.normal.maeRatio.toFixed(5))])),

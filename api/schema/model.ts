@@ -1,5 +1,5 @@
 // The shipped model: version, what chose it, and its validation metrics.
-import type { Evaluation, ModelInfo, NetInfo } from '../model-info.js';
+import type { Evaluation, ModelInfo, NetInfo, PointForecast } from '../model-info.js';
 import { builder } from './builder.js';
 
 const WindowRef = builder.objectRef<{ from: string; to: string }>('DateWindow').implement({
@@ -68,6 +68,33 @@ const SelectionRef = builder
     }),
   });
 
+const PointForecastRef = builder.objectRef<PointForecast>('PointForecast').implement({
+  description:
+    'Which median ships at one horizon: the net’s, or a constant baseline’s where the net showed no MAE skill against the best baseline on validation normal days (the net still gives the interval’s width and the ranking).',
+  fields: (t) => ({
+    horizon: t.exposeInt('horizon'),
+    point: t.exposeString('point', { description: 'net, constantDrift or persistence.' }),
+    value: t.exposeFloat('value', {
+      nullable: true,
+      description:
+        'The shipped constant h-day log return (constantDrift’s median, or 0); null when the net’s median ships.',
+    }),
+    skillVsBest: t.exposeFloat('skillVsBest', {
+      nullable: true,
+      description: 'The net’s validation MAE ÷ the best baseline’s; 1 or above: no skill, so a constant ships.',
+    }),
+    bestBaseline: t.exposeString('bestBaseline'),
+    skillT: t.exposeFloat('skillT', {
+      nullable: true,
+      description:
+        't of the daily MAE difference net − best baseline over every h-th validation day; the net’s median ships only at −2 or below, over 20 dates or more.',
+    }),
+    skillDates: t.exposeInt('skillDates', { description: 'The validation dates that t is over (every h-th day).' }),
+    rankIc: t.exposeFloat('rankIc', { nullable: true, description: 'The net’s validation rank IC at this horizon.' }),
+    rankIcT: t.exposeFloat('rankIcT', { nullable: true }),
+  }),
+});
+
 const ServingRef = builder.objectRef<{ name: string; version: string }>('ServingModel').implement({
   fields: (t) => ({ name: t.exposeString('name'), version: t.exposeString('version') }),
 });
@@ -113,6 +140,11 @@ const ShippedRef = builder.objectRef<ModelInfo>('ShippedModel').implement({
       description: 'The baseline with the lowest validation MAE on normal days; null for a manifest written before it.',
     }),
     nets: t.field({ type: [NetRef], resolve: (m) => m.nets }),
+    points: t.field({
+      type: [PointForecastRef],
+      description: 'Per horizon, which median ships and why; empty for a manifest written before it.',
+      resolve: (m) => m.points,
+    }),
   }),
 });
 

@@ -517,6 +517,10 @@ async function main(): Promise<void> {
         `the model view's best-baseline line reads ${JSON.stringify(text)}`,
       );
     });
+    await check('model view: which point forecast ships at each horizon', async () => {
+      const text = (await page.locator('[data-testid="points"]').textContent({ timeout: 15_000 })) ?? '';
+      assert(/point forecast at h1: /.test(text), `the model view's point forecasts read ${JSON.stringify(text)}`);
+    });
     await shot(page, 'model');
     await check('model view fits a phone', () => atPhoneWidth(page, 'model'));
     await check('an unknown route says so', async () => {
