@@ -63,6 +63,17 @@ function dataFolders(dir: string): { prices: string; news: string; headlines: nu
   return { prices, news, headlines: distinct.size };
 }
 
+async function graphql<T>(url: string, query: string): Promise<T> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown };
+  if (!body.data) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
 async function explain(url: string, symbol: string): Promise<Explanation> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
@@ -160,6 +171,15 @@ describe('explanations on Kafka, QuestDB and Chroma (real servers)', () => {
       procs,
     );
     expect(await vectors.count('facts')).toBeGreaterThanOrEqual(TICKERS.length);
+
+    // Scoring and the online calibration ran on Kafka too: scores in QuestDB, steps in force.
+    const live = await graphql<{
+      calibration: Array<{ group: string; steps: number }>;
+      liveScores: Array<{ n: number }>;
+    }>(url, '{ calibration { group steps } liveScores(horizon: 1) { n } }');
+    expect(live.calibration.map((c) => c.group)).toContain('1:normal');
+    expect(live.calibration.find((c) => c.group === '1:normal')!.steps).toBeGreaterThan(10);
+    expect(live.liveScores.reduce((n, d) => n + d.n, 0)).toBeGreaterThan(10 * TICKERS.length);
 
     for (const symbol of TICKERS) {
       const e = await explain(url, symbol);
