@@ -704,15 +704,16 @@ function seriesOf(
   rows: number,
   cols: number,
   s: ResolvedQuantileNetSpec,
-  seq: Float32Array = new Float32Array(rows * s.sequenceColumns.length),
+  seq: Float32Array,
 ): tf.Tensor3D {
-  const sc = s.sequenceColumns;
+  const sc = Int32Array.from(s.sequenceColumns);
+  const n = sc.length;
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
-    const o = r * sc.length;
-    for (let p = 0; p < sc.length; p++) seq[o + p] = z[base + sc[p]!]!;
+    const o = r * n;
+    for (let p = 0; p < n; p++) seq[o + p] = z[base + sc[p]!]!;
   }
-  return tf.tensor3d(seq, [rows, s.steps, sc.length / s.steps]);
+  return tf.tensor3d(seq, [rows, s.steps, n / s.steps]);
 }
 
 /**
