@@ -190,7 +190,7 @@ printTable(
 );
 if (split) {
   console.log(
-    `\nside by side, ${RUNS} alternated pairs: the whole predictBatch against the ${nets.length} nets' device work alone (same batch, uploaded once)`,
+    `\nside by side, ${RUNS} alternated pairs: the whole predictBatch against its ${nets.length === 1 ? "net's" : `${nets.length} nets'`} device work alone (same batch, uploaded once)`,
   );
   printMetrics([
     ['whole predictBatch p50 ms', split.wholeP50.toFixed(2), '< 20'],
