@@ -27,6 +27,9 @@ export function controlOf(m: IncomingMessage): Control | null {
 }
 
 /** Control records for every partition of `topic`, or only for partition `only`. */
+/** Prefix of the keys of control records (watermarks, end of stream): no symbol starts with it. */
+export const CONTROL_KEY = '\u0000control:';
+
 export function controlMessages(
   topic: string,
   partitions: number,
@@ -39,11 +42,14 @@ export function controlMessages(
   if (control.type === 'watermark') headers[HEADER.time] = String(control.time);
   if (sourceTime !== undefined) headers[HEADER.sourceTime] = sourceTime;
   const timestamp = control.type === 'watermark' ? Math.min(control.time, END_OF_TIME) : END_OF_TIME;
-  if (only !== undefined) return [{ topic, partition: only, key: null, value: null, timestamp, headers }];
+  // A key of their own (the partition is explicit): a compacted topic refuses records without a
+  // key, and compaction then keeps the newest control record of each producer and partition.
+  const key = `${CONTROL_KEY}${from}`;
+  if (only !== undefined) return [{ topic, partition: only, key, value: null, timestamp, headers }];
   return Array.from({ length: partitions }, (_, partition) => ({
     topic,
     partition,
-    key: null,
+    key,
     value: null,
     timestamp,
     headers,

@@ -72,8 +72,8 @@ export class RegistrySerde implements Serde {
       let id: number;
       try {
         // Workers starting together register the same subjects at once; a registry may answer one of
-        // them with a server error (Apicurio's store: "Timeout trying to lock table"). Those are retried;
-        // a refusal (4xx, e.g. 409 incompatible) is not.
+        // them with a server error (Apicurio's store: "Timeout trying to lock table") or a conflict
+        // on creating the subject. Those are retried; a refusal (4xx, e.g. 409 incompatible) is not.
         ({ id } = await pRetry(
           async () => {
             try {
@@ -83,6 +83,9 @@ export class RegistrySerde implements Serde {
               );
             } catch (err) {
               const status = statusOf(err);
+              // Apicurio answers a subject created concurrently by another worker with 409
+              // "already exists": registering again then finds it (and adds or reuses the version).
+              if (status === 409 && /already exists/i.test(errorText(err))) throw err;
               if (status !== undefined && status < 500) throw new AbortError(err as Error);
               throw err;
             }
