@@ -95,6 +95,14 @@ function drivers(all: readonly RetrievedFact[], get: Get, h: number): string | n
     .slice(0, DRIVERS);
   if (groups.length === 0) {
     const method = get(`h${h}.method`);
+    const baseline = get(`h${h}.baseline`);
+    // The shipped point is a constant where the net showed no skill over it (models/point-forecast.ts).
+    if (method?.text === 'constant' && baseline?.value != null) {
+      return (
+        `That change is the same for every symbol: the typical move over this horizon (${value(baseline)}), ` +
+        `because on held-out days the model did not beat such a constant; its view shows in the interval, not the point${cite(method, baseline)}.`
+      );
+    }
     return method ? null : 'This model reads no features, so no single input moved it.';
   }
   const up = groups.filter((f) => f.value! > 0);
