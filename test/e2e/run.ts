@@ -510,6 +510,20 @@ async function main(): Promise<void> {
       await page.locator('[data-testid="regimes"]').waitFor({ timeout: 15_000 });
       await page.locator('[data-testid="model-live"] svg path.line').first().waitFor({ timeout: 15_000 });
     });
+    await check(
+      'model view: live skill against persistence and a constant drift, calibration, by horizon',
+      async () => {
+        const rows = page.locator('[data-testid="live-skill"] tbody tr');
+        await rows.first().waitFor({ timeout: 30_000 });
+        const first = (await rows.first().textContent()) ?? '';
+        assert(/\d\.\d{3}/.test(first), `the live skill row has no ratios: ${JSON.stringify(first)}`);
+        const heading = page.locator('#live-title');
+        await page.getByRole('button', { name: '21 days' }).click();
+        await page.getByText('(21-day forecasts)').waitFor({ timeout: 15_000 });
+        assert(((await heading.textContent()) ?? '').includes('21-day'), 'the horizon did not switch');
+        await page.getByRole('button', { name: '1 day', exact: true }).click();
+      },
+    );
     await check('model validation against the best baseline', async () => {
       const text = (await page.locator('[data-testid="vs-best"]').textContent({ timeout: 15_000 })) ?? '';
       assert(

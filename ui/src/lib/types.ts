@@ -30,6 +30,8 @@ export interface Bar {
 
 export interface Outcome {
   prediction: Prediction;
+  /** scored, missing (the target session passed without a bar) or pending. */
+  status?: 'scored' | 'missing' | 'pending';
   realisedClose: number | null;
   error: number | null;
   absPercentError: number | null;
