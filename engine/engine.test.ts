@@ -5,6 +5,7 @@ import { type Bar, type Quote, schemas } from '../schemas/index.js';
 import {
   defineOperator,
   definePipeline,
+  type KeyedState,
   MemoryTransport,
   PipelineError,
   RecordError,
@@ -174,6 +175,36 @@ describe('definePipeline', () => {
     })();
     expect(err).toBeInstanceOf(PipelineError);
     expect((err as PipelineError).problems.join('\n')).toMatch(/cycle through nodes a, b/);
+  });
+
+  it('fails a node whose operator keeps state it does not declare, saying what to add', async () => {
+    // Without `state: { … }` there would be no changelog on Kafka: a worker taking over the
+    // partitions would start from empty state. The type refuses it (S without `state`)…
+    // @ts-expect-error a state type (number) needs a `state` declaration
+    defineOperator<Bar, { bars: typeof schemas.Bar }, number>({
+      kind: 'transform',
+      name: 'undeclared',
+      input: schemas.Bar,
+      outputs: { bars: schemas.Bar },
+      process: (_r, ctx) => ctx.state.set(1),
+    });
+    // …and at run time, so does the engine (e.g. an operator written in JavaScript).
+    const sneaky = defineOperator<Bar, { bars: typeof schemas.Bar }>({
+      kind: 'transform',
+      name: 'sneaky-counter',
+      input: schemas.Bar,
+      outputs: { bars: schemas.Bar },
+      process: (r, ctx) => {
+        (ctx.state as unknown as KeyedState<number>).set(1);
+        ctx.emit('bars', r.value);
+      },
+    });
+    const d = await TestDriver.forOperator(sneaky);
+    await d.pipe('input', flatBar(quote('AAPL', '2017-03-01', 1)));
+    await expect(d.run()).rejects.toThrow(
+      /node sneaky-counter \(operator sneaky-counter\) keeps keyed state \(ctx\.state\) but declares none: add `state: \{ description/,
+    );
+    expect(d.deadLetters('input')).toEqual([]);
   });
 
   it('refuses state keyed across partitions (stateKey) on co-partitioned topics, which would split it', () => {

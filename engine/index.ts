@@ -17,6 +17,7 @@ export {
   type Timer,
   type TransformContext,
   type TransformOperator,
+  UndeclaredStateError,
 } from './operator.js';
 export {
   DLQ_SUFFIX,

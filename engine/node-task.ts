@@ -5,7 +5,15 @@ import pRetry from 'p-retry';
 import { type DeadLetter, describeTypeErrors, type Schema, schemas } from '../schemas/index.js';
 import { type Control, controlMessages, controlOf, HEADER, InputClock } from './control.js';
 import type { PipelineMetrics } from './metrics.js';
-import type { EmitOptions, SinkOperator, TransformContext, TransformOperator } from './operator.js';
+import {
+  type AnyOperator,
+  type EmitOptions,
+  type KeyedState,
+  type SinkOperator,
+  type TransformContext,
+  type TransformOperator,
+  UndeclaredStateError,
+} from './operator.js';
 import { DLQ_SUFFIX, type Pipeline, type PipelineNode } from './pipeline.js';
 import { type Record, RecordError } from './record.js';
 import type { Serde } from './serde.js';
@@ -98,7 +106,7 @@ export class NodeTask {
     this.ctx = {
       node: node.id,
       emit: (port, value, opts) => this.emit(port, value, opts),
-      state: this.stateView,
+      state: declaresState(node.operator) ? this.stateView : undeclaredState(node.id, node.operator.name),
       get watermark() {
         return self.clock.laneWatermark(self.currentLane);
       },
@@ -445,6 +453,8 @@ export class NodeTask {
   }
 
   private rejectInput(r: Record<unknown>, err: unknown): void {
+    // A programming error in the operator, not a bad record: the node fails, loudly.
+    if (err instanceof UndeclaredStateError) throw err;
     const kind = err instanceof RecordError ? err.kind : 'processing';
     const schema = (this.deps.node.operator as { input: Schema<unknown> }).input;
     const topic = this.deps.node.reads[0]!;
@@ -541,4 +551,16 @@ function safeJson(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+function declaresState(op: AnyOperator): boolean {
+  return op.kind === 'transform' && op.state !== undefined;
+}
+
+/** ctx.state of an operator that declares no state: any use fails the node with what to add. */
+function undeclaredState(node: string, operator: string): KeyedState<unknown> {
+  const refuse = (): never => {
+    throw new UndeclaredStateError(node, operator);
+  };
+  return { get: refuse, set: refuse, delete: refuse };
 }

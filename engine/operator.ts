@@ -122,8 +122,15 @@ export type AnyOperator =
   // biome-ignore lint/suspicious/noExplicitAny: heterogenous operators in one pipeline
   TransformOperator<any, Ports, any> | SinkOperator<any> | SourceOperator<Ports>;
 
+/**
+ * Keyed state must be declared: an operator with a state type (S) must say why it keeps state
+ * (`state: { description }`), which is what gives it a changelog on Kafka. Without it a worker
+ * taking over its partitions would start from empty state, silently.
+ */
+type DeclaredState<S> = [S] extends [never] ? unknown : { readonly state: { description: string } };
+
 export function defineOperator<In, Out extends Ports, S = never>(
-  op: Omit<TransformOperator<In, Out, S>, 'kind'> & { kind: 'transform' },
+  op: Omit<TransformOperator<In, Out, S>, 'kind'> & { kind: 'transform' } & DeclaredState<S>,
 ): TransformOperator<In, Out, S>;
 export function defineOperator<In>(op: SinkOperator<In>): SinkOperator<In>;
 export function defineOperator<Out extends Ports>(op: SourceOperator<Out>): SourceOperator<Out>;
@@ -132,4 +139,19 @@ export function defineOperator(op: AnyOperator): AnyOperator {
     throw new Error(`operator ${op.name}: define exactly one of process and processBatch`);
   }
   return op;
+}
+
+/** An operator used ctx.state without declaring `state`: fails the node, not the record. */
+export class UndeclaredStateError extends Error {
+  constructor(
+    readonly node: string,
+    readonly operator: string,
+  ) {
+    super(
+      `node ${node} (operator ${operator}) keeps keyed state (ctx.state) but declares none: add ` +
+        `\`state: { description: '…why…' }\` to the operator, so its state is kept in a changelog on ` +
+        'Kafka and a worker taking over its partitions restores it',
+    );
+    this.name = 'UndeclaredStateError';
+  }
 }
