@@ -21,6 +21,18 @@ const letter = (reason: string, more: Partial<DeadLetter> = {}): { topic: string
 });
 
 describe('dead-letter summary', () => {
+  it('keeps codes and tickers that hold digits (U+001F, 3M) in the reason, only standalone numbers become N', () => {
+    const groups = groupDeadLetters([
+      letter('reuters.csv:1060: holds control character U+001F (wrong encoding?)'),
+      letter('reuters.csv:1086: holds control character U+001F (wrong encoding?)'),
+      letter('MMM_data.csv:12: 3M has 9 fields, expected 7'),
+    ]);
+    expect(groups.map((g) => [g.reason, g.count])).toEqual([
+      ['source: holds control character U+001F (wrong encoding?)', 2],
+      ['source: 3M has N fields, expected N', 1],
+    ]);
+  });
+
   it('groups by what went wrong, keeps the FILE:LINE of the first three, and says how many more reasons', () => {
     const letters = [
       letter('ES_data.csv:605: open is empty'),

@@ -25,7 +25,7 @@ export async function printSummary(
   printTable(['node', 'status', 'in', 'out', 'dlq', 'ms/batch'], rows, out);
   const counts = await store.counts();
   out(
-    `store (${store.kind}): ${counts.bars.toLocaleString('en-US')} bars, ${counts.predictions.toLocaleString('en-US')} predictions, ${counts.symbols} symbols`,
+    `store (${store.kind}): ${counts.bars.toLocaleString('en-US')} bars, ${counts.predictions.toLocaleString('en-US')} predictions, ${counts.scores.toLocaleString('en-US')} scored, ${counts.symbols} symbols`,
   );
   if (vectors) {
     const [news, facts] = await Promise.all([vectors.count('news'), vectors.count('facts')]);
@@ -62,7 +62,8 @@ export function groupDeadLetters(letters: ReadonlyArray<{ topic: string; letter:
   for (const { topic, letter } of letters) {
     const where = WHERE.exec(letter.reason);
     const what = letter.reason.slice(where ? where[0].length : 0).split(': ')[0]!;
-    const reason = `${letter.kind}: ${what.replace(/\d+(\.\d+)?/g, 'N')}`;
+    // Standalone numbers only: a code such as U+001F or a ticker such as 3M is part of the reason.
+    const reason = `${letter.kind}: ${what.replace(/(?<![\w+])\d+(\.\d+)?(?![\w.])/g, 'N')}`;
     const key = `${topic}|${reason}`;
     let g = groups.get(key);
     if (!g) {

@@ -63,7 +63,8 @@ describe('tickcast CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/price-prediction: finished/);
     // 3 files of 1,259 rows, one REGN row with an empty cell: 3,776 bars, 3 horizons each.
-    expect(r.stdout).toContain('store (duckdb): 3,776 bars, 11,328 predictions, 3 symbols');
+    // Scored: all but each symbol's last 1 + 5 + 21 predictions, still pending (3 × 27 = 81).
+    expect(r.stdout).toContain('store (duckdb): 3,776 bars, 11,328 predictions, 11,247 scored, 3 symbols');
     // Grouped by what went wrong, with the file and line of the first ones.
     expect(r.stdout).toMatch(/quotes\s+1\s+source: open is empty; high is empty; low is empty\s+REGN_data\.csv:588$/m);
     expect(r.stderr).toMatch(/progress: 3,776\/3,776 quotes through/);
