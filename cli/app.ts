@@ -1,6 +1,6 @@
 // Wires a configured tickcast: store, live hub, earnings calendar, models, market-data
 // source and the price-prediction pipeline, run on the configured transport.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
@@ -48,7 +48,7 @@ import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
 import { openQuestDbStore } from '../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { VectorStore } from '../storage/vector-store.js';
-import { backfillFrom, type Config, ConfigError } from './config.js';
+import { backfillFrom, type Config, ConfigError, dataFolderProblems, earningsFileProblems } from './config.js';
 import { type DeadLetterGroup, groupDeadLetters } from './summary.js';
 import { loadUniverse } from './universe.js';
 
@@ -84,17 +84,12 @@ export interface ExplainParts {
 export function checkPaths(config: Config): void {
   const problems: string[] = [];
   if (config.TICKCAST_SOURCE === 'replay') {
-    const dir = config.TICKCAST_DATA_DIR;
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      problems.push(`TICKCAST_DATA_DIR=${JSON.stringify(dir)}: no such folder (point it at per-ticker daily CSVs)`);
-    } else if (!readdirSync(dir).some((f) => f.toLowerCase().endsWith('.csv'))) {
-      problems.push(`TICKCAST_DATA_DIR=${JSON.stringify(dir)}: holds no .csv files`);
-    }
+    problems.push(
+      ...dataFolderProblems(`TICKCAST_DATA_DIR=${JSON.stringify(config.TICKCAST_DATA_DIR)}`, config.TICKCAST_DATA_DIR),
+    );
   }
   const earnings = config.TICKCAST_EARNINGS_FILE;
-  if (earnings !== 'none' && !existsSync(earnings)) {
-    problems.push(`TICKCAST_EARNINGS_FILE=${JSON.stringify(earnings)}: no such file (or set it to none)`);
-  }
+  problems.push(...earningsFileProblems(`TICKCAST_EARNINGS_FILE=${JSON.stringify(earnings)}`, earnings));
   if (config.TICKCAST_EXPLAIN) problems.push(...explainProblems(config));
   if (problems.length > 0) throw new ConfigError(problems);
 }

@@ -8,7 +8,7 @@ import { buildDataset } from '../models/dataset.js';
 import { emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
 import { scoreModel } from '../models/evaluate.js';
 import { loadShipped, routedModel } from '../models/shipped.js';
-import { type Config, ConfigError } from './config.js';
+import { type Config, ConfigError, dataOptionProblems } from './config.js';
 import { parseDay } from './evaluate.js';
 import { taskProgress } from './progress.js';
 import { printTable } from './table.js';
@@ -76,6 +76,7 @@ export async function calibrationCommand(config: Config, args: CalibrationArgs):
   if (!(eta >= 0 && eta <= 10)) problems.push(`--eta ${JSON.stringify(args.eta)}: a step size from 0 (off) to 10`);
   const shipped = await loadShipped();
   if (!shipped) problems.push('no shipped model (models/artifacts/shipped.json): run `npx tickcast train`');
+  problems.push(...dataOptionProblems(config, args));
   if (problems.length > 0 || !shipped) throw new ConfigError(problems);
 
   const earningsFile = args.earnings ?? config.TICKCAST_EARNINGS_FILE;

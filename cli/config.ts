@@ -1,5 +1,6 @@
 // The one typed configuration: environment variables with embedded defaults, validated at
 // start-up. A bad value stops start-up with a message naming the variable and what is allowed.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -229,4 +230,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       return `${key}=${JSON.stringify(input[key])}: ${issue.message}`;
     }),
   );
+}
+
+/** What is wrong with a folder of per-ticker daily CSVs (`label` names the setting or option). */
+export function dataFolderProblems(label: string, dir: string): string[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    return [`${label}: no such folder (point it at per-ticker daily CSVs)`];
+  if (!readdirSync(dir).some((f) => f.toLowerCase().endsWith('.csv'))) return [`${label}: holds no .csv files`];
+  return [];
+}
+
+/** What is wrong with an earnings dates file (`none` is fine: no dates). */
+export function earningsFileProblems(label: string, file: string): string[] {
+  return file !== 'none' && !existsSync(file) ? [`${label}: no such file (or set it to none)`] : [];
+}
+
+/** The --data and --earnings options of the offline commands (or the settings they default to). */
+export function dataOptionProblems(config: Config, args: { data?: string; earnings?: string }): string[] {
+  const dir = args.data ?? config.TICKCAST_DATA_DIR;
+  const earnings = args.earnings ?? config.TICKCAST_EARNINGS_FILE;
+  const label = (option: string, setting: string, value: string, given: boolean) =>
+    given ? `${option} ${JSON.stringify(value)}` : `${setting}=${JSON.stringify(value)}`;
+  return [
+    ...dataFolderProblems(label('--data', 'TICKCAST_DATA_DIR', dir, args.data !== undefined), dir),
+    ...earningsFileProblems(
+      label('--earnings', 'TICKCAST_EARNINGS_FILE', earnings, args.earnings !== undefined),
+      earnings,
+    ),
+  ];
 }

@@ -19,7 +19,7 @@ import {
 import type { Metrics } from '../models/metrics.js';
 import type { Model } from '../models/model.js';
 import { loadLatestArtifacts, loadShipped, routedModel } from '../models/shipped.js';
-import { type Config, ConfigError } from './config.js';
+import { type Config, ConfigError, dataOptionProblems } from './config.js';
 import { taskProgress } from './progress.js';
 import { printTable } from './table.js';
 
@@ -115,6 +115,7 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs): Promi
   if (!HORIZONS.includes(horizon)) problems.push(`--horizon ${args.horizon}: one of ${HORIZONS.join(', ')}`);
   const from = parseDay(args.from ?? '2017-02-08', '--from', problems);
   const to = args.to === undefined ? Number.POSITIVE_INFINITY : parseDay(args.to, '--to', problems) + 86_400_000;
+  problems.push(...dataOptionProblems(config, args));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const earningsFile = args.earnings ?? config.TICKCAST_EARNINGS_FILE;

@@ -6,7 +6,7 @@ import { buildDataset } from '../models/dataset.js';
 import { emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
 import { selectBackend } from '../models/tf-backend.js';
 import { trainAndSelect } from '../models/train.js';
-import { type Config, ConfigError } from './config.js';
+import { type Config, ConfigError, dataOptionProblems } from './config.js';
 import { EVALUATION_HEADER, evaluationRows, HORIZONS, parseDay, signedPct } from './evaluate.js';
 import { taskProgress } from './progress.js';
 import { printTable } from './table.js';
@@ -26,6 +26,7 @@ export async function trainCommand(config: Config, args: TrainArgs): Promise<voi
   if (!Number.isInteger(validationDays) || validationDays < 20) {
     problems.push(`--validation-days ${args.validationDays}: a whole number of trading days >= 20`);
   }
+  problems.push(...dataOptionProblems(config, args));
   if (problems.length > 0) throw new ConfigError(problems);
   await selectBackend();
 

@@ -206,9 +206,12 @@ describe('tickcast CLI', () => {
     const off = await tickcast(['calibration', '--eta', '0', '--json']);
     const own = JSON.parse(off.stdout.trim().split('\n').at(-1)!) as typeof last;
     expect(own.allInBand).toBe(false);
-    const bad = await tickcast(['calibration', '--eta', 'lots']);
+    const bad = await tickcast(['calibration', '--eta', 'lots', '--data', 'no/such/folder']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--eta "lots": a step size from 0 (off) to 10');
+    // A missing folder is a configuration error that says what to fix, not a stack trace.
+    expect(bad.stderr).toContain('--data "no/such/folder": no such folder (point it at per-ticker daily CSVs)');
+    expect(bad.stderr).not.toContain('ENOENT');
   });
 
   it('refuses a bad configuration value, naming it and what is allowed', async () => {
