@@ -40,7 +40,8 @@ import { replay } from '../operators/sources/replay.js';
 import { simulator } from '../operators/sources/simulator.js';
 import { createYahooFeed, defaultPollMs, type MarketDataStatus, type YahooFeed } from '../operators/sources/yahoo.js';
 import { createYahooClient } from '../operators/sources/yahoo-client.js';
-import { CALIBRATION_TABLE, pricePrediction } from '../pipelines/price-prediction.js';
+import { loadPipelineModule, type PipelineModule, UnknownPipelineError } from '../pipelines/modules.js';
+import { CALIBRATION_TABLE } from '../pipelines/price-prediction.js';
 import { type DeadLetter, schemas } from '../schemas/index.js';
 import { openChromaVectorStore } from '../storage/chroma-vector-store.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
@@ -179,7 +180,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const clock = config.TICKCAST_SOURCE === 'replay' ? createReplayClock() : undefined;
   const paceMs = opts.paceMs ?? config.TICKCAST_PACE;
   const explain = config.TICKCAST_EXPLAIN ? await openExplainParts(config, { dbPath: opts.dbPath }) : null;
-  const pipeline = pricePrediction({
+  const pipeline = (await choosePipeline(config)).build({
+    registry,
     source: marketSource(config, { yahoo, backfill: opts.backfill, paceMs, clock, feedback }),
     calendar,
     models,
@@ -200,6 +202,16 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       : {}),
   });
   return { config, pipeline, store, hub, models, calendar, calibration, feedback, explain, yahoo, registry };
+}
+
+/** The pipeline module TICKCAST_PIPELINE (--pipeline) names; an unknown one stops start-up with the choices. */
+async function choosePipeline(config: Config): Promise<PipelineModule> {
+  try {
+    return await loadPipelineModule(config.TICKCAST_PIPELINE);
+  } catch (err) {
+    const why = err instanceof UnknownPipelineError ? err.message : String(err instanceof Error ? err.message : err);
+    throw new ConfigError([`TICKCAST_PIPELINE=${JSON.stringify(config.TICKCAST_PIPELINE)} (--pipeline): ${why}`]);
+  }
 }
 
 /**
@@ -345,7 +357,7 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
       batchSize: app.config.TICKCAST_BATCH_SIZE,
       log,
     });
-    app.feedback?.attach(running);
+    if (app.pipeline.nodes.some((n) => n.id === CALIBRATION_TABLE)) app.feedback?.attach(running);
     return running;
   }
   // Loaded only for Kafka: the client is an optional native package, the registry client is heavy.

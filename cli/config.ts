@@ -44,6 +44,8 @@ export const configSchema = z.object({
    * or api (the live fan-out sinks, each replica reading every partition, and the API).
    */
   TICKCAST_ROLE: z.enum(['all', 'source', 'worker', 'api']).default('all'),
+  /** Which pipeline runs: a name (`tickcast pipelines`) or the path of a module exporting `pipeline`. */
+  TICKCAST_PIPELINE: z.string().min(1).default('price-prediction'),
   /** replay (the bundled CSVs), yahoo (live Yahoo Finance quotes, history, news, earnings) or simulator (SYNTHETIC). */
   TICKCAST_SOURCE: z.enum(['replay', 'yahoo', 'simulator']).default('replay'),
   /** yahoo: the universe, a comma-separated list of tickers or a file of them (cli/universe.ts). */

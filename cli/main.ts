@@ -7,7 +7,7 @@ import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import { OllamaError } from '../models/ollama-embedder.js';
 import { news } from '../operators/sources/news.js';
 import { replay } from '../operators/sources/replay.js';
-import { pricePrediction } from '../pipelines/price-prediction.js';
+import { loadPipelineModule, PIPELINES } from '../pipelines/modules.js';
 import { ChromaUnreachableError } from '../storage/chroma-vector-store.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
@@ -19,9 +19,11 @@ import { type EvaluateArgs, evaluateCommand } from './evaluate.js';
 import { type ExplainArgs, explainCommand } from './explain.js';
 import { startProgress, taskProgress } from './progress.js';
 import { printSummary } from './summary.js';
+import { printTable } from './table.js';
 import { type TrainArgs, trainCommand } from './train.js';
 
 interface RunArgs {
+  pipeline?: string;
   untilEnd?: boolean;
   pace?: string;
   db?: string;
@@ -37,6 +39,7 @@ async function runCommand(opts: RunArgs): Promise<void> {
     ...(opts.transport ? { TICKCAST_TRANSPORT: opts.transport } : {}),
     ...(opts.role ? { TICKCAST_ROLE: opts.role } : {}),
     ...(opts.exactlyOnce ? { KAFKA_EXACTLY_ONCE: 'on' } : {}),
+    ...(opts.pipeline ? { TICKCAST_PIPELINE: opts.pipeline } : {}),
   });
   const paceMs = opts.pace === undefined ? undefined : parseDurationOption(opts.pace);
   const app = await buildApp(config, { paceMs, dbPath: opts.db });
@@ -147,7 +150,11 @@ const program = new Command()
 
 program
   .command('run')
-  .description('run the price-prediction pipeline (embedded by default) and keep serving')
+  .description('run a pipeline (price-prediction by default; embedded by default) and keep serving')
+  .option(
+    '--pipeline <name|path>',
+    'which pipeline: a name from `tickcast pipelines`, or a module file (default TICKCAST_PIPELINE)',
+  )
   .option('--until-end', 'replay to the end of the data, print a summary and exit')
   .option('--pace <duration>', 'wall time per replayed trading day, e.g. 1s (default: full speed)')
   .option('--db <file>', 'embedded database file (default TICKCAST_DB)')
@@ -175,10 +182,14 @@ program
 
 program
   .command('dag')
-  .description('print the price-prediction DAG')
+  .description("print a pipeline's DAG (price-prediction by default)")
+  .option('--pipeline <name|path>', 'which pipeline (default TICKCAST_PIPELINE)')
   .addOption(new Option('--format <format>', 'output format').choices(['json', 'mermaid']).default('json'))
-  .action(async (opts: { format: 'json' | 'mermaid' }) => {
-    const config = loadConfig();
+  .action(async (opts: { format: 'json' | 'mermaid'; pipeline?: string }) => {
+    const config = loadConfig({ ...process.env, ...(opts.pipeline ? { TICKCAST_PIPELINE: opts.pipeline } : {}) });
+    const module = await loadPipelineModule(config.TICKCAST_PIPELINE).catch((err: unknown) => {
+      throw new ConfigError([`--pipeline ${JSON.stringify(config.TICKCAST_PIPELINE)}: ${(err as Error).message}`]);
+    });
     // Describing needs the wiring, not the data: an in-memory store, no calendar.
     const store = await openDuckDbStore({ path: ':memory:' });
     const model = persistenceModel({ horizons: config.TICKCAST_HORIZONS });
@@ -189,7 +200,7 @@ program
       embed: () => Promise.reject(new Error('describe only')),
     };
     const vectors = config.TICKCAST_EXPLAIN ? await openDuckDbVectorStore({ path: ':memory:', embedder }) : null;
-    const pipeline = pricePrediction({
+    const pipeline = module.build({
       source: replay({ dir: config.TICKCAST_DATA_DIR }),
       calendar: emptyEarningsCalendar(),
       models: { normal: model, earnings: model },
@@ -209,6 +220,20 @@ program
     console.log(opts.format === 'json' ? JSON.stringify(pipeline.describe(), null, 2) : pipeline.mermaid());
     await vectors?.close();
     await store.close();
+  });
+
+program
+  .command('pipelines')
+  .description('list the pipelines `run --pipeline` and `dag --pipeline` accept')
+  .option('--json', 'one JSON array')
+  .action((opts: { json?: boolean }) => {
+    const rows = PIPELINES.map((p) => ({ name: p.name, file: p.file, description: p.description }));
+    if (opts.json) console.log(JSON.stringify(rows));
+    else
+      printTable(
+        ['name', 'file', 'description'],
+        rows.map((r) => [r.name, r.file, r.description]),
+      );
   });
 
 program

@@ -34,6 +34,7 @@ import { score } from '../operators/transforms/score.js';
 import { schemas } from '../schemas/index.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { VectorStore } from '../storage/vector-store.js';
+import type { PipelineModule } from './modules.js';
 
 export interface PricePredictionOptions {
   /** Where quotes come from: replay, simulator or yahoo. */
@@ -91,6 +92,14 @@ export interface ExplainPath {
   /** Where headlines come from (the bundled sets, or Yahoo); none = fact sheets only. */
   news?: SourceOperator<{ news: typeof schemas.News }>;
 }
+
+export const pricePredictionModule: PipelineModule = {
+  name: 'price-prediction',
+  file: 'pipelines/price-prediction.ts',
+  description:
+    'quotes → bars → features → earnings routing → forecasts with calibrated intervals, scores, explanations',
+  build: (parts) => pricePrediction(parts),
+};
 
 /** The node that applies the calibration to the models' table (a replay waits on its watermark). */
 export const CALIBRATION_TABLE = 'calibration-table';

@@ -244,3 +244,20 @@ export interface Score {
   inside: null | boolean;
 }
 export const scoreAvsc = {"type":"record","name":"Score","namespace":"tickcast","doc":"A prediction beside what happened: the close of its target session, or `missing` when that session passed without a bar for the symbol.","fields":[{"name":"id","type":"string","doc":"The prediction's id (symbol:inputTs:horizon)."},{"name":"symbol","type":"string"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Event time of the prediction's inputs."},{"name":"targetTs","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"The session it was for: the score's event time."},{"name":"horizon","type":"int"},{"name":"model","type":"string"},{"name":"modelVersion","type":"string"},{"name":"regime","type":"string","doc":"normal or earnings: the router branch that made the prediction."},{"name":"lastClose","type":"double"},{"name":"predictedClose","type":"double"},{"name":"lower","type":"double","doc":"The 80% interval as issued (after calibration)."},{"name":"upper","type":"double"},{"name":"status","type":"string","doc":"scored, or missing: no bar at targetTs arrived before a later one."},{"name":"realisedClose","type":["null","double"],"default":null},{"name":"error","type":["null","double"],"default":null,"doc":"Realised minus predicted log return (0 = exact)."},{"name":"realisedReturn","type":["null","double"],"default":null,"doc":"log(realisedClose / lastClose): persistence's error, and what a constant drift is scored on."},{"name":"inside","type":["null","boolean"],"default":null,"doc":"Whether realisedClose fell inside [lower, upper]."}]} as const;
+
+/** A moving-average crossover: on this bar the fast simple moving average of closes crossed the slow one (the SMA-cross example pipeline). (schemas/sma-signal.avsc) */
+export interface SmaSignal {
+  symbol: string;
+  /** Start of the bar on which the averages crossed. */
+  ts: number;
+  /** up: the fast average rose above the slow one (a 'golden cross'); down: it fell below (a 'death cross'). */
+  direction: string;
+  close: number;
+  /** Fast SMA of closes, this bar included. */
+  fast: number;
+  /** Slow SMA of closes, this bar included. */
+  slow: number;
+  fastBars: number;
+  slowBars: number;
+}
+export const smaSignalAvsc = {"type":"record","name":"SmaSignal","namespace":"tickcast","doc":"A moving-average crossover: on this bar the fast simple moving average of closes crossed the slow one (the SMA-cross example pipeline).","fields":[{"name":"symbol","type":"string"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Start of the bar on which the averages crossed."},{"name":"direction","type":"string","doc":"up: the fast average rose above the slow one (a 'golden cross'); down: it fell below (a 'death cross')."},{"name":"close","type":"double"},{"name":"fast","type":"double","doc":"Fast SMA of closes, this bar included."},{"name":"slow","type":"double","doc":"Slow SMA of closes, this bar included."},{"name":"fastBars","type":"int"},{"name":"slowBars","type":"int"}]} as const;

@@ -21,7 +21,9 @@ import {
   type Quote,
   quoteAvsc,
   type Score,
+  type SmaSignal,
   scoreAvsc,
+  smaSignalAvsc,
 } from './generated.js';
 import {
   validateBar,
@@ -35,6 +37,7 @@ import {
   validatePrediction,
   validateQuote,
   validateScore,
+  validateSmaSignal,
 } from './rules.js';
 import { defineSchema } from './schema.js';
 
@@ -51,6 +54,7 @@ export type {
   Prediction,
   Quote,
   Score,
+  SmaSignal,
 } from './generated.js';
 export { SYMBOL_PATTERN } from './rules.js';
 export { defineSchema, describeTypeErrors, type Schema, type SchemaType } from './schema.js';
@@ -66,5 +70,6 @@ export const schemas = {
   Earnings: defineSchema<Earnings>(earningsAvsc, validateEarnings),
   Score: defineSchema<Score>(scoreAvsc, validateScore),
   Calibration: defineSchema<Calibration>(calibrationAvsc, validateCalibration),
+  SmaSignal: defineSchema<SmaSignal>(smaSignalAvsc, validateSmaSignal),
   DeadLetter: defineSchema<DeadLetter>(deadLetterAvsc, validateDeadLetter),
 } as const;

@@ -12,6 +12,7 @@ import type {
   Prediction,
   Quote,
   Score,
+  SmaSignal,
 } from './generated.js';
 
 export const SYMBOL_PATTERN = /^[A-Z][A-Z0-9.^=-]{0,14}$/;
@@ -136,6 +137,24 @@ export function validateCalibration(c: Calibration): string[] {
     ['recentCoverage', c.recentCoverage],
   ] as const) {
     if (!(v >= 0 && v <= 1)) p.push(`${k} ${v} is not in [0, 1]`);
+  }
+  return p;
+}
+
+export function validateSmaSignal(x: SmaSignal): string[] {
+  const p: string[] = [];
+  symbol(p, x.symbol);
+  time(p, 'ts', x.ts);
+  if (x.direction !== 'up' && x.direction !== 'down')
+    p.push(`direction ${JSON.stringify(x.direction)} is not up or down`);
+  if (!(x.fastBars >= 1 && x.slowBars > x.fastBars))
+    p.push(`fastBars ${x.fastBars} must be >= 1 and below slowBars ${x.slowBars}`);
+  for (const [k, v] of [
+    ['close', x.close],
+    ['fast', x.fast],
+    ['slow', x.slow],
+  ] as const) {
+    if (!(Number.isFinite(v) && v > 0)) p.push(`${k} ${v} is not a positive price`);
   }
   return p;
 }

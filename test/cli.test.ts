@@ -39,6 +39,27 @@ function newsFolder(dir: string, tickers: readonly string[]): string {
 }
 
 describe('tickcast CLI', () => {
+  it('lists its pipelines and runs the SMA-cross example to the end', async () => {
+    const list = await tickcast(['pipelines', '--json']);
+    expect(JSON.parse(list.stdout)).toEqual([
+      expect.objectContaining({ name: 'price-prediction', file: 'pipelines/price-prediction.ts' }),
+      expect.objectContaining({ name: 'sma-cross', file: 'pipelines/sma-cross.ts' }),
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'tickcast-sma-'));
+    const r = await tickcast(['run', '--pipeline', 'sma-cross', '--until-end'], {
+      TICKCAST_DB: join(dir, 'store.duckdb'),
+      TICKCAST_EXPLAIN: 'off',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/sma-cross: finished/);
+    expect(r.stdout).toMatch(/^sma-cross\s+ended\s+62,915\s+\d/m);
+    const dag = await tickcast(['dag', '--pipeline', 'sma-cross']);
+    expect(JSON.parse(dag.stdout).nodes.map((n: { id: string }) => n.id)).toContain('sma-cross');
+    const bad = await tickcast(['run', '--pipeline', 'no-such', '--until-end']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('no pipeline named "no-such"');
+  });
+
   it('prints the DAG as JSON and Mermaid', async () => {
     const json = await tickcast(['dag', '--format', 'json']);
     expect(json.code).toBe(0);

@@ -1,0 +1,55 @@
+// The pipeline modules the CLI can run (`tickcast run --pipeline NAME|PATH`, `tickcast pipelines`):
+// each builds its pipeline from the parts the app provides (the configured source, stores, live
+// hub, models, ...), so any of them runs on every transport and role with the same settings.
+// A module outside this folder is a file exporting `pipeline: PipelineModule` (pipelines/README.md).
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Registry } from 'prom-client';
+import type { Pipeline } from '../engine/index.js';
+import { type PricePredictionOptions, pricePredictionModule } from './price-prediction.js';
+import { smaCrossModule } from './sma-cross.js';
+
+/** What the app provides: the price-prediction pipeline's options, and the process's metrics registry. */
+export interface PipelineParts extends PricePredictionOptions {
+  registry?: Registry;
+}
+
+export interface PipelineModule {
+  /** What `--pipeline` and TICKCAST_PIPELINE name it by. */
+  readonly name: string;
+  /** Where it is defined, for `tickcast pipelines`. */
+  readonly file: string;
+  readonly description: string;
+  build(parts: PipelineParts): Pipeline;
+}
+
+export const PIPELINES: readonly PipelineModule[] = [pricePredictionModule, smaCrossModule];
+
+export class UnknownPipelineError extends Error {
+  constructor(readonly asked: string) {
+    super(
+      `no pipeline named ${JSON.stringify(asked)} and no such module file; pipelines: ${PIPELINES.map((p) => p.name).join(', ')} (or the path of a file exporting \`pipeline\`)`,
+    );
+    this.name = 'UnknownPipelineError';
+  }
+}
+
+/** A pipeline module by name, or from a file that exports `pipeline` (or a default export). */
+export async function loadPipelineModule(nameOrPath: string): Promise<PipelineModule> {
+  const known = PIPELINES.find((p) => p.name === nameOrPath);
+  if (known) return known;
+  const file = resolve(nameOrPath);
+  if (!existsSync(file)) throw new UnknownPipelineError(nameOrPath);
+  const loaded = (await import(pathToFileURL(file).href)) as { pipeline?: unknown; default?: unknown };
+  const candidate = loaded.pipeline ?? loaded.default;
+  if (!isModule(candidate)) {
+    throw new Error(`${nameOrPath}: exports no pipeline module (export const pipeline = { name, description, build })`);
+  }
+  return { ...candidate, file: nameOrPath };
+}
+
+function isModule(x: unknown): x is PipelineModule {
+  const m = x as Partial<PipelineModule> | null;
+  return !!m && typeof m.name === 'string' && typeof m.build === 'function' && typeof m.description === 'string';
+}
