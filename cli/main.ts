@@ -15,6 +15,7 @@ import { QuestDbError } from '../storage/questdb-store.js';
 import { buildApp, deadLetterReasons, serve, startPipeline } from './app.js';
 import { type CalibrationArgs, calibrationCommand } from './calibration.js';
 import { backfillFrom, ConfigError, loadConfig, parseDuration } from './config.js';
+import { doctorChecks, printChecks } from './doctor.js';
 import { type EvaluateArgs, evaluateCommand } from './evaluate.js';
 import { type ExplainArgs, explainCommand } from './explain.js';
 import { startProgress, taskProgress } from './progress.js';
@@ -220,6 +221,14 @@ program
     console.log(opts.format === 'json' ? JSON.stringify(pipeline.describe(), null, 2) : pipeline.mermaid());
     await vectors?.close();
     await store.close();
+  });
+
+program
+  .command('doctor')
+  .description('check what this machine and configuration need: Node, the Kafka client, tfjs, the port, the servers')
+  .action(async () => {
+    const checks = await doctorChecks(loadConfig());
+    if (!printChecks(checks)) process.exitCode = 1;
   });
 
 program
