@@ -74,6 +74,13 @@ async function runCommand(opts: RunArgs): Promise<void> {
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  // Started through `npx` (or npm), a `kill` of that process does not reach this one: it would
+  // run on, orphaned, holding its partitions. When the parent goes away, stop as on SIGTERM.
+  const parent = process.ppid;
+  const orphaned = setInterval(() => {
+    if (process.ppid !== parent && !stopping) void shutdown('parent process exited');
+  }, 1000);
+  orphaned.unref();
 
   const summary = await running.done.catch((err: unknown) => {
     if (stopping) return null;

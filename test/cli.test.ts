@@ -60,6 +60,39 @@ describe('tickcast CLI', () => {
     expect(bad.stderr).toContain('no pipeline named "no-such"');
   });
 
+  it('stops when the process that started it goes away (a killed npx would leave it orphaned)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickcast-orphan-'));
+    // A shell stands in for `npm exec`: it starts tickcast in the background, prints its pid, waits.
+    const shell = spawn(
+      'sh',
+      ['-c', `"${process.execPath}" "${BIN}" run --pace 1s 2> "${join(dir, 'err')}" & echo $!; wait`],
+      {
+        cwd: ROOT,
+        env: { ...process.env, TICKCAST_PORT: '0', TICKCAST_EXPLAIN: 'off', TICKCAST_DB: join(dir, 'store.duckdb') },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    const [first] = (await once(shell.stdout!, 'data')) as [Buffer];
+    const pid = Number(first.toString().trim());
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // Running: wait until it serves (its progress shows), then kill the shell, not tickcast.
+    for (let i = 0; i < 200 && !readFileSync(join(dir, 'err'), 'utf8').includes('GraphQL on'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(alive()).toBe(true);
+    shell.kill('SIGKILL');
+    for (let i = 0; i < 150 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive()).toBe(false);
+    expect(readFileSync(join(dir, 'err'), 'utf8')).toContain('tickcast: parent process exited, stopping');
+  });
+
   it('prints the DAG as JSON and Mermaid', async () => {
     const json = await tickcast(['dag', '--format', 'json']);
     expect(json.code).toBe(0);
