@@ -1,7 +1,8 @@
 // What every resolver gets: the API's services (stores, live feed, caches, pipeline view) and limits.
+
+import type { MarketDataStatus } from '../engine/source-status.js';
 import type { ExplanationService } from '../explain/explanation-service.js';
 import type { EarningsCalendar } from '../models/earnings-calendar.js';
-import type { MarketDataStatus } from '../operators/sources/yahoo.js';
 import type { Calibration } from '../schemas/index.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { LatestCache } from './latest.js';

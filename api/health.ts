@@ -1,6 +1,6 @@
 // Readiness: the store answers and no pipeline node has failed (retrying = degraded); a live
 // market-data source that is degraded (a Yahoo breaker not closed, stale symbols) degrades it too.
-import type { MarketDataStatus } from '../operators/sources/yahoo.js';
+import type { MarketDataStatus } from '../engine/source-status.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { PipelineSource } from './pipeline-view.js';
 

@@ -1,6 +1,6 @@
 // The market-data source as the dashboard header shows it: which source, its state, whether the
 // market is open, and how old the newest quote is.
-import type { MarketDataStatus } from '../../operators/sources/yahoo.js';
+import type { MarketDataStatus } from '../../engine/source-status.js';
 import { builder } from './builder.js';
 
 const BreakerRef = builder.objectRef<MarketDataStatus['breakers'][number]>('Breaker').implement({

@@ -28,6 +28,7 @@ import pRetry, { AbortError } from 'p-retry';
 import YahooFinance from 'yahoo-finance2';
 import { ExtendedCookieJar } from 'yahoo-finance2/lib/cookieJar';
 import { getCrumbClear } from 'yahoo-finance2/lib/getCrumb';
+import type { BreakerState } from '../../engine/source-status.js';
 import { type Clock, createRateLimiter, type RateLimiter } from './rate-limit.js';
 import {
   classify,
@@ -93,7 +94,8 @@ export interface YahooClientOptions {
   log?: (level: 'warn' | 'error', message: string) => void;
 }
 
-export type BreakerState = 'closed' | 'open' | 'half-open';
+/** Breaker states: engine/source-status.ts (the API shows them). */
+export type { BreakerState };
 
 export interface YahooClientEvents {
   /** Every HTTP request: what for, its status (or timeout/network), how long. */

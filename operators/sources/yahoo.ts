@@ -29,6 +29,7 @@
 // Ownership: make one feed per process (the composition root), on the process's one client.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { defineOperator, type SourceContext } from '../../engine/index.js';
+import type { MarketDataStatus } from '../../engine/source-status.js';
 import {
   lastClosedSession,
   isOpen as marketIsOpen,
@@ -131,25 +132,8 @@ export interface YahooFeedOptions {
   log?: (line: string) => void;
 }
 
-/** The data source as the API shows it (GraphQL `marketData`, /healthz). */
-export interface MarketDataStatus {
-  source: string;
-  /** starting, backfilling, live, degraded (stale symbols or a breaker not closed), stopped. */
-  state: 'starting' | 'backfilling' | 'live' | 'degraded' | 'stopped';
-  marketOpen: boolean | null;
-  /** Event time of the newest quote seen (epoch ms). */
-  newestQuoteTs: number | null;
-  symbols: number;
-  /** Symbols whose last fetch failed: their last good values are kept. */
-  staleSymbols: number;
-  /** Age of the freshest data the feed holds per symbol: max and median over the universe, ms. */
-  dataAgeMaxMs: number | null;
-  dataAgeMedianMs: number | null;
-  breakers: Array<{ endpoint: string; state: BreakerState }>;
-  /** Start of the last full quote cycle (epoch ms). */
-  lastCycleAt: number | null;
-  backfill: { done: number; total: number } | null;
-}
+/** The data source as the API shows it (GraphQL `marketData`, /healthz): engine/source-status.ts. */
+export type { MarketDataStatus } from '../../engine/source-status.js';
 
 export interface YahooFeed {
   /** The market-data source: backfill, then quotes. */
