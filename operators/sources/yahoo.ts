@@ -41,7 +41,6 @@ import {
 } from '../../models/market-calendar.js';
 import { type News, type Quote, schemas } from '../../schemas/index.js';
 import {
-  type BreakerState,
   type DailyBar,
   MAX_QUOTE_BATCH,
   type QuoteFields,
