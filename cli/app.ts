@@ -331,7 +331,17 @@ export function marketDataOf(app: App, running: RunningPipeline): () => MarketDa
 async function chooseModels(config: Config): Promise<{ normal: Model; earnings: Model }> {
   if (config.TICKCAST_MODEL === 'shipped') {
     const shipped = await loadShipped();
-    if (shipped) return shipped;
+    if (shipped) {
+      // The API serves the configured horizons: each must be one the model forecasts.
+      const served = shipped.normal.horizons;
+      const missing = config.TICKCAST_HORIZONS.filter((h) => !served.includes(h));
+      if (missing.length > 0) {
+        throw new ConfigError([
+          `TICKCAST_HORIZONS=${config.TICKCAST_HORIZONS.join(',')}: the shipped model ${shipped.normal.name} forecasts ${served.join(', ')} trading days, not ${missing.join(', ')} (choose among them, or TICKCAST_MODEL=persistence for any horizon)`,
+        ]);
+      }
+      return shipped;
+    }
     console.error('tickcast: no shipped model (run `npx tickcast train`); using persistence');
   }
   const make = config.TICKCAST_MODEL === 'drift' ? driftModel : persistenceModel;

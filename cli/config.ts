@@ -22,7 +22,8 @@ const horizons = z
   .string()
   .regex(/^\d+(,\d+)*$/, 'comma-separated trading-day horizons such as 1,5,21')
   .transform((s) => s.split(',').map(Number))
-  .refine((h) => h.every((x) => x >= 1 && x <= 252), 'horizons between 1 and 252 trading days');
+  .refine((h) => h.every((x) => x >= 1 && x <= 252), 'horizons between 1 and 252 trading days')
+  .refine((h) => new Set(h).size === h.length, 'each horizon once');
 
 /** Comma-separated list; empty = none. */
 const list = (what: string, item: z.ZodString) =>

@@ -268,6 +268,15 @@ describe('tickcast CLI', () => {
     expect(bad.stderr).not.toContain('ENOENT');
   });
 
+  it('refuses horizons the shipped model cannot serve, and a horizon given twice', async () => {
+    const two = await tickcast(['run', '--until-end'], { TICKCAST_HORIZONS: '2' });
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/TICKCAST_HORIZONS=2: the shipped model \S+ forecasts 1, 5, 21 trading days, not 2/);
+    const twice = await tickcast(['run', '--until-end'], { TICKCAST_HORIZONS: '1,1' });
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('TICKCAST_HORIZONS="1,1": each horizon once');
+  });
+
   it('refuses a bad configuration value, naming it and what is allowed', async () => {
     const r = await tickcast(['run', '--until-end'], { TICKCAST_TRANSPORT: 'carrier-pigeon', TICKCAST_PACE: 'soon' });
     expect(r.code).toBe(2);
