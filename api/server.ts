@@ -86,6 +86,27 @@ interface Enveloped {
   [DIRECT_SINK]: DirectSink;
 }
 
+/** The API could not listen: the port is taken, or the host is not an address of this machine. */
+export class ListenError extends Error {
+  readonly code: string | undefined;
+  constructor(
+    cause: NodeJS.ErrnoException,
+    readonly host: string,
+    readonly port: number,
+  ) {
+    super(
+      cause.code === 'EADDRINUSE'
+        ? `port ${port} is in use`
+        : cause.code === 'EADDRNOTAVAIL' || cause.code === 'ENOTFOUND' || cause.code === 'EAI_AGAIN'
+          ? `${host} is not an address of this machine`
+          : `cannot listen on ${host}:${port}: ${cause.message}`,
+      { cause },
+    );
+    this.name = 'ListenError';
+    this.code = cause.code;
+  }
+}
+
 export async function startServer(opts: ServerOptions): Promise<ApiServer> {
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const feed = opts.feed ?? (opts.hub ? hubFeed(opts.hub) : null);
@@ -218,6 +239,12 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
     });
   });
 
+  // Listening first: a port in use or a host that is not this machine's fails here, as one
+  // ListenError, before the WebSocket server attaches (it would log the failure as its own).
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError(err, opts.host, opts.port)));
+    server.listen(opts.port, opts.host, resolve);
+  });
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: limits.maxPayloadBytes });
   let wsConnections = 0;
   new Gauge({
@@ -304,14 +331,6 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
     wss,
   );
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        err.code === 'EADDRINUSE' ? new Error(`port ${opts.port} is in use: set TICKCAST_PORT to a free port`) : err,
-      ),
-    );
-    server.listen(opts.port, opts.host, resolve);
-  });
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { watchedSymbols } from '../api/pubsub.js';
-import { type ApiServer, startServer } from '../api/server.js';
+import { type ApiServer, ListenError, startServer } from '../api/server.js';
 import {
   createLiveHub,
   createReplayClock,
@@ -431,6 +431,23 @@ export function nodesFor(pipeline: Pipeline, role: Config['TICKCAST_ROLE']): str
 export async function serve(app: App, running: RunningPipeline): Promise<ApiServer> {
   const c = app.config;
   const model = (m: Model) => ({ name: m.name, version: m.version });
+  return startApiServer(app, running, model).catch((err: unknown) => {
+    if (!(err instanceof ListenError)) throw err;
+    // Configuration, not a crash: name the setting, exit 2 (after stopping the pipeline: the caller).
+    const setting =
+      err.code === 'EADDRINUSE'
+        ? `TICKCAST_PORT=${c.TICKCAST_PORT}`
+        : `TICKCAST_HOST=${JSON.stringify(c.TICKCAST_HOST)}`;
+    const fix =
+      err.code === 'EADDRINUSE'
+        ? 'stop what holds it, or choose another port; 0 picks any free one'
+        : 'use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0';
+    throw new ConfigError([`${setting}: ${err.message} (${fix})`]);
+  });
+}
+
+function startApiServer(app: App, running: RunningPipeline, model: (m: Model) => { name: string; version: string }) {
+  const c = app.config;
   return startServer({
     running,
     store: app.store,

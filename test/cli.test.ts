@@ -268,6 +268,21 @@ describe('tickcast CLI', () => {
     expect(bad.stderr).not.toContain('ENOENT');
   });
 
+  it('says in one line which setting to change when the API cannot listen (exit 2, no stack trace)', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const r = await tickcast(['run'], { TICKCAST_PORT: String(port), TICKCAST_EXPLAIN: 'off' });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`TICKCAST_PORT=${port}: port ${port} is in use (stop what holds it`);
+      expect(r.stderr).not.toContain('Internal error emitted on the WebSocket server');
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
+    }
+  });
+
   it('refuses horizons the shipped model cannot serve, and a horizon given twice', async () => {
     const two = await tickcast(['run', '--until-end'], { TICKCAST_HORIZONS: '2' });
     expect(two.code).toBe(2);
