@@ -172,7 +172,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const models = await chooseModels(config);
   const calibration = createCalibrationTable();
   // A replay waits for the calibration of the days before each day (not a live source: its days
-  // are hours apart). Attached in startPipeline where this process runs the table's node.
+  // are hours apart). Attached in startPipeline with the memory transport only: through Kafka each
+  // day would wait a round trip over five hops, and replays there run ahead of the calibration.
   const feedback =
     config.TICKCAST_SOURCE === 'replay' && config.TICKCAST_CALIBRATION ? createWatermarkGate(CALIBRATION_TABLE) : null;
   const yahoo = live ? openYahooFeed(config, { universe, hub, registry, backfill: opts.backfill }) : null;
@@ -402,7 +403,6 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     }
     throw err;
   });
-  if (nodesFor(app.pipeline, c.TICKCAST_ROLE).includes(CALIBRATION_TABLE)) app.feedback?.attach(running);
   // The runner closes its producer and consumers; the transport's admin connection is ours. After a
   // finished run it stays open (the API and the summary read the dead-letter topics back through
   // it): whoever ends the process closes it (`running.transport.close()`); after a failure, here.
