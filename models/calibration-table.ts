@@ -4,7 +4,7 @@
 // process, read synchronously per batch, like the earnings calendar.
 import type { Calibration, Features } from '../schemas/index.js';
 import { type ConformalState, groupKey, issuedScale, LEAD_GROUP, widen } from './conformal.js';
-import type { Model, ModelOutput } from './model.js';
+import type { Model } from './model.js';
 
 export interface CalibrationTable {
   /** The scale issued now for forecasts of `horizon` on the `regime` branch (1 before any step). */
@@ -45,19 +45,21 @@ export function createCalibrationTable(): CalibrationTable {
  * the interval, and its state is published on its own topic.
  */
 export function withCalibration(model: Model, table: CalibrationTable, regime: string): Model {
-  const calibrate = (o: ModelOutput): ModelOutput => {
-    const s = table.scale(o.horizon, regime);
-    if (s === 1) return o;
-    const [lowerReturn, upperReturn] = widen(o.lowerReturn, o.predictedReturn, o.upperReturn, s);
-    return { ...o, lowerReturn, upperReturn };
-  };
   return {
     name: model.name,
     version: model.version,
     spec: model.spec,
     horizons: model.horizons,
     async predictBatch(inputs: readonly Features[]) {
-      return (await model.predictBatch(inputs)).map(calibrate);
+      const outputs = await model.predictBatch(inputs);
+      // On the predict hot path (15k outputs a batch): one scale per horizon per batch, and the
+      // model's fresh outputs adjusted in place rather than copied.
+      const scales = new Map(model.horizons.map((h) => [h, table.scale(h, regime)]));
+      for (const o of outputs) {
+        const s = scales.get(o.horizon) ?? 1;
+        if (s !== 1) [o.lowerReturn, o.upperReturn] = widen(o.lowerReturn, o.predictedReturn, o.upperReturn, s);
+      }
+      return outputs;
     },
     // What moved the median: the model's own (calibration does not move it).
     ...(model.attribute && { attribute: (inputs: readonly Features[]) => model.attribute!(inputs) }),
