@@ -524,31 +524,56 @@ function earningsOperator(deps: FeedDeps) {
  * first day. Failures leave the symbol's dates as they were and are retried next round.
  */
 async function earningsCycles(deps: FeedDeps, ctx: SourceContext<EarningsPorts>): Promise<void> {
-  const { opts, clock, metrics } = deps;
-  const gapMs = paceMs(opts.requestsPerMinute, 0.05);
-  const refreshMs = opts.earningsRefreshMs ?? DAY_MS;
+  await symbolRounds(deps, ctx, {
+    what: 'earnings',
+    share: 0.05,
+    refreshMs: deps.opts.earningsRefreshMs ?? DAY_MS,
+    async fetch(symbol) {
+      const upcoming = await deps.opts.client.upcomingEarnings(symbol);
+      const first = upcoming?.earningsDates[0];
+      const ts = deps.clock.now();
+      const days = first === undefined ? [] : [newYorkDay(first)];
+      await ctx.emit('earnings', { symbol, ts, days, source: 'yahoo' }, { timestamp: ts });
+      return 1;
+    },
+  });
+}
+
+/**
+ * The slow per-symbol loops (news, earnings): a round over the universe, watched symbols first,
+ * one request every `share` of the rate limit, the next round `refreshMs` after this one began. A
+ * failed symbol is counted and logged, and retried next round; progress counts records emitted.
+ */
+async function symbolRounds(
+  deps: FeedDeps,
+  ctx: Pick<SourceContext<NewsPorts | EarningsPorts>, 'signal' | 'progress' | 'flush'>,
+  loop: {
+    what: 'news' | 'earnings';
+    share: number;
+    refreshMs: number;
+    /** Fetches one symbol and emits its records; returns how many. */
+    fetch(symbol: string): Promise<number>;
+  },
+): Promise<void> {
+  const { clock, metrics } = deps;
+  const gapMs = paceMs(deps.opts.requestsPerMinute, loop.share);
   let emitted = 0;
   while (!ctx.signal.aborted) {
     const round = clock.now();
     for (const symbol of watchedFirst(deps)) {
       if (ctx.signal.aborted) return;
       try {
-        const upcoming = await opts.client.upcomingEarnings(symbol);
-        const first = upcoming?.earningsDates[0];
-        const ts = clock.now();
-        const days = first === undefined ? [] : [newYorkDay(first)];
-        await ctx.emit('earnings', { symbol, ts, days, source: 'yahoo' }, { timestamp: ts });
-        emitted++;
-        metrics?.earnings.inc({ outcome: 'ok' });
+        emitted += await loop.fetch(symbol);
+        metrics?.[loop.what].inc({ outcome: 'ok' });
       } catch (e) {
-        metrics?.earnings.inc({ outcome: 'failed' });
-        deps.log(`yahoo: earnings of ${symbol} not read: ${errorText(e)}`);
+        metrics?.[loop.what].inc({ outcome: 'failed' });
+        deps.log(`yahoo: ${loop.what} of ${symbol} not read: ${errorText(e)}`);
       }
       ctx.progress(emitted);
       await ctx.flush();
       await clock.sleep(gapMs, ctx.signal);
     }
-    await clock.sleep(Math.max(0, round + refreshMs - clock.now()), ctx.signal);
+    await clock.sleep(Math.max(0, round + loop.refreshMs - clock.now()), ctx.signal);
   }
 }
 
@@ -573,39 +598,28 @@ function newsOperator(deps: FeedDeps) {
  * to `news.dlq`.
  */
 async function newsCycles(deps: FeedDeps, ctx: SourceContext<NewsPorts>): Promise<void> {
-  const { opts, clock, metrics } = deps;
-  const gapMs = paceMs(opts.requestsPerMinute, 0.1);
-  const refreshMs = opts.newsRefreshMs ?? 30 * MINUTE_MS;
   const seen = new Set<string>();
-  let emitted = 0;
-  while (!ctx.signal.aborted) {
-    const round = clock.now();
-    for (const symbol of watchedFirst(deps)) {
-      if (ctx.signal.aborted) return;
-      try {
-        const { items, invalid } = await opts.client.news(symbol, { count: opts.newsCount ?? 10 });
-        for (const bad of invalid) {
-          ctx.deadLetter('news', `${symbol}: a headline Yahoo sent: ${bad.reason}`, JSON.stringify(bad));
-        }
-        for (const item of items) {
-          if (!item.relatedTickers.some((t) => t.toUpperCase() === symbol.toUpperCase())) continue;
-          const record = newsRecord(symbol, item);
-          if (seen.has(record.id)) continue;
-          seen.add(record.id);
-          await ctx.emit('news', record, { timestamp: record.ts });
-          emitted++;
-        }
-        metrics?.news.inc({ outcome: 'ok' });
-      } catch (e) {
-        metrics?.news.inc({ outcome: 'failed' });
-        deps.log(`yahoo: news of ${symbol} not read: ${errorText(e)}`);
+  await symbolRounds(deps, ctx, {
+    what: 'news',
+    share: 0.1,
+    refreshMs: deps.opts.newsRefreshMs ?? 30 * MINUTE_MS,
+    async fetch(symbol) {
+      const { items, invalid } = await deps.opts.client.news(symbol, { count: deps.opts.newsCount ?? 10 });
+      for (const bad of invalid) {
+        ctx.deadLetter('news', `${symbol}: a headline Yahoo sent: ${bad.reason}`, JSON.stringify(bad));
       }
-      ctx.progress(emitted);
-      await ctx.flush();
-      await clock.sleep(gapMs, ctx.signal);
-    }
-    await clock.sleep(Math.max(0, round + refreshMs - clock.now()), ctx.signal);
-  }
+      let emitted = 0;
+      for (const item of items) {
+        if (!item.relatedTickers.some((t) => t.toUpperCase() === symbol.toUpperCase())) continue;
+        const record = newsRecord(symbol, item);
+        if (seen.has(record.id)) continue;
+        seen.add(record.id);
+        await ctx.emit('news', record, { timestamp: record.ts });
+        emitted++;
+      }
+      return emitted;
+    },
+  });
 }
 
 /** A Yahoo headline as a `News` record: id `yahoo:<SYMBOL>:<New York date>:<uuid>`, stable across fetches. */
