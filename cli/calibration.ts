@@ -2,12 +2,14 @@
 // `calibrate` operator) replayed over a data set from its start, with the shipped models routed
 // as the pipeline routes them. Prints the 80% interval's coverage per horizon and regime over the
 // evaluation window, the models' own beside the calibrated, and per quarter; --json, one line last.
+
 import { type CalibrationRow, COVERAGE_TARGET, DEFAULT_ETA, replayCalibration } from '../models/conformal.js';
 import { loadDailyBars } from '../models/daily-csv.js';
 import { buildDataset } from '../models/dataset.js';
 import { emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
 import { scoreModel } from '../models/evaluate.js';
 import { loadShipped, routedModel } from '../models/shipped.js';
+import { isoDay } from '../models/trading-calendar.js';
 import { type Config, ConfigError, dataOptionProblems } from './config.js';
 import { parseDay } from './evaluate.js';
 import { taskProgress } from './progress.js';
@@ -173,4 +175,3 @@ function quarterly(
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '-');
 const round = (x: number) => Number(x.toFixed(4));
-const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);

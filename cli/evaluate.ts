@@ -19,6 +19,7 @@ import {
 import type { Metrics } from '../models/metrics.js';
 import type { Model } from '../models/model.js';
 import { loadLatestArtifacts, loadShipped, routedModel } from '../models/shipped.js';
+import { isoDay } from '../models/trading-calendar.js';
 import { type Config, ConfigError, dataOptionProblems } from './config.js';
 import { taskProgress } from './progress.js';
 import { printTable } from './table.js';
@@ -286,7 +287,6 @@ export const signedPct = (logReturn: number) => `${logReturn >= 0 ? '+' : ''}${(
 
 const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 const percent = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '-');
-const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export function parseDay(text: string, option: string, problems: string[]): number {
   const ms = Date.parse(`${text}T00:00:00Z`);

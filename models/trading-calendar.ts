@@ -132,3 +132,8 @@ export function addTradingDays(ts: number, n: number): number {
 export function nextTradingDay(ts: number): number {
   return addTradingDays(Math.floor(ts / DAY_MS) * DAY_MS, 1);
 }
+
+/** The UTC date of an epoch-ms time as YYYY-MM-DD (a day as bars and targets stamp it). */
+export function isoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}

@@ -2,11 +2,13 @@
 // or at a given pace. Each CSV row becomes one quote carrying the whole trading day.
 // With a `clock`, it advances that clock past each day it has replayed (and ends it when it
 // stops), so other replayed sources (news) can emit in step with the prices.
+
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { defineOperator, type ReplayClock, type SourceContext } from '../../engine/index.js';
 import { listCsvFiles, parseDailyCsv, tickerFromFileName } from '../../models/daily-csv.js';
+import { isoDay } from '../../models/trading-calendar.js';
 import { type Quote, schemas } from '../../schemas/index.js';
 
 export interface ReplayOptions {
@@ -98,10 +100,6 @@ async function replayDays(opts: ReplayOptions, ctx: SourceContext<{ quotes: type
     ctx.progress(emitted, total);
     if (paceMs > 0) await sleep(paceMs - (Date.now() - started), ctx.signal);
   }
-}
-
-function isoDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
 }
 
 async function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -27,6 +27,7 @@
 // changes. A batch that fails (retries spent, breaker open) keeps its symbols' last values, marked
 // stale; `status()` and the metrics say how many and how old the data is.
 // Ownership: make one feed per process (the composition root), on the process's one client.
+
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { defineOperator, type SourceContext } from '../../engine/index.js';
 import type { MarketDataStatus } from '../../engine/source-status.js';
@@ -39,6 +40,7 @@ import {
   type Session,
   sessionOf,
 } from '../../models/market-calendar.js';
+import { isoDay } from '../../models/trading-calendar.js';
 import { type News, type Quote, schemas } from '../../schemas/index.js';
 import {
   type DailyBar,
@@ -656,10 +658,6 @@ function paceMs(requestsPerMinute: number | undefined, share: number): number {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function isoDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
 }
 
 // --- metrics -------------------------------------------------------------------------------------
