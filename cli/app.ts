@@ -429,25 +429,21 @@ export function nodesFor(pipeline: Pipeline, role: Config['TICKCAST_ROLE']): str
 }
 
 export async function serve(app: App, running: RunningPipeline): Promise<ApiServer> {
-  const c = app.config;
-  const model = (m: Model) => ({ name: m.name, version: m.version });
-  return startApiServer(app, running, model).catch((err: unknown) => {
-    if (!(err instanceof ListenError)) throw err;
-    // Configuration, not a crash: name the setting, exit 2 (after stopping the pipeline: the caller).
-    const setting =
-      err.code === 'EADDRINUSE'
-        ? `TICKCAST_PORT=${c.TICKCAST_PORT}`
-        : `TICKCAST_HOST=${JSON.stringify(c.TICKCAST_HOST)}`;
-    const fix =
-      err.code === 'EADDRINUSE'
-        ? 'stop what holds it, or choose another port; 0 picks any free one'
-        : 'use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0';
-    throw new ConfigError([`${setting}: ${err.message} (${fix})`]);
+  return startApiServer(app, running).catch((err: unknown) => {
+    // A port in use or a foreign host is configuration, not a crash: name the setting (exit 2).
+    throw err instanceof ListenError ? new ConfigError([listenProblem(err, app.config)]) : err;
   });
 }
 
-function startApiServer(app: App, running: RunningPipeline, model: (m: Model) => { name: string; version: string }) {
+function listenProblem(err: ListenError, c: Config): string {
+  return err.code === 'EADDRINUSE'
+    ? `TICKCAST_PORT=${c.TICKCAST_PORT}: ${err.message} (stop what holds it, or choose another port; 0 picks any free one)`
+    : `TICKCAST_HOST=${JSON.stringify(c.TICKCAST_HOST)}: ${err.message} (use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0)`;
+}
+
+function startApiServer(app: App, running: RunningPipeline): Promise<ApiServer> {
   const c = app.config;
+  const model = (m: Model) => ({ name: m.name, version: m.version });
   return startServer({
     running,
     store: app.store,
