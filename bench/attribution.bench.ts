@@ -27,8 +27,8 @@ const backend = await selectBackend();
 const threads = backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : undefined;
 const shipped = await loadShipped();
 if (!shipped) throw new Error('no shipped model: run `npx tickcast train` first');
-const members = shipped.manifest.normal.members;
-if (!members) throw new Error('the shipped model is not an ensemble of nets');
+// The shipped nets: an ensemble's members, or the one net the manifest names.
+const members = shipped.manifest.normal.members ?? [shipped.manifest.normal];
 const calendar = await loadEarningsCalendar(
   new URL('../data/earnings/earnings_dates_eps_2013-2018-02-07_daniel-bassett.csv', import.meta.url).pathname,
 );
@@ -78,14 +78,14 @@ function completeness(attributions: readonly Attribution[]) {
   };
 }
 
-// 1. Steps: the ensemble of the shipped nets (the shipped model without its interval scale, which does not
+// 1. Steps: the shipped nets (the shipped model without its interval scale, which does not
 //    change the median) at each number of steps, on the same inputs.
 const nets = await Promise.all(
   members.map(
     async (m) => (await loadQuantileNet(join(ARTIFACTS_DIR, m.name, m.version), { expectSpec: FEATURE_SPEC.id })).net,
   ),
 );
-const meta = { name: 'ensemble', version: 'bench', spec: FEATURE_SPEC.id };
+const meta = { name: members.length > 1 ? 'ensemble' : shipped.normal.name, version: 'bench', spec: FEATURE_SPEC.id };
 const sweepInputs = inputsOf(SWEEP_INPUTS, 3);
 const batch50 = inputsOf(50);
 const sweep: { steps: number; relP50: number; relP90: number; maxBp: number; msPerInput: number }[] = [];
