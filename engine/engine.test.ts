@@ -331,6 +331,22 @@ describe('TestDriver', () => {
     expect(d.deadLetters('bars')[0]!.reason).toMatch(/broken produced an invalid tickcast.Bar: high 1 < low 2/);
   });
 
+  it('dead-letters an invalid record piped in, as the engine would its producer', async () => {
+    const toBar = defineOperator<Quote, { bars: typeof schemas.Bar }>({
+      kind: 'transform',
+      name: 'to-bar',
+      input: schemas.Quote,
+      outputs: { bars: schemas.Bar },
+      process: (r, ctx) => ctx.emit('bars', flatBar(r.value)),
+    });
+    const d = await TestDriver.forOperator(toBar);
+    await d.pipe('input', [quote('AAPL', '2017-03-01', 1), { ...quote('MSFT', '2017-03-01', 2), price: -2 }]);
+    await d.run();
+    expect(d.read<Bar>('bars').map((b) => b.symbol)).toEqual(['AAPL']);
+    expect(d.deadLetters('input')).toMatchObject([{ kind: 'validation', key: 'MSFT' }]);
+    expect(d.deadLetters('input')[0]!.reason).toMatch(/invalid tickcast.Quote/);
+  });
+
   it('isolates a record a sink rejects and writes the rest', async () => {
     const written: string[] = [];
     const sink = defineOperator<Quote>({

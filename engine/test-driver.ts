@@ -94,8 +94,13 @@ export class TestDriver {
           : (opts.timestamp ?? (value as { ts?: number }).ts ?? Date.now());
       const key = opts.key ?? (value as { symbol?: string }).symbol ?? null;
       const encoded = checkRecord(this.serde, topic, t.schema as Schema<T>, value, true);
-      if (typeof encoded === 'string' || encoded === null)
-        throw new Error(`pipe(${topic}): invalid ${t.schema.name}: ${encoded}`);
+      if (typeof encoded === 'string' || encoded === null) {
+        // As the engine treats a producer's invalid output: a dead letter with the reason, not a throw.
+        out.push(
+          this.deadLetterOf(topic, from, `${from} produced an invalid ${t.schema.name}: ${encoded}`, value, key),
+        );
+        continue;
+      }
       out.push({
         topic,
         key,
@@ -105,6 +110,29 @@ export class TestDriver {
       });
     }
     await this.producer.send(out);
+  }
+
+  private deadLetterOf(topic: string, from: string, reason: string, value: unknown, key: string | null) {
+    const letter: DeadLetter = {
+      topic,
+      node: from,
+      kind: 'validation',
+      reason,
+      key,
+      payload: Buffer.from(JSON.stringify(value) ?? ''),
+      timestamp: null,
+      partition: null,
+      offset: null,
+      failedAt: Date.now(),
+    };
+    this.metrics.deadLettered(from, topic, 'validation');
+    return {
+      topic: this.topic(topic).deadLetterTopic,
+      key,
+      value: schemas.DeadLetter.type.toBuffer(letter),
+      timestamp: letter.failedAt,
+      headers: { [HEADER.from]: from },
+    };
   }
 
   /** Writes raw bytes (e.g. a corrupt message) as an outside producer would. */
