@@ -29,11 +29,13 @@ export {
   PipelineError,
   type PipelineNode,
   type PipelineTopic,
+  type TopicDeclaration,
 } from './pipeline.js';
 export { type Record, RecordError } from './record.js';
 export { createReplayClock, type ReplayClock } from './replay-clock.js';
 export { type RunningPipeline, type RunOptions, type RunSummary, runPipeline, topicSpecs } from './runner.js';
 export { avroSerde, type Serde } from './serde.js';
 export { TestDriver } from './test-driver.js';
+export { publicTopics, type TableTopic, type TopicTable, topicTableProblems } from './topic-table.js';
 export type { Consumer, IncomingMessage, OutgoingMessage, Producer, TopicSpec, Transport } from './transport.js';
 export { createWatermarkGate, type WatermarkGate } from './watermark-gate.js';

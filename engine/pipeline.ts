@@ -2,6 +2,7 @@
 // validated before anything runs, and describe() for the CLI, docs and the UI.
 import type { Schema } from '../schemas/index.js';
 import type { AnyOperator } from './operator.js';
+import { type TopicTable, topicTableProblems } from './topic-table.js';
 
 export interface TopicDeclaration {
   // biome-ignore lint/suspicious/noExplicitAny: topics of a pipeline carry different record types
@@ -16,6 +17,13 @@ export interface TopicDeclaration {
    */
   compacted?: boolean;
   description?: string;
+  /**
+   * The topic's records as a table: key fields and the event-time field (`{ key: ['symbol'], time:
+   * 'ts' }`). The `timeseries` sink stores them by it, and a public topic is served by it.
+   */
+  table?: TopicTable;
+  /** Served by the API: a query by key and time range, and a subscription (needs `table`). */
+  public?: boolean;
 }
 
 export interface NodeDeclaration {
@@ -48,6 +56,8 @@ export interface PipelineTopic {
   external: boolean;
   compacted: boolean;
   description?: string;
+  table?: TopicTable;
+  public: boolean;
   /** Node ids writing it (empty for external topics). */
   producers: string[];
   /** Node ids reading it. */
@@ -82,6 +92,9 @@ export interface PipelineDescription {
     consumers: string[];
     deadLetterTopic: string;
     description?: string;
+    table?: { key: string[]; time: string };
+    /** Present (true) on the topics the API serves. */
+    public?: true;
   }>;
   edges: Array<{ from: string; to: string; topic: string }>;
 }
@@ -114,6 +127,10 @@ export function definePipeline(decl: PipelineDeclaration): Pipeline {
     if (name.endsWith(DLQ_SUFFIX)) problems.push(`topic ${name}: names ending in ${DLQ_SUFFIX} are for dead letters`);
     const partitions = t.partitions ?? 4;
     if (!Number.isInteger(partitions) || partitions < 1) problems.push(`topic ${name}: partitions must be >= 1`);
+    if (t.table) problems.push(...topicTableProblems(name, t.schema, t.table));
+    if (t.public && !t.table) {
+      problems.push(`topic ${name}: a public topic needs a table (e.g. table: { key: ['symbol'], time: 'ts' })`);
+    }
     topics.set(name, {
       name,
       schema: t.schema,
@@ -121,6 +138,8 @@ export function definePipeline(decl: PipelineDeclaration): Pipeline {
       external: t.external ?? false,
       compacted: t.compacted ?? false,
       description: t.description,
+      ...(t.table ? { table: { key: [...t.table.key], time: t.table.time } } : {}),
+      public: t.public ?? false,
       producers: [],
       consumers: [],
       deadLetterTopic: name + DLQ_SUFFIX,
@@ -223,6 +242,8 @@ export function definePipeline(decl: PipelineDeclaration): Pipeline {
       consumers: t.consumers,
       deadLetterTopic: t.deadLetterTopic,
       ...(t.description ? { description: t.description } : {}),
+      ...(t.table ? { table: { key: [...t.table.key], time: t.table.time } } : {}),
+      ...(t.public ? { public: true as const } : {}),
     })),
     edges,
   };

@@ -41,6 +41,7 @@ import {
 } from './rules.js';
 import { defineSchema } from './schema.js';
 
+export { type FieldKind, KEY_KINDS, type RecordField, recordFields } from './fields.js';
 export type {
   Bar,
   Calibration,
