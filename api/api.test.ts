@@ -824,6 +824,15 @@ describe('errors and limits', () => {
 
   it('bad cursors and oversized pages', async () => {
     expect(codes(await gql('{ symbols(after: "garbage") { edges { cursor } } }'))).toEqual(['BAD_ARGUMENT']);
+    // A cursor of another list is refused, not read as a position in this one.
+    const symbols = await gql<{ symbols: { edges: Array<{ cursor: string }> } }>(
+      '{ symbols(first: 1) { edges { cursor } } }',
+    );
+    const foreign = await gql('query($c: String) { bars(symbol: "KO", after: $c) { edges { cursor } } }', {
+      c: symbols.data!.symbols.edges[0]!.cursor,
+    });
+    expect(codes(foreign)).toEqual(['BAD_ARGUMENT']);
+    expect(foreign.errors![0]!.message).toMatch(/not a cursor of bars/);
     // A variable, not a literal: literal page sizes are priced by the cost limit before this check.
     expect(codes(await gql('query($n: Int) { symbols(first: $n) { edges { cursor } } }', { n: 5000 }))).toEqual([
       'BAD_ARGUMENT',

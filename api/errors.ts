@@ -14,6 +14,9 @@ export const ErrorCode = {
   NO_PREDICTION: 'NO_PREDICTION',
   NOT_AVAILABLE: 'NOT_AVAILABLE',
   UNKNOWN_TOPIC: 'UNKNOWN_TOPIC',
+  BAD_REQUEST: 'BAD_REQUEST',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  NOT_ACCEPTABLE: 'NOT_ACCEPTABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -3,6 +3,7 @@
 // (Prometheus text: the engine's per-node series and the API's own).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -19,6 +20,7 @@ import type { ApiContext, ApiServices } from './context.js';
 import { DIRECT_SINK, type DirectSink, type DirectStats, wsDirectSink } from './direct-sink.js';
 import { apiError, ErrorCode, errorBody } from './errors.js';
 import { health } from './health.js';
+import { httpProtocolPlugin, normalizeContentType } from './http-protocol.js';
 import { LatestCache } from './latest.js';
 import { type ApiLimits, armorPlugins, DEFAULT_LIMITS, RateLimiter } from './limits.js';
 import { readLiveSkill } from './live-skill.js';
@@ -26,6 +28,7 @@ import { readModelInfo } from './model-info.js';
 import { type PipelineSource, PipelineView } from './pipeline-view.js';
 import { hubFeed, type LiveFeed } from './pubsub.js';
 import { schema } from './schema/index.js';
+import { setSecurityHeaders } from './security-headers.js';
 import { useSharedSubscriptionItems } from './shared-items.js';
 import { staticUi } from './static.js';
 
@@ -157,12 +160,13 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
   const keyOk = (key: unknown) => apiKeys.size === 0 || (typeof key === 'string' && apiKeys.has(key));
   const origins = opts.corsOrigins ?? [];
 
+  let graphiqlPage: string | undefined;
   const yoga = createYoga<ServerContext, ApiContext>({
     schema,
     graphqlEndpoint: '/graphql',
     context: () => ({ services }),
     // (graphql-jit was tried for fan-out: its subscribe drops variable arguments of the root field.)
-    plugins: [armorPlugins(limits), useSharedSubscriptionItems()],
+    plugins: [httpProtocolPlugin(), armorPlugins(limits), useSharedSubscriptionItems()],
     // Enforced on content-length before Yoga (see the request handler): Yoga's limit pipes every
     // body through a TransformStream and an AbortSignal, a large part of a small query's cost.
     maxRequestBodySize: false,
@@ -170,6 +174,9 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
     maskedErrors: { isDev: false },
     cors: origins.length === 0 ? false : { origin: origins.includes('*') ? '*' : [...origins] },
     logging: 'error',
+    // GraphiQL from the package's own bundle, not a CDN: it works offline. Rendered once (megabytes).
+    graphiql: { title: 'tickcast GraphQL' },
+    renderGraphiQL: (opts) => (graphiqlPage ??= renderGraphiQL(opts)),
   });
 
   const refused = new Counter({
@@ -196,6 +203,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
   const ui = opts.uiDir ? staticUi(opts.uiDir) : null;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    setSecurityHeaders(res, path ?? '/');
     const reply = async () => {
       if (path === '/graphql') {
         if (!httpLimiter.take(req.socket.remoteAddress ?? '?')) {
@@ -218,6 +226,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
             return refuse(res, 413, ErrorCode.PAYLOAD_TOO_LARGE, `body over ${limits.maxPayloadBytes} bytes`);
           }
         }
+        normalizeContentType(req.headers);
         return yoga(req, res, { req, res });
       }
       if (path === '/metrics') {

@@ -1,5 +1,7 @@
 // Relay-style pages over a sorted list, with cursors made of the item's sort key (not its
-// offset), so a cursor stays valid while new bars and predictions are appended.
+// offset), so a cursor stays valid while new bars and predictions are appended. A cursor also
+// names its list, so one from another list (a `symbols` cursor passed to `bars`) is refused
+// rather than read as a position it never was.
 import { apiError, ErrorCode } from '../errors.js';
 
 export interface PageArgs {
@@ -16,21 +18,23 @@ export interface Page<T> {
 
 type Key = string | number;
 
-const encode = (key: readonly Key[]) => Buffer.from(JSON.stringify(key)).toString('base64url');
+const encode = (list: string, key: readonly Key[]) => Buffer.from(JSON.stringify([list, ...key])).toString('base64url');
 
-function decode(cursor: string, arity: number | null): Key[] {
+function decode(cursor: string, list: string, arity: number | null): Key[] {
   try {
-    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
-    if (
-      Array.isArray(key) &&
-      key.length > 0 &&
-      (arity === null || key.length === arity) &&
-      key.every((k) => typeof k === 'string' || typeof k === 'number')
-    ) {
-      return key;
+    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+    if (Array.isArray(decoded) && decoded[0] === list) {
+      const key: unknown[] = decoded.slice(1);
+      if (
+        key.length > 0 &&
+        (arity === null || key.length === arity) &&
+        key.every((k) => typeof k === 'string' || typeof k === 'number')
+      ) {
+        return key as Key[];
+      }
     }
   } catch {}
-  throw apiError(ErrorCode.BAD_ARGUMENT, `not a cursor of this list: ${JSON.stringify(cursor.slice(0, 60))}`);
+  throw apiError(ErrorCode.BAD_ARGUMENT, `not a cursor of ${list}: ${JSON.stringify(cursor.slice(0, 60))}`);
 }
 
 function compare(a: readonly Key[], b: readonly Key[]): number {
@@ -57,8 +61,9 @@ export function pageSize(args: PageArgs, max: number): { first?: number; last?: 
   return { first: args.first ?? undefined, last: args.last ?? undefined };
 }
 
-/** One page of `items` (sorted ascending by `keyOf`). */
+/** One page of `items` (sorted ascending by `keyOf`) of the list named `list` (the field's name). */
 export function paginate<T>(
+  list: string,
   items: readonly T[],
   keyOf: (item: T) => readonly Key[],
   args: PageArgs,
@@ -69,18 +74,18 @@ export function paginate<T>(
   let start = 0;
   let end = items.length;
   if (args.after) {
-    const after = decode(args.after, arity);
+    const after = decode(args.after, list, arity);
     while (start < end && compare(keyOf(items[start]!), after) <= 0) start++;
   }
   if (args.before) {
-    const before = decode(args.before, arity);
+    const before = decode(args.before, list, arity);
     while (end > start && compare(keyOf(items[end - 1]!), before) >= 0) end--;
   }
   const windowStart = start;
   const windowEnd = end;
   if (first !== undefined) end = Math.min(end, start + first);
   if (last !== undefined) start = Math.max(start, end - last);
-  const edges = items.slice(start, end).map((node) => ({ cursor: encode(keyOf(node)), node }));
+  const edges = items.slice(start, end).map((node) => ({ cursor: encode(list, keyOf(node)), node }));
   return {
     edges,
     pageInfo: {

@@ -125,7 +125,7 @@ builder.queryFields((t) => ({
             items.push({ letter, dlqPartition: m.partition, dlqOffset: m.offset });
           }
         }
-        return paginate(items, (d) => [d.dlqPartition, d.dlqOffset], args, services.limits.maxPageSize);
+        return paginate('deadLetters', items, (d) => [d.dlqPartition, d.dlqOffset], args, services.limits.maxPageSize);
       },
     },
     { name: 'DeadLetterConnection' },

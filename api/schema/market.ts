@@ -57,6 +57,7 @@ builder.queryFields((t) => ({
         const all = await services.latest.symbols();
         const matching = needle ? all.filter((s) => s.includes(needle)) : all;
         return paginate(
+          'symbols',
           matching.map((symbol) => ({ symbol })),
           (s) => [s.symbol],
           args,
@@ -112,7 +113,7 @@ builder.queryFields((t) => ({
           to: args.to ?? undefined,
           interval: args.interval ?? '1d',
         });
-        return paginate(bars, (b) => [b.ts], args, services.limits.maxPageSize);
+        return paginate('bars', bars, (b) => [b.ts], args, services.limits.maxPageSize);
       },
     },
     { name: 'BarConnection' },

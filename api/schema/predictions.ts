@@ -127,7 +127,13 @@ builder.queryFields((t) => ({
           to: args.to ?? undefined,
           horizon,
         });
-        const page = paginate(predictions, (p) => [p.ts, p.horizon], args, services.limits.maxPageSize);
+        const page = paginate(
+          'predictionHistory',
+          predictions,
+          (p) => [p.ts, p.horizon],
+          args,
+          services.limits.maxPageSize,
+        );
         // Outcomes for this page only: its predictions' scores (the score operator's join), and for
         // predictions without one (stored before scoring ran) the bars at their targets.
         const nodes = page.edges.map((e) => e.node);

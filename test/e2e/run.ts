@@ -567,6 +567,28 @@ async function main(): Promise<void> {
       const n0 = await num(page, '[data-updates]', 'data-updates');
       await waitAttr(page, '[data-updates]', 'data-updates', n0 + 2, 30_000);
     });
+    await check('GraphiQL at /graphql renders from local assets under its CSP and runs a query', async () => {
+      const gql = await ctx.newPage();
+      const problems: string[] = [];
+      gql.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
+      gql.on('requestfailed', (r) => problems.push(`failed: ${r.url()}`));
+      const foreign: string[] = [];
+      gql.on('request', (r) => {
+        if (!/^(blob|data):/.test(r.url()) && !r.url().startsWith(app.url)) foreign.push(r.url());
+      });
+      try {
+        await gql.goto(`${app.url}/graphql?query=${encodeURIComponent('{ health { status } }')}`);
+        await gql.locator('.graphiql-execute-button').click({ timeout: 30_000 });
+        await gql.getByText('"status"').first().waitFor({ timeout: 20_000 });
+        assert(foreign.length === 0, `GraphiQL fetched from elsewhere: ${foreign.slice(0, 3).join(', ')}`);
+        assert(problems.length === 0, `GraphiQL: ${problems.slice(0, 3).join(' | ')}`);
+        await shot(gql, 'graphiql');
+      } finally {
+        await gql.close();
+      }
+    });
     // The page logs failed socket attempts while the server is down; those are expected.
     const unexpected = () =>
       consoleErrors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e));

@@ -1,0 +1,61 @@
+// Where Yoga's GraphQL-over-HTTP handling falls short of what a client should get: a request it
+// cannot read is a 400 with a GraphQL error (not a 500 and a stack trace in the log per request,
+// a cheap way to flood it), a request without a query is a 400, and a 406 or 415 says why in a
+// body instead of answering with nothing.
+import type { Plugin } from 'graphql-yoga';
+import { ErrorCode, errorBody } from './errors.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+// A fresh object each time: whatwg-node's Response writes content-length into the init headers.
+const jsonHeaders = () => ({ 'content-type': JSON_TYPE });
+
+export function httpProtocolPlugin(): Plugin {
+  return {
+    onRequestParse({ requestParser, setRequestParser, fetchAPI }) {
+      if (!requestParser) return;
+      const badRequest = (message: string) =>
+        new fetchAPI.Response(errorBody(ErrorCode.BAD_REQUEST, message), { status: 400, headers: jsonHeaders() });
+      setRequestParser(async (request) => {
+        let parsed: Awaited<ReturnType<typeof requestParser>>;
+        try {
+          parsed = await requestParser(request);
+        } catch (err) {
+          // Yoga JSON.parses GET `variables` and `extensions` unguarded.
+          if (err instanceof SyntaxError)
+            return badRequest(`variables or extensions are not valid JSON: ${err.message}`);
+          throw err;
+        }
+        if (parsed instanceof fetchAPI.Response) return parsed;
+        for (const params of Array.isArray(parsed) ? parsed : [parsed]) {
+          if (typeof params.query !== 'string' || params.query.trim() === '') {
+            return badRequest('the request has no query: send {"query": "…"} (a string)');
+          }
+        }
+        return parsed;
+      });
+    },
+    onResponse({ response, setResponse, fetchAPI }) {
+      if (response.body !== null || (response.status !== 406 && response.status !== 415)) return;
+      // Only the accept header carries over (the 406's list of types); framing headers do not.
+      const headers = new fetchAPI.Headers(jsonHeaders());
+      const accept = response.headers.get('accept');
+      if (accept) headers.set('accept', accept);
+      const message =
+        response.status === 415
+          ? 'unsupported content-type: send application/json (POST) or use GET'
+          : `cannot answer in a type the accept header allows: accept ${accept ?? 'application/json'}`;
+      const code = response.status === 415 ? ErrorCode.UNSUPPORTED_MEDIA_TYPE : ErrorCode.NOT_ACCEPTABLE;
+      setResponse(new fetchAPI.Response(errorBody(code, message), { status: response.status, headers }));
+    },
+  };
+}
+
+/**
+ * Media types are case-insensitive (RFC 9110 §8.3.1) but Yoga compares them as written: lower-case
+ * the type of a request's content-type before Yoga reads it (parameters such as a multipart
+ * boundary keep their case).
+ */
+export function normalizeContentType(headers: { 'content-type'?: string }): void {
+  const type = headers['content-type'];
+  if (type) headers['content-type'] = type.replace(/^[^;]*/, (t) => t.trim().toLowerCase());
+}

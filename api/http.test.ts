@@ -1,0 +1,127 @@
+// The GraphQL-over-HTTP edges as a client meets them: requests Yoga cannot read, media types,
+// security headers, GraphiQL offline, and the graphql-http audits of the spec. A real server over
+// a real pipeline (one bundled ticker replayed into DuckDB), real fetch.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serverAudits } from 'graphql-http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, buildApp, startPipeline } from '../cli/app.js';
+import { loadConfig } from '../cli/config.js';
+import type { RunningPipeline } from '../engine/index.js';
+import { APP_CSP, GRAPHIQL_CSP } from './security-headers.js';
+import { type ApiServer, startServer } from './server.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'tickcast-http-'));
+let app: App;
+let running: RunningPipeline;
+let api: ApiServer;
+
+beforeAll(async () => {
+  mkdirSync(join(dir, 'csv'));
+  copyFileSync(join(ROOT, 'data/sp500-daily/AAPL_data.csv'), join(dir, 'csv/AAPL_data.csv'));
+  const config = loadConfig({
+    TICKCAST_DATA_DIR: join(dir, 'csv'),
+    TICKCAST_DB: join(dir, 'store.duckdb'),
+    TICKCAST_MODEL: 'persistence',
+    TICKCAST_NEWS: 'none',
+    TICKCAST_EXPLAIN: 'off',
+  });
+  app = await buildApp(config);
+  running = await startPipeline(app);
+  await running.done;
+  api = await startServer({
+    running,
+    store: app.store,
+    hub: app.hub,
+    host: '127.0.0.1',
+    port: 0,
+    uiDir: join(dir, 'no-ui'),
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await api?.close();
+  await running?.transport.close();
+  await app?.store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const post = (body: string, headers: Record<string, string> = {}) =>
+  fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+async function error(res: Response): Promise<{ status: number; code?: string; message?: string }> {
+  const body = (await res.json()) as { errors?: Array<{ message: string; extensions?: { code?: string } }> };
+  return { status: res.status, code: body.errors?.[0]?.extensions?.code, message: body.errors?.[0]?.message };
+}
+
+describe('requests the server cannot read get a 4xx with a GraphQL error, never a 500', () => {
+  it('malformed variables in a GET', async () => {
+    const query = encodeURIComponent('{ __typename }');
+    const res = await fetch(`${api.url}/graphql?query=${query}&variables=%7Bnope`, {
+      headers: { accept: 'application/json' },
+    });
+    expect(await error(res)).toMatchObject({ status: 400, code: 'BAD_REQUEST', message: /not valid JSON/ });
+  });
+
+  it('a body without a query', async () => {
+    expect(await error(await post('{"query": null}'))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    expect(await error(await post('{"query": "  "}'))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+  });
+
+  it('media types are case-insensitive', async () => {
+    const res = await post('{"query": "{ __typename }"}', { 'content-type': 'APPLICATION/JSON; charset=UTF-8' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('415 and 406 say why in a body', async () => {
+    const unsupported = await post('{"query": "{ __typename }"}', { 'content-type': 'text/plain' });
+    expect(await error(unsupported)).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    const notAcceptable = await post('{"query": "{ __typename }"}', { accept: 'application/xml' });
+    expect(notAcceptable.headers.get('accept')).toMatch(/application\/json/);
+    expect(await error(notAcceptable)).toMatchObject({ status: 406, code: 'NOT_ACCEPTABLE' });
+    // The connection is still usable after them (no framing headers copied onto the new body).
+    expect((await post('{"query": "{ __typename }"}')).status).toBe(200);
+  });
+});
+
+describe('security headers', () => {
+  it('every response forbids framing and sets a content security policy', async () => {
+    for (const path of ['/', '/healthz', '/metrics', '/graphql?query=%7B__typename%7D', '/nowhere']) {
+      const res = await fetch(`${api.url}${path}`);
+      expect(res.headers.get('x-frame-options'), path).toBe('DENY');
+      expect(res.headers.get('referrer-policy'), path).toBe('no-referrer');
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(res.headers.get('content-security-policy'), path).toBe(
+        path.startsWith('/graphql') ? GRAPHIQL_CSP : APP_CSP,
+      );
+      await res.arrayBuffer();
+    }
+    expect(APP_CSP).toContain("frame-ancestors 'none'");
+    expect(APP_CSP).toContain("script-src 'self'");
+    expect(APP_CSP).not.toContain('unsafe-eval');
+  });
+});
+
+describe('GraphiQL', () => {
+  it('is served whole from this server, so it works offline', async () => {
+    const res = await fetch(`${api.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('tickcast GraphQL');
+    // Nothing is fetched from elsewhere: no script, stylesheet or icon with an absolute URL.
+    expect(html.match(/<(script|link)[^>]+(src|href)="https?:/g) ?? []).toEqual([]);
+    expect(html).not.toMatch(/unpkg\.com|jsdelivr|cdn\./);
+  });
+});
+
+describe('GraphQL over HTTP (graphql-http audits)', () => {
+  it('passes every audit of the spec', async () => {
+    const results = await Promise.all(serverAudits({ url: `${api.url}/graphql` }).map((audit) => audit.fn()));
+    const failed = results.filter((r) => r.status !== 'ok').map((r) => `${r.status}: ${r.name}: ${r.reason}`);
+    expect(failed).toEqual([]);
+    expect(results.length).toBeGreaterThanOrEqual(50);
+  });
+});
