@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDbStore } from './duckdb-store.js';
-import { AAPL, MSFT, PREDICTIONS, timeSeriesStoreContract, utc } from './timeseries-store.contract.js';
+import {
+  AAPL,
+  MSFT,
+  PREDICTIONS,
+  SIGNAL_ROWS,
+  SIGNALS,
+  timeSeriesStoreContract,
+  utc,
+} from './timeseries-store.contract.js';
 
 let dir: string;
 let files = 0;
@@ -52,6 +60,23 @@ describe('DuckDB store on a file', () => {
       await second.upsertBars([corrected]);
       expect(await second.counts()).toMatchObject({ bars: 9 });
       expect(await second.bars('AAPL', { from: utc('2018-01-12') })).toEqual([corrected]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('still replaces topic records written before a reopen (their table numbers batches above the stored ones)', async () => {
+    const path = newFile();
+    const first = await openDuckDbStore({ path });
+    // Many batches into the records table, none into the store's own tables.
+    for (const row of SIGNAL_ROWS) await first.upsertRecords(SIGNALS, [row]);
+    await first.close();
+
+    const second = await openDuckDbStore({ path });
+    try {
+      const revised = { ...SIGNAL_ROWS[0]!, close: 174.4 };
+      await second.upsertRecords(SIGNALS, [revised]);
+      expect(await second.records(SIGNALS, { symbol: 'AAPL' })).toEqual([revised, ...SIGNAL_ROWS.slice(1, 3)]);
     } finally {
       await second.close();
     }

@@ -10,15 +10,40 @@
 // construction instead: batches are deduplicated in JS, only this store's single writer
 // connection writes, and a file is opened by at most one store per process (DuckDB's file
 // lock keeps other processes out). The contract tests check that replays never add rows.
-import { BIGINT, DOUBLE, type DuckDBType, type DuckDBValue, INTEGER, VARCHAR } from '@duckdb/node-api';
+import {
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
+  DuckDBTimestampMillisecondsValue,
+  type DuckDBType,
+  type DuckDBValue,
+  INTEGER,
+  TIMESTAMP_MS,
+  timestampMillisValue,
+  VARCHAR,
+} from '@duckdb/node-api';
 import { scoreOf } from '../models/scores.js';
 import type { Bar, Prediction, Score } from '../schemas/index.js';
 import { assertBucketMs, bucketInterval } from './buckets.js';
 import { appendChunks, DuckDbHandle, num, Params, str, toChunks } from './duckdb-database.js';
+import {
+  checkRow,
+  fromColumns,
+  keyValues,
+  type RecordColumn,
+  type RecordLayout,
+  type Row,
+  recordLayout,
+  rowKey,
+  toJsonText,
+} from './record-columns.js';
 import type {
   BarQuery,
   OhlcQuery,
   PredictionQuery,
+  RecordKey,
+  RecordQuery,
+  RecordTable,
   ScoreDay,
   ScoreDayQuery,
   StoreCounts,
@@ -126,6 +151,8 @@ const PREDICTION_COLUMNS = columnList(PREDICTIONS);
 
 class DuckDbStore implements TimeSeriesStore {
   readonly kind = 'duckdb';
+  /** Topic record tables this store has created or found, by table name. */
+  private readonly recordTables = new Map<string, Promise<Table<Row>>>();
 
   private constructor(
     private readonly db: DuckDbHandle,
@@ -254,6 +281,51 @@ class DuckDbStore implements TimeSeriesStore {
     return rows.map(toPrediction);
   }
 
+  async upsertRecords<T>(table: RecordTable<T>, records: readonly T[]): Promise<void> {
+    const t = await this.recordTable(table as RecordTable<unknown>);
+    return this.upsert(t, records as readonly Row[]);
+  }
+
+  async records<T>(table: RecordTable<T>, key: RecordKey, query: RecordQuery = {}): Promise<T[]> {
+    const layout = recordLayout(table as RecordTable<unknown>, RESERVED);
+    const p = new Params();
+    const where = keyValues(layout, key).map(
+      ({ column, value }) => `"${column.name}" = ${p.add(value, duckType(column))}`,
+    );
+    where.push(...rangeConditions(query, p, `epoch_ms("${layout.time}")`));
+    const exists = await this.read(
+      'SELECT count(*) FROM duckdb_tables() WHERE table_name = $1',
+      paramsOf(layout.table),
+    );
+    if (num(exists[0]?.[0]) === 0) return [];
+    const columns = layout.columns.map((c) => `"${c.name}"`).join(', ');
+    const rows = await this.read(newestKept(columns, layout.table, where, [`"${layout.time}"`], query.limit, p), p);
+    return rows.map((r) => fromColumns<T>(layout, r.map(fromDuck)));
+  }
+
+  /** The topic's table, created on first use; later batches number above any stored in it. */
+  private recordTable(t: RecordTable<unknown>): Promise<Table<Row>> {
+    const layout = recordLayout(t, RESERVED);
+    let ready = this.recordTables.get(layout.table);
+    if (!ready) {
+      const table = tableOf(layout);
+      ready = (async () => {
+        let last = 0;
+        await this.db.write(async (writer) => {
+          await writer.run(createTable(table));
+          last = num(
+            (await writer.runAndReadAll(`SELECT coalesce(max(batch), 0) FROM ${table.name}`)).getRows()[0]?.[0],
+          );
+        });
+        if (BigInt(last) >= this.nextBatch) this.nextBatch = BigInt(last) + 1n;
+        return table;
+      })();
+      this.recordTables.set(layout.table, ready);
+      ready.catch(() => this.recordTables.delete(layout.table));
+    }
+    return ready;
+  }
+
   async symbols(): Promise<string[]> {
     const rows = await this.read('SELECT DISTINCT symbol FROM bars ORDER BY symbol');
     return rows.map((r) => str(r[0]));
@@ -306,6 +378,72 @@ class DuckDbStore implements TimeSeriesStore {
   private read(sql: string, params?: Params): Promise<DuckDBValue[][]> {
     return this.db.read(sql, params);
   }
+}
+
+/** Column names the store keeps for itself in every table. */
+const RESERVED = ['batch'];
+
+/** A topic's table as the upsert writes it: a column per field, keyed by the key fields and the time. */
+function tableOf(layout: RecordLayout): Table<Row> {
+  return {
+    name: layout.table,
+    key: [...layout.key, layout.time].map((k) => `"${k}"`),
+    // Every row passes here before anything is written: a bad value fails the whole batch.
+    rowKey: (row) => {
+      checkRow(layout, row);
+      return rowKey(layout, row);
+    },
+    columns: layout.columns.map((c) => ({
+      name: `"${c.name}"`,
+      type: duckType(c),
+      nullable: c.nullable,
+      value: (row: Row) => toDuck(c, row[c.name]),
+    })),
+  };
+}
+
+function duckType(c: RecordColumn): DuckDBType {
+  switch (c.kind) {
+    case 'int':
+      return INTEGER;
+    case 'long':
+      return BIGINT;
+    case 'float':
+    case 'double':
+      return DOUBLE;
+    case 'boolean':
+      return BOOLEAN;
+    case 'timestamp':
+      return TIMESTAMP_MS;
+    default:
+      return VARCHAR;
+  }
+}
+
+function toDuck(c: RecordColumn, v: unknown): DuckDBValue {
+  if (v === null || v === undefined) return null;
+  switch (c.kind) {
+    case 'long':
+      return BigInt(v as number);
+    case 'timestamp':
+      return timestampMillisValue(BigInt(v as number));
+    case 'json':
+      return toJsonText(v);
+    default:
+      return v as DuckDBValue;
+  }
+}
+
+function fromDuck(v: DuckDBValue): unknown {
+  if (v === null) return null;
+  if (v instanceof DuckDBTimestampMillisecondsValue) return Number(v.millis);
+  return typeof v === 'bigint' ? Number(v) : v;
+}
+
+function paramsOf(value: string): Params {
+  const p = new Params();
+  p.add(value, VARCHAR);
+  return p;
 }
 
 function columnList<T>(table: Table<T>): string {

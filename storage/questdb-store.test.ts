@@ -47,7 +47,8 @@ afterAll(async () => {
   await client.connect();
   try {
     for (const prefix of prefixes) {
-      for (const table of ['bars', 'predictions']) await client.query(`DROP TABLE IF EXISTS "${prefix}${table}"`);
+      for (const table of ['bars', 'predictions', 'scores', 'topic_signals', 'topic_test_samples_v1'])
+        await client.query(`DROP TABLE IF EXISTS "${prefix}${table}"`);
     }
   } finally {
     await client.end();

@@ -19,11 +19,25 @@ import pg from 'pg';
 import { scoreOf } from '../models/scores.js';
 import type { Bar, Prediction, Score } from '../schemas/index.js';
 import { assertBucketMs, bucketInterval, bucketStart } from './buckets.js';
+import {
+  checkRow,
+  fromColumns,
+  keyValues,
+  type RecordColumn,
+  type RecordLayout,
+  type Row,
+  recordLayout,
+  rowKey,
+  toJsonText,
+} from './record-columns.js';
 import { SerialQueue } from './serial-queue.js';
 import type {
   BarQuery,
   OhlcQuery,
   PredictionQuery,
+  RecordKey,
+  RecordQuery,
+  RecordTable,
   ScoreDay,
   ScoreDayQuery,
   StoreCounts,
@@ -66,6 +80,8 @@ interface Table<T> {
   /** Columns after `CREATE TABLE name (`, and what follows the `)`. */
   columns: string;
   keys: string;
+  /** The designated timestamp column, default ts. */
+  timestamp?: string;
   rowKey: (row: T) => string;
   /** Throws RangeError for a value QuestDB would store wrongly (checked before anything is sent). */
   check: (row: T) => void;
@@ -244,6 +260,8 @@ class QuestDbStore implements TimeSeriesStore {
   private readonly barsTable: string;
   private readonly predictionsTable: string;
   private readonly scoresTable: string;
+  /** Topic record tables created (or found) by this store, by full name. */
+  private readonly recordTables = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly opts: Required<QuestDbStoreOptions>,
@@ -423,6 +441,52 @@ class QuestDbStore implements TimeSeriesStore {
     }));
   }
 
+  async upsertRecords<T>(table: RecordTable<T>, records: readonly T[]): Promise<void> {
+    const layout = recordLayout(table as RecordTable<unknown>);
+    const t = tableOf(layout);
+    const name = `${this.opts.tablePrefix}${layout.table}`;
+    let created = this.recordTables.get(name);
+    if (!created) {
+      created = this.createTable(t, name).catch((err: unknown) => {
+        this.recordTables.delete(name);
+        throw err;
+      });
+      this.recordTables.set(name, created);
+    }
+    await created;
+    return this.upsert(t, name, records as readonly Row[]);
+  }
+
+  async records<T>(table: RecordTable<T>, key: RecordKey, query: RecordQuery = {}): Promise<T[]> {
+    const layout = recordLayout(table as RecordTable<unknown>);
+    const name = `${this.opts.tablePrefix}${layout.table}`;
+    const p = new Params();
+    const where = keyValues(layout, key).map(({ column, value }) => `"${column.name}" = ${p.add(sqlValue(value))}`);
+    where.push(...rangeConditions(query, p, `"${layout.time}"`));
+    const [exists] = await this.read('SELECT count() FROM tables() WHERE table_name = $1', paramsOf(name));
+    if (num(exists?.[0] ?? 0) === 0) return [];
+    const rows = await this.readNewest(tableOf(layout), name, where, [`"${layout.time}"`], query.limit, p);
+    return rows.map((r) =>
+      fromColumns<T>(
+        layout,
+        layout.columns.map((c, i) => fromQuest(c, r[i])),
+      ),
+    );
+  }
+
+  private async createTable(table: Table<Row>, name: string): Promise<void> {
+    try {
+      await this.pool.query(
+        `CREATE TABLE IF NOT EXISTS "${name}" (${table.columns})
+         TIMESTAMP(${table.timestamp ?? 'ts'}) PARTITION BY MONTH WAL DEDUP UPSERT KEYS(${table.keys})`,
+      );
+    } catch (err) {
+      throw new QuestDbError(`QuestDB at ${redact(this.opts.pg)}: could not create table ${name}: ${message(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
   async symbols(): Promise<string[]> {
     const rows = await this.read(`SELECT DISTINCT symbol FROM "${this.barsTable}" ORDER BY symbol`);
     return rows.map((r) => str(r[0]));
@@ -526,13 +590,15 @@ class QuestDbStore implements TimeSeriesStore {
     limit: number | undefined,
     p: Params,
   ): Promise<unknown[][]> {
-    const base = `SELECT ${table.select}, ${order.map((c) => `${c} AS k_${c}`).join(', ')}
+    // An order column may be a quoted name ("ts"); its alias is the bare one.
+    const alias = (c: string) => `k_${c.replaceAll('"', '')}`;
+    const base = `SELECT ${table.select}, ${order.map((c) => `${c} AS ${alias(c)}`).join(', ')}
                   FROM "${name}" WHERE ${where.join(' AND ')}`;
-    const asc = order.map((c) => `k_${c}`).join(', ');
+    const asc = order.map(alias).join(', ');
     if (limit === undefined) return this.read(`${base} ORDER BY ${asc}`, p);
     const n = integer('limit', limit);
     if (n === 0) return [];
-    const desc = order.map((c) => `k_${c} DESC`).join(', ');
+    const desc = order.map((c) => `${alias(c)} DESC`).join(', ');
     // n is a checked integer, so it can be spliced; QuestDB does not bind LIMIT.
     return this.read(`SELECT * FROM (${base} ORDER BY ${desc} LIMIT ${n}) ORDER BY ${asc}`, p);
   }
@@ -546,6 +612,114 @@ class QuestDbStore implements TimeSeriesStore {
       throw new QuestDbError(`QuestDB at ${redact(this.opts.pg)}: query failed: ${message(err)}`, { cause: err });
     }
   }
+}
+
+/**
+ * A topic's table: a column per field (strings of the key and enums as SYMBOL, other text and JSON
+ * as VARCHAR), the time field as the designated timestamp, DEDUP UPSERT KEYS(time, key...).
+ */
+function tableOf(layout: RecordLayout): Table<Row> {
+  const q = (name: string) => `"${name}"`;
+  const select = layout.columns.map((c) => (c.kind === 'timestamp' ? `${q(c.name)}::long` : q(c.name)));
+  // ILP wants every symbol column before the other columns of a row.
+  const symbols = layout.columns.filter((c) => questType(c) === 'SYMBOL' && !c.time);
+  const others = layout.columns.filter((c) => questType(c) !== 'SYMBOL' && !c.time);
+  return {
+    base: layout.table,
+    select: select.join(', '),
+    columns: layout.columns.map((c) => `${q(c.name)} ${questType(c)}`).join(', '),
+    keys: [layout.time, ...layout.key].map(q).join(', '),
+    timestamp: q(layout.time),
+    rowKey: (row) => rowKey(layout, row),
+    check: (row) => {
+      checkRow(layout, row);
+      if ((row[layout.time] as number) < 0) {
+        throw new RangeError(
+          `topic ${layout.topic}: ${layout.time} must be an epoch-ms time >= 0, got ${row[layout.time]}`,
+        );
+      }
+    },
+    write: (s, table, row) => {
+      let line = s.table(table);
+      for (const c of symbols) {
+        const v = row[c.name];
+        if (v !== null && v !== undefined) line = line.symbol(c.name, String(v));
+      }
+      for (const c of others) {
+        const v = row[c.name];
+        if (v === null || v === undefined) continue;
+        line = ilpColumn(line, c, v);
+      }
+      return line.at(row[layout.time] as number, 'ms');
+    },
+    fromRow: (r) =>
+      fromColumns<Row>(
+        layout,
+        layout.columns.map((c, i) => fromQuest(c, r[i])),
+      ),
+  };
+}
+
+function questType(c: RecordColumn): string {
+  switch (c.kind) {
+    case 'enum':
+      return 'SYMBOL';
+    case 'string':
+      return c.key ? 'SYMBOL' : 'VARCHAR';
+    case 'int':
+      return 'INT';
+    case 'long':
+      return 'LONG';
+    case 'float':
+    case 'double':
+      return 'DOUBLE';
+    case 'boolean':
+      return 'BOOLEAN';
+    case 'timestamp':
+      return 'TIMESTAMP';
+    default:
+      return 'VARCHAR';
+  }
+}
+
+function ilpColumn(line: Sender, c: RecordColumn, v: unknown): Sender {
+  switch (c.kind) {
+    case 'int':
+    case 'long':
+      return line.intColumn(c.name, v as number);
+    case 'float':
+    case 'double':
+      return line.floatColumn(c.name, v as number);
+    case 'boolean':
+      return line.booleanColumn(c.name, v as boolean);
+    case 'timestamp':
+      return line.timestampColumn(c.name, v as number, 'ms');
+    case 'json':
+      return line.stringColumn(c.name, toJsonText(v));
+    default:
+      return line.stringColumn(c.name, String(v));
+  }
+}
+
+/** A read value as the record's: times from µs, a non-null double's NULL as NaN (QuestDB stores NaN as null). */
+function fromQuest(c: RecordColumn, v: unknown): unknown {
+  if (v === null || v === undefined)
+    return c.nullable ? null : c.kind === 'double' || c.kind === 'float' ? Number.NaN : null;
+  switch (c.kind) {
+    case 'timestamp':
+      return micros(v);
+    case 'int':
+    case 'long':
+    case 'float':
+    case 'double':
+      return num(v);
+    default:
+      return v;
+  }
+}
+
+function sqlValue(v: string | number | boolean): SqlValue {
+  return typeof v === 'boolean' ? String(v) : v;
 }
 
 function paramsOf(...values: SqlValue[]): Params {

@@ -3,8 +3,8 @@
 // The data is real: AAPL and MSFT daily bars from the first two weeks of 2018.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scoreOf } from '../models/scores.js';
-import type { Bar, Prediction, Score } from '../schemas/index.js';
-import type { TimeSeriesStore } from './timeseries-store.js';
+import { type Bar, defineSchema, type Prediction, type Score, type SmaSignal, schemas } from '../schemas/index.js';
+import type { RecordTable, TimeSeriesStore } from './timeseries-store.js';
 
 const DAY = 86_400_000;
 const WEEK = 7 * DAY;
@@ -90,6 +90,63 @@ export const SCORES: readonly Score[] = [
   scoreOf(PREDICTIONS[5]!, 86.35),
   scoreOf(PREDICTIONS[6]!, null),
 ];
+
+/** The SMA-cross example's signals topic, as its pipeline declares it: keyed by symbol, in time by ts. */
+export const SIGNALS: RecordTable<SmaSignal> = {
+  name: 'signals',
+  schema: schemas.SmaSignal,
+  table: { key: ['symbol'], time: 'ts' },
+};
+
+function signal(symbol: string, date: string, direction: 'up' | 'down', close: number, fast: number, slow: number) {
+  return { symbol, ts: utc(date), direction, close, fast, slow, fastBars: 2, slowBars: 5 };
+}
+
+/** Signals shaped as the sma-cross operator emits them, at closes of the bars above (the averages are illustrative). */
+export const SIGNAL_ROWS: readonly SmaSignal[] = [
+  signal('AAPL', '2018-01-08', 'down', 174.35, 174.675, 174.734),
+  signal('AAPL', '2018-01-10', 'up', 174.29, 174.31, 174.26),
+  signal('AAPL', '2018-01-12', 'up', 177.09, 176.185, 175.068),
+  signal('MSFT', '2018-01-05', 'up', 88.19, 87.65, 86.798),
+];
+
+/** A record with every kind of field a table column is derived from (a test-only schema). */
+interface Sample {
+  region: string;
+  day: number;
+  side: 'buy' | 'sell';
+  size: number;
+  count: number;
+  ratio: number | null;
+  active: boolean;
+  note: string | null;
+  seenAt: number | null;
+  tags: string[];
+  extra: { [k: string]: number };
+}
+
+const SAMPLE: RecordTable<Sample> = {
+  name: 'test.samples-v1',
+  schema: defineSchema<Sample>({
+    type: 'record',
+    name: 'Sample',
+    namespace: 'tickcast.test',
+    fields: [
+      { name: 'region', type: 'string' },
+      { name: 'day', type: { type: 'long', logicalType: 'timestamp-millis' } },
+      { name: 'side', type: { type: 'enum', name: 'Side', symbols: ['buy', 'sell'] } },
+      { name: 'size', type: 'long' },
+      { name: 'count', type: 'int' },
+      { name: 'ratio', type: ['null', 'double'], default: null },
+      { name: 'active', type: 'boolean' },
+      { name: 'note', type: ['null', 'string'], default: null },
+      { name: 'seenAt', type: ['null', { type: 'long', logicalType: 'timestamp-millis' }], default: null },
+      { name: 'tags', type: { type: 'array', items: 'string' } },
+      { name: 'extra', type: { type: 'map', values: 'double' } },
+    ],
+  }),
+  table: { key: ['region', 'side'], time: 'day' },
+};
 
 export function timeSeriesStoreContract(name: string, open: () => Promise<TimeSeriesStore>): void {
   describe(`TimeSeriesStore contract: ${name}`, () => {
@@ -386,5 +443,109 @@ export function timeSeriesStoreContract(name: string, open: () => Promise<TimeSe
         expect(await store.scoreDays({ horizon: 1, from: utc('2018-01-04') })).toHaveLength(2);
       });
     });
+
+    describe('records of a declared topic (a table derived from its Avro schema)', () => {
+      it('reads nothing before anything was stored (no table yet)', async () => {
+        expect(await store.records(SIGNALS, { symbol: 'AAPL' })).toEqual([]);
+      });
+
+      it('stores records and reads them back by key, oldest first, unchanged', async () => {
+        await store.upsertRecords(SIGNALS, [...SIGNAL_ROWS].reverse());
+        expect(await store.records(SIGNALS, { symbol: 'AAPL' })).toEqual(SIGNAL_ROWS.slice(0, 3));
+        expect(await store.records(SIGNALS, { symbol: 'MSFT' })).toEqual([SIGNAL_ROWS[3]]);
+        expect(await store.records(SIGNALS, { symbol: 'NFLX' })).toEqual([]);
+      });
+
+      it('is idempotent on (key, time): a replay adds nothing, the latest write wins, also within a batch', async () => {
+        await store.upsertRecords(SIGNALS, SIGNAL_ROWS);
+        await store.upsertRecords(SIGNALS, SIGNAL_ROWS);
+        const revised = { ...SIGNAL_ROWS[1]!, close: 174.3, fast: 174.32 };
+        await store.upsertRecords(SIGNALS, [SIGNAL_ROWS[1]!, revised]);
+        expect(await store.records(SIGNALS, { symbol: 'AAPL' })).toEqual([SIGNAL_ROWS[0], revised, SIGNAL_ROWS[2]]);
+        await store.upsertRecords(SIGNALS, []);
+        // The store's own tables are untouched.
+        expect(await store.counts()).toEqual({ bars: 0, predictions: 0, scores: 0, symbols: 0 });
+      });
+
+      it('reads [from, to) and keeps the newest rows under a limit, oldest first', async () => {
+        await store.upsertRecords(SIGNALS, SIGNAL_ROWS);
+        const range = { from: utc('2018-01-08'), to: utc('2018-01-12') };
+        expect(await store.records(SIGNALS, { symbol: 'AAPL' }, range)).toEqual(SIGNAL_ROWS.slice(0, 2));
+        expect(await store.records(SIGNALS, { symbol: 'AAPL' }, { limit: 2 })).toEqual(SIGNAL_ROWS.slice(1, 3));
+        expect(await store.records(SIGNALS, { symbol: 'AAPL' }, { limit: 0 })).toEqual([]);
+      });
+
+      it('maps every field kind to a column and back: enums, longs, nullable unions, booleans, arrays and maps', async () => {
+        const rows: Sample[] = [
+          {
+            region: 'eu',
+            day: utc('2018-01-02'),
+            side: 'buy',
+            size: 9_007_199_254_740_991,
+            count: -3,
+            ratio: 0.25,
+            active: true,
+            note: "it's",
+            seenAt: utc('2018-01-02') + 1,
+            tags: ['a', 'b'],
+            extra: { x: 1.5 },
+          },
+          {
+            region: 'eu',
+            day: utc('2018-01-03'),
+            side: 'buy',
+            size: 0,
+            count: 2_147_483_647,
+            ratio: null,
+            active: false,
+            note: null,
+            seenAt: null,
+            tags: [],
+            extra: {},
+          },
+          { ...rowOf('eu', '2018-01-03'), side: 'sell' },
+        ];
+        await store.upsertRecords(SAMPLE, rows);
+        expect(await store.records(SAMPLE, { region: 'eu', side: 'buy' })).toEqual(rows.slice(0, 2));
+        expect(await store.records(SAMPLE, { region: 'eu', side: 'sell' })).toEqual([rows[2]]);
+      });
+
+      it('refuses a batch with a bad value whole, and a read with a wrong key', async () => {
+        await expect(store.upsertRecords(SIGNALS, [SIGNAL_ROWS[0]!, { ...SIGNAL_ROWS[1]!, ts: 1.5 }])).rejects.toThrow(
+          RangeError,
+        );
+        expect(await store.records(SIGNALS, { symbol: 'AAPL' })).toEqual([]);
+        await expect(store.records(SIGNALS, { ticker: 'AAPL' })).rejects.toThrow(/ticker not a key field/);
+        await expect(store.records(SIGNALS, {})).rejects.toThrow(/give key field symbol/);
+        await expect(store.records({ ...SIGNALS, name: 'x"; DROP TABLE bars; --' }, { symbol: 'A' })).rejects.toThrow(
+          RangeError,
+        );
+      });
+
+      it.each(["AAPL' OR '1'='1", "'; DROP TABLE topic_signals; --", '%', ''])(
+        'treats %j as a key value like any other: no rows, no error',
+        async (symbol) => {
+          await store.upsertRecords(SIGNALS, SIGNAL_ROWS);
+          expect(await store.records(SIGNALS, { symbol })).toEqual([]);
+          expect(await store.records(SIGNALS, { symbol: 'MSFT' })).toEqual([SIGNAL_ROWS[3]]);
+        },
+      );
+    });
   });
+}
+
+function rowOf(region: string, date: string): Sample {
+  return {
+    region,
+    day: utc(date),
+    side: 'buy',
+    size: 1,
+    count: 1,
+    ratio: 1,
+    active: true,
+    note: 'n',
+    seenAt: null,
+    tags: ['t'],
+    extra: { y: -2 },
+  };
 }

@@ -1,6 +1,6 @@
 // The time-series store behind bars, predictions and their scores. Two implementations share this
 // interface and one contract test suite: embedded DuckDB (default) and QuestDB (scale-out).
-import type { Bar, Prediction, Score } from '../schemas/index.js';
+import type { Bar, Prediction, Schema, Score } from '../schemas/index.js';
 
 export interface TimeRange {
   /** Inclusive lower bound, epoch ms. */
@@ -56,6 +56,25 @@ export interface StoreCounts {
   symbols: number;
 }
 
+/**
+ * The records of one topic, stored in a table derived from its Avro schema (a column per field).
+ * The same shape as the engine's TableTopic: the topic declares its key and time fields.
+ */
+export interface RecordTable<T> {
+  /** The topic's name; the table's is derived from it (`recordTableName`). */
+  readonly name: string;
+  readonly schema: Schema<T>;
+  readonly table: { readonly key: readonly string[]; readonly time: string };
+}
+
+/** A key's value per key field, e.g. `{ symbol: 'AAPL' }`. */
+export type RecordKey = { readonly [field: string]: string | number | boolean };
+
+export interface RecordQuery extends TimeRange {
+  /** Most rows to return (newest kept when cut), default unlimited. */
+  limit?: number;
+}
+
 export interface TimeSeriesStore {
   /** Which implementation, for logs and /healthz. */
   readonly kind: string;
@@ -79,6 +98,13 @@ export interface TimeSeriesStore {
   scores(symbol: string, query?: PredictionQuery): Promise<Score[]>;
   /** Live skill per target session in [from, to) (of targetTs), oldest first. */
   scoreDays(query?: ScoreDayQuery): Promise<ScoreDay[]>;
+  /**
+   * Idempotent: a record with the same key fields and time replaces the stored one (the last of a
+   * batch wins). Creates the topic's table on first use.
+   */
+  upsertRecords<T>(table: RecordTable<T>, records: readonly T[]): Promise<void>;
+  /** Records with these key values and time in [from, to), oldest first; none when nothing was stored yet. */
+  records<T>(table: RecordTable<T>, key: RecordKey, query?: RecordQuery): Promise<T[]>;
   /** Symbols that have bars, sorted. */
   symbols(): Promise<string[]>;
   counts(): Promise<StoreCounts>;
