@@ -1,6 +1,7 @@
 // The GraphQL-over-HTTP edges as a client meets them: requests Yoga cannot read, media types,
 // security headers, GraphiQL offline, and the graphql-http audits of the spec. A real server over
 // a real pipeline (one bundled ticker replayed into DuckDB), real fetch.
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,5 +124,20 @@ describe('GraphQL over HTTP (graphql-http audits)', () => {
     const failed = results.filter((r) => r.status !== 'ok').map((r) => `${r.status}: ${r.name}: ${r.reason}`);
     expect(failed).toEqual([]);
     expect(results.length).toBeGreaterThanOrEqual(50);
+  });
+});
+
+describe('/metrics', () => {
+  it('passes promtool check metrics (from Debian’s prometheus package)', async (t) => {
+    const text = await (await fetch(`${api.url}/metrics`)).text();
+    expect(text).toContain('tickcast_watermark_seconds');
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    if (promtool.error) {
+      // .ci/run installs it; a developer machine may not have it.
+      t.skip();
+      return;
+    }
+    expect(`${promtool.stdout}${promtool.stderr}`.trim()).toBe('');
+    expect(promtool.status).toBe(0);
   });
 });

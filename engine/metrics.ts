@@ -87,8 +87,9 @@ export class PipelineMetrics {
       registers,
     });
     this.watermark = new Gauge({
-      name: 'tickcast_watermark_ms',
-      help: 'Event-time watermark of a node, epoch ms',
+      // Seconds, Prometheus' base unit (promtool check metrics warns on _ms).
+      name: 'tickcast_watermark_seconds',
+      help: 'Event-time watermark of a node, epoch seconds',
       labelNames: ['node'],
       registers,
     });
@@ -149,7 +150,7 @@ export class PipelineMetrics {
 
   setWatermark(node: string, time: number): void {
     this.node(node).watermark = time;
-    this.watermark.set({ node }, time);
+    this.watermark.set({ node }, time / 1000);
   }
 
   snapshot(): NodeStats[] {
