@@ -1,7 +1,7 @@
 // A topic's table: which fields identify a record and when it happened. Declared on the topic
 // (`table: { key: ['symbol'], time: 'ts' }`), so the store sink, the stores and the API all read
 // them from one place; checked against the topic's Avro schema before anything runs.
-import { KEY_KINDS, recordFields, type Schema } from '../schemas/index.js';
+import { KEY_KINDS, type RecordSchema, recordFields } from '../schemas/index.js';
 import type { PipelineTopic } from './pipeline.js';
 
 export interface TopicTable {
@@ -14,12 +14,12 @@ export interface TopicTable {
 /** A topic that has a table: its name, its record schema and the table's declaration. */
 export interface TableTopic<T = unknown> {
   readonly name: string;
-  readonly schema: Schema<T>;
+  readonly schema: RecordSchema<T>;
   readonly table: TopicTable;
 }
 
 /** What is wrong with `table` for records of `schema`, one line per problem naming the topic and field. */
-export function topicTableProblems(topic: string, schema: Schema<unknown>, table: TopicTable): string[] {
+export function topicTableProblems(topic: string, schema: RecordSchema, table: TopicTable): string[] {
   const problems: string[] = [];
   const fields = new Map(recordFields(schema).map((f) => [f.name, f]));
   const where = `topic ${topic}: table`;

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Registry } from 'prom-client';
-import type { Pipeline } from '../engine/index.js';
+import { type Pipeline, publicTopics, type TableTopic } from '../engine/index.js';
 import { type PricePredictionOptions, pricePredictionModule } from './price-prediction.js';
 import { smaCrossModule } from './sma-cross.js';
 
@@ -22,9 +22,42 @@ export interface PipelineModule {
   readonly file: string;
   readonly description: string;
   build(parts: PipelineParts): Pipeline;
+  /**
+   * The topics its pipeline declares `public` (the same declarations it builds them from), known
+   * without building it: the API serves the bundled pipelines' public topics whichever one runs,
+   * so the schema committed as api/schema.graphql does not depend on the pipeline chosen.
+   */
+  readonly publicTopics?: readonly TableTopic[];
 }
 
 export const PIPELINES: readonly PipelineModule[] = [pricePredictionModule, smaCrossModule];
+
+/**
+ * The topics the API serves beside a running pipeline: its public topics and the bundled pipelines'.
+ * A topic of the same name must be the same record and table everywhere (it is one GraphQL type).
+ */
+export function servedTopics(running: Pick<Pipeline, 'topics' | 'name'>): TableTopic[] {
+  const out = new Map<string, { topic: TableTopic; from: string }>();
+  const add = (topic: TableTopic, from: string) => {
+    const known = out.get(topic.name);
+    if (!known) {
+      out.set(topic.name, { topic, from });
+      return;
+    }
+    const same =
+      known.topic.schema.fingerprint === topic.schema.fingerprint &&
+      JSON.stringify(known.topic.table) === JSON.stringify(topic.table);
+    if (!same) {
+      throw new Error(
+        `public topic ${topic.name}: pipeline ${from} declares it with ${topic.schema.name} ${JSON.stringify(topic.table)}, ` +
+          `pipeline ${known.from} with ${known.topic.schema.name} ${JSON.stringify(known.topic.table)}; rename one`,
+      );
+    }
+  };
+  for (const t of publicTopics(running.topics.values())) add(t, running.name);
+  for (const m of PIPELINES) for (const t of m.publicTopics ?? []) add(t, m.name);
+  return [...out.values()].map((x) => x.topic);
+}
 
 export class UnknownPipelineError extends Error {
   constructor(readonly asked: string) {

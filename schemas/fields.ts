@@ -2,7 +2,7 @@
 // (a topic's table declaration, a store's columns, the API's GraphQL types), so that all of them
 // read Avro the same way.
 import type avro from 'avsc';
-import type { Schema } from './schema.js';
+import type { RecordSchema } from './schema.js';
 
 /**
  * What a field holds. `timestamp` is a long with logicalType timestamp-millis (epoch ms);
@@ -25,7 +25,7 @@ export interface RecordField {
 export const KEY_KINDS: ReadonlySet<FieldKind> = new Set(['string', 'enum', 'int', 'long', 'boolean']);
 
 /** The record's fields in schema order. */
-export function recordFields(schema: Schema<unknown>): RecordField[] {
+export function recordFields(schema: RecordSchema): RecordField[] {
   const type = schema.type as avro.types.RecordType;
   const declared = (schema.avsc.fields ?? []) as ReadonlyArray<{ name: string; type: unknown; doc?: string }>;
   return type.fields.map((f, i) => {

@@ -58,7 +58,7 @@ export type {
   SmaSignal,
 } from './generated.js';
 export { SYMBOL_PATTERN } from './rules.js';
-export { defineSchema, describeTypeErrors, type Schema, type SchemaType } from './schema.js';
+export { defineSchema, describeTypeErrors, type RecordSchema, type Schema, type SchemaType } from './schema.js';
 
 export const schemas = {
   Quote: defineSchema<Quote>(quoteAvsc, validateQuote),

@@ -15,6 +15,12 @@ export interface Schema<T> {
   readonly __type?: T;
 }
 
+/**
+ * A schema as read to derive something from it (columns, GraphQL types): without `validate`, so a
+ * list of them can hold schemas of different record types (it is covariant in T).
+ */
+export type RecordSchema<T = unknown> = Pick<Schema<T>, 'name' | 'avsc' | 'type' | 'fingerprint' | '__type'>;
+
 export type SchemaType<S> = S extends Schema<infer T> ? T : never;
 
 export function defineSchema<T>(

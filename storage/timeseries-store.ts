@@ -1,6 +1,6 @@
 // The time-series store behind bars, predictions and their scores. Two implementations share this
 // interface and one contract test suite: embedded DuckDB (default) and QuestDB (scale-out).
-import type { Bar, Prediction, Schema, Score } from '../schemas/index.js';
+import type { Bar, Prediction, RecordSchema, Score } from '../schemas/index.js';
 
 export interface TimeRange {
   /** Inclusive lower bound, epoch ms. */
@@ -63,7 +63,7 @@ export interface StoreCounts {
 export interface RecordTable<T> {
   /** The topic's name; the table's is derived from it (`recordTableName`). */
   readonly name: string;
-  readonly schema: Schema<T>;
+  readonly schema: RecordSchema<T>;
   readonly table: { readonly key: readonly string[]; readonly time: string };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TestDriver } from '../../engine/index.js';
-import type { Bar, Prediction } from '../../schemas/index.js';
+import { type TableTopic, TestDriver } from '../../engine/index.js';
+import { type Bar, type Prediction, type SmaSignal, schemas } from '../../schemas/index.js';
 import { openDuckDbStore } from '../../storage/duckdb-store.js';
 import { timeseries } from './timeseries.js';
 
@@ -53,5 +53,43 @@ describe('timeseries', () => {
     const stored = await store.predictions('AAPL');
     expect(stored).toHaveLength(1);
     expect(stored[0]!.upper).toBe(165);
+  });
+});
+
+describe('timeseries of a declared topic', () => {
+  // The SMA-cross example's topic: its records are stored by the key and time it declares.
+  const signals = {
+    name: 'signals',
+    schema: schemas.SmaSignal,
+    table: { key: ['symbol'], time: 'ts' },
+  } satisfies TableTopic<SmaSignal>;
+  const signal = (day: number, direction: string, close: number): SmaSignal => ({
+    symbol: 'AAPL',
+    ts: Date.UTC(2018, 1, day),
+    direction,
+    close,
+    fast: close * 1.01,
+    slow: close,
+    fastBars: 20,
+    slowBars: 50,
+  });
+
+  it('stores any topic with a table: delivering the same batch twice stores each record once', async () => {
+    const store = await openDuckDbStore({ path: ':memory:' });
+    const d = await TestDriver.forOperator(timeseries({ store, topic: signals }));
+    const batch = [signal(6, 'up', 163.03), signal(7, 'down', 159.54)];
+    await d.pipe('input', batch);
+    await d.pipe('input', batch);
+    await d.run();
+    expect(await store.records(signals, { symbol: 'AAPL' })).toEqual(batch);
+    await store.close();
+  });
+
+  it('refuses a table its schema cannot have, when the pipeline is built', async () => {
+    const store = await openDuckDbStore({ path: ':memory:' });
+    expect(() => timeseries({ store, topic: { ...signals, table: { key: ['symbol'], time: 'close' } } })).toThrow(
+      'timeseries sink: topic signals: table time field close must be a long with logicalType timestamp-millis',
+    );
+    await store.close();
   });
 });
