@@ -2,7 +2,9 @@
 // Node version, the optional Kafka client (a plain `npm install` skips it silently when it cannot
 // build), the tfjs backend, the API port, and every server the configuration names (reachable,
 // version). Exit 1 when something the configuration needs is missing.
+import { readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
+import semver from 'semver';
 import type { Config } from './config.js';
 import { printTable } from './table.js';
 
@@ -17,17 +19,19 @@ export interface Check {
   needed: boolean;
 }
 
-const MIN_NODE = [20, 0];
+/** The Node versions package.json promises (`engines.node`, which a test keeps true). */
+const NODE_RANGE = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { engines: { node: string } }
+).engines.node;
 
 export async function doctorChecks(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<Check[]> {
   const kafka = config.TICKCAST_TRANSPORT === 'kafka';
   const checks: Check[] = [];
-  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   checks.push({
     what: 'Node.js',
-    ok: major > MIN_NODE[0]! || (major === MIN_NODE[0] && minor >= MIN_NODE[1]!),
+    ok: semver.satisfies(process.versions.node, NODE_RANGE),
     detail: process.versions.node,
-    fix: `install Node.js ${MIN_NODE.join('.')} or newer`,
+    fix: `install a Node.js that package.json supports: ${NODE_RANGE} (e.g. the current LTS from nodejs.org, or nvm install --lts)`,
     needed: true,
   });
   checks.push(await kafkaClient(kafka));
