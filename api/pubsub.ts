@@ -25,6 +25,11 @@ export interface LiveFeed {
   subscribeAll<K extends LiveTopic>(topic: K, listener: (value: LiveTopics[K]) => void): Unsubscribe;
   /** Listeners on one symbol's channel (metrics, tests). */
   listeners(topic: LiveTopic, symbol: string): number;
+  /**
+   * Records on any channel of the live sinks (`<channel>` and `<channel>:<SYMBOL>`): a public topic's,
+   * whose `live` sink publishes on the topic's name. Their type is the topic's schema's.
+   */
+  channel(name: string, listener: (value: unknown) => void): Unsubscribe;
 }
 
 /** The in-process feed: the LiveHub that the pipeline's `live` sinks publish to. */
@@ -35,6 +40,7 @@ export function hubFeed(hub: LiveHub): LiveFeed {
     subscribe: (topic, symbol, listener) => hub.subscribe(`${topic}:${symbol}`, listener as (value: unknown) => void),
     subscribeAll: (topic, listener) => hub.subscribe(topic, listener as (value: unknown) => void),
     listeners: (topic, symbol) => hub.listeners(`${topic}:${symbol}`),
+    channel: (name, listener) => hub.subscribe(name, listener),
   };
 }
 
@@ -52,8 +58,24 @@ export function watchSymbols<K extends LiveTopic>(
   symbols: readonly string[],
   accept: (value: LiveTopics[K]) => boolean = () => true,
 ): AsyncIterableIterator<LiveTopics[K][]> {
-  return batchIterator<LiveTopics[K]>((emit) => {
-    let pending: LiveTopics[K][] = [];
+  return watch<LiveTopics[K]>((listener) => symbols.map((s) => feed.subscribe(topic, s, listener)), accept);
+}
+
+/** Records published on these channels (see LiveFeed.channel), batched per turn like watchSymbols. */
+export function watchChannels(
+  feed: LiveFeed,
+  channels: readonly string[],
+  accept: (value: unknown) => boolean = () => true,
+): AsyncIterableIterator<unknown[]> {
+  return watch<unknown>((listener) => channels.map((c) => feed.channel(c, listener)), accept);
+}
+
+function watch<T>(
+  subscribe: (listener: (value: T) => void) => Unsubscribe[],
+  accept: (value: T) => boolean,
+): AsyncIterableIterator<T[]> {
+  return batchIterator<T>((emit) => {
+    let pending: T[] = [];
     let scheduled = false;
     let stopped = false;
     const flush = () => {
@@ -62,7 +84,7 @@ export function watchSymbols<K extends LiveTopic>(
       pending = [];
       if (!stopped) emit(batch);
     };
-    const listener = (value: LiveTopics[K]) => {
+    const listener = (value: T) => {
       if (!accept(value)) return;
       pending.push(value);
       if (!scheduled) {
@@ -70,7 +92,7 @@ export function watchSymbols<K extends LiveTopic>(
         flushSoon(flush);
       }
     };
-    const unsubscribes = symbols.map((s) => feed.subscribe(topic, s, listener));
+    const unsubscribes = subscribe(listener);
     return () => {
       stopped = true;
       for (const u of unsubscribes) u();

@@ -10,7 +10,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaInitialContext } from 'graphql-yoga';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { LiveHub } from '../engine/index.js';
+import type { LiveHub, TableTopic } from '../engine/index.js';
 import type { MarketDataStatus } from '../engine/source-status.js';
 import { ExplanationService, type ExplanationServiceOptions } from '../explain/explanation-service.js';
 import { type EarningsCalendar, emptyEarningsCalendar } from '../models/earnings-calendar.js';
@@ -27,7 +27,7 @@ import { readLiveSkill } from './live-skill.js';
 import { readModelInfo } from './model-info.js';
 import { type PipelineSource, PipelineView } from './pipeline-view.js';
 import { hubFeed, type LiveFeed } from './pubsub.js';
-import { schema } from './schema/index.js';
+import { schemaFor } from './schema/index.js';
 import { setSecurityHeaders } from './security-headers.js';
 import { useSharedSubscriptionItems } from './shared-items.js';
 import { staticUi } from './static.js';
@@ -73,6 +73,11 @@ export interface ServerOptions {
   registries?: readonly Registry[];
   /** The online interval calibration in force (GraphQL `calibration`); none = not calibrated. */
   calibration?: () => readonly Calibration[];
+  /**
+   * Public topics served with types generated from their Avro schemas (api/schema/records.ts): the
+   * running pipeline's and the bundled pipelines' (`servedTopics`); none = only the fixed schema.
+   */
+  topics?: readonly TableTopic[];
   /** Explanations (retrieval sources and explainer); none = the explanation fields answer with an error. */
   explain?: Omit<ExplanationServiceOptions, 'predictions' | 'horizons' | 'registry'>;
 }
@@ -162,7 +167,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
 
   let graphiqlPage: string | undefined;
   const yoga = createYoga<ServerContext, ApiContext>({
-    schema,
+    schema: schemaFor(opts.topics ?? []),
     graphqlEndpoint: '/graphql',
     context: () => ({ services }),
     // (graphql-jit was tried for fan-out: its subscribe drops variable arguments of the root field.)

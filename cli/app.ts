@@ -40,7 +40,7 @@ import { replay } from '../operators/sources/replay.js';
 import { simulator } from '../operators/sources/simulator.js';
 import { createYahooFeed, defaultPollMs, type MarketDataStatus, type YahooFeed } from '../operators/sources/yahoo.js';
 import { createYahooClient } from '../operators/sources/yahoo-client.js';
-import { loadPipelineModule, type PipelineModule, UnknownPipelineError } from '../pipelines/modules.js';
+import { loadPipelineModule, type PipelineModule, servedTopics, UnknownPipelineError } from '../pipelines/modules.js';
 import { CALIBRATION_TABLE } from '../pipelines/price-prediction.js';
 import { type DeadLetter, schemas } from '../schemas/index.js';
 import { openChromaVectorStore } from '../storage/chroma-vector-store.js';
@@ -448,6 +448,7 @@ function startApiServer(app: App, running: RunningPipeline): Promise<ApiServer> 
     running,
     store: app.store,
     hub: app.hub,
+    topics: servedTopics(app.pipeline),
     host: c.TICKCAST_HOST,
     port: c.TICKCAST_PORT,
     horizons: c.TICKCAST_HORIZONS,

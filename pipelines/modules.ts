@@ -59,6 +59,11 @@ export function servedTopics(running: Pick<Pipeline, 'topics' | 'name'>): TableT
   return [...out.values()].map((x) => x.topic);
 }
 
+/** The public topics of the bundled pipelines: what the committed API schema has beside the fixed types. */
+export function bundledPublicTopics(): TableTopic[] {
+  return PIPELINES.flatMap((m) => m.publicTopics ?? []);
+}
+
 export class UnknownPipelineError extends Error {
   constructor(readonly asked: string) {
     super(
