@@ -123,7 +123,9 @@ describe('a public topic (signals of the sma-cross pipeline)', () => {
       await updates.return?.();
       const bad = client.iterate({ query: 'subscription { signals(symbol: []) { symbol } }' });
       const { value: refused } = await bad.next();
-      expect(refused?.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_ARGUMENT']);
+      expect(refused?.errors?.map((e: { extensions?: { code?: unknown } }) => e.extensions?.code)).toEqual([
+        'BAD_ARGUMENT',
+      ]);
     } finally {
       await client.dispose();
     }
