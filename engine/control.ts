@@ -156,6 +156,16 @@ export class InputClock {
     return this.laneEnded(this.laneOf(partition));
   }
 
+  /** Every input partition, owned or not. */
+  partitions(): Array<{ topic: string; partition: number }> {
+    return [...this.slots.values()].map((s) => ({ topic: s.topic, partition: s.partition }));
+  }
+
+  /** The producers that have ended this partition (in the order they did). */
+  endedBy(topic: string, partition: number): string[] {
+    return [...(this.slots.get(`${topic}/${partition}`)?.ended ?? [])];
+  }
+
   laneEnded(id: number): boolean {
     const lane = this.byLane.get(id);
     return lane?.slots.every((s) => s.producers.every((p) => s.ended.has(p))) ?? false;
@@ -178,5 +188,27 @@ export class InputClock {
       return true;
     }
     return false;
+  }
+}
+
+/**
+ * End-of-stream as a commit mark (Consumer.commit's per-partition metadata): the producers that
+ * had ended a partition at the committed offset. A record read once is never read again by the
+ * group, so this is how the next owner of the partition, and every other member of the group,
+ * learns that it ended (a worker owns only some partitions of its nodes' inputs).
+ */
+export function endMark(producers: readonly string[]): string | undefined {
+  return producers.length > 0 ? JSON.stringify({ ended: producers }) : undefined;
+}
+
+/** The producers an `endMark` names; none for no mark, or a mark this version did not write. */
+export function endedIn(mark: string | null): string[] {
+  if (!mark) return [];
+  try {
+    const parsed: unknown = JSON.parse(mark);
+    const ended = (parsed as { ended?: unknown } | null)?.ended;
+    return Array.isArray(ended) ? ended.filter((p): p is string => typeof p === 'string') : [];
+  } catch {
+    return [];
   }
 }

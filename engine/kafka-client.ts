@@ -83,7 +83,16 @@ export interface KafkaConsumer {
     partitionsConsumedConcurrently?: number;
     eachBatch: (payload: KafkaBatchPayload) => Promise<void>;
   }): Promise<void>;
-  commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>;
+  /** `metadata`: a text stored with the offset (the engine's commit marks); null for none. */
+  commitOffsets(offsets: Array<TopicPartitionOffset & { metadata?: string | null }>): Promise<void>;
+  /**
+   * The group's committed offsets and their metadata, for any partitions (owned or not): one
+   * OffsetFetch by this consumer to its group coordinator, like a commit (not an admin request).
+   */
+  committed(
+    partitions: Array<{ topic: string; partition: number }>,
+    timeoutMs?: number,
+  ): Promise<Array<{ topic: string; partition: number; offset: string; metadata?: string | null }>>;
   pause(topics: Array<{ topic: string; partitions?: number[] }>): unknown;
   resume(topics: Array<{ topic: string; partitions?: number[] }>): void;
   seek(to: TopicPartitionOffset): void;

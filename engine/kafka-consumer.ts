@@ -3,7 +3,7 @@
 // fetching (it keeps polling the broker, so it stays in its group) and resumes once poll has
 // drained it. Offsets are committed explicitly, and only for what poll has returned.
 import type { KafkaBatchPayload, KafkaConsumer, KafkaHeaders, KafkaMessageIn } from './kafka-client.js';
-import { type Consumer, type Headers, type IncomingMessage, TransactionError } from './transport.js';
+import { type CommitMarks, type Consumer, type Headers, type IncomingMessage, TransactionError } from './transport.js';
 
 /** librdkafka's rebalance event codes (rdkafka.h). */
 const ASSIGN_PARTITIONS = -175;
@@ -146,7 +146,7 @@ export class KafkaPullConsumer implements Consumer {
    * round trip overlaps the next poll. One commit is in flight at a time, in order (offsets only
    * grow), and close() waits for it, so a crash can only cause redelivery (at-least-once).
    */
-  async commit(): Promise<void> {
+  async commit(marks?: CommitMarks): Promise<void> {
     if (this.inFlight) await this.inFlight;
     if (this.commitError !== null) {
       const err = this.commitError;
@@ -158,7 +158,12 @@ export class KafkaPullConsumer implements Consumer {
     const owned = this.ownedKeys();
     const offsets = [...this.positions.entries()]
       .filter(([k]) => owned.has(k))
-      .map(([, p]) => ({ topic: p.topic, partition: p.partition, offset: String(p.offset) }));
+      .map(([, p]) => ({
+        topic: p.topic,
+        partition: p.partition,
+        offset: String(p.offset),
+        metadata: marks?.(p.topic, p.partition) ?? null,
+      }));
     this.positions.clear();
     if (offsets.length === 0) return;
     this.inFlight = this.send(offsets).finally(() => {
@@ -166,7 +171,9 @@ export class KafkaPullConsumer implements Consumer {
     });
   }
 
-  private async send(offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void> {
+  private async send(
+    offsets: Array<{ topic: string; partition: number; offset: string; metadata: string | null }>,
+  ): Promise<void> {
     try {
       await this.consumer.commitOffsets(offsets.map((o) => ({ ...o, topic: this.opts.prefix + o.topic })));
       this.failedCommits = 0;
@@ -175,11 +182,32 @@ export class KafkaPullConsumer implements Consumer {
       // the next commit unless a newer one replaced them, and give up only if commits keep failing.
       for (const o of offsets) {
         const k = key(o.topic, o.partition);
-        if (!this.positions.has(k)) this.positions.set(k, { ...o, offset: Number(o.offset), from: Number(o.offset) });
+        if (!this.positions.has(k)) {
+          this.positions.set(k, {
+            topic: o.topic,
+            partition: o.partition,
+            offset: Number(o.offset),
+            from: Number(o.offset),
+          });
+        }
       }
       if (++this.failedCommits >= 5) this.commitError = err;
       else this.opts.log(`kafka: commit for ${this.opts.group} failed, retrying with the next one: ${String(err)}`);
     }
+  }
+
+  /**
+   * `Consumer.committedMarks`: the metadata the group committed with these partitions' offsets.
+   * After this member's commit in flight, so its own latest marks are among them.
+   */
+  async committedMarks(partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<Array<string | null>> {
+    if (this.inFlight) await this.inFlight;
+    const got = await this.consumer.committed(
+      partitions.map((tp) => ({ topic: this.opts.prefix + tp.topic, partition: tp.partition })),
+      this.opts.requestTimeoutMs,
+    );
+    const byKey = new Map(got.map((c) => [key(this.local(c.topic), c.partition), c.metadata || null]));
+    return partitions.map((tp) => byKey.get(key(tp.topic, tp.partition)) ?? null);
   }
 
   /** "topic\0partition" of each partition owned now (from the rebalance callbacks). */
@@ -216,10 +244,28 @@ export class KafkaPullConsumer implements Consumer {
     return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
   }
 
-  /** The transaction holding transactionOffsets() committed: they are the group's now. */
-  transactionCommitted(): void {
-    for (const [k, p] of this.positions) this.transactionCommits.set(k, p.offset);
+  /**
+   * The transaction holding transactionOffsets() committed: they are the group's now. A
+   * transaction's offsets carry no metadata (the client drops it), so partitions with `marks`
+   * get the same offsets committed again, with them, outside the transaction (idempotent).
+   */
+  transactionCommitted(marks?: CommitMarks): void {
+    const marked: Array<{ topic: string; partition: number; offset: string; metadata: string | null }> = [];
+    for (const [k, p] of this.positions) {
+      this.transactionCommits.set(k, p.offset);
+      const metadata = marks?.(p.topic, p.partition);
+      if (metadata !== undefined)
+        marked.push({ topic: p.topic, partition: p.partition, offset: String(p.offset), metadata });
+    }
     this.positions.clear();
+    if (marked.length === 0) return;
+    const previous = this.inFlight;
+    this.inFlight = (async () => {
+      await previous;
+      await this.send(marked);
+    })().finally(() => {
+      this.inFlight = null;
+    });
   }
 
   /**

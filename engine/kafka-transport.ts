@@ -389,7 +389,7 @@ export class KafkaTransport implements Transport {
               throw failed('send', err);
             }
           },
-          commit: async (consumer) => {
+          commit: async (consumer, marks) => {
             if (!(consumer instanceof KafkaPullConsumer)) {
               throw new TransactionError('kafka: a transaction commits the offsets of a Kafka consumer only', true);
             }
@@ -400,7 +400,7 @@ export class KafkaTransport implements Transport {
             } catch (err) {
               throw failed('commit', err);
             }
-            consumer.transactionCommitted();
+            consumer.transactionCommitted(marks);
           },
           abort: async () => {
             try {

@@ -3,7 +3,7 @@
 // with them in one transaction when the producer is transactional (exactly-once, Kafka).
 import pRetry from 'p-retry';
 import { type DeadLetter, describeTypeErrors, type Schema, schemas } from '../schemas/index.js';
-import { type Control, controlMessages, controlOf, HEADER, InputClock } from './control.js';
+import { type Control, controlMessages, controlOf, endedIn, endMark, HEADER, InputClock } from './control.js';
 import type { PipelineMetrics } from './metrics.js';
 import {
   type AnyOperator,
@@ -19,6 +19,7 @@ import { type Record, RecordError } from './record.js';
 import type { Serde } from './serde.js';
 import { StateStore, TimerQueue } from './state.js';
 import {
+  type CommitMarks,
   type Consumer,
   type IncomingMessage,
   type OutgoingMessage,
@@ -44,6 +45,10 @@ export interface TaskDeps {
    */
   changelog?: { topic: string; read: (partitions: readonly number[]) => Promise<IncomingMessage[]> };
 }
+
+/** How often an idle member of a group asks which partitions have ended (see NodeTask.groupEnds). */
+const GROUP_CHECK_MIN_MS = 1000;
+const GROUP_CHECK_MAX_MS = 10_000;
 
 /** What a changelog record holds for one key: its state and its pending timers. */
 interface ChangelogEntry {
@@ -78,6 +83,12 @@ export class NodeTask {
   private readonly stateView: ReturnType<StateStore<unknown>['view']>;
   private readonly lanes = new WeakMap<Record<unknown>, number>();
   private readonly ctx: TransformContext<Record_<string, Schema<unknown>>, unknown>;
+  /** Committed with each partition's offset: which producers had ended it (see endMark). */
+  private readonly marks: CommitMarks = (topic, partition) => endMark(this.clock.endedBy(topic, partition));
+  /** When to next ask the group which partitions have ended (see groupEnds), and how often. */
+  private nextGroupCheck = 0;
+  private groupCheckEveryMs = GROUP_CHECK_MIN_MS;
+  private groupCheckFailed = false;
 
   constructor(private readonly deps: TaskDeps) {
     const { node, pipeline } = deps;
@@ -137,7 +148,10 @@ export class NodeTask {
     if (assignment && assignment.generation !== this.generation) await this.reassigned(assignment);
     // Records of partitions given away since poll returned them are their new owner's.
     if (this.owned) msgs = msgs.filter((m) => this.owned!.has(this.clock.laneOf(m.partition)));
-    if (msgs.length === 0) return 0;
+    if (msgs.length === 0) {
+      await this.groupEnds();
+      return 0;
+    }
     const started = performance.now();
     const { metrics } = this.deps;
     let pending: Array<Record<unknown>> = [];
@@ -184,7 +198,7 @@ export class NodeTask {
     // State after the outputs: a crash in between replays input onto the older state, which
     // the operators take as redelivery; the other order could lose the outputs.
     if (this.deps.changelog) await this.deps.producer.send(this.changes(this.deps.changelog.topic));
-    await this.deps.consumer.commit();
+    await this.deps.consumer.commit(this.marks);
   }
 
   /**
@@ -199,7 +213,7 @@ export class NodeTask {
     try {
       await tx.send(batch);
       if (this.deps.changelog) await tx.send(this.changes(this.deps.changelog.topic));
-      await tx.commit(this.deps.consumer);
+      await tx.commit(this.deps.consumer, this.marks);
     } catch (err) {
       if (err instanceof TransactionError && err.fatal) throw err;
       await tx.abort();
@@ -311,19 +325,27 @@ export class NodeTask {
   private onControl(m: IncomingMessage, control: Control): void {
     const from = m.headers[HEADER.from] ?? 'external';
     let advanced = true;
-    if (control.type === 'eos') this.clock.end(m.topic, m.partition, from);
-    else advanced = this.clock.observe(m.topic, m.partition, from, control.time);
-    const lane = this.clock.laneOf(m.partition);
+    if (control.type === 'eos') {
+      this.clock.end(m.topic, m.partition, from);
+      // The other members of the group may be ending too: ask soon (groupEnds).
+      this.nextGroupCheck = 0;
+      this.groupCheckEveryMs = GROUP_CHECK_MIN_MS;
+    } else advanced = this.clock.observe(m.topic, m.partition, from, control.time);
+    if (!advanced) return;
+    this.laneAdvanced(this.clock.laneOf(m.partition), m.headers[HEADER.sourceTime], control.type === 'eos');
+  }
+
+  /** A lane's watermark moved: fire its due timers, pass the watermark on (and end-of-stream once it ended). */
+  private laneAdvanced(lane: number, sourceTime: string | undefined, eos: boolean): void {
     // Only the lane's own partition of each output (all of them without lanes).
     const only = this.clock.lanes ? lane : undefined;
-    if (!advanced) return;
     const wm = this.clock.laneWatermark(lane);
     const op = this.deps.node.operator;
     if (op.kind === 'transform') {
       const t = op as AnyTransform;
       for (const timer of this.timers.get(lane)?.due(wm) ?? []) {
         const mark = this.out.length;
-        this.enter(timer.key, timer.time, m.headers[HEADER.sourceTime], lane);
+        this.enter(timer.key, timer.time, sourceTime, lane);
         this.state.touch(timer.key);
         try {
           t.onTimer?.(timer, this.ctx);
@@ -336,18 +358,11 @@ export class NodeTask {
       for (const topic of this.outputTopics) {
         const partitions = this.deps.partitions(topic);
         this.out.push(
-          ...controlMessages(
-            topic,
-            partitions,
-            { type: 'watermark', time: wm },
-            this.id,
-            m.headers[HEADER.sourceTime],
-            only,
-          ),
+          ...controlMessages(topic, partitions, { type: 'watermark', time: wm }, this.id, sourceTime, only),
         );
       }
     }
-    if (control.type === 'eos' && this.clock.laneEnded(lane) && op.kind === 'transform') {
+    if (eos && this.clock.laneEnded(lane) && op.kind === 'transform') {
       for (const topic of this.outputTopics) {
         this.out.push(
           ...controlMessages(topic, this.deps.partitions(topic), { type: 'eos' }, this.id, undefined, only),
@@ -355,6 +370,48 @@ export class NodeTask {
       }
     }
     if (this.clock.ended) this.ended = true;
+  }
+
+  /**
+   * On Kafka a member of a group sees end-of-stream only on the partitions it owns, and the next
+   * owner of a partition that ended never sees it (the group read past it). When idle, a member
+   * asks the group which partitions have ended (the marks committed with their offsets) and
+   * takes those ends as its own: once every input partition has ended, the node has ended, in
+   * every member. A node whose lanes span every partition (no lanes) then passes the watermark
+   * and end-of-stream on itself: no single member saw all of its input end. Each member that
+   * finds it so does (a repeated end-of-stream is harmless), after every member's outputs, which
+   * were acknowledged before the marks were committed. Asked every second while some partition
+   * has ended, less and less often (up to GROUP_CHECK_MAX_MS) while none has.
+   */
+  private async groupEnds(): Promise<void> {
+    const { consumer } = this.deps;
+    if (!consumer.committedMarks || this.ended || performance.now() < this.nextGroupCheck) return;
+    const partitions = this.clock.partitions();
+    let marks: Array<string | null>;
+    try {
+      marks = await consumer.committedMarks(partitions);
+    } catch (err) {
+      if (!this.groupCheckFailed) this.deps.log(`${this.id}: could not read the group's commits: ${message(err)}`);
+      this.groupCheckFailed = true;
+      this.nextGroupCheck = performance.now() + GROUP_CHECK_MAX_MS;
+      return;
+    }
+    let anyEnded = false;
+    const before = new Map(this.clock.laneIds().map((l) => [l, this.clock.laneEnded(l)]));
+    partitions.forEach(({ topic, partition }, i) => {
+      const ended = endedIn(marks[i] ?? null);
+      if (ended.length > 0) anyEnded = true;
+      const seen = new Set(this.clock.endedBy(topic, partition));
+      for (const producer of ended) if (!seen.has(producer)) this.clock.end(topic, partition, producer);
+    });
+    this.groupCheckEveryMs = anyEnded ? GROUP_CHECK_MIN_MS : Math.min(GROUP_CHECK_MAX_MS, this.groupCheckEveryMs * 2);
+    this.nextGroupCheck = performance.now() + this.groupCheckEveryMs;
+    if (!this.clock.lanes && !before.get(0) && this.clock.laneEnded(0)) this.laneAdvanced(0, undefined, true);
+    if (this.clock.ended) this.ended = true;
+    if (this.out.length === 0) return;
+    const { producer } = this.deps;
+    if (producer.transaction) await this.commitTransaction(producer.transaction.bind(producer));
+    else await this.commitAfterOutputs();
   }
 
   /**

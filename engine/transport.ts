@@ -55,8 +55,11 @@ export interface Producer {
  */
 export interface Transaction {
   send(messages: readonly OutgoingMessage[]): Promise<void>;
-  /** Commits the sends and the offsets of everything `consumer` polled since its last commit, atomically. */
-  commit(consumer: Consumer): Promise<void>;
+  /**
+   * Commits the sends and the offsets of everything `consumer` polled since its last commit,
+   * atomically; then `marks` with those offsets (see Consumer.commit).
+   */
+  commit(consumer: Consumer, marks?: CommitMarks): Promise<void>;
   abort(): Promise<void>;
 }
 
@@ -75,11 +78,24 @@ export class TransactionError extends Error {
   }
 }
 
+/** The text to commit with a partition's offset (see Consumer.commit), or undefined for none. */
+export type CommitMarks = (topic: string, partition: number) => string | undefined;
+
 export interface Consumer {
   /** Up to `max` messages from the assigned partitions; waits up to `timeoutMs` for the first. */
   poll(max: number, timeoutMs: number): Promise<IncomingMessage[]>;
-  /** Commits everything returned by poll so far. */
-  commit(): Promise<void>;
+  /**
+   * Commits everything returned by poll so far. `marks` (Kafka) gives, per partition, a short
+   * text committed with its offset (the offset's metadata): what the node knew at that offset,
+   * e.g. which producers had ended the partition, so the next owner of the partition knows too.
+   */
+  commit(marks?: CommitMarks): Promise<void>;
+  /**
+   * What the group committed with the offsets of these partitions (`commit(marks)`), owned by
+   * this member or not: null where nothing, or nothing marked, was committed. Waits for this
+   * member's commit in flight first. Absent: the consumer owns every partition (memory).
+   */
+  committedMarks?(partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<Array<string | null>>;
   /** Messages not yet committed by this group, per topic. */
   lag(): Promise<Record<string, number>>;
   /**
