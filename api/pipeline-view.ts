@@ -1,6 +1,29 @@
 // What the API knows of the running pipeline: its DAG (describe()) and the engine's per-node
 // metrics, sampled once a second into rates for the `pipeline` query and `pipelineMetrics`.
+// Scaled out (Kafka), the figures are every process's (the metrics topic, cli/cluster.ts), with
+// which process owns which partitions; in one process, this process's.
+import type { ClusterNode, ProcessState } from '../engine/cluster-metrics.js';
 import type { NodeStats, PipelineDescription, PipelineMetrics, Transport } from '../engine/index.js';
+
+/** One process's part in a node (scaled out). */
+export interface NodeInstanceMetrics {
+  process: string;
+  role: string;
+  host: string;
+  pid: number;
+  /** live, exited, or gone (no snapshot for a while). */
+  state: ProcessState;
+  /** When the process last published (epoch ms). */
+  at: number;
+  status: NodeStats['status'];
+  /** Input partitions it owns, `topic/partition`; null: all of them (its own consumer group). */
+  partitions: string[] | null;
+  recordsIn: number;
+  recordsOut: number;
+  deadLetters: number;
+  lag: number;
+  stateKeys: number | null;
+}
 
 export interface NodeMetrics {
   node: string;
@@ -17,6 +40,10 @@ export interface NodeMetrics {
   lag: number;
   watermark: number | null;
   lastError: string | null;
+  /** Keys in keyed state (stateful transforms, summed over processes); null without state. */
+  stateKeys: number | null;
+  /** The processes that run the node (scaled out); empty in one process. */
+  instances: NodeInstanceMetrics[];
 }
 
 export interface MetricsSample {
@@ -30,6 +57,8 @@ export interface PipelineSource {
   readonly metrics: Pick<PipelineMetrics, 'snapshot' | 'registry'>;
   /** Topics read back (dead letters); absent or without `readTopic`: the `deadLetters` query says NOT_AVAILABLE. */
   readonly transport?: Pick<Transport, 'readTopic'>;
+  /** Scaled out: every process's figures per node (cli/cluster.ts); absent: this process's metrics. */
+  readonly cluster?: { nodes(): Map<string, ClusterNode> };
 }
 
 export class PipelineView {
@@ -73,7 +102,10 @@ export class PipelineView {
 
   private sample(): MetricsSample {
     const at = Date.now();
-    const stats = new Map(this.source.metrics.snapshot().map((s) => [s.node, s]));
+    const cluster = this.source.cluster?.nodes();
+    const stats = cluster
+      ? new Map([...cluster].map(([id, c]) => [id, c.stats]))
+      : new Map(this.source.metrics.snapshot().map((s) => [s.node, s]));
     const prev = this.previous;
     const seconds = prev ? Math.max((at - prev.at) / 1000, 1e-3) : 0;
     const rate = (now: number, before: number | undefined) =>
@@ -94,6 +126,22 @@ export class PipelineView {
         lag: s?.lag ?? 0,
         watermark: s?.watermark ?? null,
         lastError: s?.lastError ?? null,
+        stateKeys: s?.stateKeys ?? null,
+        instances: (cluster?.get(n.id)?.instances ?? []).map((i) => ({
+          process: i.process.id,
+          role: i.process.role,
+          host: i.process.host,
+          pid: i.process.pid,
+          state: i.state,
+          at: i.at,
+          status: i.stats.status,
+          partitions: i.stats.partitions,
+          recordsIn: i.stats.recordsIn,
+          recordsOut: i.stats.recordsOut,
+          deadLetters: i.stats.deadLetters,
+          lag: i.stats.lag,
+          stateKeys: i.stats.stateKeys,
+        })),
       };
     });
     this.previous = { at, stats };

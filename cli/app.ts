@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { watchedSymbols } from '../api/pubsub.js';
 import { type ApiServer, ListenError, startServer } from '../api/server.js';
+import type { ClusterNode } from '../engine/cluster-metrics.js';
 import {
   createLiveHub,
   createReplayClock,
@@ -428,8 +429,13 @@ export function nodesFor(pipeline: Pipeline, role: Config['TICKCAST_ROLE']): str
   return pipeline.nodes.filter(runs[role]).map((n) => n.id);
 }
 
-export async function serve(app: App, running: RunningPipeline): Promise<ApiServer> {
-  return startApiServer(app, running).catch((err: unknown) => {
+/** `cluster` (scaled out): the pipeline view shows every process's figures, not this one's. */
+export async function serve(
+  app: App,
+  running: RunningPipeline,
+  cluster?: { nodes(): Map<string, ClusterNode> } | null,
+): Promise<ApiServer> {
+  return startApiServer(app, running, cluster ?? undefined).catch((err: unknown) => {
     // A port in use or a foreign host is configuration, not a crash: name the setting (exit 2).
     throw err instanceof ListenError ? new ConfigError([listenProblem(err, app.config)]) : err;
   });
@@ -441,11 +447,15 @@ function listenProblem(err: ListenError, c: Config): string {
     : `TICKCAST_HOST=${JSON.stringify(c.TICKCAST_HOST)}: ${err.message} (use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0)`;
 }
 
-function startApiServer(app: App, running: RunningPipeline): Promise<ApiServer> {
+function startApiServer(
+  app: App,
+  running: RunningPipeline,
+  cluster: { nodes(): Map<string, ClusterNode> } | undefined,
+): Promise<ApiServer> {
   const c = app.config;
   const model = (m: Model) => ({ name: m.name, version: m.version });
   return startServer({
-    running,
+    running: cluster ? { ...running, cluster } : running,
     store: app.store,
     hub: app.hub,
     topics: servedTopics(app.pipeline),

@@ -123,6 +123,8 @@ export const configSchema = z.object({
     .default(''),
   /** How long the group waits for a silent worker before its partitions move to the others. */
   KAFKA_SESSION_TIMEOUT: duration.default(10_000),
+  /** With Kafka: how often each process publishes its per-node metrics to `tickcast.metrics`. */
+  TICKCAST_METRICS_INTERVAL: duration.default(2000),
   /**
    * Exactly-once for the Kafka→Kafka transforms (outputs, changelog and offsets in one
    * transaction): off, on (every transform) or a comma-separated list of node ids.

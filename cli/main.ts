@@ -14,11 +14,13 @@ import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
 import { QuestDbError } from '../storage/questdb-store.js';
 import { buildApp, deadLetterReasons, serve, startPipeline } from './app.js';
 import { type CalibrationArgs, calibrationCommand } from './calibration.js';
+import { openCluster, untilRunEnded } from './cluster.js';
 import { backfillFrom, ConfigError, loadConfig, parseDuration } from './config.js';
 import { doctorChecks, printChecks } from './doctor.js';
 import { type EvaluateArgs, evaluateCommand } from './evaluate.js';
 import { type ExplainArgs, explainCommand } from './explain.js';
 import { startProgress, taskProgress } from './progress.js';
+import { type StatusArgs, statusCommand } from './status.js';
 import { printSummary } from './summary.js';
 import { printTable } from './table.js';
 import { type TrainArgs, trainCommand } from './train.js';
@@ -50,22 +52,33 @@ async function runCommand(opts: RunArgs): Promise<void> {
   const symbols = new Set<string>();
   const unsubscribe = app.hub.subscribe('bars', (bar) => symbols.add((bar as { symbol: string }).symbol));
   const running = await startPipeline(app);
-  const server = opts.untilEnd ? null : await serve(app, running);
+  // Scaled out (Kafka): publish this process's metrics, and follow everyone's.
+  const cluster = await openCluster(config, running);
+  const worker = config.TICKCAST_ROLE === 'worker';
+  const server = opts.untilEnd ? null : await serve(app, running, cluster);
   if (server) {
     console.error(`tickcast: GraphQL on ${server.url}/graphql (ws too); ${server.url}/metrics, /healthz`);
     console.error(`tickcast: dashboard on ${server.url}/`);
   }
-  const progress = startProgress(running, () => symbols.size, {
-    predictionsPerQuote: config.TICKCAST_HORIZONS.length,
-  });
+  // A worker has a share of the nodes and no source: quotes through it would mean nothing.
+  const progress = worker
+    ? { stop() {} }
+    : startProgress(running, () => (cluster && config.TICKCAST_ROLE === 'source' ? null : symbols.size), {
+        predictionsPerQuote: config.TICKCAST_HORIZONS.length,
+        ...(cluster ? { stats: () => cluster.stats() } : {}),
+      });
 
   let stopping = false;
+  const waiting = new AbortController();
   const shutdown = async (signal: string) => {
     stopping = true;
     console.error(`\ntickcast: ${signal}, stopping`);
     progress.stop();
+    waiting.abort();
     // A node that fails while stopping (a broker gone, say) is reported, not a crash.
     await running.stop().catch((err: unknown) => console.error(`tickcast: while stopping: ${String(err)}`));
+    // Its last snapshot: the others (and `tickcast status`) see this process exited.
+    await cluster?.close().catch(() => {});
     await running.transport.close().catch(() => {});
     await server?.close();
     await app.explain?.close();
@@ -87,15 +100,60 @@ async function runCommand(opts: RunArgs): Promise<void> {
     throw err;
   });
   if (stopping || !summary) return; // shutdown() closes the store and exits
-  progress.stop();
   unsubscribe();
+  if (cluster && worker) {
+    // A worker's share is not the run's: the source process prints the run's summary.
+    const nodes = summary.nodes.length;
+    console.error(
+      `tickcast: worker ${cluster.process.id}: every input of its ${nodes} nodes has ended (the run's summary: the source process, or \`tickcast status\`)`,
+    );
+    if (opts.untilEnd) {
+      await cluster.close();
+      await running.transport.close();
+      await app.explain?.close();
+      await app.store.close();
+    }
+    return;
+  }
+  let result = summary;
+  if (cluster && !summary.stopped) {
+    // The other processes may still be working on what this one produced: the run has finished
+    // when every node has ended in every process.
+    const waitedFrom = performance.now();
+    if (
+      !(await untilRunEnded(cluster, app.pipeline, {
+        signal: waiting.signal,
+        log: (l) => console.error(`tickcast: ${l}`),
+      }))
+    ) {
+      return; // stopped meanwhile: shutdown() exits
+    }
+    const nodes = cluster.stats();
+    result = {
+      ...summary,
+      durationMs: summary.durationMs + performance.now() - waitedFrom,
+      nodes,
+      deadLetters: nodes.reduce((n, s) => n + s.deadLetters, 0),
+    };
+  }
+  progress.stop();
+  if (cluster && config.TICKCAST_ROLE === 'api') {
+    // The source process prints the run's summary; one is enough.
+    console.error(
+      `tickcast: the run has finished in every process (\`tickcast status\` for its figures); still serving ${server?.url} (Ctrl-C to stop)`,
+    );
+    if (!opts.untilEnd) return;
+  }
   // With Kafka the dead-letter topics are read back from the broker; a failure costs the reasons only.
   const reasons = await deadLetterReasons(running).catch((err: unknown) => {
     console.error(`tickcast: dead-letter reasons not read: ${err instanceof Error ? err.message : String(err)}`);
     return [];
   });
-  await printSummary(summary, app.store, reasons, undefined, app.explain?.vectors ?? null);
+  if (!(cluster && config.TICKCAST_ROLE === 'api')) {
+    await printSummary(result, app.store, reasons, undefined, app.explain?.vectors ?? null);
+  }
   if (opts.untilEnd) {
+    await cluster?.close();
     await running.transport.close();
     await app.explain?.close();
     await app.store.close();
@@ -236,6 +294,16 @@ program
   .action(async () => {
     const checks = await doctorChecks(loadConfig());
     if (!printChecks(checks)) process.exitCode = 1;
+  });
+
+program
+  .command('status')
+  .description(
+    'every node of a scaled-out run across its processes: status, lag, keyed state, partitions owned, ended or not',
+  )
+  .option('--json', 'one JSON array (one object per pipeline)')
+  .action(async (opts: StatusArgs) => {
+    process.exitCode = await statusCommand(loadConfig(), opts);
   });
 
 program

@@ -1,12 +1,13 @@
 // Shows a long run's progress: a bar on a terminal, a status line every few seconds elsewhere.
 import cliProgress from 'cli-progress';
-import type { RunningPipeline } from '../engine/index.js';
+import type { NodeStats, RunningPipeline } from '../engine/index.js';
 
 export interface ProgressFigures {
   done: number;
   total: number | null;
   recordsPerSecond: number;
-  symbols: number;
+  /** Symbols seen on the live bars; null where this process has no live sink (a source of workers). */
+  symbols: number | null;
   predictions: number;
   /** Headlines through the embed node, out of the news source's total (null without news). */
   headlines: { done: number; total: number | null } | null;
@@ -18,8 +19,16 @@ export interface ProgressFigures {
  */
 export function startProgress(
   running: RunningPipeline,
-  symbols: () => number,
-  opts: { predictionsPerQuote: number; stream?: NodeJS.WriteStream },
+  symbols: () => number | null,
+  opts: {
+    predictionsPerQuote: number;
+    stream?: NodeJS.WriteStream;
+    /**
+     * The nodes' figures, default this process's. A source of workers (Kafka) passes the whole
+     * run's (cli/cluster.ts): its own process stores no prediction.
+     */
+    stats?: () => NodeStats[];
+  },
 ): { stop(): void } {
   const stream = opts.stream ?? process.stderr;
   const started = performance.now();
@@ -28,7 +37,7 @@ export function startProgress(
     const sources = running.sources();
     const source = sources.find((s) => s.node !== 'news') ?? sources[0];
     const news = sources.find((s) => s.node === 'news');
-    const stats = running.metrics.snapshot();
+    const stats = opts.stats?.() ?? running.metrics.snapshot();
     const quotes = stats.find((s) => s.node === 'bars')?.recordsIn ?? 0;
     const predictions = stats.find((s) => s.node === 'store-predictions')?.recordsIn ?? 0;
     const total = source?.total ?? null;
@@ -53,25 +62,25 @@ export function startProgress(
       ? ` | ${f.headlines.done.toLocaleString('en-US')}/${f.headlines.total?.toLocaleString('en-US') ?? '?'} headlines embedded`
       : '';
   const line = (f: ProgressFigures) =>
-    `${f.done.toLocaleString('en-US')}/${f.total?.toLocaleString('en-US') ?? '?'} quotes through | ${Math.round(f.recordsPerSecond).toLocaleString('en-US')} quotes/s | ${f.symbols} symbols | ${f.predictions.toLocaleString('en-US')} predictions written${headlines(f)}`;
+    `${f.done.toLocaleString('en-US')}/${f.total?.toLocaleString('en-US') ?? '?'} quotes through | ${Math.round(f.recordsPerSecond).toLocaleString('en-US')} quotes/s${symbolsText(f)} | ${f.predictions.toLocaleString('en-US')} predictions written${headlines(f)}`;
 
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
         format:
-          'replay |{bar}| {percentage}% | {value}/{total} quotes through | {rate} quotes/s | {symbols} symbols | {predictions} predictions{headlines}',
+          'replay |{bar}| {percentage}% | {value}/{total} quotes through | {rate} quotes/s{symbols} | {predictions} predictions{headlines}',
         stream,
         hideCursor: true,
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(1, 0, { rate: 0, symbols: 0, predictions: 0, headlines: '' });
+    bar.start(1, 0, { rate: 0, symbols: '', predictions: 0, headlines: '' });
     const timer = setInterval(() => {
       const f = figures();
       bar.setTotal(f.total ?? Math.max(1, f.done));
       bar.update(f.done, {
         rate: Math.round(f.recordsPerSecond).toLocaleString('en-US'),
-        symbols: f.symbols,
+        symbols: symbolsText(f),
         predictions: f.predictions.toLocaleString('en-US'),
         headlines: headlines(f),
       });
@@ -93,6 +102,10 @@ export function startProgress(
       stream.write(`progress: ${line(figures())}\n`);
     },
   };
+}
+
+function symbolsText(f: ProgressFigures): string {
+  return f.symbols === null ? '' : ` | ${f.symbols} symbols`;
 }
 
 /** A bar for one long task (loading, evaluating) on a terminal; a line every few seconds elsewhere. */

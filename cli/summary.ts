@@ -33,7 +33,15 @@ export async function printSummary(
       `vector store (${vectors.kind}, ${vectors.embedder.id}): ${news.toLocaleString('en-US')} headlines, ${facts.toLocaleString('en-US')} fact sheets`,
     );
   }
-  out(`dead letters: ${summary.deadLetters.toLocaleString('en-US')}`);
+  // The topics are the record; the nodes' count can be higher after a crash (a redelivered record
+  // is dead-lettered again) or lower when the topics hold an earlier run's letters too.
+  const inTopics = reasons.reduce((n, g) => n + g.count, 0);
+  out(
+    `dead letters: ${summary.deadLetters.toLocaleString('en-US')}` +
+      (reasons.length > 0 && inTopics !== summary.deadLetters
+        ? ` counted by the nodes, ${inTopics.toLocaleString('en-US')} in the dead-letter topics (redeliveries after a crash count again; the topics keep earlier runs' letters)`
+        : ''),
+  );
   printDeadLetterGroups(reasons, out);
 }
 

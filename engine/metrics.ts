@@ -15,6 +15,15 @@ export interface NodeStats {
   lag: number;
   status: 'idle' | 'running' | 'retrying' | 'ended' | 'failed';
   lastError: string | null;
+  /** Keys held in keyed state (stateful transforms); null for a node without state. */
+  stateKeys: number | null;
+  /**
+   * Input partitions this process owns (`topic/partition`), on a transport whose groups share
+   * them between processes (Kafka); null: every partition (memory, sources).
+   */
+  partitions: string[] | null;
+  /** The consumer group the node reads in (null: a source). Members of one group share its partitions. */
+  group: string | null;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -110,6 +119,9 @@ export class PipelineMetrics {
         lag: 0,
         status: 'idle',
         lastError: null,
+        stateKeys: null,
+        partitions: null,
+        group: null,
       };
       this.stats.set(id, s);
     }
@@ -153,7 +165,14 @@ export class PipelineMetrics {
     this.watermark.set({ node }, time / 1000);
   }
 
+  /** What a node holds and owns now (measured beside its loop, with its lag). */
+  setHolding(node: string, holding: { stateKeys: number | null; partitions: string[] | null }): void {
+    const s = this.node(node);
+    s.stateKeys = holding.stateKeys;
+    s.partitions = holding.partitions;
+  }
+
   snapshot(): NodeStats[] {
-    return [...this.stats.values()].map((s) => ({ ...s }));
+    return [...this.stats.values()].map((s) => ({ ...s, partitions: s.partitions && [...s.partitions] }));
   }
 }

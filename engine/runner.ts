@@ -175,6 +175,7 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
     // A node that reads in every process gets a group of this process's own (see NodeDeclaration).
     const group = node.everyProcess ? `${groupPrefix}.${node.id}.${processId}` : `${groupPrefix}.${node.id}`;
     const consumer = await transport.consumer({ group, topics: node.reads });
+    metrics.node(node.id).group = group;
     const changelog = changelogs.get(node.id);
     let producer: Producer;
     if (transactional.has(node.id) && transport.transactionalProducer) {
@@ -231,6 +232,7 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
       const op = pipeline.nodes.find((n) => n.id === task.id)?.operator;
       const lingerMs = op?.kind === 'transform' ? (op.lingerMs ?? 0) : 0;
       const maxBatch = op?.kind === 'transform' ? Math.min(batchSize, op.maxBatch ?? batchSize) : batchSize;
+      const stateful = op?.kind === 'transform' && (op.state !== undefined || op.onTimer !== undefined);
       while (!abort.signal.aborted && !task.ended) {
         try {
           const consumed = await task.step(maxBatch, pollTimeoutMs);
@@ -246,6 +248,15 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
         // minute) instead of adding admin requests to a broker that is struggling.
         if (!lagInFlight && performance.now() - lastLag > lagEveryMs) {
           lastLag = performance.now();
+          metrics.setHolding(task.id, {
+            stateKeys: stateful ? task.state.size : null,
+            partitions: consumer.assignment
+              ? consumer.assignment
+                  .owned()
+                  .map((tp) => `${tp.topic}/${tp.partition}`)
+                  .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+              : null,
+          });
           lagInFlight = consumer.lag().then(
             (lag) => {
               lagInFlight = null;

@@ -3,7 +3,7 @@ import type { PipelineDescription } from '../../engine/index.js';
 import { schemas } from '../../schemas/index.js';
 import type { Health } from '../health.js';
 import { health } from '../health.js';
-import type { MetricsSample, NodeMetrics } from '../pipeline-view.js';
+import type { MetricsSample, NodeInstanceMetrics, NodeMetrics } from '../pipeline-view.js';
 import { builder } from './builder.js';
 
 /** The project's Avro schemas by full name: what a topic's `schema` names. */
@@ -12,6 +12,30 @@ const AVRO_BY_NAME = new Map(Object.values(schemas).map((sc) => [sc.name, JSON.s
 type DescribedNode = PipelineDescription['nodes'][number];
 type DescribedTopic = PipelineDescription['topics'][number];
 type DescribedEdge = PipelineDescription['edges'][number];
+
+const NodeInstanceRef = builder.objectRef<NodeInstanceMetrics>('NodeInstance').implement({
+  description: "One process's part in a node, scaled out (Kafka): what it owns and has done.",
+  fields: (t) => ({
+    process: t.exposeString('process', { description: 'host-pid' }),
+    role: t.exposeString('role', { description: 'source, worker, api or all.' }),
+    host: t.exposeString('host'),
+    pid: t.exposeInt('pid'),
+    state: t.exposeString('state', {
+      description: 'live; exited (its last snapshot said so); gone (no snapshot for a while: killed?).',
+    }),
+    at: t.field({ type: 'DateTime', description: 'When the process last published.', resolve: (i) => i.at }),
+    status: t.exposeString('status', { description: 'idle, running, retrying, ended or failed.' }),
+    partitions: t.exposeStringList('partitions', {
+      nullable: true,
+      description: 'Input partitions it owns (topic/partition); null: all (a consumer group of its own).',
+    }),
+    recordsIn: t.exposeFloat('recordsIn'),
+    recordsOut: t.exposeFloat('recordsOut'),
+    deadLetters: t.exposeFloat('deadLetters'),
+    lag: t.exposeFloat('lag'),
+    stateKeys: t.exposeFloat('stateKeys', { nullable: true }),
+  }),
+});
 
 export const NodeMetricsRef = builder.objectRef<NodeMetrics>('NodeMetrics').implement({
   fields: (t) => ({
@@ -30,6 +54,16 @@ export const NodeMetricsRef = builder.objectRef<NodeMetrics>('NodeMetrics').impl
     lag: t.exposeFloat('lag', { description: 'Records read but not yet committed.' }),
     watermark: t.field({ type: 'DateTime', nullable: true, resolve: (m) => m.watermark }),
     lastError: t.exposeString('lastError', { nullable: true }),
+    stateKeys: t.exposeFloat('stateKeys', {
+      nullable: true,
+      description: 'Keys in keyed state (stateful transforms, over every process); null without state.',
+    }),
+    instances: t.field({
+      type: [NodeInstanceRef],
+      description:
+        'Scaled out (Kafka): the processes that run this node, with the partitions each owns; the figures above are their sums. Empty in one process.',
+      resolve: (m) => m.instances,
+    }),
   }),
 });
 

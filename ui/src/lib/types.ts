@@ -60,6 +60,23 @@ export interface NodeMetrics {
   lag: number;
   deadLetters: number;
   lastError: string | null;
+  stateKeys: number | null;
+  /** Scaled out (Kafka): the processes that run the node; empty in one process. */
+  instances: NodeInstance[];
+}
+
+/** One process's part in a node (scaled out). */
+export interface NodeInstance {
+  process: string;
+  role: string;
+  /** live, exited or gone. */
+  state: string;
+  status: string;
+  /** `topic/partition` owned; null: all of them (a consumer group of its own). */
+  partitions: string[] | null;
+  recordsIn: number;
+  lag: number;
+  stateKeys: number | null;
 }
 
 export interface PipelineNode {

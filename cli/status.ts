@@ -1,0 +1,268 @@
+// `tickcast status`: every node of a scaled-out run across its processes (source, workers, API
+// replicas): status, records, lag, keyed state, which process owns which partitions, and whether
+// the run has ended. It reads the metrics topic every process publishes to (engine/cluster-metrics.ts).
+// With the memory transport a run is one process: it asks that process's API, if one answers.
+import {
+  type ClusterNode,
+  clusterNodes,
+  type NodeSnapshot,
+  processState,
+  readClusterMetrics,
+} from '../engine/cluster-metrics.js';
+import type { Config } from './config.js';
+import { printTable } from './table.js';
+
+export interface StatusArgs {
+  json?: boolean;
+}
+
+/** What `status --json` prints: one object per pipeline found in the topic. */
+export interface PipelineStatus {
+  pipeline: string;
+  /** Every node has ended, in every process that runs it. */
+  ended: boolean;
+  processes: Array<{ id: string; role: string; host: string; pid: number; state: string; lastSeen: string }>;
+  nodes: Array<{
+    node: string;
+    status: string;
+    recordsIn: number;
+    recordsOut: number;
+    deadLetters: number;
+    lag: number;
+    stateKeys: number | null;
+    instances: Array<{ process: string; role: string; state: string; status: string; partitions: string[] | null }>;
+  }>;
+}
+
+/** Exit code: 0 when something was read, 1 when there was nothing to read or Kafka did not answer. */
+export async function statusCommand(config: Config, args: StatusArgs): Promise<number> {
+  if (config.TICKCAST_TRANSPORT !== 'kafka') return localStatus(config, args);
+  const { createKafkaTransport } = await import('../engine/kafka-transport.js');
+  let snapshots: NodeSnapshot[];
+  try {
+    const transport = await createKafkaTransport({
+      brokers: config.KAFKA_BROKERS.split(','),
+      topicPrefix: config.KAFKA_TOPIC_PREFIX,
+      clientId: `tickcast-status-${process.pid}`,
+      connectAttempts: 2,
+      log: () => {},
+    });
+    try {
+      snapshots = await readClusterMetrics(transport);
+    } finally {
+      await transport.close();
+    }
+  } catch (err) {
+    console.error(
+      `tickcast status: cannot read the metrics from Kafka at ${config.KAFKA_BROKERS}: ${err instanceof Error ? err.message : String(err)}\n` +
+        '  (start Kafka: npm run services:up; or set KAFKA_BROKERS; `npx tickcast doctor` checks the client and the servers)',
+    );
+    return 1;
+  }
+  const statuses = pipelineStatuses(snapshots, Date.now());
+  if (args.json) {
+    console.log(JSON.stringify(statuses));
+    return 0;
+  }
+  if (statuses.length === 0) {
+    console.log(
+      `no tickcast process has published metrics on ${config.KAFKA_BROKERS}${config.KAFKA_TOPIC_PREFIX ? ` under the prefix ${JSON.stringify(config.KAFKA_TOPIC_PREFIX)}` : ''} (KAFKA_TOPIC_PREFIX must be the run's)`,
+    );
+    return 0;
+  }
+  for (const s of statuses) printStatus(s);
+  return 0;
+}
+
+/** The snapshots per pipeline, nodes in the order the processes run them (sources first). */
+export function pipelineStatuses(snapshots: readonly NodeSnapshot[], now: number): PipelineStatus[] {
+  const byPipeline = new Map<string, NodeSnapshot[]>();
+  for (const s of snapshots) byPipeline.set(s.pipeline, [...(byPipeline.get(s.pipeline) ?? []), s]);
+  return [...byPipeline].map(([pipeline, list]) => {
+    const nodes = clusterNodes(list, { pipeline, now });
+    const processes = new Map<string, NodeSnapshot>();
+    for (const s of list) {
+      const had = processes.get(s.process.id);
+      if (!had || had.at < s.at) processes.set(s.process.id, s);
+    }
+    const rank = (role: string) => ['source', 'all', 'worker', 'api'].indexOf(role);
+    const order = [...list]
+      .sort((a, b) => rank(a.process.role) - rank(b.process.role))
+      .map((s) => s.node.node)
+      .filter((id, i, all) => all.indexOf(id) === i);
+    return {
+      pipeline,
+      ended: [...nodes.values()].every((n) => n.stats.status === 'ended'),
+      processes: [...processes.values()]
+        .sort((a, b) => rank(a.process.role) - rank(b.process.role) || a.process.id.localeCompare(b.process.id))
+        .map((s) => ({
+          id: s.process.id,
+          role: s.process.role,
+          host: s.process.host,
+          pid: s.process.pid,
+          state: processState(s, now),
+          lastSeen: new Date(s.at).toISOString(),
+        })),
+      nodes: order.map((id) => nodeStatus(nodes.get(id)!)),
+    };
+  });
+}
+
+function nodeStatus(n: ClusterNode): PipelineStatus['nodes'][number] {
+  return {
+    node: n.stats.node,
+    status: n.stats.status,
+    recordsIn: n.stats.recordsIn,
+    recordsOut: n.stats.recordsOut,
+    deadLetters: n.stats.deadLetters,
+    lag: n.stats.lag,
+    stateKeys: n.stats.stateKeys,
+    instances: n.instances.map((i) => ({
+      process: i.process.id,
+      role: i.process.role,
+      state: i.state,
+      status: i.stats.status,
+      partitions: i.stats.partitions,
+    })),
+  };
+}
+
+function printStatus(s: PipelineStatus): void {
+  const live = s.processes.filter((p) => p.state === 'live').length;
+  console.log(
+    `${s.pipeline}: ${s.ended ? 'ended' : 'not ended'} — ${s.processes.length} processes (${live} live, ${s.processes.length - live} exited or gone)`,
+  );
+  const n = (x: number) => x.toLocaleString('en-US');
+  printTable(
+    ['node', 'status', 'in', 'out', 'dlq', 'lag', 'state keys', 'processes (partitions owned)'],
+    s.nodes.map((node) => [
+      node.node,
+      node.status,
+      n(node.recordsIn),
+      n(node.recordsOut),
+      n(node.deadLetters),
+      n(node.lag),
+      node.stateKeys === null ? '-' : n(node.stateKeys),
+      node.instances
+        .map(
+          (i) =>
+            `${i.process}${i.state === 'live' ? '' : ` (${i.state})`}${i.partitions ? ` [${partitionRanges(i.partitions)}]` : ''}`,
+        )
+        .join(', '),
+    ]),
+  );
+  console.log('');
+  printTable(
+    ['process', 'role', 'state', 'last seen'],
+    s.processes.map((p) => [p.id, p.role, p.state, p.lastSeen]),
+  );
+}
+
+/** `quotes/0 quotes/1 quotes/2 quotes/7` → `quotes 0-2,7`; none → `none`. */
+export function partitionRanges(partitions: readonly string[]): string {
+  if (partitions.length === 0) return 'none';
+  const byTopic = new Map<string, number[]>();
+  for (const tp of partitions) {
+    const at = tp.lastIndexOf('/');
+    const topic = tp.slice(0, at);
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), Number(tp.slice(at + 1))]);
+  }
+  return [...byTopic]
+    .map(([topic, ps]) => {
+      const sorted = [...ps].sort((a, b) => a - b);
+      const runs: string[] = [];
+      for (let i = 0; i < sorted.length; ) {
+        let j = i;
+        while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+        runs.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
+        i = j + 1;
+      }
+      return `${topic} ${runs.join(',')}`;
+    })
+    .join('; ');
+}
+
+/** What the local API answers to status's query. */
+type LocalAnswer = {
+  data?: {
+    pipeline: {
+      name: string;
+      nodes: Array<{
+        id: string;
+        metrics: {
+          status: string;
+          recordsIn: number;
+          recordsOut: number;
+          deadLetters: number;
+          lag: number;
+          stateKeys: number | null;
+        } | null;
+      }>;
+    };
+  };
+};
+
+/** Memory transport: one process; its own API has the figures, if it is running. */
+async function localStatus(config: Config, args: StatusArgs): Promise<number> {
+  const url = `http://${config.TICKCAST_HOST}:${config.TICKCAST_PORT}/graphql`;
+  const query = '{ pipeline { name nodes { id metrics { status recordsIn recordsOut deadLetters lag stateKeys } } } }';
+  let body: LocalAnswer | null = null;
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(config.TICKCAST_API_KEYS[0] ? { 'x-api-key': config.TICKCAST_API_KEYS[0] } : {}),
+      },
+      body: JSON.stringify({ query }),
+      signal: AbortSignal.timeout(5000),
+    });
+    body = (await res.json().catch(() => null)) as LocalAnswer | null;
+  } catch {
+    body = null;
+  }
+  const pipeline = body?.data?.pipeline;
+  if (!pipeline) {
+    console.error(
+      `tickcast status: nothing to inspect. TICKCAST_TRANSPORT=memory runs a pipeline in one process, and none answers on ${url}.\n` +
+        '  A run prints its own progress and summary; a serving one answers the `pipeline` query and /metrics.\n' +
+        '  Scaled out (TICKCAST_TRANSPORT=kafka, README "Scaling out"), status reads every process\'s metrics from Kafka.',
+    );
+    return 1;
+  }
+  if (args.json) {
+    const nodes: PipelineStatus['nodes'] = pipeline.nodes.map((n) => ({
+      node: n.id,
+      status: n.metrics?.status ?? 'idle',
+      recordsIn: n.metrics?.recordsIn ?? 0,
+      recordsOut: n.metrics?.recordsOut ?? 0,
+      deadLetters: n.metrics?.deadLetters ?? 0,
+      lag: n.metrics?.lag ?? 0,
+      stateKeys: n.metrics?.stateKeys ?? null,
+      instances: [],
+    }));
+    const status: PipelineStatus = {
+      pipeline: pipeline.name,
+      ended: nodes.every((n) => n.status === 'ended'),
+      processes: [],
+      nodes,
+    };
+    console.log(JSON.stringify([status]));
+    return 0;
+  }
+  console.log(`${pipeline.name}: one process (memory transport), from ${url}`);
+  const n = (x: number | undefined) => (x === undefined ? '-' : x.toLocaleString('en-US'));
+  printTable(
+    ['node', 'status', 'in', 'out', 'dlq', 'lag', 'state keys'],
+    pipeline.nodes.map((node) => [
+      node.id,
+      node.metrics?.status ?? 'idle',
+      n(node.metrics?.recordsIn),
+      n(node.metrics?.recordsOut),
+      n(node.metrics?.deadLetters),
+      n(node.metrics?.lag),
+      node.metrics?.stateKeys == null ? '-' : n(node.metrics.stateKeys),
+    ]),
+  );
+  return 0;
+}
