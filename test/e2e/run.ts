@@ -147,6 +147,38 @@ async function browser(): Promise<BrowserContext> {
   });
 }
 
+const AXE_SOURCE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's serious and critical violations on the page as it is (WCAG 2.x A/AA rules and best
+ * practices), one line each with the first offending elements. Injected through the DevTools
+ * protocol (page.evaluate), which the page's CSP does not govern.
+ */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (o: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
+    const result = await axe.run({ resultTypes: ['violations'] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+      count: v.nodes.length,
+    }));
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id} (${v.help}) ×${v.count}: ${v.targets.join(', ')}`);
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: string[] }>;
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
   log(`    screenshot .tmp/e2e/${name}.png`);
@@ -285,13 +317,13 @@ async function main(): Promise<void> {
       assert(extra, 'no symbol left to add');
       await page.fill('#add-symbol', extra);
       await page.press('#add-symbol', 'Enter');
-      await page.locator(`tr[data-symbol="${extra}"]`).waitFor({ timeout: 5000 });
+      await page.locator(`tr[data-symbol="${extra}"]`).waitFor({ timeout: 15_000 });
       const saved = await page.evaluate(() => localStorage.getItem('tickcast.watchlist') ?? '');
       assert(saved.includes(extra), 'not saved to localStorage');
       await page.reload();
       await page.locator(`tr[data-symbol="${extra}"]`).waitFor({ timeout: 10_000 });
       await page.click(`button[aria-label="Remove ${extra}"]`);
-      await page.locator(`tr[data-symbol="${extra}"]`).waitFor({ state: 'detached', timeout: 5000 });
+      await page.locator(`tr[data-symbol="${extra}"]`).waitFor({ state: 'detached', timeout: 15_000 });
     });
     await check('search (focused with /), filter and sort', async () => {
       await page.locator('tr[data-symbol] td[data-cell="predicted"]').first().waitFor({ timeout: 15_000 });
@@ -567,6 +599,31 @@ async function main(): Promise<void> {
       const n0 = await num(page, '[data-updates]', 'data-updates');
       await waitAttr(page, '[data-updates]', 'data-updates', n0 + 2, 30_000);
     });
+    await check('accessibility: no serious or critical axe-core violations on any view, light and dark', async () => {
+      const views: Array<[string, string]> = [
+        ['/', 'tr[data-symbol] td[data-cell="predicted"]'],
+        ['/#/symbol/AAPL', '[data-testid="chart"] canvas'],
+        ['/#/pipeline', '[data-node]'],
+        ['/#/model', '[data-testid="model-live"]'],
+      ];
+      const found: string[] = [];
+      try {
+        for (const scheme of ['light', 'dark'] as const) {
+          await page.emulateMedia({ colorScheme: scheme });
+          for (const [path, ready] of views) {
+            await page.goto(`${app.url}${path}`);
+            await page.locator(ready).first().waitFor({ timeout: 20_000 });
+            await page.waitForTimeout(500); // let the view settle (lazy panels, first samples)
+            for (const v of await axeViolations(page)) found.push(`${scheme} ${path}: ${v}`);
+          }
+        }
+      } finally {
+        await page.emulateMedia({ colorScheme: 'light' });
+      }
+      figures.axeSeriousOrCritical = found.length;
+      for (const f of found) log(`    axe: ${f}`);
+      assert(found.length === 0, `${found.length} violations (listed above)`);
+    });
     await check('GraphiQL at /graphql renders from local assets under its CSP and runs a query', async () => {
       const gql = await ctx.newPage();
       const problems: string[] = [];
@@ -655,6 +712,40 @@ async function main(): Promise<void> {
     await streaming.close();
     await ollamaApp.stop();
     await double.close();
+  }
+
+  // A server that needs an API key: the dashboard asks for one instead of retrying forever.
+  log('API keys (TICKCAST_API_KEYS)');
+  const keyed = await startApp('api-keys', { TICKCAST_API_KEYS: 'e2e-secret-key-0123', TICKCAST_NEWS: 'none' });
+  const keyCtx = await browser();
+  try {
+    const page = keyCtx.pages()[0] ?? (await keyCtx.newPage());
+    await check('without a key the dashboard asks for one and stops retrying', async () => {
+      await page.goto(`${keyed.url}/`);
+      await page.locator('[data-api-key-prompt]').waitFor({ timeout: 20_000 });
+      await page.locator('[data-connection="unauthorized"]').waitFor({ timeout: 5000 });
+      await page.waitForTimeout(2000);
+      assert((await page.locator('[data-connection="reconnecting"]').count()) === 0, 'it went back to reconnecting');
+      await shot(page, 'api-key-prompt');
+    });
+    await check('a wrong key is refused and said so', async () => {
+      await page.getByLabel('API key', { exact: true }).fill('not-the-key');
+      await page.getByRole('button', { name: 'Use key' }).click();
+      await page.getByText('The key you gave was refused').waitFor({ timeout: 20_000 });
+    });
+    await check('the right key opens the dashboard, live, for the session', async () => {
+      await page.getByLabel('API key', { exact: true }).fill('e2e-secret-key-0123');
+      await page.getByRole('button', { name: 'Use key' }).click();
+      await page.locator('tr[data-symbol]').first().waitFor({ timeout: 30_000 });
+      await page.locator('[data-connection="live"]').waitFor({ timeout: 10_000 });
+      await page.goto(`${keyed.url}/#/pipeline`);
+      await page.reload();
+      await page.locator('[data-connection="live"]').waitFor({ timeout: 10_000 });
+      assert((await page.locator('[data-api-key-prompt]').count()) === 0, 'asked again after a reload');
+    });
+  } finally {
+    await keyCtx.close();
+    await keyed.stop();
   }
 
   // Performance: SYNTHETIC simulator (500 symbols, one update a second) — figures, not checks.

@@ -1,12 +1,39 @@
 // Talking to the tickcast API: queries over HTTP POST, subscriptions over one graphql-ws
 // connection that reconnects by itself (with backoff) and publishes its state for the header.
+// A server started with TICKCAST_API_KEYS refuses requests without a key (HTTP 401, socket close
+// 4403): then the state is `unauthorized`, retrying stops, and the header asks for a key, kept
+// for the browser session (sessionStorage), never in the URL.
 import { type Client, createClient } from 'graphql-ws';
 import { type Readable, writable } from 'svelte/store';
 
 export type ConnectionState =
   | { kind: 'connecting'; attempt: number }
   | { kind: 'live' }
-  | { kind: 'reconnecting'; attempt: number; reason: string };
+  | { kind: 'reconnecting'; attempt: number; reason: string }
+  /** The server needs an API key: none was given (`refused` false) or the one given was refused. */
+  | { kind: 'unauthorized'; refused: boolean };
+
+const KEY_ITEM = 'tickcast.apiKey';
+/** The key given in this browser session, if any. */
+export function apiKey(): string | null {
+  try {
+    return sessionStorage.getItem(KEY_ITEM);
+  } catch {
+    return null; // storage disabled: the key lasts as long as the page
+  }
+}
+
+/** Uses `key` from now on (this session), then reloads so every view fetches with it. */
+export function useApiKey(key: string): void {
+  try {
+    sessionStorage.setItem(KEY_ITEM, key.trim());
+  } catch {}
+  location.reload();
+}
+
+const unauthorized = () => connection.set({ kind: 'unauthorized', refused: apiKey() !== null });
+/** graphql-ws close code of a refused connection_init (the server's onConnect said no). */
+const FORBIDDEN = 4403;
 
 const connection = writable<ConnectionState>({ kind: 'connecting', attempt: 0 });
 export const connectionState: Readable<ConnectionState> = connection;
@@ -50,12 +77,17 @@ export async function query<T>(text: string, variables: Record<string, unknown> 
   try {
     res = await fetch(endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        ...(apiKey() === null ? {} : { 'x-api-key': apiKey()! }),
+      },
       body: JSON.stringify({ query: text, variables }),
     });
   } catch {
     throw new ApiError('The API is not reachable. Is tickcast running?', 'NETWORK');
   }
+  if (res.status === 401) unauthorized();
   const body = (await res.json().catch(() => ({}))) as GqlBody<T>;
   if (body.errors?.length) throw toError(body.errors);
   if (!res.ok || !body.data) throw new ApiError(`The API answered ${res.status}`, 'HTTP');
@@ -75,17 +107,24 @@ function ws(): Client {
     lazy: false,
     keepAlive: 10_000,
     retryAttempts: Number.POSITIVE_INFINITY,
-    // Any close is worth retrying: the server restarts, laptops sleep.
-    shouldRetry: () => true,
+    connectionParams: () => {
+      const key = apiKey();
+      return key === null ? {} : { apiKey: key };
+    },
+    // Any close is worth retrying (the server restarts, laptops sleep) except a refused key:
+    // retrying cannot fix that, the person can.
+    shouldRetry: (event) => !(event instanceof CloseEvent && event.code === FORBIDDEN),
     retryWait: async (n) => {
       await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** n) * (0.5 + Math.random() / 2)));
     },
     on: {
       connecting: () => {
         connection.update((s) =>
-          s.kind === 'live' || s.kind === 'reconnecting'
-            ? { kind: 'reconnecting', attempt: ++attempt, reason: s.kind === 'reconnecting' ? s.reason : 'closed' }
-            : { kind: 'connecting', attempt },
+          s.kind === 'unauthorized'
+            ? s
+            : s.kind === 'live' || s.kind === 'reconnecting'
+              ? { kind: 'reconnecting', attempt: ++attempt, reason: s.kind === 'reconnecting' ? s.reason : 'closed' }
+              : { kind: 'connecting', attempt },
         );
       },
       connected: () => {
@@ -93,6 +132,7 @@ function ws(): Client {
         connection.set({ kind: 'live' });
       },
       closed: (event) => {
+        if (event instanceof CloseEvent && event.code === FORBIDDEN) return unauthorized();
         const reason = event instanceof CloseEvent ? event.reason || `code ${event.code}` : 'network';
         connection.set({ kind: 'reconnecting', attempt, reason });
       },
