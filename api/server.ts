@@ -27,6 +27,7 @@ import { readLiveSkill } from './live-skill.js';
 import { readModelInfo } from './model-info.js';
 import { type PipelineSource, PipelineView } from './pipeline-view.js';
 import { hubFeed, type LiveFeed } from './pubsub.js';
+import { requestDurations } from './request-metrics.js';
 import { schemaFor } from './schema/index.js';
 import { setSecurityHeaders } from './security-headers.js';
 import { useSharedSubscriptionItems } from './shared-items.js';
@@ -206,8 +207,10 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
   };
 
   const ui = opts.uiDir ? staticUi(opts.uiDir) : null;
+  const timeRequest = requestDurations(registers);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    timeRequest(path ?? '/', res);
     setSecurityHeaders(res, path ?? '/');
     const reply = async () => {
       if (path === '/graphql') {

@@ -2,7 +2,8 @@
 // agrees with cli/config.ts: every tickcast variable is one the config knows and accepts, each
 // address names a compose service on the port the config's default uses, and each server
 // publishes that port. A change to a default port or a renamed variable fails here.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configSchema, loadConfig } from '../cli/config.js';
@@ -16,6 +17,8 @@ interface ComposeService {
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
   container_name?: string;
+  profiles?: string[];
+  volumes?: string[];
 }
 
 const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
@@ -23,6 +26,7 @@ const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true 
 };
 const services = compose.services;
 const tickcast = ['tickcast-source', 'tickcast-worker', 'tickcast-api'];
+const monitoring = ['prometheus', 'grafana'];
 const defaults = loadConfig({});
 
 /** Each address variable of the config, the compose service it must name, and its default port. */
@@ -51,7 +55,7 @@ function hostPort(address: string): { host: string; port: string } {
 describe('docker-compose.yml', () => {
   it('has the servers and the three tickcast roles, each with a health check, and a job that pulls the models', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['chroma', 'kafka', 'ollama', 'ollama-pull', 'questdb', 'schema-registry', ...tickcast].sort(),
+      ['chroma', 'kafka', 'ollama', 'ollama-pull', 'questdb', 'schema-registry', ...tickcast, ...monitoring].sort(),
     );
     for (const [name, s] of Object.entries(services)) {
       if (name !== 'ollama-pull') expect(s.healthcheck?.test, name).toBeDefined();
@@ -110,5 +114,79 @@ describe('docker-compose.yml', () => {
         'ollama-pull': { condition: 'service_completed_successfully' },
       });
     }
+  });
+
+  describe('monitoring (docker compose --profile monitoring up -d)', () => {
+    /** The host file or folder a bind mount of `service` puts at `target` in its container. */
+    function mounted(service: string, target: string): string {
+      for (const volume of services[service]!.volumes ?? []) {
+        const [source, at] = volume.split(':');
+        if (source?.startsWith('./') && (target === at || target.startsWith(`${at}/`))) {
+          return posix.join(source, posix.relative(at!, target));
+        }
+      }
+      throw new Error(`${service} mounts nothing from the repository at ${target}`);
+    }
+    const readYaml = <T>(file: string) => parse(readFileSync(file, 'utf8')) as T;
+
+    it('is off unless asked for: Prometheus and Grafana are in the monitoring profile, nothing else is', () => {
+      for (const [name, s] of Object.entries(services)) {
+        expect(s.profiles, name).toEqual(monitoring.includes(name) ? ['monitoring'] : undefined);
+      }
+    });
+
+    it("has Prometheus scrape every tickcast service on its API port, with the repository's alert rules", () => {
+      const prometheus = services.prometheus!;
+      const flag = (prometheus.command ?? []).find((a) => a.startsWith('--config.file='))!;
+      const configFile = mounted('prometheus', flag.slice('--config.file='.length));
+      const config = readYaml<{
+        rule_files: string[];
+        scrape_configs: Array<{
+          job_name: string;
+          dns_sd_configs?: Array<{ names: string[]; type: string; port: number }>;
+        }>;
+      }>(configFile);
+      for (const rules of config.rule_files)
+        expect(existsSync(posix.join(posix.dirname(configFile), rules))).toBe(true);
+      const job = config.scrape_configs.find((c) => c.job_name === 'tickcast')!;
+      // By DNS: Docker answers a service name with each of its containers (every scaled worker).
+      expect(job.dns_sd_configs).toHaveLength(1);
+      const [sd] = job.dns_sd_configs!;
+      expect(sd!.names.sort()).toEqual([...tickcast].sort());
+      expect(sd!.type).toBe('A');
+      for (const name of tickcast) {
+        const config = loadConfig(services[name]!.environment ?? {});
+        expect(sd!.port, name).toBe(config.TICKCAST_PORT);
+        // Reachable from the Prometheus container, not only from its own.
+        expect(config.TICKCAST_HOST, name).toBe('0.0.0.0');
+      }
+      expect(prometheus.ports).toEqual(['9090:9090']);
+    });
+
+    it('has Grafana read that Prometheus and load the dashboard, whose panels use that data source', () => {
+      const grafana = services.grafana!;
+      expect(grafana.depends_on).toEqual({ prometheus: { condition: 'service_healthy' } });
+      const provisioning = mounted('grafana', '/etc/grafana/provisioning');
+      const { datasources } = readYaml<{ datasources: Array<{ uid: string; type: string; url: string }> }>(
+        posix.join(provisioning, 'datasources/prometheus.yml'),
+      );
+      expect(datasources).toHaveLength(1);
+      const [source] = datasources;
+      const { host, port } = hostPort(source!.url);
+      expect(host).toBe('prometheus');
+      expect(services.prometheus!.ports).toContain(`${port}:${port}`);
+      const { providers } = readYaml<{ providers: Array<{ options: { path: string } }> }>(
+        posix.join(provisioning, 'dashboards/tickcast.yml'),
+      );
+      const dashboards = mounted('grafana', providers[0]!.options.path);
+      const home = mounted('grafana', grafana.environment!.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH!);
+      expect(posix.dirname(home)).toBe(posix.normalize(dashboards));
+      const dashboard = JSON.parse(readFileSync(home, 'utf8')) as {
+        panels: Array<{ type: string; datasource?: unknown }>;
+      };
+      for (const panel of dashboard.panels.filter((p) => p.type !== 'row')) {
+        expect(panel.datasource).toEqual({ type: source!.type, uid: source!.uid });
+      }
+    });
   });
 });
