@@ -29,3 +29,13 @@ describe('engines', () => {
     expect(semver.satisfies(process.version, pkg.engines.node)).toBe(true);
   });
 });
+
+describe('tools/svelte-check', () => {
+  it('checks the components with the svelte the dashboard is built with', () => {
+    const tool = JSON.parse(readFileSync(join(ROOT, 'tools/svelte-check/package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
+    const svelte = lock.packages['node_modules/svelte']?.version;
+    expect(tool.devDependencies.svelte).toBe(svelte);
+  });
+});
