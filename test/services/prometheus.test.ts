@@ -1,12 +1,14 @@
-// A real Prometheus (Debian's `prometheus` package: /usr/bin/prometheus) against a running
-// tickcast, with the compose configuration (services/prometheus/prometheus.compose.yml) turned to
-// this machine: its jobs pointed at a `tickcast run` child process and at Prometheus itself, its
-// alert rules (alerts.yml) evaluated every second. The replayed folder has a file with a bad row
-// every few days, so 192 records go to the quotes dead-letter topic: TickcastDeadLetters must fire
-// (and no other alert). Every dashboard query must be PromQL that this Prometheus evaluates.
-// Run by `npm run test:services` (or alone: npm run test:services -- test/services/prometheus.test.ts).
+// A real Prometheus (Debian's `prometheus` package: /usr/bin/prometheus) against running
+// tickcasts, with the compose configuration (services/prometheus/prometheus.compose.yml) turned to
+// this machine: job tickcast finds its targets in a file (file_sd) instead of Docker's DNS, job
+// prometheus scrapes itself, and the alert rules (alerts.yml) are evaluated every second. First one
+// `tickcast run` replays a good file: every target is up, every dashboard query evaluates, no alert
+// fires. Then the condition is forced: a second `tickcast run` replays a folder with a broken file
+// (192 bad rows go to the quotes dead-letter topic), joins the targets, and TickcastDeadLetters
+// must fire, alone. Run by `npm run test:services` (or alone:
+// TICKCAST_SERVICES=1 npx vitest run --config vitest.services.config.ts test/services/prometheus.test.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,11 +19,13 @@ import { type Proc, startTickcast, until } from './processes.js';
 
 const PROMETHEUS = process.env.PROMETHEUS ?? '/usr/bin/prometheus';
 const dir = mkdtempSync(join(tmpdir(), 'tickcast-prometheus-'));
+const TARGETS_FILE = join(dir, 'tickcast-targets.json');
 const procs: Proc[] = [];
-let tickcast: Proc;
 let prometheus: Proc;
 let promUrl: string;
-let tickcastAddress: string;
+/** host:port of the healthy tickcast, and of the one replaying the broken file. */
+let healthy: string;
+let broken: string | undefined;
 
 /** A port nothing listens on now (Prometheus takes no port 0). */
 async function freePort(): Promise<number> {
@@ -79,35 +83,42 @@ interface Alert {
   state: 'pending' | 'firing';
 }
 
-beforeAll(async () => {
-  // AAPL's real file, with open emptied on every 5th day from day 300 on: 192 dead letters.
-  const csv = join(dir, 'csv');
-  mkdirSync(csv);
-  const lines = readFileSync(join(ROOT, 'data/sp500-daily/AAPL_data.csv'), 'utf8').split('\n');
-  const broken = lines.map((line, i) =>
-    i >= 300 && i % 5 === 0 && line ? line.replace(/^([^,]*),[^,]*,/, '$1,,') : line,
-  );
-  writeFileSync(join(csv, 'AAPL_data.csv'), broken.join('\n'));
-  tickcast = startTickcast('tickcast', [], {
+/** `tickcast run` replaying `csv` (a folder), its API on a free port; resolves with its host:port. */
+async function startReplay(name: string, csv: string): Promise<string> {
+  const p = startTickcast(name, [], {
     ...process.env,
     CI: 'true',
     TICKCAST_DATA_DIR: csv,
-    TICKCAST_DB: join(dir, 'store.duckdb'),
+    TICKCAST_DB: join(dir, `${name}.duckdb`),
     TICKCAST_MODEL: 'persistence',
     TICKCAST_NEWS: 'none',
     TICKCAST_EXPLAIN: 'off',
   });
-  procs.push(tickcast);
-  const url = await until(
-    'tickcast to serve',
+  procs.push(p);
+  return until(
+    `${name} to serve`,
     60_000,
     async () => {
-      if (tickcast.child.exitCode !== null) throw new Error(`tickcast exited ${tickcast.child.exitCode}`);
-      return tickcast.output.join('\n').match(/GraphQL on http:\/\/([\d.]+:\d+)\/graphql/)?.[1];
+      if (p.child.exitCode !== null) throw new Error(`${name} exited ${p.child.exitCode}`);
+      return p.output.join('\n').match(/GraphQL on http:\/\/([\d.]+:\d+)\/graphql/)?.[1];
     },
     procs,
   );
-  tickcastAddress = url;
+}
+
+/** Job tickcast's targets (file_sd: Prometheus sees the file change). Written whole, then renamed. */
+function writeTargets(addresses: string[]): void {
+  // role: what the compose relabelling takes from the service name; these processes run every role.
+  writeFileSync(`${TARGETS_FILE}.tmp`, JSON.stringify([{ targets: addresses, labels: { role: 'all' } }]));
+  renameSync(`${TARGETS_FILE}.tmp`, TARGETS_FILE);
+}
+
+beforeAll(async () => {
+  const csv = join(dir, 'good');
+  mkdirSync(csv);
+  writeFileSync(join(csv, 'AAPL_data.csv'), readFileSync(join(ROOT, 'data/sp500-daily/AAPL_data.csv')));
+  healthy = await startReplay('tickcast-good', csv);
+  writeTargets([healthy]);
 
   // The compose configuration, its targets replaced by this machine's, scraping and evaluating every second.
   const port = await freePort();
@@ -119,16 +130,15 @@ beforeAll(async () => {
   };
   config.global = { scrape_interval: '1s', evaluation_interval: '1s' };
   config.rule_files = config.rule_files.map((f) => join(PROMETHEUS_DIR, f));
-  const targets: Record<string, Record<string, unknown>> = {
-    // role: what the compose relabelling takes from the service name; this process runs them all.
-    tickcast: { targets: [tickcastAddress], labels: { role: 'all' } },
-    prometheus: { targets: [`127.0.0.1:${port}`] },
+  const discovery: Record<string, Record<string, unknown>> = {
+    tickcast: { file_sd_configs: [{ files: [TARGETS_FILE], refresh_interval: '1s' }] },
+    prometheus: { static_configs: [{ targets: [`127.0.0.1:${port}`] }] },
   };
   config.scrape_configs = config.scrape_configs.map(({ job_name, ...rest }) => {
-    const target = targets[job_name];
-    if (!target) throw new Error(`job ${job_name} of prometheus.compose.yml: this test does not know where it runs`);
+    const found = discovery[job_name];
+    if (!found) throw new Error(`job ${job_name} of prometheus.compose.yml: this test does not know where it runs`);
     const { dns_sd_configs: _dns, static_configs: _static, relabel_configs: _relabel, ...kept } = rest;
-    return { job_name, ...kept, static_configs: [target] };
+    return { job_name, ...kept, ...found };
   });
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, stringify(config));
@@ -151,27 +161,32 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stop(prometheus);
-  await stop(tickcast);
+  for (const p of procs) await stop(p);
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('a real Prometheus on the compose configuration, against a running tickcast', () => {
+async function activeTargets(): Promise<Target[]> {
+  return (await api<{ activeTargets: Target[] }>('/api/v1/targets?state=active')).activeTargets;
+}
+async function alerts(): Promise<Alert[]> {
+  return (await api<{ alerts: Alert[] }>('/api/v1/alerts')).alerts;
+}
+
+describe('a real Prometheus on the compose configuration, against running tickcasts', () => {
   it('scrapes every target: the tickcast process and itself', async () => {
     const active = await until(
       'every target up',
       60_000,
       async () => {
-        const { activeTargets } = await api<{ activeTargets: Target[] }>('/api/v1/targets?state=active');
-        return activeTargets.length === 2 && activeTargets.every((t) => t.health === 'up') && activeTargets;
+        const targets = await activeTargets();
+        return targets.length === 2 && targets.every((t) => t.health === 'up') && targets;
       },
       procs,
     );
-    expect(active.map((t) => t.scrapeUrl).sort()).toEqual(
-      [`http://${tickcastAddress}/metrics`, `${promUrl}/metrics`].sort(),
-    );
+    expect(active.map((t) => t.scrapeUrl).sort()).toEqual([`http://${healthy}/metrics`, `${promUrl}/metrics`].sort());
     expect(active.find((t) => t.labels.job === 'tickcast')!.labels).toMatchObject({ role: 'all' });
     // And the scraped series are there to query.
-    const up = await api<{ result: Array<{ metric: Record<string, string>; value: [number, string] }> }>(
+    const up = await api<{ result: Array<{ value: [number, string] }> }>(
       `/api/v1/query?query=${encodeURIComponent('up{job="tickcast"}')}`,
     );
     expect(up.result.map((r) => r.value[1])).toEqual(['1']);
@@ -179,7 +194,7 @@ describe('a real Prometheus on the compose configuration, against a running tick
       const { result } = await api<{ result: unknown[] }>(
         `/api/v1/query?query=${encodeURIComponent('tickcast_records_in_total')}`,
       );
-      return result.length > 0 && result;
+      return result.length > 5 && result;
     });
     expect(nodes.length).toBeGreaterThan(5);
   });
@@ -190,14 +205,39 @@ describe('a real Prometheus on the compose configuration, against a running tick
     }
   });
 
-  it('fires TickcastDeadLetters when a replay sends a broken file’s rows to the dead-letter topic, and nothing else', async () => {
+  it('fires no alert while the pipeline is healthy', async () => {
+    // Rules evaluated after the healthy process's series were in: what they say is about it.
+    const after = Date.now();
+    await until('the rules evaluated on the scraped series', 30_000, async () => {
+      const { groups } = await api<{ groups: Array<{ name: string; lastEvaluation: string }> }>('/api/v1/rules');
+      const group = groups.find((g) => g.name === 'tickcast-pipeline');
+      return group !== undefined && Date.parse(group.lastEvaluation) > after + 1000;
+    });
+    expect((await alerts()).filter((a) => a.state === 'firing')).toEqual([]);
+    expect((await alerts()).map((a) => a.labels.alertname)).not.toContain('TickcastDeadLetters');
+  });
+
+  it('fires TickcastDeadLetters, and nothing else, once a replay sends a broken file’s rows to the dead-letter topic', async () => {
+    // AAPL's real file, with open emptied on every 5th day from day 300 on: 192 dead letters.
+    const csv = join(dir, 'broken');
+    mkdirSync(csv);
+    const lines = readFileSync(join(ROOT, 'data/sp500-daily/AAPL_data.csv'), 'utf8').split('\n');
+    const rows = lines.map((line, i) =>
+      i >= 300 && i % 5 === 0 && line ? line.replace(/^([^,]*),[^,]*,/, '$1,,') : line,
+    );
+    writeFileSync(join(csv, 'AAPL_data.csv'), rows.join('\n'));
+    broken = await startReplay('tickcast-broken', csv);
+    writeTargets([healthy, broken]);
+    await until(
+      'the new target up',
+      60_000,
+      async () => (await activeTargets()).some((t) => t.scrapeUrl === `http://${broken}/metrics` && t.health === 'up'),
+      procs,
+    );
     const fired = await until(
       'TickcastDeadLetters firing',
       120_000,
-      async () => {
-        const { alerts } = await api<{ alerts: Alert[] }>('/api/v1/alerts');
-        return alerts.find((a) => a.labels.alertname === 'TickcastDeadLetters' && a.state === 'firing');
-      },
+      async () => (await alerts()).find((a) => a.labels.alertname === 'TickcastDeadLetters' && a.state === 'firing'),
       procs,
     );
     expect(fired.labels).toEqual({
@@ -208,19 +248,20 @@ describe('a real Prometheus on the compose configuration, against a running tick
       topic: 'quotes',
       kind: 'source',
     });
-    // The count as tickcast's own /metrics has it, and as the alert says it (once all are scraped).
-    const metrics = await (await fetch(`http://${tickcastAddress}/metrics`)).text();
+    // The count as the broken process's own /metrics has it, and as the alert says it (once all are scraped).
+    const metrics = await (await fetch(`http://${broken}/metrics`)).text();
     expect(metrics).toMatch(/^tickcast_dead_letters_total\{node="market-data",topic="quotes",kind="source"\} 192$/m);
     expect(fired.annotations.summary).toMatch(
       /^market-data sent \d+ records of quotes to its dead-letter topic in 5 minutes \(source\)$/,
     );
     expect(fired.annotations.description).toContain('deadLetters(topic: "quotes")');
-    const alertSays = async () => {
-      const { alerts } = await api<{ alerts: Alert[] }>('/api/v1/alerts');
-      return alerts.find((a) => a.labels.alertname === 'TickcastDeadLetters')?.annotations.summary?.includes(' 192 ');
-    };
-    await until('the alert to count all 192', 30_000, alertSays, procs);
-    const { alerts } = await api<{ alerts: Alert[] }>('/api/v1/alerts');
-    expect(alerts.filter((a) => a.state === 'firing').map((a) => a.labels.alertname)).toEqual(['TickcastDeadLetters']);
+    await until('the alert to count all 192', 30_000, async () =>
+      (await alerts())
+        .find((a) => a.labels.alertname === 'TickcastDeadLetters')
+        ?.annotations.summary?.includes(' 192 '),
+    );
+    expect((await alerts()).filter((a) => a.state === 'firing').map((a) => a.labels.alertname)).toEqual([
+      'TickcastDeadLetters',
+    ]);
   });
 });
