@@ -95,7 +95,10 @@ export async function publishMetrics(opts: {
   return {
     stop: async () => {
       clearInterval(timer);
-      await publish(true);
+      // Bounded: a process stopping while the broker is away must not wait for it.
+      let timeout: NodeJS.Timeout | undefined;
+      await Promise.race([publish(true), new Promise((r) => (timeout = setTimeout(r, 5000)))]);
+      clearTimeout(timeout);
       await producer.close();
     },
   };

@@ -27,18 +27,24 @@ const pipeline = definePipeline({
     copies: { schema: schemas.Quote, partitions: 2 },
     // One partition: `merge` spans every partition of its input (no lanes), like calibrate.
     merged: { schema: schemas.Quote, partitions: 1 },
+    // Two producers, like predictions (predict-normal, predict-earnings).
+    both: { schema: schemas.Quote, partitions: 2 },
   },
   nodes: [
     { id: 'copy', operator: copy, reads: 'quotes', writes: { quotes: 'copies' } },
     { id: 'merge', operator: copy, reads: 'quotes', writes: { quotes: 'merged' } },
+    { id: 'left', operator: copy, reads: 'quotes', writes: { quotes: 'both' } },
+    { id: 'right', operator: copy, reads: 'quotes', writes: { quotes: 'both' } },
+    { id: 'after', operator: copy, reads: 'both', writes: { quotes: 'copies' } },
   ],
 });
 
 /** A group's committed marks, per "topic/partition". */
 type Group = Map<string, string>;
 
-/** One member of `group` that owns `owned` partitions of `quotes`; `feed` queues what it polls next. */
-function member(node: 'copy' | 'merge', group: Group, owned: number[]) {
+/** One member of `group` that owns `owned` partitions of the node's input. */
+function member(node: 'copy' | 'merge' | 'after', group: Group, owned: number[]) {
+  const input = node === 'after' ? 'both' : 'quotes';
   const queue: IncomingMessage[] = [];
   let polled: IncomingMessage[] = [];
   const consumer: Consumer = {
@@ -55,7 +61,7 @@ function member(node: 'copy' | 'merge', group: Group, owned: number[]) {
     committedMarks: async (partitions) => partitions.map((tp) => group.get(`${tp.topic}/${tp.partition}`) ?? null),
     lag: async () => ({}),
     close: async () => {},
-    assignment: { generation: 1, owned: () => owned.map((partition) => ({ topic: 'quotes', partition })) },
+    assignment: { generation: 1, owned: () => owned.map((partition) => ({ topic: input, partition })) },
   };
   const sent: OutgoingMessage[] = [];
   const task = new NodeTask({
@@ -74,9 +80,9 @@ function member(node: 'copy' | 'merge', group: Group, owned: number[]) {
   return {
     task,
     sent,
-    /** End-of-stream from the external producer on one partition of `quotes`. */
-    endOf(partition: number) {
-      for (const m of controlMessages('quotes', 2, { type: 'eos' }, 'external', undefined, partition)) {
+    /** End-of-stream from `producer` on one partition of the input. */
+    endOf(partition: number, producer = 'external') {
+      for (const m of controlMessages(input, 2, { type: 'eos' }, producer, undefined, partition)) {
         queue.push({ ...m, partition, offset: offset++, headers: m.headers ?? {} } as IncomingMessage);
       }
     },
@@ -121,5 +127,21 @@ describe('end-of-stream across the members of a group', () => {
     await b.task.step(100, 0); // idle: the group says partition 0 ended too
     expect(b.task.ended).toBe(true);
     expect(b.ends().map((m) => [m.topic, m.partition])).toEqual([['merged', 0]]);
+  });
+
+  it("a partition's next owner keeps the ends its last owner committed (each commit's marks replace the last)", async () => {
+    const group: Group = new Map();
+    const a = member('after', group, [0]);
+    a.endOf(0, 'left');
+    await a.task.step(100, 0);
+    expect(group.get('both/0')).toBe(JSON.stringify({ ended: ['left'] }));
+    // Partition 0 moves to b, which then reads the other producer's end.
+    const b = member('after', group, [0, 1]);
+    b.endOf(0, 'right');
+    b.endOf(1, 'left');
+    b.endOf(1, 'right');
+    await b.task.step(100, 0);
+    expect(group.get('both/0')).toBe(JSON.stringify({ ended: ['left', 'right'] }));
+    expect(b.task.ended).toBe(true);
   });
 });

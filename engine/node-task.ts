@@ -428,6 +428,7 @@ export class NodeTask {
     this.owned = lanes;
     this.clock.setActive(lanes);
     for (const lane of this.clock.laneIds()) this.clock.resetLane(lane);
+    await this.restoreEnds(assignment.owned().filter((tp) => this.deps.node.reads.includes(tp.topic)));
     if (!this.deps.changelog) return;
     this.state.drop(() => false);
     this.timers.clear();
@@ -448,6 +449,30 @@ export class NodeTask {
     this.deps.log(
       `${this.id}: restored ${this.state.size} keys of partitions ${[...lanes].join(',')} from ${this.deps.changelog.topic} (${records.length} records, ${Math.round(performance.now() - started)} ms)`,
     );
+  }
+
+  /**
+   * Which producers had ended the partitions this member now owns, from the group's commits:
+   * its clock must know before it commits these partitions again, since each commit's marks
+   * replace the last (a partition of two producers, one ended before the move, would lose that
+   * end and the node would never end). Retried; a group that cannot say fails the node, as a
+   * changelog that cannot be read does.
+   */
+  private async restoreEnds(partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<void> {
+    const { consumer } = this.deps;
+    if (!consumer.committedMarks || partitions.length === 0) return;
+    const read = consumer.committedMarks.bind(consumer);
+    const marks = await pRetry(() => read(partitions), {
+      retries: 4,
+      minTimeout: 500,
+      signal: this.deps.signal,
+      onFailedAttempt: ({ error, attemptNumber }) =>
+        this.deps.log(`${this.id}: reading the group's commits (attempt ${attemptNumber}/5): ${error.message}`),
+    });
+    partitions.forEach(({ topic, partition }, i) => {
+      for (const producer of endedIn(marks[i] ?? null)) this.clock.end(topic, partition, producer);
+    });
+    if (this.clock.ended) this.ended = true;
   }
 
   /** Changelog records for the keys whose state or timers changed since the last call. */
