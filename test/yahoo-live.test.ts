@@ -102,9 +102,16 @@ describe('TICKCAST_SOURCE=yahoo against the Yahoo fixture server', () => {
       expect(prediction.lastClose).toBe(244.6); // the recorded quote closed the live day's bar
       expect(stderr).toMatch(/yahoo: backfill 2024-09-03 … \d{4}-\d{2}-\d{2}: [\d,]+ daily quotes of 5\/5 symbols/);
 
-      const data = await graphql(
-        '{ quote(symbol: "MSFT") { time close source } bars(symbol: "AAPL", first: 1000) { edges { node { time source } } } marketData { source state marketOpen newestQuoteTime symbols staleSymbols breakers { endpoint state } } }',
-      );
+      // The prediction is served from the live feed; the bars query reads the store, whose sink may
+      // still be writing the live day's bar: wait for it (with a deadline), not for a fixed time.
+      const QUERY =
+        '{ quote(symbol: "MSFT") { time close source } bars(symbol: "AAPL", first: 1000) { edges { node { time source } } } marketData { source state marketOpen newestQuoteTime symbols staleSymbols breakers { endpoint state } } }';
+      let data = await graphql(QUERY);
+      for (const started = Date.now(); (data.bars as { edges: unknown[] }).edges.length < DAYS; ) {
+        if (Date.now() - started > 30_000) break; // the assertions below say what is missing
+        await new Promise((r) => setTimeout(r, 250));
+        data = await graphql(QUERY);
+      }
       expect(data.quote).toEqual({ time: '2025-02-14T00:00:00.000Z', close: 408.43, source: 'yahoo' });
       const bars = (data.bars as { edges: Array<{ node: { time: string; source: string } }> }).edges.map((e) => e.node);
       expect(bars).toHaveLength(DAYS);
