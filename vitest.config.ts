@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { coverage } from './vitest.coverage.js';
 
 export default defineConfig({
   // graphql 16 ships CJS (main) and ESM (module) builds: Vite would pick the ESM one for our
@@ -8,8 +9,17 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
     // *.services.test.ts need real servers (Kafka, QuestDB): `npm run test:services`.
-    exclude: ['node_modules/**', '.tmp/**', 'ui/**', 'test/services/**', 'test/e2e/**', '**/*.services.test.ts'],
+    exclude: [
+      'node_modules/**',
+      '.tmp/**',
+      'ui/dist/**',
+      'tools/**',
+      'test/services/**',
+      'test/e2e/**',
+      '**/*.services.test.ts',
+    ],
     testTimeout: 60_000,
     pool: 'forks',
+    coverage,
   },
 });

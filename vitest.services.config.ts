@@ -1,6 +1,7 @@
 // `npm run test:services`: the suites that run against real servers (Kafka, QuestDB, Schema
 // Registry, Chroma) started by scripts/services.sh. Plain `npm test` skips or excludes them.
 import { defineConfig } from 'vitest/config';
+import { coverage } from './vitest.coverage.js';
 
 export default defineConfig({
   test: {
@@ -9,6 +10,7 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    coverage,
     // One file at a time: one broker for every suite, and the servers share two cores with the tests.
     fileParallelism: false,
   },
