@@ -373,6 +373,25 @@ export class NodeTask {
   }
 
   /**
+   * After the node has ended: reads and commits, without processing, what its partitions still
+   * hold. Every producer had ended them, so it is redelivery (a worker killed after producing,
+   * before committing its input, produces again from there: its end-of-stream too); processed, its
+   * data would only be late. Left unread, the group would show it as lag forever. Shared groups
+   * (Kafka) only: a memory topic holds nothing after its end.
+   */
+  async drain(max: number, timeoutMs: number): Promise<void> {
+    if (!this.deps.consumer.assignment) return;
+    let data = 0;
+    for (let round = 0; round < 20; round++) {
+      const msgs = await this.deps.consumer.poll(max, timeoutMs);
+      if (msgs.length === 0) break;
+      data += msgs.filter((m) => controlOf(m) === null).length;
+      await this.deps.consumer.commit(this.marks);
+    }
+    if (data > 0) this.deps.log(`${this.id}: skipped ${data} records redelivered after the end of its input`);
+  }
+
+  /**
    * On Kafka a member of a group sees end-of-stream only on the partitions it owns, and the next
    * owner of a partition that ended never sees it (the group read past it). When idle, a member
    * asks the group which partitions have ended (the marks committed with their offsets) and

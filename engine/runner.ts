@@ -277,6 +277,7 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
         }
       }
       await lagInFlight;
+      if (task.ended && !abort.signal.aborted) await task.drain(maxBatch, pollTimeoutMs);
       stats.status = task.ended ? 'ended' : 'idle';
       metrics.setLag(task.id, 0);
     }),

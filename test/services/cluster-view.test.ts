@@ -8,10 +8,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { nodesFor } from '../../cli/app.js';
 import type { PipelineStatus } from '../../cli/status.js';
 import type { TimeSeriesStore } from '../../storage/timeseries-store.js';
+import { KAFKA_BROKERS } from '../support/service-addresses.js';
+import { groupLags } from './consumer-groups.js';
 import { killAll, logsOf, type Proc, startTickcast, until } from './processes.js';
-import { openRunStore, type SimulatedRun, simulatedRunEnv } from './simulated-run.js';
+import { expectedRun, openRunStore, type SimulatedRun, simulatedRunEnv } from './simulated-run.js';
 
 const RUN: SimulatedRun = { symbols: 200, ticks: 30, partitions: 4, horizons: [1, 5, 21] };
 const run = `c${Date.now().toString(36)}`;
@@ -134,6 +137,16 @@ describe('a scaled-out run seen whole (real Kafka, registry, QuestDB)', () => {
     );
     const end = await pipeline();
     expect(end.filter((n) => n.metrics?.status !== 'ended').map((n) => n.id)).toEqual([]);
+
+    // Every group of every node has committed every record of its input (the end reached them all).
+    const { pipeline: oracle } = await expectedRun(RUN);
+    const groups = nodesFor(oracle, 'worker').map((id) => `${run}.${oracle.name}.${id}`);
+    const lags = await groupLags(KAFKA_BROKERS, groups);
+    const lagging = [...lags].flatMap(([g, parts]) =>
+      parts.filter((p) => p.lag !== 0).map((p) => `${g} ${p.topic}/${p.partition}: ${p.lag}`),
+    );
+    expect(lagging).toEqual([]);
+    expect([...lags.values()].every((parts) => parts.length > 0)).toBe(true);
 
     // tickcast status reads the same from the metrics topic.
     const { stdout } = await sh(process.execPath, ['bin/tickcast.js', 'status', '--json'], { env, timeout: 120_000 });

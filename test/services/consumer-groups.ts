@@ -17,6 +17,37 @@ const run = promisify(execFile);
 
 /** Members and assignments of each group; a group without members (or not known yet) has []. */
 export async function describeGroups(brokers: string, groups: readonly string[]): Promise<Map<string, GroupMember[]>> {
+  return parseMembers(await groupCommand(brokers, groups, ['--members', '--verbose']), groups);
+}
+
+/** Per group, each partition's lag (log end − committed offset; null: nothing committed). */
+export async function groupLags(
+  brokers: string,
+  groups: readonly string[],
+): Promise<Map<string, Array<{ topic: string; partition: number; lag: number | null }>>> {
+  const out = new Map<string, Array<{ topic: string; partition: number; lag: number | null }>>(
+    groups.map((g) => [g, []]),
+  );
+  let columns: string[] = [];
+  for (const line of (await groupCommand(brokers, groups, ['--offsets'])).split('\n')) {
+    const cells = line.trim().split(/\s+/);
+    if (cells[0] === 'GROUP') {
+      columns = cells;
+      continue;
+    }
+    if (columns.length === 0 || cells.length !== columns.length) continue;
+    const cell = (name: string) => cells[columns.indexOf(name)] ?? '-';
+    out.get(cell('GROUP'))?.push({
+      topic: cell('TOPIC'),
+      partition: Number(cell('PARTITION')),
+      lag: cell('LAG') === '-' ? null : Number(cell('LAG')),
+    });
+  }
+  return out;
+}
+
+/** `kafka-consumer-groups --describe ARGS` for the groups: its table as text. */
+async function groupCommand(brokers: string, groups: readonly string[], extra: readonly string[]): Promise<string> {
   const services = process.env.SERVICES_DIR ?? path.resolve('.services');
   const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
   // A short-lived JVM: the quick JIT tier and the serial collector halve its start-up CPU, which
@@ -28,10 +59,10 @@ export async function describeGroups(brokers: string, groups: readonly string[])
     path.join(services, 'kafka', 'lib', '*'),
     'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
   ];
-  args.push('--bootstrap-server', brokers, '--describe', '--members', '--verbose');
+  args.push('--bootstrap-server', brokers, '--describe', ...extra);
   for (const g of groups) args.push('--group', g);
   const { stdout } = await run(java, args, { timeout: 60_000, maxBuffer: 16 << 20 });
-  return parseMembers(stdout, groups);
+  return stdout;
 }
 
 /**
