@@ -1,7 +1,7 @@
 // The tickcast command as users run it: a real process, real files.
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,8 +82,10 @@ describe('tickcast CLI', () => {
         return false;
       }
     };
-    // Running: wait until it serves (its progress shows), then kill the shell, not tickcast.
-    for (let i = 0; i < 200 && !readFileSync(join(dir, 'err'), 'utf8').includes('GraphQL on'); i++) {
+    // Running: wait until it serves (its progress shows), then kill the shell, not tickcast. The
+    // shell may not have opened its log yet when it prints the pid.
+    const log = () => (existsSync(join(dir, 'err')) ? readFileSync(join(dir, 'err'), 'utf8') : '');
+    for (let i = 0; i < 200 && !log().includes('GraphQL on'); i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(alive()).toBe(true);
