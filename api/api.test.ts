@@ -176,13 +176,16 @@ describe('queries', () => {
     expect(search.data?.symbols.edges[0]?.node.quote?.close).toBeGreaterThan(0);
   });
 
-  it('quote: the latest bar', async () => {
-    const r = await gql<{ quote: { symbol: string; interval: string; close: number; time: string } }>(
-      '{ quote(symbol: "aapl") { symbol interval close time } }',
+  it('latestBar: the latest bar (quote, its deprecated old name, answers the same)', async () => {
+    type Latest = { symbol: string; interval: string; close: number; time: string; __typename: string };
+    const r = await gql<{ latestBar: Latest; quote: Latest }>(
+      '{ latestBar(symbol: "aapl") { symbol interval close time __typename } quote(symbol: "AAPL") { symbol interval close time __typename } }',
     );
-    expect(r.data?.quote.symbol).toBe('AAPL');
-    expect(r.data?.quote.interval).toBe('1d');
-    expect(r.data?.quote.time).toMatch(/^20\d\d-\d\d-\d\dT00:00:00.000Z$/);
+    expect(r.data?.latestBar.symbol).toBe('AAPL');
+    expect(r.data?.latestBar.interval).toBe('1d');
+    expect(r.data?.latestBar.time).toMatch(/^20\d\d-\d\d-\d\dT00:00:00.000Z$/);
+    expect(r.data?.latestBar.__typename).toBe('Bar');
+    expect(r.data?.quote).toEqual(r.data?.latestBar);
   });
 
   it('bars: a date range, paged forward with cursors', async () => {
@@ -662,13 +665,15 @@ describe('subscriptions (graphql-ws)', () => {
     expect(s.connections()).toBeLessThanOrEqual(1);
   });
 
-  it('quotes(symbols): new bars as they close', async () => {
-    const it = wsClient().iterate<{ quotes: Array<{ symbol: string; close: number }> }>({
-      query: 'subscription { quotes(symbols: ["MSFT"]) { symbol time close } }',
-    });
-    const first = await it.next();
-    expect(first.value?.data?.quotes[0]?.symbol).toBe('MSFT');
-    await it.return?.();
+  it('bars(symbols): new bars as they close (and quotes, its deprecated old name)', async () => {
+    for (const field of ['bars', 'quotes'] as const) {
+      const it = wsClient().iterate<Record<string, Array<{ symbol: string; close: number }>>>({
+        query: `subscription { ${field}(symbols: ["MSFT"]) { symbol time close } }`,
+      });
+      const first = await it.next();
+      expect(first.value?.data?.[field]?.[0]?.symbol, field).toBe('MSFT');
+      await it.return?.();
+    }
   });
 
   it('pipelineMetrics: the current sample first, then one a second', async () => {

@@ -5,8 +5,10 @@ import { builder } from './builder.js';
 import { paginate } from './connection.js';
 import { checkRange, knownSymbol } from './validate.js';
 
-export const QuoteRef = builder.objectRef<Bar>('Quote').implement({
-  description: 'An OHLCV bar: the latest one is the quote of a symbol.',
+// Named Bar since the type is one (it was `Quote`, which is the name of the raw price observations
+// on the quotes topic); the fields that say quote for the latest bar stay, deprecated.
+export const BarRef = builder.objectRef<Bar>('Bar').implement({
+  description: 'An OHLCV bar of one symbol and window (1d or 1m).',
   fields: (t) => ({
     symbol: t.exposeString('symbol'),
     time: t.field({ type: 'DateTime', description: 'Start of the bar window (event time).', resolve: (b) => b.ts }),
@@ -37,10 +39,16 @@ const MAX_EARNINGS = 100;
 const TickerRef = builder.objectRef<{ symbol: string }>('Ticker').implement({
   fields: (t) => ({
     symbol: t.exposeString('symbol'),
-    quote: t.field({
-      type: QuoteRef,
+    latestBar: t.field({
+      type: BarRef,
       nullable: true,
       description: 'Latest bar.',
+      resolve: (s, _args, { services }) => services.latest.quote(s.symbol),
+    }),
+    quote: t.field({
+      type: BarRef,
+      nullable: true,
+      deprecationReason: 'Use latestBar (the same bar).',
       resolve: (s, _args, { services }) => services.latest.quote(s.symbol),
     }),
   }),
@@ -88,16 +96,23 @@ builder.queryFields((t) => ({
       return out;
     },
   }),
-  quote: t.field({
-    type: QuoteRef,
+  latestBar: t.field({
+    type: BarRef,
     nullable: true,
     description: 'Latest bar of a symbol (live, else from the store).',
     args: { symbol: t.arg.string({ required: true }) },
     resolve: async (_root, args, { services }) => services.latest.quote(await knownSymbol(services, args.symbol)),
   }),
+  quote: t.field({
+    type: BarRef,
+    nullable: true,
+    deprecationReason: 'Use latestBar (the same bar).',
+    args: { symbol: t.arg.string({ required: true }) },
+    resolve: async (_root, args, { services }) => services.latest.quote(await knownSymbol(services, args.symbol)),
+  }),
   bars: t.connection(
     {
-      type: QuoteRef,
+      type: BarRef,
       description: 'Bars of a symbol with start time in [from, to), oldest first.',
       args: {
         symbol: t.arg.string({ required: true }),
