@@ -103,6 +103,7 @@ export function testContext(opts: { change?: number; news?: RetrievedNews[] } = 
     news,
     query: 'AAPL shares expected to rise',
     window: { from: TS - 90 * DAY, to: TS + DAY },
+    degraded: null,
   };
 }
 
