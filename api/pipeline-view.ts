@@ -2,7 +2,7 @@
 // metrics, sampled once a second into rates for the `pipeline` query and `pipelineMetrics`.
 // Scaled out (Kafka), the figures are every process's (the metrics topic, cli/cluster.ts), with
 // which process owns which partitions; in one process, this process's.
-import type { ClusterNode, ProcessState } from '../engine/cluster-metrics.js';
+import { type ClusterNode, type ProcessState, partitionRanges } from '../engine/cluster-metrics.js';
 import type { NodeStats, PipelineDescription, PipelineMetrics, Transport } from '../engine/index.js';
 
 /** One process's part in a node (scaled out). */
@@ -18,6 +18,8 @@ export interface NodeInstanceMetrics {
   status: NodeStats['status'];
   /** Input partitions it owns, `topic/partition`; null: all of them (its own consumer group). */
   partitions: string[] | null;
+  /** The same as ranges per topic (`quotes 0-2,7`), for people. */
+  owned: string | null;
   recordsIn: number;
   recordsOut: number;
   deadLetters: number;
@@ -136,6 +138,7 @@ export class PipelineView {
           at: i.at,
           status: i.stats.status,
           partitions: i.stats.partitions,
+          owned: i.stats.partitions && partitionRanges(i.stats.partitions),
           recordsIn: i.stats.recordsIn,
           recordsOut: i.stats.recordsOut,
           deadLetters: i.stats.deadLetters,

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { NodeSnapshot } from '../engine/cluster-metrics.js';
 import { PipelineMetrics } from '../engine/metrics.js';
 import { loadConfig } from './config.js';
-import { partitionRanges, pipelineStatuses, statusCommand } from './status.js';
+import { pipelineStatuses, statusCommand } from './status.js';
 
 const snapshot = (proc: string, role: string, node: string, over: Partial<NodeSnapshot['node']>): NodeSnapshot => ({
   pipeline: 'price-prediction',
@@ -16,11 +16,6 @@ const snapshot = (proc: string, role: string, node: string, over: Partial<NodeSn
 });
 
 describe('tickcast status', () => {
-  it('prints partitions as ranges per topic', () => {
-    expect(partitionRanges(['quotes/0', 'quotes/1', 'quotes/2', 'quotes/7', 'news/3'])).toBe('quotes 0-2,7; news 3');
-    expect(partitionRanges([])).toBe('none');
-  });
-
   it('shows each pipeline with its nodes, sources first, and whether it has ended', () => {
     const [s] = pipelineStatuses(
       [

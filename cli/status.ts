@@ -6,6 +6,7 @@ import {
   type ClusterNode,
   clusterNodes,
   type NodeSnapshot,
+  partitionRanges,
   processState,
   readClusterMetrics,
 } from '../engine/cluster-metrics.js';
@@ -158,30 +159,6 @@ function printStatus(s: PipelineStatus): void {
   );
 }
 
-/** `quotes/0 quotes/1 quotes/2 quotes/7` → `quotes 0-2,7`; none → `none`. */
-export function partitionRanges(partitions: readonly string[]): string {
-  if (partitions.length === 0) return 'none';
-  const byTopic = new Map<string, number[]>();
-  for (const tp of partitions) {
-    const at = tp.lastIndexOf('/');
-    const topic = tp.slice(0, at);
-    byTopic.set(topic, [...(byTopic.get(topic) ?? []), Number(tp.slice(at + 1))]);
-  }
-  return [...byTopic]
-    .map(([topic, ps]) => {
-      const sorted = [...ps].sort((a, b) => a - b);
-      const runs: string[] = [];
-      for (let i = 0; i < sorted.length; ) {
-        let j = i;
-        while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-        runs.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
-        i = j + 1;
-      }
-      return `${topic} ${runs.join(',')}`;
-    })
-    .join('; ');
-}
-
 /** What the local API answers to status's query. */
 type LocalAnswer = {
   data?: {
@@ -189,14 +166,10 @@ type LocalAnswer = {
       name: string;
       nodes: Array<{
         id: string;
-        metrics: {
-          status: string;
-          recordsIn: number;
-          recordsOut: number;
-          deadLetters: number;
-          lag: number;
-          stateKeys: number | null;
-        } | null;
+        metrics: Pick<
+          PipelineStatus['nodes'][number],
+          'status' | 'recordsIn' | 'recordsOut' | 'deadLetters' | 'lag' | 'stateKeys'
+        > | null;
       }>;
     };
   };

@@ -1,7 +1,7 @@
 // Combining the processes' metric snapshots into one view per node (no broker: the snapshots as
 // they are published; engine/cluster-metrics.ts).
 import { describe, expect, it } from 'vitest';
-import { clusterNodes, type NodeSnapshot, parseSnapshot, processState } from './cluster-metrics.js';
+import { clusterNodes, type NodeSnapshot, parseSnapshot, partitionRanges, processState } from './cluster-metrics.js';
 import { PipelineMetrics } from './metrics.js';
 
 const NOW = 1_000_000;
@@ -97,6 +97,11 @@ describe('clusterNodes', () => {
 });
 
 describe('snapshots', () => {
+  it('shows owned partitions as ranges per topic', () => {
+    expect(partitionRanges(['quotes/0', 'quotes/1', 'quotes/2', 'quotes/7', 'news/3'])).toBe('quotes 0-2,7; news 3');
+    expect(partitionRanges([])).toBe('none');
+  });
+
   it('a process is exited by its last snapshot, gone after three missed ones', () => {
     expect(processState({ at: NOW, intervalMs: 1000, exited: true }, NOW)).toBe('exited');
     expect(processState({ at: NOW - 7000, intervalMs: 1000, exited: false }, NOW)).toBe('live');

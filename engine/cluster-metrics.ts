@@ -285,3 +285,27 @@ function combine(id: string, instances: readonly NodeInstance[]): NodeStats {
     group: null,
   };
 }
+
+/** `quotes/0 quotes/1 quotes/2 quotes/7` → `quotes 0-2,7`; none → `none`. */
+export function partitionRanges(partitions: readonly string[]): string {
+  if (partitions.length === 0) return 'none';
+  const byTopic = new Map<string, number[]>();
+  for (const tp of partitions) {
+    const at = tp.lastIndexOf('/');
+    const topic = tp.slice(0, at);
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), Number(tp.slice(at + 1))]);
+  }
+  return [...byTopic]
+    .map(([topic, ps]) => {
+      const sorted = [...ps].sort((a, b) => a - b);
+      const runs: string[] = [];
+      for (let i = 0; i < sorted.length; ) {
+        let j = i;
+        while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+        runs.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
+        i = j + 1;
+      }
+      return `${topic} ${runs.join(',')}`;
+    })
+    .join('; ');
+}

@@ -29,6 +29,10 @@ const NodeInstanceRef = builder.objectRef<NodeInstanceMetrics>('NodeInstance').i
       nullable: true,
       description: 'Input partitions it owns (topic/partition); null: all (a consumer group of its own).',
     }),
+    owned: t.exposeString('owned', {
+      nullable: true,
+      description: 'The partitions it owns as ranges per topic, e.g. "quotes 0-2,7"; null: all.',
+    }),
     recordsIn: t.exposeFloat('recordsIn'),
     recordsOut: t.exposeFloat('recordsOut'),
     deadLetters: t.exposeFloat('deadLetters'),

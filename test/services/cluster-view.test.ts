@@ -8,6 +8,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { NodeInstanceMetrics } from '../../api/pipeline-view.js';
 import { nodesFor } from '../../cli/app.js';
 import type { PipelineStatus } from '../../cli/status.js';
 import type { TimeSeriesStore } from '../../storage/timeseries-store.js';
@@ -26,14 +27,7 @@ const env = {
 };
 const sh = promisify(execFile);
 
-interface Instance {
-  process: string;
-  role: string;
-  state: string;
-  status: string;
-  partitions: string[] | null;
-  recordsIn: number;
-}
+type Instance = Pick<NodeInstanceMetrics, 'process' | 'role' | 'state' | 'status' | 'partitions' | 'recordsIn'>;
 interface NodeView {
   id: string;
   metrics: { status: string; recordsIn: number; lag: number; instances: Instance[] } | null;

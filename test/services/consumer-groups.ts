@@ -28,20 +28,34 @@ export async function groupLags(
   const out = new Map<string, Array<{ topic: string; partition: number; lag: number | null }>>(
     groups.map((g) => [g, []]),
   );
+  // One row per partition: GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG ...
+  for (const cell of rows(await groupCommand(brokers, groups, ['--offsets']))) {
+    const lag = cell('LAG') ?? '-';
+    out.get(cell('GROUP') ?? '')?.push({
+      topic: cell('TOPIC') ?? '-',
+      partition: Number(cell('PARTITION')),
+      lag: lag === '-' ? null : Number(lag),
+    });
+  }
+  return out;
+}
+
+/**
+ * The rows of the tool's tables (a header row per group, starting GROUP), each as a lookup of its
+ * cells by column name: undefined for a column the table does not have.
+ */
+function rows(stdout: string): Array<(column: string) => string | undefined> {
+  const out: Array<(column: string) => string | undefined> = [];
   let columns: string[] = [];
-  for (const line of (await groupCommand(brokers, groups, ['--offsets'])).split('\n')) {
+  for (const line of stdout.split('\n')) {
     const cells = line.trim().split(/\s+/);
     if (cells[0] === 'GROUP') {
       columns = cells;
       continue;
     }
     if (columns.length === 0 || cells.length !== columns.length) continue;
-    const cell = (name: string) => cells[columns.indexOf(name)] ?? '-';
-    out.get(cell('GROUP'))?.push({
-      topic: cell('TOPIC'),
-      partition: Number(cell('PARTITION')),
-      lag: cell('LAG') === '-' ? null : Number(cell('LAG')),
-    });
+    const names = columns;
+    out.push((name) => (names.includes(name) ? cells[names.indexOf(name)] : undefined));
   }
   return out;
 }
@@ -72,16 +86,8 @@ async function groupCommand(brokers: string, groups: readonly string[], extra: r
  */
 export function parseMembers(stdout: string, groups: readonly string[]): Map<string, GroupMember[]> {
   const out = new Map<string, GroupMember[]>(groups.map((g) => [g, []]));
-  let columns: string[] = [];
-  for (const line of stdout.split('\n')) {
-    const cells = line.trim().split(/\s+/);
-    if (cells[0] === 'GROUP') {
-      columns = cells;
-      continue;
-    }
-    if (columns.length === 0 || cells.length !== columns.length) continue;
-    const cell = (name: string) => cells[columns.indexOf(name)] ?? '-';
-    const assignment = columns.includes('CURRENT-ASSIGNMENT') ? cell('CURRENT-ASSIGNMENT') : cell('ASSIGNMENT');
+  for (const cell of rows(stdout)) {
+    const assignment = cell('CURRENT-ASSIGNMENT') ?? cell('ASSIGNMENT') ?? '-';
     const partitions: GroupMember['partitions'] = [];
     if (assignment !== '-') {
       for (const part of assignment.split(';')) {
@@ -90,7 +96,7 @@ export function parseMembers(stdout: string, groups: readonly string[]): Map<str
           partitions.push({ topic: part.slice(0, at), partition: Number(p) });
       }
     }
-    out.get(cell('GROUP'))?.push({ clientId: cell('CLIENT-ID'), partitions });
+    out.get(cell('GROUP') ?? '')?.push({ clientId: cell('CLIENT-ID') ?? '-', partitions });
   }
   return out;
 }

@@ -72,8 +72,8 @@ export interface NodeInstance {
   /** live, exited or gone. */
   state: string;
   status: string;
-  /** `topic/partition` owned; null: all of them (a consumer group of its own). */
-  partitions: string[] | null;
+  /** Partitions owned as ranges per topic (`quotes 0-2,7`); null: all of them (a consumer group of its own). */
+  owned: string | null;
   recordsIn: number;
   lag: number;
   stateKeys: number | null;
