@@ -1,0 +1,118 @@
+// graphql-ws on the server's port (path /graphql): the API key at connection_init (a refusal
+// closes with 4403), a per-connection operation rate and subscription cap, then Yoga's enveloped
+// execute/subscribe, with shared subscriptions writing pre-serialized messages (shared-items.ts).
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { ExecutionArgs, GraphQLError } from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { YogaInitialContext } from 'graphql-yoga';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { DIRECT_SINK, type DirectSink, type DirectStats, wsDirectSink } from './direct-sink.js';
+import { apiError, ErrorCode } from './errors.js';
+import type { ApiLimits, RateLimiter } from './limits.js';
+import type { GraphqlYoga, ServerContext } from './yoga.js';
+
+/** What Yoga's Envelop hands graphql-ws per operation, kept on rootValue for execute/subscribe. */
+interface Enveloped {
+  execute: (args: ExecutionArgs) => unknown;
+  subscribe: (args: ExecutionArgs) => unknown;
+  [DIRECT_SINK]: DirectSink;
+}
+
+export interface GraphqlWs {
+  /** Open connections. */
+  connections(): number;
+  /** Messages written pre-serialized, not through graphql-ws. */
+  readonly direct: DirectStats;
+  close(): Promise<void>;
+}
+
+export function attachGraphqlWs(
+  server: Server,
+  deps: {
+    yoga: GraphqlYoga;
+    limits: ApiLimits;
+    limiter: RateLimiter<WebSocket>;
+    keyOk: (key: unknown) => boolean;
+    /** Counts a refused operation. */
+    refused: (code: ErrorCode) => void;
+  },
+): GraphqlWs {
+  const { yoga, limits, limiter } = deps;
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: limits.maxPayloadBytes });
+  let connections = 0;
+  wss.on('connection', (socket) => {
+    connections++;
+    socket.once('close', () => {
+      connections--;
+      limiter.forget(socket);
+    });
+  });
+  const direct: DirectStats = { sent: 0 };
+  const refusal = (code: ErrorCode, message: string): readonly GraphQLError[] => {
+    deps.refused(code);
+    return [apiError(code, message)];
+  };
+  const disposable = useServer<{ apiKey?: unknown } | undefined, { socket: WebSocket; request: IncomingMessage }>(
+    {
+      execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
+      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args) as never,
+      // false closes the socket with 4403 Forbidden.
+      onConnect: (ctx) => deps.keyOk(ctx.connectionParams?.apiKey ?? ctx.extra.request.headers['x-api-key']),
+      onSubscribe: async (ctx, id, payload: SubscribePayload) => {
+        if (!limiter.take(ctx.extra.socket)) return refusal(ErrorCode.RATE_LIMITED, 'too many operations: slow down');
+        // graphql-ws has already registered this operation's id, hence `>`.
+        if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
+          return refusal(
+            ErrorCode.RATE_LIMITED,
+            `at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection`,
+          );
+        }
+        // Yoga's plugins read the request and params from the initial context; a WebSocket has no response.
+        const initial: Partial<YogaInitialContext> & ServerContext = {
+          req: ctx.extra.request,
+          res: undefined as unknown as ServerResponse,
+          params: {
+            query: payload.query,
+            operationName: payload.operationName ?? undefined,
+            variables: payload.variables ?? undefined,
+            extensions: payload.extensions ?? undefined,
+          },
+        };
+        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped(initial);
+        let document: ReturnType<typeof parse>;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [err as GraphQLError];
+        }
+        const errors = validate(s, document);
+        if (errors.length > 0) return errors;
+        const args: ExecutionArgs = {
+          schema: s,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          // Shared subscriptions write their pre-serialized messages to the sink (shared-items.ts).
+          rootValue: {
+            execute,
+            subscribe,
+            [DIRECT_SINK]: wsDirectSink(ctx.extra.socket, id, direct),
+          } satisfies Enveloped,
+        };
+        return args;
+      },
+    },
+    wss,
+  );
+  return {
+    connections: () => connections,
+    direct,
+    close: async () => {
+      await disposable.dispose();
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

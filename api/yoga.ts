@@ -1,0 +1,44 @@
+// GraphQL over HTTP: Yoga with the schema (bundled and public-topic types), the protocol fixes,
+// query limits and shared subscription execution.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { TableTopic } from '../engine/index.js';
+import type { ApiContext, ApiServices } from './context.js';
+import { httpProtocolPlugin } from './http-protocol.js';
+import { armorPlugins } from './limits.js';
+import { schemaFor } from './schema/index.js';
+import { useSharedSubscriptionItems } from './shared-items.js';
+
+export interface ServerContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+export type GraphqlYoga = YogaServerInstance<ServerContext, ApiContext>;
+
+export function createGraphqlYoga(
+  services: ApiServices,
+  opts: { topics: readonly TableTopic[]; corsOrigins: readonly string[] },
+): GraphqlYoga {
+  const origins = opts.corsOrigins;
+  let graphiqlPage: string | undefined;
+  return createYoga<ServerContext, ApiContext>({
+    schema: schemaFor(opts.topics),
+    graphqlEndpoint: '/graphql',
+    context: () => ({ services }),
+    // (graphql-jit was tried for fan-out: its subscribe drops variable arguments of the root field.)
+    plugins: [httpProtocolPlugin(), armorPlugins(services.limits), useSharedSubscriptionItems()],
+    // Enforced on content-length before Yoga (see http-routes.ts): Yoga's limit pipes every body
+    // through a TransformStream and an AbortSignal, a large part of a small query's cost.
+    maxRequestBodySize: false,
+    // Resolver errors that are not GraphQLErrors become "Unexpected error." with no stack.
+    maskedErrors: { isDev: false },
+    cors: origins.length === 0 ? false : { origin: origins.includes('*') ? '*' : [...origins] },
+    logging: 'error',
+    // GraphiQL from the package's own bundle, not a CDN: it works offline. Rendered once (megabytes).
+    graphiql: { title: 'tickcast GraphQL' },
+    renderGraphiQL: (o) => (graphiqlPage ??= renderGraphiQL(o)),
+  });
+}
