@@ -73,7 +73,7 @@ describe('clusterNodes', () => {
           'worker',
           'table',
           { status: 'running', group: 'g.table.dead', recordsIn: 3, lag: 9 },
-          NOW - 60_000,
+          NOW - 120_000,
         ),
       ],
       { pipeline: 'p', now: NOW },
@@ -102,10 +102,11 @@ describe('snapshots', () => {
     expect(partitionRanges([])).toBe('none');
   });
 
-  it('a process is exited by its last snapshot, gone after three missed ones', () => {
+  it('a process is exited by its last snapshot, gone after ten missed ones and a minute', () => {
     expect(processState({ at: NOW, intervalMs: 1000, exited: true }, NOW)).toBe('exited');
-    expect(processState({ at: NOW - 7000, intervalMs: 1000, exited: false }, NOW)).toBe('live');
-    expect(processState({ at: NOW - 9000, intervalMs: 1000, exited: false }, NOW)).toBe('gone');
+    expect(processState({ at: NOW - 50_000, intervalMs: 1000, exited: false }, NOW)).toBe('live');
+    expect(processState({ at: NOW - 61_000, intervalMs: 1000, exited: false }, NOW)).toBe('gone');
+    expect(processState({ at: NOW - 61_000, intervalMs: 10_000, exited: false }, NOW)).toBe('live');
   });
 
   it('parses what it published and ignores anything else', () => {

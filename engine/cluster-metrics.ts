@@ -38,8 +38,10 @@ export type ProcessState = 'live' | 'exited' | 'gone';
 
 export function processState(s: Pick<NodeSnapshot, 'at' | 'intervalMs' | 'exited'>, now: number): ProcessState {
   if (s.exited) return 'exited';
-  // Three missed snapshots, and some slack for a loaded machine.
-  return now - s.at > 3 * s.intervalMs + 5000 ? 'gone' : 'live';
+  // Snapshots are taken on the process's event loop: a long batch (the model over 20,000
+  // records on a loaded machine) holds them back for many seconds while the process is well.
+  // Killed is when ten are missed, and at least a minute has passed.
+  return now - s.at > Math.max(10 * s.intervalMs, 60_000) ? 'gone' : 'live';
 }
 
 export interface MetricsPublisher {
@@ -259,7 +261,8 @@ function combine(id: string, instances: readonly NodeInstance[]): NodeStats {
     groups.set(g, (groups.get(g) ?? false) || i.stats.status === 'ended');
   }
   const ended = groups.size > 0 && [...groups.values()].every(Boolean);
-  const worst = live
+  // Without a live member, the last word of the others (stale, but truer than idle).
+  const worst = (live.length > 0 ? live : instances)
     .map((i) => i.stats.status)
     .filter((s) => s !== 'ended')
     .sort((a, b) => STATUS_RANK[b] - STATUS_RANK[a])[0];
