@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   disconnected,
-  EXPLANATION_SUBSCRIPTION,
   type ExplainState,
   failed,
   fmtWhen,
@@ -73,11 +72,6 @@ describe('text', () => {
       [{ kind: 'text', text: 'Third' }],
     ]);
     expect(paragraphs('one\nline')).toEqual([[{ kind: 'text', text: 'one\nline' }]]);
-  });
-
-  it('asks for the explanation with its fields', () => {
-    expect(EXPLANATION_SUBSCRIPTION).toMatch(/explanation\(symbol: \$symbol, horizon: \$horizon\)/);
-    expect(EXPLANATION_SUBSCRIPTION).toMatch(/citations \{ ref id kind/);
   });
 });
 
