@@ -102,12 +102,16 @@ export async function untilRunEnded(
     if (performance.now() - lastSaid > (opts.everyMs ?? 10_000)) {
       lastSaid = performance.now();
       const missing = open.filter((id) => !nodes.has(id));
-      const running = open
+      // Ended but not settled: some process has not said so yet (it will within an interval).
+      const pending = open
         .filter((id) => nodes.has(id))
-        .map((id) => `${id} (${nodes.get(id)!.stats.status}, lag ${nodes.get(id)!.stats.lag.toLocaleString('en-US')})`);
+        .map((id) => {
+          const s = nodes.get(id)!.stats;
+          return `${id} (${s.status === 'ended' ? 'ending' : s.status}, lag ${s.lag.toLocaleString('en-US')})`;
+        });
       opts.log(
         `waiting for the other processes: ${required.length - open.length}/${required.length} nodes ended` +
-          (running.length > 0 ? `; running: ${running.slice(0, 6).join(', ')}${running.length > 6 ? ', …' : ''}` : '') +
+          (pending.length > 0 ? `; not yet: ${pending.slice(0, 6).join(', ')}${pending.length > 6 ? ', …' : ''}` : '') +
           (missing.length > 0
             ? `; no process has reported ${missing.slice(0, 6).join(', ')}${missing.length > 6 ? ', …' : ''} (start \`tickcast run --role worker\`)`
             : ''),
