@@ -3,8 +3,10 @@
 // A server started with TICKCAST_API_KEYS refuses requests without a key (HTTP 401, socket close
 // 4403): then the state is `unauthorized`, retrying stops, and the header asks for a key, kept
 // for the browser session (sessionStorage), never in the URL.
+import { print } from '@0no-co/graphql.web';
 import { type Client, createClient } from 'graphql-ws';
 import { type Readable, writable } from 'svelte/store';
+import type { TadaDocumentNode } from './graphql';
 
 export type ConnectionState =
   | { kind: 'connecting'; attempt: number }
@@ -72,7 +74,15 @@ function toError(errors: readonly GqlError[]): ApiError {
 
 const endpoint = new URL('graphql', document.baseURI);
 
-export async function query<T>(text: string, variables: Record<string, unknown> = {}): Promise<T> {
+/** Variables a document needs: none may be omitted when it declares none. */
+type Args<V> = Record<string, never> extends V ? [variables?: V] : [variables: V];
+
+/** Runs a typed document (ui/src/lib/graphql.ts): its result type comes from the schema. */
+export function query<R, V>(doc: TadaDocumentNode<R, V>, ...args: Args<V>): Promise<R>;
+/** Runs a query given as text (dynamic documents, e.g. a batch of aliases): its type is the caller's word. */
+export function query<T>(text: string, variables?: Record<string, unknown>): Promise<T>;
+export async function query<T>(doc: string | TadaDocumentNode<T, unknown>, variables: unknown = {}): Promise<T> {
+  const text = typeof doc === 'string' ? doc : print(doc);
   let res: Response;
   try {
     res = await fetch(endpoint, {
@@ -149,14 +159,27 @@ export interface Subscription {
  * Subscribes and calls `onData` per message; errors (bad input, limits) go to `onError` and
  * end that subscription. A dropped connection resubscribes on its own.
  */
+export function subscribe<R, V>(
+  doc: TadaDocumentNode<R, V>,
+  variables: V,
+  onData: (data: R) => void,
+  onError?: (err: ApiError) => void,
+): Subscription;
 export function subscribe<T>(
   text: string,
   variables: Record<string, unknown>,
   onData: (data: T) => void,
+  onError?: (err: ApiError) => void,
+): Subscription;
+export function subscribe<T>(
+  doc: string | TadaDocumentNode<T, unknown>,
+  variables: unknown,
+  onData: (data: T) => void,
   onError: (err: ApiError) => void = () => {},
 ): Subscription {
+  const text = typeof doc === 'string' ? doc : print(doc);
   const dispose = ws().subscribe<T>(
-    { query: text, variables },
+    { query: text, variables: variables as Record<string, unknown> },
     {
       next: (msg) => {
         if (msg.errors?.length) onError(toError(msg.errors as readonly GqlError[]));

@@ -2,6 +2,7 @@
 // topic the node reads or writes (a source's rejects are in its output's .dlq, a transform's
 // decode and processing rejects in its input's).
 import { query } from './api';
+import { graphql } from './graphql';
 import type { DeadLetter, PipelineNode } from './types';
 
 export const DEAD_LETTER_PAGE = 20;
@@ -13,19 +14,12 @@ export interface DeadLetterList {
   hasNextPage: boolean;
 }
 
-const QUERY = `query ($topic: String!, $node: String, $first: Int, $after: String) {
+const QUERY = graphql(`query DeadLetters($topic: String!, $node: String, $first: Int, $after: String) {
   deadLetters(topic: $topic, node: $node, first: $first, after: $after) {
     edges { node { node kind reason key timestamp failedAt payload payloadEncoding payloadBytes } }
     pageInfo { hasNextPage endCursor }
   }
-}`;
-
-interface Answer {
-  deadLetters: {
-    edges: Array<{ node: DeadLetter }>;
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  };
-}
+}`);
 
 /** The topics whose dead letters can hold a node's rejects: what it reads, then what it writes. */
 export function topicsOf(node: PipelineNode): string[] {
@@ -34,7 +28,7 @@ export function topicsOf(node: PipelineNode): string[] {
 
 /** The next page of `list` (or the first, without one), appended. */
 export async function loadPage(topic: string, node: string, list?: DeadLetterList): Promise<DeadLetterList> {
-  const d = await query<Answer>(QUERY, { topic, node, first: DEAD_LETTER_PAGE, after: list?.endCursor ?? null });
+  const d = await query(QUERY, { topic, node, first: DEAD_LETTER_PAGE, after: list?.endCursor ?? null });
   return {
     topic,
     letters: [...(list?.letters ?? []), ...d.deadLetters.edges.map((e) => e.node)],

@@ -2,11 +2,9 @@
 // .ts files only): the text with inline references cut into paragraphs and segments, the
 // streamed events folded into a state, what that state shows, when to ask again.
 import { fmtDate, fmtMs } from './format';
-import { type Citation, EXPLANATION_FIELDS, type Explanation, type ExplanationEvent } from './types';
+import { type Citation, type Explanation, type ExplanationEvent, ExplanationEvents } from './types';
 
-export const EXPLANATION_SUBSCRIPTION = `subscription Explain($symbol: String!, $horizon: Int!) {
-    explanation(symbol: $symbol, horizon: $horizon) { kind delta reason explanation { ${EXPLANATION_FIELDS} } }
-  }`;
+export const EXPLANATION_SUBSCRIPTION = ExplanationEvents;
 
 /** New predictions lead to a new explanation at most this often (a replay predicts every few ms). */
 export const REFRESH_GAP_MS = 10_000;

@@ -1,22 +1,14 @@
-// The shapes the views ask the API for (a subset of api/schema.graphql).
-export interface Prediction {
-  id: string;
-  symbol: string;
-  horizon: number;
-  inputTime: string;
-  targetTime: string;
-  lastClose: number;
-  predictedClose: number;
-  predictedReturn: number;
-  interval: { lower: number; upper: number; level: number };
-  model: string;
-  modelVersion: string;
-  regime: string;
-  createdAt: string;
-}
-
-export const PREDICTION_FIELDS = `id symbol horizon inputTime targetTime lastClose predictedClose predictedReturn
-  interval { lower upper level } model modelVersion regime createdAt`;
+// The shapes the views ask the API for. Where a fragment defines them, the type is derived from the
+// schema (graphql.ts); the rest are declared here and checked where a typed query returns them.
+import { graphql, type ResultOf } from './graphql';
+/** The fields the views show of a prediction. */
+export const PredictionFields = graphql(`
+  fragment PredictionFields on Prediction {
+    id symbol horizon inputTime targetTime lastClose predictedClose predictedReturn
+    interval { lower upper level } model modelVersion regime createdAt
+  }
+`);
+export type Prediction = ResultOf<typeof PredictionFields>;
 
 export interface Bar {
   time: string;
@@ -30,8 +22,8 @@ export interface Bar {
 
 export interface Outcome {
   prediction: Prediction;
-  /** scored, missing (the target session passed without a bar) or pending. */
-  status?: 'scored' | 'missing' | 'pending';
+  /** scored, missing (the target session passed without a bar) or pending (a String in the schema). */
+  status?: string;
   realisedClose: number | null;
   error: number | null;
   absPercentError: number | null;
@@ -111,51 +103,27 @@ export interface Pipeline {
   topics: Topic[];
 }
 
+/** Why the model made its latest prediction for a symbol; its text cites `[F1]`, `[N1, F3]`, … */
+export const ExplanationFields = graphql(`
+  fragment ExplanationFields on Explanation {
+    predictionId symbol horizon text explainer requestedExplainer grounded fallbackReason
+    firstTextMs latencyMs cached generatedAt citations { ref id kind title detail time score url }
+  }
+`);
+export type Explanation = ResultOf<typeof ExplanationFields>;
 /** A fact or headline an explanation cites as `[ref]` in its text. */
-export interface Citation {
-  /** F1, N2, ...: the reference used in the text. */
-  ref: string;
-  id: string;
-  kind: 'FACT' | 'NEWS';
-  /** A fact's label, or the headline. */
-  title: string;
-  /** A fact's value as printed, or a headline's source. */
-  detail: string;
-  /** When the fact was known, or when the headline was published. */
-  time: string;
-  score: number | null;
-  url: string | null;
-}
-
-/** Why the model made its latest prediction for a symbol. */
-export interface Explanation {
-  /** symbol:inputTs:horizon */
-  predictionId: string;
-  symbol: string;
-  horizon: number;
-  /** Paragraphs separated by blank lines, citing with [F1], [N1, F3], ... */
-  text: string;
-  citations: Citation[];
-  explainer: string;
-  requestedExplainer: string;
-  grounded: boolean;
-  fallbackReason: string | null;
-  firstTextMs: number;
-  latencyMs: number;
-  cached: boolean;
-  generatedAt: string;
-}
-
-export const EXPLANATION_FIELDS = `predictionId symbol horizon text explainer requestedExplainer grounded fallbackReason
-  firstTextMs latencyMs cached generatedAt citations { ref id kind title detail time score url }`;
+export type Citation = Explanation['citations'][number];
 
 /** A step of a streamed explanation (Subscription.explanation). */
-export interface ExplanationEvent {
-  kind: 'TEXT' | 'RESET' | 'DONE';
-  delta: string | null;
-  reason: string | null;
-  explanation: Explanation | null;
-}
+export const ExplanationEvents = graphql(
+  `
+  subscription Explain($symbol: String!, $horizon: Int!) {
+    explanation(symbol: $symbol, horizon: $horizon) { kind delta reason explanation { ...ExplanationFields } }
+  }
+`,
+  [ExplanationFields],
+);
+export type ExplanationEvent = ResultOf<typeof ExplanationEvents>['explanation'];
 
 /** A record a topic rejected (`deadLetters(topic, node)`), read back from `<topic>.dlq`. */
 export interface DeadLetter {
