@@ -60,13 +60,19 @@ async function runCommand(opts: RunArgs): Promise<void> {
     console.error(`tickcast: GraphQL on ${server.url}/graphql (ws too); ${server.url}/metrics, /healthz`);
     console.error(`tickcast: dashboard on ${server.url}/`);
   }
+  // Symbols are counted on the live bars; a pipeline without them (or a source of workers) shows none.
+  const liveBars = running.pipeline.nodes.some((n) => n.operator.name === 'live' && n.reads.includes('bars'));
   // A worker has a share of the nodes and no source: quotes through it would mean nothing.
   const progress = worker
     ? { stop() {} }
-    : startProgress(running, () => (cluster && config.TICKCAST_ROLE === 'source' ? null : symbols.size), {
-        predictionsPerQuote: config.TICKCAST_HORIZONS.length,
-        ...(cluster ? { stats: () => cluster.stats() } : {}),
-      });
+    : startProgress(
+        running,
+        () => (liveBars && !(cluster && config.TICKCAST_ROLE === 'source') ? symbols.size : null),
+        {
+          predictionsPerQuote: config.TICKCAST_HORIZONS.length,
+          ...(cluster ? { stats: () => cluster.stats() } : {}),
+        },
+      );
 
   let stopping = false;
   const waiting = new AbortController();

@@ -8,7 +8,8 @@ export interface ProgressFigures {
   recordsPerSecond: number;
   /** Symbols seen on the live bars; null where this process has no live sink (a source of workers). */
   symbols: number | null;
-  predictions: number;
+  /** Predictions stored; null for a pipeline that makes none (e.g. sma-cross). */
+  predictions: number | null;
   /** Headlines through the embed node, out of the news source's total (null without news). */
   headlines: { done: number; total: number | null } | null;
 }
@@ -16,6 +17,7 @@ export interface ProgressFigures {
 /**
  * Progress of a run: how many of the source's quotes have gone all the way through (their
  * predictions are stored), out of the source's total — not merely how far the source has read.
+ * A pipeline that stores no predictions counts the quotes its first node has taken in.
  */
 export function startProgress(
   running: RunningPipeline,
@@ -33,6 +35,7 @@ export function startProgress(
   const stream = opts.stream ?? process.stderr;
   const started = performance.now();
   let quotesDoneAt: number | undefined;
+  const predicts = running.pipeline.nodes.some((n) => n.id === 'store-predictions');
   const figures = (): ProgressFigures => {
     const sources = running.sources();
     const source = sources.find((s) => s.node !== 'news') ?? sources[0];
@@ -41,7 +44,7 @@ export function startProgress(
     const quotes = stats.find((s) => s.node === 'bars')?.recordsIn ?? 0;
     const predictions = stats.find((s) => s.node === 'store-predictions')?.recordsIn ?? 0;
     const total = source?.total ?? null;
-    const through = Math.floor(predictions / opts.predictionsPerQuote);
+    const through = predicts ? Math.floor(predictions / opts.predictionsPerQuote) : quotes;
     const done = total === null ? through : Math.min(total, through);
     // The rate is the replay's: it stops counting time once every quote is through.
     if (total !== null && done >= total) quotesDoneAt ??= performance.now();
@@ -50,7 +53,7 @@ export function startProgress(
       total,
       recordsPerSecond: quotes / Math.max(0.001, ((quotesDoneAt ?? performance.now()) - started) / 1000),
       symbols: symbols(),
-      predictions,
+      predictions: predicts ? predictions : null,
       headlines: news
         ? { done: stats.find((s) => s.node === 'embed-news')?.recordsIn ?? 0, total: news.total ?? null }
         : null,
@@ -62,26 +65,26 @@ export function startProgress(
       ? ` | ${f.headlines.done.toLocaleString('en-US')}/${f.headlines.total?.toLocaleString('en-US') ?? '?'} headlines embedded`
       : '';
   const line = (f: ProgressFigures) =>
-    `${f.done.toLocaleString('en-US')}/${f.total?.toLocaleString('en-US') ?? '?'} quotes through | ${Math.round(f.recordsPerSecond).toLocaleString('en-US')} quotes/s${symbolsText(f)} | ${f.predictions.toLocaleString('en-US')} predictions written${headlines(f)}`;
+    `${f.done.toLocaleString('en-US')}/${f.total?.toLocaleString('en-US') ?? '?'} quotes through | ${Math.round(f.recordsPerSecond).toLocaleString('en-US')} quotes/s${symbolsText(f)}${predictionsText(f)}${headlines(f)}`;
 
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
         format:
-          'replay |{bar}| {percentage}% | {value}/{total} quotes through | {rate} quotes/s{symbols} | {predictions} predictions{headlines}',
+          'replay |{bar}| {percentage}% | {value}/{total} quotes through | {rate} quotes/s{symbols}{predictions}{headlines}',
         stream,
         hideCursor: true,
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(1, 0, { rate: 0, symbols: '', predictions: 0, headlines: '' });
+    bar.start(1, 0, { rate: 0, symbols: '', predictions: '', headlines: '' });
     const timer = setInterval(() => {
       const f = figures();
       bar.setTotal(f.total ?? Math.max(1, f.done));
       bar.update(f.done, {
         rate: Math.round(f.recordsPerSecond).toLocaleString('en-US'),
         symbols: symbolsText(f),
-        predictions: f.predictions.toLocaleString('en-US'),
+        predictions: predictionsText(f),
         headlines: headlines(f),
       });
     }, 200);
@@ -90,7 +93,7 @@ export function startProgress(
         clearInterval(timer);
         const f = figures();
         bar.setTotal(f.total ?? Math.max(1, f.done));
-        bar.update(f.done, { predictions: f.predictions.toLocaleString('en-US'), headlines: headlines(f) });
+        bar.update(f.done, { predictions: predictionsText(f), headlines: headlines(f) });
         bar.stop();
       },
     };
@@ -102,6 +105,10 @@ export function startProgress(
       stream.write(`progress: ${line(figures())}\n`);
     },
   };
+}
+
+function predictionsText(f: ProgressFigures): string {
+  return f.predictions === null ? '' : ` | ${f.predictions.toLocaleString('en-US')} predictions written`;
 }
 
 function symbolsText(f: ProgressFigures): string {
