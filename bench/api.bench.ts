@@ -8,7 +8,6 @@
 //                each; BENCH_ROUNDS full 5,000-symbol updates; publish → receipt per client
 //   churn:       BENCH_CHURN_SECONDS of clients connecting, subscribing and leaving; server RSS
 //                before and after
-import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +21,7 @@ import { simulator } from '../operators/sources/simulator.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
 import { type Bar, type Prediction, schemas } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
-import type { ClientCommand, ClientReply } from './api-client.js';
+import { ClientProcess } from './client-process.js';
 import { printMetrics, round } from './report.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -61,32 +60,6 @@ async function settledMemory(): Promise<{ rss: number; heap: number }> {
   }
   const m = process.memoryUsage();
   return { rss: m.rss, heap: m.heapUsed };
-}
-
-class ClientProcess {
-  private readonly child: ChildProcess;
-  private readonly waiting: Array<{ resolve: (reply: ClientReply) => void; reject: (err: Error) => void }> = [];
-
-  constructor() {
-    this.child = fork(new URL('./api-client.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'] });
-    this.child.on('message', (reply: ClientReply) => this.waiting.shift()?.resolve(reply));
-    // A client process that dies fails the bench at once, rather than leaving it waiting.
-    this.child.on('exit', (code) => {
-      for (const w of this.waiting.splice(0)) w.reject(new Error(`client process exited with ${code}`));
-    });
-  }
-
-  ask<T extends ClientReply['type']>(command: ClientCommand, _expect: T): Promise<Extract<ClientReply, { type: T }>> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve: (reply) => resolve(reply as Extract<ClientReply, { type: T }>), reject });
-      this.child.send(command);
-    });
-  }
-
-  exit(): void {
-    if (this.child.connected) this.child.send({ cmd: 'exit' } satisfies ClientCommand);
-    setTimeout(() => this.child.kill(), 2000).unref();
-  }
 }
 
 async function main() {

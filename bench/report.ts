@@ -11,15 +11,15 @@ export function printMetrics(rows: ReadonlyArray<readonly [string, string, strin
 }
 
 /**
- * A status line on stderr: rewritten in place on a terminal, else a line every 10 s (and the
- * last, `final`), so a CI log shows progress without thousands of lines.
+ * A status line on stderr: rewritten in place on a terminal, else a line every `everyMs` (10 s;
+ * and the last, `final`), so a CI log shows progress without thousands of lines.
  */
-export function statusLine(): (line: string, final?: boolean) => void {
+export function statusLine(everyMs = 10_000): (line: string, final?: boolean) => void {
   const tty = process.stderr.isTTY;
   let last = 0;
   return (line, final = false) => {
     if (tty) process.stderr.write(`\r${line}\x1b[K${final ? '\n' : ''}`);
-    else if (final || performance.now() - last > 10_000) {
+    else if (final || performance.now() - last > everyMs) {
       last = final ? 0 : performance.now();
       process.stderr.write(`${line}\n`);
     }

@@ -47,6 +47,7 @@ import { type DeadLetter, schemas } from '../schemas/index.js';
 import { openChromaVectorStore } from '../storage/chroma-vector-store.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
+import { withStoreFaults } from '../storage/fault-injecting-store.js';
 import { openQuestDbStore } from '../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { VectorStore } from '../storage/vector-store.js';
@@ -166,7 +167,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   checkPaths(config);
   // Read before anything opens: a bad TICKCAST_SYMBOLS stops start-up with nothing to close.
   const universe = config.TICKCAST_SOURCE === 'yahoo' ? loadUniverse(config.TICKCAST_SYMBOLS) : [];
-  const store = await openStore(config, opts.dbPath);
+  // TICKCAST_FAULTS (tests and soaks only): writes that fail on a schedule; none: the store itself.
+  const store = withStoreFaults(await openStore(config, opts.dbPath), config.TICKCAST_FAULTS, {
+    log: (line) => console.error(`tickcast: ${line}`),
+  });
   const hub = createLiveHub();
   const registry = new Registry();
   const { calendar, live } = await openCalendar(config);

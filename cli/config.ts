@@ -2,6 +2,7 @@
 // start-up. A bad value stops start-up with a message naming the variable and what is allowed.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { z } from 'zod';
+import type { StoreFault } from '../storage/fault-injecting-store.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -17,6 +18,38 @@ export function parseDuration(text: string): number {
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms'];
   return Number(m[1]) * unit;
 }
+
+const FAULT = /^(store-writes)@(\d+(?:\.\d+)?(?:ms|s|m|h)?)\+(\d+(?:\.\d+)?(?:ms|s|m|h)?)$/;
+const FAULTS_HELP =
+  'for tests and soaks only: comma-separated KIND@START+LENGTH such as store-writes@60s+20s (KIND: store-writes)';
+
+/**
+ * TICKCAST_FAULTS (for tests and soaks only): `store-writes@60s+20s` = the time-series store's
+ * writes throw from 60 s after the process started, for 20 s; several comma-separated. Throws on
+ * anything else.
+ */
+export function parseFaults(text: string): StoreFault[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((item) => {
+      const m = FAULT.exec(item);
+      if (!m) throw new Error(`${JSON.stringify(item)}: ${FAULTS_HELP}`);
+      const forMs = parseDuration(m[3]!);
+      if (forMs <= 0) throw new Error(`${JSON.stringify(item)}: the length must be more than 0`);
+      return { kind: m[1] as StoreFault['kind'], atMs: parseDuration(m[2]!), forMs };
+    });
+}
+
+const faults = z.string().transform((text, ctx): StoreFault[] => {
+  try {
+    return parseFaults(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+    return z.NEVER;
+  }
+});
 
 const horizons = z
   .string()
@@ -199,6 +232,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._:/-]+$/, 'an Ollama model name such as nomic-embed-text or mxbai-embed-large:335m')
     .default('nomic-embed-text'),
+  /**
+   * FOR TESTS AND SOAKS ONLY: faults injected on a schedule (`npm run soak`), e.g.
+   * `store-writes@60s+20s`: store writes throw from 60 s after start-up for 20 s (parseFaults).
+   */
+  TICKCAST_FAULTS: faults.default([]),
 });
 
 export type Config = z.infer<typeof configSchema>;
