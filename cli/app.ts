@@ -165,6 +165,8 @@ export interface BuildOptions {
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<App> {
   checkPaths(config);
+  // First: a pipeline that does not exist stops start-up before anything opens.
+  const chosen = await choosePipeline(config);
   // Read before anything opens: a bad TICKCAST_SYMBOLS stops start-up with nothing to close.
   const universe = config.TICKCAST_SOURCE === 'yahoo' ? loadUniverse(config.TICKCAST_SYMBOLS) : [];
   // TICKCAST_FAULTS (tests and soaks only): writes that fail on a schedule; none: the store itself.
@@ -185,8 +187,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // Headlines replay in step with the prices: the news source waits for the replay to pass each one's time.
   const clock = config.TICKCAST_SOURCE === 'replay' ? createReplayClock() : undefined;
   const paceMs = opts.paceMs ?? config.TICKCAST_PACE;
-  const explain = config.TICKCAST_EXPLAIN ? await openExplainParts(config, { dbPath: opts.dbPath }) : null;
-  const pipeline = (await choosePipeline(config)).build({
+  // Only for a pipeline that explains (a Kafka run of sma-cross needs no Chroma).
+  const explain =
+    config.TICKCAST_EXPLAIN && chosen.explains !== false
+      ? await openExplainParts(config, { dbPath: opts.dbPath })
+      : null;
+  const pipeline = chosen.build({
     registry,
     source: marketSource(config, { yahoo, backfill: opts.backfill, paceMs, clock, feedback }),
     calendar,

@@ -28,6 +28,11 @@ export interface PipelineModule {
    * so the schema committed as api/schema.graphql does not depend on the pipeline chosen.
    */
   readonly publicTopics?: readonly TableTopic[];
+  /**
+   * false: it uses no explanation parts (`PipelineParts.explain`), so none are opened — no vector
+   * store, embedder or explainer is needed to run it. Default true.
+   */
+  readonly explains?: boolean;
 }
 
 export const PIPELINES: readonly PipelineModule[] = [pricePredictionModule, smaCrossModule];

@@ -51,6 +51,7 @@ export const smaCrossModule: PipelineModule = {
   name: 'sma-cross',
   file: 'pipelines/sma-cross.ts',
   description: 'daily bars and 20/50-bar moving-average crossover signals per symbol (a worked example)',
+  explains: false,
   build: (parts) => smaCrossPipeline(parts),
   publicTopics: [signalsTopic],
 };
