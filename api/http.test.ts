@@ -2,52 +2,21 @@
 // security headers, GraphiQL offline, and the graphql-http audits of the spec. A real server over
 // a real pipeline (one bundled ticker replayed into DuckDB), real fetch.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, buildApp, startPipeline } from '../cli/app.js';
-import { loadConfig } from '../cli/config.js';
-import type { RunningPipeline } from '../engine/index.js';
+import { startTestPipeline, type TestPipeline } from '../test/support/test-pipeline.js';
 import { APP_CSP, GRAPHIQL_CSP } from './security-headers.js';
-import { type ApiServer, startServer } from './server.js';
+import type { ApiServer } from './server.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'tickcast-http-'));
-let app: App;
-let running: RunningPipeline;
+let pipeline: TestPipeline;
 let api: ApiServer;
 
 beforeAll(async () => {
-  mkdirSync(join(dir, 'csv'));
-  copyFileSync(join(ROOT, 'data/sp500-daily/AAPL_data.csv'), join(dir, 'csv/AAPL_data.csv'));
-  const config = loadConfig({
-    TICKCAST_DATA_DIR: join(dir, 'csv'),
-    TICKCAST_DB: join(dir, 'store.duckdb'),
-    TICKCAST_MODEL: 'persistence',
-    TICKCAST_NEWS: 'none',
-    TICKCAST_EXPLAIN: 'off',
-  });
-  app = await buildApp(config);
-  running = await startPipeline(app);
-  await running.done;
-  api = await startServer({
-    running,
-    store: app.store,
-    hub: app.hub,
-    host: '127.0.0.1',
-    port: 0,
-    uiDir: join(dir, 'no-ui'),
-  });
+  pipeline = await startTestPipeline(['AAPL']);
+  api = await pipeline.serve({ uiDir: '/nonexistent/ui-dist' });
 }, 120_000);
 
-afterAll(async () => {
-  await api?.close();
-  await running?.transport.close();
-  await app?.store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => pipeline?.close());
 
 const post = (body: string, headers: Record<string, string> = {}) =>
   fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
