@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import semver from 'semver';
+import { KAFKA_PACKAGE } from '../engine/kafka-client.js';
 import type { Config } from './config.js';
 import { printTable } from './table.js';
 
@@ -59,7 +60,9 @@ export async function doctorChecks(config: Config, env: NodeJS.ProcessEnv = proc
 async function kafkaClient(needed: boolean): Promise<Check> {
   const what = 'Kafka client (@confluentinc/kafka-javascript)';
   try {
-    const mod = (await import('@confluentinc/kafka-javascript')) as {
+    // By name at run time: the package is optional, and a plain `npm install` may lack it (then
+    // a literal import would fail the type check too).
+    const mod = (await import(KAFKA_PACKAGE)) as {
       librdkafkaVersion?: string;
       default?: { librdkafkaVersion?: string };
     };
