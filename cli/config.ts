@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { StoreFault } from '../storage/fault-injecting-store.js';
 
 const positiveInt = z.coerce.number().int().positive();
+const PORT = { error: 'a port number: 0 (any free one) to 65535' };
 
 /** Duration: plain milliseconds or a number with ms, s, m or h (e.g. 250ms, 1s). */
 const duration = z
@@ -130,7 +131,7 @@ export const configSchema = z.object({
   /** Ticks (trading days) the simulator produces before it ends. */
   TICKCAST_SIM_TICKS: positiveInt.max(100_000).default(250),
   /** 0: any free port (printed at start-up), e.g. for several workers on one host. */
-  TICKCAST_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+  TICKCAST_PORT: z.coerce.number(PORT).int(PORT).min(0, PORT).max(65_535, PORT).default(4000),
   TICKCAST_HOST: z.string().min(1).default('127.0.0.1'),
   /** API keys for /graphql (header x-api-key, or connection_init { apiKey }); none = open. */
   TICKCAST_API_KEYS: list(
