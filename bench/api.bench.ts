@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hubFeed } from '../api/pubsub.js';
 import { startServer } from '../api/server.js';
-import { createLiveHub, PipelineMetrics, type Record } from '../engine/index.js';
+import { createLiveHub, PipelineMetrics, type StreamRecord } from '../engine/index.js';
 import { persistenceModel } from '../models/baselines.js';
 import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import { live } from '../operators/sinks/live.js';
@@ -118,7 +118,7 @@ async function main() {
         createdAt: Date.now(),
       })),
     );
-    const records = <T>(values: T[]): Record<T>[] =>
+    const records = <T>(values: T[]): StreamRecord<T>[] =>
       values.map((value) => ({ key: (value as { symbol: string }).symbol, value, timestamp: ts }));
     return { bars, predictions, barRecords: records(bars), predictionRecords: records(predictions) };
   };

@@ -29,7 +29,7 @@ import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { printTable } from '../cli/table.js';
-import { defineOperator, definePipeline, MemoryTransport, type Record, runPipeline } from '../engine/index.js';
+import { defineOperator, definePipeline, MemoryTransport, runPipeline, type StreamRecord } from '../engine/index.js';
 import { seededRandom } from '../models/random.js';
 import { createYahooFeed, defaultPollMs, type FeedClock } from '../operators/sources/yahoo.js';
 import { createYahooClient, MAX_QUOTE_BATCH, type YahooClient } from '../operators/sources/yahoo-client.js';
@@ -301,7 +301,7 @@ async function pipelineRun(
     kind: 'sink',
     name: 'bench-collect',
     input: schemas.Quote,
-    async write(records: readonly Record<Quote>[]) {
+    async write(records: readonly StreamRecord<Quote>[]) {
       for (const r of records) received.push(r.value);
       if (waiter && received.length >= waiter.n) {
         waiter.resolve();

@@ -31,7 +31,7 @@ export {
   type PipelineTopic,
   type TopicDeclaration,
 } from './pipeline.js';
-export { type Record, RecordError } from './record.js';
+export { RecordError, type StreamRecord } from './record.js';
 export { createReplayClock, type ReplayClock } from './replay-clock.js';
 export { type RunningPipeline, type RunOptions, type RunSummary, runPipeline, topicSpecs } from './runner.js';
 export { avroSerde, type Serde } from './serde.js';

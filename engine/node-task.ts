@@ -15,7 +15,7 @@ import {
   UndeclaredStateError,
 } from './operator.js';
 import { DLQ_SUFFIX, type Pipeline, type PipelineNode } from './pipeline.js';
-import { type Record, RecordError } from './record.js';
+import { RecordError, type StreamRecord } from './record.js';
 import type { Serde } from './serde.js';
 import { StateStore, TimerQueue } from './state.js';
 import {
@@ -56,8 +56,7 @@ interface ChangelogEntry {
   t?: number[];
 }
 
-type AnyTransform = TransformOperator<unknown, Record_<string, Schema<unknown>>, unknown>;
-type Record_<K extends string, V> = { [key in K]: V };
+type AnyTransform = TransformOperator<unknown, Record<string, Schema<unknown>>, unknown>;
 
 export class NodeTask {
   readonly id: string;
@@ -81,8 +80,8 @@ export class NodeTask {
   private currentTimestamp = 0;
   private currentSourceTime: string | undefined;
   private readonly stateView: ReturnType<StateStore<unknown>['view']>;
-  private readonly lanes = new WeakMap<Record<unknown>, number>();
-  private readonly ctx: TransformContext<Record_<string, Schema<unknown>>, unknown>;
+  private readonly lanes = new WeakMap<StreamRecord<unknown>, number>();
+  private readonly ctx: TransformContext<Record<string, Schema<unknown>>, unknown>;
   /** Committed with each partition's offset: which producers had ended it (see endMark). */
   private readonly marks: CommitMarks = (topic, partition) => endMark(this.clock.endedBy(topic, partition));
   /** When to next ask the group which partitions have ended (see groupEnds), and how often. */
@@ -154,7 +153,7 @@ export class NodeTask {
     }
     const started = performance.now();
     const { metrics } = this.deps;
-    let pending: Array<Record<unknown>> = [];
+    let pending: Array<StreamRecord<unknown>> = [];
     let dataCount = 0;
     // Timers must see data and watermarks in arrival order. Without timers, holding the
     // watermarks back to the end of the batch is safe (a watermark is only a lower bound)
@@ -226,7 +225,7 @@ export class NodeTask {
     countProduced(this.deps.metrics, this.id, batch);
   }
 
-  private decode(m: IncomingMessage): Record<unknown> | null {
+  private decode(m: IncomingMessage): StreamRecord<unknown> | null {
     const schema = (this.deps.node.operator as { input: Schema<unknown> }).input;
     let value: unknown = m.record;
     try {
@@ -246,12 +245,12 @@ export class NodeTask {
         return null;
       }
     }
-    const record: Record<unknown> = { key: m.key ?? '', value, timestamp: m.timestamp, headers: m.headers };
+    const record: StreamRecord<unknown> = { key: m.key ?? '', value, timestamp: m.timestamp, headers: m.headers };
     if (m.partition !== 0 && this.clock.lanes) this.lanes.set(record, m.partition);
     return record;
   }
 
-  private async flush(records: Array<Record<unknown>>): Promise<void> {
+  private async flush(records: Array<StreamRecord<unknown>>): Promise<void> {
     if (records.length === 0) return;
     const op = this.deps.node.operator;
     if (op.kind === 'sink') return this.write(op as SinkOperator<unknown>, records);
@@ -282,7 +281,7 @@ export class NodeTask {
     }
   }
 
-  private async write(sink: SinkOperator<unknown>, records: Array<Record<unknown>>): Promise<void> {
+  private async write(sink: SinkOperator<unknown>, records: Array<StreamRecord<unknown>>): Promise<void> {
     const stats = this.deps.metrics.node(this.id);
     try {
       await pRetry(() => sink.write(records, { node: this.id }), {
@@ -553,7 +552,7 @@ export class NodeTask {
     return this.headerCache.headers;
   }
 
-  private rejectInput(r: Record<unknown>, err: unknown): void {
+  private rejectInput(r: StreamRecord<unknown>, err: unknown): void {
     // A programming error in the operator, not a bad record: the node fails, loudly.
     if (err instanceof UndeclaredStateError) throw err;
     const kind = err instanceof RecordError ? err.kind : 'processing';

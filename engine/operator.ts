@@ -1,7 +1,7 @@
 // defineOperator: the three kinds of pipeline node logic, typed by their schemas.
 // Operators are pure descriptions; the runner (engine/runner.ts) and the test driver run them.
 import type { Schema } from '../schemas/index.js';
-import type { Record } from './record.js';
+import type { StreamRecord } from './record.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a port map holds schemas of any record type
 export type Ports = { readonly [port: string]: Schema<any> };
@@ -64,9 +64,9 @@ export interface TransformOperator<In, Out extends Ports, S = never> {
    */
   readonly stateKey?: (value: In) => string;
   /** One record at a time. Throw RecordError (or anything) to dead-letter this record. */
-  process?(record: Record<In>, ctx: TransformContext<Out, S>): void;
+  process?(record: StreamRecord<In>, ctx: TransformContext<Out, S>): void;
   /** A whole batch at once (e.g. to call a model once); a throw dead-letters the batch. */
-  processBatch?(records: readonly Record<In>[], ctx: TransformContext<Out, S>): void | Promise<void>;
+  processBatch?(records: readonly StreamRecord<In>[], ctx: TransformContext<Out, S>): void | Promise<void>;
   onTimer?(timer: Timer, ctx: TransformContext<Out, S>): void;
 }
 
@@ -79,7 +79,7 @@ export interface SinkOperator<In> {
   readonly name: string;
   readonly input: Schema<In>;
   /** Writes a batch; must be idempotent (batches are retried and replayed). */
-  write(records: readonly Record<In>[], ctx: SinkContext): Promise<void>;
+  write(records: readonly StreamRecord<In>[], ctx: SinkContext): Promise<void>;
   /** Retry policy for transient write errors (exponential backoff). */
   readonly retry?: { retries?: number; minDelayMs?: number; maxDelayMs?: number };
 }

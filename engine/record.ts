@@ -1,6 +1,7 @@
-// What operators see: a decoded record with its key and event time.
+// What operators see: a decoded record with its key and event time. (StreamRecord, not Record:
+// that would shadow TypeScript's built-in Record type wherever it is imported.)
 
-export interface Record<T> {
+export interface StreamRecord<T> {
   key: string;
   value: T;
   /** Event time, epoch ms. */

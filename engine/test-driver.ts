@@ -9,7 +9,7 @@ import { PipelineMetrics } from './metrics.js';
 import { checkRecord, NodeTask } from './node-task.js';
 import type { AnyOperator, Ports } from './operator.js';
 import { definePipeline, type Pipeline } from './pipeline.js';
-import type { Record } from './record.js';
+import type { StreamRecord } from './record.js';
 import { topicSpecs } from './runner.js';
 import { avroSerde, type Serde } from './serde.js';
 import { SourceTask } from './source-task.js';
@@ -194,7 +194,7 @@ export class TestDriver {
   }
 
   /** Decoded data records of a topic, in partition then offset order. */
-  records<T = unknown>(topic: string): Array<Record<T>> {
+  records<T = unknown>(topic: string): Array<StreamRecord<T>> {
     const schema = this.topic(topic).schema as Schema<T>;
     return this.transport
       .read(topic)
