@@ -10,8 +10,8 @@ import {
   type Transport,
   topicSpecs,
 } from '../engine/index.js';
-import { createKafkaTransport, type KafkaTransport } from '../engine/kafka-transport.js';
-import { RegistrySerde } from '../engine/registry-serde.js';
+import { createKafkaTransport, type KafkaTransport } from '../engine/transports/kafka/kafka-transport.js';
+import { RegistrySerde } from '../engine/transports/kafka/registry-serde.js';
 import { persistenceModel } from '../models/baselines.js';
 import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import { seededRandom, simulateTick } from '../operators/sources/simulator.js';

@@ -384,8 +384,8 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
   }
   // Loaded only for Kafka: the client is an optional native package, the registry client is heavy.
   const [{ createKafkaTransport }, { RegistrySerde }] = await Promise.all([
-    import('../engine/kafka-transport.js'),
-    import('../engine/registry-serde.js'),
+    import('../engine/transports/kafka/kafka-transport.js'),
+    import('../engine/transports/kafka/registry-serde.js'),
   ]);
   const c = app.config;
   const transport = await createKafkaTransport({

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import semver from 'semver';
-import { KAFKA_PACKAGE } from '../engine/kafka-client.js';
+import { KAFKA_PACKAGE } from '../engine/transports/kafka/kafka-client.js';
 import type { Config } from './config.js';
 import { printTable } from './table.js';
 

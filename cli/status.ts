@@ -38,7 +38,7 @@ export interface PipelineStatus {
 /** Exit code: 0 when something was read, 1 when there was nothing to read or Kafka did not answer. */
 export async function statusCommand(config: Config, args: StatusArgs): Promise<number> {
   if (config.TICKCAST_TRANSPORT !== 'kafka') return localStatus(config, args);
-  const { createKafkaTransport } = await import('../engine/kafka-transport.js');
+  const { createKafkaTransport } = await import('../engine/transports/kafka/kafka-transport.js');
   let snapshots: NodeSnapshot[];
   try {
     const transport = await createKafkaTransport({

@@ -460,6 +460,65 @@ describe('runPipeline', () => {
     expect(text).toContain('tickcast_event_to_sink_seconds_count{node="collect"}');
   });
 
+  it('a failing node stops the run, and every producer and consumer is closed', async () => {
+    const opened = { producers: 0, consumers: 0 };
+    const closed = { producers: 0, consumers: 0 };
+    // The memory transport, counting what it opens and what is closed.
+    const memory = new MemoryTransport();
+    const transport: Transport = {
+      kind: memory.kind,
+      inProcess: memory.inProcess,
+      ensureTopics: (t) => memory.ensureTopics(t),
+      partitions: (t) => memory.partitions(t),
+      producer: async () => {
+        const p = await memory.producer();
+        opened.producers++;
+        return { send: (m) => p.send(m), close: async () => void closed.producers++ };
+      },
+      consumer: async (o) => {
+        const c = await memory.consumer(o);
+        opened.consumers++;
+        return Object.assign(Object.create(c) as typeof c, {
+          close: async () => {
+            closed.consumers++;
+            await c.close();
+          },
+        });
+      },
+      releaseProducers: () => memory.releaseProducers(),
+      close: () => memory.close(),
+    };
+    const source = defineOperator({
+      kind: 'source',
+      name: 'quotes',
+      outputs: { quotes: schemas.Quote },
+      async run(ctx) {
+        await ctx.emit('quotes', quote('AAPL', '2017-03-01', 1), { timestamp: day('2017-03-01') });
+      },
+    });
+    const broken = defineOperator<Quote>({
+      kind: 'sink',
+      name: 'broken-store',
+      input: schemas.Quote,
+      // Not a RecordError and not transient: the node fails (after its retries).
+      write: async () => {
+        throw new TypeError('the store is gone');
+      },
+    });
+    const pipeline = definePipeline({
+      name: 'failing',
+      topics: { quotes: { schema: schemas.Quote, partitions: 1 } },
+      nodes: [
+        { id: 'source', operator: source, writes: { quotes: 'quotes' } },
+        { id: 'store', operator: broken, reads: 'quotes' },
+      ],
+    });
+    const running = await runPipeline(pipeline, { transport, pollTimeoutMs: 20 });
+    await expect(running.done).rejects.toThrow(/node store failed/);
+    expect(opened.consumers).toBeGreaterThan(0);
+    expect(closed).toEqual(opened);
+  });
+
   it('caps a node at its maxBatch, and waits lingerMs between its batches', async () => {
     const sizes: number[] = [];
     const times: number[] = [];

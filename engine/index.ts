@@ -1,7 +1,6 @@
 // The engine's public surface: what operators, pipelines and the CLI import.
 export { END_OF_TIME, EXTERNAL_PRODUCER, HEADER } from './control.js';
 export { createLiveHub, type LiveHub, type Unsubscribe } from './live-hub.js';
-export { MemoryTransport, type MemoryTransportOptions } from './memory-transport.js';
 export { type NodeStats, PipelineMetrics } from './metrics.js';
 export {
   type AnyOperator,
@@ -38,4 +37,5 @@ export { avroSerde, type Serde } from './serde.js';
 export { TestDriver } from './test-driver.js';
 export { publicTopics, type TableTopic, type TopicTable, topicTableProblems } from './topic-table.js';
 export type { Consumer, IncomingMessage, OutgoingMessage, Producer, TopicSpec, Transport } from './transport.js';
+export { MemoryTransport, type MemoryTransportOptions } from './transports/memory/memory-transport.js';
 export { createWatermarkGate, type WatermarkGate } from './watermark-gate.js';

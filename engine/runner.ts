@@ -2,13 +2,13 @@
 // running until a bounded run ends (every sink saw end-of-stream) or stop() is called.
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { MemoryTransport } from './memory-transport.js';
 import { type NodeStats, PipelineMetrics } from './metrics.js';
 import { message, NodeTask } from './node-task.js';
 import type { Pipeline, PipelineNode } from './pipeline.js';
 import { avroSerde, type Serde } from './serde.js';
 import { type SourceProgress, SourceTask } from './source-task.js';
 import type { Consumer, Producer, TopicSpec, Transport } from './transport.js';
+import { MemoryTransport } from './transports/memory/memory-transport.js';
 
 export interface RunOptions {
   /** Default: a new in-process MemoryTransport. */
@@ -217,7 +217,7 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
     );
   }
 
-  if (transport instanceof MemoryTransport) metrics.depthSource = () => transport.depth();
+  if (transport.depth) metrics.depthSource = () => transport.depth?.() ?? {};
 
   let stopped = false;
   const loops = [
@@ -294,14 +294,30 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
     };
   };
 
+  const closeClients = async () => {
+    for (const p of producers) await p.close();
+    for (const { consumer } of tasks) await consumer.close();
+  };
   const done = Promise.all(loops).then(
     async () => {
-      for (const p of producers) await p.close();
-      for (const { consumer } of tasks) await consumer.close();
+      await closeClients();
       return summary();
     },
-    (err: unknown) => {
+    async (err: unknown) => {
+      // The other loops see the abort and end; then their producers and consumers close too
+      // (a consumer left open would hold its partitions in its group until the session times out).
       abort.abort();
+      transport.releaseProducers?.();
+      // Bounded: a failure caused by an unreachable broker must still surface, closed or not.
+      const closing = Promise.allSettled(loops).then(closeClients);
+      const closed = await Promise.race([
+        closing.then(() => true),
+        delay(CLOSE_AFTER_FAILURE_MS, false, { ref: false }),
+      ]).catch((closeErr: unknown) => {
+        log(`closing after the failure: ${message(closeErr)}`);
+        return true;
+      });
+      if (!closed) log(`producers and consumers still closing ${CLOSE_AFTER_FAILURE_MS / 1000} s after the failure`);
       throw err;
     },
   );
@@ -318,11 +334,14 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
       stopped = true;
       abort.abort();
       // Sources see the abort, but one blocked on a full partition would wait for consumers that just quit.
-      if (transport instanceof MemoryTransport) transport.releaseProducers();
+      transport.releaseProducers?.();
       return done;
     },
   };
 }
+
+/** How long a failed run waits for its producers and consumers to close before it reports the failure. */
+const CLOSE_AFTER_FAILURE_MS = 10_000;
 
 /** Waits `ms`, or less when the run stops. */
 async function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -4,7 +4,6 @@
 // every node is idle.
 import { type DeadLetter, type Schema, schemas } from '../schemas/index.js';
 import { type Control, controlMessages, END_OF_TIME, EXTERNAL_PRODUCER, HEADER } from './control.js';
-import { MemoryTransport } from './memory-transport.js';
 import { PipelineMetrics } from './metrics.js';
 import { checkRecord, NodeTask } from './node-task.js';
 import type { AnyOperator, Ports } from './operator.js';
@@ -14,6 +13,7 @@ import { topicSpecs } from './runner.js';
 import { avroSerde, type Serde } from './serde.js';
 import { SourceTask } from './source-task.js';
 import type { Producer } from './transport.js';
+import { MemoryTransport } from './transports/memory/memory-transport.js';
 
 export interface PipeOptions<T> {
   /** Event time; default the value's `ts`. */

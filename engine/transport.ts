@@ -139,6 +139,17 @@ export interface Transport {
    * keep everything). Kafka: a throwaway consumer from the beginning. Absent: not readable.
    */
   readTopic?(topic: string): Promise<IncomingMessage[]>;
+  /**
+   * Uncommitted records of the slowest group, per topic (queue depth), for the metrics. Absent:
+   * the transport reports lag per consumer instead (Kafka).
+   */
+  depth?(): Record<string, number>;
+  /**
+   * Ends backpressure for good: a producer blocked on a full partition returns (its batch is already
+   * stored). For stopping a run whose sources may wait on consumers that quit. Absent: sends never
+   * block on consumers (Kafka).
+   */
+  releaseProducers?(): void;
   close(): Promise<void>;
 }
 

@@ -11,7 +11,7 @@ import {
   type RunningPipeline,
   runPipeline,
 } from '../../engine/index.js';
-import { createKafkaTransport } from '../../engine/kafka-transport.js';
+import { createKafkaTransport } from '../../engine/transports/kafka/kafka-transport.js';
 import { createLiveEarningsCalendar, type LiveEarningsCalendar } from '../../models/earnings-calendar.js';
 import { earningsCalendar } from '../../operators/sinks/earnings-calendar.js';
 import { type Earnings, schemas } from '../../schemas/index.js';

@@ -9,8 +9,8 @@
 //   EOS_INSTANCE                the instance id in its transactional id (default 'fixture')
 // It exits 0 once the node saw end-of-stream on every input partition.
 import { defineOperator, definePipeline, runPipeline } from '../../engine/index.js';
-import { createKafkaTransport } from '../../engine/kafka-transport.js';
 import { type OutgoingMessage, type Producer, TransactionError, type Transport } from '../../engine/transport.js';
+import { createKafkaTransport } from '../../engine/transports/kafka/kafka-transport.js';
 import { type Quote, schemas } from '../../schemas/index.js';
 import { KAFKA_BROKERS } from '../support/service-addresses.js';
 

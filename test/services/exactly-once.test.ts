@@ -9,9 +9,9 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { controlMessages, EXTERNAL_PRODUCER, HEADER } from '../../engine/control.js';
-import { createKafkaTransport, type KafkaTransport } from '../../engine/kafka-transport.js';
 import { avroSerde } from '../../engine/serde.js';
 import type { OutgoingMessage } from '../../engine/transport.js';
+import { createKafkaTransport, type KafkaTransport } from '../../engine/transports/kafka/kafka-transport.js';
 import { type Quote, schemas } from '../../schemas/index.js';
 import { KAFKA_BROKERS } from '../support/service-addresses.js';
 

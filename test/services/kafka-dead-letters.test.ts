@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../api/server.js';
 import { deadLetterReasons } from '../../cli/app.js';
 import { createLiveHub, runPipeline, topicSpecs } from '../../engine/index.js';
-import { createKafkaTransport, type KafkaTransport } from '../../engine/kafka-transport.js';
+import { createKafkaTransport, type KafkaTransport } from '../../engine/transports/kafka/kafka-transport.js';
 import { persistenceModel } from '../../models/baselines.js';
 import { emptyEarningsCalendar } from '../../models/earnings-calendar.js';
 import { replay } from '../../operators/sources/replay.js';

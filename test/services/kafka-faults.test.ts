@@ -1,12 +1,12 @@
 // Faults on a REAL Kafka broker with the REAL schema registry (npm run test:services): a poison
 // message and an unreachable registry. (Broker down at start is in
-// engine/kafka-transport.services.test.ts, a broker restarted mid-stream in kafka-restart.test.ts,
+// engine/transports/kafka/kafka-transport.services.test.ts, a broker restarted mid-stream in kafka-restart.test.ts,
 // QuestDB down in questdb-outage.test.ts.) The data is SYNTHETIC (the simulator, 50 symbols);
 // the expected predictions come from the same pipeline on the memory transport.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryTransport, runPipeline, topicSpecs } from '../../engine/index.js';
-import { createKafkaTransport } from '../../engine/kafka-transport.js';
-import { RegistrySerde } from '../../engine/registry-serde.js';
+import { createKafkaTransport } from '../../engine/transports/kafka/kafka-transport.js';
+import { RegistrySerde } from '../../engine/transports/kafka/registry-serde.js';
 import { simulatedSymbol } from '../../operators/sources/simulator.js';
 import { type DeadLetter, schemas } from '../../schemas/index.js';
 import { openDuckDbStore } from '../../storage/duckdb-store.js';

@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type avro from 'avsc';
-import { backwardProblems } from '../../engine/schema-compat.js';
+import { backwardProblems } from '../../engine/transports/kafka/schema-compat.js';
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 

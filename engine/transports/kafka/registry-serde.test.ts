@@ -2,12 +2,12 @@
 // @kafkajs/confluent-schema-registry client against a TEST DOUBLE of the registry's REST API
 // (test/support/schema-registry-test-double.ts): no registry server runs here.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defineSchema, type Quote, schemas } from '../schemas/index.js';
+import { defineSchema, type Quote, schemas } from '../../../schemas/index.js';
 import {
   type SchemaRegistryTestDouble,
   startSchemaRegistryTestDouble,
-} from '../test/support/schema-registry-test-double.js';
-import { defineOperator, definePipeline, TestDriver } from './index.js';
+} from '../../../test/support/schema-registry-test-double.js';
+import { defineOperator, definePipeline, TestDriver } from '../../index.js';
 import { RegistrySerde, SchemaIncompatibleError } from './registry-serde.js';
 
 const quote: Quote = {

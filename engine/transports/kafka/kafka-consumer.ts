@@ -2,8 +2,15 @@
 // eachBatch only fills a buffer; poll drains it. When the buffer is full the consumer pauses
 // fetching (it keeps polling the broker, so it stays in its group) and resumes once poll has
 // drained it. Offsets are committed explicitly, and only for what poll has returned.
+
+import {
+  type CommitMarks,
+  type Consumer,
+  type Headers,
+  type IncomingMessage,
+  TransactionError,
+} from '../../transport.js';
 import type { KafkaBatchPayload, KafkaConsumer, KafkaHeaders, KafkaMessageIn } from './kafka-client.js';
-import { type CommitMarks, type Consumer, type Headers, type IncomingMessage, TransactionError } from './transport.js';
 
 /** librdkafka's rebalance event codes (rdkafka.h). */
 const ASSIGN_PARTITIONS = -175;

@@ -8,6 +8,16 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import pRetry from 'p-retry';
 import {
+  type Consumer,
+  type IncomingMessage,
+  type OutgoingMessage,
+  type Producer,
+  type TopicSpec,
+  type Transaction,
+  TransactionError,
+  type Transport,
+} from '../../transport.js';
+import {
   type KafkaAdmin,
   type KafkaClient,
   type KafkaConsumer,
@@ -17,16 +27,6 @@ import {
   loadKafka,
 } from './kafka-client.js';
 import { KafkaPullConsumer, type LibrdkafkaStats, toIncoming } from './kafka-consumer.js';
-import {
-  type Consumer,
-  type IncomingMessage,
-  type OutgoingMessage,
-  type Producer,
-  type TopicSpec,
-  type Transaction,
-  TransactionError,
-  type Transport,
-} from './transport.js';
 
 /** librdkafka error codes (rdkafka.h): the local queue is full; a flush did not finish in time. */
 const QUEUE_FULL = -184;

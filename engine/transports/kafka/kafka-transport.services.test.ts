@@ -1,10 +1,10 @@
 // The Kafka transport against a REAL broker (npm run services:up; KAFKA_BROKERS, default
 // 127.0.0.1:19092). Each test works in its own topic prefix, so runs do not see each other.
 import { describe, expect, it } from 'vitest';
-import { KAFKA_BROKERS } from '../test/support/service-addresses.js';
-import { END_OF_TIME, HEADER } from './control.js';
+import { KAFKA_BROKERS } from '../../../test/support/service-addresses.js';
+import { END_OF_TIME, HEADER } from '../../control.js';
+import { type Consumer, type IncomingMessage, TransactionError } from '../../transport.js';
 import { createKafkaTransport, type KafkaTransport } from './kafka-transport.js';
-import { type Consumer, type IncomingMessage, TransactionError } from './transport.js';
 
 const BROKERS = KAFKA_BROKERS.split(',');
 const run = `t${Date.now().toString(36)}`;

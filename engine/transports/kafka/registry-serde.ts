@@ -6,9 +6,9 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import pRetry, { AbortError } from 'p-retry';
-import type { Schema } from '../schemas/index.js';
+import type { Schema } from '../../../schemas/index.js';
+import type { Serde } from '../../serde.js';
 import { backwardProblems } from './schema-compat.js';
-import type { Serde } from './serde.js';
 
 const MAGIC = 0;
 /** Older versions of a subject fetched at start-up, so records they wrote still decode. */

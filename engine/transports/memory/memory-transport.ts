@@ -9,7 +9,7 @@ import {
   partitionFor,
   type TopicSpec,
   type Transport,
-} from './transport.js';
+} from '../../transport.js';
 
 const NO_HEADERS = Object.freeze({});
 
