@@ -20,6 +20,7 @@ import {
   type SourceOperator,
   type WatermarkGate,
 } from '../engine/index.js';
+import { createLogger, type Logger, lineLogger } from '../engine/log.js';
 import { ExactlyOnceRefused } from '../engine/runner.js';
 import { ollamaExplainer } from '../explain/ollama-explainer.js';
 import type { Explainer } from '../explain/types.js';
@@ -57,6 +58,8 @@ import { loadUniverse } from './universe.js';
 
 export interface App {
   config: Config;
+  /** The diagnostic log (TICKCAST_LOG_FORMAT, TICKCAST_LOG_LEVEL), for the app's parts and its API. */
+  log: Logger;
   pipeline: Pipeline;
   store: TimeSeriesStore;
   hub: LiveHub;
@@ -165,13 +168,14 @@ export interface BuildOptions {
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<App> {
   checkPaths(config);
+  const log = appLogger(config);
   // First: a pipeline that does not exist stops start-up before anything opens.
   const chosen = await choosePipeline(config);
   // Read before anything opens: a bad TICKCAST_SYMBOLS stops start-up with nothing to close.
   const universe = config.TICKCAST_SOURCE === 'yahoo' ? loadUniverse(config.TICKCAST_SYMBOLS) : [];
   // TICKCAST_FAULTS (tests and soaks only): writes that fail on a schedule; none: the store itself.
   const store = withStoreFaults(await openStore(config, opts.dbPath), config.TICKCAST_FAULTS, {
-    log: (line) => console.error(`tickcast: ${line}`),
+    log: lineLogger(log, 'warn'),
   });
   const hub = createLiveHub();
   const registry = new Registry();
@@ -183,7 +187,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // day would wait a round trip over five hops, and replays there run ahead of the calibration.
   const feedback =
     config.TICKCAST_SOURCE === 'replay' && config.TICKCAST_CALIBRATION ? createWatermarkGate(CALIBRATION_TABLE) : null;
-  const yahoo = live ? openYahooFeed(config, { universe, hub, registry, backfill: opts.backfill }) : null;
+  const yahoo = live ? openYahooFeed(config, { universe, hub, registry, backfill: opts.backfill, log }) : null;
   // Headlines replay in step with the prices: the news source waits for the replay to pass each one's time.
   const clock = config.TICKCAST_SOURCE === 'replay' ? createReplayClock() : undefined;
   const paceMs = opts.paceMs ?? config.TICKCAST_PACE;
@@ -213,7 +217,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
         }
       : {}),
   });
-  return { config, pipeline, store, hub, models, calendar, calibration, feedback, explain, yahoo, registry };
+  return { config, log, pipeline, store, hub, models, calendar, calibration, feedback, explain, yahoo, registry };
+}
+
+/** The diagnostic log the configuration asks for (text for people by default, JSON for collectors). */
+function appLogger(config: Config): Logger {
+  return createLogger({ format: config.TICKCAST_LOG_FORMAT, level: config.TICKCAST_LOG_LEVEL });
 }
 
 /** The pipeline module TICKCAST_PIPELINE (--pipeline) names; an unknown one stops start-up with the choices. */
@@ -250,15 +259,16 @@ function openYahooFeed(
     hub: LiveHub;
     registry: Registry;
     backfill: BuildOptions['backfill'];
+    log: Logger;
   },
 ): YahooFeed {
-  const { universe } = deps;
+  const { universe, log } = deps;
   return createYahooFeed({
     client: createYahooClient({
       ...(config.YAHOO_BASE_URL ? { baseUrl: config.YAHOO_BASE_URL } : {}),
       requestsPerMinute: config.YAHOO_RATE,
       concurrency: config.YAHOO_CONCURRENCY,
-      log: (level, message) => console.error(`tickcast: yahoo ${level}: ${message}`),
+      log: (level, message) => log[level]({ source: 'yahoo' }, message),
     }),
     symbols: universe,
     watched: () => watchedSymbols(deps.hub),
@@ -268,7 +278,7 @@ function openYahooFeed(
     ...(deps.backfill ? {} : optional('backfillFrom', backfillFrom(config.TICKCAST_BACKFILL_FROM))),
     ...(config.TICKCAST_MINUTE_BARS ? { intradayLagMs: 2 * 60_000 } : {}),
     registry: deps.registry,
-    log: (line) => console.error(`tickcast: ${line}`),
+    log: lineLogger(log),
   });
 }
 
@@ -354,7 +364,7 @@ async function chooseModels(config: Config): Promise<{ normal: Model; earnings: 
       }
       return shipped;
     }
-    console.error('tickcast: no shipped model (run `npx tickcast train`); using persistence');
+    appLogger(config).warn('no shipped model (run `npx tickcast train`); using persistence');
   }
   const make = config.TICKCAST_MODEL === 'drift' ? driftModel : persistenceModel;
   const model = make({ horizons: config.TICKCAST_HORIZONS });
@@ -477,6 +487,7 @@ function startApiServer(
     marketData: marketDataOf(app, running),
     ...(c.TICKCAST_CALIBRATION ? { calibration: () => app.calibration.groups() } : {}),
     registries: [app.registry],
+    log: app.log,
     // The dashboard, built by `npm run build` (npm start builds it when missing).
     uiDir: fileURLToPath(new URL('../ui/dist', import.meta.url)),
     apiKeys: c.TICKCAST_API_KEYS,

@@ -238,6 +238,9 @@ export const configSchema = z.object({
    * `store-writes@60s+20s`: store writes throw from 60 s after start-up for 20 s (parseFaults).
    */
   TICKCAST_FAULTS: faults.default([]),
+  /** The diagnostic log (engine/log.ts): `text` for people, `json` (pino objects) for collectors. */
+  TICKCAST_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+  TICKCAST_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
 export type Config = z.infer<typeof configSchema>;
