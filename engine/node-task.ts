@@ -2,8 +2,9 @@
 // Offsets are committed only after the node's outputs are acknowledged (at-least-once), or
 // with them in one transaction when the producer is transactional (exactly-once, Kafka).
 import pRetry from 'p-retry';
-import { type DeadLetter, describeTypeErrors, type Schema, schemas } from '../schemas/index.js';
+import { describeTypeErrors, type Schema } from '../schemas/index.js';
 import { type Control, controlMessages, controlOf, endedIn, endMark, HEADER, InputClock } from './control.js';
+import { deadLetterMessage, jsonPayload } from './dead-letter.js';
 import type { PipelineMetrics } from './metrics.js';
 import {
   type AnyOperator,
@@ -526,7 +527,7 @@ export class NodeTask {
     const timestamp = opts?.timestamp ?? this.currentTimestamp;
     const encoded = checkRecord(this.deps.serde, topic, schema, value, !this.deps.inProcess);
     if (typeof encoded === 'string') {
-      const payload = Buffer.from(safeJson(value));
+      const payload = jsonPayload(value);
       this.deadLetter(topic, 'validation', `${this.id} produced an invalid ${schema.name}: ${encoded}`, payload, {
         key,
         timestamp,
@@ -562,7 +563,7 @@ export class NodeTask {
     try {
       payload = this.deps.serde.encode(topic, schema, r.value);
     } catch {
-      payload = Buffer.from(safeJson(r.value));
+      payload = jsonPayload(r.value);
     }
     this.deadLetter(topic, kind, message(err), payload, { key: r.key, timestamp: r.timestamp });
   }
@@ -574,26 +575,7 @@ export class NodeTask {
     payload: Buffer | null,
     at: { key: string | null; timestamp: number; partition?: number; offset?: number },
   ): void {
-    const letter: DeadLetter = {
-      topic,
-      node: this.id,
-      kind,
-      reason,
-      key: at.key,
-      payload: payload ?? Buffer.alloc(0),
-      timestamp: Number.isSafeInteger(at.timestamp) ? at.timestamp : null,
-      partition: at.partition ?? null,
-      offset: at.offset ?? null,
-      failedAt: Date.now(),
-    };
-    const dlq = this.deps.pipeline.topics.get(topic)?.deadLetterTopic ?? `${topic}.dlq`;
-    const msg = {
-      topic: dlq,
-      key: at.key,
-      value: schemas.DeadLetter.type.toBuffer(letter),
-      timestamp: Date.now(),
-      headers: { [HEADER.from]: this.id },
-    };
+    const { message: msg } = deadLetterMessage(this.deps.pipeline, { topic, node: this.id, kind, reason, payload }, at);
     this.out.push(msg);
     this.deps.metrics.deadLettered(this.id, topic, kind);
   }
@@ -643,14 +625,6 @@ function symbolOf(value: unknown): string | undefined {
 
 export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ?? 'null';
-  } catch {
-    return String(value);
-  }
 }
 
 function declaresState(op: AnyOperator): boolean {

@@ -1,7 +1,8 @@
 // Runs one source node: encodes what it emits, batches it to the transport, forwards its
 // watermarks, and closes a bounded stream with a final watermark and end-of-stream.
-import { type DeadLetter, type Schema, schemas } from '../schemas/index.js';
+import type { Schema } from '../schemas/index.js';
 import { controlMessages, END_OF_TIME, HEADER } from './control.js';
+import { deadLetterMessage, jsonPayload } from './dead-letter.js';
 import type { PipelineMetrics } from './metrics.js';
 import { checkRecord, countProduced } from './node-task.js';
 import type { SourceContext, SourceOperator } from './operator.js';
@@ -51,7 +52,7 @@ export class SourceTask {
         const encoded = checkRecord(this.deps.serde, topic, schema, value, !this.deps.inProcess);
         const key = opts.key ?? (value as { symbol?: string }).symbol ?? null;
         if (typeof encoded === 'string') {
-          this.deadLetter(topic, `${schema.name} rejected: ${encoded}`, Buffer.from(JSON.stringify(value) ?? ''), key);
+          this.deadLetter(topic, `${schema.name} rejected: ${encoded}`, jsonPayload(value), key);
         } else {
           const headers = this.headers();
           this.out.push(
@@ -119,26 +120,12 @@ export class SourceTask {
   }
 
   private deadLetter(topic: string, reason: string, payload: Buffer, key: string | null): void {
-    const letter: DeadLetter = {
-      topic,
-      node: this.id,
-      kind: 'source',
-      reason,
-      key,
-      payload,
-      timestamp: null,
-      partition: null,
-      offset: null,
-      failedAt: Date.now(),
-    };
-    const dlq = this.deps.pipeline.topics.get(topic)?.deadLetterTopic ?? `${topic}.dlq`;
-    this.out.push({
-      topic: dlq,
-      key,
-      value: schemas.DeadLetter.type.toBuffer(letter),
-      timestamp: letter.failedAt,
-      headers: { [HEADER.from]: this.id },
-    });
+    const { message } = deadLetterMessage(
+      this.deps.pipeline,
+      { topic, node: this.id, kind: 'source', reason, payload },
+      { key },
+    );
+    this.out.push(message);
     this.deps.metrics.deadLettered(this.id, topic, 'source');
   }
 

@@ -4,6 +4,7 @@
 // every node is idle.
 import { type DeadLetter, type Schema, schemas } from '../schemas/index.js';
 import { type Control, controlMessages, END_OF_TIME, EXTERNAL_PRODUCER, HEADER } from './control.js';
+import { deadLetterMessage, jsonPayload } from './dead-letter.js';
 import { PipelineMetrics } from './metrics.js';
 import { checkRecord, NodeTask } from './node-task.js';
 import type { AnyOperator, Ports } from './operator.js';
@@ -113,26 +114,9 @@ export class TestDriver {
   }
 
   private deadLetterOf(topic: string, from: string, reason: string, value: unknown, key: string | null) {
-    const letter: DeadLetter = {
-      topic,
-      node: from,
-      kind: 'validation',
-      reason,
-      key,
-      payload: Buffer.from(JSON.stringify(value) ?? ''),
-      timestamp: null,
-      partition: null,
-      offset: null,
-      failedAt: Date.now(),
-    };
     this.metrics.deadLettered(from, topic, 'validation');
-    return {
-      topic: this.topic(topic).deadLetterTopic,
-      key,
-      value: schemas.DeadLetter.type.toBuffer(letter),
-      timestamp: letter.failedAt,
-      headers: { [HEADER.from]: from },
-    };
+    const letter = { topic, node: from, kind: 'validation', reason, payload: jsonPayload(value) };
+    return deadLetterMessage(this.pipeline, letter, { key }).message;
   }
 
   /** Writes raw bytes (e.g. a corrupt message) as an outside producer would. */
