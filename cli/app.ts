@@ -372,7 +372,7 @@ async function chooseModels(config: Config): Promise<{ normal: Model; earnings: 
 }
 
 export async function startPipeline(app: App): Promise<RunningPipeline> {
-  const log = (line: string) => console.error(line);
+  const log = lineLogger(app.log);
   if (app.config.TICKCAST_TRANSPORT === 'memory') {
     if (app.config.TICKCAST_ROLE !== 'all') {
       throw new ConfigError([
