@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
+import { freePort } from '../test/support/free-port.js';
 import { ClientProcess } from './client-process.js';
 import { printMetrics, round, statusLine } from './report.js';
-import { AppProcess, type AppSettings, freePort, waitHealthy } from './soak/app.js';
+import { AppProcess, type AppSettings, waitHealthy } from './soak/app.js';
 import { account, catchUp, type Publication, storedThroughApi, Tracker } from './soak/tracker.js';
 
 const { values: args } = parseArgs({

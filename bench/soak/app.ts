@@ -2,7 +2,6 @@
 // temp database, its output kept in a log file, its memory read from /proc.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -93,21 +92,6 @@ export class AppProcess {
     const result = await this.exited;
     clearTimeout(timer);
     return { ...result, ms: Date.now() - t, killed: result.signal === 'SIGKILL' };
-  }
-}
-
-/** A free TCP port above 20000 on loopback (asked of the kernel, then released). */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as { port: number };
-        s.close(() => resolve(port));
-      });
-    });
-    if (port > 20_000) return port;
   }
 }
 

@@ -22,12 +22,12 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, rename, rm, rmdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import semver from 'semver';
 import { configSchema } from '../../cli/config.js';
+import { freePort } from '../support/free-port.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REF = process.argv.includes('--ref') ? process.argv[process.argv.indexOf('--ref') + 1] : undefined;
@@ -566,17 +566,6 @@ function checkNoDevDependencies(app: string): void {
       ? `none of the lock's ${dev.length} dev-only packages is installed (vite, vitest, typescript absent)`
       : `dev-only packages installed: ${present.slice(0, 10).join(', ')}${present.length > 10 ? ', …' : ''}`,
   );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts the image's command; resolves with the server's URL from its "GraphQL on" line. */

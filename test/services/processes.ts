@@ -15,10 +15,12 @@ export interface Proc {
 
 /** `tickcast run ARGS` with ENV; its API on a free port (fixed ones met other jobs' client sockets). */
 export function startTickcast(name: string, args: readonly string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, ['bin/tickcast.js', 'run', ...args], {
-    env: { ...env, TICKCAST_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return startProcess(name, process.execPath, ['bin/tickcast.js', 'run', ...args], { ...env, TICKCAST_PORT: '0' });
+}
+
+/** Any server process (e.g. Prometheus), its output kept; one that cannot start exits with -1 and says why. */
+export function startProcess(name: string, command: string, args: readonly string[], env?: NodeJS.ProcessEnv): Proc {
+  const child = spawn(command, args, { ...(env ? { env } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
     output.push(...chunk.toString().split('\n').filter(Boolean));
@@ -26,7 +28,13 @@ export function startTickcast(name: string, args: readonly string[], env: NodeJS
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => resolve(code));
+    child.on('error', (err) => {
+      output.push(String(err));
+      resolve(-1);
+    });
+  });
   return { name, child, output, exited };
 }
 

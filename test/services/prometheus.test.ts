@@ -7,15 +7,14 @@
 // (192 bad rows go to the quotes dead-letter topic), joins the targets, and TickcastDeadLetters
 // must fire, alone. Run by `npm run test:services` (or alone:
 // TICKCAST_SERVICES=1 npx vitest run --config vitest.services.config.ts test/services/prometheus.test.ts).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { freePort } from '../support/free-port.js';
 import { dashboard, dashboardQueries, PROMETHEUS_DIR, ROOT } from '../support/monitoring.js';
-import { type Proc, startTickcast, until } from './processes.js';
+import { type Proc, startProcess, startTickcast, until } from './processes.js';
 
 const PROMETHEUS = process.env.PROMETHEUS ?? '/usr/bin/prometheus';
 const dir = mkdtempSync(join(tmpdir(), 'tickcast-prometheus-'));
@@ -26,34 +25,6 @@ let promUrl: string;
 /** host:port of the healthy tickcast, and of the one replaying the broken file. */
 let healthy: string;
 let broken: string | undefined;
-
-/** A port nothing listens on now (Prometheus takes no port 0). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function startProcess(name: string, command: string, args: string[]): Proc {
-  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const keep = (chunk: Buffer) => {
-    output.push(...chunk.toString().split('\n').filter(Boolean));
-    if (output.length > 400) output.splice(0, output.length - 400);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => {
-    child.on('exit', (code) => resolve(code));
-    child.on('error', (err) => {
-      output.push(String(err));
-      resolve(-1);
-    });
-  });
-  return { name, child, output, exited };
-}
 
 /** SIGTERM, then SIGKILL if it has not exited within `ms`. */
 async function stop(p: Proc | undefined, ms = 15_000): Promise<void> {
