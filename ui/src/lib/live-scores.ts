@@ -1,15 +1,19 @@
 // The pipeline's live scores (GraphQL liveScores: per target session, the stored scores of every
-// symbol) summed up for the Model view: by month and by regime, each weighted by forecasts.
-export interface ScoreDay {
-  time: string;
-  regime: string;
-  n: number;
-  /** Mean |realised − predicted close| ÷ last close, percent; persistence's the same. */
-  mae: number;
-  maePersistence: number;
-  /** Share inside the 80% interval, 0–1. */
-  coverage: number;
-}
+// symbol) summed up for the Model view: by month and by regime, each weighted by forecasts. The
+// query the view asks, and the row types it reads, derived from it (graphql.ts).
+import { graphql, type ResultOf } from './graphql';
+
+/** The live scores at one horizon, and the rolling skill and calibration of every horizon. */
+export const LIVE_SCORES = graphql(`query L($h: Int!) {
+  liveScores(horizon: $h) { time regime n mae maePersistence coverage }
+  liveSkill { model modelVersion horizon regime window mae maeRatioPersistence maeRatioConstantDrift coverage }
+  calibration { group horizon regime ownScale steps recentCoverage updatedFor }
+}`);
+type Live = ResultOf<typeof LIVE_SCORES>;
+/** One target session of one regime: mae and maePersistence in percent of the last close, coverage 0–1. */
+export type ScoreDay = Live['liveScores'][number];
+export type LiveSkillRow = Live['liveSkill'][number];
+export type CalibrationRow = Live['calibration'][number];
 
 export interface Summary {
   n: number;
