@@ -128,14 +128,17 @@ function nodeStatus(n: ClusterNode): PipelineStatus['nodes'][number] {
   };
 }
 
-function printStatus(s: PipelineStatus): void {
+/** The status as tables; a run of one process (no process list) without the processes' columns. */
+function printStatus(s: PipelineStatus, title?: string): void {
   const live = s.processes.filter((p) => p.state === 'live').length;
   console.log(
-    `${s.pipeline}: ${s.ended ? 'ended' : 'not ended'} — ${s.processes.length} processes (${live} live, ${s.processes.length - live} exited or gone)`,
+    title ??
+      `${s.pipeline}: ${s.ended ? 'ended' : 'not ended'} — ${s.processes.length} processes (${live} live, ${s.processes.length - live} exited or gone)`,
   );
   const n = (x: number) => x.toLocaleString('en-US');
+  const scaledOut = s.processes.length > 0;
   printTable(
-    ['node', 'status', 'in', 'out', 'dlq', 'lag', 'state keys', 'processes (partitions owned)'],
+    ['node', 'status', 'in', 'out', 'dlq', 'lag', 'state keys', ...(scaledOut ? ['processes (partitions owned)'] : [])],
     s.nodes.map((node) => [
       node.node,
       node.status,
@@ -144,14 +147,19 @@ function printStatus(s: PipelineStatus): void {
       n(node.deadLetters),
       n(node.lag),
       node.stateKeys === null ? '-' : n(node.stateKeys),
-      node.instances
-        .map(
-          (i) =>
-            `${i.process}${i.state === 'live' ? '' : ` (${i.state})`}${i.partitions ? ` [${partitionRanges(i.partitions)}]` : ''}`,
-        )
-        .join(', '),
+      ...(scaledOut
+        ? [
+            node.instances
+              .map(
+                (i) =>
+                  `${i.process}${i.state === 'live' ? '' : ` (${i.state})`}${i.partitions ? ` [${partitionRanges(i.partitions)}]` : ''}`,
+              )
+              .join(', '),
+          ]
+        : []),
     ]),
   );
+  if (!scaledOut) return;
   console.log('');
   printTable(
     ['process', 'role', 'state', 'last seen'],
@@ -203,39 +211,23 @@ async function localStatus(config: Config, args: StatusArgs): Promise<number> {
     );
     return 1;
   }
-  if (args.json) {
-    const nodes: PipelineStatus['nodes'] = pipeline.nodes.map((n) => ({
-      node: n.id,
-      status: n.metrics?.status ?? 'idle',
-      recordsIn: n.metrics?.recordsIn ?? 0,
-      recordsOut: n.metrics?.recordsOut ?? 0,
-      deadLetters: n.metrics?.deadLetters ?? 0,
-      lag: n.metrics?.lag ?? 0,
-      stateKeys: n.metrics?.stateKeys ?? null,
-      instances: [],
-    }));
-    const status: PipelineStatus = {
-      pipeline: pipeline.name,
-      ended: nodes.every((n) => n.status === 'ended'),
-      processes: [],
-      nodes,
-    };
-    console.log(JSON.stringify([status]));
-    return 0;
-  }
-  console.log(`${pipeline.name}: one process (memory transport), from ${url}`);
-  const n = (x: number | undefined) => (x === undefined ? '-' : x.toLocaleString('en-US'));
-  printTable(
-    ['node', 'status', 'in', 'out', 'dlq', 'lag', 'state keys'],
-    pipeline.nodes.map((node) => [
-      node.id,
-      node.metrics?.status ?? 'idle',
-      n(node.metrics?.recordsIn),
-      n(node.metrics?.recordsOut),
-      n(node.metrics?.deadLetters),
-      n(node.metrics?.lag),
-      node.metrics?.stateKeys == null ? '-' : n(node.metrics.stateKeys),
-    ]),
-  );
+  const nodes: PipelineStatus['nodes'] = pipeline.nodes.map((n) => ({
+    node: n.id,
+    status: n.metrics?.status ?? 'idle',
+    recordsIn: n.metrics?.recordsIn ?? 0,
+    recordsOut: n.metrics?.recordsOut ?? 0,
+    deadLetters: n.metrics?.deadLetters ?? 0,
+    lag: n.metrics?.lag ?? 0,
+    stateKeys: n.metrics?.stateKeys ?? null,
+    instances: [],
+  }));
+  const status: PipelineStatus = {
+    pipeline: pipeline.name,
+    ended: nodes.every((n) => n.status === 'ended'),
+    processes: [],
+    nodes,
+  };
+  if (args.json) console.log(JSON.stringify([status]));
+  else printStatus(status, `${pipeline.name}: one process (memory transport), from ${url}`);
   return 0;
 }
