@@ -226,7 +226,7 @@ function appLogger(config: Config): Logger {
 }
 
 /** The pipeline module TICKCAST_PIPELINE (--pipeline) names; an unknown one stops start-up with the choices. */
-async function choosePipeline(config: Config): Promise<PipelineModule> {
+export async function choosePipeline(config: Config): Promise<PipelineModule> {
   try {
     return await loadPipelineModule(config.TICKCAST_PIPELINE);
   } catch (err) {

@@ -1,18 +1,19 @@
 // The `tickcast` command line: run the pipeline, print the DAG.
 import { Command, Option } from 'commander';
 import { createLiveHub } from '../engine/index.js';
+import { lineLogger } from '../engine/log.js';
 import { ExplainError } from '../explain/explanation-service.js';
 import { persistenceModel } from '../models/baselines.js';
 import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import { OllamaError } from '../models/ollama-embedder.js';
 import { news } from '../operators/sources/news.js';
 import { replay } from '../operators/sources/replay.js';
-import { loadPipelineModule, PIPELINES } from '../pipelines/modules.js';
+import { PIPELINES } from '../pipelines/modules.js';
 import { ChromaUnreachableError } from '../storage/chroma-vector-store.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
 import { QuestDbError } from '../storage/questdb-store.js';
-import { buildApp, deadLetterReasons, serve, startPipeline } from './app.js';
+import { buildApp, choosePipeline, deadLetterReasons, serve, startPipeline } from './app.js';
 import { type CalibrationArgs, calibrationCommand } from './calibration.js';
 import { openCluster, untilRunEnded } from './cluster.js';
 import { backfillFrom, ConfigError, loadConfig, parseDuration } from './config.js';
@@ -129,7 +130,7 @@ async function runCommand(opts: RunArgs): Promise<void> {
     if (
       !(await untilRunEnded(cluster, app.pipeline, {
         signal: waiting.signal,
-        log: (l) => console.error(`tickcast: ${l}`),
+        log: lineLogger(app.log),
       }))
     ) {
       return; // stopped meanwhile: shutdown() exits
@@ -259,9 +260,7 @@ program
   .addOption(new Option('--format <format>', 'output format').choices(['json', 'mermaid']).default('json'))
   .action(async (opts: { format: 'json' | 'mermaid'; pipeline?: string }) => {
     const config = loadConfig({ ...process.env, ...(opts.pipeline ? { TICKCAST_PIPELINE: opts.pipeline } : {}) });
-    const module = await loadPipelineModule(config.TICKCAST_PIPELINE).catch((err: unknown) => {
-      throw new ConfigError([`--pipeline ${JSON.stringify(config.TICKCAST_PIPELINE)}: ${(err as Error).message}`]);
-    });
+    const module = await choosePipeline(config);
     // Describing needs the wiring, not the data: an in-memory store, no calendar.
     const store = await openDuckDbStore({ path: ':memory:' });
     const model = persistenceModel({ horizons: config.TICKCAST_HORIZONS });
@@ -271,7 +270,10 @@ program
       dimension: 1,
       embed: () => Promise.reject(new Error('describe only')),
     };
-    const vectors = config.TICKCAST_EXPLAIN ? await openDuckDbVectorStore({ path: ':memory:', embedder }) : null;
+    const vectors =
+      config.TICKCAST_EXPLAIN && module.explains !== false
+        ? await openDuckDbVectorStore({ path: ':memory:', embedder })
+        : null;
     const pipeline = module.build({
       source: replay({ dir: config.TICKCAST_DATA_DIR }),
       calendar: emptyEarningsCalendar(),
