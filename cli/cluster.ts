@@ -27,10 +27,13 @@ export interface Cluster {
 }
 
 /** Null on the memory transport: one process, its own metrics are the whole run's. */
-export async function openCluster(config: Config, running: RunningPipeline): Promise<Cluster | null> {
+export async function openCluster(
+  config: Config,
+  running: RunningPipeline,
+  log: (line: string) => void,
+): Promise<Cluster | null> {
   if (config.TICKCAST_TRANSPORT !== 'kafka') return null;
   const intervalMs = config.TICKCAST_METRICS_INTERVAL;
-  const log = (line: string) => console.error(`tickcast: ${line}`);
   const proc: ProcessInfo = {
     id: `${hostname()}-${process.pid}`,
     role: config.TICKCAST_ROLE,

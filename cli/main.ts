@@ -54,7 +54,7 @@ async function runCommand(opts: RunArgs): Promise<void> {
   const unsubscribe = app.hub.subscribe('bars', (bar) => symbols.add((bar as { symbol: string }).symbol));
   const running = await startPipeline(app);
   // Scaled out (Kafka): publish this process's metrics, and follow everyone's.
-  const cluster = await openCluster(config, running);
+  const cluster = await openCluster(config, running, lineLogger(app.log));
   const worker = config.TICKCAST_ROLE === 'worker';
   const server = opts.untilEnd ? null : await serve(app, running, cluster);
   if (server) {
