@@ -217,7 +217,8 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
     );
   }
 
-  if (transport.depth) metrics.depthSource = () => transport.depth?.() ?? {};
+  const depth = transport.depth?.bind(transport);
+  if (depth) metrics.depthSource = depth;
 
   let stopped = false;
   const loops = [
