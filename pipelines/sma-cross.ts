@@ -40,7 +40,7 @@ export function smaCrossPipeline(parts: Pick<PipelineParts, 'source' | 'store' |
       { id: 'store-signals', operator: timeseries({ store: parts.store, topic: signalsTopic }), reads: 'signals' },
       {
         id: 'live-signals',
-        operator: live({ hub: parts.hub, schema: schemas.SmaSignal, channel: 'signals' }),
+        operator: live({ hub: parts.hub, topic: signalsTopic }),
         reads: 'signals',
       },
     ],

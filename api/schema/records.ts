@@ -1,7 +1,8 @@
 // GraphQL types generated from the Avro schemas of the pipeline's public topics: per topic, an
 // object type named after its Avro record (fields and docs from the schema), a query of its
-// records by key and time range, and a subscription fed by its `live` sink's channel. A data
-// engineer declares a topic `public` with its table; no resolver is written by hand.
+// records by key and time range, and a subscription fed by its `live({ hub, topic })` sink (whose
+// channel is the topic's name). A data engineer declares a topic `public` with its table; no
+// resolver is written by hand.
 //
 // Built with graphql-js around the Pothos schema rather than on the Pothos builder: that builder is
 // one registry filled at import and built once, while these types depend on the pipeline a server
