@@ -205,6 +205,48 @@ describe('failures Yahoo users meet every week', () => {
     expect(server.requestsTo('getcrumb')).toHaveLength(2); // the first session, and the one refresh
   });
 
+  it('"Failed to get crumb" (getcrumb 429) and "Could not find crumb" (empty crumb): bounded attempts, then the breaker opens; no loop; it recovers', async () => {
+    for (const fault of [{ kind: 'tooManyRequests' }, { kind: 'emptyCrumb' }] as const) {
+      server.requests.length = 0;
+      const yahoo = client({ retries: 2, breakerThreshold: 2, breakerHalfOpenAfterMs: 100 });
+      const states: BreakerState[] = [];
+      yahoo.events.on('breaker', (e) => states.push(e.state));
+      await yahoo.refreshSession('a new test'); // the library keeps its crumb per process
+      server.inject({ endpoint: 'getcrumb', times: Infinity, fault });
+
+      const errors: Error[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { failed, quotes } = await yahoo.quotes(['AAPL']);
+        expect(quotes.size).toBe(0);
+        errors.push(failed[0]!.error);
+      }
+      // Two calls fail (each after a bounded number of crumb attempts), then the breaker is open
+      // and the next three fail at once, sending nothing.
+      // 429 is transient: 1 + 2 retries a call; an empty crumb is a session failure: one refresh a call.
+      const attempts = server.requestsTo('getcrumb').length;
+      expect(attempts).toBe(fault.kind === 'tooManyRequests' ? 2 * 3 : 2 * 2);
+      // Each attempt is one walk of the cookie/consent flow (6 requests) and one getcrumb: nothing more.
+      expect(server.requests).toHaveLength(attempts * 7);
+      expect(errors.slice(0, 2).map((e) => e.message)).toEqual(
+        Array(2).fill(
+          expect.stringMatching(fault.kind === 'emptyCrumb' ? /Could not find crumb/ : /HTTP 429 .*getcrumb/),
+        ),
+      );
+      for (const e of errors.slice(0, 2)) {
+        expect(e).toBeInstanceOf(fault.kind === 'emptyCrumb' ? YahooSessionError : YahooHttpError);
+      }
+      expect(errors.slice(2).every((e) => e instanceof YahooCircuitOpenError)).toBe(true);
+      expect(quoteRequests()).toHaveLength(0); // no quote went out without a crumb
+      expect(states).toEqual(['open']);
+
+      // Yahoo hands out crumbs again: the probe after the half-open delay gets one, and quotes flow.
+      server.clearFaults();
+      await new Promise((done) => setTimeout(done, 150));
+      expect((await yahoo.quotes(['AAPL'])).quotes.has('AAPL')).toBe(true);
+      expect(states).toEqual(['open', 'half-open', 'closed']);
+    }
+  });
+
   it('malformed JSON, a cut connection and a timeout are retried like 5xx', async () => {
     const yahoo = client({ timeoutMs: 150 });
     const errors: unknown[] = [];

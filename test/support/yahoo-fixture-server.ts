@@ -25,7 +25,8 @@
 //   Anything else: 404 with `x-fixture-miss` (chart: Yahoo's "No data found" body; quoteSummary:
 //   its "No fundamentals data found" body; search: an empty result), marked generated.
 // Faults, per test (`inject`, first matching rule, `times` uses): 429 with Retry-After, any
-// status (500, 503…), a delay before the normal answer, invalid crumb or cookie, malformed JSON
+// status (500, 503…), a delay before the normal answer, invalid crumb or cookie, a getcrumb
+// that hands out no crumb (`emptyCrumb`; a failing getcrumb: 429/status on 'getcrumb'), malformed JSON
 // (the normal body cut in half), a cut connection (before the headers, or mid-body), symbols
 // dropped from a quote result (unknown symbol, partial batch), another recorded file, or an
 // edited body (SYNTHETIC). Every request is recorded in `requests`, with what answered it.
@@ -68,6 +69,12 @@ export type YahooFault =
   | { kind: 'invalidCrumb' }
   /** 401 … "Invalid Cookie". */
   | { kind: 'invalidCookie' }
+  /**
+   * getcrumb: 200 with an empty body, as Yahoo answers when it will not hand out a crumb
+   * (yahoo-finance2: "Could not find crumb"; its "Failed to get crumb" is a non-200, e.g. a
+   * `tooManyRequests` rule on endpoint 'getcrumb').
+   */
+  | { kind: 'emptyCrumb' }
   /** Wait, then the normal answer (a slow Yahoo). */
   | { kind: 'delay'; ms: number }
   /** 200 with the normal JSON body cut in half (a complete, well-framed response). */
@@ -370,6 +377,8 @@ export async function startYahooFixtureServer(opts: YahooFixtureServerOptions = 
         return { ...unauthorized('Invalid Crumb'), served: tag };
       case 'invalidCookie':
         return { ...unauthorized('Invalid Cookie'), served: tag };
+      case 'emptyCrumb':
+        return textAnswer(200, '', tag);
       case 'delay':
         await sleep(fault.ms);
         return res.destroyed ? 'cut' : undefined;
