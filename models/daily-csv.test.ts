@@ -1,5 +1,5 @@
 // The price CSV reader as training and evaluation use it (loadDailyBars), and the shared line reader.
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +22,17 @@ describe('daily CSVs', () => {
     expect(bars.get('AAPL')).toHaveLength(1259);
     expect(bars.get('KO')).toHaveLength(1258);
     expect(rejected).toBe(3);
+  });
+
+  it('counts a folder named X.csv or a dangling link as one unreadable file, and loads the others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'daily-unreadable-'));
+    copyFileSync(join(DATA, 'AAPL_data.csv'), join(dir, 'AAPL_data.csv'));
+    mkdirSync(join(dir, 'DIR_data.csv'));
+    symlinkSync(join(dir, 'gone.txt'), join(dir, 'LINK_data.csv'));
+    const { bars, rejected } = await loadDailyBars(dir);
+    expect([...bars.keys()]).toEqual(['AAPL']);
+    expect(bars.get('AAPL')).toHaveLength(1259);
+    expect(rejected).toBe(2);
   });
 
   it('reports each problem with its line and the raw line', () => {

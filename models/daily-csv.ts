@@ -33,6 +33,39 @@ export async function listCsvFiles(dir: string, who: string): Promise<string[]> 
 /** What a file-level or row-level problem is reported with: 1-based line, reason, the raw line (or bytes). */
 export type RejectRow = (line: number, reason: string, raw: string | Buffer) => void;
 
+/**
+ * A listed CSV's bytes, or null once `reject` has been told (line 1) why it cannot be read: a
+ * folder named `X.csv`, no read permission, a dangling link, gone since the listing. The other
+ * files are still read; an error that is not about this one file (e.g. out of memory) is thrown.
+ */
+export async function readCsvFile(path: string, reject: RejectRow): Promise<Buffer | null> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const reason = unreadableReason(e);
+    if (reason === undefined) throw e;
+    reject(1, reason, Buffer.alloc(0));
+    return null;
+  }
+}
+
+const UNREADABLE: Record<string, string> = {
+  EISDIR: 'is a directory, not a file',
+  EACCES: 'cannot be read: permission denied',
+  EPERM: 'cannot be read: operation not permitted',
+  ENOENT: 'cannot be read: it does not exist (a dangling link, or removed while the folder was read)',
+  ELOOP: 'cannot be read: too many levels of symbolic links',
+  EIO: 'cannot be read: I/O error',
+  ENXIO: 'cannot be read: no such device',
+  ETIMEDOUT: 'cannot be read: timed out',
+};
+
+function unreadableReason(e: unknown): string | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const reason = code === undefined ? undefined : UNREADABLE[code];
+  return reason === undefined ? undefined : `${reason} (${code})`;
+}
+
 /** How many bytes of an unreadable file its one dead letter carries. */
 const UNREADABLE_PAYLOAD_BYTES = 4096;
 
@@ -148,7 +181,8 @@ export async function loadDailyBars(
   for (const [i, file] of files.entries()) {
     const fallback = tickerFromFileName(file);
     if (!wanted || wanted.has(fallback)) {
-      const rows = parseDailyCsv(await readFile(join(dir, file)), fallback, () => rejected++);
+      const bytes = await readCsvFile(join(dir, file), () => rejected++);
+      const rows = bytes ? parseDailyCsv(bytes, fallback, () => rejected++) : [];
       for (const row of rows) {
         const list = bars.get(row.quote.symbol) ?? [];
         if (list.length === 0) bars.set(row.quote.symbol, list);

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -191,6 +191,15 @@ describe('news', () => {
     ]);
     expect(d.deadLetters('news')[4]!.payload.toString()).toBe('2016-03-02,"a stray quote mid-file,MSFT');
     expect(d.deadLetters('news').every((l) => l.kind === 'source' && l.node === 'news')).toBe(true);
+  });
+
+  it('a folder named X.csv among the headline files is one dead letter; the other files are read', async () => {
+    const dir = folder({ 'finviz.csv': 'date,text,ticker\n2016-03-01,apple unveil new ipad,AAPL\n' });
+    mkdirSync(join(dir, 'archive.csv'));
+    const d = await TestDriver.forOperator(news({ dir }));
+    await d.runSource();
+    expect(d.read<News>('news').map((n) => n.headline)).toEqual(['apple unveil new ipad']);
+    expect(d.deadLetters('news').map((l) => l.reason)).toEqual(['archive.csv:1: is a directory, not a file (EISDIR)']);
   });
 
   it('reads Benzinga instants with their offset, and a quoted headline that spans two lines', async () => {

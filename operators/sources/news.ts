@@ -13,10 +13,9 @@
 // text in the file's encoding; a file with an unknown header is one dead letter. The same
 // headline twice (same id: source, symbol, date, headline) is emitted once, the later copy
 // dead-lettered as "duplicate …". No state: the source reads its files whole, then emits.
-import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { defineOperator, type ReplayClock, type SourceContext } from '../../engine/index.js';
-import { listCsvFiles } from '../../models/daily-csv.js';
+import { listCsvFiles, readCsvFile } from '../../models/daily-csv.js';
 import { schemas } from '../../schemas/index.js';
 import { type NewsRow, parseNewsFile } from './news-formats.js';
 
@@ -72,10 +71,12 @@ async function readHeadlines(opts: NewsOptions, ctx: SourceContext<NewsPorts>): 
   for (const [fileIndex, path] of paths.entries()) {
     if (ctx.signal.aborted) break;
     const file = basename(path);
-    const parsed = parseNewsFile(await readFile(path), {
-      wanted,
-      reject: (line, reason, raw) => ctx.deadLetter('news', `${file}:${line}: ${reason}`, raw),
-    });
+    const reject = (line: number, reason: string, raw: string | Buffer) =>
+      ctx.deadLetter('news', `${file}:${line}: ${reason}`, raw);
+    // An entry that cannot be read (a folder named X.csv, no permission) is one dead letter.
+    const bytes = await readCsvFile(path, reject);
+    if (!bytes) continue;
+    const parsed = parseNewsFile(bytes, { wanted, reject });
     for (const row of parsed.rows) {
       if ((opts.from !== undefined && row.day < opts.from) || (opts.to !== undefined && row.day > opts.to)) continue;
       rows.push({ ...row, file, fileIndex });

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -109,6 +109,29 @@ describe('replay', () => {
     ]);
     expect(letters[0]!.payload).toEqual(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0xff, 0x10, 0x0a]));
     expect(letters[3]!.payload.toString()).toBe(line50);
+  });
+
+  it('an entry that cannot be read (a folder named X.csv, no permission, a dangling link) is one dead letter; the rest is replayed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-unreadable-'));
+    copyFileSync(join(DATA, 'AAPL_data.csv'), join(dir, 'AAPL_data.csv'));
+    mkdirSync(join(dir, 'DIR_data.csv'));
+    symlinkSync(join(dir, 'gone.txt'), join(dir, 'LINK_data.csv'));
+    writeFileSync(join(dir, 'ZZZ_data.csv'), 'date,open,high,low,close,volume\n2017-01-03,5,6,4,5.5,300\n');
+    // No read permission: root reads it anyway, so it only counts when the tests do not run as root.
+    const asRoot = process.getuid?.() === 0;
+    chmodSync(join(dir, 'ZZZ_data.csv'), 0o000);
+    const d = await TestDriver.forOperator(replay({ dir }));
+    await d.runSource();
+    const quotes = d.read<Quote>('quotes');
+    expect(quotes.filter((q) => q.symbol === 'AAPL')).toHaveLength(1259);
+    expect(quotes.filter((q) => q.symbol === 'ZZZ')).toHaveLength(asRoot ? 1 : 0);
+    const letters = d.deadLetters('quotes');
+    expect(letters.map((l) => l.reason)).toEqual([
+      'DIR_data.csv:1: is a directory, not a file (EISDIR)',
+      'LINK_data.csv:1: cannot be read: it does not exist (a dangling link, or removed while the folder was read) (ENOENT)',
+      ...(asRoot ? [] : ['ZZZ_data.csv:1: cannot be read: permission denied (EACCES)']),
+    ]);
+    expect(letters.every((l) => l.kind === 'source' && l.node === 'replay' && l.payload.length === 0)).toBe(true);
   });
 
   it('refuses an impossible date instead of rolling it over onto the next real day', async () => {

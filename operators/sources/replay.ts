@@ -3,11 +3,10 @@
 // With a `clock`, it advances that clock past each day it has replayed (and ends it when it
 // stops), so other replayed sources (news) can emit in step with the prices.
 
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { defineOperator, type ReplayClock, type SourceContext } from '../../engine/index.js';
-import { listCsvFiles, parseDailyCsv, tickerFromFileName } from '../../models/daily-csv.js';
+import { listCsvFiles, parseDailyCsv, readCsvFile, tickerFromFileName } from '../../models/daily-csv.js';
 import { isoDay } from '../../models/trading-calendar.js';
 import { type Quote, schemas } from '../../schemas/index.js';
 
@@ -56,10 +55,12 @@ async function replayDays(opts: ReplayOptions, ctx: SourceContext<{ quotes: type
   for (const file of files) {
     const fallback = tickerFromFileName(file);
     if (wanted && !wanted.has(fallback)) continue;
-    const bytes = await readFile(join(opts.dir, file));
-    for (const r of parseDailyCsv(bytes, fallback, (line, reason, raw) =>
-      ctx.deadLetter('quotes', `${file}:${line}: ${reason}`, raw),
-    )) {
+    const reject = (line: number, reason: string, raw: string | Buffer) =>
+      ctx.deadLetter('quotes', `${file}:${line}: ${reason}`, raw);
+    // An entry that cannot be read (a folder named X.csv, no permission) is one dead letter.
+    const bytes = await readCsvFile(join(opts.dir, file), reject);
+    if (!bytes) continue;
+    for (const r of parseDailyCsv(bytes, fallback, reject)) {
       if (wanted && !wanted.has(r.quote.symbol)) continue;
       if ((opts.from !== undefined && r.day < opts.from) || (opts.to !== undefined && r.day > opts.to)) continue;
       const list = byDay.get(r.day);
