@@ -333,6 +333,100 @@ describe('yahoo source: backfill, watermarks and daily bars', () => {
   });
 });
 
+describe('yahoo source: minute bars (TICKCAST_MINUTE_BARS=on)', () => {
+  /** As pipelines/price-prediction.ts wires them with `minuteBars`: daily bars, and 1m bars of the live quotes only. */
+  async function sourceAndMinuteBars(feed: ReturnType<typeof createYahooFeed>) {
+    return TestDriver.create(
+      definePipeline({
+        name: 'yahoo-minute-bars',
+        topics: {
+          quotes: { schema: schemas.Quote, partitions: 1 },
+          bars: { schema: schemas.Bar, partitions: 1 },
+          'bars.1m': { schema: schemas.Bar, partitions: 1 },
+        },
+        nodes: [
+          { id: 'market-data', operator: feed.quotes, writes: { quotes: 'quotes' } },
+          { id: 'bars', operator: bars({ interval: '1d' }), reads: 'quotes', writes: { bars: 'bars' } },
+          {
+            id: 'bars-1m',
+            operator: bars({ interval: '1m', sources: ['yahoo'] }),
+            reads: 'quotes',
+            writes: { bars: 'bars.1m' },
+          },
+        ],
+      }),
+    );
+  }
+
+  /**
+   * SYNTHETIC: every quote request answers a new AAPL trade 20 s before the request (the test
+   * clock's time), a cent higher each time, with 1,000 more shares of day volume; `lateAt`: that
+   * request's trade is 3.5 min old instead.
+   */
+  function liveAapl(clock: FeedClock, lateAt?: number) {
+    let n = 0;
+    server.inject({
+      endpoint: 'quote',
+      times: Infinity,
+      fault: {
+        kind: 'editJson',
+        edit: (body) => {
+          n++;
+          const r = (body as { quoteResponse: { result: Array<Record<string, unknown>> } }).quoteResponse.result;
+          Object.assign(r.find((q) => q.symbol === 'AAPL')!, {
+            regularMarketTime: (clock.now() - (n === lateAt ? 210_000 : 20_000)) / 1000,
+            regularMarketPrice: 245 + n / 100,
+            regularMarketVolume: 1_000_000 + n * 1_000,
+          });
+          return body;
+        },
+      },
+    });
+  }
+
+  const minute = (b: Bar) => [new Date(b.ts).toISOString().slice(11, 16), b.close, b.volume, b.quotes];
+
+  it('live quotes become 1m bars; the watermark follows the cycles (start − intradayLagMs), closing each minute', async () => {
+    // Tuesday 2025-02-18, market open: a cycle a minute, 15:00 … 15:06; the lag is the app's (2 min).
+    const { clock, signal } = testClock('2025-02-18T15:00:00Z', '2025-02-18T15:06:30Z');
+    liveAapl(clock, 5); // the 15:04 cycle answers a trade of 15:00:30: behind the watermark
+    const feed = createYahooFeed({ client: client(), symbols: ['AAPL'], pollMs: MIN, clock, intradayLagMs: 2 * MIN });
+    const d = await sourceAndMinuteBars(feed);
+    await d.runSource('market-data', { signal });
+    expect(quoteRequests()).toHaveLength(7);
+    expect(d.read<Quote>('quotes').map((q) => new Date(q.ts).toISOString().slice(11, 19))).toEqual([
+      '14:59:40',
+      '15:00:40',
+      '15:01:40',
+      '15:02:40',
+      '15:04:40',
+      '15:05:40',
+    ]);
+    // Closed minutes: each quote is its minute's bar; volume = growth of the day volume since the last closed minute.
+    expect(d.read<Bar>('bars.1m').map(minute)).toEqual([
+      ['14:59', 245.01, 1_001_000, 1], // the first minute seen takes the day's volume so far
+      ['15:00', 245.02, 1_000, 1],
+      ['15:01', 245.03, 1_000, 1],
+      ['15:02', 245.04, 1_000, 1],
+    ]);
+    expect(d.read<Bar>('bars.1m').every((b) => b.interval === '1m' && b.source === 'yahoo')).toBe(true);
+    // The late trade is refused by the source, with the watermark it is behind.
+    expect(d.deadLetters('quotes').map((l) => l.reason)).toEqual([
+      'AAPL: late quote: 2025-02-18T15:00:30.000Z is before the watermark 2025-02-18T15:01:00.000Z (its minute has closed)',
+    ]);
+  });
+
+  it('without intradayLagMs (minute bars off) the watermark stays at the last closed day: no minute closes intraday', async () => {
+    const { clock, signal } = testClock('2025-02-18T15:00:00Z', '2025-02-18T15:06:30Z');
+    liveAapl(clock);
+    const feed = createYahooFeed({ client: client(), symbols: ['AAPL'], pollMs: MIN, clock });
+    const d = await sourceAndMinuteBars(feed);
+    await d.runSource('market-data', { signal });
+    expect(d.read<Quote>('quotes')).toHaveLength(7);
+    expect(d.read<Bar>('bars.1m').map(minute)).toEqual([]);
+  });
+});
+
 describe('yahoo source: news and earnings', () => {
   it('headlines about the symbol into news (source yahoo, minute precision, id from the uuid)', async () => {
     const { clock, signal } = testClock('2025-02-18T15:00:00Z', '2025-02-18T15:45:00Z');

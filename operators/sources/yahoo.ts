@@ -445,7 +445,7 @@ async function quoteCycle(
       if (!first)
         ctx.deadLetter(
           'quotes',
-          `${symbol}: late quote: ${new Date(q.ts).toISOString()} is before the watermark ${new Date(shared.watermark).toISOString()} (its day's bar has closed)`,
+          `${symbol}: late quote: ${new Date(q.ts).toISOString()} is before the watermark ${new Date(shared.watermark).toISOString()} (${deps.opts.intradayLagMs !== undefined ? 'its minute has' : "its day's bar has"} closed)`,
           JSON.stringify(q),
         );
       continue;
