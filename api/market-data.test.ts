@@ -3,7 +3,7 @@
 // Against the Yahoo fixture server (recorded real responses, a fault injected), the real client.
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLiveHub, type PipelineDescription, PipelineMetrics } from '../engine/index.js';
+import { createLiveHub, type PipelineDescription, PipelineMetrics, TestDriver } from '../engine/index.js';
 import { createYahooFeed } from '../operators/sources/yahoo.js';
 import { createYahooClient } from '../operators/sources/yahoo-client.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
@@ -76,5 +76,49 @@ describe('market data in the API', () => {
     await new Promise((done) => setTimeout(done, 80));
     expect((await client.quotes(['AAPL'])).quotes.size).toBe(1); // the probe closes the breaker
     expect((await healthz()).status).toBe('ok');
+  });
+
+  it('marketData.stalest(limit): the symbols with the oldest data, oldest first, never-answered first; bounded', async () => {
+    // Tuesday 2025-02-18, market open: a cycle a minute; the source stops after three.
+    let t = Date.parse('2025-02-18T15:00:00Z');
+    const stop = new AbortController();
+    let cycles = 0;
+    const clock = {
+      now: () => t,
+      sleep: async (ms: number) => {
+        t += ms;
+        cycles++;
+        if (cycles === 1) yahooServer.inject({ endpoint: 'quote', fault: { kind: 'dropSymbols', symbols: ['MSFT'] } });
+        if (cycles === 2) yahooServer.inject({ endpoint: 'quote', fault: { kind: 'status', status: 503 } });
+        if (cycles === 3) stop.abort();
+      },
+    };
+    const client = createYahooClient({ baseUrl: yahooServer.url, requestsPerMinute: 0, retries: 0, log: () => {} });
+    const feed = createYahooFeed({ client, symbols: ['AAPL', 'MSFT', 'NONEXIST'], pollMs: 60_000, clock });
+    const d = await TestDriver.forOperator(feed.quotes);
+    await d.runSource(undefined, { signal: stop.signal });
+    const description: PipelineDescription = { name: 'test', nodes: [], topics: [], edges: [] } as never;
+    api = await startServer({
+      running: { pipeline: { describe: () => description }, metrics: new PipelineMetrics('test') },
+      store,
+      hub: createLiveHub(),
+      host: '127.0.0.1',
+      port: 0,
+      marketData: feed.status,
+    });
+    // 15:00 all answered but NONEXIST (unknown to Yahoo); 15:01 MSFT left out; 15:02 the batch failed
+    // (all stale); now 15:03.
+    const { data } = await graphql('{ marketData { stalest { symbol ageSeconds stale } } }');
+    expect(data.marketData.stalest).toEqual([
+      { symbol: 'NONEXIST', ageSeconds: null, stale: true },
+      { symbol: 'MSFT', ageSeconds: 180, stale: true },
+      { symbol: 'AAPL', ageSeconds: 120, stale: true },
+    ]);
+    const two = await graphql('{ marketData { stalest(limit: 2) { symbol } } }');
+    expect(two.data.marketData.stalest).toEqual([{ symbol: 'NONEXIST' }, { symbol: 'MSFT' }]);
+    const tooMany = (await graphql('{ marketData { stalest(limit: 21) { symbol } } }')) as unknown as {
+      errors: Array<{ extensions: { code: string } }>;
+    };
+    expect(tooMany.errors[0]!.extensions.code).toBe('BAD_ARGUMENT');
   });
 });

@@ -18,8 +18,25 @@ export interface MarketDataStatus {
   /** Age of the freshest data the source holds per symbol: max and median over the universe, ms. */
   dataAgeMaxMs: number | null;
   dataAgeMedianMs: number | null;
+  /**
+   * The symbols with the oldest data, oldest first: at most STALEST_SYMBOLS of them, whatever the
+   * universe's size (5,000 symbols must not make 5,000 rows or metric series). Sources without
+   * per-symbol data (a replay) leave it out.
+   */
+  stalest?: SymbolDataAge[];
   breakers: Array<{ endpoint: string; state: BreakerState }>;
   /** Start of the last full quote cycle (epoch ms). */
   lastCycleAt: number | null;
   backfill: { done: number; total: number } | null;
+}
+
+/** How many of its stalest symbols a source's status lists (GraphQL `marketData.stalest(limit)`). */
+export const STALEST_SYMBOLS = 20;
+
+export interface SymbolDataAge {
+  symbol: string;
+  /** Since the source last got an answer for it, ms; null: never answered (unknown, or failing since start). */
+  ageMs: number | null;
+  /** Its last fetch failed: the last good values are kept. */
+  stale: boolean;
 }

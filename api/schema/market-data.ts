@@ -1,6 +1,7 @@
 // The market-data source as the dashboard header shows it: which source, its state, whether the
 // market is open, and how old the newest quote is.
-import type { MarketDataStatus } from '../../engine/source-status.js';
+import { type MarketDataStatus, STALEST_SYMBOLS, type SymbolDataAge } from '../../engine/source-status.js';
+import { apiError, ErrorCode } from '../errors.js';
 import { builder } from './builder.js';
 
 const BreakerRef = builder.objectRef<MarketDataStatus['breakers'][number]>('Breaker').implement({
@@ -8,6 +9,20 @@ const BreakerRef = builder.objectRef<MarketDataStatus['breakers'][number]>('Brea
   fields: (t) => ({
     endpoint: t.exposeString('endpoint', { description: 'quote, chart, search or quoteSummary.' }),
     state: t.exposeString('state', { description: 'closed, half-open (probing) or open (failing fast).' }),
+  }),
+});
+
+const SymbolDataAgeRef = builder.objectRef<SymbolDataAge>('SymbolDataAge').implement({
+  description: 'How old the data held for one symbol is.',
+  fields: (t) => ({
+    symbol: t.exposeString('symbol'),
+    ageSeconds: t.float({
+      nullable: true,
+      description:
+        'Since the source last got an answer for it; null: never answered (unknown, or failing since start).',
+      resolve: (s) => (s.ageMs === null ? null : s.ageMs / 1000),
+    }),
+    stale: t.exposeBoolean('stale', { description: 'Its last fetch failed: the last good values are kept.' }),
   }),
 });
 
@@ -49,6 +64,18 @@ const MarketDataRef = builder.objectRef<MarketDataView>('MarketData').implement(
       resolve: (m) => seconds(m.dataAgeMaxMs),
     }),
     dataAgeMedianSeconds: t.float({ nullable: true, resolve: (m) => seconds(m.dataAgeMedianMs) }),
+    stalest: t.field({
+      type: [SymbolDataAgeRef],
+      description: `The symbols with the oldest data, oldest first (never answered first); at most ${STALEST_SYMBOLS}, so a large universe stays one small answer. Empty for a replay.`,
+      args: { limit: t.arg.int({ required: false, defaultValue: 10, description: `1 … ${STALEST_SYMBOLS}.` }) },
+      resolve: (m, args) => {
+        const limit = args.limit ?? 10;
+        if (!Number.isInteger(limit) || limit < 1 || limit > STALEST_SYMBOLS) {
+          throw apiError(ErrorCode.BAD_ARGUMENT, `stalest: limit must be 1 … ${STALEST_SYMBOLS}, got ${limit}`);
+        }
+        return (m.stalest ?? []).slice(0, limit);
+      },
+    }),
     breakers: t.field({ type: [BreakerRef], resolve: (m) => m.breakers }),
     lastCycleTime: t.field({
       type: 'DateTime',

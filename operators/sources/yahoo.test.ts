@@ -4,6 +4,7 @@
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { definePipeline, TestDriver } from '../../engine/index.js';
+import { STALEST_SYMBOLS } from '../../engine/source-status.js';
 import { sessionsBetween } from '../../models/market-calendar.js';
 import { type Bar, type Earnings, type News, type Quote, schemas } from '../../schemas/index.js';
 import { startYahooFixtureServer, type YahooFixtureServer } from '../../test/support/yahoo-fixture-server.js';
@@ -203,6 +204,13 @@ describe('yahoo source: quotes', () => {
     ]);
     expect(feed.status().dataAgeMaxMs).toBeLessThanOrEqual(MIN);
     expect(d.read<Quote>('quotes')).toHaveLength(2); // nothing invented while stale
+  });
+
+  it('the status lists the stalest symbols, at most STALEST_SYMBOLS of a large universe', () => {
+    const symbols = Array.from({ length: 5000 }, (_, i) => `SYN${String(i).padStart(4, '0')}`);
+    const { stalest } = createYahooFeed({ client: client(), symbols, pollMs: MIN }).status();
+    expect(stalest).toHaveLength(STALEST_SYMBOLS);
+    expect(stalest![0]).toEqual({ symbol: 'SYN0000', ageMs: null, stale: false }); // none answered yet
   });
 
   it('market closed: a settle cycle after the close, then one every 30 min, and one at the next open', async () => {

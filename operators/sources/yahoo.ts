@@ -30,7 +30,7 @@
 
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { defineOperator, type SourceContext } from '../../engine/index.js';
-import type { MarketDataStatus } from '../../engine/source-status.js';
+import { type MarketDataStatus, STALEST_SYMBOLS, type SymbolDataAge } from '../../engine/source-status.js';
 import {
   lastClosedSession,
   isOpen as marketIsOpen,
@@ -209,6 +209,7 @@ export function createYahooFeed(opts: YahooFeedOptions): YahooFeed {
       staleSymbols: stale,
       dataAgeMaxMs: ages.length > 0 ? ages.at(-1)! : null,
       dataAgeMedianMs: ages.length > 0 ? ages[Math.floor((ages.length - 1) / 2)]! : null,
+      stalest: stalest(symbols, now),
       breakers,
       lastCycleAt: shared.lastCycleAt,
       backfill: shared.backfill,
@@ -235,6 +236,18 @@ export function createYahooFeed(opts: YahooFeedOptions): YahooFeed {
       }),
     status,
   };
+}
+
+/**
+ * The STALEST_SYMBOLS symbols with the oldest data, oldest first: never answered, then by the
+ * time Yahoo last answered for them, then by name.
+ */
+function stalest(symbols: ReadonlyMap<string, SymbolState>, now: number): SymbolDataAge[] {
+  const rank = (s: SymbolState) => s.fetchedAt ?? Number.NEGATIVE_INFINITY;
+  return [...symbols]
+    .sort(([a, sa], [b, sb]) => rank(sa) - rank(sb) || (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, STALEST_SYMBOLS)
+    .map(([symbol, s]) => ({ symbol, ageMs: s.fetchedAt === null ? null : now - s.fetchedAt, stale: s.stale }));
 }
 
 interface FeedState {
