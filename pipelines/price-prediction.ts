@@ -243,7 +243,12 @@ function scoringNodes(scoring: Scoring, store: TimeSeriesStore, partitions: numb
       : {}),
   };
   const nodes: NodeDeclaration[] = [
-    { id: 'score', operator: score({ intervalMs }), reads: 'predictions', writes: { scores: 'scores' } },
+    {
+      id: 'score',
+      operator: score({ intervalMs, registry: scoring.registry }),
+      reads: 'predictions',
+      writes: { scores: 'scores' },
+    },
     { id: 'store-scores', operator: timeseries({ store, table: 'scores' }), reads: 'scores' },
   ];
   if (table) {

@@ -4,6 +4,8 @@
 //   tickcast_score_mae_ratio{baseline}     ÷ the MAE of persistence, and of a constant drift
 //   tickcast_score_coverage                share inside the 80% interval
 //   tickcast_scores_total{status}          scored, and missing (the target session had no bar)
+// (Predictions that arrived late are counted where that is known, by the score operator:
+// tickcast_score_late_total{horizon, status}.)
 // The constant drift is causal: the median realised h-session return of every score seen before
 // the batch (all symbols), so it never uses the outcome it is scored on. Declared `everyProcess`:
 // each process that serves /metrics sees every score.

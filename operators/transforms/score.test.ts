@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { TestDriver } from '../../engine/index.js';
 import type { Prediction, Score } from '../../schemas/index.js';
@@ -74,5 +75,36 @@ describe('score', () => {
     // The end of the stream leaves Tuesday's 1-day prediction pending, not missing.
     await d.end();
     expect(d.read<Score>('scores')).toHaveLength(2);
+  });
+});
+
+describe('score counts late predictions', () => {
+  it('tickcast_score_late_total{horizon, status}: scored from a kept close, or missing', async () => {
+    const registry = new Registry();
+    const d = await TestDriver.forOperator(score({ registry }));
+    await d.pipe('input', [
+      prediction('KO', '2017-01-12', 41.0, 1, '2017-01-13'),
+      prediction('KO', '2017-01-17', 42.0, 1, '2017-01-18'),
+      // After its target session's close came: late, scored from the kept close.
+      prediction('KO', '2017-01-11', 40.0, 4, '2017-01-17'),
+    ]);
+    await d.run();
+    await d.advanceWatermark('input', day('2017-01-14'));
+    // Friday had no bar and the watermark is past it: late, and missing.
+    await d.pipe('input', [prediction('KO', '2017-01-06', 40.0, 5, '2017-01-13')]);
+    await d.run();
+    await d.advanceWatermark('input', day('2017-01-15'));
+    expect(d.read<Score>('scores').map((s) => [s.ts, s.status])).toEqual([
+      [day('2017-01-11'), 'scored'],
+      [day('2017-01-12'), 'missing'],
+      [day('2017-01-06'), 'missing'],
+    ]);
+    const late = (await registry.getSingleMetric('tickcast_score_late_total')!.get()).values;
+    expect(late.map((v) => [v.labels, v.value])).toEqual([
+      [{ horizon: '4', status: 'scored' }, 1],
+      [{ horizon: '5', status: 'missing' }, 1],
+    ]);
+    // On-time predictions are not counted; a second operator on the same registry shares the counter.
+    expect(() => score({ registry })).not.toThrow();
   });
 });

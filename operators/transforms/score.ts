@@ -6,6 +6,11 @@
 // its target session without one (the symbol had no bar that day: an event-time timer). A
 // prediction that arrives after its target session (late) is scored from the closes the state keeps.
 // Scores keep the symbol as key (co-partitioned with the predictions).
+// Late predictions are counted (given a registry): tickcast_score_late_total{horizon, status},
+// status `scored` (from a kept close) or `missing` (its close is no longer kept, so its score says
+// missing though the session had a bar). Missing sessions are counted from the scores topic by
+// score-metrics (tickcast_scores_total{status="missing"}).
+import { Counter, type Registry } from 'prom-client';
 import { defineOperator, END_OF_TIME } from '../../engine/index.js';
 import { type ScoredPrediction, scoreOf } from '../../models/scores.js';
 import { type Prediction, type Score, schemas } from '../../schemas/index.js';
@@ -33,10 +38,28 @@ export interface ScoreOptions {
    * session is over (missing if no prediction of it came) once the watermark passes its end.
    */
   intervalMs?: number;
+  /** Where to count late predictions (tickcast_score_late_total); none: not counted. */
+  registry?: Registry;
+}
+
+const LATE_METRIC = 'tickcast_score_late_total';
+
+/** The registry's late-prediction counter (one per registry, however many score operators share it). */
+function lateCounter(registry: Registry): Counter<'horizon' | 'status'> {
+  return (
+    (registry.getSingleMetric(LATE_METRIC) as Counter<'horizon' | 'status'> | undefined) ??
+    new Counter({
+      name: LATE_METRIC,
+      help: 'Predictions that arrived after their target session, by the score they got: scored (from a kept close) or missing (no close of that session kept)',
+      labelNames: ['horizon', 'status'],
+      registers: [registry],
+    })
+  );
 }
 
 export function score(opts: ScoreOptions = {}) {
   const intervalMs = opts.intervalMs ?? 86_400_000;
+  const late = opts.registry ? lateCounter(opts.registry) : undefined;
   return defineOperator<Prediction, { scores: typeof schemas.Score }, ScoreState>({
     kind: 'transform',
     name: 'score',
@@ -53,11 +76,14 @@ export function score(opts: ScoreOptions = {}) {
         else waiting.push(q);
       }
       const known = closeAt(state, p.targetTs);
+      // Late: its target session's close already came, or the watermark is past that session.
+      const isLate = known !== null || ctx.watermark >= p.targetTs + intervalMs;
       if (known !== null) emit(scoreOf(p, known));
       else if (!waiting.some((q) => q.id === p.id)) {
         waiting.push(pendingOf(p));
         ctx.setTimer(p.targetTs + intervalMs);
       }
+      if (isLate) late?.inc({ horizon: String(p.horizon), status: known !== null ? 'scored' : 'missing' });
       state.pending = waiting;
       ctx.state.set(state);
     },
