@@ -23,8 +23,8 @@ export interface EarningsCalendar {
   symbols(): string[];
   /**
    * True when the next-day return of the bar at `ts` (UTC day D) spans an announcement: one on D
-   * (after the close) or after D up to and including the next weekday (before its open, or over the
-   * weekend). Exchange holidays are not known, so the day after a holiday-preceding bar is missed.
+   * (after the close) or after D up to and including the next NYSE trading day (`nextTradingDay`:
+   * before its open, or over a weekend or exchange holiday).
    */
   isEarningsWindow(symbol: string, ts: number): boolean;
   /** First announcement on or after the UTC day of `ts` (it may still come after today's close). */
