@@ -70,7 +70,12 @@ export function coverageTable(
     });
 }
 
-export async function calibrationCommand(config: Config, args: CalibrationArgs): Promise<void> {
+/**
+ * Replays the calibration and prints its coverage. Returns the exit code: 0 when every horizon and
+ * regime is in its band, 1 (with the cells out of band on stderr, after the JSON line) otherwise, so
+ * CI fails on a calibration that drifted.
+ */
+export async function calibrationCommand(config: Config, args: CalibrationArgs): Promise<number> {
   const problems: string[] = [];
   const from = parseDay(args.from ?? '2017-02-08', '--from', problems);
   const to = args.to === undefined ? Number.POSITIVE_INFINITY : parseDay(args.to, '--to', problems) + 86_400_000;
@@ -144,6 +149,14 @@ export async function calibrationCommand(config: Config, args: CalibrationArgs):
       }),
     );
   }
+  const out = cells.filter((c) => !c.inBand);
+  if (out.length === 0) return 0;
+  console.error(
+    `tickcast calibration: coverage out of band in ${out.length} of ${cells.length} groups: ${out
+      .map((c) => `h${c.horizon} ${c.regime} ${pct(c.calibrated)} (band ${BANDS[c.regime]!.map(pct).join('–')})`)
+      .join(', ')}`,
+  );
+  return 1;
 }
 
 function pick(s: { actual: number; predicted: number; lower: number; upper: number }) {

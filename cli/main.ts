@@ -384,7 +384,7 @@ program
   .option('--eta <step>', "step size at horizon 1 (0: off, the models' own intervals)")
   .option('--json', 'print one JSON line last')
   .action(async (opts: CalibrationArgs) => {
-    await calibrationCommand(loadConfig(), opts);
+    process.exitCode = await calibrationCommand(loadConfig(), opts);
   });
 
 function parseDurationOption(text: string): number {

@@ -264,6 +264,11 @@ describe('tickcast CLI', () => {
     const off = await tickcast(['calibration', '--eta', '0', '--json']);
     const own = JSON.parse(off.stdout.trim().split('\n').at(-1)!) as typeof last;
     expect(own.allInBand).toBe(false);
+    // Out of band fails the command (CI runs it), saying which groups.
+    expect(off.code).toBe(1);
+    expect(off.stderr).toMatch(
+      /tickcast calibration: coverage out of band in \d+ of 6 groups: .*h21 normal [\d.]+% \(band 78\.0%–82\.0%\)/,
+    );
     const bad = await tickcast(['calibration', '--eta', 'lots', '--data', 'no/such/folder']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--eta "lots": a step size from 0 (off) to 10');
