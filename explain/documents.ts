@@ -41,11 +41,18 @@ export function factSheetSummary(s: FactSheet): string {
   const byName = new Map(s.facts.map((f) => [f.name, f]));
   const h = Math.min(...s.facts.flatMap((f) => (f.horizon === null ? [] : [f.horizon])));
   const change = byName.get(`h${h}.change`);
-  const drivers = s.facts
-    .filter((f) => f.horizon === h && f.name.startsWith(`h${h}.driver.`) && f.value !== null)
-    .sort((a, b) => Math.abs(b.value!) - Math.abs(a.value!))
-    .slice(0, 2)
-    .map((f) => `${f.label.toLowerCase()} ${f.value! > 0 ? 'up' : 'down'}`);
+  const strongest = (prefix: string) =>
+    s.facts
+      .filter((f) => f.horizon === h && f.name.startsWith(`h${h}.${prefix}`) && f.value !== null)
+      .sort((a, b) => Math.abs(b.value!) - Math.abs(a.value!))
+      .slice(0, 2);
+  // A constant point has no drivers: what moved the model is its interval's width.
+  const point = strongest('driver.');
+  const drivers = point.length
+    ? point.map((f) => `${f.label.toLowerCase()} ${f.value! > 0 ? 'up' : 'down'}`)
+    : strongest('widthDriver.').map(
+        (f) => `${f.label.toLowerCase()} ${f.value! > 0 ? 'widened' : 'narrowed'} the interval`,
+      );
   const move =
     change?.value == null ? 'no forecast' : `${change.value >= 0 ? 'up' : 'down'} ${formatFact(change, { abs: true })}`;
   const parts = [`${s.symbol} ${formatDay(s.ts)}: ${h}-day forecast ${move}`];

@@ -34,6 +34,13 @@ export interface FactSheetInput {
 const DAY_MS = 86_400_000;
 /** Individual features listed per horizon beside the groups. */
 const TOP_FEATURES = 3;
+/** Where a constant point comes from (`Attribution.point`), in words. */
+const POINT_TEXT: Record<NonNullable<Attribution['point']> | 'constant', string> = {
+  constantDrift:
+    "the training window's constant drift (the median move over this horizon in the training years): the model's own forecast did not beat it on validation days",
+  persistence: "no change (persistence): the model's own forecast did not beat it on validation days",
+  constant: "a constant: the model's own forecast did not beat it on validation days",
+};
 
 export function factSheetId(symbol: string, ts: number): string {
   return `facts:${symbol}:${ts}`;
@@ -125,6 +132,49 @@ export function buildFactSheet(input: FactSheetInput): FactSheet {
       { horizon: h },
     );
     add(at('method'), 'driver', 'how the drivers were measured', null, 'text', { horizon: h, text: a.method });
+    if (a.method === 'constant') {
+      // No input moves a constant point: say where it comes from, and what the model does move, the interval.
+      add(at('point'), 'driver', 'where the predicted change comes from', null, 'text', {
+        horizon: h,
+        text: POINT_TEXT[a.point ?? 'constant'],
+      });
+      const w = a.width;
+      if (!w) continue;
+      add(
+        at('width'),
+        'driver',
+        'width of the forecast interval (high end minus low end), in percentage points of log return',
+        w.predictedWidth * 100,
+        'pct',
+        { horizon: h },
+      );
+      add(
+        at('widthBaseline'),
+        'driver',
+        'width of the forecast interval for an average input (every feature at its training mean)',
+        w.baselineWidth * 100,
+        'pct',
+        { horizon: h },
+      );
+      add(at('widthMethod'), 'driver', "how the interval's drivers were measured", null, 'text', {
+        horizon: h,
+        text: w.method,
+      });
+      // Percentage points of the width's log return: they add up to width − widthBaseline, nearly.
+      for (const g of groupContributions(w.contributions)) {
+        add(at(`widthDriver.${g.group}`), 'driver', g.label, g.contribution * 100, 'pct', {
+          horizon: h,
+          text: g.description,
+        });
+      }
+      for (const t of topFeatures(w.contributions, TOP_FEATURES)) {
+        add(at(`widthFeature.${t.name}`), 'driver', t.description, t.contribution * 100, 'pct', {
+          horizon: h,
+          text: t.name,
+        });
+      }
+      continue;
+    }
     for (const g of groupContributions(a.contributions)) {
       // Percentage points of the forecast log return (×100): they add up to change − baseline, nearly.
       add(at(`driver.${g.group}`), 'driver', g.label, g.contribution * 100, 'pct', {

@@ -107,13 +107,17 @@ function orderFacts(facts: readonly Fact[], horizon: number): Fact[] {
     const k = KIND_ORDER.indexOf(f.kind);
     return k < 0 ? KIND_ORDER.length : k;
   };
-  const strength = (f: Fact) =>
-    f.kind === 'driver' && f.value !== null && f.name.includes('.driver.') ? -Math.abs(f.value) : 0;
+  const strength = (f: Fact) => (f.kind === 'driver' && f.value !== null && isDriver(f) ? -Math.abs(f.value) : 0);
   return facts
     .filter((f) => f.horizon === null || f.horizon === horizon)
     .map((f, i) => ({ f, i }))
     .sort((a, b) => rank(a.f) - rank(b.f) || strength(a.f) - strength(b.f) || a.i - b.i)
     .map(({ f }) => f);
+}
+
+/** A feature group's contribution: to the point (`h1.driver.momentum`) or, at a constant point, to the interval's width. */
+function isDriver(f: Fact): boolean {
+  return f.name.includes('.driver.') || f.name.includes('.widthDriver.');
 }
 
 function numbered(facts: readonly Fact[], prefix: string): RetrievedFact[] {
@@ -174,8 +178,9 @@ export async function trackRecord(store: TimeSeriesStore, p: Prediction, asOf: n
 
 /** The query a prediction's headlines are ranked against: the symbol, the move and its strongest drivers. */
 function queryText(p: Prediction, facts: readonly RetrievedFact[]): string {
+  // A constant point has no drivers: the interval's are what the model moved.
   const drivers = facts
-    .filter((f) => f.name.includes('.driver.'))
+    .filter(isDriver)
     .slice(0, 2)
     .map((f) => f.label);
   const move = p.predictedClose >= p.lastClose ? 'shares expected to rise' : 'shares expected to fall';

@@ -88,31 +88,16 @@ function interval(get: Get, h: number): string | null {
 }
 
 function drivers(all: readonly RetrievedFact[], get: Get, h: number): string | null {
-  const groups = all
-    .filter((f) => f.horizon === h && f.name.startsWith(`h${h}.driver.`) && f.value !== null)
-    .sort((a, b) => Math.abs(b.value!) - Math.abs(a.value!))
-    .filter((f) => Math.abs(f.value!) >= MIN_DRIVER)
-    .slice(0, DRIVERS);
+  const groups = strongest(all, h, 'driver.');
   if (groups.length === 0) {
     const method = get(`h${h}.method`);
     const baseline = get(`h${h}.baseline`);
     // The shipped point is a constant where the net showed no skill over it (models/point-forecast.ts).
-    if (method?.text === 'constant' && baseline?.value != null) {
-      return (
-        `That change is the same for every symbol: the typical move over this horizon (${value(baseline)}), ` +
-        `because on held-out days the model did not beat such a constant; its view shows in the interval, not the point${cite(method, baseline)}.`
-      );
-    }
+    if (method?.text === 'constant' && baseline?.value != null) return constantPoint(all, get, h);
     return method ? null : 'This model reads no features, so no single input moved it.';
   }
   const up = groups.filter((f) => f.value! > 0);
   const down = groups.filter((f) => f.value! < 0);
-  const list = (fs: RetrievedFact[]) =>
-    join(
-      fs.map(
-        (f) => `${lowerFirst(f.label)} (${f.value! > 0 ? '+' : '−'}${value(f, { abs: true }).replace('%', '')} points)`,
-      ),
-    );
   const baseline = get(`h${h}.baseline`);
   const against =
     baseline?.value != null
@@ -125,6 +110,61 @@ function drivers(all: readonly RetrievedFact[], get: Get, h: number): string | n
     .filter(Boolean)
     .join(up.length > 1 ? ', and ' : ' and ');
   return `${against} ${moves}${cite(baseline, ...groups)}.`;
+}
+
+/** Drivers as a list: "volatility (+0.31 points) and momentum (−0.02 points)". */
+function list(fs: readonly RetrievedFact[]): string {
+  return join(
+    fs.map(
+      (f) => `${lowerFirst(f.label)} (${f.value! > 0 ? '+' : '−'}${value(f, { abs: true }).replace('%', '')} points)`,
+    ),
+  );
+}
+
+/** The strongest of the facts named `prefix…` at horizon h, largest first, each worth a clause. */
+function strongest(all: readonly RetrievedFact[], h: number, prefix: string): RetrievedFact[] {
+  return all
+    .filter((f) => f.horizon === h && f.name.startsWith(`h${h}.${prefix}`) && f.value !== null)
+    .sort((a, b) => Math.abs(b.value!) - Math.abs(a.value!))
+    .filter((f) => Math.abs(f.value!) >= MIN_DRIVER)
+    .slice(0, DRIVERS);
+}
+
+/**
+ * A constant point (the net did not beat the constant on validation): where the point comes from, then what the
+ * model does move, the width of its interval, and the features that widened or narrowed it.
+ */
+function constantPoint(all: readonly RetrievedFact[], get: Get, h: number): string {
+  const method = get(`h${h}.method`);
+  const baseline = get(`h${h}.baseline`);
+  const point = get(`h${h}.point`);
+  const source = point?.text ?? '';
+  const what = source.startsWith('no change')
+    ? 'no change (persistence)'
+    : source.startsWith("the training window's constant drift")
+      ? `the training window's constant drift, the typical move over this horizon in the years the model was trained on (${value(baseline)})`
+      : `a constant, the typical move over this horizon (${value(baseline)})`;
+  const first =
+    `That change is the same for every symbol: it is ${what}, because on validation days the model's own forecast ` +
+    `did not beat that constant${cite(method, baseline, point)}.`;
+  const width = get(`h${h}.width`);
+  const widthBaseline = get(`h${h}.widthBaseline`);
+  if (width?.value == null) return `${first} Its view shows in the interval, not the point.`;
+  const points = (f: RetrievedFact) => value(f, { abs: true }).replace('%', '');
+  const against = widthBaseline?.value != null ? `, against ${points(widthBaseline)} for an average input` : '';
+  const drivers = strongest(all, h, 'widthDriver.');
+  const wider = drivers.filter((f) => f.value! > 0);
+  const narrower = drivers.filter((f) => f.value! < 0);
+  const moves = [
+    wider.length ? `widened by ${list(wider)}` : '',
+    narrower.length ? `narrowed by ${list(narrower)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
+  return (
+    `${first} What the model does move is the width of its interval: ${points(width)} points of log return here${against}` +
+    `${moves ? `, ${moves}` : ''}${cite(width, widthBaseline, ...drivers)}.`
+  );
 }
 
 function recent(symbol: string, get: Get): string | null {

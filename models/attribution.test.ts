@@ -13,7 +13,8 @@ import { ensembleModel } from './ensemble.js';
 import { groupContributions, topFeatures } from './feature-groups.js';
 import { computeFeatureSeries, FEATURE_NAMES, FEATURE_SPEC, MAX_WARMUP } from './features.js';
 import { withIntervalScale } from './interval-scale.js';
-import type { Attribution } from './model.js';
+import type { Attribution, WidthAttribution } from './model.js';
+import { withConstantPoints } from './point-forecast.js';
 import {
   loadQuantileNet,
   predictMean,
@@ -306,6 +307,89 @@ describe('integrated gradients on an MLP and a TCN', () => {
       );
       expect(gap, `input ${i}`).toBeLessThan(0.02); // measured 0.2–0.8%: float32 outputs over a 0.02σ step
     }
+  });
+});
+
+describe("what moved the interval's width (for a median that ships as a constant)", () => {
+  /** |Σ contributions − (width(x) − width(0))| of each width attribution. */
+  const widthErrors = (ws: readonly WidthAttribution[]) =>
+    ws.map((w) => Math.abs(sum(w.contributions) - (w.predictedWidth - w.baselineWidth)));
+
+  it("linear: exact, adding up to the forecast's width minus the average input's", async () => {
+    const model = quantileNetModel(nets.linear, META);
+    const inputs = testInputs(TEST.x, 10);
+    const [widths, outputs] = await Promise.all([model.attributeWidth!(inputs), model.predictBatch(inputs)]);
+    expect(widths).toHaveLength(10 * H);
+    widths.forEach((w, i) => {
+      expect(w).toMatchObject({ symbol: outputs[i]!.symbol, horizon: HORIZONS[i % H], method: 'exact' });
+      // The width it explains is the one predictBatch gives.
+      expect(w.predictedWidth).toBe(outputs[i]!.upperReturn - outputs[i]!.lowerReturn);
+    });
+    // Float32 forecasts against float64 sums: within a millionth of the widths' scale.
+    const scale = Math.max(...widths.map((w) => w.predictedWidth));
+    expect(Math.max(...widthErrors(widths))).toBeLessThan(1e-5 * scale);
+  });
+
+  it('MLP: integrated gradients of the width, complete and matching finite differences', async () => {
+    const net = nets.mlp;
+    const inputs = testInputs(TEST.x, 20);
+    const widths = await quantileNetModel(net, META).attributeWidth!(inputs);
+    expect(widths[0]!.method).toBe(`integrated-gradients:${IG_STEPS}`);
+    const deltas = widths.map((w) => Math.abs(w.predictedWidth - w.baselineWidth)).sort((a, b) => a - b);
+    const median = deltas[Math.floor(deltas.length / 2)]!;
+    expect(Math.max(...widthErrors(widths)) / median).toBeLessThan(0.5);
+    // Second implementation: the widths the nets' inference code gives, differentiated numerically.
+    const inferenceWidths = (z: Float64Array, rows: number) => {
+      const x = Float32Array.from(z, (v, i) => net.mean[i % COLS]! + v * net.std[i % COLS]!);
+      const q = predictMean([net], x, rows);
+      return Float64Array.from({ length: rows * H }, (_, i) => q[3 * i + 2]! - q[3 * i]!);
+    };
+    for (const i of [0, 7]) {
+      const reference = finiteDifferenceIG(inferenceWidths, standardised(net, inputs[i]!.values), 1e-2);
+      const gap = maxRelativeGap(
+        widths.slice(i * H, (i + 1) * H).map((w) => w.contributions),
+        reference,
+      );
+      expect(gap, `input ${i}`).toBeLessThan(0.05);
+    }
+  });
+
+  it('a constant point carries the width attribution of the model under it, scaled as the interval is', async () => {
+    const base = quantileNetModel(nets.mlp, META);
+    const points = HORIZONS.map((horizon) => ({
+      horizon,
+      point: horizon === 1 ? ('net' as const) : ('constantDrift' as const),
+      value: horizon === 1 ? null : 0.001 * horizon,
+      skillVsBest: 1,
+      bestBaseline: 'constantDrift',
+      skillT: 0,
+      skillDates: 30,
+      rankIc: 0,
+      rankIcT: 0,
+    }));
+    const shipped = withIntervalScale(withConstantPoints(base, points), 1.5, { branch: 'calibrated' });
+    const inputs = testInputs(TEST.x, 3);
+    const [attributions, widths, outputs] = await Promise.all([
+      shipped.attribute!(inputs),
+      base.attributeWidth!(inputs),
+      shipped.predictBatch(inputs),
+    ]);
+    attributions.forEach((a, i) => {
+      if (a.horizon === 1) {
+        expect(a.method).toBe(`integrated-gradients:${IG_STEPS}`);
+        expect(a.width).toBeUndefined();
+        return;
+      }
+      expect(a).toMatchObject({ method: 'constant', point: 'constantDrift', predictedReturn: 0.001 * a.horizon });
+      const w = a.width!;
+      expect(w.method).toBe(`integrated-gradients:${IG_STEPS}`);
+      // The interval the forecast shows: the net's width around the constant, times the scale.
+      expectClose(w.predictedWidth, outputs[i]!.upperReturn - outputs[i]!.lowerReturn, 1e-5);
+      expectClose(w.baselineWidth, 1.5 * widths[i]!.baselineWidth);
+      w.contributions.forEach((c, j) => {
+        expectClose(c, 1.5 * widths[i]!.contributions[j]!, 1e-5);
+      });
+    });
   });
 });
 

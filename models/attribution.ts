@@ -1,5 +1,6 @@
 // What moved the median: each input feature's contribution to quantile nets' median forecast, relative to the
-// baseline input z = 0 (every feature at its training mean, which is also what a NaN, warming-up, feature becomes).
+// baseline input z = 0 (every feature at its training mean, which is also what a NaN, warming-up, feature becomes);
+// by the same methods, what moved the interval's width (`attributeWidths`: for a median that ships as a constant).
 //
 // - A linear net: exact, contribution_c = w_c · z_c (in log returns: the target scale is applied).
 // - Any other net: integrated gradients (Sundararajan et al. 2017) along the straight line from 0 to z,
@@ -44,6 +45,33 @@ export function attributeMedians(
   rows: number,
   opts: { steps?: number; chunkRows?: number } = {},
 ): MedianAttributions {
+  return attributeOutput('median', nets, z, rows, opts);
+}
+
+/**
+ * Per-feature contributions to the mean of `nets`' interval widths (upper − lower log return) for `rows`
+ * standardised inputs, relative to the all-zero input: what a model whose median is a constant still moves.
+ * Same layout as `attributeMedians`. A linear net's width is (softplus(A) + softplus(B)) · scale of two linear
+ * maps A and B: each term depends on z only through its map, so its integrated gradients have a closed form,
+ * w_c · z_c · (softplus(A(z)) − softplus(A(0))) / (A(z) − A(0)), exact (`method: 'exact'`). Other nets:
+ * integrated gradients of the width along the same path as the median's.
+ */
+export function attributeWidths(
+  nets: readonly QuantileNet[],
+  z: Float32Array,
+  rows: number,
+  opts: { steps?: number; chunkRows?: number } = {},
+): MedianAttributions {
+  return attributeOutput('width', nets, z, rows, opts);
+}
+
+function attributeOutput(
+  target: Target,
+  nets: readonly QuantileNet[],
+  z: Float32Array,
+  rows: number,
+  opts: { steps?: number; chunkRows?: number },
+): MedianAttributions {
   const first = nets[0];
   if (first === undefined) throw new Error('attributeMedians: no nets');
   const steps = opts.steps ?? IG_STEPS;
@@ -54,20 +82,74 @@ export function attributeMedians(
   const out = new Float32Array(rows * H * cols);
   const deep: QuantileNet[] = [];
   for (const net of nets) {
-    const linear = net.linearMedian();
-    if (linear) addLinear(linear.kernel, z, rows, cols, H, 1 / nets.length, out);
-    else deep.push(net);
+    if (target === 'median') {
+      const linear = net.linearMedian();
+      if (linear) addLinear(linear.kernel, z, rows, cols, H, 1 / nets.length, out);
+      else deep.push(net);
+    } else {
+      const linear = net.linearWidth();
+      if (linear) addLinearWidth(linear, z, rows, cols, H, 1 / nets.length, out);
+      else deep.push(net);
+    }
   }
   if (deep.length === 0) return { contributions: out, method: 'exact' };
   const chunk = Math.max(1, Math.floor((opts.chunkRows ?? CHUNK_ROWS) / (H * steps)));
   for (let start = 0; start < rows; start += chunk) {
     const n = Math.min(chunk, rows - start);
-    addIntegratedGradients(deep, z.subarray(start * cols, (start + n) * cols), n, cols, H, steps, 1 / nets.length, {
-      out,
-      offset: start * H * cols,
-    });
+    addIntegratedGradients(
+      target,
+      deep,
+      z.subarray(start * cols, (start + n) * cols),
+      n,
+      cols,
+      H,
+      steps,
+      1 / nets.length,
+      { out, offset: start * H * cols },
+    );
   }
   return { contributions: out, method: `integrated-gradients:${steps}` };
+}
+
+/** What is attributed: the median, or the interval's width (upper − lower). */
+type Target = 'median' | 'width';
+
+/**
+ * A linear net's width, exactly: for each of its two offset maps X (lower, upper), out[r, h, c] += weight ·
+ * scale[h] · w_c · z_c · (softplus(X(z)) − softplus(X(0))) / (X(z) − X(0)), the slope's limit sigmoid(X(0)) when
+ * X(z) = X(0). The contributions add up to width(z) − width(0).
+ */
+function addLinearWidth(
+  linear: NonNullable<ReturnType<QuantileNet['linearWidth']>>,
+  z: Float32Array,
+  rows: number,
+  cols: number,
+  H: number,
+  weight: number,
+  out: Float32Array,
+): void {
+  const maps = [
+    { kernel: linear.lower, bias: linear.lowerBias },
+    { kernel: linear.upper, bias: linear.upperBias },
+  ];
+  for (let r = 0; r < rows; r++) {
+    for (let h = 0; h < H; h++) {
+      const o = (r * H + h) * cols;
+      for (const { kernel, bias } of maps) {
+        const x0 = bias[h]!;
+        let x = x0;
+        for (let c = 0; c < cols; c++) x += kernel[c * H + h]! * z[r * cols + c]!;
+        const slope = Math.abs(x - x0) < 1e-9 ? 1 / (1 + Math.exp(-x0)) : (softplus(x) - softplus(x0)) / (x - x0);
+        const k = weight * linear.scale[h]! * slope;
+        for (let c = 0; c < cols; c++) out[o + c] = out[o + c]! + k * kernel[c * H + h]! * z[r * cols + c]!;
+      }
+    }
+  }
+}
+
+/** log(1 + eˣ) without overflow. */
+function softplus(v: number): number {
+  return v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v));
 }
 
 /** out[r, h, c] += weight · kernel[c, h] · z[r, c]: a linear median's exact contributions. */
@@ -97,6 +179,7 @@ function addLinear(
  * A tcn reads its series as a second input; its gradient goes back to the series' columns.
  */
 function addIntegratedGradients(
+  target: Target,
   nets: readonly QuantileNet[],
   z: Float32Array,
   rows: number,
@@ -133,11 +216,14 @@ function addIntegratedGradients(
     });
     // Net j's maps sit at first[j] … first[j] + maps[j].length − 1 of the flat list.
     const first = maps.map((_, j) => maps.slice(0, j).reduce((n, m) => n + m.length, 0));
-    const median = (...ps: tf.Tensor[]) =>
+    const output = (...ps: tf.Tensor[]) =>
       tf.addN(
-        nets.map((n, j) => n.medianFromInputMaps(ps.slice(first[j], first[j]! + maps[j]!.length) as tf.Tensor2D[])),
+        nets.map((n, j) => {
+          const own = ps.slice(first[j], first[j]! + maps[j]!.length) as tf.Tensor2D[];
+          return target === 'median' ? n.medianFromInputMaps(own) : n.widthFromInputMaps(own);
+        }),
       );
-    const alongPath = tf.grads(median)(paths, tf.tensor2d(dy, [R, H]));
+    const alongPath = tf.grads(output)(paths, tf.tensor2d(dy, [R, H]));
     const means = alongPath.map((g) =>
       g
         .reshape([H, rows, steps, g.shape[1]!])

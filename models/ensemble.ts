@@ -1,8 +1,9 @@
 // An ensemble: the mean of its members' quantiles per (symbol, time, horizon). Averaging nets
 // trained differently cancels part of each one's noise, which on daily returns is most of it.
-// Its attributions, when every member has them, are the mean of the members'.
+// Its attributions (of the median, and of the interval's width), when every member has them, are the mean of
+// the members'.
 import type { Features } from '../schemas/index.js';
-import type { Attribution, Model, ModelOutput } from './model.js';
+import type { Attribution, Model, ModelOutput, WidthAttribution } from './model.js';
 
 export function ensembleModel(members: readonly Model[], meta: { name: string; version: string }): Model {
   const first = members[0];
@@ -61,6 +62,26 @@ export function ensembleModel(members: readonly Model[], meta: { name: string; v
             baselineReturn: baseline / g.length,
             contributions,
             method: combinedMethod(g.map((a) => a.method)),
+          };
+        });
+      },
+    }),
+    // The width is the members' mean too (their lower and upper quantiles are averaged).
+    ...(members.every((m) => m.attributeWidth) && {
+      async attributeWidth(inputs: readonly Features[]): Promise<WidthAttribution[]> {
+        const groups = alignedGroups(await Promise.all(members.map((m) => m.attributeWidth!(inputs))));
+        return groups.map((g) => {
+          const contributions = new Float32Array(g[0]!.contributions.length);
+          for (const w of g) {
+            for (let c = 0; c < contributions.length; c++) contributions[c] = contributions[c]! + w.contributions[c]!;
+          }
+          for (let c = 0; c < contributions.length; c++) contributions[c] = contributions[c]! / g.length;
+          return {
+            ...g[0]!,
+            predictedWidth: g.reduce((a, w) => a + w.predictedWidth, 0) / g.length,
+            baselineWidth: g.reduce((a, w) => a + w.baselineWidth, 0) / g.length,
+            contributions,
+            method: combinedMethod(g.map((w) => w.method)),
           };
         });
       },

@@ -3,7 +3,15 @@
 // model's median towards 0 (no change) and widens its interval around the shrunk median, both
 // by factors fitted on validation earnings days: the shrink minimises MAE, the scale covers 80%.
 import type { Features } from '../schemas/index.js';
-import { type Attribution, type Model, type ModelOutput, outputsFromQuantiles } from './model.js';
+import type { EarningsCalendar } from './earnings-calendar.js';
+import {
+  type Attribution,
+  type Model,
+  type ModelOutput,
+  outputsFromQuantiles,
+  type WidthAttribution,
+} from './model.js';
+import { addTradingDays } from './trading-calendar.js';
 
 export interface IntervalSample {
   actual: number;
@@ -62,7 +70,8 @@ export function shrunk(samples: readonly IntervalSample[], shrink: number): Inte
 /**
  * `model` with its median times `shrink` (default 1) and its interval scaled by `k` around that
  * median; name (`<model>+<branch>`, branch default 'earnings') and version say so. Attributions (if
- * the model gives them) are scaled by `shrink` like the median they explain.
+ * the model gives them) are scaled by `shrink` like the median they explain; width attributions by k like the
+ * interval.
  * `oneDay`: k is one session's multiple (the announcement day's, fitted at horizon 1). Over h
  * sessions the announcement is one of them, so the h-day variance is (h − 1)σ² + k²σ² and the
  * interval scales by √((h − 1 + k²) / h): k at h = 1, close to 1 at h = 21. Without it, k at every
@@ -120,8 +129,103 @@ export function withIntervalScale(
           predictedReturn: shrink * a.predictedReturn,
           baselineReturn: shrink * a.baselineReturn,
           contributions: a.contributions.map((c) => shrink * c),
+          ...(a.width && { width: scaledWidth(a.width, kAt(a.horizon)) }),
         }));
       },
     }),
+    // The interval is the model's times k (at each horizon), so is everything that adds up to its width.
+    ...(model.attributeWidth && {
+      async attributeWidth(inputs: readonly Features[]): Promise<WidthAttribution[]> {
+        return (await model.attributeWidth!(inputs)).map((w) => scaledWidth(w, kAt(w.horizon)));
+      },
+    }),
+  };
+}
+
+function scaledWidth(w: WidthAttribution, k: number): WidthAttribution {
+  return {
+    ...w,
+    predictedWidth: k * w.predictedWidth,
+    baselineWidth: k * w.baselineWidth,
+    contributions: w.contributions.map((c) => k * c),
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The session of an h-day window (1 = the first after the input day) whose return an announcement
+ * on `announcement` moves, as the router counts it: one on the input day (after its close) or up to
+ * and including session 1 (before its open, or over a weekend or holiday) is session 1; one after
+ * session j − 1 up to and including session j, session j. Null past `maxSessions`.
+ */
+export function announcementSession(inputTs: number, announcement: number, maxSessions: number): number | null {
+  const day = Math.floor(inputTs / DAY_MS) * DAY_MS;
+  if (announcement < day || announcement > addTradingDays(day, maxSessions)) return null;
+  for (let j = 1; j <= maxSessions; j++) if (announcement <= addTradingDays(day, j)) return j;
+  return null;
+}
+
+/**
+ * `model` with its interval widened, horizon by horizon, where the forecast's window holds an
+ * earnings announcement (`calendar.nextEarnings`), wherever in the window it falls: the rule of
+ * `withIntervalScale`'s `oneDay` (k is the announcement session's multiple of a normal session's σ,
+ * fitted at horizon 1), applied by position. An announcement at session j of the symbol's next
+ * sessions widens every horizon h ≥ j by √((h − 1 + k²) / h) (the h-day variance (h − 1)σ² + k²σ²
+ * does not depend on where in the window the one announcement session is) and leaves h < j
+ * unchanged. The median is not moved: the shrink is the announcement day's (the earnings branch,
+ * j = 1). For the normal branch: its inputs have no announcement at session 1 (the router sends
+ * those to the earnings branch), but an h5 or h21 window can hold one at sessions 2…h, and before
+ * this such forecasts were not widened at all. Version: the model's + `-ew<k>`.
+ */
+export function withEarningsInWindow(
+  model: Model,
+  k: number,
+  calendar: Pick<EarningsCalendar, 'nextEarnings'>,
+): Model {
+  const horizons = model.horizons;
+  const H = horizons.length;
+  const maxH = Math.max(...horizons);
+  const widen = horizons.map((h) => Math.sqrt((h - 1 + k * k) / h));
+  /** The factor at each horizon for one input, into `out` (1: no announcement in that window). */
+  const factors = (f: Pick<Features, 'symbol' | 'ts'>, out: Float64Array): void => {
+    out.fill(1);
+    const next = calendar.nextEarnings(f.symbol, f.ts);
+    const j = next === null ? null : announcementSession(f.ts, next.date, maxH);
+    if (j === null) return;
+    for (let h = 0; h < H; h++) if (horizons[h]! >= j) out[h] = widen[h]!;
+  };
+  const predictQuantiles =
+    model.predictQuantiles &&
+    ((inputs: readonly Features[]): Float64Array => {
+      const given = model.predictQuantiles!(inputs);
+      const q = given instanceof Float64Array ? given : Float64Array.from(given);
+      const f = new Float64Array(H);
+      for (let i = 0, o = 0; i < inputs.length; i++) {
+        factors(inputs[i]!, f);
+        for (let h = 0; h < H; h++, o += 3) {
+          if (f[h] === 1) continue;
+          const a = adjust(q[o]!, q[o + 1]!, q[o + 2]!, f[h]!, 1);
+          q[o] = a[0];
+          q[o + 2] = a[2];
+        }
+      }
+      return q;
+    });
+  return {
+    ...model,
+    version: `${model.version}-ew${k.toFixed(3)}`,
+    async predictBatch(inputs: readonly Features[]) {
+      if (predictQuantiles) return outputsFromQuantiles(inputs, horizons, predictQuantiles(inputs));
+      const f = new Float64Array(H);
+      return (await model.predictBatch(inputs)).map((o) => {
+        factors(o, f);
+        const factor = f[horizons.indexOf(o.horizon)] ?? 1;
+        if (factor === 1) return o;
+        const [lowerReturn, , upperReturn] = adjust(o.lowerReturn, o.predictedReturn, o.upperReturn, factor, 1);
+        return { ...o, lowerReturn, upperReturn };
+      });
+    },
+    ...(predictQuantiles && { predictQuantiles }),
   };
 }

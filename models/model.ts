@@ -32,7 +32,32 @@ export interface Attribution {
   baselineReturn: number;
   /** Per feature, in feature-spec order: contribution to the median log return. */
   contributions: Float32Array;
-  /** How they were computed: `exact` (linear), `integrated-gradients:<steps>`, ... */
+  /** How they were computed: `exact` (linear), `integrated-gradients:<steps>`, ... ; `constant` (see `point`). */
+  method: string;
+  /**
+   * With method `constant`: the median is a constant baseline's (`withConstantPoints`), which no input moves, and
+   * this names it: constantDrift (the training window's median h-day move) or persistence (0).
+   */
+  point?: 'constantDrift' | 'persistence';
+  /** With method `constant`: what the model does move, its interval's width (when the model can say). */
+  width?: WidthAttribution;
+}
+
+/**
+ * What moved the interval for one (input, horizon): each feature's contribution to its width, upper − lower log
+ * return, relative to the same baseline input as `Attribution`. They add up to predictedWidth − baselineWidth.
+ */
+export interface WidthAttribution {
+  symbol: string;
+  ts: number;
+  horizon: number;
+  /** upper − lower log return the model forecasts for this input. */
+  predictedWidth: number;
+  /** The same at the baseline input. */
+  baselineWidth: number;
+  /** Per feature, in feature-spec order: contribution to the width. */
+  contributions: Float32Array;
+  /** As `Attribution.method`: `exact` (linear), `integrated-gradients:<steps>`. */
   method: string;
 }
 
@@ -56,6 +81,8 @@ export interface Model {
    * order. Models that read no features (persistence, drift) leave it out.
    */
   attribute?(inputs: readonly Features[]): Attribution[] | Promise<Attribution[]>;
+  /** Optional: what moved the interval's width, one WidthAttribution per (input, horizon) in predictBatch's order. */
+  attributeWidth?(inputs: readonly Features[]): WidthAttribution[] | Promise<WidthAttribution[]>;
 }
 
 /**

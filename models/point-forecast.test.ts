@@ -204,4 +204,35 @@ describe('withConstantPoints', () => {
     expect(h5).toMatchObject({ predictedReturn: 0.003, baselineReturn: 0.003, method: 'constant' });
     expect([...h5!.contributions]).toEqual([0]);
   });
+
+  it('says which constant it is, and what moved the interval instead, when the model can say', async () => {
+    const width = (horizon: number) => ({
+      symbol: input.symbol,
+      ts: input.ts,
+      horizon,
+      predictedWidth: 0.05,
+      baselineWidth: 0.04,
+      contributions: Float32Array.of(0.01),
+      method: 'exact',
+    });
+    const attributed: Model = {
+      ...model,
+      attribute: (inputs) =>
+        inputs.flatMap((f) =>
+          [1, 5].map((horizon) => ({
+            symbol: f.symbol,
+            ts: f.ts,
+            horizon,
+            predictedReturn: 0.004,
+            baselineReturn: 0.001,
+            contributions: Float32Array.of(0.003),
+            method: 'exact',
+          })),
+        ),
+      attributeWidth: () => [width(1), width(5)],
+    };
+    const [h1, h5] = await withConstantPoints(attributed, points).attribute!([input]);
+    expect(h1!.width).toBeUndefined(); // the net's own median: its drivers say what moved it
+    expect(h5).toMatchObject({ method: 'constant', point: 'constantDrift', width: width(5) });
+  });
 });

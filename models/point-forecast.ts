@@ -103,11 +103,18 @@ export function maeDifference(net: readonly Scored[], baseline: readonly Scored[
  * `model` with its median replaced by a constant at the horizons of `points` that name one. The
  * interval keeps the model's width on each side and is recentred on the constant, so it still
  * holds the median; the other horizons pass through unchanged. Attributions at a replaced horizon
- * are all 0: no input moves a constant.
+ * are all 0 (no input moves a constant, method `constant`, `point` names it) and carry, when the model can
+ * say, what moved the interval's width instead (`width`).
  */
 export function withConstantPoints(model: Model, points: readonly PointChoice[]): Model {
   const constants = new Map<number, number>();
-  for (const p of points) if (p.point !== 'net' && p.value !== null) constants.set(p.horizon, p.value);
+  const kinds = new Map<number, ConstantBaseline>();
+  for (const p of points) {
+    if (p.point !== 'net' && p.value !== null) {
+      constants.set(p.horizon, p.value);
+      kinds.set(p.horizon, p.point);
+    }
+  }
   if (constants.size === 0) return model;
   // Rewritten in place: predictBatch hands back fresh outputs, and a second set of objects would
   // cost the batch path about as much as the matmul (issue 13 §6).
@@ -148,19 +155,38 @@ export function withConstantPoints(model: Model, points: readonly PointChoice[])
     ...(predictQuantiles && { predictQuantiles }),
     ...(model.attribute && {
       async attribute(inputs): Promise<Attribution[]> {
-        return (await model.attribute!(inputs)).map((a) => {
+        // What the model still moves at a constant point: its interval's width (kept around the constant). When
+        // every point is constant, the median's attributions would all be replaced: only the widths are computed.
+        const widths = model.attributeWidth ? await model.attributeWidth(inputs) : [];
+        const attributions: readonly Attribution[] =
+          constants.size === model.horizons.length && widths.length > 0
+            ? widths.map((w) => ({
+                symbol: w.symbol,
+                ts: w.ts,
+                horizon: w.horizon,
+                predictedReturn: 0,
+                baselineReturn: 0,
+                contributions: w.contributions,
+                method: 'constant',
+              }))
+            : await model.attribute!(inputs);
+        return attributions.map((a, i) => {
           const c = constants.get(a.horizon);
           if (c === undefined) return a;
+          const w = widths[i];
           return {
             ...a,
             predictedReturn: c,
             baselineReturn: c,
             contributions: new Float32Array(a.contributions.length),
             method: 'constant',
+            point: kinds.get(a.horizon)!,
+            ...(w && w.symbol === a.symbol && w.ts === a.ts && w.horizon === a.horizon && { width: w }),
           };
         });
       },
     }),
+    ...(model.attributeWidth && { attributeWidth: (inputs) => model.attributeWidth!(inputs) }),
   };
 }
 

@@ -13,9 +13,15 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Features } from '../schemas/index.js';
-import { attributeMedians } from './attribution.js';
+import { attributeMedians, attributeWidths } from './attribution.js';
 import { FEATURE_NAMES, FEATURE_SPEC } from './features.js';
-import { type Attribution, type Model, type ModelOutput, outputsFromQuantiles } from './model.js';
+import {
+  type Attribution,
+  type Model,
+  type ModelOutput,
+  outputsFromQuantiles,
+  type WidthAttribution,
+} from './model.js';
 import { seededRandom } from './random.js';
 import { selectBackend, tf } from './tf-backend.js';
 
@@ -173,8 +179,30 @@ export class QuantileNet {
 
   /** The median per horizon in log returns, [rows, H], from `inputMaps`' outputs (or points on a path between). */
   medianFromInputMaps(maps: readonly tf.Tensor2D[]): tf.Tensor2D {
-    const { spec, layers } = this;
     const H = this.horizons.length;
+    const rows = maps[0]!.shape[0];
+    return this.rawFromInputMaps(maps)
+      .reshape([rows, H, 3])
+      .slice([0, 0, 0], [rows, H, 1])
+      .reshape([rows, H])
+      .mul(tf.tensor1d(this.targetScale));
+  }
+
+  /**
+   * The interval's width per horizon in log returns (upper − lower = (softplus(a) + softplus(b)) · targetScale),
+   * [rows, H], from `inputMaps`' outputs: what integrated gradients of the width run along the path.
+   */
+  widthFromInputMaps(maps: readonly tf.Tensor2D[]): tf.Tensor2D {
+    const H = this.horizons.length;
+    const rows = maps[0]!.shape[0];
+    const raw = this.rawFromInputMaps(maps).reshape([rows, H, 3]);
+    const offsets = tf.softplus(raw.slice([0, 0, 1], [rows, H, 2])).sum(2) as tf.Tensor2D;
+    return offsets.mul(tf.tensor1d(this.targetScale));
+  }
+
+  /** The raw outputs [rows, H·3] (median, lower offset, upper offset) from `inputMaps`' outputs. */
+  private rawFromInputMaps(maps: readonly tf.Tensor2D[]): tf.Tensor2D {
+    const { spec, layers } = this;
     const rows = maps[0]!.shape[0];
     let first = 0;
     let h: tf.Tensor2D;
@@ -204,7 +232,7 @@ export class QuantileNet {
       h = maps[0]!.add(layers[0]!.bias);
     }
     for (let i = first + 1; i < layers.length; i++) h = matMulInput(tf.relu(h), layers[i]!.kernel).add(layers[i]!.bias);
-    return h.reshape([rows, H, 3]).slice([0, 0, 0], [rows, H, 1]).reshape([rows, H]).mul(tf.tensor1d(this.targetScale));
+    return h;
   }
 
   /**
@@ -223,6 +251,37 @@ export class QuantileNet {
       for (let c = 0; c < this.cols; c++) kernel[c * H + h] = k[c * 3 * H + 3 * h]! * scale;
     }
     return { kernel, bias };
+  }
+
+  /**
+   * For a linear net, its interval offsets as weights: width_h = (softplus(A_h) + softplus(B_h)) · scale[h] with
+   * A_h = Σ_c z_c · lower[c·H + h] + lowerBias[h] (raw units, before softplus), B_h likewise. Undefined otherwise.
+   */
+  linearWidth():
+    | {
+        lower: Float64Array;
+        lowerBias: Float64Array;
+        upper: Float64Array;
+        upperBias: Float64Array;
+        scale: Float64Array;
+      }
+    | undefined {
+    if (this.spec.kind !== 'linear') return undefined;
+    const [k, b] = this.weights() as [Float32Array, Float32Array];
+    const H = this.horizons.length;
+    const lower = new Float64Array(this.cols * H);
+    const upper = new Float64Array(this.cols * H);
+    const lowerBias = new Float64Array(H);
+    const upperBias = new Float64Array(H);
+    for (let h = 0; h < H; h++) {
+      lowerBias[h] = b[3 * h + 1]!;
+      upperBias[h] = b[3 * h + 2]!;
+      for (let c = 0; c < this.cols; c++) {
+        lower[c * H + h] = k[c * 3 * H + 3 * h + 1]!;
+        upper[c * H + h] = k[c * 3 * H + 3 * h + 2]!;
+      }
+    }
+    return { lower, lowerBias, upper, upperBias, scale: Float64Array.from(this.targetScale) };
   }
 
   /** Copies of the kernels and biases in layer order (kernel0, bias0, kernel1, …) as plain arrays. */
@@ -991,6 +1050,30 @@ export function quantileNetModel(
             horizon,
             predictedReturn: q[3 * o + 1]!,
             baselineReturn: baseline![3 * h + 1]!,
+            contributions: contributions.slice(o * net.cols, (o + 1) * net.cols),
+            method,
+          });
+        });
+      });
+      return out;
+    },
+    attributeWidth(inputs: readonly Features[]): WidthAttribution[] {
+      const n = inputs.length;
+      if (n === 0) return [];
+      const z = standardiseFeatures(net, inputs, meta, new Float32Array(n * net.cols));
+      const q = meanOfStandardised(all, z, n);
+      baseline ??= meanOfStandardised(all, new Float32Array(net.cols), 1);
+      const { contributions, method } = attributeWidths(all, z, n, { steps: opts.attributionSteps });
+      const out: WidthAttribution[] = [];
+      inputs.forEach((f, i) => {
+        net.horizons.forEach((horizon, h) => {
+          const o = i * H + h;
+          out.push({
+            symbol: f.symbol,
+            ts: f.ts,
+            horizon,
+            predictedWidth: q[3 * o + 2]! - q[3 * o]!,
+            baselineWidth: baseline![3 * h + 2]! - baseline![3 * h]!,
             contributions: contributions.slice(o * net.cols, (o + 1) * net.cols),
             method,
           });

@@ -9,7 +9,7 @@ import { driftModel, persistenceModel } from './baselines.js';
 import { ensembleModel } from './ensemble.js';
 import { FEATURE_SPEC } from './features.js';
 import { withIntervalScale } from './interval-scale.js';
-import type { Attribution, Model, ModelOutput } from './model.js';
+import type { Attribution, Model, ModelOutput, WidthAttribution } from './model.js';
 import { type PointChoice, withConstantPoints } from './point-forecast.js';
 import { type LoadedQuantileNet, loadQuantileNet, quantileNetModel } from './quantile-net.js';
 
@@ -140,6 +140,13 @@ export function routedModel(
         async attribute(inputs: readonly Features[]): Promise<Attribution[]> {
           const { n, e } = route(inputs);
           return [...(await normal.attribute!(n)), ...(await earnings.attribute!(e))];
+        },
+      }),
+    ...(normal.attributeWidth &&
+      earnings.attributeWidth && {
+        async attributeWidth(inputs: readonly Features[]): Promise<WidthAttribution[]> {
+          const { n, e } = route(inputs);
+          return [...(await normal.attributeWidth!(n)), ...(await earnings.attributeWidth!(e))];
         },
       }),
   };

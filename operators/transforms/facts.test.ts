@@ -2,9 +2,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TestDriver } from '../../engine/index.js';
+import { checkGrounding } from '../../explain/grounding.js';
+import { writeExplanation } from '../../explain/template-explainer.js';
 import { loadDailyBars } from '../../models/daily-csv.js';
 import { loadEarningsCalendar } from '../../models/earnings-calendar.js';
 import { computeFeatureSeries, FEATURE_SPEC } from '../../models/features.js';
+import { predictionsFrom } from '../../models/predictions.js';
 import { loadShipped } from '../../models/shipped.js';
 import type { FactSheet, Features } from '../../schemas/index.js';
 import { facts } from './facts.js';
@@ -60,16 +63,26 @@ describe('facts', () => {
 
     // Drivers: ten groups whose contributions add up to the forecast minus the average-input forecast.
     for (const h of [1, 5, 21]) {
-      const drivers = sheet.facts.filter((f) => f.name.startsWith(`h${h}.driver.`));
+      const method = fact(`h${h}.method`)!.text;
+      expect(method).toMatch(/^(exact|integrated-gradients:\d+|constant)$/);
+      // `constant`: the shipped median at h is a constant baseline's (models/README.md, "Which point ships"):
+      // no feature moved it, so the drivers are those of the interval's width (below).
+      const prefix = method === 'constant' ? 'width' : '';
+      const drivers = sheet.facts.filter((f) => f.name.startsWith(`h${h}.${prefix ? 'widthDriver' : 'driver'}.`));
       expect(drivers).toHaveLength(10);
       const sum = drivers.reduce((a, f) => a + f.value!, 0);
-      const change = Math.log1p(fact(`h${h}.change`)!.value! / 100) * 100;
-      const baseline = Math.log1p(fact(`h${h}.baseline`)!.value! / 100) * 100;
+      const [value, baseline] =
+        method === 'constant'
+          ? [fact(`h${h}.width`)!.value!, fact(`h${h}.widthBaseline`)!.value!]
+          : [
+              Math.log1p(fact(`h${h}.change`)!.value! / 100) * 100,
+              Math.log1p(fact(`h${h}.baseline`)!.value! / 100) * 100,
+            ];
       // Integrated gradients on the nets: complete within a few percent of the move (models/README.md).
-      expect(Math.abs(sum - (change - baseline))).toBeLessThan(0.05 * Math.abs(change - baseline) + 1e-4);
-      // `constant`: the shipped median at h is a constant baseline's (models/README.md, "Which point ships").
-      expect(fact(`h${h}.method`)!.text).toMatch(/^(exact|integrated-gradients:\d+|constant)$/);
-      expect(sheet.facts.filter((f) => f.name.startsWith(`h${h}.feature.`))).toHaveLength(3);
+      expect(Math.abs(sum - (value - baseline))).toBeLessThan(0.05 * Math.abs(value - baseline) + 1e-4);
+      expect(
+        sheet.facts.filter((f) => f.name.startsWith(`h${h}.${prefix ? 'widthFeature' : 'feature'}.`)),
+      ).toHaveLength(3);
     }
 
     // Earnings: AAPL reported on 2018-02-01, after the close (the calendar's date), and next on 2018-05-01.
@@ -77,6 +90,48 @@ describe('facts', () => {
     expect(fact('earnings.daysSince')!.value).toBe(6);
     expect(fact('earnings.surprise')!.unit).toBe('pct');
     expect(sheet.facts.every((f) => f.id === `AAPL:${sheet.ts}:${f.name}`)).toBe(true);
+  });
+
+  it('with the shipped constant point, says where the point comes from and what widened or narrowed the interval', async () => {
+    const shipped = (await loadShipped())!;
+    const { features, calendar } = await aaplFeatures(1);
+    const d = await TestDriver.forOperator(facts({ model: shipped.normal, regime: 'normal', calendar }));
+    await d.pipe('input', features);
+    await d.run();
+    const [sheet] = d.read<FactSheet>('facts');
+    const fact = (name: string) => sheet!.facts.find((f) => f.name === name);
+    const [out] = (await shipped.normal.predictBatch(features)).filter((o) => o.horizon === 1);
+    // models/artifacts/shipped.json ships constantDrift's median at h1: no point drivers, all of it zeros.
+    expect(fact('h1.method')!.text).toBe('constant');
+    expect(sheet!.facts.some((f) => f.name.startsWith('h1.driver.') || f.name.startsWith('h1.feature.'))).toBe(false);
+    expect(fact('h1.point')!.text).toMatch(/^the training window's constant drift .*did not beat it on validation/);
+    // The interval's width, as the prediction shows it, and what moved it.
+    expect(fact('h1.width')).toMatchObject({ unit: 'pct', kind: 'driver', id: `AAPL:${sheet!.ts}:h1.width` });
+    expect(fact('h1.width')!.value).toBeCloseTo((out!.upperReturn - out!.lowerReturn) * 100, 6);
+    expect(fact('h1.widthMethod')!.text).toBe('integrated-gradients:32');
+    expect(Math.abs(fact('h1.width')!.value! - fact('h1.widthBaseline')!.value!)).toBeGreaterThan(0.01);
+
+    // The template says so, in words the grounding checker accepts.
+    const facts1 = sheet!.facts
+      .filter((f) => f.horizon === null || f.horizon === 1)
+      .map((f, i) => ({ ...f, ref: `F${i + 1}` }));
+    const prediction = predictionsFrom(shipped.normal, features, [out!], 'normal', 0)[0]!;
+    const ctx = {
+      prediction,
+      sheet: sheet!,
+      facts: facts1,
+      news: [],
+      query: '',
+      window: { from: 0, to: 0 },
+      degraded: null,
+    };
+    const text = writeExplanation(ctx);
+    expect(text).toContain("it is the training window's constant drift");
+    expect(text).toContain("the model's own forecast did not beat that constant");
+    expect(text).toMatch(
+      /What the model does move is the width of its interval: \d+\.\d+ points of log return here, against \d+\.\d+ for an average input, (widened|narrowed) by /,
+    );
+    expect(checkGrounding(text, ctx)).toMatchObject({ grounded: true, problems: [] });
   });
 
   it('says so when a symbol has no earnings dates, and writes no driver facts for a model without attributions', async () => {
