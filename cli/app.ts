@@ -387,6 +387,7 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     const running = await runPipeline(app.pipeline, {
       transport: new MemoryTransport(),
       batchSize: app.config.TICKCAST_BATCH_SIZE,
+      chaining: app.config.TICKCAST_CHAINING,
       log,
     });
     if (app.pipeline.nodes.some((n) => n.id === CALIBRATION_TABLE)) app.feedback?.attach(running);
@@ -414,6 +415,7 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     groupPrefix: `${c.KAFKA_TOPIC_PREFIX}${app.pipeline.name}${c.TICKCAST_ROLE === 'api' ? `.api-${hostname()}-${process.pid}` : ''}`,
     nodes: nodesFor(app.pipeline, c.TICKCAST_ROLE),
     exactlyOnce: c.KAFKA_EXACTLY_ONCE,
+    chaining: c.TICKCAST_CHAINING,
     log,
   }).catch(async (err: unknown) => {
     await transport.close();

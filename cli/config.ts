@@ -196,6 +196,14 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_]*$/, 'letters, digits and "_"')
     .default(''),
+  /**
+   * Operator chaining (engine/chains.ts): consecutive transforms keyed alike run as one task and
+   * hand records on in-process; off: every hop goes through the transport (for comparison).
+   */
+  TICKCAST_CHAINING: z
+    .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'on or off' })
+    .transform((s) => ['on', 'true', '1'].includes(s))
+    .default(true),
   /** Explanations: news and fact sheets embedded into a vector store, explained on request. */
   TICKCAST_EXPLAIN: z
     .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'on or off' })

@@ -1,4 +1,5 @@
 // The engine's public surface: what operators, pipelines and the CLI import.
+export { type Chain, findChains } from './chains.js';
 export { END_OF_TIME, EXTERNAL_PRODUCER, HEADER } from './control.js';
 export { createLiveHub, type LiveHub, type Unsubscribe } from './live-hub.js';
 export { type NodeStats, PipelineMetrics } from './metrics.js';

@@ -45,6 +45,12 @@ export interface TaskDeps {
    * and restore them from it when the group assigns partitions. Needs co-partitioned topics.
    */
   changelog?: { topic: string; read: (partitions: readonly number[]) => Promise<IncomingMessage[]> };
+  /**
+   * In a chain (engine/chains.ts): the topics whose records the chain hands on in-process
+   * (`local`; sent with the record itself and the lane they belong to) and, of those, the ones
+   * never written to the transport (`fused`; not encoded).
+   */
+  chained?: { local: ReadonlySet<string>; fused: ReadonlySet<string> };
 }
 
 /** How often an idle member of a group asks which partitions have ended (see NodeTask.groupEnds). */
@@ -82,6 +88,8 @@ export class NodeTask {
   private currentSourceTime: string | undefined;
   private readonly stateView: ReturnType<StateStore<unknown>['view']>;
   private readonly lanes = new WeakMap<StreamRecord<unknown>, number>();
+  /** Chained and batch-processing: the lane of each key of the batch, for its outputs' lane. */
+  private batchLanes: Map<string, number> | null = null;
   private readonly ctx: TransformContext<Record<string, Schema<unknown>>, unknown>;
   /** Committed with each partition's offset: which producers had ended it (see endMark). */
   private readonly marks: CommitMarks = (topic, partition) => endMark(this.clock.endedBy(topic, partition));
@@ -260,11 +268,14 @@ export class NodeTask {
       const mark = this.out.length;
       const first = records[0]!;
       this.enter(first.key, first.timestamp, first.headers?.[HEADER.sourceTime], this.lanes.get(first) ?? 0);
+      if (this.deps.chained) this.batchLanes = new Map(records.map((r) => [r.key, this.lanes.get(r) ?? 0]));
       try {
         await t.processBatch(records, this.ctx);
       } catch (err) {
         this.out.length = mark;
         for (const r of records) this.rejectInput(r, err);
+      } finally {
+        this.batchLanes = null;
       }
       return;
     }
@@ -525,7 +536,9 @@ export class NodeTask {
     if (!topic || !schema) throw new Error(`${this.id}: no output port ${port}`);
     const key = opts?.key ?? symbolOf(value) ?? this.stateView.key;
     const timestamp = opts?.timestamp ?? this.currentTimestamp;
-    const encoded = checkRecord(this.deps.serde, topic, schema, value, !this.deps.inProcess);
+    const chained = this.deps.chained;
+    const encode = !this.deps.inProcess && !chained?.fused.has(topic);
+    const encoded = checkRecord(this.deps.serde, topic, schema, value, encode);
     if (typeof encoded === 'string') {
       const payload = jsonPayload(value);
       this.deadLetter(topic, 'validation', `${this.id} produced an invalid ${schema.name}: ${encoded}`, payload, {
@@ -535,6 +548,12 @@ export class NodeTask {
       return;
     }
     const headers = this.headersFor(this.currentSourceTime);
+    if (chained?.local.has(topic)) {
+      // Handed on in-process, in the lane of the input with this key (see engine/chains.ts).
+      const partition = this.batchLanes?.get(key) ?? this.currentLane;
+      this.out.push({ topic, partition, key, value: encoded, record: value, timestamp, headers });
+      return;
+    }
     this.out.push(
       encoded === null
         ? { topic, key, value: null, record: value, timestamp, headers }

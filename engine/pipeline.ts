@@ -1,6 +1,7 @@
 // definePipeline: a declarative DAG of nodes (operator + topics read + topics written),
 // validated before anything runs, and describe() for the CLI, docs and the UI.
 import type { Schema } from '../schemas/index.js';
+import { type Chain, findChains } from './chains.js';
 import type { AnyOperator } from './operator.js';
 import { type TopicTable, topicTableProblems } from './topic-table.js';
 
@@ -24,6 +25,11 @@ export interface TopicDeclaration {
   table?: TopicTable;
   /** Served by the API: a query by key and time range, and a subscription (needs `table`). */
   public?: boolean;
+  /**
+   * Always a topic of the transport, never fused away into a chain of operators (see
+   * engine/chains.ts): for a topic that consumers outside this pipeline read.
+   */
+  pinned?: boolean;
 }
 
 export interface NodeDeclaration {
@@ -58,6 +64,7 @@ export interface PipelineTopic {
   description?: string;
   table?: TopicTable;
   public: boolean;
+  pinned: boolean;
   /** Node ids writing it (empty for external topics). */
   producers: string[];
   /** Node ids reading it. */
@@ -95,8 +102,12 @@ export interface PipelineDescription {
     table?: { key: string[]; time: string };
     /** Present (true) on the topics the API serves. */
     public?: true;
+    /** Present (true) on pinned topics (never fused into a chain). */
+    pinned?: true;
   }>;
   edges: Array<{ from: string; to: string; topic: string }>;
+  /** Nodes that run as one task when chaining is on (the default); see engine/chains.ts. */
+  chains: Chain[];
 }
 
 export interface Pipeline {
@@ -104,6 +115,8 @@ export interface Pipeline {
   /** Nodes in topological order (producers before consumers). */
   readonly nodes: readonly PipelineNode[];
   readonly topics: ReadonlyMap<string, PipelineTopic>;
+  /** Nodes that run as one task, passing records in-process, when chaining is on. */
+  readonly chains: readonly Chain[];
   describe(): PipelineDescription;
   mermaid(): string;
 }
@@ -140,6 +153,7 @@ export function definePipeline(decl: PipelineDeclaration): Pipeline {
       description: t.description,
       ...(t.table ? { table: { key: [...t.table.key], time: t.table.time } } : {}),
       public: t.public ?? false,
+      pinned: t.pinned ?? false,
       producers: [],
       consumers: [],
       deadLetterTopic: name + DLQ_SUFFIX,
@@ -217,6 +231,7 @@ export function definePipeline(decl: PipelineDeclaration): Pipeline {
   const ordered = topologicalOrder(nodes, topics, problems);
   if (problems.length > 0) throw new PipelineError(decl.name, problems);
 
+  const chains = findChains(ordered, topics);
   const edges = ordered.flatMap((n) =>
     Object.values(n.writes).flatMap((topic) =>
       (topics.get(topic)?.consumers ?? []).map((to) => ({ from: n.id, to, topic })),
@@ -244,14 +259,17 @@ export function definePipeline(decl: PipelineDeclaration): Pipeline {
       ...(t.description ? { description: t.description } : {}),
       ...(t.table ? { table: { key: [...t.table.key], time: t.table.time } } : {}),
       ...(t.public ? { public: true as const } : {}),
+      ...(t.pinned ? { pinned: true as const } : {}),
     })),
     edges,
+    chains,
   };
 
   return {
     name: decl.name,
     nodes: ordered,
     topics,
+    chains,
     describe: () => structuredClone(description),
     mermaid: () => toMermaid(description),
   };
@@ -297,11 +315,24 @@ function topologicalOrder(
 function toMermaid(d: PipelineDescription): string {
   const safe = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
   const lines = ['flowchart LR'];
-  for (const n of d.nodes) lines.push(`  n_${safe(n.id)}["${n.id}<br/><small>${n.kind}: ${n.operator}</small>"]`);
-  for (const t of d.topics) lines.push(`  t_${safe(t.name)}(["${t.name}"])`);
+  const chained = new Set(d.chains.flatMap((c) => c.nodes));
+  const fused = new Set(d.chains.flatMap((c) => c.fused));
+  const node = (n: PipelineDescription['nodes'][number]) =>
+    `n_${safe(n.id)}["${n.id}<br/><small>${n.kind}: ${n.operator}</small>"]`;
+  // A chain is a box of its nodes (one task); its fused topics are in-process hand-offs.
+  d.chains.forEach((c, i) => {
+    lines.push(`  subgraph chain_${i}["chain: ${c.nodes.join(' → ')}"]`);
+    for (const n of d.nodes.filter((x) => c.nodes.includes(x.id))) lines.push(`    ${node(n)}`);
+    for (const t of c.fused) lines.push(`    t_${safe(t)}(["${t}<br/><small>in-process</small>"])`);
+    lines.push('  end');
+  });
+  for (const n of d.nodes) if (!chained.has(n.id)) lines.push(`  ${node(n)}`);
+  for (const t of d.topics) if (!fused.has(t.name)) lines.push(`  t_${safe(t.name)}(["${t.name}"])`);
   for (const n of d.nodes) {
-    for (const r of n.reads) lines.push(`  t_${safe(r)} --> n_${safe(n.id)}`);
-    for (const w of n.writes) lines.push(`  n_${safe(n.id)} -->|${w.port}| t_${safe(w.topic)}`);
+    for (const r of n.reads) lines.push(`  t_${safe(r)} ${fused.has(r) ? '-.->' : '-->'} n_${safe(n.id)}`);
+    for (const w of n.writes) {
+      lines.push(`  n_${safe(n.id)} ${fused.has(w.topic) ? `-.${w.port}.->` : `-->|${w.port}|`} t_${safe(w.topic)}`);
+    }
   }
   return lines.join('\n');
 }

@@ -2,6 +2,8 @@
 // running until a bounded run ends (every sink saw end-of-stream) or stop() is called.
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
+import { ChainHeadConsumer, ChainInput, ChainProducer, ChainTask } from './chain-task.js';
+import { type Chain, splitChainProblem } from './chains.js';
 import { type NodeStats, PipelineMetrics } from './metrics.js';
 import { message, NodeTask } from './node-task.js';
 import type { Pipeline, PipelineNode } from './pipeline.js';
@@ -39,6 +41,11 @@ export interface RunOptions {
    * a transport without transactions or a stateful transform without a changelog. Default off.
    */
   exactlyOnce?: boolean | readonly string[];
+  /**
+   * Run the pipeline's chains (engine/chains.ts) as one task each, handing records on in-process;
+   * default on. Off: every node reads and writes its topics through the transport.
+   */
+  chaining?: boolean;
   log?: (line: string) => void;
 }
 
@@ -61,10 +68,15 @@ export interface RunningPipeline {
   stop(): Promise<RunSummary>;
 }
 
-/** Topic specs of a pipeline, dead-letter topics included. */
-export function topicSpecs(pipeline: Pipeline): TopicSpec[] {
+/**
+ * Topic specs of a pipeline, dead-letter topics included. `fused`: topics a chain hands on
+ * in-process only (their dead-letter topics stay).
+ */
+export function topicSpecs(pipeline: Pipeline, fused: ReadonlySet<string> = new Set()): TopicSpec[] {
   return [...pipeline.topics.values()].flatMap((t) => [
-    { name: t.name, partitions: t.partitions, ...(t.compacted ? { compacted: true } : {}) },
+    ...(fused.has(t.name)
+      ? []
+      : [{ name: t.name, partitions: t.partitions, ...(t.compacted ? { compacted: true } : {}) }]),
     { name: t.deadLetterTopic, partitions: 1 },
   ]);
 }
@@ -139,83 +151,11 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
   const started = performance.now();
   const abort = new AbortController();
 
-  const selected = pipeline.nodes.filter((n) => !opts.nodes || opts.nodes.includes(n.id));
-  const groupPrefix = opts.groupPrefix ?? pipeline.name;
-  const processId = opts.processId ?? `${hostname()}-${process.pid}`;
-  const changelogs = new Map<string, TopicSpec>();
-  const readToEnd = transport.readToEnd?.bind(transport);
-  if (readToEnd && (opts.changelogs ?? true)) {
-    for (const node of selected) {
-      const spec = changelogSpec(pipeline, node, groupPrefix);
-      if (spec) changelogs.set(node.id, spec);
-      else if (node.operator.kind === 'transform' && (node.operator.state || node.operator.onTimer)) {
-        log(`${node.id}: no changelog (its topics differ in partition count): its state lives in this process only`);
-      }
-    }
-  }
-  const transactional = exactlyOnceNodes(pipeline, selected, opts.exactlyOnce, transport, changelogs);
-  await transport.ensureTopics([...topicSpecs(pipeline), ...changelogs.values()]);
+  const plan = planRun(pipeline, opts, transport, log);
+  await transport.ensureTopics([...topicSpecs(pipeline, plan.fused), ...plan.changelogs.values()]);
   await serde.prepare([...pipeline.topics.values()].map((t) => ({ name: t.name, schema: t.schema })));
-  const shared = await transport.producer();
-  const producers = [shared];
-  // On a broker every node gets its own producer: an idempotent producer keeps at most 5
-  // requests in flight per broker, one partition each, so one producer shared by every node
-  // queues each node's small batch behind the others' (seconds per hop, measured on 12 partitions).
-  const producerFor = async () => {
-    if (transport.inProcess) return shared;
-    const p = await transport.producer();
-    producers.push(p);
-    return p;
-  };
-  const partitions = (topic: string) => transport.partitions(topic);
-
-  // Consumers join before any source produces, so no group misses the start of a topic.
-  const tasks: Array<{ task: NodeTask; consumer: Consumer }> = [];
-  for (const node of selected.filter((n) => n.operator.kind !== 'source')) {
-    // A node that reads in every process gets a group of this process's own (see NodeDeclaration).
-    const group = node.everyProcess ? `${groupPrefix}.${node.id}.${processId}` : `${groupPrefix}.${node.id}`;
-    const consumer = await transport.consumer({ group, topics: node.reads });
-    metrics.node(node.id).group = group;
-    const changelog = changelogs.get(node.id);
-    let producer: Producer;
-    if (transactional.has(node.id) && transport.transactionalProducer) {
-      producer = await transport.transactionalProducer(group);
-      producers.push(producer);
-    } else producer = await producerFor();
-    const task = new NodeTask({
-      pipeline,
-      node,
-      inProcess: transport.inProcess,
-      serde,
-      producer,
-      consumer,
-      metrics,
-      partitions,
-      signal: abort.signal,
-      log,
-      changelog:
-        changelog && readToEnd
-          ? { topic: changelog.name, read: (parts) => readToEnd(changelog.name, parts) }
-          : undefined,
-    });
-    tasks.push({ task, consumer });
-  }
-  const sources: SourceTask[] = [];
-  for (const node of selected.filter((n) => n.operator.kind === 'source')) {
-    sources.push(
-      new SourceTask({
-        pipeline,
-        node,
-        inProcess: transport.inProcess,
-        serde,
-        producer: await producerFor(),
-        metrics,
-        partitions,
-        signal: abort.signal,
-        batchSize,
-      }),
-    );
-  }
+  const clients = await openClients(pipeline, plan, { transport, serde, metrics, batchSize, abort, log });
+  const { tasks, sources } = clients;
 
   const depth = transport.depth?.bind(transport);
   if (depth) metrics.depthSource = depth;
@@ -223,65 +163,7 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
   let stopped = false;
   const loops = [
     ...sources.map((s) => s.run()),
-    ...tasks.map(async ({ task, consumer }) => {
-      const stats = metrics.node(task.id);
-      stats.status = 'running';
-      let lastLag = 0;
-      let lagInFlight: Promise<void> | null = null;
-      let lagFailed = false;
-      let lagEveryMs = 1000;
-      const op = pipeline.nodes.find((n) => n.id === task.id)?.operator;
-      const lingerMs = op?.kind === 'transform' ? (op.lingerMs ?? 0) : 0;
-      const maxBatch = op?.kind === 'transform' ? Math.min(batchSize, op.maxBatch ?? batchSize) : batchSize;
-      const stateful = op?.kind === 'transform' && (op.state !== undefined || op.onTimer !== undefined);
-      while (!abort.signal.aborted && !task.ended) {
-        try {
-          const consumed = await task.step(maxBatch, pollTimeoutMs);
-          if (consumed > 0 && lingerMs > 0) await sleep(lingerMs, abort.signal);
-        } catch (err) {
-          if (abort.signal.aborted) break;
-          stats.status = 'failed';
-          stats.lastError = message(err);
-          throw new Error(`node ${task.id} failed: ${message(err)}`, { cause: err });
-        }
-        // Lag is a metric: measured beside the loop (never blocking it). A failed measurement
-        // (a slow or restarting broker) is logged once and retried later and later (up to a
-        // minute) instead of adding admin requests to a broker that is struggling.
-        if (!lagInFlight && performance.now() - lastLag > lagEveryMs) {
-          lastLag = performance.now();
-          metrics.setHolding(task.id, {
-            stateKeys: stateful ? task.state.size : null,
-            partitions: consumer.assignment
-              ? consumer.assignment
-                  .owned()
-                  .map((tp) => `${tp.topic}/${tp.partition}`)
-                  .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
-              : null,
-          });
-          lagInFlight = consumer.lag().then(
-            (lag) => {
-              lagInFlight = null;
-              lagEveryMs = 1000;
-              if (!abort.signal.aborted)
-                metrics.setLag(
-                  task.id,
-                  Object.values(lag).reduce((a, b) => a + b, 0),
-                );
-            },
-            (err: unknown) => {
-              lagInFlight = null;
-              lagEveryMs = Math.min(60_000, lagEveryMs * 4);
-              if (!lagFailed) log(`${task.id}: could not measure lag: ${message(err)}`);
-              lagFailed = true;
-            },
-          );
-        }
-      }
-      await lagInFlight;
-      if (task.ended && !abort.signal.aborted) await task.drain(maxBatch, pollTimeoutMs);
-      stats.status = task.ended ? 'ended' : 'idle';
-      metrics.setLag(task.id, 0);
-    }),
+    ...tasks.map((t) => runTask(pipeline, t, { metrics, batchSize, pollTimeoutMs, abort, log })),
   ];
 
   const summary = (): RunSummary => {
@@ -295,13 +177,9 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
     };
   };
 
-  const closeClients = async () => {
-    for (const p of producers) await p.close();
-    for (const { consumer } of tasks) await consumer.close();
-  };
   const done = Promise.all(loops).then(
     async () => {
-      await closeClients();
+      await clients.close();
       return summary();
     },
     async (err: unknown) => {
@@ -310,7 +188,7 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
       abort.abort();
       transport.releaseProducers?.();
       // Bounded: a failure caused by an unreachable broker must still surface, closed or not.
-      const closing = Promise.allSettled(loops).then(closeClients);
+      const closing = Promise.allSettled(loops).then(() => clients.close());
       const closed = await Promise.race([
         closing.then(() => true),
         delay(CLOSE_AFTER_FAILURE_MS, false, { ref: false }),
@@ -338,6 +216,280 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
       transport.releaseProducers?.();
       return done;
     },
+  };
+}
+
+/** What a run will do, decided before anything opens: a bad choice stops it here, with the reason. */
+interface RunPlan {
+  selected: PipelineNode[];
+  groupPrefix: string;
+  processId: string;
+  /** Changelog topic of each stateful node that keeps one. */
+  changelogs: Map<string, TopicSpec>;
+  /** Nodes that run exactly-once. */
+  transactional: Set<string>;
+  /** Chains this process runs (whole: a process never runs part of one). */
+  chains: Chain[];
+  /** Topics no process writes to the transport (handed on inside chains). */
+  fused: Set<string>;
+}
+
+function planRun(pipeline: Pipeline, opts: RunOptions, transport: Transport, log: (line: string) => void): RunPlan {
+  const selected = pipeline.nodes.filter((n) => !opts.nodes || opts.nodes.includes(n.id));
+  const groupPrefix = opts.groupPrefix ?? pipeline.name;
+  const changelogs = new Map<string, TopicSpec>();
+  if (transport.readToEnd && (opts.changelogs ?? true)) {
+    for (const node of selected) {
+      const spec = changelogSpec(pipeline, node, groupPrefix);
+      if (spec) changelogs.set(node.id, spec);
+      else if (node.operator.kind === 'transform' && (node.operator.state || node.operator.onTimer)) {
+        log(`${node.id}: no changelog (its topics differ in partition count): its state lives in this process only`);
+      }
+    }
+  }
+  const transactional = exactlyOnceNodes(pipeline, selected, opts.exactlyOnce, transport, changelogs);
+  const chains = opts.chaining === false ? [] : pipeline.chains;
+  const ids = new Set(selected.map((n) => n.id));
+  const split = splitChainProblem(chains, ids);
+  if (split) throw new Error(split);
+  return {
+    selected,
+    groupPrefix,
+    processId: opts.processId ?? `${hostname()}-${process.pid}`,
+    changelogs,
+    transactional,
+    chains: chains.filter((c) => ids.has(c.head)),
+    fused: new Set(chains.flatMap((c) => c.fused)),
+  };
+}
+
+/** A node's loop, or a chain's: one consumer, stepped until the input ends or the run stops. */
+interface Task {
+  readonly id: string;
+  readonly ended: boolean;
+  /** The node tasks it runs (one, or a chain's). */
+  readonly nodes: readonly NodeTask[];
+  readonly consumer: Consumer;
+  step(max: number, timeoutMs: number): Promise<number>;
+  drain(max: number, timeoutMs: number): Promise<void>;
+}
+
+interface OpenDeps {
+  transport: Transport;
+  serde: Serde;
+  metrics: PipelineMetrics;
+  batchSize: number;
+  abort: AbortController;
+  log: (line: string) => void;
+}
+
+/** Consumers, producers and tasks of every node this process runs; `close` closes the clients. */
+async function openClients(pipeline: Pipeline, plan: RunPlan, deps: OpenDeps) {
+  const { transport, serde, metrics, abort, log } = deps;
+  const shared = await transport.producer();
+  const producers = [shared];
+  // On a broker every node gets its own producer: an idempotent producer keeps at most 5
+  // requests in flight per broker, one partition each, so one producer shared by every node
+  // queues each node's small batch behind the others' (seconds per hop, measured on 12 partitions).
+  const producerFor = async (transactionalId?: string) => {
+    if (transactionalId && transport.transactionalProducer) {
+      const p = await transport.transactionalProducer(transactionalId);
+      producers.push(p);
+      return p;
+    }
+    if (transport.inProcess) return shared;
+    const p = await transport.producer();
+    producers.push(p);
+    return p;
+  };
+  // As declared: a fused topic has no partitions on the transport, but its lanes are the same.
+  const partitions = (topic: string) => pipeline.topics.get(topic)?.partitions ?? transport.partitions(topic);
+  const readToEnd = transport.readToEnd?.bind(transport);
+  const nodeTask = (node: PipelineNode, producer: Producer, consumer: Consumer, chain?: Chain) => {
+    const changelog = plan.changelogs.get(node.id);
+    return new NodeTask({
+      pipeline,
+      node,
+      inProcess: transport.inProcess,
+      serde,
+      producer,
+      consumer,
+      metrics,
+      partitions,
+      signal: abort.signal,
+      log,
+      changelog:
+        changelog && readToEnd
+          ? { topic: changelog.name, read: (parts) => readToEnd(changelog.name, parts) }
+          : undefined,
+      chained: chain ? { local: new Set(chain.local), fused: new Set(chain.fused) } : undefined,
+    });
+  };
+  const groupOf = (node: PipelineNode) =>
+    // A node that reads in every process gets a group of this process's own (see NodeDeclaration).
+    node.everyProcess ? `${plan.groupPrefix}.${node.id}.${plan.processId}` : `${plan.groupPrefix}.${node.id}`;
+  const byId = new Map(pipeline.nodes.map((n) => [n.id, n]));
+
+  // Consumers join before any source produces, so no group misses the start of a topic.
+  const tasks: Task[] = [];
+  for (const chain of plan.chains) {
+    const head = byId.get(chain.head)!;
+    const group = groupOf(head);
+    const consumer = await transport.consumer({ group, topics: head.reads });
+    const headConsumer = new ChainHeadConsumer(consumer);
+    const inputs = new Map<string, ChainInput>();
+    const readers = new Map<string, ChainInput[]>();
+    for (const id of chain.nodes.slice(1)) {
+      const topic = byId.get(id)!.reads[0]!;
+      const input = new ChainInput(topic, headConsumer);
+      inputs.set(id, input);
+      readers.set(topic, [...(readers.get(topic) ?? []), input]);
+    }
+    const changelogTopics = new Set(chain.nodes.flatMap((id) => plan.changelogs.get(id)?.name ?? []));
+    const chainProducer = new ChainProducer(readers, new Set(chain.fused), changelogTopics);
+    const out = await producerFor(chain.nodes.some((id) => plan.transactional.has(id)) ? group : undefined);
+    const nodes = chain.nodes.map((id) => {
+      metrics.node(id).group = group;
+      return nodeTask(byId.get(id)!, chainProducer, id === chain.head ? headConsumer : inputs.get(id)!, chain);
+    });
+    const task = new ChainTask({
+      chain,
+      tasks: nodes,
+      head: headConsumer,
+      producer: chainProducer,
+      out,
+      log,
+      onAbort: (reason) => {
+        for (const id of chain.nodes) metrics.node(id).lastError = reason;
+      },
+    });
+    tasks.push(Object.assign(task, { consumer }));
+  }
+  const chained = new Set(plan.chains.flatMap((c) => c.nodes));
+  for (const node of plan.selected.filter((n) => n.operator.kind !== 'source' && !chained.has(n.id))) {
+    const group = groupOf(node);
+    const consumer = await transport.consumer({ group, topics: node.reads });
+    metrics.node(node.id).group = group;
+    const producer = await producerFor(plan.transactional.has(node.id) ? group : undefined);
+    const task = nodeTask(node, producer, consumer);
+    tasks.push({
+      id: task.id,
+      nodes: [task],
+      consumer,
+      get ended() {
+        return task.ended;
+      },
+      step: (max, timeoutMs) => task.step(max, timeoutMs),
+      drain: (max, timeoutMs) => task.drain(max, timeoutMs),
+    });
+  }
+  const sources: SourceTask[] = [];
+  for (const node of plan.selected.filter((n) => n.operator.kind === 'source')) {
+    sources.push(
+      new SourceTask({
+        pipeline,
+        node,
+        inProcess: transport.inProcess,
+        serde,
+        producer: await producerFor(),
+        metrics,
+        partitions,
+        signal: abort.signal,
+        batchSize: deps.batchSize,
+      }),
+    );
+  }
+  const close = async () => {
+    for (const p of producers) await p.close();
+    for (const { consumer } of tasks) await consumer.close();
+  };
+  return { tasks, sources, close };
+}
+
+interface LoopDeps {
+  metrics: PipelineMetrics;
+  batchSize: number;
+  pollTimeoutMs: number;
+  abort: AbortController;
+  log: (line: string) => void;
+}
+
+/** Steps a task until its input ends or the run stops; measures lag beside it. */
+async function runTask(pipeline: Pipeline, task: Task, deps: LoopDeps): Promise<void> {
+  const { metrics, abort, log } = deps;
+  const { consumer } = task;
+  for (const n of task.nodes) metrics.node(n.id).status = 'running';
+  let lastLag = 0;
+  let lagInFlight: Promise<void> | null = null;
+  let lagFailed = false;
+  let lagEveryMs = 1000;
+  // A chain runs at its head's pace: its linger and batch cap (chains.ts keeps others out).
+  const op = pipeline.nodes.find((n) => n.id === task.id)?.operator;
+  const lingerMs = op?.kind === 'transform' ? (op.lingerMs ?? 0) : 0;
+  const maxBatch = op?.kind === 'transform' ? Math.min(deps.batchSize, op.maxBatch ?? deps.batchSize) : deps.batchSize;
+  while (!abort.signal.aborted && !task.ended) {
+    try {
+      const consumed = await task.step(maxBatch, deps.pollTimeoutMs);
+      if (consumed > 0 && lingerMs > 0) await sleep(lingerMs, abort.signal);
+    } catch (err) {
+      if (abort.signal.aborted) break;
+      const stats = metrics.node(task.id);
+      stats.status = 'failed';
+      stats.lastError = message(err);
+      throw new Error(`node ${task.id} failed: ${message(err)}`, { cause: err });
+    }
+    // Lag is a metric: measured beside the loop (never blocking it). A failed measurement
+    // (a slow or restarting broker) is logged once and retried later and later (up to a
+    // minute) instead of adding admin requests to a broker that is struggling.
+    if (!lagInFlight && performance.now() - lastLag > lagEveryMs) {
+      lastLag = performance.now();
+      for (const n of task.nodes) metrics.setHolding(n.id, holding(pipeline, n, consumer));
+      lagInFlight = consumer.lag().then(
+        (lag) => {
+          lagInFlight = null;
+          lagEveryMs = 1000;
+          if (!abort.signal.aborted)
+            metrics.setLag(
+              task.id,
+              Object.values(lag).reduce((a, b) => a + b, 0),
+            );
+        },
+        (err: unknown) => {
+          lagInFlight = null;
+          lagEveryMs = Math.min(60_000, lagEveryMs * 4);
+          if (!lagFailed) log(`${task.id}: could not measure lag: ${message(err)}`);
+          lagFailed = true;
+        },
+      );
+    }
+  }
+  await lagInFlight;
+  if (task.ended && !abort.signal.aborted) await task.drain(maxBatch, deps.pollTimeoutMs);
+  for (const n of task.nodes) {
+    metrics.node(n.id).status = task.ended ? 'ended' : 'idle';
+    metrics.setLag(n.id, 0);
+  }
+}
+
+/** What a node holds now: its state's keys, and the partitions of its input it owns. */
+function holding(pipeline: Pipeline, task: NodeTask, consumer: Consumer) {
+  const op = pipeline.nodes.find((n) => n.id === task.id)?.operator;
+  const stateful = op?.kind === 'transform' && (op.state !== undefined || op.onTimer !== undefined);
+  const reads = pipeline.nodes.find((n) => n.id === task.id)?.reads ?? [];
+  const owned = consumer.assignment?.owned();
+  // A chain's consumer reads its head's topics: a member owns the same partitions of its own input.
+  const parts = owned
+    ? [...new Set(owned.map((tp) => tp.partition))].flatMap((p) =>
+        owned.some((tp) => tp.partition === p && reads.includes(tp.topic))
+          ? owned.filter((tp) => tp.partition === p && reads.includes(tp.topic))
+          : reads.map((topic) => ({ topic, partition: p })),
+      )
+    : null;
+  return {
+    stateKeys: stateful ? task.state.size : null,
+    partitions: parts
+      ? parts.map((tp) => `${tp.topic}/${tp.partition}`).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+      : null,
   };
 }
 

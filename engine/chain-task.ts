@@ -1,0 +1,202 @@
+// Runs a chain of nodes (engine/chains.ts) as one task: the head polls the transport, each node's
+// outputs on the chain's local topics go straight to the next nodes, in the same step, and the
+// chain then writes what leaves it, every node's changelog and the head's input offsets, in that
+// order (at-least-once) or in one transaction (exactly-once).
+import type { Chain } from './chains.js';
+import type { NodeTask } from './node-task.js';
+import {
+  type CommitMarks,
+  type Consumer,
+  type IncomingMessage,
+  type OutgoingMessage,
+  type Producer,
+  TransactionError,
+} from './transport.js';
+
+/** What one member of a chain reads: the records its predecessors handed on in this step. */
+export class ChainInput implements Consumer {
+  private queue: IncomingMessage[] = [];
+  private offset = 0;
+  readonly assignment?: Consumer['assignment'];
+
+  /** `head`: the chain's consumer; this input owns the partitions it owns (same lanes). */
+  constructor(
+    private readonly topic: string,
+    head: Consumer,
+  ) {
+    const owner = head.assignment;
+    if (owner) {
+      this.assignment = {
+        get generation() {
+          return owner.generation;
+        },
+        owned: () => [...new Set(owner.owned().map((tp) => tp.partition))].map((partition) => ({ topic, partition })),
+      };
+    }
+  }
+
+  push(m: OutgoingMessage): void {
+    this.queue.push({
+      topic: this.topic,
+      partition: m.partition ?? 0,
+      offset: this.offset++,
+      key: m.key,
+      value: m.value,
+      record: m.record,
+      timestamp: m.timestamp,
+      headers: m.headers ?? {},
+    });
+  }
+
+  /** Everything handed on since the last call: a chain's step never leaves records behind. */
+  async poll(): Promise<IncomingMessage[]> {
+    const q = this.queue;
+    this.queue = [];
+    return q;
+  }
+
+  /** The chain commits for its head: nothing of its own. */
+  async commit(): Promise<void> {}
+  async lag(): Promise<Record<string, number>> {
+    return {};
+  }
+  async close(): Promise<void> {
+    this.queue = [];
+  }
+}
+
+/** The head's consumer inside a chain: its commit waits for the chain's outputs (see ChainTask). */
+export class ChainHeadConsumer implements Consumer {
+  /** Marks of the commit the head asked for in this step, if it asked. */
+  pending: { marks?: CommitMarks } | null = null;
+
+  constructor(readonly real: Consumer) {}
+
+  get assignment(): Consumer['assignment'] {
+    return this.real.assignment;
+  }
+  get committedMarks(): Consumer['committedMarks'] {
+    return this.real.committedMarks?.bind(this.real);
+  }
+  get rewind(): Consumer['rewind'] {
+    return this.real.rewind?.bind(this.real);
+  }
+  poll(max: number, timeoutMs: number): Promise<IncomingMessage[]> {
+    return this.real.poll(max, timeoutMs);
+  }
+  async commit(marks?: CommitMarks): Promise<void> {
+    this.pending = { marks };
+  }
+  lag(): Promise<Record<string, number>> {
+    return this.real.lag();
+  }
+  close(): Promise<void> {
+    return this.real.close();
+  }
+}
+
+/** What a chain's nodes send: local topics to the next nodes now, the rest held for the chain's write. */
+export class ChainProducer implements Producer {
+  outputs: OutgoingMessage[] = [];
+  changes: OutgoingMessage[] = [];
+
+  constructor(
+    private readonly readers: ReadonlyMap<string, readonly ChainInput[]>,
+    private readonly fused: ReadonlySet<string>,
+    private readonly changelogs: ReadonlySet<string>,
+  ) {}
+
+  async send(messages: readonly OutgoingMessage[]): Promise<void> {
+    for (const m of messages) {
+      const inputs = this.readers.get(m.topic);
+      if (inputs) for (const input of inputs) input.push(m);
+      if (this.fused.has(m.topic)) continue;
+      (this.changelogs.has(m.topic) ? this.changes : this.outputs).push(m);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+export interface ChainDeps {
+  chain: Chain;
+  /** The chain's nodes, built with `producer`, and the head with `head`, the others with `inputs`. */
+  tasks: readonly NodeTask[];
+  head: ChainHeadConsumer;
+  producer: ChainProducer;
+  /** The transport's producer: transactional when the chain runs exactly-once. */
+  out: Producer;
+  log: (line: string) => void;
+  onAbort: (reason: string) => void;
+}
+
+export class ChainTask {
+  readonly id: string;
+
+  constructor(private readonly deps: ChainDeps) {
+    this.id = deps.chain.head;
+  }
+
+  get nodes(): readonly NodeTask[] {
+    return this.deps.tasks;
+  }
+
+  /** The chain has ended when its head has: every member has then seen the end of its lanes. */
+  get ended(): boolean {
+    return this.deps.tasks[0]!.ended;
+  }
+
+  /** One step of the head, then of every member on what it handed on; then the chain's write. */
+  async step(max: number, timeoutMs: number): Promise<number> {
+    const [head, ...members] = this.deps.tasks;
+    const consumed = await head!.step(max, timeoutMs);
+    for (const member of members) await member.step(max, 0);
+    await this.write();
+    if (this.ended) for (const member of members) member.ended = true;
+    return consumed;
+  }
+
+  /** After the end: what the head's partitions still hold is redelivery (see NodeTask.drain). */
+  async drain(max: number, timeoutMs: number): Promise<void> {
+    const head = this.deps.tasks[0]!;
+    await head.drain(max, timeoutMs);
+    await this.write();
+  }
+
+  private async write(): Promise<void> {
+    const { producer, head, out } = this.deps;
+    const outputs = producer.outputs.splice(0);
+    const changes = producer.changes.splice(0);
+    const commit = head.pending;
+    head.pending = null;
+    if (!commit) {
+      if (outputs.length > 0 || changes.length > 0) {
+        throw new Error(`chain ${this.id}: outputs without an input to commit`);
+      }
+      return;
+    }
+    if (!out.transaction) {
+      // As a single node does: outputs, then state (a crash in between replays input onto the
+      // older state, which operators take as redelivery), then the input offsets.
+      await out.send(outputs);
+      await out.send(changes);
+      await head.real.commit(commit.marks);
+      return;
+    }
+    const tx = await out.transaction();
+    try {
+      await tx.send(outputs);
+      await tx.send(changes);
+      await tx.commit(head.real, commit.marks);
+    } catch (err) {
+      if (err instanceof TransactionError && err.fatal) throw err;
+      await tx.abort();
+      if (!head.real.rewind) throw new Error(`chain ${this.id}: transaction aborted and the consumer cannot rewind`);
+      // Every node of the chain sees a new assignment and rebuilds its state from its changelog.
+      head.real.rewind();
+      const reason = err instanceof Error ? err.message : String(err);
+      this.deps.log(`chain ${this.id}: transaction aborted (${reason}); reading its input again`);
+      this.deps.onAbort(reason);
+    }
+  }
+}

@@ -1,0 +1,202 @@
+// Operator chaining by example: which nodes chain, how a pinned topic keeps a hop on the
+// transport, and that a chained run produces exactly what the unchained run does.
+import { describe, expect, it } from 'vitest';
+import { type Bar, type Quote, schemas } from '../schemas/index.js';
+import { defineOperator, definePipeline, RecordError, runPipeline, type TopicDeclaration } from './index.js';
+import { DLQ_SUFFIX } from './pipeline.js';
+
+const DAY = 86_400_000;
+const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
+const SYMBOLS = ['AAPL', 'MSFT', 'XOM', 'KO', 'BAD', 'GE', 'F'];
+const DAYS = ['2017-03-01', '2017-03-02', '2017-03-03', '2017-03-06', '2017-03-07'];
+
+const source = defineOperator({
+  kind: 'source',
+  name: 'days',
+  outputs: { quotes: schemas.Quote },
+  async run(ctx) {
+    for (const [i, iso] of DAYS.entries()) {
+      for (const [j, symbol] of SYMBOLS.entries()) {
+        for (const hour of [15, 18]) {
+          const q: Quote = {
+            symbol,
+            ts: day(iso) + hour * 3_600_000,
+            price: 100 + i + j + hour / 100,
+            dayOpen: null,
+            dayHigh: null,
+            dayLow: null,
+            dayVolume: 10,
+            source: 'test',
+          };
+          await ctx.emit('quotes', q, { timestamp: q.ts });
+        }
+      }
+      await ctx.watermark(day(iso) + DAY);
+    }
+  },
+});
+
+// Stateful, with event-time timers: one bar per symbol and day when the day's watermark passes.
+const dailyBars = defineOperator<Quote, { bars: typeof schemas.Bar }, { start: number; open: number; close: number }>({
+  kind: 'transform',
+  name: 'daily-bars',
+  input: schemas.Quote,
+  outputs: { bars: schemas.Bar },
+  state: { description: 'the open window per symbol' },
+  process(r, ctx) {
+    const start = Math.floor(r.value.ts / DAY) * DAY;
+    const w = ctx.state.get();
+    if (!w) ctx.setTimer(start + DAY);
+    ctx.state.set({ start, open: w?.open ?? r.value.price, close: r.value.price });
+  },
+  onTimer(timer, ctx) {
+    const w = ctx.state.get()!;
+    const bar: Bar = {
+      symbol: timer.key,
+      ts: w.start,
+      interval: '1d',
+      open: w.open,
+      high: Math.max(w.open, w.close),
+      low: Math.min(w.open, w.close),
+      close: w.close,
+      volume: 20,
+      quotes: 2,
+      source: 'test',
+    };
+    ctx.emit('bars', bar, { timestamp: w.start });
+    ctx.state.delete();
+  },
+});
+
+// Per record; one symbol's bars are bad data, dead-lettered from inside the chain.
+const mark = defineOperator<Bar, { bars: typeof schemas.Bar }>({
+  kind: 'transform',
+  name: 'mark',
+  input: schemas.Bar,
+  outputs: { bars: schemas.Bar },
+  process(r, ctx) {
+    if (r.value.symbol === 'BAD') throw new RecordError('BAD is not a symbol', 'validation');
+    ctx.emit('bars', { ...r.value, source: 'marked' });
+  },
+});
+
+// A whole batch at a time, two outputs: a chain may branch.
+const split = defineOperator<Bar, { up: typeof schemas.Bar; down: typeof schemas.Bar }>({
+  kind: 'transform',
+  name: 'split',
+  input: schemas.Bar,
+  outputs: { up: schemas.Bar, down: schemas.Bar },
+  async processBatch(records, ctx) {
+    for (const r of records) ctx.emit(r.value.close >= r.value.open ? 'up' : 'down', r.value);
+  },
+});
+
+function collector(name: string, into: Bar[]) {
+  return defineOperator<Bar>({
+    kind: 'sink',
+    name,
+    input: schemas.Bar,
+    async write(records) {
+      into.push(...records.map((r) => r.value));
+    },
+  });
+}
+
+function pipeline(
+  out: { bars: Bar[]; up: Bar[]; down: Bar[] },
+  topics: Record<string, Partial<TopicDeclaration>> = {},
+) {
+  const topic = (name: string, schema: TopicDeclaration['schema']) => ({ schema, partitions: 3, ...topics[name] });
+  return definePipeline({
+    name: 'chain-example',
+    topics: {
+      quotes: topic('quotes', schemas.Quote),
+      bars: topic('bars', schemas.Bar),
+      marked: topic('marked', schemas.Bar),
+      up: topic('up', schemas.Bar),
+      down: topic('down', schemas.Bar),
+    },
+    nodes: [
+      { id: 'source', operator: source, writes: { quotes: 'quotes' } },
+      { id: 'bars', operator: dailyBars, reads: 'quotes', writes: { bars: 'bars' } },
+      { id: 'mark', operator: mark, reads: 'bars', writes: { bars: 'marked' } },
+      { id: 'split', operator: split, reads: 'marked', writes: { up: 'up', down: 'down' } },
+      { id: 'store-bars', operator: collector('store-bars', out.bars), reads: 'bars' },
+      { id: 'store-up', operator: collector('store-up', out.up), reads: 'up' },
+      { id: 'store-down', operator: collector('store-down', out.down), reads: 'down' },
+    ],
+  });
+}
+
+const empty = () => ({ bars: [] as Bar[], up: [] as Bar[], down: [] as Bar[] });
+const sorted = (bars: Bar[]) =>
+  bars.map((b) => `${b.symbol} ${b.ts} ${b.close} ${b.source}`).sort((a, b) => a.localeCompare(b));
+
+describe('findChains', () => {
+  it('chains consecutive transforms of one partition count; a topic read outside the chain stays on the transport', () => {
+    const p = pipeline(empty());
+    expect(p.chains).toEqual([
+      { head: 'bars', nodes: ['bars', 'mark', 'split'], local: ['bars', 'marked'], fused: ['marked'] },
+    ]);
+    expect(p.describe().chains).toEqual(p.chains);
+    expect(p.mermaid()).toContain('subgraph chain_0["chain: bars → mark → split"]');
+    expect(p.mermaid()).toContain('t_marked -.-> n_split');
+  });
+
+  it('never fuses a pinned topic: the chain breaks there', () => {
+    const p = pipeline(empty(), { marked: { pinned: true } });
+    expect(p.chains).toEqual([{ head: 'bars', nodes: ['bars', 'mark'], local: ['bars'], fused: [] }]);
+    expect(p.describe().topics.find((t) => t.name === 'marked')).toMatchObject({ pinned: true });
+  });
+
+  it('does not chain across a change of partition count (the lanes would not line up)', () => {
+    const p = pipeline(empty(), { marked: { partitions: 1 }, up: { partitions: 1 }, down: { partitions: 1 } });
+    expect(p.chains).toEqual([]);
+  });
+});
+
+describe('a chained run', () => {
+  async function run(chaining: boolean) {
+    const out = empty();
+    const running = await runPipeline(pipeline(out), { chaining, pollTimeoutMs: 10 });
+    const summary = await running.done;
+    const dlq = await running.transport.readTopic!(`bars${DLQ_SUFFIX}`);
+    const onTransport = (topic: string) => {
+      try {
+        return running.transport.partitions(topic) > 0;
+      } catch {
+        return false;
+      }
+    };
+    return { out, summary, dlq, markedOnTransport: onTransport('marked'), barsOnTransport: onTransport('bars') };
+  }
+
+  it('produces what the unchained run does: same records, dead letters and per-node counts', async () => {
+    const [chained, unchained] = [await run(true), await run(false)];
+    // Chained, `marked` is handed from mark to split in-process: the transport never has it.
+    expect([chained.markedOnTransport, unchained.markedOnTransport]).toEqual([false, true]);
+    expect(chained.barsOnTransport).toBe(true);
+    expect(chained.out.bars).toHaveLength(SYMBOLS.length * DAYS.length);
+    expect(chained.out.up.length + chained.out.down.length).toBe((SYMBOLS.length - 1) * DAYS.length);
+    expect(sorted(chained.out.bars)).toEqual(sorted(unchained.out.bars));
+    expect(sorted(chained.out.up)).toEqual(sorted(unchained.out.up));
+    expect(sorted(chained.out.down)).toEqual(sorted(unchained.out.down));
+    expect(chained.dlq.map((m) => m.key)).toEqual(unchained.dlq.map((m) => m.key));
+    expect(chained.dlq).toHaveLength(DAYS.length);
+    const counts = (s: typeof chained.summary) =>
+      s.nodes
+        .map((n) => ({ node: n.node, in: n.recordsIn, out: n.recordsOut, status: n.status, dlq: n.deadLetters }))
+        .sort((a, b) => a.node.localeCompare(b.node));
+    expect(counts(chained.summary)).toEqual(counts(unchained.summary));
+    expect(chained.summary.nodes.find((n) => n.node === 'split')).toMatchObject({ recordsIn: 30, status: 'ended' });
+  });
+
+  it('refuses to run part of a chain in a process, saying how to fix it', async () => {
+    await expect(runPipeline(pipeline(empty()), { nodes: ['bars', 'mark', 'store-bars'] })).rejects.toThrow(
+      /nodes bars → mark → split run as one chain .* without split: run the whole chain, pin a topic between them/,
+    );
+    // Unchained, any subset runs.
+    const running = await runPipeline(pipeline(empty()), { nodes: ['bars', 'mark'], chaining: false });
+    await running.stop();
+  });
+});
