@@ -214,6 +214,17 @@ describe('faults, injected per test', () => {
     expect([b.status, (await b.json()).finance.error.description]).toEqual([401, 'Invalid Cookie']);
   });
 
+  it('a getcrumb that hands out no crumb (empty body), or fails with 429', async () => {
+    server.inject({ endpoint: 'getcrumb', fault: { kind: 'emptyCrumb' } });
+    server.inject({ endpoint: 'getcrumb', fault: { kind: 'tooManyRequests', retryAfter: 1 } });
+    const empty = await get('/v1/test/getcrumb');
+    expect([empty.status, await empty.text()]).toEqual([200, '']);
+    const throttled = await get('/v1/test/getcrumb');
+    expect([throttled.status, throttled.headers.get('retry-after')]).toEqual([429, '1']);
+    const normal = await get('/v1/test/getcrumb');
+    expect([normal.status, await normal.text()]).toEqual([200, server.crumb]);
+  });
+
   it('a slow answer', async () => {
     server.inject({ endpoint: 'search', fault: { kind: 'delay', ms: 150 } });
     const started = performance.now();
