@@ -1,7 +1,8 @@
 // Retrieval for one prediction: its fact sheet, its track record, and the headlines before it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newsDocument } from './documents.js';
-import { retrieve } from './retrieval.js';
+import { isMarketStory, MARKET_MIN_SIMILARITY, retrieve } from './retrieval.js';
+import { writeExplanation } from './template-explainer.js';
 import { type ExplainedRun, headline, LAST_DAY, openExplainedRun } from './test-run.js';
 
 const DAY = 86_400_000;
@@ -55,13 +56,45 @@ describe('retrieve', () => {
     expect(ctx.news.every((n) => n.symbol === 'AAPL' && n.scope === 'symbol')).toBe(true);
   });
 
-  it('ranks newer headlines higher at equal similarity, and falls back to market-wide ones', async () => {
+  it('ranks newer headlines higher at equal similarity', async () => {
     const ctx = await retrieve(run.sources, await latest('AAPL'), { newsLimit: 20 });
     const scores = ctx.news.map((n) => n.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
+  });
+
+  it("falls back to market news for a symbol with none, never another company's story", async () => {
+    // XOM has no headlines. Of the others', one is market news (a real Reuters headline, filed under AMZN);
+    // Apple's, Microsoft's and Agilent's (a real Benzinga headline, here on a day in the window) are not.
+    const more = [
+      headline('A', '2016-01-28', 'Agilent Reports Scientific Partnership with the University of Southern California'),
+    ];
+    const vs = await run.sources.embedder.embed(more.map((n) => newsDocument(n).text));
+    await run.sources.vectors.upsert(
+      more.map((n, i) => ({ ...newsDocument(n), embedding: vs[i]!, embedder: run.sources.embedder.id })),
+    );
     const xom = await retrieve(run.sources, await latest('XOM'));
-    expect(xom.news.length).toBeGreaterThan(0);
-    expect(xom.news.every((n) => n.scope === 'market' && n.symbol !== 'XOM')).toBe(true);
+    expect(xom.news.map((n) => [n.symbol, n.headline, n.scope])).toEqual([
+      ['AMZN', 'US STOCKS-Wall St sells off late  S&P 500 falls below 1 900', 'market'],
+    ]);
+    expect(xom.news[0]!.similarity).toBeGreaterThanOrEqual(MARKET_MIN_SIMILARITY);
+    // Whatever the threshold, a company's own story does not stand in for the market.
+    const any = await retrieve(run.sources, await latest('XOM'), { marketMinSimilarity: -1, newsLimit: 20 });
+    expect(any.news.map((n) => n.symbol)).toEqual(['AMZN']);
+    // And a market story less similar than the threshold is left out: no headlines, said so.
+    const strict = await retrieve(run.sources, await latest('XOM'), { marketMinSimilarity: 0.99 });
+    expect(strict.news).toEqual([]);
+    expect(writeExplanation(strict)).toContain('No headlines were found in the three months before this forecast.');
+  });
+
+  it('tells market news from company news by its words', () => {
+    expect(isMarketStory('US STOCKS-Wall St rises as strong earnings lift consumer stocks')).toBe(true);
+    expect(isMarketStory('The 10 Most Expensive Stocks In The S&P 500')).toBe(true);
+    expect(isMarketStory('Wall Street sinks after Fed fails to impress')).toBe(true);
+    expect(isMarketStory('Agilent Reports Scientific Partnership with the University of Southern California')).toBe(
+      false,
+    );
+    expect(isMarketStory('Apple shares slump as iPhone sales stall')).toBe(false);
+    expect(isMarketStory("BRIEF-Kohl's CEO- Relatively bullish on Q4 based on trend of business")).toBe(false);
   });
 
   it('shows a story once: an "UPDATE 1-" or a rewording of a headline is not a second headline', async () => {

@@ -32,7 +32,32 @@ export interface RetrievalOptions {
   trackRecord?: number;
   /** Bar length, ms, for the asOf of a prediction without a fact sheet; default one day. */
   intervalMs?: number;
+  /**
+   * Least cosine similarity of a market-wide headline (used when the symbol has none) to the market query;
+   * default `MARKET_MIN_SIMILARITY`. Market-wide headlines must also read as market news (`isMarketStory`).
+   */
+  marketMinSimilarity?: number;
 }
+
+/**
+ * Default least similarity of a market-wide headline to the market query. Measured with all-MiniLM-L6-v2 on real
+ * headlines: market stories ("US STOCKS-Wall St rises as strong earnings lift consumer stocks", "The 10 Most
+ * Expensive Stocks In The S&P 500") score 0.35–0.59, single-company ones 0.04–0.39 ("Agilent Reports Scientific
+ * Partnership with the University of Southern California" 0.12): the threshold and `isMarketStory` together keep
+ * the second kind out. Another embedder has another scale: set `marketMinSimilarity` for it.
+ */
+export const MARKET_MIN_SIMILARITY = 0.3;
+
+/**
+ * A headline about the market as a whole (indexes, Wall Street, rates, the economy), not one company's news:
+ * only those stand in for a symbol that has no headlines of its own.
+ */
+export function isMarketStory(headline: string): boolean {
+  return MARKET_STORY.test(headline);
+}
+
+const MARKET_STORY =
+  /\b(stocks|stock markets?|markets|wall st(reet)?|s&p( 500)?|dow( jones)?|nasdaq|russell 2000|indexes|indices|futures|treasur(y|ies)|bond yields?|federal reserve|the fed|fed (rate|policy|meeting)|interest rates?|economy|economic|inflation|jobs report|payrolls|gdp|equities|sectors?)\b/i;
 
 export async function retrieve(
   sources: RetrievalSources,
@@ -187,6 +212,10 @@ function queryText(p: Prediction, facts: readonly RetrievedFact[]): string {
   return [`${p.symbol} ${move}`, ...drivers, 'earnings, analyst ratings and company news'].join('; ');
 }
 
+/** What market-wide headlines are ranked against. */
+const MARKET_QUERY =
+  'stock market news: Wall Street, the S&P 500, the Dow and the Nasdaq; stocks, rates and the economy';
+
 async function rankedNews(
   sources: RetrievalSources,
   symbol: string,
@@ -201,7 +230,7 @@ async function rankedNews(
   // Candidates: the most similar over the whole window, and the most similar of the last
   // half-life (a busy symbol has hundreds of headlines in 90 days: the fresh ones must compete
   // even when older ones are closer to the query). Then re-ranked with recency.
-  const search = async (symbols?: readonly string[]) => {
+  const search = async (symbols: readonly string[] | undefined, embedding: Float32Array) => {
     const base = { embedding, kind: 'news' as const, symbols, to: window.to };
     const [all, recent] = await Promise.all([
       sources.vectors.query({ ...base, from: window.from, limit: limit * 8 }),
@@ -210,10 +239,15 @@ async function rankedNews(
     return [...new Map([...all, ...recent].map((h) => [h.id, h])).values()];
   };
   let scope: RetrievedNews['scope'] = 'symbol';
-  let hits = await search([symbol]);
+  let hits = await search([symbol], embedding);
   if (hits.length === 0) {
+    // None of its own: market news, ranked against a query about the market, never another company's story.
     scope = 'market';
-    hits = await search();
+    const [market] = await sources.embedder.embed([MARKET_QUERY]);
+    const least = opts.marketMinSimilarity ?? MARKET_MIN_SIMILARITY;
+    hits = market
+      ? (await search(undefined, market)).filter((h) => h.score >= least && isMarketStory(newsOf(h).headline))
+      : [];
   }
   // The same story is often there twice ("UPDATE 1-…" beside the first version, or reworded:
   // "Q3" / "third quarter"): keep the best-ranked telling of it.

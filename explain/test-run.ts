@@ -1,7 +1,7 @@
 // A real run for explanation tests: the price pipeline with its explanation path replays bundled
 // data for AAPL, MSFT and XOM (2015-07-01 → 2016-01-29) into an in-memory store and vector store,
-// with a few real headlines of late January 2016 (and one after the last close, which no
-// explanation may use). Embeddings come from the hashed bag-of-words TEST DOUBLE (fast, stable).
+// with a few real headlines of January 2016 (one of them market news, and one after the last close,
+// which no explanation may use). Embeddings come from the hashed bag-of-words TEST DOUBLE (fast, stable).
 import { join } from 'node:path';
 import { createLiveHub, TestDriver } from '../engine/index.js';
 import { driftModel } from '../models/baselines.js';
@@ -65,6 +65,8 @@ export async function openExplainedRun(): Promise<ExplainedRun> {
     headline('AAPL', '2016-01-26', 'Apple posts first-ever drop in iPhone sales growth, shares fall'),
     headline('AAPL', '2016-01-27', 'Apple shares slump as iPhone sales stall'),
     headline('MSFT', '2016-01-28', 'Microsoft beats estimates as cloud business grows'),
+    // Market news (Reuters files it under a company: AMZN here): what a symbol without headlines gets.
+    headline('AMZN', '2016-01-13', 'US STOCKS-Wall St sells off late  S&P 500 falls below 1 900'),
     headline('AAPL', '2016-02-01', 'Apple headline from after the forecast was made'),
   ];
   const vs = await embedder.embed(news.map((n) => newsDocument(n).text));
