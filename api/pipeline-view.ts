@@ -56,6 +56,8 @@ export interface MetricsSample {
 /** The parts of a RunningPipeline the API reads. */
 export interface PipelineSource {
   readonly pipeline: { describe(): PipelineDescription };
+  /** The chains in force (RunningPipeline.chains); absent: the pipeline's own. */
+  readonly chains?: Readonly<PipelineDescription['chains']>;
   readonly metrics: Pick<PipelineMetrics, 'snapshot' | 'registry'>;
   /** Topics read back (dead letters); absent or without `readTopic`: the `deadLetters` query says NOT_AVAILABLE. */
   readonly transport?: Pick<Transport, 'readTopic'>;
@@ -74,7 +76,8 @@ export class PipelineView {
     private readonly source: PipelineSource,
     intervalMs = 1000,
   ) {
-    this.description = source.pipeline.describe();
+    const described = source.pipeline.describe();
+    this.description = source.chains ? { ...described, chains: [...source.chains] } : described;
     this.latest = this.sample();
     this.timer = setInterval(() => {
       this.latest = this.sample();

@@ -61,6 +61,8 @@ export interface RunningPipeline {
   readonly pipeline: Pipeline;
   readonly transport: Transport;
   readonly metrics: PipelineMetrics;
+  /** The pipeline's chains in force (none with chaining off), whichever of them this process runs. */
+  readonly chains: readonly Chain[];
   /** Resolves when every node has ended, or after stop(); rejects when a node fails. */
   readonly done: Promise<RunSummary>;
   /** Progress reported by the sources. */
@@ -207,6 +209,7 @@ export async function runPipeline(pipeline: Pipeline, opts: RunOptions = {}): Pr
     pipeline,
     transport,
     metrics,
+    chains: opts.chaining === false ? [] : pipeline.chains,
     done,
     sources: () => sources.map((s) => ({ node: s.id, ...s.progress })),
     stop: async () => {

@@ -12,6 +12,7 @@ const AVRO_BY_NAME = new Map(Object.values(schemas).map((sc) => [sc.name, JSON.s
 type DescribedNode = PipelineDescription['nodes'][number];
 type DescribedTopic = PipelineDescription['topics'][number];
 type DescribedEdge = PipelineDescription['edges'][number];
+type DescribedChain = PipelineDescription['chains'][number];
 
 const NodeInstanceRef = builder.objectRef<NodeInstanceMetrics>('NodeInstance').implement({
   description: "One process's part in a node, scaled out (Kafka): what it owns and has done.",
@@ -86,6 +87,13 @@ const PipelineNodeRef = builder.objectRef<DescribedNode>('PipelineNode').impleme
     stateful: t.exposeBoolean('stateful'),
     reads: t.exposeStringList('reads'),
     writes: t.stringList({ resolve: (n) => n.writes.map((w) => w.topic) }),
+    chain: t.string({
+      nullable: true,
+      description:
+        'The head of the chain this node runs in (one task, records handed on in-process); null: its own task.',
+      resolve: (n, _a, { services }) =>
+        services.pipeline.description.chains.find((c) => c.nodes.includes(n.id))?.head ?? null,
+    }),
     metrics: t.field({
       type: NodeMetricsRef,
       nullable: true,
@@ -107,6 +115,26 @@ const TopicRef = builder.objectRef<DescribedTopic>('Topic').implement({
     producers: t.exposeStringList('producers'),
     consumers: t.exposeStringList('consumers'),
     deadLetterTopic: t.exposeString('deadLetterTopic'),
+    pinned: t.boolean({
+      description: 'Always on the transport: never fused into a chain (others read it).',
+      resolve: (topic) => topic.pinned === true,
+    }),
+    fused: t.boolean({
+      description: 'Handed on in-process inside a chain, never written to the transport (Kafka has no such topic).',
+      resolve: (topic, _a, { services }) =>
+        services.pipeline.description.chains.some((c) => c.fused.includes(topic.name)),
+    }),
+  }),
+});
+
+const ChainRef = builder.objectRef<DescribedChain>('PipelineChain').implement({
+  description:
+    'Nodes that run as one task, passing records in-process (operator chaining): only its ends, and topics read outside it, go through the transport.',
+  fields: (t) => ({
+    head: t.exposeString('head', { description: 'The node that reads the chain’s input from the transport.' }),
+    nodes: t.exposeStringList('nodes', { description: 'Head first, producers before consumers.' }),
+    local: t.exposeStringList('local', { description: 'Topics handed on in-process.' }),
+    fused: t.exposeStringList('fused', { description: 'Of those, the ones never written to the transport.' }),
   }),
 });
 
@@ -120,6 +148,7 @@ const PipelineRef = builder.objectRef<PipelineDescription>('Pipeline').implement
     nodes: t.field({ type: [PipelineNodeRef], description: 'In topological order.', resolve: (p) => p.nodes }),
     edges: t.field({ type: [EdgeRef], resolve: (p) => p.edges }),
     topics: t.field({ type: [TopicRef], resolve: (p) => p.topics }),
+    chains: t.field({ type: [ChainRef], resolve: (p) => p.chains }),
   }),
 });
 

@@ -94,6 +94,18 @@ export interface Topic {
   producers: string[];
   consumers: string[];
   deadLetterTopic: string;
+  /** Handed on in-process inside a chain, never written to the transport. */
+  fused: boolean;
+  /** Always on the transport (never fused). */
+  pinned: boolean;
+}
+
+/** Nodes that run as one task, handing records on in-process (operator chaining). */
+export interface PipelineChain {
+  head: string;
+  nodes: string[];
+  local: string[];
+  fused: string[];
 }
 
 export interface Pipeline {
@@ -101,6 +113,7 @@ export interface Pipeline {
   nodes: PipelineNode[];
   edges: PipelineEdge[];
   topics: Topic[];
+  chains: PipelineChain[];
 }
 
 /** Why the model made its latest prediction for a symbol; its text cites `[F1]`, `[N1, F3]`, … */
