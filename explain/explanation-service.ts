@@ -438,6 +438,7 @@ function reasonKind(reason: string): string {
   if (reason.includes('not grounded')) return 'not-grounded';
   if (/within \d+ ms/.test(reason)) return 'timeout';
   if (/ECONNREFUSED|fetch failed|connect/i.test(reason)) return 'unreachable';
+  if (reason.includes('malformed reply')) return 'malformed';
   return 'error';
 }
 

@@ -126,4 +126,39 @@ describe('Ollama explainer (against the Ollama protocol test double)', () => {
       `ollama:${MODEL} failed: model runner has unexpectedly stopped`,
     );
   });
+
+  it('falls back, saying why, when the reply is malformed: a line that is not JSON, or not an Ollama answer at all', async () => {
+    // A malformed NDJSON line mid-stream: the client would skip it and serve the text around it as whole.
+    double.setResponder((r) =>
+      replyText(faithfulExplanation(r), {
+        malformedLine: '{"model":"llama3.2:3b","message":{"content":"rise 2',
+        malformedAfter: 3,
+      }),
+    );
+    const events = await collect(service().stream('AAPL', 1));
+    const line = events.at(-1)!;
+    if (line.type !== 'done') throw new Error('no done event');
+    expect(line.explanation).toMatchObject({
+      explainer: 'template',
+      requestedExplainer: `ollama:${MODEL}`,
+      grounded: true,
+    });
+    expect(line.explanation.fallbackReason).toBe(
+      `ollama:${MODEL} failed: malformed reply: line 4 is not JSON: {"model":"llama3.2:3b","message":{"content":"rise 2`,
+    );
+    // A proxy's page with 200, and with 502: no crash, the template, and a reason that says what came back.
+    double.setResponder(() => ({ rawBody: '<!DOCTYPE html>\n<html><body>Service Unavailable</body></html>\n' }));
+    const page = await service().explain('MSFT', 1);
+    expect(page).toMatchObject({ explainer: 'template', grounded: true });
+    expect(page.fallbackReason).toBe(`ollama:${MODEL} failed: malformed reply: line 1 is not JSON: <!DOCTYPE html>`);
+    double.setResponder(() => ({ rawBody: '<html><body>502 Bad Gateway</body></html>', status: 502 }));
+    const gateway = await service().explain('XOM', 5);
+    expect(gateway).toMatchObject({ explainer: 'template', grounded: true });
+    expect(gateway.fallbackReason).toBe(
+      `ollama:${MODEL} failed: malformed reply: HTTP 502 Bad Gateway, not an Ollama answer: <html><body>502 Bad Gateway</body></html>`,
+    );
+    // The explainer works again once the server does.
+    double.setResponder((r) => replyText(faithfulExplanation(r)));
+    expect(await service().explain('MSFT', 5)).toMatchObject({ explainer: `ollama:${MODEL}`, fallbackReason: null });
+  });
 });

@@ -216,6 +216,26 @@ describe('the Ollama test double, on the wire', () => {
     expect(await (await fetch(`${double.url}/`)).text()).toBe('Ollama is running');
   });
 
+  it('sends a malformed (non-JSON) line among the others, or a body that is not Ollama at all', async () => {
+    double.setResponder(() => ({
+      chunks: ['a ', 'b '],
+      malformedLine: '{"model":"llama3.2","mess',
+      malformedAfter: 1,
+    }));
+    const text = await (await post('/api/chat', { model: 'llama3.2', messages: [] })).text();
+    const lines = text.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toBe('{"model":"llama3.2","mess');
+    expect(JSON.parse(lines[3]!)).toMatchObject({ done: true });
+    double.setResponder(() => ({ rawBody: '<html>Bad Gateway</html>', status: 502 }));
+    const page = await post('/api/chat', { model: 'llama3.2', messages: [] });
+    expect([page.status, page.headers.get('content-type'), await page.text()]).toEqual([
+      502,
+      'text/html; charset=utf-8',
+      '<html>Bad Gateway</html>',
+    ]);
+  });
+
   it('records every request, method, path and body', async () => {
     await fetch(`${double.url}/api/tags`);
     await post('/api/embed', { model: 'nomic-embed-text', input: ['a'] });

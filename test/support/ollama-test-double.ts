@@ -7,7 +7,9 @@
 //        stream: false answers one JSON object. The reply comes from the test's responder: text
 //        chunks (any text: hallucinated numbers, invalid citations), an error before streaming
 //        (`{"error"}` with a status), an `{"error"}` line mid-stream, or a stream cut without its
-//        done line (ended, or the connection dropped). `format` (a JSON schema) is recorded.
+//        done line (ended, or the connection dropped), a malformed (non-JSON) line among the others, or
+//        a body that is not Ollama's at all (`rawBody`: a proxy's HTML page). `format` (a JSON schema)
+//        is recorded.
 //   POST /api/embed (input: string | string[]) and the legacy /api/embeddings (prompt): unit
 //        vectors from a hashed bag of words, so equal texts give equal vectors and texts sharing
 //        words are closer than texts that share none.
@@ -55,8 +57,16 @@ export type OllamaDoubleReply =
       errorLine?: string;
       /** Wait before each chunk (overrides the double's chunkDelayMs). */
       chunkDelayMs?: number;
+      /**
+       * A malformed NDJSON line (this text as is, not JSON) sent after `malformedAfter` chunks (default: all of
+       * them); the other chunks and the done line follow as usual.
+       */
+      malformedLine?: string;
+      malformedAfter?: number;
     }
-  | { error: string; status?: number };
+  | { error: string; status?: number }
+  /** Not Ollama's API at all: this body as the whole answer (a proxy's HTML page, say), default status 200. */
+  | { rawBody: string; status?: number; contentType?: string };
 
 export type OllamaDoubleResponder = (request: OllamaDoubleRequest) => OllamaDoubleReply | Promise<OllamaDoubleReply>;
 
@@ -200,6 +210,11 @@ export async function startOllamaTestDouble(opts: OllamaDoubleOptions = {}): Pro
       ...(request.format !== undefined ? { format: request.format } : {}),
       body: request,
     });
+    if ('rawBody' in reply) {
+      res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? 'text/html; charset=utf-8' });
+      res.end(reply.rawBody);
+      return;
+    }
     if (!('chunks' in reply)) return sendJson(res, reply.status ?? 500, { error: reply.error });
     const promptWords =
       wordCount(String(request.prompt ?? '')) + messages.reduce((n, m) => n + wordCount(m.content), 0);
@@ -298,11 +313,14 @@ async function answer(res: ServerResponse, a: Answer): Promise<void> {
   }
 
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-  for (const chunk of sent) {
+  const malformedAt = reply.malformedLine === undefined ? -1 : (reply.malformedAfter ?? sent.length);
+  for (const [i, chunk] of sent.entries()) {
+    if (i === malformedAt) res.write(`${reply.malformedLine}\n`);
     if (a.delayMs > 0) await sleep(a.delayMs);
     if (res.destroyed) return; // the client went away (aborted or timed out)
     res.write(`${JSON.stringify(piece(chunk, false))}\n`);
   }
+  if (malformedAt >= sent.length && !res.destroyed) res.write(`${reply.malformedLine}\n`);
   if (reply.errorLine !== undefined) {
     res.end(`${JSON.stringify({ error: reply.errorLine })}\n`);
   } else if (cut && reply.hangUp) {
