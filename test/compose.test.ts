@@ -116,6 +116,21 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('runs Chroma of the 1.0 line, the one the services tests run from the chromadb package (services/README.md)', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      dependencies: Record<string, string>;
+      overrides: Record<string, unknown>;
+    };
+    // What `npm run test:services` runs: the chromadb client and the server in its pinned bindings.
+    expect(pkg.dependencies.chromadb).toBe('3.5.0');
+    expect(pkg.overrides['chromadb-js-bindings-linux-x64-gnu']).toBe('1.0.5');
+    // What compose runs: an image of the same 1.0 server line, pinned (never latest).
+    expect(services.chroma!.image).toMatch(/^chromadb\/chroma:1\.0\.\d+$/);
+    expect(readFileSync('services/README.md', 'utf8')).toContain(
+      `compose runs the \`${services.chroma!.image}\` image`,
+    );
+  });
+
   describe('monitoring (docker compose --profile monitoring up -d)', () => {
     /** The host file or folder a bind mount of `service` puts at `target` in its container. */
     function mounted(service: string, target: string): string {
