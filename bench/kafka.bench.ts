@@ -81,11 +81,12 @@ interface DagOptions {
   /** CPU ms used so far by the processes that run the DAG besides this one (the workers). */
   othersCpuMs?: () => number;
   exactlyOnce?: boolean;
+  chaining?: boolean;
 }
 
 /** One DAG on one transport, fed a tick at a time. */
 async function dag(name: string, counted: Counter, transport: Transport, opts: DagOptions = {}) {
-  const { serde, nodes, othersCpuMs = () => 0, exactlyOnce = false } = opts;
+  const { serde, nodes, othersCpuMs = () => 0, exactlyOnce = false, chaining = true } = opts;
   const feed = tickFeed();
   const push = feed.push;
   const model = persistenceModel({ horizons: HORIZONS });
@@ -106,6 +107,7 @@ async function dag(name: string, counted: Counter, transport: Transport, opts: D
     changelogs: process.env.BENCH_CHANGELOGS !== '0',
     nodes,
     exactlyOnce,
+    chaining,
   });
   // A failed node ends the run with its error instead of leaving the bench waiting forever
   // for predictions that will not come (what "hangs at 5,000 symbols" was: a lag query timed
@@ -150,62 +152,88 @@ async function dag(name: string, counted: Counter, transport: Transport, opts: D
   };
 }
 
-async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'tickcast-kafka-bench-'));
-  const double = process.env.SCHEMA_REGISTRY_URL ? null : await startSchemaRegistryTestDouble();
-  const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? double!.url;
-  const run = `bench${Date.now().toString(36)}`;
-  const kafkaTransport: KafkaTransport = await createKafkaTransport({ brokers: BROKERS, topicPrefix: `${run}.` });
+/** One scaled-out DAG: its topics (own prefix), its workers, and the source in this process. */
+async function kafkaSetup(chaining: boolean, registryUrl: string, dir: string) {
+  const name = chaining ? 'chained' : 'unchained';
+  const run = `bench${Date.now().toString(36)}${name[0]}`;
+  const transport: KafkaTransport = await createKafkaTransport({ brokers: BROKERS, topicPrefix: `${run}.` });
   const serde = new RegistrySerde({ url: registryUrl });
+  let stopping = false;
+  const workers: Proc[] = [];
   // With workers, this process only feeds the quotes (the DAG's source node); the workers run the
   // rest from the same pipeline definition, as `tickcast run --role worker` does in production.
   const workerCpuMs = () => workers.reduce((ms, w) => ms + cpuMsOf(w.child.pid), 0);
-  const kafka =
+  const d =
     WORKERS > 0
-      ? await dag('kafka', await questDbCounter(`${run}_`), kafkaTransport, {
+      ? await dag(`kafka-${name}`, await questDbCounter(`${run}_`), transport, {
           serde,
           nodes: ['market-data'],
           othersCpuMs: workerCpuMs,
         })
-      : await dag('kafka', await localCounter(join(dir, 'kafka.duckdb')), kafkaTransport, {
+      : await dag(`kafka-${name}`, await localCounter(join(dir, `kafka-${name}.duckdb`)), transport, {
           serde,
           exactlyOnce: EXACTLY_ONCE,
+          chaining,
         });
-  const memory = await dag('memory', await localCounter(join(dir, 'memory.duckdb')), new MemoryTransport());
-  let stoppingWorkers = false;
-  const workers = Array.from({ length: WORKERS }, (_, i) =>
-    startWorker(i, () => stoppingWorkers, {
-      ...process.env,
-      TICKCAST_TRANSPORT: 'kafka',
-      TICKCAST_ROLE: 'worker',
-      TICKCAST_STORE: 'questdb',
-      TICKCAST_EXPLAIN: 'off',
-      TICKCAST_SOURCE: 'simulator',
-      TICKCAST_PARTITIONS: String(PARTITIONS),
-      TICKCAST_MODEL: 'persistence',
-      TICKCAST_HORIZONS: HORIZONS.join(','),
-      TICKCAST_EARNINGS_FILE: 'none',
-      KAFKA_BROKERS: BROKERS.join(','),
-      KAFKA_TOPIC_PREFIX: `${run}.`,
-      SCHEMA_REGISTRY_URL: registryUrl,
-      QUESTDB_URL,
-      QUESTDB_PG,
-      QUESTDB_TABLE_PREFIX: `${run}_`,
-      KAFKA_EXACTLY_ONCE: EXACTLY_ONCE ? 'on' : 'off',
-    }),
-  );
-  const stopWorkers = async () => {
-    stoppingWorkers = true;
-    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGTERM');
-    await Promise.all(workers.map((w) => w.exited));
-  };
+  for (let i = 0; i < WORKERS; i++) {
+    workers.push(
+      startWorker(`${name} worker ${i}`, () => stopping, {
+        ...process.env,
+        TICKCAST_TRANSPORT: 'kafka',
+        TICKCAST_ROLE: 'worker',
+        TICKCAST_STORE: 'questdb',
+        TICKCAST_EXPLAIN: 'off',
+        TICKCAST_SOURCE: 'simulator',
+        TICKCAST_PARTITIONS: String(PARTITIONS),
+        TICKCAST_MODEL: 'persistence',
+        TICKCAST_HORIZONS: HORIZONS.join(','),
+        TICKCAST_EARNINGS_FILE: 'none',
+        TICKCAST_CHAINING: chaining ? 'on' : 'off',
+        KAFKA_BROKERS: BROKERS.join(','),
+        KAFKA_TOPIC_PREFIX: `${run}.`,
+        SCHEMA_REGISTRY_URL: registryUrl,
+        QUESTDB_URL,
+        QUESTDB_PG,
+        QUESTDB_TABLE_PREFIX: `${run}_`,
+        KAFKA_EXACTLY_ONCE: EXACTLY_ONCE ? 'on' : 'off',
+      }),
+    );
+  }
   process.on('exit', () => {
     for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
   });
+  const runs: Array<{ ms: number; cpuMs: number }> = [];
+  return {
+    name,
+    chaining,
+    dag: d,
+    runs,
+    /** Records in this setup's topics now (end offsets summed), per topic. */
+    offsets: () => transport.endOffsets(),
+    stop: async () => {
+      const topics = await d.stop();
+      stopping = true;
+      for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGTERM');
+      await Promise.all(workers.map((w) => w.exited));
+      const all = [...(await transport.endOffsets()).keys()];
+      await transport.deleteTopics([...new Set([...topics, ...all])]).catch(() => {});
+      await transport.close();
+    },
+  };
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'tickcast-kafka-bench-'));
+  const double = process.env.SCHEMA_REGISTRY_URL ? null : await startSchemaRegistryTestDouble();
+  const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? double!.url;
+  // Chained (the default) and unchained side by side, on the same ticks, in the same run.
+  const kafkas = [await kafkaSetup(true, registryUrl, dir), await kafkaSetup(false, registryUrl, dir)];
+  const memory = await dag('memory', await localCounter(join(dir, 'memory.duckdb')), new MemoryTransport());
+  const memoryRuns: Array<{ ms: number; cpuMs: number }> = [];
 
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-  // The same synthetic ticks go to both, so they do identical work.
+  // The same synthetic ticks go to all, so they do identical work.
   const random = seededRandom(42);
   const prices = Float64Array.from({ length: SYMBOLS }, () => 20 + 180 * random());
   let tickNo = 0;
@@ -214,52 +242,57 @@ async function main() {
     return { quotes: simulateTick(prices, day + DAY / 2, random), day };
   };
 
-  process.stderr.write(`warming up: ${WARM_TICKS} updates of ${SYMBOLS} symbols on both transports\n`);
+  process.stderr.write(`warming up: ${WARM_TICKS} updates of ${SYMBOLS} symbols on every DAG\n`);
   for (let i = 0; i < WARM_TICKS; i++) {
     const tick = nextTick();
-    await kafka.update(tick);
+    for (const k of kafkas) await k.dag.update(tick);
     await memory.update(tick);
     process.stderr.write(`\r  ${i + 1}/${WARM_TICKS}`);
   }
   process.stderr.write('\n');
 
-  const kafkaRuns: Array<{ ms: number; cpuMs: number }> = [];
-  const memoryRuns: Array<{ ms: number; cpuMs: number }> = [];
+  const before = await Promise.all(kafkas.map((k) => k.offsets()));
   for (let i = 0; i < MEASURED; i++) {
     const tick = nextTick();
-    // Alternate who goes first, so neither always pays the other's garbage collection.
-    if (i % 2 === 0) {
-      kafkaRuns.push(await kafka.update(tick));
-      memoryRuns.push(await memory.update(tick));
-    } else {
-      memoryRuns.push(await memory.update(tick));
-      kafkaRuns.push(await kafka.update(tick));
-    }
+    // Rotate who goes first, so none always pays another's garbage collection.
+    const order = [
+      ...kafkas.map((k) => () => k.dag.update(tick).then((r) => k.runs.push(r))),
+      () => memory.update(tick).then((r) => memoryRuns.push(r)),
+    ];
+    for (let j = 0; j < order.length; j++) await order[(i + j) % order.length]!();
     process.stderr.write(`\rmeasuring full updates: ${i + 1}/${MEASURED}`);
   }
   process.stderr.write('\n');
+  const after = await Promise.all(kafkas.map((k) => k.offsets()));
+  // Kafka records one update costs, per topic (data, control records, changelogs, dead letters).
+  const perTopic = kafkas.map((_, i) => {
+    const m = new Map<string, number>();
+    for (const [topic, end] of after[i]!) m.set(topic, (end - (before[i]!.get(topic) ?? 0)) / MEASURED);
+    return m;
+  });
+  const messagesPerUpdate = perTopic.map((m) => [...m.values()].reduce((a, b) => a + b, 0));
 
   // Sustained through Kafka: ticks queued back to back, timed until the last prediction is stored.
-  const ticks = Array.from({ length: THROUGHPUT_TICKS }, nextTick);
-  const sustainedMs = await kafka.sustained(ticks);
-  await memory.sustained(ticks); // keeps both DAGs on the same ticks; not reported
-  const throughputRps = (SYMBOLS * THROUGHPUT_TICKS) / (sustainedMs / 1000);
+  const sustained: number[] = [];
+  for (const k of kafkas) {
+    const ticks = Array.from({ length: THROUGHPUT_TICKS }, nextTick);
+    const ms = await k.dag.sustained(ticks);
+    sustained.push((SYMBOLS * THROUGHPUT_TICKS) / (ms / 1000));
+    for (const other of kafkas) if (other !== k) await other.dag.sustained(ticks); // same ticks everywhere
+    await memory.sustained(ticks);
+  }
 
-  const topics = await kafka.stop();
-  await stopWorkers();
+  for (const k of kafkas) await k.stop();
   await memory.stop();
-  await kafkaTransport.deleteTopics(topics.flatMap((t) => [t, `${t}.dlq`])).catch(() => {});
-  await kafkaTransport.close();
   await double?.close();
   clearInterval(sampler);
   rmSync(dir, { recursive: true, force: true });
 
-  const kafkaMs = kafkaRuns.map((r) => r.ms);
-  const memoryMs = memoryRuns.map((r) => r.ms);
-  const kafkaFullUpdateMs = median(kafkaMs);
-  const memoryFullUpdateMs = median(memoryMs);
-  const kafkaCpuMs = median(kafkaRuns.map((r) => r.cpuMs));
-  const memoryCpuMs = median(memoryRuns.map((r) => r.cpuMs));
+  const [chained, unchained] = kafkas as [(typeof kafkas)[0], (typeof kafkas)[0]];
+  const ms = (runs: Array<{ ms: number }>) => median(runs.map((r) => r.ms));
+  const cpu = (runs: Array<{ cpuMs: number }>) => median(runs.map((r) => r.cpuMs));
+  const memoryFullUpdateMs = ms(memoryRuns);
+  const memoryCpuMs = cpu(memoryRuns);
   const result = {
     bench: 'kafka',
     symbols: SYMBOLS,
@@ -269,33 +302,55 @@ async function main() {
     workers: WORKERS > 0 ? WORKERS : 'in-process',
     kafkaStore: WORKERS > 0 ? 'questdb (polled every 20 ms)' : 'duckdb',
     delivery: EXACTLY_ONCE ? 'exactly-once' : 'at-least-once',
-    kafkaFullUpdateMs: round(kafkaFullUpdateMs),
+    kafkaFullUpdateMs: round(ms(chained.runs)),
+    kafkaUnchainedFullUpdateMs: round(ms(unchained.runs)),
     memoryFullUpdateMs: round(memoryFullUpdateMs),
-    ratio: round(kafkaFullUpdateMs / memoryFullUpdateMs, 2),
-    kafkaCpuMsPerUpdate: round(kafkaCpuMs),
+    ratio: round(ms(chained.runs) / memoryFullUpdateMs, 2),
+    chainingSpeedup: round(ms(unchained.runs) / ms(chained.runs), 2),
+    kafkaCpuMsPerUpdate: round(cpu(chained.runs)),
+    kafkaUnchainedCpuMsPerUpdate: round(cpu(unchained.runs)),
     memoryCpuMsPerUpdate: round(memoryCpuMs),
-    cpuRatio: round(kafkaCpuMs / memoryCpuMs, 2),
+    cpuRatio: round(cpu(chained.runs) / memoryCpuMs, 2),
+    cpuRatioUnchained: round(cpu(unchained.runs) / memoryCpuMs, 2),
+    messagesPerUpdate: Math.round(messagesPerUpdate[0]!),
+    messagesPerUpdateUnchained: Math.round(messagesPerUpdate[1]!),
     loadAverage: round(loadavg()[0]!, 1),
-    throughputRps: Math.round(throughputRps),
+    throughputRps: Math.round(sustained[0]!),
+    throughputRpsUnchained: Math.round(sustained[1]!),
     peakRssMb: Math.round(peakRss / 1048576),
     registry: double ? 'in-process test double' : registryUrl,
     data: 'synthetic (simulator)',
   };
   const rows: Array<[string, string, string]> = [
-    ['kafkaFullUpdateMs (median)', String(result.kafkaFullUpdateMs), '< 2000'],
+    ['kafkaFullUpdateMs (chained, median)', String(result.kafkaFullUpdateMs), '< 2000'],
+    ['kafkaUnchainedFullUpdateMs (median)', String(result.kafkaUnchainedFullUpdateMs), ''],
     ['memoryFullUpdateMs (median)', String(result.memoryFullUpdateMs), ''],
-    ['ratio (kafka / memory)', String(result.ratio), ''],
-    ['kafkaCpuMsPerUpdate (this process + workers, median)', String(result.kafkaCpuMsPerUpdate), ''],
+    ['chainingSpeedup (unchained ms / chained ms)', String(result.chainingSpeedup), ''],
+    ['kafkaCpuMsPerUpdate (chained: this process + workers, median)', String(result.kafkaCpuMsPerUpdate), ''],
+    ['kafkaUnchainedCpuMsPerUpdate (median)', String(result.kafkaUnchainedCpuMsPerUpdate), ''],
     ['memoryCpuMsPerUpdate (median)', String(result.memoryCpuMsPerUpdate), ''],
-    ['cpuRatio (kafka / memory)', String(result.cpuRatio), ''],
-    ['throughputRps (quotes/s through Kafka, sustained)', String(result.throughputRps), ''],
-    ['peakRssMb (both DAGs, one process)', String(result.peakRssMb), ''],
+    ['cpuRatio (chained kafka / memory)', String(result.cpuRatio), '<= 4'],
+    ['cpuRatioUnchained (unchained kafka / memory)', String(result.cpuRatioUnchained), ''],
+    ['messagesPerUpdate (chained)', String(result.messagesPerUpdate), ''],
+    ['messagesPerUpdateUnchained', String(result.messagesPerUpdateUnchained), ''],
+    ['throughputRps (quotes/s, chained, sustained)', String(result.throughputRps), ''],
+    ['throughputRpsUnchained', String(result.throughputRpsUnchained), ''],
+    ['peakRssMb (the DAGs in this process)', String(result.peakRssMb), ''],
   ];
   console.log(
-    `\nkafka bench: ${SYMBOLS} synthetic symbols, ${PARTITIONS} partitions, ${HORIZONS.length} horizons, ${MEASURED} runs, workers: ${result.workers}, ${result.delivery}, brokers ${BROKERS.join(',')}, registry: ${result.registry}`,
+    `\nkafka bench: ${SYMBOLS} synthetic symbols, ${PARTITIONS} partitions, ${HORIZONS.length} horizons, ${MEASURED} runs, workers: ${result.workers} per DAG, ${result.delivery}, brokers ${BROKERS.join(',')}, registry: ${result.registry}`,
   );
-  console.log(`kafka runs (ms):  ${kafkaMs.map((x) => x.toFixed(0)).join(' ')}`);
-  console.log(`memory runs (ms): ${memoryMs.map((x) => x.toFixed(0)).join(' ')}`);
+  for (const k of kafkas) console.log(`kafka ${k.name} runs (ms): ${k.runs.map((r) => r.ms.toFixed(0)).join(' ')}`);
+  console.log(`memory runs (ms): ${memoryRuns.map((r) => r.ms.toFixed(0)).join(' ')}`);
+  console.log('\nKafka records per update, by topic (chained | unchained):');
+  const topicNames = [...new Set([...perTopic[0]!.keys(), ...perTopic[1]!.keys()])].sort();
+  for (const t of topicNames) {
+    const [c, u] = perTopic.map((m) => m.get(t));
+    if ((c ?? 0) === 0 && (u ?? 0) === 0) continue;
+    console.log(
+      `  ${t.padEnd(40)} ${c === undefined ? '(fused)' : Math.round(c).toString().padStart(7)}  ${u === undefined ? '-' : Math.round(u).toString().padStart(7)}`,
+    );
+  }
   printMetrics(rows);
   console.log(JSON.stringify(result));
 }
@@ -318,8 +373,8 @@ const CLOCK_TICKS = 100;
  * A `tickcast run --role worker` process. If one dies before `stopping()`, the bench fails at
  * once with its last output, instead of waiting for predictions that will not come.
  */
-function startWorker(i: number, stopping: () => boolean, env: NodeJS.ProcessEnv): Proc {
-  const worker = startTickcast(`worker ${i}`, [], env);
+function startWorker(name: string, stopping: () => boolean, env: NodeJS.ProcessEnv): Proc {
+  const worker = startTickcast(name, [], env);
   void worker.exited.then((code) => {
     if (stopping()) return;
     console.error(`${worker.name} exited (${code ?? worker.child.signalCode}):\n${logsOf([worker], 20)}`);

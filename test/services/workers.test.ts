@@ -39,7 +39,13 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
     const { pipeline: oracle, expected } = await expectedRun(RUN);
     expect(expected.count).toBeGreaterThan(SYMBOLS * HORIZONS.length * (TICKS / 2));
 
-    const workerNodes = oracle.nodes.filter((n) => nodesFor(oracle, 'worker').includes(n.id));
+    // Chained (the default): bars → features → router → predict-* is one task, in the group of
+    // its head; the other nodes of a chain have no group of their own.
+    expect(oracle.chains.map((c) => c.nodes)).toEqual([
+      ['bars', 'features', 'router', 'predict-normal', 'predict-earnings'],
+    ]);
+    const inChain = new Set(oracle.chains.flatMap((c) => c.nodes.slice(1)));
+    const workerNodes = oracle.nodes.filter((n) => nodesFor(oracle, 'worker').includes(n.id) && !inChain.has(n.id));
     const groups = workerNodes.map((n) => ({ group: `${run}.${oracle.name}.${n.id}`, reads: n.reads }));
     /** Per group: owners (client ids), and partitions nobody owns, as the broker reports them. */
     const ownership = async () => {

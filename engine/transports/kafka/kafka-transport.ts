@@ -557,6 +557,25 @@ export class KafkaTransport implements Transport {
     return this.readToEnd(topic, partitions, timeoutMs);
   }
 
+  /**
+   * Records written so far to the topics under this transport's prefix (their end offsets summed,
+   * transaction markers included), per topic: what a run cost in Kafka messages (benchmarks).
+   */
+  async endOffsets(): Promise<Map<string, number>> {
+    const names = (await this.admin.listTopics({ timeout: this.requestTimeoutMs })).filter(
+      (n) => this.prefix !== '' && n.startsWith(this.prefix),
+    );
+    const out = new Map<string, number>();
+    for (const name of names) {
+      const parts = await this.admin.fetchTopicOffsets(name, { timeout: this.requestTimeoutMs });
+      out.set(
+        name.slice(this.prefix.length),
+        parts.reduce((n, p) => n + Number(p.high), 0),
+      );
+    }
+    return out;
+  }
+
   /** Deletes topics (tests and tools); missing ones are ignored. */
   async deleteTopics(names: readonly string[]): Promise<void> {
     const existing = new Set(await this.admin.listTopics({ timeout: this.requestTimeoutMs }));
