@@ -180,7 +180,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const hub = createLiveHub();
   const registry = new Registry();
   const { calendar, live } = await openCalendar(config);
-  const models = await chooseModels(config);
+  const models = await chooseModels(config, calendar);
   const calibration = createCalibrationTable();
   // A replay waits for the calibration of the days before each day (not a live source: its days
   // are hours apart). Attached in startPipeline with the memory transport only: through Kafka each
@@ -350,9 +350,10 @@ export function marketDataOf(app: App, running: RunningPipeline): () => MarketDa
 }
 
 /** The shipped pair (default), or a baseline on both branches when asked or nothing is shipped. */
-async function chooseModels(config: Config): Promise<{ normal: Model; earnings: Model }> {
+async function chooseModels(config: Config, calendar: EarningsCalendar): Promise<{ normal: Model; earnings: Model }> {
   if (config.TICKCAST_MODEL === 'shipped') {
-    const shipped = await loadShipped();
+    // With the router's calendar: normal forecasts whose window holds an announcement widen too.
+    const shipped = await loadShipped(undefined, { calendar });
     if (shipped) {
       // The API serves the configured horizons: each must be one the model forecasts.
       const served = shipped.normal.horizons;

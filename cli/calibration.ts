@@ -8,7 +8,7 @@ import { loadDailyBars } from '../models/daily-csv.js';
 import { buildDataset } from '../models/dataset.js';
 import { emptyEarningsCalendar, loadEarningsCalendar } from '../models/earnings-calendar.js';
 import { scoreModel } from '../models/evaluate.js';
-import { loadShipped, routedModel } from '../models/shipped.js';
+import { earningsInWindow, loadShipped, routedModel } from '../models/shipped.js';
 import { isoDay } from '../models/trading-calendar.js';
 import { type Config, ConfigError, dataOptionProblems } from './config.js';
 import { parseDay } from './evaluate.js';
@@ -94,7 +94,8 @@ export async function calibrationCommand(config: Config, args: CalibrationArgs):
   loading.stop();
   // From the data's start: the calibration learns from the first realised forecast on, as a replay does.
   const data = buildDataset(bars, { horizons: HORIZONS, calendar });
-  const model = routedModel(shipped.normal, shipped.earnings, calendar);
+  // As the pipeline routes and widens: windows with an announcement after session 1 widened too.
+  const model = routedModel(earningsInWindow(shipped.normal, shipped.manifest, calendar), shipped.earnings, calendar);
   const rows: CalibrationRow[] = [];
   for (const horizon of HORIZONS) {
     const bar = taskProgress(`forecasts at h${horizon}`, 'examples');

@@ -147,7 +147,7 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs): Promi
   ];
   const candidates: Model[] = [...baselines];
   candidates.push(...(await loadLatestArtifacts(args.artifacts)));
-  const shippedModels = await loadShipped(args.artifacts);
+  const shippedModels = await loadShipped(args.artifacts, { calendar });
   let shippedName: string = config.TICKCAST_MODEL;
   let rankingName: string | null = null;
   if (shippedModels && config.TICKCAST_MODEL === 'shipped') {

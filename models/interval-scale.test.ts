@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { persistenceModel } from './baselines.js';
 import { constantModel } from './constant-model.js';
 import { FEATURE_SPEC } from './features.js';
-import { fitIntervalScale, fitMedianShrink, shrunk, withIntervalScale } from './interval-scale.js';
+import type { Features } from '../schemas/index.js';
+import { createEarningsCalendar } from './earnings-calendar.js';
+import {
+  announcementSession,
+  fitIntervalScale,
+  fitMedianShrink,
+  shrunk,
+  withEarningsInWindow,
+  withIntervalScale,
+} from './interval-scale.js';
 
 describe('interval scale for earnings days', () => {
   it('finds the factor that makes the interval cover at least 80%', () => {
@@ -74,5 +83,67 @@ describe('interval scale for earnings days', () => {
       lowerReturn: expect.closeTo(-0.03, 12),
       upperReturn: expect.closeTo(0.03, 12),
     });
+  });
+});
+
+describe('earnings announcements later in the window', () => {
+  const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
+  // Thursday 2017-01-12: session 1 is Friday the 13th, Monday the 16th is a holiday (MLK day),
+  // session 2 is Tuesday the 17th, session 3 Wednesday the 18th.
+  const thursday = day('2017-01-12');
+
+  it('places an announcement at the session whose return it moves, as the router does', () => {
+    expect(announcementSession(thursday, thursday, 21)).toBe(1); // after the input day's close
+    expect(announcementSession(thursday, day('2017-01-13'), 21)).toBe(1);
+    expect(announcementSession(thursday, day('2017-01-14'), 21)).toBe(2); // Saturday: before Tuesday's open
+    expect(announcementSession(thursday, day('2017-01-16'), 21)).toBe(2); // the holiday
+    expect(announcementSession(thursday, day('2017-01-17'), 21)).toBe(2);
+    expect(announcementSession(thursday, day('2017-01-18'), 21)).toBe(3);
+    expect(announcementSession(thursday, day('2017-01-18'), 2)).toBeNull(); // past the window
+    expect(announcementSession(thursday, day('2017-01-11'), 21)).toBeNull(); // before it
+  });
+
+  it('widens every horizon whose window holds the announcement, by √((h − 1 + k²)/h), and no other', async () => {
+    const k = 1.6;
+    const calendar = createEarningsCalendar([
+      // KO: at session 3 (h5 and h21 windows hold it); PEP: at session 10 (only h21's); XOM: none near.
+      { symbol: 'KO', date: day('2017-01-18'), epsEstimate: null, epsActual: null, surprisePct: null },
+      { symbol: 'PEP', date: day('2017-01-27'), epsEstimate: null, epsActual: null, surprisePct: null },
+      { symbol: 'XOM', date: day('2017-04-28'), epsEstimate: null, epsActual: null, surprisePct: null },
+    ]);
+    const base = constantModel({ name: 'net', horizons: [1, 5, 21], lower: -0.02, median: 0.01, upper: 0.03 });
+    const inputs = ['KO', 'PEP', 'XOM'].map((symbol) => ({
+      symbol,
+      ts: thursday,
+      close: 1,
+      spec: 'basic@test',
+      values: [],
+      history: 1,
+    }));
+    const w = (h: number) => Math.sqrt((h - 1 + k * k) / h);
+    const expected = [
+      [1, 1, 1].map((x, i) => x * [1, w(5), w(21)][i]!), // KO
+      [1, 1, w(21)], // PEP
+      [1, 1, 1], // XOM
+    ];
+    const quantiles = {
+      ...base,
+      predictQuantiles: (fs: readonly Features[]) =>
+        Float64Array.from(fs.flatMap(() => [-0.02, 0.01, 0.03, -0.02, 0.01, 0.03, -0.02, 0.01, 0.03])),
+    };
+    for (const model of [base, quantiles]) {
+      const widened = withEarningsInWindow(model, k, calendar);
+      expect(widened.version).toBe('1-ew1.600');
+      const out = await widened.predictBatch(inputs);
+      expect(out.map((o) => [o.symbol, o.horizon])).toEqual(
+        inputs.flatMap((f) => [1, 5, 21].map((h) => [f.symbol, h])),
+      );
+      out.forEach((o, i) => {
+        const f = expected[Math.floor(i / 3)]![i % 3]!;
+        expect(o.predictedReturn).toBe(0.01); // the median is not moved
+        expect(o.lowerReturn, `${o.symbol} h${o.horizon}`).toBeCloseTo(0.01 - f * 0.03, 12);
+        expect(o.upperReturn, `${o.symbol} h${o.horizon}`).toBeCloseTo(0.01 + f * 0.02, 12);
+      });
+    }
   });
 });

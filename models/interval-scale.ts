@@ -178,11 +178,7 @@ export function announcementSession(inputTs: number, announcement: number, maxSe
  * those to the earnings branch), but an h5 or h21 window can hold one at sessions 2…h, and before
  * this such forecasts were not widened at all. Version: the model's + `-ew<k>`.
  */
-export function withEarningsInWindow(
-  model: Model,
-  k: number,
-  calendar: Pick<EarningsCalendar, 'nextEarnings'>,
-): Model {
+export function withEarningsInWindow(model: Model, k: number, calendar: Pick<EarningsCalendar, 'nextEarnings'>): Model {
   const horizons = model.horizons;
   const H = horizons.length;
   const maxH = Math.max(...horizons);

@@ -8,7 +8,8 @@ import type { Features } from '../schemas/index.js';
 import { driftModel, persistenceModel } from './baselines.js';
 import { ensembleModel } from './ensemble.js';
 import { FEATURE_SPEC } from './features.js';
-import { withIntervalScale } from './interval-scale.js';
+import { withEarningsInWindow, withIntervalScale } from './interval-scale.js';
+import type { EarningsCalendar } from './earnings-calendar.js';
 import type { Attribution, Model, ModelOutput, WidthAttribution } from './model.js';
 import { type PointChoice, withConstantPoints } from './point-forecast.js';
 import { type LoadedQuantileNet, loadQuantileNet, quantileNetModel } from './quantile-net.js';
@@ -55,8 +56,15 @@ const BASELINES: Record<string, (opts: { horizons: number[] }) => Model> = {
   drift: driftModel,
 };
 
-/** Loads the shipped pair, or null when nothing has been shipped yet. */
-export async function loadShipped(dir = ARTIFACTS_DIR): Promise<ShippedModels | null> {
+/**
+ * Loads the shipped pair, or null when nothing has been shipped yet. Given the earnings `calendar`
+ * the router uses, the normal model widens the interval of every horizon whose window holds an
+ * announcement later than its first session (`withEarningsInWindow`); without one, it does not.
+ */
+export async function loadShipped(
+  dir = ARTIFACTS_DIR,
+  opts: { calendar?: Pick<EarningsCalendar, 'nextEarnings'> } = {},
+): Promise<ShippedModels | null> {
   const file = join(dir, 'shipped.json');
   if (!existsSync(file)) return null;
   const manifest = JSON.parse(await readFile(file, 'utf8')) as ShippedManifest;
@@ -72,13 +80,26 @@ export async function loadShipped(dir = ARTIFACTS_DIR): Promise<ShippedModels | 
   // The scales below were fitted on the model with its shipped points, so they wrap it.
   const pointed = withConstantPoints(base, manifest.points ?? []);
   const k = manifest.normalIntervalScale ?? 1;
-  const normal = k === 1 ? pointed : withIntervalScale(pointed, k, { branch: 'calibrated' });
+  const calibrated = k === 1 ? pointed : withIntervalScale(pointed, k, { branch: 'calibrated' });
+  const normal = opts.calendar ? earningsInWindow(calibrated, manifest, opts.calendar) : calibrated;
   // The scale is the announcement day's (fitted at horizon 1): longer horizons widen less.
   const earnings = withIntervalScale(pointed, manifest.earningsIntervalScale, {
     shrink: manifest.earningsMedianShrink ?? 1,
     oneDay: true,
   });
   return { normal, earnings, ranking: pointed === base ? null : base, manifest };
+}
+
+/**
+ * The normal model widening every window that holds an announcement after its first session
+ * (`withEarningsInWindow`, by the announcement session's scale the earnings branch uses).
+ */
+export function earningsInWindow(
+  normal: Model,
+  manifest: Pick<ShippedManifest, 'earningsIntervalScale'>,
+  calendar: Pick<EarningsCalendar, 'nextEarnings'>,
+): Model {
+  return withEarningsInWindow(normal, manifest.earningsIntervalScale, calendar);
 }
 
 /**
