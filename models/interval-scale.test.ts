@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { Features } from '../schemas/index.js';
 import { persistenceModel } from './baselines.js';
 import { constantModel } from './constant-model.js';
-import { FEATURE_SPEC } from './features.js';
-import type { Features } from '../schemas/index.js';
 import { createEarningsCalendar } from './earnings-calendar.js';
+import { FEATURE_SPEC } from './features.js';
 import {
   announcementSession,
   fitIntervalScale,
