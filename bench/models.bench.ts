@@ -16,12 +16,12 @@ import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import { FEATURE_SPEC } from '../models/features.js';
 import type { Model } from '../models/model.js';
 import {
+  clampFeatures,
   disposeBatch,
   forwardAll,
   loadQuantileNet,
   type QuantileNet,
-  standardiseFeatures,
-  uploadBatch,
+  uploadClampedBatch,
 } from '../models/quantile-net.js';
 import { ARTIFACTS_DIR, loadLatestArtifacts, loadShipped } from '../models/shipped.js';
 import { selectBackend } from '../models/tf-backend.js';
@@ -98,9 +98,10 @@ interface SideBySide {
  * theirs; nothing is read back).
  */
 async function sideBySide(model: Model, nets: readonly QuantileNet[]): Promise<SideBySide> {
-  const batch = uploadBatch(
+  // As predictQuantiles prepares it: clamped raw values, for the nets' folded forms (standardisation in the weights).
+  const batch = uploadClampedBatch(
     nets,
-    standardiseFeatures(nets[0]!, inputs, model, new Float32Array(ROWS * nets[0]!.cols)),
+    clampFeatures(nets[0]!, inputs, model, new Float32Array(ROWS * nets[0]!.cols)),
     ROWS,
   );
   const matmul = (): number => {

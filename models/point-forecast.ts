@@ -132,7 +132,9 @@ export function withConstantPoints(model: Model, points: readonly PointChoice[])
   const predictQuantiles =
     model.predictQuantiles &&
     ((inputs: readonly Features[]): Float64Array => {
-      const q = Float64Array.from(model.predictQuantiles!(inputs));
+      // In place when the model hands back a fresh Float64Array (the nets do): no copy of the batch.
+      const given = model.predictQuantiles!(inputs);
+      const q = given instanceof Float64Array ? given : Float64Array.from(given);
       for (let o = 0, i = 0; o < q.length; o += 3, i++) {
         const c = perHorizon[i % perHorizon.length];
         if (c === undefined) continue;

@@ -106,7 +106,10 @@ export class QuantileNet {
     private readonly layers: Layer[],
     /** Clip bound in σ, stored so a saved net keeps its own even if the default changes. */
     readonly clip: number = CLIP_SIGMA,
-  ) {}
+  ) {
+    // Folded at load (or at the end of training): predictions then make no tensors but their batch's.
+    this.inference();
+  }
 
   get horizons(): readonly number[] {
     return this.spec.horizons;
@@ -293,12 +296,82 @@ export class QuantileNet {
     ]);
   }
 
+  /**
+   * Raw outputs like `rawOutputs`, for inputs clamped on the host by `clampFeatures` (not standardised): the net's
+   * folded form (`inference`) runs. Call inside tf.tidy.
+   */
+  rawOutputsOfClamped(x: tf.Tensor2D, series?: tf.Tensor3D): tf.Tensor2D {
+    return forward(x, this.spec, this.inference().layers, 0, [], series);
+  }
+
+  private folded?: FoldedNet;
+
+  /**
+   * The net for clamped raw inputs, built once, when the net is made (loaded or trained): the standardisation folded into the
+   * first dense layer that reads the feature row, W'[c] = W[c] / σ_c and b' = b − Σ_c mean_c · W'[c] (float64 sums
+   * of the float32 W'), so predicting needs no per-value subtraction and division. What folding cannot do stays on
+   * the host, as cheap compares: each value clamped to mean ± clip·σ (the ±clip σ of the standardised form) and a
+   * non-finite one replaced by the mean (W'·mean + b' = b, as a standardised 0 gave). For a tcn only the head's
+   * feature rows fold: its series shares one kernel across steps whose columns have their own mean and σ, so it is
+   * standardised as it is copied out (`uploadClampedBatch`).
+   */
+  inference(): FoldedNet {
+    if (this.folded) return this.folded;
+    const { spec, cols, mean, std, clip } = this;
+    const first = spec.kind === 'tcn' ? spec.dilations.length : 0;
+    const layer = this.layers[first]!;
+    const [fanIn, fanOut] = layer.kernel.shape;
+    const offset = fanIn - cols; // a tcn's head reads [series, features]
+    const w = layer.kernel.dataSync().slice() as Float32Array;
+    const b = Float64Array.from(layer.bias.dataSync());
+    for (let c = 0; c < cols; c++) {
+      for (let j = 0, i = (offset + c) * fanOut; j < fanOut; j++, i++) {
+        w[i] = w[i]! / std[c]!;
+        b[j] = b[j]! - mean[c]! * w[i]!;
+      }
+    }
+    const lo = new Float32Array(cols);
+    const hi = new Float32Array(cols);
+    for (let c = 0; c < cols; c++) {
+      lo[c] = mean[c]! - clip * std[c]!;
+      hi[c] = mean[c]! + clip * std[c]!;
+    }
+    // Kept: the first call may come inside a tf.tidy (forwardAll's), which would dispose them.
+    const folded: Layer = {
+      kernel: tf.keep(tf.tensor2d(w, [fanIn, fanOut])),
+      bias: tf.keep(tf.tensor1d(Float32Array.from(b))),
+    };
+    this.folded = {
+      layers: this.layers.map((l, i) => (i === first ? folded : l)),
+      lo,
+      hi,
+      fill: Float32Array.from(mean),
+    };
+    return this.folded;
+  }
+
   dispose(): void {
     for (const l of this.layers) {
       l.kernel.dispose();
       l.bias.dispose();
     }
+    if (this.folded) {
+      const first = this.spec.kind === 'tcn' ? this.spec.dilations.length : 0;
+      this.folded.layers[first]!.kernel.dispose();
+      this.folded.layers[first]!.bias.dispose();
+      this.folded = undefined;
+    }
   }
+}
+
+/** A net's inference form for clamped raw inputs (`QuantileNet.inference`). */
+export interface FoldedNet {
+  /** The layers as the net runs them, the first one that reads the feature row folded. */
+  layers: readonly Layer[];
+  /** Per column, float32: the clamp bounds mean ∓ clip·σ, and the mean a non-finite value becomes. */
+  lo: Float32Array;
+  hi: Float32Array;
+  fill: Float32Array;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -545,7 +618,16 @@ function meanOfStandardised(
   rows: number,
   opts: { denseConvolutions?: boolean } = {},
 ): Float64Array {
-  const batch = uploadBatch(nets, zHost, rows, opts.denseConvolutions);
+  return meanOfBatch(nets, uploadBatch(nets, zHost, rows, opts.denseConvolutions), rows);
+}
+
+/** `predictQuantiles`' path: the nets' mean quantiles from rows clamped by `clampFeatures` (their folded forms). */
+function meanOfClamped(nets: readonly QuantileNet[], xHost: Float32Array, rows: number): Float64Array {
+  return meanOfBatch(nets, uploadClampedBatch(nets, xHost, rows), rows);
+}
+
+/** Runs the nets on an uploaded batch, reads their stacked outputs back once, frees the batch. */
+function meanOfBatch(nets: readonly QuantileNet[], batch: DeviceBatch, rows: number): Float64Array {
   let raw: Float32Array;
   try {
     const rawT = forwardAll(nets, batch);
@@ -564,6 +646,26 @@ function meanOfStandardised(
 export interface DeviceBatch {
   z: tf.Tensor2D;
   series: (tf.Tensor3D | undefined)[];
+  /** The rows are clamped raw values (`uploadClampedBatch`): the nets' folded forms run on them. */
+  clamped?: boolean;
+}
+
+/**
+ * `uploadBatch` for rows clamped by `clampFeatures` (raw values, the nets' folded forms read them): one upload of
+ * the rows; a tcn's series is standardised as it is copied out after them.
+ */
+export function uploadClampedBatch(nets: readonly QuantileNet[], xHost: Float32Array, rows: number): DeviceBatch {
+  const { cols, mean, std } = checkSharedInputs(nets);
+  const z = tf.tensor2d(xHost.subarray(0, rows * cols), [rows, cols]);
+  let offset = rows * cols;
+  const series = nets.map((n) => {
+    if (n.spec.kind !== 'tcn') return undefined;
+    const size = rows * n.spec.sequenceColumns.length;
+    const out = xHost.length >= offset + size ? xHost.subarray(offset, offset + size) : new Float32Array(size);
+    offset += size;
+    return seriesOf(xHost, rows, cols, n.spec, out, { mean, std });
+  });
+  return { z, series, clamped: true };
 }
 
 /**
@@ -609,7 +711,9 @@ export function disposeBatch(batch: DeviceBatch): void {
  */
 export function forwardAll(nets: readonly QuantileNet[], batch: DeviceBatch): tf.Tensor2D {
   return tf.tidy(() => {
-    const outs = nets.map((n, i) => n.rawOutputs(batch.z, batch.series[i]));
+    const outs = nets.map((n, i) =>
+      batch.clamped ? n.rawOutputsOfClamped(batch.z, batch.series[i]) : n.rawOutputs(batch.z, batch.series[i]),
+    );
     return outs.length === 1 ? outs[0]! : (tf.concat(outs, 0) as tf.Tensor2D);
   });
 }
@@ -757,16 +861,30 @@ function selection(s: ResolvedQuantileNetSpec, cols: number): tf.Tensor2D {
   return tf.tensor2d(m, [cols, s.sequenceColumns.length]);
 }
 
-/** The series of each row [rows, steps, channels], time-major as `sequenceColumns` lists it. */
+/**
+ * The series of each row [rows, steps, channels], time-major as `sequenceColumns` lists it; given `standardise`,
+ * each value is (x − mean) / σ of its column (rows clamped raw, see `uploadClampedBatch`).
+ */
 function seriesOf(
   z: Float32Array,
   rows: number,
   cols: number,
   s: ResolvedQuantileNetSpec,
   seq: Float32Array,
+  standardise?: { mean: Float32Array; std: Float32Array },
 ): tf.Tensor3D {
   const sc = Int32Array.from(s.sequenceColumns);
   const n = sc.length;
+  if (standardise) {
+    const mean = Float64Array.from(sc, (c) => standardise.mean[c]!);
+    const std = Float64Array.from(sc, (c) => standardise.std[c]!);
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols;
+      const o = r * n;
+      for (let p = 0; p < n; p++) seq[o + p] = (z[base + sc[p]!]! - mean[p]!) / std[p]!;
+    }
+    return tf.tensor3d(seq, [rows, s.steps, n / s.steps]);
+  }
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     const o = r * n;
@@ -999,6 +1117,49 @@ function standardiseValues(net: QuantileNet, inputs: readonly Features[], z: Flo
 }
 
 /**
+ * The inputs' feature values for the nets' folded forms (`QuantileNet.inference`), rows × cols, into `x` (the
+ * caller's, so a buffer can be reused; its tail past rows × cols is left as it was): each value clamped to
+ * mean ∓ clip·σ, a non-finite one replaced by the mean. No subtraction or division per value: they are in the
+ * weights.
+ */
+export function clampFeatures(
+  net: QuantileNet,
+  inputs: readonly Features[],
+  model: { name: string; version: string; spec: string },
+  x: Float32Array,
+): Float32Array {
+  checkFeatures(net.cols, inputs, model);
+  if (x.length < inputs.length * net.cols) {
+    throw new Error(`clampFeatures: ${x.length} values for ${inputs.length} inputs`);
+  }
+  clampValues(net.inference(), net.cols, inputs, x);
+  return x;
+}
+
+/**
+ * The loop of `clampFeatures`, on its own (as `standardiseValues`, for V8): one pass, each double compared with
+ * its column's bounds and stored as float32 (copying each row with `set` and clamping it in place after ran slower:
+ * the reads of the JS arrays dominate, and a second pass added its own).
+ */
+function clampValues(f: FoldedNet, cols: number, inputs: readonly Features[], x: Float32Array): void {
+  const { lo, hi, fill } = f;
+  for (let i = 0; i < inputs.length; i++) {
+    const v = inputs[i]!.values;
+    const o = i * cols;
+    for (let c = 0; c < cols; c++) {
+      const s = v[c]!;
+      const l = lo[c]!;
+      const h = hi[c]!;
+      // In range (NaN fails both); past a bound: clipped, unless infinite (then the mean, as a standardised 0).
+      if (s >= l && s <= h) x[o + c] = s;
+      else if (s > h) x[o + c] = s < Number.POSITIVE_INFINITY ? h : fill[c]!;
+      else if (s < l) x[o + c] = s > Number.NEGATIVE_INFINITY ? l : fill[c]!;
+      else x[o + c] = fill[c]!;
+    }
+  }
+}
+
+/**
  * Wraps a net as a `Model`: reads `Features.values` in spec order, one output per (input, horizon). Given several
  * nets that share their inputs, the model is their ensemble: the mean of their quantiles (see `predictMean`).
  * `attribute` says what moved the median (see `attribution.ts`): exact for linear nets, integrated gradients with
@@ -1020,8 +1181,20 @@ export function quantileNetModel(
     if (n === 0) return new Float64Array(0);
     // One buffer reused from batch to batch: a fresh 3.6 MB array per 5,000 inputs cost ~1.5 ms in page faults.
     if (scratch.length < batchBufferSize(all, n)) scratch = new Float32Array(batchBufferSize(all, n));
-    standardiseFeatures(net, inputs, meta, scratch);
-    return meanOfStandardised(all, scratch, n);
+    // Clamped raw values into the nets' folded forms: the standardisation is in their first layer's weights.
+    clampFeatures(net, inputs, meta, scratch);
+    return meanOfClamped(all, scratch, n);
+  };
+  /** The forecasts attributions explain: predictQuantiles' (the folded nets'), in a buffer of their own. */
+  const forecastsOf = (inputs: readonly Features[]): Float64Array => {
+    const n = inputs.length;
+    return meanOfClamped(all, clampFeatures(net, inputs, meta, new Float32Array(batchBufferSize(all, n))), n);
+  };
+  /** The forecast at the baseline input, every feature at its training mean (standardised 0), as predictBatch runs it. */
+  const baselineForecast = (): Float64Array => {
+    const x = new Float32Array(batchBufferSize(all, 1));
+    x.set(net.inference().fill);
+    return meanOfClamped(all, x, 1);
   };
   return {
     name: meta.name,
@@ -1036,9 +1209,9 @@ export function quantileNetModel(
       const n = inputs.length;
       if (n === 0) return [];
       const z = standardiseFeatures(net, inputs, meta, new Float32Array(n * net.cols));
-      const q = meanOfStandardised(all, z, n); // as predictBatch computes it, to the bit
+      const q = forecastsOf(inputs); // as predictBatch computes it, to the bit
       // The baseline input: every feature at its training mean, standardised 0.
-      baseline ??= meanOfStandardised(all, new Float32Array(net.cols), 1);
+      baseline ??= baselineForecast();
       const { contributions, method } = attributeMedians(all, z, n, { steps: opts.attributionSteps });
       const out: Attribution[] = [];
       inputs.forEach((f, i) => {
@@ -1061,8 +1234,8 @@ export function quantileNetModel(
       const n = inputs.length;
       if (n === 0) return [];
       const z = standardiseFeatures(net, inputs, meta, new Float32Array(n * net.cols));
-      const q = meanOfStandardised(all, z, n);
-      baseline ??= meanOfStandardised(all, new Float32Array(net.cols), 1);
+      const q = forecastsOf(inputs);
+      baseline ??= baselineForecast();
       const { contributions, method } = attributeWidths(all, z, n, { steps: opts.attributionSteps });
       const out: WidthAttribution[] = [];
       inputs.forEach((f, i) => {
