@@ -7,6 +7,7 @@
 //                               (exactly-once: inside the open transaction; at-least-once: before the commit)
 //   EOS_FAIL_COMMIT=N           the N-th transaction fails before it commits (abort, rewind, go on)
 //   EOS_INSTANCE                the instance id in its transactional id (default 'fixture')
+//   EOS_CHAIN=1                 two stateful nodes chained: count → (mid, in-process) → recount → out
 // It exits 0 once the node saw end-of-stream on every input partition.
 import { defineOperator, definePipeline, runPipeline } from '../../engine/index.js';
 import { type OutgoingMessage, type Producer, TransactionError, type Transport } from '../../engine/transport.js';
@@ -34,14 +35,45 @@ const count = defineOperator<Quote, { out: typeof schemas.Quote }, number>({
   },
 });
 
-const pipeline = definePipeline({
-  name: 'eos',
-  topics: {
-    in: { schema: schemas.Quote, partitions: 3, external: true },
-    out: { schema: schemas.Quote, partitions: 3 },
+// Chained after count: its own count per symbol, m; each output carries n * 1000 + m, so a
+// redelivery that reached either node's state shows (exactly once, m = n: n × 1001).
+const recount = defineOperator<Quote, { out: typeof schemas.Quote }, number>({
+  kind: 'transform',
+  name: 'recount',
+  input: schemas.Quote,
+  outputs: { out: schemas.Quote },
+  state: { description: 'quotes seen per symbol, after count' },
+  process(r, ctx) {
+    const m = (ctx.state.get() ?? 0) + 1;
+    ctx.state.set(m);
+    ctx.emit('out', { ...r.value, dayVolume: (r.value.dayVolume ?? 0) * 1000 + m });
   },
-  nodes: [{ id: 'count', operator: count, reads: 'in', writes: { out: 'out' } }],
 });
+
+const pipeline =
+  env.EOS_CHAIN === '1'
+    ? definePipeline({
+        name: 'eos',
+        topics: {
+          in: { schema: schemas.Quote, partitions: 3, external: true },
+          mid: { schema: schemas.Quote, partitions: 3 },
+          out: { schema: schemas.Quote, partitions: 3 },
+        },
+        nodes: [
+          { id: 'count', operator: count, reads: 'in', writes: { out: 'mid' } },
+          { id: 'recount', operator: recount, reads: 'mid', writes: { out: 'out' } },
+        ],
+      })
+    : definePipeline({
+        name: 'eos',
+        topics: {
+          in: { schema: schemas.Quote, partitions: 3, external: true },
+          out: { schema: schemas.Quote, partitions: 3 },
+        },
+        nodes: [{ id: 'count', operator: count, reads: 'in', writes: { out: 'out' } }],
+      });
+if (env.EOS_CHAIN === '1' && pipeline.chains[0]?.fused[0] !== 'mid')
+  throw new Error('fixture: expected mid to be fused');
 
 const kafka = await createKafkaTransport({
   brokers: KAFKA_BROKERS.split(','),
@@ -72,9 +104,9 @@ function faulty(p: Producer): Producer {
       const tx = await begin();
       return {
         send: (m) => counted(() => tx.send(m), m),
-        commit: async (consumer) => {
+        commit: async (consumer, marks) => {
           if (++commits === failCommit) throw new TransactionError('fixture: injected failure before commit', false);
-          await tx.commit(consumer);
+          await tx.commit(consumer, marks);
         },
         abort: () => tx.abort(),
       };
@@ -103,4 +135,5 @@ const running = await runPipeline(pipeline, {
 });
 const summary = await running.done;
 await kafka.close();
-console.error(`fixture: done, ${summary.nodes.find((n) => n.node === 'count')?.recordsOut} records out`);
+const last = pipeline.nodes.at(-1)!.id;
+console.error(`fixture: done, ${summary.nodes.find((n) => n.node === last)?.recordsOut} records out`);

@@ -45,6 +45,9 @@ function checksum(records: ReadonlyArray<Pick<Quote, 'symbol' | 'ts' | 'price' |
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 const expected = quotes().map((q) => ({ ...q, dayVolume: Math.round((q.ts - DAY0) / 86_400_000) + 1 }));
+/** Through the chain count → recount: n × 1000 + m, and m = n when each quote counted once. */
+const expectedChained = expected.map((q) => ({ ...q, dayVolume: q.dayVolume * 1001 }));
+const TOPICS = ['in', 'out', 'in.dlq', 'out.dlq', 'mid.dlq', 'eos.count-changelog', 'eos.recount-changelog'];
 
 async function transportFor(prefix: string): Promise<KafkaTransport> {
   return createKafkaTransport({ brokers: KAFKA_BROKERS.split(','), topicPrefix: prefix, log: () => {} });
@@ -110,17 +113,21 @@ async function killedThenRestarted(
   mode: 'exactly-once' | 'at-least-once',
   successor: Record<string, string> = {},
 ): Promise<{ out: Quote[]; logs: string }> {
-  const prefix = `${run}.${mode}${successor.EOS_INSTANCE ?? ''}.`;
+  const prefix = `${run}.${mode}${successor.EOS_INSTANCE ?? ''}${successor.EOS_CHAIN ? 'chain' : ''}.`;
   const t = await transportFor(prefix);
   try {
     await writeInput(t);
-    const first = await node(prefix, { EOS_MODE: mode, EOS_KILL_AFTER: '3' });
+    const first = await node(prefix, {
+      EOS_MODE: mode,
+      EOS_KILL_AFTER: '3',
+      ...(successor.EOS_CHAIN ? { EOS_CHAIN: '1' } : {}),
+    });
     expect(first.signal, first.log).toBe('SIGKILL');
     expect(first.log).toContain('fixture: outputs acknowledged (3)');
     const second = await node(prefix, { EOS_MODE: mode, ...successor });
     expect(second.code, second.log).toBe(0);
     const out = await readOutput(t);
-    await t.deleteTopics(['in', 'out', 'in.dlq', 'out.dlq', 'eos.count-changelog']);
+    await t.deleteTopics(TOPICS);
     return { out, logs: first.log + second.log };
   } finally {
     await t.close();
@@ -202,7 +209,40 @@ describe('exactly-once Kafka→Kafka (real broker)', () => {
       const out = await readOutput(t);
       expect(out.length, r.log).toBe(expected.length);
       expect(checksum(out)).toBe(checksum(expected));
-      await t.deleteTopics(['in', 'out', 'in.dlq', 'out.dlq', 'eos.count-changelog']);
+      await t.deleteTopics(TOPICS);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a chain of two stateful nodes (mid in-process) killed mid-transaction and restarted: exactly once, both states restored', async () => {
+    const { out, logs } = await killedThenRestarted('exactly-once', { EOS_CHAIN: '1' });
+    expect(out.length, logs).toBe(expectedChained.length);
+    expect(checksum(out)).toBe(checksum(expectedChained));
+    expect(logs).toMatch(/count: restored [1-9]\d* keys/);
+    expect(logs).toMatch(/recount: restored [1-9]\d* keys/);
+  });
+
+  it('control: the same kill of the chain in at-least-once mode delivers the killed batch twice', async () => {
+    const { out } = await killedThenRestarted('at-least-once', { EOS_CHAIN: '1' });
+    expect(out.length).toBeGreaterThan(expectedChained.length);
+  });
+
+  it("a chain's transaction that fails before commit is aborted, every node's state restored: still exactly once", async () => {
+    const prefix = `${run}.abortchain.`;
+    const t = await transportFor(prefix);
+    try {
+      await writeInput(t);
+      const r = await node(prefix, { EOS_MODE: 'exactly-once', EOS_FAIL_COMMIT: '3', EOS_CHAIN: '1' });
+      expect(r.code, r.log).toBe(0);
+      expect(r.log).toContain(
+        'chain count: transaction aborted (fixture: injected failure before commit); reading its input again',
+      );
+      expect(r.log).toMatch(/recount: restored \d+ keys/);
+      const out = await readOutput(t);
+      expect(out.length, r.log).toBe(expectedChained.length);
+      expect(checksum(out)).toBe(checksum(expectedChained));
+      await t.deleteTopics(TOPICS);
     } finally {
       await t.close();
     }
