@@ -15,6 +15,28 @@ describe('grounding checker', () => {
     }
   });
 
+  it('says what moved the forecast is not known when its fact sheet has not been written, not that no input did', () => {
+    const plain = testContext();
+    const facts = plain.facts.filter((f) => f.kind !== 'driver');
+    // The prediction alone: retrieval found no sheet.
+    const early = writeExplanation({ ...plain, sheet: null, facts });
+    expect(early).toContain('What moved this forecast is not known: its fact sheet has not been written yet.');
+    expect(early).not.toContain('reads no features');
+    expect(checkGrounding(early, { ...plain, facts }).grounded).toBe(true);
+    // A sheet without attributions: a model that reads no features (persistence, drift).
+    const sheet = {
+      id: 'facts:AAPL:0',
+      symbol: 'AAPL',
+      ts: 0,
+      asOf: 0,
+      model: 'drift',
+      modelVersion: '1',
+      regime: 'normal',
+      facts,
+    };
+    expect(writeExplanation({ ...plain, sheet, facts })).toContain('This model reads no features');
+  });
+
   it('passes a hand-written grounded text, with numbers rounded as printed', () => {
     const text = `AAPL is expected to rise 0.4% on its next trading day [${change}]. The 80% interval runs from $156.10 to $164.00 [F10, F6, F7].`;
     expect(checkGrounding(text, ctx)).toEqual({ grounded: true, problems: [], cited: [change, 'F10', 'F6', 'F7'] });

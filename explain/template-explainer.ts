@@ -28,7 +28,7 @@ export function writeExplanation(ctx: ExplanationContext): string {
   // Paragraphs: the forecast; why; the news; how far to trust it.
   const paragraphs = [
     [forecast(ctx, get), interval(get, h)],
-    [drivers(ctx.facts, get, h), recent(ctx.prediction.symbol, get), earnings(get)],
+    [drivers(ctx.facts, get, h, ctx.sheet !== null), recent(ctx.prediction.symbol, get), earnings(get)],
     [headlines(ctx)],
     [trackRecord(ctx.prediction.symbol, get, h)],
   ];
@@ -87,14 +87,17 @@ function interval(get: Get, h: number): string | null {
   return `It puts ${chance} chance on the close landing between ${value(lower)}${pct(lc)} and ${value(upper)}${pct(uc)}${cite(coverage, lower, lc, upper, uc)}.`;
 }
 
-function drivers(all: readonly RetrievedFact[], get: Get, h: number): string | null {
+function drivers(all: readonly RetrievedFact[], get: Get, h: number, hasSheet: boolean): string | null {
   const groups = strongest(all, h, 'driver.');
   if (groups.length === 0) {
     const method = get(`h${h}.method`);
     const baseline = get(`h${h}.baseline`);
     // The shipped point is a constant where the net showed no skill over it (models/point-forecast.ts).
     if (method?.text === 'constant' && baseline?.value != null) return constantPoint(all, get, h);
-    return method ? null : 'This model reads no features, so no single input moved it.';
+    if (method) return null;
+    // No fact sheet for this prediction (yet): in a fast replay only each second's newest bar gets one.
+    if (!hasSheet) return 'What moved this forecast is not known: its fact sheet has not been written yet.';
+    return 'This model reads no features, so no single input moved it.';
   }
   const up = groups.filter((f) => f.value! > 0);
   const down = groups.filter((f) => f.value! < 0);
