@@ -12,6 +12,7 @@ import {
   withEarningsInWindow,
   withIntervalScale,
 } from './interval-scale.js';
+import type { Model } from './model.js';
 
 describe('interval scale for earnings days', () => {
   it('finds the factor that makes the interval cover at least 80%', () => {
@@ -145,5 +146,28 @@ describe('earnings announcements later in the window', () => {
         expect(o.upperReturn, `${o.symbol} h${o.horizon}`).toBeCloseTo(0.01 + f * 0.02, 12);
       });
     }
+    // What the width is attributed to widens with it (and still adds up); the median's attributions stay.
+    const explained: Model = {
+      ...base,
+      attributeWidth: (fs) =>
+        fs.flatMap((x) =>
+          [1, 5, 21].map((horizon) => ({
+            symbol: x.symbol,
+            ts: x.ts,
+            horizon,
+            predictedWidth: 0.05,
+            baselineWidth: 0.04,
+            contributions: Float32Array.of(0.004, 0.006),
+            method: 'exact',
+          })),
+        ),
+    };
+    const widths = await withEarningsInWindow(explained, k, calendar).attributeWidth!(inputs);
+    widths.forEach((w, i) => {
+      const f = expected[Math.floor(i / 3)]![i % 3]!;
+      expect(w.predictedWidth, `${w.symbol} h${w.horizon}`).toBeCloseTo(f * 0.05, 12);
+      expect(w.baselineWidth).toBeCloseTo(f * 0.04, 12);
+      expect(w.contributions[0]! + w.contributions[1]!).toBeCloseTo(w.predictedWidth - w.baselineWidth, 7);
+    });
   });
 });

@@ -223,5 +223,27 @@ export function withEarningsInWindow(model: Model, k: number, calendar: Pick<Ear
       });
     },
     ...(predictQuantiles && { predictQuantiles }),
+    // The median is the model's; the interval's width (and what adds up to it) is times the factor.
+    ...(model.attribute && {
+      async attribute(inputs: readonly Features[]): Promise<Attribution[]> {
+        const f = new Float64Array(H);
+        return (await model.attribute!(inputs)).map((a) => {
+          if (!a.width) return a;
+          factors(a, f);
+          const factor = f[horizons.indexOf(a.horizon)] ?? 1;
+          return factor === 1 ? a : { ...a, width: scaledWidth(a.width, factor) };
+        });
+      },
+    }),
+    ...(model.attributeWidth && {
+      async attributeWidth(inputs: readonly Features[]): Promise<WidthAttribution[]> {
+        const f = new Float64Array(H);
+        return (await model.attributeWidth!(inputs)).map((w) => {
+          factors(w, f);
+          const factor = f[horizons.indexOf(w.horizon)] ?? 1;
+          return factor === 1 ? w : scaledWidth(w, factor);
+        });
+      },
+    }),
   };
 }
