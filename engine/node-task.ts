@@ -4,7 +4,8 @@
 import pRetry from 'p-retry';
 import { describeTypeErrors, type Schema } from '../schemas/index.js';
 import { type Control, controlMessages, controlOf, endedIn, endMark, HEADER, InputClock } from './control.js';
-import { deadLetterMessage, jsonPayload } from './dead-letter.js';
+import { jsonPayload } from './dead-letter.js';
+import { Emitter } from './emitter.js';
 import type { PipelineMetrics } from './metrics.js';
 import {
   type AnyOperator,
@@ -79,6 +80,7 @@ export class NodeTask {
   private generation = 0;
   private owned: Set<number> | null = null;
   private readonly out: OutgoingMessage[] = [];
+  private readonly emitter: Emitter;
   private readonly externalInputs: Set<string>;
   private readonly outputTopics: string[];
   private readonly hasTimers: boolean;
@@ -116,6 +118,7 @@ export class NodeTask {
     }
     this.state = new StateStore<unknown>({ trackChanges: deps.changelog !== undefined });
     this.stateView = this.state.view();
+    this.emitter = new Emitter({ ...deps, out: this.out });
     if (deps.consumer.assignment) {
       this.owned = new Set();
       this.clock.setActive(this.owned);
@@ -531,45 +534,14 @@ export class NodeTask {
   }
 
   private emit(port: string, value: unknown, opts?: EmitOptions): void {
-    const topic = this.deps.node.writes[port];
-    const schema = (this.deps.node.operator as AnyTransform).outputs[port];
-    if (!topic || !schema) throw new Error(`${this.id}: no output port ${port}`);
     const key = opts?.key ?? symbolOf(value) ?? this.stateView.key;
-    const timestamp = opts?.timestamp ?? this.currentTimestamp;
-    const chained = this.deps.chained;
-    const encode = !this.deps.inProcess && !chained?.fused.has(topic);
-    const encoded = checkRecord(this.deps.serde, topic, schema, value, encode);
-    if (typeof encoded === 'string') {
-      const payload = jsonPayload(value);
-      this.deadLetter(topic, 'validation', `${this.id} produced an invalid ${schema.name}: ${encoded}`, payload, {
-        key,
-        timestamp,
-      });
-      return;
-    }
-    const headers = this.headersFor(this.currentSourceTime);
-    if (chained?.local.has(topic)) {
-      // Handed on in-process, in the lane of the input with this key (see engine/chains.ts).
-      const partition = this.batchLanes?.get(key) ?? this.currentLane;
-      this.out.push({ topic, partition, key, value: encoded, record: value, timestamp, headers });
-      return;
-    }
-    this.out.push(
-      encoded === null
-        ? { topic, key, value: null, record: value, timestamp, headers }
-        : { topic, key, value: encoded, timestamp, headers },
-    );
-  }
-
-  // Outputs of one source batch share their headers: one object, not one per record.
-  private headerCache: { sourceTime: string | undefined; headers: { [name: string]: string } } | null = null;
-  private headersFor(sourceTime: string | undefined): { [name: string]: string } {
-    if (this.headerCache?.sourceTime !== sourceTime || !this.headerCache) {
-      const headers: { [name: string]: string } = { [HEADER.from]: this.id };
-      if (sourceTime !== undefined) headers[HEADER.sourceTime] = sourceTime;
-      this.headerCache = { sourceTime, headers };
-    }
-    return this.headerCache.headers;
+    this.emitter.emit(port, value, {
+      key,
+      timestamp: opts?.timestamp ?? this.currentTimestamp,
+      sourceTime: this.currentSourceTime,
+      // In a chain: the lane of the input with this key (engine/chains.ts).
+      lane: this.batchLanes?.get(key) ?? this.currentLane,
+    });
   }
 
   private rejectInput(r: StreamRecord<unknown>, err: unknown): void {
@@ -594,9 +566,7 @@ export class NodeTask {
     payload: Buffer | null,
     at: { key: string | null; timestamp: number; partition?: number; offset?: number },
   ): void {
-    const { message: msg } = deadLetterMessage(this.deps.pipeline, { topic, node: this.id, kind, reason, payload }, at);
-    this.out.push(msg);
-    this.deps.metrics.deadLettered(this.id, topic, kind);
+    this.emitter.deadLetter(topic, kind, reason, payload, at);
   }
 }
 

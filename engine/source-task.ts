@@ -1,10 +1,10 @@
 // Runs one source node: encodes what it emits, batches it to the transport, forwards its
 // watermarks, and closes a bounded stream with a final watermark and end-of-stream.
 import type { Schema } from '../schemas/index.js';
-import { controlMessages, END_OF_TIME, HEADER } from './control.js';
-import { deadLetterMessage, jsonPayload } from './dead-letter.js';
+import { controlMessages, END_OF_TIME } from './control.js';
+import { Emitter } from './emitter.js';
 import type { PipelineMetrics } from './metrics.js';
-import { checkRecord, countProduced } from './node-task.js';
+import { countProduced } from './node-task.js';
 import type { SourceContext, SourceOperator } from './operator.js';
 import type { Pipeline, PipelineNode } from './pipeline.js';
 import type { Serde } from './serde.js';
@@ -31,11 +31,13 @@ export interface SourceProgress {
 export class SourceTask {
   readonly id: string;
   readonly progress: SourceProgress = { done: 0, total: null };
-  private out: OutgoingMessage[] = [];
+  private readonly out: OutgoingMessage[] = [];
+  private readonly emitter: Emitter;
   private lastWatermark = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: SourceDeps) {
     this.id = deps.node.id;
+    this.emitter = new Emitter({ ...deps, out: this.out });
   }
 
   async run(): Promise<void> {
@@ -47,20 +49,9 @@ export class SourceTask {
       node: this.id,
       signal,
       emit: (port, value, opts) => {
-        const topic = this.topicOf(port);
-        const schema = op.outputs[port]!;
-        const encoded = checkRecord(this.deps.serde, topic, schema, value, !this.deps.inProcess);
         const key = opts.key ?? (value as { symbol?: string }).symbol ?? null;
-        if (typeof encoded === 'string') {
-          this.deadLetter(topic, `${schema.name} rejected: ${encoded}`, jsonPayload(value), key);
-        } else {
-          const headers = this.headers();
-          this.out.push(
-            encoded === null
-              ? { topic, key, value: null, record: value, timestamp: opts.timestamp, headers }
-              : { topic, key, value: encoded, timestamp: opts.timestamp, headers },
-          );
-        }
+        // The source time: when the record entered the pipeline (end-to-end latency).
+        this.emitter.emit(port, value, { key, timestamp: opts.timestamp, sourceTime: this.now(), lane: 0 });
         return this.out.length >= this.deps.batchSize ? this.flush() : undefined;
       },
       watermark: async (time) => {
@@ -72,7 +63,8 @@ export class SourceTask {
       },
       flush: () => this.flush(),
       deadLetter: (port, reason, payload) => {
-        this.deadLetter(this.topicOf(port), reason, Buffer.isBuffer(payload) ? payload : Buffer.from(payload), null);
+        const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+        this.emitter.deadLetter(this.emitter.topicOf(port), 'source', reason, bytes, { key: null });
       },
       progress: (done, total) => {
         this.progress.done = done;
@@ -96,20 +88,12 @@ export class SourceTask {
     }
   }
 
-  // One headers object per millisecond: records emitted together share it.
-  private cachedHeaders: { at: number; headers: { [name: string]: string } } = { at: -1, headers: {} };
-  private headers(): { [name: string]: string } {
-    const now = Date.now();
-    if (this.cachedHeaders.at !== now) {
-      this.cachedHeaders = { at: now, headers: { [HEADER.from]: this.id, [HEADER.sourceTime]: String(now) } };
-    }
-    return this.cachedHeaders.headers;
-  }
-
-  private topicOf(port: string): string {
-    const topic = this.deps.node.writes[port];
-    if (!topic) throw new Error(`${this.id}: no output port ${port}`);
-    return topic;
+  // One source time per millisecond: records emitted together share it (and their headers).
+  private lastNow = { ms: -1, text: '' };
+  private now(): string {
+    const ms = Date.now();
+    if (this.lastNow.ms !== ms) this.lastNow = { ms, text: String(ms) };
+    return this.lastNow.text;
   }
 
   private pushControl(control: { type: 'watermark'; time: number } | { type: 'eos' }): void {
@@ -119,20 +103,9 @@ export class SourceTask {
     }
   }
 
-  private deadLetter(topic: string, reason: string, payload: Buffer, key: string | null): void {
-    const { message } = deadLetterMessage(
-      this.deps.pipeline,
-      { topic, node: this.id, kind: 'source', reason, payload },
-      { key },
-    );
-    this.out.push(message);
-    this.deps.metrics.deadLettered(this.id, topic, 'source');
-  }
-
   private async flush(): Promise<void> {
     if (this.out.length === 0) return;
-    const batch = this.out;
-    this.out = [];
+    const batch = this.out.splice(0);
     countProduced(this.deps.metrics, this.id, batch);
     await this.deps.producer.send(batch);
   }
