@@ -4,13 +4,15 @@
 // 24000–24999, paced so predictions keep arriving, with a temp database. 3. Opens every view,
 // checks that live updates arrive, that the chart draws the prediction band, that the "Why this
 // prediction" panel fills with a cited, grounded explanation whose references open their
-// sources, that an unknown symbol says so, and saves a screenshot of each view under .tmp/e2e/.
+// sources (a fact its value; a headline, on a replay of AAPL from 2014-10 that reaches the bundled
+// headlines, its source and date), that an unknown symbol says so, and saves a screenshot of
+// each view under .tmp/e2e/.
 // 4. Performance (measured and printed, not asserted): a 500-symbol watchlist on the SYNTHETIC
 // simulator updating every second, long tasks over a 30 s trace; initial JS gzipped; time to the
 // first interactive view. The simulator runs without explanations: the panel's "not available".
 // Every process it starts is stopped before it exits. Exit code 1 when a check fails.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -227,6 +229,42 @@ async function waitForPrediction(url: string, symbol: string, timeout = 60_000):
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`${symbol}: no prediction within ${timeout / 1000} s`);
+}
+
+/** Waits until the explanation of `symbol`'s latest 1-day prediction cites a headline. */
+async function waitForHeadlineCitation(url: string, symbol: string, timeout = 90_000): Promise<void> {
+  const until = Date.now() + timeout;
+  while (Date.now() < until) {
+    const r = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'query E($s: String!) { explanation(symbol: $s) { citations { kind } } }',
+        variables: { s: symbol },
+      }),
+    }).catch(() => null);
+    const body = (await r?.json().catch(() => null)) as {
+      data?: { explanation: { citations: Array<{ kind: string }> } | null };
+    } | null;
+    if (body?.data?.explanation?.citations.some((c) => c.kind === 'NEWS')) return;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new Error(`${symbol}: no explanation citing a headline within ${timeout / 1000} s`);
+}
+
+/**
+ * A data folder with `symbol`'s bundled CSV from `from` (YYYY-MM-DD) on: the same real rows, fewer of them, so a
+ * paced replay reaches the years the bundled headlines cover within seconds.
+ */
+function dataFrom(symbol: string, from: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tickcast-e2e-data-'));
+  tempDirs.push(dir);
+  const file = `${symbol}_data.csv`;
+  const [header, ...rows] = readFileSync(join(ROOT, 'data', 'sp500-daily', file), 'utf8')
+    .trimEnd()
+    .split('\n');
+  writeFileSync(join(dir, file), `${[header, ...rows.filter((r) => r.slice(0, 10) >= from)].join('\n')}\n`);
+  return dir;
 }
 
 /** Gzipped size of the JS that index.html loads before any view is lazy-loaded. */
@@ -714,6 +752,50 @@ async function main(): Promise<void> {
     await double.close();
   }
 
+  // Headline citations: the main replay starts in 2013, before most bundled headlines, so its
+  // explanations cite facts only. This one replays AAPL's real bars from October 2014: its
+  // explanations cite headlines within seconds (market news, then AAPL's own from Reuters in 2015).
+  log('headline citations (bundled headlines)');
+  const newsApp = await startApp('headlines', {
+    TICKCAST_PACE: '100ms',
+    TICKCAST_DATA_DIR: dataFrom('AAPL', '2014-10-01'),
+  });
+  const newsCtx = await browser();
+  try {
+    const page = newsCtx.pages()[0] ?? (await newsCtx.newPage());
+    await check('clicking a headline reference opens that headline with its source and publication date', async () => {
+      await waitForHeadlineCitation(newsApp.url, 'AAPL');
+      await page.goto(`${newsApp.url}/#/symbol/AAPL`);
+      const panel = page.locator('[data-testid="explanation"]');
+      await panel.locator('[data-testid="explanation-footer"]').waitFor({ timeout: 30_000 });
+      // Focus in the panel holds refreshes, so the text does not change under the click.
+      await panel.locator('[data-testid="explanation-text"] button.ref').first().focus();
+      const ref = panel.locator('[data-testid="explanation-text"] button.ref[data-ref^="N"]').first();
+      assert((await ref.count()) > 0, 'the explanation cites no headline');
+      const name = (await ref.getAttribute('data-ref')) ?? '';
+      await ref.click();
+      const item = panel.locator(`li[data-citation][data-ref="${name}"]`);
+      const detail = item.locator('[data-testid="citation-detail"]');
+      await detail.waitFor({ timeout: 5000 });
+      assert((await item.getAttribute('data-kind')) === 'NEWS', `citation ${name} is not a headline`);
+      assert((await item.getAttribute('data-selected')) === 'true', `citation ${name} is not highlighted`);
+      assert((await ref.getAttribute('aria-expanded')) === 'true', `reference ${name} is not marked expanded`);
+      const title = ((await item.locator('.title').textContent()) ?? '').trim();
+      assert(/^“.+”$/.test(title), `citation ${name}: no quoted headline ("${title}")`);
+      const shown = ((await detail.textContent()) ?? '').trim();
+      assert(
+        /^(Reuters|Finviz|Benzinga|Yahoo Finance) · published \d{4}-\d{2}-\d{2}/.test(shown),
+        `citation ${name}: no source and publication date in "${shown}"`,
+      );
+      figures.headlineCitation = `${name} ${title.slice(0, 50)} — ${shown.slice(0, 40)}`;
+      await panel.screenshot({ path: join(OUT, 'symbol-why-headline.png') });
+      log('    screenshot .tmp/e2e/symbol-why-headline.png');
+    });
+  } finally {
+    await newsCtx.close();
+    await newsApp.stop();
+  }
+
   // A server that needs an API key: the dashboard asks for one instead of retrying forever.
   log('API keys (TICKCAST_API_KEYS)');
   const keyed = await startApp('api-keys', { TICKCAST_API_KEYS: 'e2e-secret-key-0123', TICKCAST_NEWS: 'none' });
@@ -810,6 +892,7 @@ async function main(): Promise<void> {
   log(
     `  explanation on the symbol view (bundled data, template): ${figures.explanationMs ?? '—'} ms from opening the symbol view to the footer (at most)`,
   );
+  log(`  headline citation opened: ${figures.headlineCitation ?? '—'}`);
   log(
     `  long tasks > 50 ms over ${PERF_SECONDS} s, ${figures.perfRows ?? '—'} rows (SYNTHETIC, ${figures.perfUpdateMessages ?? '—'} update messages): ${figures.longTasks ?? '—'} (max ${figures.longTaskMaxMs ?? '—'} ms, total ${figures.longTaskTotalMs ?? '—'} ms)`,
   );
