@@ -1,12 +1,14 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDbStore } from './duckdb-store.js';
 import {
   AAPL,
   MSFT,
   PREDICTIONS,
+  SCORES,
   SIGNAL_ROWS,
   SIGNALS,
   timeSeriesStoreContract,
@@ -79,6 +81,46 @@ describe('DuckDB store on a file', () => {
       expect(await second.records(SIGNALS, { symbol: 'AAPL' })).toEqual([revised, ...SIGNAL_ROWS.slice(1, 3)]);
     } finally {
       await second.close();
+    }
+  });
+
+  it('opens a file written before its tables were derived from the schemas (other column order), and keeps it', async () => {
+    // The tables as the store created them by hand until then: `interval` before `ts`, scores in
+    // their own order, no column for a field added to a schema since.
+    const path = newFile();
+    await mkdir(dirname(path), { recursive: true });
+    const instance = await DuckDBInstance.create(path);
+    const c = await instance.connect();
+    await c.run(`CREATE TABLE bars (symbol VARCHAR NOT NULL, "interval" VARCHAR NOT NULL, ts BIGINT NOT NULL,
+      open DOUBLE NOT NULL, high DOUBLE NOT NULL, low DOUBLE NOT NULL, close DOUBLE NOT NULL, volume DOUBLE NOT NULL,
+      quotes INTEGER NOT NULL, source VARCHAR NOT NULL, batch BIGINT NOT NULL)`);
+    await c.run(`CREATE TABLE predictions (id VARCHAR NOT NULL, symbol VARCHAR NOT NULL, ts BIGINT NOT NULL,
+      horizon INTEGER NOT NULL, target_ts BIGINT NOT NULL, last_close DOUBLE NOT NULL, predicted_close DOUBLE NOT NULL,
+      predicted_return DOUBLE NOT NULL, lower DOUBLE NOT NULL, upper DOUBLE NOT NULL, model VARCHAR NOT NULL,
+      model_version VARCHAR NOT NULL, regime VARCHAR NOT NULL, created_at BIGINT NOT NULL, batch BIGINT NOT NULL)`);
+    await c.run(`CREATE TABLE scores (id VARCHAR NOT NULL, symbol VARCHAR NOT NULL, ts BIGINT NOT NULL,
+      horizon INTEGER NOT NULL, target_ts BIGINT NOT NULL, last_close DOUBLE NOT NULL, predicted_close DOUBLE NOT NULL,
+      lower DOUBLE NOT NULL, upper DOUBLE NOT NULL, model VARCHAR NOT NULL, model_version VARCHAR NOT NULL,
+      regime VARCHAR NOT NULL, realised_close DOUBLE, batch BIGINT NOT NULL)`);
+    const b = AAPL[0]!;
+    await c.run(
+      `INSERT INTO bars VALUES ('AAPL', '1d', ${b.ts}, ${b.open}, ${b.high}, ${b.low}, ${b.close}, ${b.volume}, ${b.quotes}, '${b.source}', 7)`,
+    );
+    c.closeSync();
+    instance.closeSync();
+
+    const store = await openDuckDbStore({ path });
+    try {
+      expect(await store.bars('AAPL')).toEqual([b]);
+      await store.upsertBars([...AAPL, ...MSFT]);
+      await store.upsertPredictions(PREDICTIONS);
+      await store.upsertScores(SCORES);
+      expect(await store.counts()).toEqual({ bars: 13, predictions: 7, scores: 5, symbols: 2 });
+      expect(await store.bars('AAPL')).toEqual(AAPL);
+      expect(await store.latestPredictions(['MSFT'])).toEqual([PREDICTIONS[6]]);
+      expect(await store.scores('MSFT')).toEqual(SCORES.filter((x) => x.symbol === 'MSFT'));
+    } finally {
+      await store.close();
     }
   });
 

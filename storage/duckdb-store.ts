@@ -14,6 +14,7 @@ import {
   BIGINT,
   BOOLEAN,
   DOUBLE,
+  type DuckDBConnection,
   DuckDBTimestampMillisecondsValue,
   type DuckDBType,
   type DuckDBValue,
@@ -22,19 +23,23 @@ import {
   timestampMillisValue,
   VARCHAR,
 } from '@duckdb/node-api';
-import { scoreOf } from '../models/scores.js';
+import { type ScoredPrediction, scoreOf } from '../models/scores.js';
 import type { Bar, Prediction, Score } from '../schemas/index.js';
 import { assertBucketMs, bucketInterval } from './buckets.js';
 import { appendChunks, DuckDbHandle, num, Params, str, toChunks } from './duckdb-database.js';
 import {
+  BAR_TABLE,
   checkRow,
   fromColumns,
   keyValues,
+  PREDICTION_TABLE,
   type RecordColumn,
   type RecordLayout,
   type Row,
   recordLayout,
   rowKey,
+  SCORE_TABLE,
+  storeTableLayout,
   toJsonText,
 } from './record-columns.js';
 import type {
@@ -62,6 +67,7 @@ export async function openDuckDbStore(opts: DuckDbStoreOptions): Promise<TimeSer
 
 /** A stored column and how a record fills it. */
 interface Column<T> {
+  /** Quoted. */
   name: string;
   type: DuckDBType;
   value: (row: T) => DuckDBValue;
@@ -71,83 +77,31 @@ interface Column<T> {
 
 interface Table<T> {
   name: string;
+  layout: RecordLayout;
   /** Columns that identify a row; a write replaces the stored row with the same key. */
   key: readonly string[];
   rowKey: (row: T) => string;
-  /** In the order reads return them (toBar / toPrediction index by position). */
+  /** In layout order, which is the order reads return them in (`select`). */
   columns: readonly Column<T>[];
+  select: string;
 }
 
 // Every table also has `batch BIGINT`, after the record's columns: the number of the upsert
-// that wrote the row, which tells a batch's rows from the older rows they replace.
+// that wrote the row, which tells a batch's rows from the older rows they replace. A column added
+// later (a new nullable field) comes after it: the appender fills a table's columns by position,
+// so each store reads the order from the table itself (`prepare`).
 
-// Times are BIGINT epoch ms: exactly what the API speaks, with no time-zone conversion on the way.
-const BARS: Table<Bar> = {
-  name: 'bars',
-  key: ['symbol', '"interval"', 'ts'],
-  rowKey: (b) => `${b.symbol}\u0000${b.interval}\u0000${b.ts}`,
-  columns: [
-    { name: 'symbol', type: VARCHAR, value: (b) => b.symbol },
-    { name: '"interval"', type: VARCHAR, value: (b) => b.interval },
-    { name: 'ts', type: BIGINT, value: (b) => epochMs('ts', b.ts) },
-    { name: 'open', type: DOUBLE, value: (b) => b.open },
-    { name: 'high', type: DOUBLE, value: (b) => b.high },
-    { name: 'low', type: DOUBLE, value: (b) => b.low },
-    { name: 'close', type: DOUBLE, value: (b) => b.close },
-    { name: 'volume', type: DOUBLE, value: (b) => b.volume },
-    { name: 'quotes', type: INTEGER, value: (b) => b.quotes },
-    { name: 'source', type: VARCHAR, value: (b) => b.source },
-  ],
-};
+// The store's own tables, derived from bar.avsc, prediction.avsc and score.avsc. Their times are
+// BIGINT epoch ms: exactly what the API speaks, with no time-zone conversion on the way.
+/** Column names the store keeps for itself in every table. */
+const RESERVED = ['batch'];
 
-const PREDICTIONS: Table<Prediction> = {
-  name: 'predictions',
-  key: ['symbol', 'ts', 'horizon'],
-  rowKey: (p) => `${p.symbol}\u0000${p.ts}\u0000${p.horizon}`,
-  columns: [
-    { name: 'id', type: VARCHAR, value: (p) => p.id },
-    { name: 'symbol', type: VARCHAR, value: (p) => p.symbol },
-    { name: 'ts', type: BIGINT, value: (p) => epochMs('ts', p.ts) },
-    { name: 'horizon', type: INTEGER, value: (p) => p.horizon },
-    { name: 'target_ts', type: BIGINT, value: (p) => epochMs('targetTs', p.targetTs) },
-    { name: 'last_close', type: DOUBLE, value: (p) => p.lastClose },
-    { name: 'predicted_close', type: DOUBLE, value: (p) => p.predictedClose },
-    { name: 'predicted_return', type: DOUBLE, value: (p) => p.predictedReturn },
-    { name: 'lower', type: DOUBLE, value: (p) => p.lower },
-    { name: 'upper', type: DOUBLE, value: (p) => p.upper },
-    { name: 'model', type: VARCHAR, value: (p) => p.model },
-    { name: 'model_version', type: VARCHAR, value: (p) => p.modelVersion },
-    { name: 'regime', type: VARCHAR, value: (p) => p.regime },
-    { name: 'created_at', type: BIGINT, value: (p) => epochMs('createdAt', p.createdAt) },
-  ],
-};
+const BARS = tableOf<Bar>(storeTableLayout(BAR_TABLE, RESERVED), 'epoch-ms');
+const PREDICTIONS = tableOf<Prediction>(storeTableLayout(PREDICTION_TABLE, RESERVED), 'epoch-ms');
+const SCORES = tableOf<Score>(storeTableLayout(SCORE_TABLE, RESERVED), 'epoch-ms');
 
-// Scores keep their prediction's fields and the realised close; error, realised return and
-// inside are derived again on read (models/scores.ts), so they cannot disagree with it.
-const SCORES: Table<Score> = {
-  name: 'scores',
-  key: ['symbol', 'ts', 'horizon'],
-  rowKey: (x) => `${x.symbol}\u0000${x.ts}\u0000${x.horizon}`,
-  columns: [
-    { name: 'id', type: VARCHAR, value: (x) => x.id },
-    { name: 'symbol', type: VARCHAR, value: (x) => x.symbol },
-    { name: 'ts', type: BIGINT, value: (x) => epochMs('ts', x.ts) },
-    { name: 'horizon', type: INTEGER, value: (x) => x.horizon },
-    { name: 'target_ts', type: BIGINT, value: (x) => epochMs('targetTs', x.targetTs) },
-    { name: 'last_close', type: DOUBLE, value: (x) => x.lastClose },
-    { name: 'predicted_close', type: DOUBLE, value: (x) => x.predictedClose },
-    { name: 'lower', type: DOUBLE, value: (x) => x.lower },
-    { name: 'upper', type: DOUBLE, value: (x) => x.upper },
-    { name: 'model', type: VARCHAR, value: (x) => x.model },
-    { name: 'model_version', type: VARCHAR, value: (x) => x.modelVersion },
-    { name: 'regime', type: VARCHAR, value: (x) => x.regime },
-    { name: 'realised_close', type: DOUBLE, value: (x) => x.realisedClose, nullable: true },
-  ],
-};
-
-const BAR_COLUMNS = columnList(BARS);
-const SCORE_COLUMNS = columnList(SCORES);
-const PREDICTION_COLUMNS = columnList(PREDICTIONS);
+/** A table's columns in the order they are stored, `batch` among them. */
+type AppendOrder<T> = ReadonlyArray<Column<T> | 'batch'>;
 
 class DuckDbStore implements TimeSeriesStore {
   readonly kind = 'duckdb';
@@ -158,6 +112,8 @@ class DuckDbStore implements TimeSeriesStore {
     private readonly db: DuckDbHandle,
     /** Number of the next upsert; numbers only grow, across reopens too. */
     private nextBatch: bigint,
+    /** Each prepared table's columns in stored order, by table name. */
+    private readonly orders: Map<string, AppendOrder<never>>,
   ) {}
 
   static async open(opts: DuckDbStoreOptions): Promise<DuckDbStore> {
@@ -166,17 +122,18 @@ class DuckDbStore implements TimeSeriesStore {
       name: 'DuckDB store',
       alreadyOpen: (file) => `${file} is already open in this process; share that store`,
       async setup(writer) {
-        await writer.run(createTable(BARS));
-        await writer.run(createTable(PREDICTIONS));
-        await writer.run(createTable(SCORES));
+        const orders = new Map<string, AppendOrder<never>>();
+        for (const table of [BARS, PREDICTIONS, SCORES] as Table<never>[]) {
+          orders.set(table.name, await prepare(writer, table));
+        }
         const last = await writer.runAndReadAll(
           `SELECT greatest((SELECT max(batch) FROM bars), (SELECT max(batch) FROM predictions),
                            (SELECT max(batch) FROM scores), 0)`,
         );
-        return BigInt(num(last.getRows()[0]?.[0])) + 1n;
+        return { nextBatch: BigInt(num(last.getRows()[0]?.[0])) + 1n, orders };
       },
     });
-    return new DuckDbStore(db, ready);
+    return new DuckDbStore(db, ready.nextBatch, ready.orders);
   }
 
   upsertBars(bars: readonly Bar[]): Promise<void> {
@@ -195,7 +152,7 @@ class DuckDbStore implements TimeSeriesStore {
     const p = new Params();
     const where = [`symbol = ${p.add(symbol, VARCHAR)}`, ...rangeConditions(query, p)];
     if (query.horizon !== undefined) where.push(`horizon = ${p.add(integer('horizon', query.horizon), INTEGER)}`);
-    const rows = await this.read(newestKept(SCORE_COLUMNS, 'scores', where, ['ts', 'horizon'], query.limit, p), p);
+    const rows = await this.read(newestKept(SCORES.select, 'scores', where, ['ts', 'horizon'], query.limit, p), p);
     return rows.map(toScore);
   }
 
@@ -230,7 +187,7 @@ class DuckDbStore implements TimeSeriesStore {
     const p = new Params();
     const where = [`"interval" = ${p.add(interval, VARCHAR)}`];
     if (symbols) where.push(`list_contains(${p.addStrings(symbols)}, symbol)`);
-    const rows = await this.read(latestPerGroup(BAR_COLUMNS, 'bars', ['symbol'], where), p);
+    const rows = await this.read(latestPerGroup(BARS.select, 'bars', ['symbol'], where), p);
     return rows.map(toBar);
   }
 
@@ -238,7 +195,7 @@ class DuckDbStore implements TimeSeriesStore {
     const p = new Params();
     const where = [`symbol = ${p.add(symbol, VARCHAR)}`, `"interval" = ${p.add(query.interval ?? '1d', VARCHAR)}`];
     where.push(...rangeConditions(query, p));
-    const rows = await this.read(newestKept(BAR_COLUMNS, 'bars', where, ['ts'], query.limit, p), p);
+    const rows = await this.read(newestKept(BARS.select, 'bars', where, ['ts'], query.limit, p), p);
     return rows.map(toBar);
   }
 
@@ -248,12 +205,22 @@ class DuckDbStore implements TimeSeriesStore {
     const where = [`symbol = ${p.add(symbol, VARCHAR)}`, `"interval" = ${p.add(query.interval ?? '1d', VARCHAR)}`];
     where.push(...rangeConditions(query, p));
     const size = p.add(BigInt(query.bucketMs), BIGINT);
+    // A candle's fields, in the order BARS reads them. The bucket's source is its last bar's, like its close.
+    const candle: { readonly [F in keyof Bar]-?: string } = {
+      symbol: 'symbol',
+      interval: p.add(bucketInterval(query.bucketMs), VARCHAR),
+      ts: 'bucket',
+      open: 'arg_min(open, ts)',
+      high: 'max(high)',
+      low: 'min(low)',
+      close: 'arg_max(close, ts)',
+      volume: 'sum(volume)',
+      quotes: 'sum(quotes)::BIGINT',
+      source: 'arg_max(source, ts)',
+    };
     // ((ts % size) + size) % size floors toward -infinity, like bucketStart(), for times before 1970 too.
-    // The bucket's source is its last bar's, like its close.
     const rows = await this.read(
-      `SELECT symbol, ${p.add(bucketInterval(query.bucketMs), VARCHAR)}, bucket,
-              arg_min(open, ts), max(high), min(low), arg_max(close, ts),
-              sum(volume), sum(quotes)::BIGINT, arg_max(source, ts)
+      `SELECT ${BARS.layout.columns.map((c) => candle[c.name as keyof Bar]).join(', ')}
        FROM (SELECT *, ts - ((ts % ${size}) + ${size}) % ${size} AS bucket FROM bars WHERE ${where.join(' AND ')})
        GROUP BY symbol, bucket
        ORDER BY bucket`,
@@ -268,7 +235,7 @@ class DuckDbStore implements TimeSeriesStore {
     const where: string[] = [];
     if (symbols) where.push(`list_contains(${p.addStrings(symbols)}, symbol)`);
     if (horizon !== undefined) where.push(`horizon = ${p.add(integer('horizon', horizon), INTEGER)}`);
-    const rows = await this.read(latestPerGroup(PREDICTION_COLUMNS, 'predictions', ['symbol', 'horizon'], where), p);
+    const rows = await this.read(latestPerGroup(PREDICTIONS.select, 'predictions', ['symbol', 'horizon'], where), p);
     return rows.map(toPrediction);
   }
 
@@ -276,7 +243,7 @@ class DuckDbStore implements TimeSeriesStore {
     const p = new Params();
     const where = [`symbol = ${p.add(symbol, VARCHAR)}`, ...rangeConditions(query, p)];
     if (query.horizon !== undefined) where.push(`horizon = ${p.add(integer('horizon', query.horizon), INTEGER)}`);
-    const sql = newestKept(PREDICTION_COLUMNS, 'predictions', where, ['ts', 'horizon'], query.limit, p);
+    const sql = newestKept(PREDICTIONS.select, 'predictions', where, ['ts', 'horizon'], query.limit, p);
     const rows = await this.read(sql, p);
     return rows.map(toPrediction);
   }
@@ -290,7 +257,7 @@ class DuckDbStore implements TimeSeriesStore {
     const layout = recordLayout(table as RecordTable<unknown>, RESERVED);
     const p = new Params();
     const where = keyValues(layout, key).map(
-      ({ column, value }) => `"${column.name}" = ${p.add(value, duckType(column))}`,
+      ({ column, value }) => `"${column.column}" = ${p.add(value, duckType(column, 'timestamp'))}`,
     );
     where.push(...rangeConditions(query, p, `epoch_ms("${layout.time}")`));
     const exists = await this.read(
@@ -298,7 +265,7 @@ class DuckDbStore implements TimeSeriesStore {
       paramsOf(layout.table),
     );
     if (num(exists[0]?.[0]) === 0) return [];
-    const columns = layout.columns.map((c) => `"${c.name}"`).join(', ');
+    const columns = layout.columns.map((c) => `"${c.column}"`).join(', ');
     const rows = await this.read(newestKept(columns, layout.table, where, [`"${layout.time}"`], query.limit, p), p);
     return rows.map((r) => fromColumns<T>(layout, r.map(fromDuck)));
   }
@@ -308,11 +275,11 @@ class DuckDbStore implements TimeSeriesStore {
     const layout = recordLayout(t, RESERVED);
     let ready = this.recordTables.get(layout.table);
     if (!ready) {
-      const table = tableOf(layout);
+      const table = tableOf<Row>(layout, 'timestamp');
       ready = (async () => {
         let last = 0;
         await this.db.write(async (writer) => {
-          await writer.run(createTable(table));
+          this.orders.set(table.name, await prepare(writer, table as Table<never>));
           last = num(
             (await writer.runAndReadAll(`SELECT coalesce(max(batch), 0) FROM ${table.name}`)).getRows()[0]?.[0],
           );
@@ -355,11 +322,14 @@ class DuckDbStore implements TimeSeriesStore {
     const rows = lastWins(records, table.rowKey);
     if (rows.length === 0) return;
     // Numbered now, in call order, which is also the order the queue commits in.
+    const order = this.orders.get(table.name) as AppendOrder<T> | undefined;
+    if (!order) throw new Error(`DuckDB store: table ${table.name} was not prepared`);
     const batch = this.nextBatch++;
-    const chunks = toChunks([...table.columns.map((c) => c.type), BIGINT], rows, (slice) => [
-      ...table.columns.map((c) => slice.map(c.value)),
-      slice.map(() => batch),
-    ]);
+    const chunks = toChunks(
+      order.map((c) => (c === 'batch' ? BIGINT : c.type)),
+      rows,
+      (slice) => order.map((c) => (c === 'batch' ? slice.map(() => batch) : slice.map(c.value))),
+    );
     const key = table.key.join(', ');
     const matches = table.key.map((k) => `t.${k} = n.${k}`).join(' AND ');
     return this.db.write(async (writer) => {
@@ -380,29 +350,75 @@ class DuckDbStore implements TimeSeriesStore {
   }
 }
 
-/** Column names the store keeps for itself in every table. */
-const RESERVED = ['batch'];
-
-/** A topic's table as the upsert writes it: a column per field, keyed by the key fields and the time. */
-function tableOf(layout: RecordLayout): Table<Row> {
+/**
+ * A table as the upsert writes it: a column per stored field, keyed by the key fields and the time.
+ * `times`: how timestamp fields are stored, TIMESTAMP_MS (topic tables) or BIGINT epoch ms (the store's own).
+ */
+function tableOf<T>(layout: RecordLayout, times: Times): Table<T> {
+  const columns = layout.columns.map((c) => ({
+    name: `"${c.column}"`,
+    type: duckType(c, times),
+    nullable: c.nullable,
+    value: (row: T) => toDuck(c, (row as Row)[c.name], times),
+  }));
   return {
     name: layout.table,
-    key: [...layout.key, layout.time].map((k) => `"${k}"`),
+    layout,
+    key: [...layout.key, layout.time].map((k) => columns[layout.columns.findIndex((c) => c.name === k)]!.name),
     // Every row passes here before anything is written: a bad value fails the whole batch.
     rowKey: (row) => {
-      checkRow(layout, row);
-      return rowKey(layout, row);
+      checkRow(layout, row as Row);
+      return rowKey(layout, row as Row);
     },
-    columns: layout.columns.map((c) => ({
-      name: `"${c.name}"`,
-      type: duckType(c),
-      nullable: c.nullable,
-      value: (row: Row) => toDuck(c, row[c.name]),
-    })),
+    columns,
+    select: columns.map((c) => c.name).join(', '),
   };
 }
 
-function duckType(c: RecordColumn): DuckDBType {
+type Times = 'timestamp' | 'epoch-ms';
+
+/**
+ * Creates the table if it is not there, adds a column for a nullable field it lacks (a field added
+ * to the schema since), checks the types of the rest, and returns its columns in stored order.
+ */
+async function prepare<T>(writer: DuckDBConnection, table: Table<T>): Promise<AppendOrder<T>> {
+  await writer.run(createTable(table));
+  const stored = async () =>
+    (
+      await writer.runAndReadAll(
+        `SELECT column_name, data_type FROM duckdb_columns()
+         WHERE database_name = current_database() AND schema_name = current_schema() AND table_name = $1
+         ORDER BY column_index`,
+        [table.name],
+        [VARCHAR],
+      )
+    )
+      .getRows()
+      .map((r) => ({ name: str(r[0]).toLowerCase(), type: str(r[1]) }));
+  const unquoted = (c: Column<T>) => c.name.slice(1, -1).toLowerCase();
+  let columns = await stored();
+  const missing = table.columns.filter((c) => !columns.some((s) => s.name === unquoted(c)));
+  for (const c of missing) {
+    if (!c.nullable) {
+      throw new Error(
+        `table ${table.name} has no column ${c.name}, and its field has no default to fill the rows with`,
+      );
+    }
+    await writer.run(`ALTER TABLE ${table.name} ADD COLUMN ${c.name} ${c.type}`);
+  }
+  if (missing.length > 0) columns = await stored();
+  return columns.map((s) => {
+    if (s.name === 'batch') return 'batch';
+    const c = table.columns.find((x) => unquoted(x) === s.name);
+    if (!c) throw new Error(`table ${table.name} has a column ${s.name} that its record schema has no field for`);
+    if (s.type !== c.type.toString()) {
+      throw new Error(`table ${table.name}: column ${s.name} is ${s.type}, its field needs ${c.type.toString()}`);
+    }
+    return c;
+  });
+}
+
+function duckType(c: RecordColumn, times: Times): DuckDBType {
   switch (c.kind) {
     case 'int':
       return INTEGER;
@@ -414,19 +430,19 @@ function duckType(c: RecordColumn): DuckDBType {
     case 'boolean':
       return BOOLEAN;
     case 'timestamp':
-      return TIMESTAMP_MS;
+      return times === 'epoch-ms' ? BIGINT : TIMESTAMP_MS;
     default:
       return VARCHAR;
   }
 }
 
-function toDuck(c: RecordColumn, v: unknown): DuckDBValue {
+function toDuck(c: RecordColumn, v: unknown, times: Times): DuckDBValue {
   if (v === null || v === undefined) return null;
   switch (c.kind) {
     case 'long':
       return BigInt(v as number);
     case 'timestamp':
-      return timestampMillisValue(BigInt(v as number));
+      return times === 'epoch-ms' ? BigInt(v as number) : timestampMillisValue(BigInt(v as number));
     case 'json':
       return toJsonText(v);
     default:
@@ -444,10 +460,6 @@ function paramsOf(value: string): Params {
   const p = new Params();
   p.add(value, VARCHAR);
   return p;
-}
-
-function columnList<T>(table: Table<T>): string {
-  return table.columns.map((c) => c.name).join(', ');
 }
 
 function createTable<T>(table: Table<T>): string {
@@ -508,62 +520,15 @@ function integer(name: string, v: number): number {
   return v;
 }
 
-function epochMs(name: string, v: number): bigint {
-  if (!Number.isSafeInteger(v)) throw new RangeError(`${name} must be an integer epoch-ms time, got ${v}`);
-  return BigInt(v);
-}
-
 function toBar(r: readonly DuckDBValue[]): Bar {
-  return {
-    symbol: str(r[0]),
-    interval: str(r[1]),
-    ts: num(r[2]),
-    open: num(r[3]),
-    high: num(r[4]),
-    low: num(r[5]),
-    close: num(r[6]),
-    volume: num(r[7]),
-    quotes: num(r[8]),
-    source: str(r[9]),
-  };
+  return fromColumns<Bar>(BARS.layout, r.map(fromDuck));
 }
 
 function toPrediction(r: readonly DuckDBValue[]): Prediction {
-  return {
-    id: str(r[0]),
-    symbol: str(r[1]),
-    ts: num(r[2]),
-    horizon: num(r[3]),
-    targetTs: num(r[4]),
-    lastClose: num(r[5]),
-    predictedClose: num(r[6]),
-    predictedReturn: num(r[7]),
-    lower: num(r[8]),
-    upper: num(r[9]),
-    model: str(r[10]),
-    modelVersion: str(r[11]),
-    regime: str(r[12]),
-    createdAt: num(r[13]),
-  };
+  return fromColumns<Prediction>(PREDICTIONS.layout, r.map(fromDuck));
 }
 
 function toScore(r: readonly DuckDBValue[]): Score {
-  const realised = r[12] === null ? null : num(r[12]);
-  return scoreOf(
-    {
-      id: str(r[0]),
-      symbol: str(r[1]),
-      ts: num(r[2]),
-      horizon: num(r[3]),
-      targetTs: num(r[4]),
-      lastClose: num(r[5]),
-      predictedClose: num(r[6]),
-      lower: num(r[7]),
-      upper: num(r[8]),
-      model: str(r[9]),
-      modelVersion: str(r[10]),
-      regime: str(r[11]),
-    },
-    realised,
-  );
+  const stored = fromColumns<ScoredPrediction & { realisedClose: number | null }>(SCORES.layout, r.map(fromDuck));
+  return scoreOf(stored, stored.realisedClose);
 }

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { QUESTDB_PG, QUESTDB_URL } from '../test/support/service-addresses.js';
 import { Relay } from '../test/tcp-relay.js';
 import { openQuestDbStore, type QuestDbStoreOptions } from './questdb-store.js';
-import { AAPL, MSFT, PREDICTIONS, timeSeriesStoreContract } from './timeseries-store.contract.js';
+import { AAPL, MSFT, PREDICTIONS, SCORES, timeSeriesStoreContract } from './timeseries-store.contract.js';
 
 const required = process.env.TICKCAST_SERVICES === '1';
 
@@ -81,6 +81,52 @@ describe.skipIf(!running)('QuestDB store (server at QUESTDB_URL)', () => {
       expect(await second.latestPredictions(['MSFT'])).toEqual([PREDICTIONS[6]]);
     } finally {
       await second.close();
+    }
+  });
+
+  it('opens tables created before they were derived from the schemas, and adds a new nullable field', async () => {
+    // The tables as the store created them by hand until then, without any field added since.
+    const tablePrefix = newPrefix();
+    const client = new pg.Client({ connectionString: QUESTDB_PG });
+    await client.connect();
+    try {
+      const create = (name: string, columns: string, keys: string) =>
+        client.query(`CREATE TABLE "${tablePrefix}${name}" (${columns})
+          TIMESTAMP(ts) PARTITION BY MONTH WAL DEDUP UPSERT KEYS(${keys})`);
+      await create(
+        'bars',
+        `symbol SYMBOL, "interval" SYMBOL, ts TIMESTAMP, "open" DOUBLE, high DOUBLE, low DOUBLE,
+         "close" DOUBLE, volume DOUBLE, quotes INT, source SYMBOL`,
+        `ts, symbol, "interval"`,
+      );
+      await create(
+        'predictions',
+        `id VARCHAR, symbol SYMBOL, ts TIMESTAMP, horizon INT, target_ts TIMESTAMP, last_close DOUBLE,
+         predicted_close DOUBLE, predicted_return DOUBLE, "lower" DOUBLE, "upper" DOUBLE, model SYMBOL,
+         model_version VARCHAR, regime SYMBOL, created_at TIMESTAMP`,
+        'ts, symbol, horizon',
+      );
+      await create(
+        'scores',
+        `id VARCHAR, symbol SYMBOL, ts TIMESTAMP, horizon INT, target_ts TIMESTAMP, last_close DOUBLE,
+         predicted_close DOUBLE, "lower" DOUBLE, "upper" DOUBLE, model SYMBOL, model_version VARCHAR,
+         regime SYMBOL, realised_close DOUBLE`,
+        'ts, symbol, horizon',
+      );
+    } finally {
+      await client.end();
+    }
+    const store = await openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix });
+    try {
+      await store.upsertBars([...AAPL, ...MSFT]);
+      await store.upsertPredictions(PREDICTIONS);
+      await store.upsertScores(SCORES);
+      expect(await store.counts()).toEqual({ bars: 13, predictions: 7, scores: 5, symbols: 2 });
+      expect(await store.bars('AAPL')).toEqual(AAPL);
+      expect(await store.latestPredictions(['MSFT'])).toEqual([PREDICTIONS[6]]);
+      expect(await store.scores('MSFT')).toEqual(SCORES.filter((x) => x.symbol === 'MSFT'));
+    } finally {
+      await store.close();
     }
   });
 

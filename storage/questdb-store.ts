@@ -16,18 +16,22 @@
 // be before 1970 (a QuestDB rule), which no market data needs.
 import { Sender } from '@questdb/nodejs-client';
 import pg from 'pg';
-import { scoreOf } from '../models/scores.js';
+import { type ScoredPrediction, scoreOf } from '../models/scores.js';
 import type { Bar, Prediction, Score } from '../schemas/index.js';
 import { assertBucketMs, bucketInterval, bucketStart } from './buckets.js';
 import {
+  BAR_TABLE,
   checkRow,
   fromColumns,
   keyValues,
+  PREDICTION_TABLE,
   type RecordColumn,
   type RecordLayout,
   type Row,
   recordLayout,
   rowKey,
+  SCORE_TABLE,
+  storeTableLayout,
   toJsonText,
 } from './record-columns.js';
 import { SerialQueue } from './serial-queue.js';
@@ -75,13 +79,14 @@ type SqlValue = string | number | null;
 /** One stored record kind: its DDL, its ILP row writer and how a read row becomes a record. */
 interface Table<T> {
   base: string;
+  layout: RecordLayout;
   /** Column list of reads, in the order `fromRow` indexes. */
   select: string;
   /** Columns after `CREATE TABLE name (`, and what follows the `)`. */
   columns: string;
   keys: string;
-  /** The designated timestamp column, default ts. */
-  timestamp?: string;
+  /** The designated timestamp column. */
+  timestamp: string;
   rowKey: (row: T) => string;
   /** Throws RangeError for a value QuestDB would store wrongly (checked before anything is sent). */
   check: (row: T) => void;
@@ -89,146 +94,20 @@ interface Table<T> {
   fromRow: (r: readonly unknown[]) => T;
 }
 
-const BARS: Table<Bar> = {
-  base: 'bars',
-  select: `symbol, "interval", ts::long, "open", high, low, "close", volume, quotes, source`,
-  columns: `symbol SYMBOL, "interval" SYMBOL, ts TIMESTAMP, "open" DOUBLE, high DOUBLE, low DOUBLE,
-            "close" DOUBLE, volume DOUBLE, quotes INT, source SYMBOL`,
-  keys: `ts, symbol, "interval"`,
-  rowKey: (b) => `${b.symbol}\u0000${b.interval}\u0000${b.ts}`,
-  check: (b) => {
-    epochMs('ts', b.ts);
-    int32('quotes', b.quotes);
-  },
-  // ILP wants every symbol column before the other columns of a row.
-  write: (s, table, b) =>
-    s
-      .table(table)
-      .symbol('symbol', b.symbol)
-      .symbol('interval', b.interval)
-      .symbol('source', b.source)
-      .floatColumn('open', b.open)
-      .floatColumn('high', b.high)
-      .floatColumn('low', b.low)
-      .floatColumn('close', b.close)
-      .floatColumn('volume', b.volume)
-      .intColumn('quotes', b.quotes)
-      .at(b.ts, 'ms'),
-  fromRow: (r) => ({
-    symbol: str(r[0]),
-    interval: str(r[1]),
-    ts: micros(r[2]),
-    open: dbl(r[3]),
-    high: dbl(r[4]),
-    low: dbl(r[5]),
-    close: dbl(r[6]),
-    volume: dbl(r[7]),
-    quotes: num(r[8]),
-    source: str(r[9]),
-  }),
-};
-
-const PREDICTIONS: Table<Prediction> = {
-  base: 'predictions',
-  select: `id, symbol, ts::long, horizon, target_ts::long, last_close, predicted_close, predicted_return,
-           "lower", "upper", model, model_version, regime, created_at::long`,
-  columns: `id VARCHAR, symbol SYMBOL, ts TIMESTAMP, horizon INT, target_ts TIMESTAMP, last_close DOUBLE,
-            predicted_close DOUBLE, predicted_return DOUBLE, "lower" DOUBLE, "upper" DOUBLE, model SYMBOL,
-            model_version VARCHAR, regime SYMBOL, created_at TIMESTAMP`,
-  keys: 'ts, symbol, horizon',
-  rowKey: (p) => `${p.symbol}\u0000${p.ts}\u0000${p.horizon}`,
-  check: (p) => {
-    epochMs('ts', p.ts);
-    epochMs('targetTs', p.targetTs);
-    epochMs('createdAt', p.createdAt);
-    int32('horizon', p.horizon);
-  },
-  write: (s, table, p) =>
-    s
-      .table(table)
-      .symbol('symbol', p.symbol)
-      .symbol('model', p.model)
-      .symbol('regime', p.regime)
-      .stringColumn('id', p.id)
-      .intColumn('horizon', p.horizon)
-      .timestampColumn('target_ts', p.targetTs, 'ms')
-      .floatColumn('last_close', p.lastClose)
-      .floatColumn('predicted_close', p.predictedClose)
-      .floatColumn('predicted_return', p.predictedReturn)
-      .floatColumn('lower', p.lower)
-      .floatColumn('upper', p.upper)
-      .stringColumn('model_version', p.modelVersion)
-      .timestampColumn('created_at', p.createdAt, 'ms')
-      .at(p.ts, 'ms'),
-  fromRow: (r) => ({
-    id: str(r[0]),
-    symbol: str(r[1]),
-    ts: micros(r[2]),
-    horizon: num(r[3]),
-    targetTs: micros(r[4]),
-    lastClose: dbl(r[5]),
-    predictedClose: dbl(r[6]),
-    predictedReturn: dbl(r[7]),
-    lower: dbl(r[8]),
-    upper: dbl(r[9]),
-    model: str(r[10]),
-    modelVersion: str(r[11]),
-    regime: str(r[12]),
-    createdAt: micros(r[13]),
-  }),
-};
-
-// Scores keep their prediction's fields and the realised close (no column when the session had
-// no bar: NULL); error, realised return and inside are derived again on read (models/scores.ts).
-const SCORES: Table<Score> = {
-  base: 'scores',
-  select: `id, symbol, ts::long, horizon, target_ts::long, last_close, predicted_close, "lower", "upper", model,
-           model_version, regime, realised_close`,
-  columns: `id VARCHAR, symbol SYMBOL, ts TIMESTAMP, horizon INT, target_ts TIMESTAMP, last_close DOUBLE,
-            predicted_close DOUBLE, "lower" DOUBLE, "upper" DOUBLE, model SYMBOL, model_version VARCHAR,
-            regime SYMBOL, realised_close DOUBLE`,
-  keys: 'ts, symbol, horizon',
-  rowKey: (x) => `${x.symbol}\u0000${x.ts}\u0000${x.horizon}`,
-  check: (x) => {
-    epochMs('ts', x.ts);
-    epochMs('targetTs', x.targetTs);
-    int32('horizon', x.horizon);
-  },
-  write: (s, table, x) => {
-    const row = s
-      .table(table)
-      .symbol('symbol', x.symbol)
-      .symbol('model', x.model)
-      .symbol('regime', x.regime)
-      .stringColumn('id', x.id)
-      .intColumn('horizon', x.horizon)
-      .timestampColumn('target_ts', x.targetTs, 'ms')
-      .floatColumn('last_close', x.lastClose)
-      .floatColumn('predicted_close', x.predictedClose)
-      .floatColumn('lower', x.lower)
-      .floatColumn('upper', x.upper)
-      .stringColumn('model_version', x.modelVersion);
-    return (x.realisedClose === null ? row : row.floatColumn('realised_close', x.realisedClose)).at(x.ts, 'ms');
-  },
-  fromRow: (r) =>
-    scoreOf(
-      {
-        id: str(r[0]),
-        symbol: str(r[1]),
-        ts: micros(r[2]),
-        horizon: num(r[3]),
-        targetTs: micros(r[4]),
-        lastClose: dbl(r[5]),
-        predictedClose: dbl(r[6]),
-        lower: dbl(r[7]),
-        upper: dbl(r[8]),
-        model: str(r[9]),
-        modelVersion: str(r[10]),
-        regime: str(r[11]),
-      },
-      r[12] === null ? null : dbl(r[12]),
-    ),
-};
+// The store's own tables, derived from bar.avsc, prediction.avsc and score.avsc (storage/record-columns.ts).
+const BARS = tableOf<Bar>(storeTableLayout(BAR_TABLE));
+const PREDICTIONS = tableOf<Prediction>(storeTableLayout(PREDICTION_TABLE));
+// A score's realised close is NULL when its session had no bar; the rest is derived again on read.
+const SCORES: Table<Score> = (() => {
+  const stored = tableOf<ScoredPrediction & { realisedClose: number | null }>(storeTableLayout(SCORE_TABLE));
+  return {
+    ...stored,
+    fromRow: (r) => {
+      const x = stored.fromRow(r);
+      return scoreOf(x, x.realisedClose);
+    },
+  };
+})();
 
 /** Positional parameters ($1, $2, ...): every user-supplied value is bound, never spliced. */
 class Params {
@@ -299,13 +178,8 @@ class QuestDbStore implements TimeSeriesStore {
     // would crash the process. The next query reconnects or fails with its own error.
     pool.on('error', () => undefined);
     try {
-      for (const table of [BARS, PREDICTIONS, SCORES] as const) {
-        const name = `${opts.tablePrefix}${table.base}`;
-        await pool.query(
-          `CREATE TABLE IF NOT EXISTS "${name}" (${table.columns})
-           TIMESTAMP(ts) PARTITION BY MONTH WAL DEDUP UPSERT KEYS(${table.keys})`,
-        );
-      }
+      for (const table of [BARS, PREDICTIONS, SCORES] as const)
+        await prepare(pool, table, `${opts.tablePrefix}${table.base}`);
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw new QuestDbError(`QuestDB at ${redact(opts.pg)}: could not create the tables: ${message(err)}`, {
@@ -443,7 +317,7 @@ class QuestDbStore implements TimeSeriesStore {
 
   async upsertRecords<T>(table: RecordTable<T>, records: readonly T[]): Promise<void> {
     const layout = recordLayout(table as RecordTable<unknown>);
-    const t = tableOf(layout);
+    const t = tableOf<Row>(layout);
     const name = `${this.opts.tablePrefix}${layout.table}`;
     let created = this.recordTables.get(name);
     if (!created) {
@@ -461,25 +335,18 @@ class QuestDbStore implements TimeSeriesStore {
     const layout = recordLayout(table as RecordTable<unknown>);
     const name = `${this.opts.tablePrefix}${layout.table}`;
     const p = new Params();
-    const where = keyValues(layout, key).map(({ column, value }) => `"${column.name}" = ${p.add(sqlValue(value))}`);
+    const where = keyValues(layout, key).map(({ column, value }) => `"${column.column}" = ${p.add(sqlValue(value))}`);
     where.push(...rangeConditions(query, p, `"${layout.time}"`));
     const [exists] = await this.read('SELECT count() FROM tables() WHERE table_name = $1', paramsOf(name));
     if (num(exists?.[0] ?? 0) === 0) return [];
-    const rows = await this.readNewest(tableOf(layout), name, where, [`"${layout.time}"`], query.limit, p);
-    return rows.map((r) =>
-      fromColumns<T>(
-        layout,
-        layout.columns.map((c, i) => fromQuest(c, r[i])),
-      ),
-    );
+    const t = tableOf<T>(layout);
+    const rows = await this.readNewest(t, name, where, [`"${layout.time}"`], query.limit, p);
+    return rows.map(t.fromRow);
   }
 
   private async createTable(table: Table<Row>, name: string): Promise<void> {
     try {
-      await this.pool.query(
-        `CREATE TABLE IF NOT EXISTS "${name}" (${table.columns})
-         TIMESTAMP(${table.timestamp ?? 'ts'}) PARTITION BY MONTH WAL DEDUP UPSERT KEYS(${table.keys})`,
-      );
+      await prepare(this.pool, table, name);
     } catch (err) {
       throw new QuestDbError(`QuestDB at ${redact(this.opts.pg)}: could not create table ${name}: ${message(err)}`, {
         cause: err,
@@ -615,35 +482,40 @@ class QuestDbStore implements TimeSeriesStore {
 }
 
 /**
- * A topic's table: a column per field (strings of the key and enums as SYMBOL, other text and JSON
- * as VARCHAR), the time field as the designated timestamp, DEDUP UPSERT KEYS(time, key...).
+ * A table: a column per stored field (key strings, enums and the strings a store table names as
+ * SYMBOL, other text and JSON as VARCHAR), the time field as the designated timestamp,
+ * DEDUP UPSERT KEYS(time, key...).
  */
-function tableOf(layout: RecordLayout): Table<Row> {
-  const q = (name: string) => `"${name}"`;
-  const select = layout.columns.map((c) => (c.kind === 'timestamp' ? `${q(c.name)}::long` : q(c.name)));
+function tableOf<T>(layout: RecordLayout): Table<T> {
+  const q = (c: RecordColumn) => `"${c.column}"`;
+  const select = layout.columns.map((c) => (c.kind === 'timestamp' ? `${q(c)}::long` : q(c)));
   // ILP wants every symbol column before the other columns of a row.
-  const symbols = layout.columns.filter((c) => questType(c) === 'SYMBOL' && !c.time);
-  const others = layout.columns.filter((c) => questType(c) !== 'SYMBOL' && !c.time);
+  const symbols = layout.columns.filter((c) => c.symbol && !c.time);
+  const others = layout.columns.filter((c) => !c.symbol && !c.time);
+  const column = (name: string) => layout.columns.find((c) => c.name === name)!;
   return {
     base: layout.table,
+    layout,
     select: select.join(', '),
-    columns: layout.columns.map((c) => `${q(c.name)} ${questType(c)}`).join(', '),
-    keys: [layout.time, ...layout.key].map(q).join(', '),
-    timestamp: q(layout.time),
-    rowKey: (row) => rowKey(layout, row),
-    check: (row) => {
+    columns: layout.columns.map((c) => `${q(c)} ${questType(c)}`).join(', '),
+    keys: [layout.time, ...layout.key].map((k) => q(column(k))).join(', '),
+    timestamp: q(column(layout.time)),
+    rowKey: (row) => rowKey(layout, row as Row),
+    check: (value) => {
+      const row = value as Row;
       checkRow(layout, row);
       if ((row[layout.time] as number) < 0) {
         throw new RangeError(
-          `topic ${layout.topic}: ${layout.time} must be an epoch-ms time >= 0, got ${row[layout.time]}`,
+          `${layout.subject}: ${layout.time} must be an epoch-ms time >= 0, got ${row[layout.time]}`,
         );
       }
     },
-    write: (s, table, row) => {
+    write: (s, table, value) => {
+      const row = value as Row;
       let line = s.table(table);
       for (const c of symbols) {
         const v = row[c.name];
-        if (v !== null && v !== undefined) line = line.symbol(c.name, String(v));
+        if (v !== null && v !== undefined) line = line.symbol(c.column, String(v));
       }
       for (const c of others) {
         const v = row[c.name];
@@ -653,19 +525,47 @@ function tableOf(layout: RecordLayout): Table<Row> {
       return line.at(row[layout.time] as number, 'ms');
     },
     fromRow: (r) =>
-      fromColumns<Row>(
+      fromColumns<T>(
         layout,
         layout.columns.map((c, i) => fromQuest(c, r[i])),
       ),
   };
 }
 
+/**
+ * Creates the table if it is not there, adds a column for a nullable field it lacks (a field added
+ * to the schema since), and checks the types of the others.
+ */
+async function prepare(
+  pool: pg.Pool,
+  table: Pick<Table<never>, 'layout' | 'columns' | 'timestamp' | 'keys'>,
+  name: string,
+): Promise<void> {
+  await pool.query(
+    `CREATE TABLE IF NOT EXISTS "${name}" (${table.columns})
+     TIMESTAMP(${table.timestamp}) PARTITION BY MONTH WAL DEDUP UPSERT KEYS(${table.keys})`,
+  );
+  const result = await pool.query<unknown[]>({
+    text: `SELECT "column", type FROM table_columns('${name}')`,
+    rowMode: 'array',
+  });
+  const stored = new Map(result.rows.map((r) => [String(r[0]).toLowerCase(), String(r[1])]));
+  for (const c of table.layout.columns) {
+    const type = stored.get(c.column.toLowerCase());
+    if (type === undefined) {
+      if (!c.nullable) {
+        throw new Error(`table ${name} has no column ${c.column}, and its field has no default to fill the rows with`);
+      }
+      await pool.query(`ALTER TABLE "${name}" ADD COLUMN "${c.column}" ${questType(c)}`);
+    } else if (type !== questType(c)) {
+      throw new Error(`table ${name}: column ${c.column} is ${type}, its field needs ${questType(c)}`);
+    }
+  }
+}
+
 function questType(c: RecordColumn): string {
+  if (c.symbol) return 'SYMBOL';
   switch (c.kind) {
-    case 'enum':
-      return 'SYMBOL';
-    case 'string':
-      return c.key ? 'SYMBOL' : 'VARCHAR';
     case 'int':
       return 'INT';
     case 'long':
@@ -686,18 +586,18 @@ function ilpColumn(line: Sender, c: RecordColumn, v: unknown): Sender {
   switch (c.kind) {
     case 'int':
     case 'long':
-      return line.intColumn(c.name, v as number);
+      return line.intColumn(c.column, v as number);
     case 'float':
     case 'double':
-      return line.floatColumn(c.name, v as number);
+      return line.floatColumn(c.column, v as number);
     case 'boolean':
-      return line.booleanColumn(c.name, v as boolean);
+      return line.booleanColumn(c.column, v as boolean);
     case 'timestamp':
-      return line.timestampColumn(c.name, v as number, 'ms');
+      return line.timestampColumn(c.column, v as number, 'ms');
     case 'json':
-      return line.stringColumn(c.name, toJsonText(v));
+      return line.stringColumn(c.column, toJsonText(v));
     default:
-      return line.stringColumn(c.name, String(v));
+      return line.stringColumn(c.column, String(v));
   }
 }
 
@@ -776,17 +676,6 @@ function lastWins<T>(rows: readonly T[], key: (row: T) => string): readonly T[] 
 function integer(name: string, v: number): number {
   if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} must be an integer >= 0, got ${v}`);
   return v;
-}
-
-function int32(name: string, v: number): void {
-  if (!Number.isInteger(v) || v < -2_147_483_647 || v > 2_147_483_647) {
-    throw new RangeError(`${name} must be a 32-bit integer, got ${v}`);
-  }
-}
-
-function epochMs(name: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 0)
-    throw new RangeError(`${name} must be an integer epoch-ms time >= 0, got ${v}`);
 }
 
 function closedError(): Error {

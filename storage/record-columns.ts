@@ -1,25 +1,31 @@
-// What every store derives from a topic's record schema and table declaration: the table's name,
-// a column per field, the row key, and the checks made before anything is written or read, so
-// DuckDB and QuestDB refuse the same input the same way.
-import { type FieldKind, recordFields } from '../schemas/index.js';
+// What every store derives from a record schema and a table declaration: the table's name, a
+// column per field, the row key, and the checks made before anything is written or read, so
+// DuckDB and QuestDB refuse the same input the same way. Both the tables of declared topics and
+// the stores' own (bars, predictions, scores) are derived here: the .avsc is the one source.
+import { type FieldKind, type RecordSchema, recordFields, schemas } from '../schemas/index.js';
 import type { RecordKey, RecordTable } from './timeseries-store.js';
 
 export interface RecordColumn {
-  /** The Avro field's name, also the column's (always quoted in SQL). */
+  /** The Avro field's name. */
   readonly name: string;
+  /** The column's name (always quoted in SQL): the field's for a topic's table, snake_case for the store's own. */
+  readonly column: string;
   readonly kind: FieldKind;
   readonly nullable: boolean;
   /** One of the table's key fields. */
   readonly key: boolean;
   /** The table's event-time field. */
   readonly time: boolean;
+  /** QuestDB keeps it as a SYMBOL (few distinct values): enums, key strings, and strings a table names. */
+  readonly symbol: boolean;
 }
 
 export interface RecordLayout {
-  readonly topic: string;
+  /** What errors name: `topic signals`, `table bars`. */
+  readonly subject: string;
   /** The table's name without a store's prefix, e.g. `topic_signals`. */
   readonly table: string;
-  /** In schema order; what reads return and records are rebuilt from. */
+  /** In schema order (the stored fields); what reads return and records are rebuilt from. */
   readonly columns: readonly RecordColumn[];
   readonly key: readonly string[];
   readonly time: string;
@@ -47,43 +53,116 @@ export function recordTableName(topic: string): string {
 
 /** The table's layout; `reserved` are column names the store keeps for itself. */
 export function recordLayout(t: RecordTable<unknown>, reserved: readonly string[] = []): RecordLayout {
-  const table = recordTableName(t.name);
   const key = new Set(t.table.key);
   const columns = recordFields(t.schema).map((f) => ({
     name: f.name,
+    column: f.name,
     kind: f.kind,
     nullable: f.nullable,
     key: key.has(f.name),
     time: f.name === t.table.time,
+    symbol: f.kind === 'enum' || (f.kind === 'string' && key.has(f.name)),
   }));
+  return checkedLayout(`topic ${t.name}`, recordTableName(t.name), t.schema, columns, t.table, reserved);
+}
+
+/**
+ * One of the store's own tables (bars, predictions, scores): derived from its record schema like a
+ * topic's, with the names and types those tables have always had, so existing databases still open.
+ */
+export interface StoreTable {
+  /** The table's name without a store's prefix. */
+  readonly table: string;
+  readonly schema: RecordSchema;
+  /** The key fields besides the time: a write replaces the row with the same key and time. */
+  readonly key: readonly string[];
+  readonly time: string;
+  /** String fields QuestDB keeps as SYMBOL besides the key's (few distinct values). */
+  readonly symbols?: readonly string[];
+  /** Fields not stored, derived again on read from the stored ones. */
+  readonly derived?: readonly string[];
+}
+
+export const BAR_TABLE: StoreTable = {
+  table: 'bars',
+  schema: schemas.Bar,
+  key: ['symbol', 'interval'],
+  time: 'ts',
+  symbols: ['source'],
+};
+
+export const PREDICTION_TABLE: StoreTable = {
+  table: 'predictions',
+  schema: schemas.Prediction,
+  key: ['symbol', 'horizon'],
+  time: 'ts',
+  symbols: ['model', 'regime'],
+};
+
+// Scores keep their prediction's fields and the realised close; status, error, realised return and
+// inside are derived again on read (models/scores.ts), so they cannot disagree with it.
+export const SCORE_TABLE: StoreTable = {
+  table: 'scores',
+  schema: schemas.Score,
+  key: ['symbol', 'horizon'],
+  time: 'ts',
+  symbols: ['model', 'regime'],
+  derived: ['status', 'error', 'realisedReturn', 'inside'],
+};
+
+/** A store table's layout: a column per stored field, named in snake_case (`targetTs` → `target_ts`). */
+export function storeTableLayout(t: StoreTable, reserved: readonly string[] = []): RecordLayout {
+  const key = new Set(t.key);
+  const symbols = new Set(t.symbols);
+  const derived = new Set(t.derived);
+  const columns = recordFields(t.schema)
+    .filter((f) => !derived.has(f.name))
+    .map((f) => ({
+      name: f.name,
+      column: f.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+      kind: f.kind,
+      nullable: f.nullable,
+      key: key.has(f.name),
+      time: f.name === t.time,
+      symbol: f.kind === 'enum' || (f.kind === 'string' && (key.has(f.name) || symbols.has(f.name))),
+    }));
+  return checkedLayout(`table ${t.table}`, t.table, t.schema, columns, t, reserved);
+}
+
+function checkedLayout(
+  subject: string,
+  table: string,
+  schema: RecordSchema,
+  columns: readonly RecordColumn[],
+  declared: { readonly key: readonly string[]; readonly time: string },
+  reserved: readonly string[],
+): RecordLayout {
   const seen = new Map<string, string>();
   for (const c of columns) {
-    const folded = c.name.toLowerCase();
+    const folded = c.column.toLowerCase();
     // Column names are case-insensitive in both databases.
     const other = seen.get(folded);
-    if (other !== undefined) throw new RangeError(`topic ${t.name}: fields ${other} and ${c.name} differ only in case`);
+    if (other !== undefined) throw new RangeError(`${subject}: fields ${other} and ${c.name} differ only in case`);
     seen.set(folded, c.name);
     if (reserved.includes(folded)) {
       throw new RangeError(
-        `topic ${t.name}: field ${c.name} has a name the store keeps for itself (${reserved.join(', ')})`,
+        `${subject}: field ${c.name} has a name the store keeps for itself (${reserved.join(', ')})`,
       );
     }
   }
   const time = columns.find((c) => c.time);
   if (time?.kind !== 'timestamp' || time.nullable) {
-    throw new RangeError(
-      `topic ${t.name}: time field ${t.table.time} must be a timestamp-millis field of ${t.schema.name}`,
-    );
+    throw new RangeError(`${subject}: time field ${declared.time} must be a timestamp-millis field of ${schema.name}`);
   }
-  for (const k of t.table.key) {
+  for (const k of declared.key) {
     const c = columns.find((x) => x.name === k);
     if (!c || c.nullable || c.kind === 'json' || c.kind === 'float' || c.kind === 'double' || c.kind === 'timestamp') {
       throw new RangeError(
-        `topic ${t.name}: key field ${k} must be a string, enum, int, long or boolean field of ${t.schema.name}`,
+        `${subject}: key field ${k} must be a string, enum, int, long or boolean field of ${schema.name}`,
       );
     }
   }
-  return { topic: t.name, table, columns, key: [...t.table.key], time: t.table.time };
+  return { subject, table, columns, key: [...declared.key], time: declared.time };
 }
 
 /** The row's identity: its key fields' values and its time (the last write of it wins). */
@@ -102,16 +181,16 @@ export function checkRow(layout: RecordLayout, row: Row): void {
   for (const c of layout.columns) {
     const v = row[c.name];
     if (v === null || v === undefined) {
-      if (!c.nullable) throw new RangeError(`topic ${layout.topic}: field ${c.name} is missing`);
+      if (!c.nullable) throw new RangeError(`${layout.subject}: field ${c.name} is missing`);
       continue;
     }
     if ((c.kind === 'timestamp' || c.kind === 'long') && !Number.isSafeInteger(v)) {
       throw new RangeError(
-        `topic ${layout.topic}: field ${c.name} must be a whole number (epoch ms for a time), got ${String(v)}`,
+        `${layout.subject}: field ${c.name} must be a whole number (epoch ms for a time), got ${String(v)}`,
       );
     }
     if (c.kind === 'int' && !(Number.isInteger(v) && Math.abs(v as number) <= 2_147_483_647)) {
-      throw new RangeError(`topic ${layout.topic}: field ${c.name} must be a 32-bit integer, got ${String(v)}`);
+      throw new RangeError(`${layout.subject}: field ${c.name} must be a 32-bit integer, got ${String(v)}`);
     }
   }
 }
@@ -123,11 +202,11 @@ export function keyValues(
 ): Array<{ column: RecordColumn; value: string | number | boolean }> {
   const extra = Object.keys(key).filter((k) => !layout.key.includes(k));
   if (extra.length > 0)
-    throw new RangeError(`topic ${layout.topic}: ${extra.join(', ')} not a key field (key: ${layout.key.join(', ')})`);
+    throw new RangeError(`${layout.subject}: ${extra.join(', ')} not a key field (key: ${layout.key.join(', ')})`);
   return layout.key.map((name) => {
     const column = layout.columns.find((c) => c.name === name)!;
     const value = key[name];
-    if (value === undefined) throw new RangeError(`topic ${layout.topic}: give key field ${name}`);
+    if (value === undefined) throw new RangeError(`${layout.subject}: give key field ${name}`);
     const ok =
       column.kind === 'boolean'
         ? typeof value === 'boolean'
@@ -135,7 +214,7 @@ export function keyValues(
           ? Number.isSafeInteger(value)
           : typeof value === 'string';
     if (!ok)
-      throw new RangeError(`topic ${layout.topic}: key field ${name} is ${column.kind}, got ${JSON.stringify(value)}`);
+      throw new RangeError(`${layout.subject}: key field ${name} is ${column.kind}, got ${JSON.stringify(value)}`);
     return { column, value };
   });
 }
