@@ -12,6 +12,7 @@ import { earningsInWindow, loadShipped, routedModel } from '../models/shipped.js
 import { isoDay } from '../models/trading-calendar.js';
 import { type Config, ConfigError, dataOptionProblems } from './config.js';
 import { parseDay } from './evaluate.js';
+import { consoleOutput, type Output } from './io.js';
 import { taskProgress } from './progress.js';
 import { printTable } from './table.js';
 
@@ -75,7 +76,11 @@ export function coverageTable(
  * regime is in its band, 1 (with the cells out of band on stderr, after the JSON line) otherwise, so
  * CI fails on a calibration that drifted.
  */
-export async function calibrationCommand(config: Config, args: CalibrationArgs): Promise<number> {
+export async function calibrationCommand(
+  config: Config,
+  args: CalibrationArgs,
+  io: Output = consoleOutput,
+): Promise<number> {
   const problems: string[] = [];
   const from = parseDay(args.from ?? '2017-02-08', '--from', problems);
   const to = args.to === undefined ? Number.POSITIVE_INFINITY : parseDay(args.to, '--to', problems) + 86_400_000;
@@ -113,10 +118,10 @@ export async function calibrationCommand(config: Config, args: CalibrationArgs):
   const issued = replayCalibration(rows, { eta });
   const cells = coverageTable(rows, issued, { from, to });
   const first = rows.reduce((m, r) => Math.min(m, r.ts), Number.POSITIVE_INFINITY);
-  console.error(
+  io.err(
     `calibration: ${bars.size} symbols (${rejected} broken rows skipped), ${rows.length.toLocaleString('en-US')} forecasts replayed from ${isoDay(first)}, scored from ${isoDay(from)}${Number.isFinite(to) ? ` to ${isoDay(to - 86_400_000)}` : ''}`,
   );
-  console.log(
+  io.out(
     `\ncoverage of the 80% interval, ${isoDay(from)} on (the calibration learns from the data's start; η = ${eta}, step ${eta}/√h)`,
   );
   printTable(
@@ -130,15 +135,17 @@ export async function calibrationCommand(config: Config, args: CalibrationArgs):
       BANDS[c.regime]!.map((b) => `${(b * 100).toFixed(0)}%`).join('–'),
       c.inBand ? 'ok' : 'OUT',
     ]),
+    io.out,
   );
   const quarters = quarterly(rows, issued, { from, to });
-  console.log('\ncalibrated coverage per quarter, normal days');
+  io.out('\ncalibrated coverage per quarter, normal days');
   printTable(
     ['quarter', ...HORIZONS.map((h) => `h${h}`)],
     quarters.map((q) => [q.quarter, ...HORIZONS.map((h) => pct(q.coverage.get(h) ?? Number.NaN))]),
+    io.out,
   );
   if (args.json) {
-    console.log(
+    io.out(
       JSON.stringify({
         command: 'calibration',
         data: dir,
@@ -152,7 +159,7 @@ export async function calibrationCommand(config: Config, args: CalibrationArgs):
   }
   const out = cells.filter((c) => !c.inBand);
   if (out.length === 0) return 0;
-  console.error(
+  io.err(
     `tickcast calibration: coverage out of band in ${out.length} of ${cells.length} groups: ${out
       .map((c) => `h${c.horizon} ${c.regime} ${pct(c.calibrated)} (band ${BANDS[c.regime]!.map(pct).join('–')})`)
       .join(', ')}`,

@@ -21,6 +21,7 @@ import type { Model } from '../models/model.js';
 import { loadLatestArtifacts, loadShipped, routedModel } from '../models/shipped.js';
 import { isoDay } from '../models/trading-calendar.js';
 import { type Config, ConfigError, dataOptionProblems } from './config.js';
+import { consoleOutput, type Output } from './io.js';
 import { taskProgress } from './progress.js';
 import { printTable } from './table.js';
 
@@ -110,7 +111,7 @@ export function icRows(results: readonly Evaluation[], shipped: string): { heade
 /** Share of scored symbols with an earnings date in the period below which the table warns. */
 export const EARNINGS_COVERAGE_WARNING = 0.9;
 
-export async function evaluateCommand(config: Config, args: EvaluateArgs): Promise<void> {
+export async function evaluateCommand(config: Config, args: EvaluateArgs, io: Output = consoleOutput): Promise<void> {
   const horizon = Number(args.horizon ?? 1);
   const problems: string[] = [];
   if (!HORIZONS.includes(horizon)) problems.push(`--horizon ${args.horizon}: one of ${HORIZONS.join(', ')}`);
@@ -127,7 +128,7 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs): Promi
     { from, to },
     horizon,
   );
-  console.error(
+  io.err(
     `evaluate: ${symbols} symbols, ${data.examples.length.toLocaleString('en-US')} examples (${rejected} broken rows skipped), horizon ${horizon}, from ${isoDay(from)}${Number.isFinite(to) ? ` to ${isoDay(to - 86_400_000)}` : ''}`,
   );
 
@@ -170,30 +171,30 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs): Promi
   const baselineResults = scoredOnly.slice(0, baselines.length);
   const results = scoredOnly.map((r) => versusBaselines(r, baselineResults));
 
-  console.log(
+  io.out(
     `\nhorizon ${horizon} trading day(s); MAE and pinball in % of price; MAE/best: ÷ the best baseline's MAE on the same rows; coverage of the 80% interval`,
   );
-  printTable(EVALUATION_HEADER, evaluationRows(results, shippedName));
+  printTable(EVALUATION_HEADER, evaluationRows(results, shippedName), io.out);
   const best = results[0]!.versus!;
-  console.log(
+  io.out(
     `best baseline by MAE: ${SEGMENTS.map((s) => `${best[s].best} (${s})`).join(', ')}; always-up hit rate ${SEGMENTS.map((s) => `${percent(best[s].alwaysUpHitRate)} (${s})`).join(', ')}`,
   );
-  console.log(
+  io.out(
     `constantDrift: median ${horizon}-day log return ${signedPct(medians.get(horizon)!)} of ${training.n.toLocaleString('en-US')} training examples (${isoDay(training.from)} to ${isoDay(training.to)}: before ${isoDay(from)}, targets realised before it)`,
   );
-  console.log(
+  io.out(
     `${coverage < EARNINGS_COVERAGE_WARNING ? 'warning: ' : ''}earnings coverage ${percent(coverage)}: share of the scored symbols with an earnings date in the evaluated period${coverage < EARNINGS_COVERAGE_WARNING ? "; the others' earnings days are scored as normal days" : ''}`,
   );
   const ic = icRows(results, shippedName);
-  console.log(
+  io.out(
     `\nrank IC ${horizon > 1 ? `over 1 date in ${horizon} (non-overlapping targets), and ` : ''}per year over every date, "IC (t)"`,
   );
-  printTable(ic.header, ic.rows);
+  printTable(ic.header, ic.rows, io.out);
   if (args.json) {
     const r = results.find((x) => x.model === shippedName) ?? results[0]!;
     const ranking = results.find((x) => `${x.model}@${x.version}` === rankingName);
     // Top level: normal days (the issue's targets); earnings and all days beside it.
-    console.log(
+    io.out(
       JSON.stringify({
         model: `${r.model}@${r.version}`,
         horizon,

@@ -7,6 +7,7 @@ import { formatDay, newYorkDay } from '../explain/format.js';
 import type { Explanation } from '../explain/types.js';
 import { openExplainParts, openStore } from './app.js';
 import { type Config, ConfigError } from './config.js';
+import { consoleOutput, type Output } from './io.js';
 
 export interface ExplainArgs {
   horizon?: string;
@@ -22,7 +23,12 @@ const QUERY = `query ($symbol: String!, $horizon: Int) {
   }
 }`;
 
-export async function explainCommand(config: Config, symbolArg: string, args: ExplainArgs): Promise<void> {
+export async function explainCommand(
+  config: Config,
+  symbolArg: string,
+  args: ExplainArgs,
+  io: Output = consoleOutput,
+): Promise<void> {
   const symbol = symbolArg.trim().toUpperCase();
   const horizon = Number(args.horizon ?? '1');
   if (!Number.isInteger(horizon) || horizon < 1) {
@@ -32,10 +38,10 @@ export async function explainCommand(config: Config, symbolArg: string, args: Ex
     ? await locally({ ...config, TICKCAST_DB: args.db }, symbol, horizon)
     : ((await fromServer(config, symbol, horizon)) ?? (await locally(config, symbol, horizon)));
   if (args.json) {
-    console.log(JSON.stringify(explanation));
+    io.out(JSON.stringify(explanation));
     return;
   }
-  printExplanation(explanation);
+  printExplanation(explanation, io.out);
 }
 
 /** The running server's answer, or null when none answers on TICKCAST_HOST:TICKCAST_PORT. */
@@ -110,7 +116,7 @@ async function locally(config: Config, symbol: string, horizon: number): Promise
   }
 }
 
-export function printExplanation(e: Explanation, out: (line: string) => void = (l) => console.log(l)): void {
+export function printExplanation(e: Explanation, out: (line: string) => void = consoleOutput.out): void {
   out(`${e.symbol}, ${e.horizon} trading day${e.horizon === 1 ? '' : 's'} ahead (prediction ${e.predictionId})`);
   out('');
   for (const paragraph of e.text.split(/\n\n/)) {

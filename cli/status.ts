@@ -11,6 +11,7 @@ import {
   readClusterMetrics,
 } from '../engine/cluster-metrics.js';
 import type { Config } from './config.js';
+import { consoleOutput, type Output } from './io.js';
 import { printTable } from './table.js';
 
 export interface StatusArgs {
@@ -36,8 +37,8 @@ export interface PipelineStatus {
 }
 
 /** Exit code: 0 when something was read, 1 when there was nothing to read or Kafka did not answer. */
-export async function statusCommand(config: Config, args: StatusArgs): Promise<number> {
-  if (config.TICKCAST_TRANSPORT !== 'kafka') return localStatus(config, args);
+export async function statusCommand(config: Config, args: StatusArgs, io: Output = consoleOutput): Promise<number> {
+  if (config.TICKCAST_TRANSPORT !== 'kafka') return localStatus(config, args, io);
   const { createKafkaTransport } = await import('../engine/transports/kafka/kafka-transport.js');
   let snapshots: NodeSnapshot[];
   try {
@@ -54,7 +55,7 @@ export async function statusCommand(config: Config, args: StatusArgs): Promise<n
       await transport.close();
     }
   } catch (err) {
-    console.error(
+    io.err(
       `tickcast status: cannot read the metrics from Kafka at ${config.KAFKA_BROKERS}: ${err instanceof Error ? err.message : String(err)}\n` +
         '  (start Kafka: npm run services:up; or set KAFKA_BROKERS; `npx tickcast doctor` checks the client and the servers)',
     );
@@ -62,16 +63,16 @@ export async function statusCommand(config: Config, args: StatusArgs): Promise<n
   }
   const statuses = pipelineStatuses(snapshots, Date.now());
   if (args.json) {
-    console.log(JSON.stringify(statuses));
+    io.out(JSON.stringify(statuses));
     return 0;
   }
   if (statuses.length === 0) {
-    console.log(
+    io.out(
       `no tickcast process has published metrics on ${config.KAFKA_BROKERS}${config.KAFKA_TOPIC_PREFIX ? ` under the prefix ${JSON.stringify(config.KAFKA_TOPIC_PREFIX)}` : ''} (KAFKA_TOPIC_PREFIX must be the run's)`,
     );
     return 0;
   }
-  for (const s of statuses) printStatus(s);
+  for (const s of statuses) printStatus(s, io);
   return 0;
 }
 
@@ -129,9 +130,9 @@ function nodeStatus(n: ClusterNode): PipelineStatus['nodes'][number] {
 }
 
 /** The status as tables; a run of one process (no process list) without the processes' columns. */
-function printStatus(s: PipelineStatus, title?: string): void {
+export function printStatus(s: PipelineStatus, io: Pick<Output, 'out'>, title?: string): void {
   const live = s.processes.filter((p) => p.state === 'live').length;
-  console.log(
+  io.out(
     title ??
       `${s.pipeline}: ${s.ended ? 'ended' : 'not ended'} — ${s.processes.length} processes (${live} live, ${s.processes.length - live} exited or gone)`,
   );
@@ -158,12 +159,14 @@ function printStatus(s: PipelineStatus, title?: string): void {
           ]
         : []),
     ]),
+    io.out,
   );
   if (!scaledOut) return;
-  console.log('');
+  io.out('');
   printTable(
     ['process', 'role', 'state', 'last seen'],
     s.processes.map((p) => [p.id, p.role, p.state, p.lastSeen]),
+    io.out,
   );
 }
 
@@ -184,7 +187,7 @@ type LocalAnswer = {
 };
 
 /** Memory transport: one process; its own API has the figures, if it is running. */
-async function localStatus(config: Config, args: StatusArgs): Promise<number> {
+async function localStatus(config: Config, args: StatusArgs, io: Output): Promise<number> {
   const url = `http://${config.TICKCAST_HOST}:${config.TICKCAST_PORT}/graphql`;
   const query = '{ pipeline { name nodes { id metrics { status recordsIn recordsOut deadLetters lag stateKeys } } } }';
   let body: LocalAnswer | null = null;
@@ -204,7 +207,7 @@ async function localStatus(config: Config, args: StatusArgs): Promise<number> {
   }
   const pipeline = body?.data?.pipeline;
   if (!pipeline) {
-    console.error(
+    io.err(
       `tickcast status: nothing to inspect. TICKCAST_TRANSPORT=memory runs a pipeline in one process, and none answers on ${url}.\n` +
         '  A run prints its own progress and summary; a serving one answers the `pipeline` query and /metrics.\n' +
         '  Scaled out (TICKCAST_TRANSPORT=kafka, README "Scaling out"), status reads every process\'s metrics from Kafka.',
@@ -227,7 +230,7 @@ async function localStatus(config: Config, args: StatusArgs): Promise<number> {
     processes: [],
     nodes,
   };
-  if (args.json) console.log(JSON.stringify([status]));
-  else printStatus(status, `${pipeline.name}: one process (memory transport), from ${url}`);
+  if (args.json) io.out(JSON.stringify([status]));
+  else printStatus(status, io, `${pipeline.name}: one process (memory transport), from ${url}`);
   return 0;
 }

@@ -8,6 +8,7 @@ import { selectBackend } from '../models/tf-backend.js';
 import { trainAndSelect } from '../models/train.js';
 import { type Config, ConfigError, dataOptionProblems } from './config.js';
 import { EVALUATION_HEADER, evaluationRows, HORIZONS, parseDay, signedPct } from './evaluate.js';
+import { consoleOutput, type Output } from './io.js';
 import { taskProgress } from './progress.js';
 import { printTable } from './table.js';
 
@@ -19,7 +20,7 @@ export interface TrainArgs {
   artifacts?: string;
 }
 
-export async function trainCommand(config: Config, args: TrainArgs): Promise<void> {
+export async function trainCommand(config: Config, args: TrainArgs, io: Output = consoleOutput): Promise<void> {
   const problems: string[] = [];
   const trainEnd = parseDay(args.trainEnd ?? '2016-12-31', '--train-end', problems);
   const validationDays = Number(args.validationDays ?? 126);
@@ -45,7 +46,7 @@ export async function trainCommand(config: Config, args: TrainArgs): Promise<voi
     trainEnd,
     validationDays,
     ...(args.artifacts ? { artifactsDir: args.artifacts } : {}),
-    log: (line) => console.error(line),
+    log: (line) => io.err(line),
     onEpoch: (name, epoch, epochs) => {
       let bar = epochBars.get(name);
       if (!bar) {
@@ -56,14 +57,14 @@ export async function trainCommand(config: Config, args: TrainArgs): Promise<voi
     },
   });
   for (const bar of epochBars.values()) bar.stop();
-  console.log(`\nvalidation (horizon 1): ${report.validation.examples.toLocaleString('en-US')} examples`);
-  printTable(EVALUATION_HEADER, evaluationRows(report.results, `${report.shipped.normal.name}`));
+  io.out(`\nvalidation (horizon 1): ${report.validation.examples.toLocaleString('en-US')} examples`);
+  printTable(EVALUATION_HEADER, evaluationRows(report.results, `${report.shipped.normal.name}`), io.out);
   for (const p of report.shipped.points ?? []) {
-    console.log(
+    io.out(
       `point forecast at h${p.horizon}: ${p.point === 'net' ? 'the net' : `${p.point} ${signedPct(p.value ?? 0)}`} (validation MAE ÷ best baseline (${p.bestBaseline}) ${p.skillVsBest}, t ${p.skillT} over ${p.skillDates} dates; the net's rank IC ${p.rankIc}, t ${p.rankIcT})`,
     );
   }
-  console.log(
+  io.out(
     `shipped ${report.shipped.normal.name}@${report.shipped.normal.version}, earnings median × ${report.shipped.earningsMedianShrink ?? 1}, interval × ${report.shipped.earningsIntervalScale}; ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
   );
 }

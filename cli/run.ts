@@ -1,0 +1,222 @@
+// `tickcast run` and `tickcast backfill`: a pipeline from a configuration, its progress, the API
+// beside it (run without --until-end), and the end-of-run summary.
+import { lineLogger } from '../engine/log.js';
+import { buildApp, deadLetterReasons, serve, startPipeline } from './app.js';
+import { openCluster, untilRunEnded } from './cluster.js';
+import { backfillFrom, ConfigError, loadConfig, parseDuration } from './config.js';
+import { type CliIo, processIo } from './io.js';
+import { startProgress, taskProgress } from './progress.js';
+import { printSummary } from './summary.js';
+
+export interface RunArgs {
+  pipeline?: string;
+  untilEnd?: boolean;
+  pace?: string;
+  db?: string;
+  transport?: string;
+  role?: string;
+  exactlyOnce?: boolean;
+}
+
+/** `tickcast run`: the pipeline, and (unless --until-end) the API and dashboard beside it. */
+export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promise<void> {
+  const config = loadConfig({
+    ...io.env,
+    ...(opts.transport ? { TICKCAST_TRANSPORT: opts.transport } : {}),
+    ...(opts.role ? { TICKCAST_ROLE: opts.role } : {}),
+    ...(opts.exactlyOnce ? { KAFKA_EXACTLY_ONCE: 'on' } : {}),
+    ...(opts.pipeline ? { TICKCAST_PIPELINE: opts.pipeline } : {}),
+  });
+  const paceMs = opts.pace === undefined ? undefined : parseDurationOption(opts.pace);
+  const app = await buildApp(config, { paceMs, dbPath: opts.db });
+  io.err(
+    `tickcast: ${config.TICKCAST_SOURCE} → ${config.TICKCAST_TRANSPORT} transport → ${app.store.kind} (${app.store.kind === 'questdb' ? config.QUESTDB_URL : (opts.db ?? config.TICKCAST_DB)}); models ${app.models.normal.name}@${app.models.normal.version}`,
+  );
+  const symbols = new Set<string>();
+  const unsubscribe = app.hub.subscribe('bars', (bar) => symbols.add((bar as { symbol: string }).symbol));
+  const running = await startPipeline(app);
+  // Scaled out (Kafka): publish this process's metrics, and follow everyone's.
+  const cluster = await openCluster(config, running, lineLogger(app.log));
+  const worker = config.TICKCAST_ROLE === 'worker';
+  const server = opts.untilEnd ? null : await serve(app, running, cluster);
+  if (server) {
+    io.err(`tickcast: GraphQL on ${server.url}/graphql (ws too); ${server.url}/metrics, /healthz`);
+    io.err(`tickcast: dashboard on ${server.url}/`);
+  }
+  // Symbols are counted on the live bars; a pipeline without them (or a source of workers) shows none.
+  const liveBars = running.pipeline.nodes.some((n) => n.operator.name === 'live' && n.reads.includes('bars'));
+  // A worker has a share of the nodes and no source: quotes through it would mean nothing.
+  const progress = worker
+    ? { stop() {} }
+    : startProgress(
+        running,
+        () => (liveBars && !(cluster && config.TICKCAST_ROLE === 'source') ? symbols.size : null),
+        {
+          predictionsPerQuote: config.TICKCAST_HORIZONS.length,
+          ...(cluster ? { stats: () => cluster.stats() } : {}),
+        },
+      );
+
+  let stopping = false;
+  const waiting = new AbortController();
+  const shutdown = async (signal: string) => {
+    stopping = true;
+    io.err(`\ntickcast: ${signal}, stopping`);
+    progress.stop();
+    waiting.abort();
+    // A node that fails while stopping (a broker gone, say) is reported, not a crash.
+    await running.stop().catch((err: unknown) => io.err(`tickcast: while stopping: ${String(err)}`));
+    // Its last snapshot: the others (and `tickcast status`) see this process exited.
+    await cluster?.close().catch(() => {});
+    await running.transport.close().catch(() => {});
+    await server?.close();
+    await app.explain?.close();
+    await app.store.close();
+    process.exit(0);
+  };
+  const onSigint = () => void shutdown('SIGINT');
+  const onSigterm = () => void shutdown('SIGTERM');
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
+  // Started through `npx` (or npm), a `kill` of that process does not reach this one: it would
+  // run on, orphaned, holding its partitions. When the parent goes away, stop as on SIGTERM.
+  const parent = process.ppid;
+  const orphaned = setInterval(() => {
+    if (process.ppid !== parent && !stopping) void shutdown('parent process exited');
+  }, 1000);
+  orphaned.unref();
+  try {
+    await untilDone();
+  } finally {
+    // Run to the end: nothing is left to stop (in a test's process too, where it runs in-process).
+    if (opts.untilEnd && !stopping) {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigterm);
+      clearInterval(orphaned);
+    }
+  }
+
+  async function untilDone(): Promise<void> {
+    const summary = await running.done.catch((err: unknown) => {
+      if (stopping) return null;
+      throw err;
+    });
+    if (stopping || !summary) return; // shutdown() closes the store and exits
+    unsubscribe();
+    if (cluster && worker) {
+      // A worker's share is not the run's: the source process prints the run's summary.
+      const nodes = summary.nodes.length;
+      io.err(
+        `tickcast: worker ${cluster.process.id}: every input of its ${nodes} nodes has ended (the run's summary: the source process, or \`tickcast status\`)`,
+      );
+      if (opts.untilEnd) {
+        await cluster.close();
+        await running.transport.close();
+        await app.explain?.close();
+        await app.store.close();
+      }
+      return;
+    }
+    let result = summary;
+    if (cluster && !summary.stopped) {
+      // The other processes may still be working on what this one produced: the run has finished
+      // when every node has ended in every process.
+      const waitedFrom = performance.now();
+      if (
+        !(await untilRunEnded(cluster, app.pipeline, {
+          signal: waiting.signal,
+          log: lineLogger(app.log),
+        }))
+      ) {
+        return; // stopped meanwhile: shutdown() exits
+      }
+      const nodes = cluster.stats();
+      result = {
+        ...summary,
+        durationMs: summary.durationMs + performance.now() - waitedFrom,
+        nodes,
+        deadLetters: nodes.reduce((n, s) => n + s.deadLetters, 0),
+      };
+    }
+    progress.stop();
+    if (cluster && config.TICKCAST_ROLE === 'api') {
+      // The source process prints the run's summary; one is enough.
+      io.err(
+        `tickcast: the run has finished in every process (\`tickcast status\` for its figures); still serving ${server?.url} (Ctrl-C to stop)`,
+      );
+      if (!opts.untilEnd) return;
+    }
+    // With Kafka the dead-letter topics are read back from the broker; a failure costs the reasons only.
+    const reasons = await deadLetterReasons(running).catch((err: unknown) => {
+      io.err(`tickcast: dead-letter reasons not read: ${err instanceof Error ? err.message : String(err)}`);
+      return [];
+    });
+    if (!(cluster && config.TICKCAST_ROLE === 'api')) {
+      await printSummary(result, app.store, reasons, io.out, app.explain?.vectors ?? null);
+    }
+    if (opts.untilEnd) {
+      await cluster?.close();
+      await running.transport.close();
+      await app.explain?.close();
+      await app.store.close();
+      return;
+    }
+    if (!summary.stopped) io.err(`tickcast: replay finished; still serving ${server?.url} (Ctrl-C to stop)`);
+  }
+}
+
+export interface BackfillArgs {
+  symbols?: string;
+  from?: string;
+  db?: string;
+}
+
+/**
+ * `tickcast backfill`: daily history from Yahoo for a universe, written through the pipeline's
+ * topics (quotes → bars → features → predictions) into the stores, then a summary. Idempotent:
+ * the stores upsert on (symbol, interval, ts) and (symbol, ts, horizon), so a second run over the
+ * same days rewrites the same rows and adds none.
+ */
+export async function backfillCommand(opts: BackfillArgs, io: CliIo = processIo()): Promise<void> {
+  const config = loadConfig({
+    ...io.env,
+    TICKCAST_SOURCE: 'yahoo',
+    ...(opts.symbols ? { TICKCAST_SYMBOLS: opts.symbols } : {}),
+    ...(opts.from ? { TICKCAST_BACKFILL_FROM: opts.from } : {}),
+  });
+  const from = backfillFrom(config.TICKCAST_BACKFILL_FROM);
+  if (from === undefined) {
+    throw new ConfigError(['--from none: give a first day such as 2024-01-02, or days back such as 400d']);
+  }
+  const app = await buildApp(config, { dbPath: opts.db, backfill: { from } });
+  const status = () => app.yahoo!.status();
+  io.err(
+    `tickcast: backfill of ${status().symbols} symbols from ${new Date(from).toISOString().slice(0, 10)} (Yahoo, daily) → ${app.store.kind} (${opts.db ?? config.TICKCAST_DB})`,
+  );
+  const running = await startPipeline(app);
+  const fetched = taskProgress('backfill', 'symbols fetched');
+  const timer = setInterval(() => {
+    const b = status().backfill;
+    if (b) fetched.update(b.done, b.total);
+  }, 250);
+  const summary = await running.done.finally(() => {
+    clearInterval(timer);
+    const b = status().backfill;
+    if (b) fetched.update(b.done, b.total);
+    fetched.stop();
+  });
+  const reasons = await deadLetterReasons(running).catch(() => []);
+  await printSummary(summary, app.store, reasons, io.out, app.explain?.vectors ?? null);
+  await running.transport.close();
+  await app.explain?.close();
+  await app.store.close();
+}
+
+/** --pace: a duration, else a configuration error naming the option. */
+export function parseDurationOption(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch {
+    throw new ConfigError([`--pace ${JSON.stringify(text)}: a duration such as 500ms, 1s or 2m`]);
+  }
+}
