@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Client, createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { type App, buildApp, startPipeline } from '../cli/app.js';
 import { loadConfig } from '../cli/config.js';
@@ -311,12 +311,15 @@ describe('queries', () => {
         edges { from to topic } topics { name partitions deadLetterTopic } }
       health { status store { kind ok } nodes { node status } }
     }`;
-    // Metrics are sampled once a second: wait for a sample with records in it.
-    let r = await gql<PipelineAnswer>(q);
-    for (let i = 0; i < 30 && !r.data?.pipeline.nodes.find((n) => n.id === 'bars')?.metrics.recordsIn; i++) {
-      await new Promise((done) => setTimeout(done, 200));
-      r = await gql<PipelineAnswer>(q);
-    }
+    // Metrics are sampled once a second: wait (at most 10 s) for a sample with records in it.
+    const r = await vi.waitFor(
+      async () => {
+        const answer = await gql<PipelineAnswer>(q);
+        expect(answer.data?.pipeline.nodes.find((n) => n.id === 'bars')?.metrics.recordsIn).toBeGreaterThan(0);
+        return answer;
+      },
+      { timeout: 10_000, interval: 100 },
+    );
     expect(r.data?.pipeline.nodes.map((n) => n.id)).toContain('live-predictions');
     expect(r.data?.pipeline.edges).toContainEqual({ from: 'bars', to: 'features', topic: 'bars' });
     expect(r.data?.pipeline.nodes.find((n) => n.id === 'bars')?.metrics.recordsIn).toBeGreaterThan(0);
@@ -448,9 +451,14 @@ async function directMessages(url: string): Promise<number> {
   return Number(/^tickcast_api_direct_messages_total (\d+)/m.exec(text)?.[1]);
 }
 
-const until = async (condition: () => boolean) => {
-  while (!condition()) await new Promise((r) => setTimeout(r, 20));
-};
+/** Waits until `condition` holds (checked every 20 ms); fails after 10 s saying what it waited for. */
+const until = (condition: () => boolean): Promise<void> =>
+  vi.waitFor(
+    () => {
+      if (!condition()) throw new Error(`still waiting for ${condition.toString()}`);
+    },
+    { timeout: 10_000, interval: 20 },
+  );
 
 describe('subscriptions (graphql-ws)', () => {
   it('predictions(symbols): live batches, only the symbols and horizon asked for', async () => {
@@ -491,7 +499,7 @@ describe('subscriptions (graphql-ws)', () => {
     );
     const feed = hubFeed(hub);
     const listening = () => ['AAPL', 'KO', 'MSFT'].map((symbol) => feed.listeners('predictions', symbol));
-    while (listening().join() !== '2,5,1') await new Promise((r) => setTimeout(r, 20));
+    await until(() => listening().join() === '2,5,1');
 
     const ts = Date.UTC(2019, 0, 2);
     const prediction = (symbol: string, horizon: number, close: number) => madePrediction(symbol, horizon, close, ts);

@@ -2,7 +2,7 @@
 // `marketData` names the source, its state and breakers, and /metrics carries the yahoo series.
 // Against the Yahoo fixture server (recorded real responses, a fault injected), the real client.
 import { Registry } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLiveHub, type PipelineDescription, PipelineMetrics, TestDriver } from '../engine/index.js';
 import { createYahooFeed } from '../operators/sources/yahoo.js';
 import { createYahooClient } from '../operators/sources/yahoo-client.js';
@@ -73,8 +73,11 @@ describe('market data in the API', () => {
     expect(metrics).toMatch(/tickcast_yahoo_requests_total\{endpoint="quote",status="503"\} 1/);
 
     yahooServer.clearFaults();
-    await new Promise((done) => setTimeout(done, 80));
-    expect((await client.quotes(['AAPL'])).quotes.size).toBe(1); // the probe closes the breaker
+    // Calls fail fast until the breaker's half-open delay has passed; then the probe closes it.
+    await vi.waitFor(async () => expect((await client.quotes(['AAPL'])).quotes.size).toBe(1), {
+      timeout: 5000,
+      interval: 20,
+    });
     expect((await healthz()).status).toBe('ok');
   });
 

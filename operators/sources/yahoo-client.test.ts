@@ -1,7 +1,7 @@
 // The yahoo client against the Yahoo fixture server (recorded real Yahoo responses, faults
 // injected per test), with the REAL yahoo-finance2 inside: each test is a usage example.
 // Timers are short (backoff 5–20 ms, half-open 100 ms); the Retry-After wait runs on a test clock.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startYahooFixtureServer, type YahooFixtureServer } from '../../test/support/yahoo-fixture-server.js';
 import {
   type BreakerState,
@@ -241,8 +241,10 @@ describe('failures Yahoo users meet every week', () => {
 
       // Yahoo hands out crumbs again: the probe after the half-open delay gets one, and quotes flow.
       server.clearFaults();
-      await new Promise((done) => setTimeout(done, 150));
-      expect((await yahoo.quotes(['AAPL'])).quotes.has('AAPL')).toBe(true);
+      await vi.waitFor(async () => expect((await yahoo.quotes(['AAPL'])).quotes.has('AAPL')).toBe(true), {
+        timeout: 5000,
+        interval: 20,
+      });
       expect(states).toEqual(['open', 'half-open', 'closed']);
     }
   });
@@ -289,8 +291,8 @@ describe('failures Yahoo users meet every week', () => {
     expect((await yahoo.news('AAPL')).items).toHaveLength(4);
 
     server.clearFaults(); // Yahoo is back
-    await new Promise((done) => setTimeout(done, 150));
-    expect((await history()).bars).toHaveLength(1);
+    // Calls fail fast (circuit open) until the half-open delay has passed; the probe then closes it.
+    await vi.waitFor(async () => expect((await history()).bars).toHaveLength(1), { timeout: 5000, interval: 20 });
     expect(states).toEqual([
       ['chart', 'open'],
       ['chart', 'half-open'],
@@ -305,8 +307,8 @@ describe('failures Yahoo users meet every week', () => {
     server.inject({ endpoint: 'chart', times: Infinity, fault: { kind: 'status', status: 500 } });
     const history = () => yahoo.dailyHistory('AAPL', '2020-01-01', '2020-01-03');
     await expect(history()).rejects.toBeInstanceOf(YahooHttpError);
-    await new Promise((done) => setTimeout(done, 80));
-    await expect(history()).rejects.toBeInstanceOf(YahooHttpError); // the probe
+    // Calls fail fast until the half-open delay has passed: the probe is the first that reaches Yahoo.
+    await vi.waitFor(() => expect(history()).rejects.toBeInstanceOf(YahooHttpError), { timeout: 5000, interval: 20 });
     await expect(history()).rejects.toBeInstanceOf(YahooCircuitOpenError);
     expect(states).toEqual(['open', 'half-open', 'open']);
   });
