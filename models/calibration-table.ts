@@ -4,6 +4,7 @@
 // process, read synchronously per batch, like the earnings calendar.
 import type { Calibration, Features } from '../schemas/index.js';
 import { type ConformalState, groupKey, issuedScale, LEAD_GROUP, widen } from './conformal.js';
+import { scaledWidth } from './interval-scale.js';
 import type { Model } from './model.js';
 
 export interface CalibrationTable {
@@ -61,7 +62,20 @@ export function withCalibration(model: Model, table: CalibrationTable, regime: s
       }
       return outputs;
     },
-    // What moved the median: the model's own (calibration does not move it).
-    ...(model.attribute && { attribute: (inputs: readonly Features[]) => model.attribute!(inputs) }),
+    // What moved the median: the model's own (calibration does not move it). What moved the
+    // width: the model's, times the scale in force, as the interval it issues now is.
+    ...(model.attribute && {
+      async attribute(inputs: readonly Features[]) {
+        return (await model.attribute!(inputs)).map((a) => {
+          const s = table.scale(a.horizon, regime);
+          return a.width && s !== 1 ? { ...a, width: scaledWidth(a.width, s) } : a;
+        });
+      },
+    }),
+    ...(model.attributeWidth && {
+      async attributeWidth(inputs: readonly Features[]) {
+        return (await model.attributeWidth!(inputs)).map((w) => scaledWidth(w, table.scale(w.horizon, regime)));
+      },
+    }),
   };
 }

@@ -142,7 +142,8 @@ export function withIntervalScale(
   };
 }
 
-function scaledWidth(w: WidthAttribution, k: number): WidthAttribution {
+/** A width attribution of an interval scaled k× around its median: every part of it k×. */
+export function scaledWidth(w: WidthAttribution, k: number): WidthAttribution {
   return {
     ...w,
     predictedWidth: k * w.predictedWidth,
