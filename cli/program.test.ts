@@ -513,3 +513,66 @@ describe('the end-of-run summary', () => {
     expect(lines.some((l) => l.startsWith('vector store'))).toBe(false);
   });
 });
+
+describe('tickcast evaluate and calibration on a small folder (in-process)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tickcast-eval-'));
+  for (const t of ['AAPL', 'KO', 'MSFT', 'XOM', 'JPM']) {
+    copyFileSync(join(ROOT, 'data/sp500-daily', `${t}_data.csv`), join(dir, `${t}_data.csv`));
+  }
+
+  it('evaluate: the tables, then one JSON line of the shipped model against the baselines', async () => {
+    const r = await tickcast(['evaluate', '--data', dir, '--horizon', '5', '--to', '2017-12-29', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^evaluate: 5 symbols, [\d,]+ examples \(0 broken rows skipped\), horizon 5, from 2017-02-08 to 2017-12-29$/m,
+    );
+    expect(r.stdout).toMatch(
+      /^model\s+days\s+n\s+MAE %\s+MAE\/persist\s+MAE\/best\s+hit rate\s+rank IC\s+IC t\s+cov80\s+pinball$/m,
+    );
+    expect(r.stdout).toMatch(/^persistence@1\s+normal\s+[\d,]+\s/m);
+    expect(r.stdout).toMatch(/\(shipped\)\s+earnings/);
+    expect(r.stdout).toMatch(
+      /^best baseline by MAE: \w+ \(all\), \w+ \(normal\), \w+ \(earnings\); always-up hit rate/m,
+    );
+    expect(r.stdout).toMatch(/^constantDrift: median 5-day log return [+-]\d\.\d{3}% of [\d,]+ training examples/m);
+    expect(r.stdout).toMatch(/earnings coverage 100\.0%/);
+    // Horizon 5: rank IC over 1 date in 5, then per year.
+    expect(r.stdout).toMatch(/^model\s+days\s+IC 1 date in 5\s+t\s+dates\s+2017$/m);
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(last).toMatchObject({
+      horizon: 5,
+      n: expect.any(Number),
+      earnings: { n: expect.any(Number) },
+      all: { n: expect.any(Number) },
+      earningsCoverage: 1,
+      constantDriftTraining: { n: expect.any(Number), to: expect.stringMatching(/^2017-/) },
+    });
+  });
+
+  it('calibration: coverage per horizon and regime, per quarter, one JSON line; the exit code says whether all are in band', async () => {
+    const r = await tickcast(['calibration', '--data', dir, '--from', '2017-07-03', '--to', '2017-12-29', '--json']);
+    expect(r.stdout).toMatch(/^horizon\s+days\s+n\s+models' own\s+calibrated\s+band$/m);
+    expect(r.stdout).toMatch(/^h1\s+normal\s+[\d,]+\s+[\d.]+%\s+[\d.]+%\s+78%–82%\s+(ok|OUT)$/m);
+    expect(r.stdout).toMatch(/^quarter\s+h1\s+h5\s+h21$/m);
+    expect(r.stdout).toMatch(/^2017 Q3\s+[\d.]+%\s+[\d.]+%\s+[\d.]+%$/m);
+    expect(r.stdout).toMatch(/^2017 Q4\s/m);
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+      command: string;
+      from: string;
+      groups: Array<{ horizon: number; regime: string; inBand: boolean }>;
+      allInBand: boolean;
+    };
+    expect(last).toMatchObject({ command: 'calibration', from: '2017-07-03' });
+    expect(last.groups.map((g) => `${g.horizon}:${g.regime}`)).toEqual([
+      '1:earnings',
+      '1:normal',
+      '5:earnings',
+      '5:normal',
+      '21:earnings',
+      '21:normal',
+    ]);
+    expect(r.code).toBe(last.allInBand ? 0 : 1);
+    if (!last.allInBand)
+      expect(r.stderr).toMatch(/tickcast calibration: coverage out of band in \d of 6 groups: h\d+ \w+ /);
+  });
+});
