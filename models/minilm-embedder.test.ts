@@ -5,7 +5,6 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -110,9 +109,21 @@ describe('the embedding worker', () => {
   /** The answers the worker sends, from now on. */
   const answers = (w: Worker) => {
     const seen: FromMiniLmWorker[] = [];
-    w.on('message', (m: FromMiniLmWorker) => seen.push(m));
+    w.on('message', (m: FromMiniLmWorker) => {
+      if (m.type !== 'started') seen.push(m);
+    });
     return seen;
   };
+  /** Resolves when the worker next takes a request up. */
+  const started = (w: Worker) =>
+    new Promise<void>((resolve) => {
+      const on = (m: FromMiniLmWorker) => {
+        if (m.type !== 'started') return;
+        w.off('message', on);
+        resolve();
+      };
+      w.on('message', on);
+    });
 
   it('starts on the first embed and answers calls in order, with vectors that own their buffers', async () => {
     expect(miniLmWorkerOf(embedder)).toBeUndefined();
@@ -154,6 +165,7 @@ describe('the embedding worker', () => {
   it('stops an aborted call that is running and goes on with the next', async () => {
     await embedder.embed(['warm up']);
     const seen = answers(miniLmWorkerOf(embedder)!);
+    const running = started(miniLmWorkerOf(embedder)!);
     const abort = new AbortController();
     const long = expect(
       embedder.embed(
@@ -162,8 +174,8 @@ describe('the embedding worker', () => {
       ),
     ).rejects.toThrow('no longer needed');
     const next = embedder.embed(['Gold falls']);
-    // By then the worker is in the long call (125 batches; were it still queued, it would be skipped).
-    await sleep(100);
+    // Once the worker has taken the long call up (125 batches; were it still queued, it would be skipped).
+    await running;
     abort.abort(new Error('no longer needed'));
     await long;
     expect(await next).toHaveLength(1);

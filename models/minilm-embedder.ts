@@ -50,8 +50,13 @@ export type ToMiniLmWorker =
   | { type: 'cancel'; id: number }
   | { type: 'crash'; message: string };
 
-/** Messages from the worker: one per request it ran (none for a cancelled one). */
+/**
+ * Messages from the worker: `started` when it takes a request up (a cancel then stops it between
+ * batches, where before it drops it from the queue), and one answer per request it ran (none for a
+ * cancelled one).
+ */
 export type FromMiniLmWorker =
+  | { type: 'started'; id: number }
   | { type: 'vectors'; id: number; vectors: Float32Array[] }
   | { type: 'error'; id: number; message: string };
 
@@ -123,7 +128,7 @@ export function openMiniLmEmbedder(opts: MiniLmOptions = {}): Embedder {
   const start = (): Worker => {
     const w = new Worker(WORKER_ENTRY, { workerData, name: MINILM_ID });
     w.on('message', (m: FromMiniLmWorker) => {
-      if (worker !== w) return;
+      if (worker !== w || m.type === 'started') return;
       if (m.type === 'vectors') take(m.id)?.resolve(m.vectors);
       else take(m.id)?.reject(new Error(m.message));
     });

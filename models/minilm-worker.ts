@@ -64,6 +64,7 @@ async function drain(): Promise<void> {
       if (!request) return;
       const run = { id: request.id, cancelled: false };
       current = run;
+      port!.postMessage({ type: 'started', id: run.id } satisfies FromMiniLmWorker);
       try {
         const vectors = await embedAll(request.texts, () => run.cancelled);
         if (vectors) {
