@@ -132,6 +132,17 @@ export function buildFactSheet(input: FactSheetInput): FactSheet {
       { horizon: h },
     );
     add(at('method'), 'driver', 'how the drivers were measured', null, 'text', { horizon: h, text: a.method });
+    if (a.intervalScale !== undefined && Math.abs(a.intervalScale - 1) >= 0.005) {
+      // The live calibration's share of the interval: why it is wider (or narrower) than the model's.
+      add(
+        at('calibration'),
+        'prediction',
+        "how much the live calibration has widened (or narrowed) the model's intervals at this horizon",
+        (a.intervalScale - 1) * 100,
+        'pct',
+        { horizon: h },
+      );
+    }
     if (a.method === 'constant') {
       // No input moves a constant point: say where it comes from, and what the model does move, the interval.
       add(at('point'), 'driver', 'where the predicted change comes from', null, 'text', {

@@ -84,7 +84,15 @@ function interval(get: Get, h: number): string | null {
   const pct = (f: RetrievedFact | undefined) =>
     f?.value == null ? '' : ` (${f.value >= 0 ? 'up' : 'down'} ${value(f, { abs: true })})`;
   const chance = coverage ? `${article(value(coverage))} ${value(coverage)}` : 'a good';
-  return `It puts ${chance} chance on the close landing between ${value(lower)}${pct(lc)} and ${value(upper)}${pct(uc)}${cite(coverage, lower, lc, upper, uc)}.`;
+  const text = `It puts ${chance} chance on the close landing between ${value(lower)}${pct(lc)} and ${value(upper)}${pct(uc)}${cite(coverage, lower, lc, upper, uc)}.`;
+  // Said when it matters: an interval several times the model's own is the calibration's doing.
+  const calibration = get(`h${h}.calibration`);
+  if (calibration?.value == null || Math.abs(calibration.value) < 10) return text;
+  const how =
+    calibration.value > 0
+      ? `widened by ${value(calibration, { abs: true })} because recent closes fell outside the intervals more often than they should`
+      : `narrowed by ${value(calibration, { abs: true })} because recent closes fell inside them more often than they should`;
+  return `${text} That interval is the model's, ${how} (the live calibration, shared by every symbol at this horizon)${cite(calibration)}.`;
 }
 
 function drivers(all: readonly RetrievedFact[], get: Get, h: number, hasSheet: boolean): string | null {

@@ -68,7 +68,7 @@ export function withCalibration(model: Model, table: CalibrationTable, regime: s
       async attribute(inputs: readonly Features[]) {
         return (await model.attribute!(inputs)).map((a) => {
           const s = table.scale(a.horizon, regime);
-          return a.width && s !== 1 ? { ...a, width: scaledWidth(a.width, s) } : a;
+          return { ...a, intervalScale: s, ...(a.width && s !== 1 ? { width: scaledWidth(a.width, s) } : {}) };
         });
       },
     }),

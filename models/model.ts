@@ -41,6 +41,11 @@ export interface Attribution {
   point?: 'constantDrift' | 'persistence';
   /** With method `constant`: what the model does move, its interval's width (when the model can say). */
   width?: WidthAttribution;
+  /**
+   * The scale the online calibration applies to the model's interval at this horizon when the
+   * attribution was made (models/calibration-table.ts); absent: none applied.
+   */
+  intervalScale?: number;
 }
 
 /**

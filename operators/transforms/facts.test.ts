@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { TestDriver } from '../../engine/index.js';
 import { checkGrounding } from '../../explain/grounding.js';
 import { writeExplanation } from '../../explain/template-explainer.js';
+import { createCalibrationTable, withCalibration } from '../../models/calibration-table.js';
 import { loadDailyBars } from '../../models/daily-csv.js';
 import { loadEarningsCalendar } from '../../models/earnings-calendar.js';
 import { computeFeatureSeries, FEATURE_SPEC } from '../../models/features.js';
@@ -131,6 +132,50 @@ describe('facts', () => {
     expect(text).toMatch(
       /What the model does move is the width of its interval: \d+\.\d+ points of log return here, against \d+\.\d+ for an average input, (widened|narrowed) by /,
     );
+    expect(checkGrounding(text, ctx)).toMatchObject({ grounded: true, problems: [] });
+  });
+
+  it('under a live calibration, the width is the issued interval’s and the text says the calibration widened it', async () => {
+    const shipped = (await loadShipped())!;
+    const table = createCalibrationTable();
+    // As after the February 2018 shock: the 5-day intervals widened 3× by online calibration.
+    table.apply({
+      group: '5:normal',
+      horizon: 5,
+      regime: 'normal',
+      ts: 1,
+      logScale: Math.log(3),
+      steps: 40,
+      n: 50,
+      coverage: 0.4,
+      recentCoverage: 0.5,
+    });
+    const model = withCalibration(shipped.normal, table, 'normal');
+    const { features, calendar } = await aaplFeatures(1);
+    const d = await TestDriver.forOperator(facts({ model, regime: 'normal', calendar }));
+    await d.pipe('input', features);
+    await d.run();
+    const [sheet] = d.read<FactSheet>('facts');
+    const fact = (name: string) => sheet!.facts.find((f) => f.name === name);
+    const [out] = (await model.predictBatch(features)).filter((o) => o.horizon === 5);
+    expect(fact('h5.width')!.value).toBeCloseTo((out!.upperReturn - out!.lowerReturn) * 100, 4);
+    expect(fact('h5.calibration')!.value).toBeCloseTo(200, 6);
+    expect(fact('h1.calibration')).toBeUndefined();
+    const facts5 = sheet!.facts
+      .filter((f) => f.horizon === null || f.horizon === 5)
+      .map((f, i) => ({ ...f, ref: `F${i + 1}` }));
+    const prediction = predictionsFrom(model, features, [out!], 'normal', 0)[0]!;
+    const ctx = {
+      prediction,
+      sheet: sheet!,
+      facts: facts5,
+      news: [],
+      query: '',
+      window: { from: 0, to: 0 },
+      degraded: null,
+    };
+    const text = writeExplanation(ctx);
+    expect(text).toMatch(/That interval is the model's, widened by 200(\.0)?% because recent closes fell outside/);
     expect(checkGrounding(text, ctx)).toMatchObject({ grounded: true, problems: [] });
   });
 
