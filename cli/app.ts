@@ -63,7 +63,7 @@ export interface App {
   pipeline: Pipeline;
   store: TimeSeriesStore;
   hub: LiveHub;
-  models: { normal: Model; earnings: Model };
+  models: { normal: Model; earnings: Model; net?: Model | null };
   calendar: EarningsCalendar;
   /** The interval calibration the pipeline keeps current (scores → calibrate → this table). */
   calibration: CalibrationTable;
@@ -350,7 +350,10 @@ export function marketDataOf(app: App, running: RunningPipeline): () => MarketDa
 }
 
 /** The shipped pair (default), or a baseline on both branches when asked or nothing is shipped. */
-async function chooseModels(config: Config, calendar: EarningsCalendar): Promise<{ normal: Model; earnings: Model }> {
+async function chooseModels(
+  config: Config,
+  calendar: EarningsCalendar,
+): Promise<{ normal: Model; earnings: Model; net?: Model | null }> {
   if (config.TICKCAST_MODEL === 'shipped') {
     // With the router's calendar: normal forecasts whose window holds an announcement widen too.
     const shipped = await loadShipped(undefined, { calendar });

@@ -1,24 +1,35 @@
 // From model outputs (log returns) to Prediction records (prices, interval, target date on the
-// NYSE calendar, model version): one mapping for the predict operator, offline evaluation and
-// benchmarks.
+// NYSE calendar, model version, rank score): one mapping for the predict operator, offline
+// evaluation and benchmarks.
 import type { Features, Prediction } from '../schemas/index.js';
 import type { Model, ModelOutput } from './model.js';
 import { addTradingDays } from './trading-calendar.js';
 
-/** The Prediction records for a model's outputs on `inputs` (each output must match an input). */
+/**
+ * The Prediction records for a model's outputs on `inputs` (each output must match an input).
+ * `ranking`: the shipped net's own outputs on the same inputs (`ShippedModels.net`), whose medians
+ * are the predictions' `rankScore` (the cross-section the net ranks, also where the point is a
+ * constant); without them, or where the net gave no finite median, rankScore is null.
+ */
 export function predictionsFrom(
   model: Model,
   inputs: readonly Features[],
   outputs: readonly ModelOutput[],
   regime: 'normal' | 'earnings',
   createdAt: number,
+  ranking?: readonly ModelOutput[],
 ): Prediction[] {
   const byInput = new Map(inputs.map((f) => [`${f.symbol}:${f.ts}`, f]));
+  const ranks = new Map<string, number>();
+  for (const r of ranking ?? []) {
+    if (Number.isFinite(r.predictedReturn)) ranks.set(`${r.symbol}:${r.ts}:${r.horizon}`, r.predictedReturn);
+  }
   return outputs.map((o) => {
     const f = byInput.get(`${o.symbol}:${o.ts}`);
     if (!f) throw new Error(`model ${model.name} returned a forecast for ${o.symbol} at ${o.ts} it was not asked for`);
+    const id = `${o.symbol}:${o.ts}:${o.horizon}`;
     return {
-      id: `${o.symbol}:${o.ts}:${o.horizon}`,
+      id,
       symbol: o.symbol,
       ts: o.ts,
       horizon: o.horizon,
@@ -32,6 +43,7 @@ export function predictionsFrom(
       modelVersion: model.version,
       regime,
       createdAt,
+      rankScore: ranks.get(id) ?? null,
     };
   });
 }

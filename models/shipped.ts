@@ -48,6 +48,12 @@ export interface ShippedModels {
    * are the cross-sectional ranking (rank IC) that a constant median cannot carry.
    */
   ranking: Model | null;
+  /**
+   * The net behind them with its own medians (the same model as `ranking` when that is set), null
+   * when a baseline ships: its median is every live prediction's `rankScore`, the cross-section
+   * users rank by, at the horizons where the point is a constant too.
+   */
+  net: Model | null;
   manifest: ShippedManifest;
 }
 
@@ -87,7 +93,7 @@ export async function loadShipped(
     shrink: manifest.earningsMedianShrink ?? 1,
     oneDay: true,
   });
-  return { normal, earnings, ranking: pointed === base ? null : base, manifest };
+  return { normal, earnings, ranking: pointed === base ? null : base, net: baseline ? null : base, manifest };
 }
 
 /**

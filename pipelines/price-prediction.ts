@@ -41,7 +41,8 @@ export interface PricePredictionOptions {
   source: SourceOperator<{ quotes: typeof schemas.Quote }>;
   /** Routes earnings days and feeds the earnings-context features. */
   calendar: FeatureCalendar;
-  models: { normal: Model; earnings: Model };
+  /** `net`: the shipped net with its own medians, the predictions' rankScore (none: null). */
+  models: { normal: Model; earnings: Model; net?: Model | null };
   store: TimeSeriesStore;
   hub: LiveHub;
   /** Bar interval of the bars the models read: 1d (the shipped models are trained on daily bars). */
@@ -116,6 +117,7 @@ export function pricePrediction(options: PricePredictionOptions): Pipeline {
         models: {
           normal: withCalibration(options.models.normal, table, 'normal'),
           earnings: withCalibration(options.models.earnings, table, 'earnings'),
+          net: options.models.net ?? null,
         },
       }
     : options;
@@ -176,13 +178,13 @@ export function pricePrediction(options: PricePredictionOptions): Pipeline {
       },
       {
         id: 'predict-normal',
-        operator: predict({ model: opts.models.normal, regime: 'normal' }),
+        operator: predict({ model: opts.models.normal, regime: 'normal', ranking: opts.models.net }),
         reads: 'features.normal',
         writes: { predictions: 'predictions' },
       },
       {
         id: 'predict-earnings',
-        operator: predict({ model: opts.models.earnings, regime: 'earnings' }),
+        operator: predict({ model: opts.models.earnings, regime: 'earnings', ranking: opts.models.net }),
         reads: 'features.earnings',
         writes: { predictions: 'predictions' },
       },

@@ -92,6 +92,7 @@ export function validatePrediction(x: Prediction): string[] {
   if (!(x.lower <= x.predictedClose && x.predictedClose <= x.upper)) {
     p.push(`interval [${x.lower}, ${x.upper}] does not contain predictedClose ${x.predictedClose}`);
   }
+  if (x.rankScore != null && !Number.isFinite(x.rankScore)) p.push(`rankScore ${x.rankScore} must be finite or null`);
   return p;
 }
 

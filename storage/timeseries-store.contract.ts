@@ -69,6 +69,8 @@ function prediction(
     modelVersion: '2018.01.1',
     regime: 'normal',
     createdAt: ts + 22 * 3_600_000,
+    // A ranking score at h1, none (as from a baseline) at h5: both read back as written.
+    rankScore: horizon === 1 ? Math.log(predictedClose / lastClose) - 0.0004 : null,
   };
 }
 

@@ -102,6 +102,7 @@ const prediction = (targetDay: number, predictedClose: number, createdAt = day(t
   modelVersion: '1',
   regime: 'normal',
   createdAt,
+  rankScore: null,
 });
 const earnings = (date: string): EarningsEvent => ({ date, epsEstimate: null, epsActual: null, surprisePct: null });
 

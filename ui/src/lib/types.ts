@@ -5,7 +5,7 @@ import { graphql, type ResultOf } from './graphql';
 export const PredictionFields = graphql(`
   fragment PredictionFields on Prediction {
     id symbol horizon inputTime targetTime lastClose predictedClose predictedReturn
-    interval { lower upper level } model modelVersion regime createdAt
+    interval { lower upper level } model modelVersion regime createdAt rankScore
   }
 `);
 export type Prediction = ResultOf<typeof PredictionFields>;

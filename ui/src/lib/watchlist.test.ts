@@ -85,6 +85,7 @@ const prediction = (symbol: string, over: Partial<Prediction> = {}): Prediction 
   modelVersion: 'v1',
   regime: 'normal',
   createdAt: '2017-01-03T21:00:01.000Z',
+  rankScore: null,
   ...over,
 });
 
@@ -133,6 +134,21 @@ describe('watchlist table logic', () => {
     // Freshest first ascending; never received last.
     expect(by('age')).toEqual(['KO', 'PEP', 'AAPL', 'MSFT']);
     expect(sortValue(rows[2]!, 'age')).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("sorts by the net's rank score, highest first, then rows without one, then rows waiting", () => {
+    // The points are a constant drift's (all +1%), so only the rank score orders the cross-section.
+    const ranked = [
+      row('KO', { rankScore: -0.002 }),
+      row('AAPL', { rankScore: 0.004 }),
+      row('MSFT', null),
+      row('XOM', { rankScore: null }),
+      row('PEP', { rankScore: 0.001 }),
+    ];
+    const by = (sortDir: 1 | -1) => symbols(visibleRows(ranked, { ...view, sortKey: 'rank', sortDir }));
+    expect(nextSort({ key: 'symbol', dir: 1 }, 'rank')).toEqual({ key: 'rank', dir: -1 });
+    expect(by(-1)).toEqual(['AAPL', 'PEP', 'KO', 'XOM', 'MSFT']);
+    expect(by(1)).toEqual(['MSFT', 'XOM', 'KO', 'PEP', 'AAPL']);
   });
 
   it('flips the direction on the same column; text columns start ascending, figures descending', () => {

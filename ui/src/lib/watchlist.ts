@@ -35,7 +35,7 @@ export interface RowState {
   receivedAt: number | null;
 }
 
-export type SortKey = 'symbol' | 'last' | 'predicted' | 'change' | 'width' | 'model' | 'age';
+export type SortKey = 'symbol' | 'last' | 'predicted' | 'change' | 'rank' | 'width' | 'model' | 'age';
 export type Filter = 'all' | 'up' | 'down' | 'earnings' | 'waiting';
 export type SortDir = 1 | -1;
 
@@ -47,7 +47,11 @@ export const change = (p: Prediction): number => changePct(p.lastClose, p.predic
 /** The 80% interval's width, % of the predicted close. */
 export const width = (p: Prediction): number => ((p.interval.upper - p.interval.lower) / p.predictedClose) * 100;
 
-/** What a row sorts by: rows still waiting for a prediction sort last (first descending). */
+/**
+ * What a row sorts by: rows still waiting for a prediction sort last (first descending). `rank` is
+ * the prediction's rank score, the net's ranking signal (not a forecast): highest first when sorted
+ * descending, rows without one (a baseline ships) after those with one.
+ */
 export function sortValue(r: RowState, key: SortKey): number | string {
   const p = r.prediction;
   switch (key) {
@@ -59,6 +63,7 @@ export function sortValue(r: RowState, key: SortKey): number | string {
       return r.receivedAt === null ? Number.POSITIVE_INFINITY : -r.receivedAt;
     default:
       if (!p) return Number.NEGATIVE_INFINITY;
+      if (key === 'rank') return p.rankScore ?? -Number.MAX_VALUE;
       return key === 'last'
         ? p.lastClose
         : key === 'predicted'
