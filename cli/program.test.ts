@@ -1,7 +1,7 @@
 // The tickcast command line in-process: each command's output, exit code and error messages, with
 // settings from an injected environment (test/cli.test.ts runs the real process for what only a
 // process shows: exit codes on the way out, signals, an orphaned child).
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -574,5 +574,34 @@ describe('tickcast evaluate and calibration on a small folder (in-process)', () 
     expect(r.code).toBe(last.allInBand ? 0 : 1);
     if (!last.allInBand)
       expect(r.stderr).toMatch(/tickcast calibration: coverage out of band in \d of 6 groups: h\d+ \w+ /);
+  });
+});
+
+describe('tickcast train on a small folder (in-process)', () => {
+  it('fits the candidates, prints the validation table and what it ships, and writes the artifacts where asked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickcast-train-'));
+    mkdirSync(join(dir, 'csv'));
+    for (const t of ['AAPL', 'KO']) {
+      copyFileSync(join(ROOT, 'data/sp500-daily', `${t}_data.csv`), join(dir, 'csv', `${t}_data.csv`));
+    }
+    const artifacts = join(dir, 'artifacts');
+    const r = await tickcast([
+      'train',
+      '--data',
+      join(dir, 'csv'),
+      '--validation-days',
+      '60',
+      '--artifacts',
+      artifacts,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^validation \(horizon 1\): [\d,]+ examples$/m);
+    expect(r.stdout).toMatch(/^model\s+days\s+n\s+MAE %/m);
+    expect(r.stdout).toMatch(/^linear@2016-12-31-\w+( \(shipped\))?\s+all\s+\d+\s/m);
+    expect(r.stdout).toMatch(/^point forecast at h21: /m);
+    expect(r.stdout).toMatch(
+      /^shipped \S+@2016-12-31-\w+, earnings median × [\d.]+, interval × [\d.]+; \d+ s in all$/m,
+    );
+    expect(readdirSync(artifacts)).toEqual(expect.arrayContaining(['shipped.json', 'linear', 'mlp']));
   });
 });
