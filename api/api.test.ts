@@ -237,12 +237,13 @@ describe('queries', () => {
     expect(Date.parse(p!.targetTime)).toBeGreaterThan(Date.parse(p!.inputTime));
     expect(p?.modelVersion).toBeTruthy();
 
-    const many = await gql<{ predictions: Array<{ symbol: string; horizon: number }> }>(
-      '{ predictions(symbols: ["KO", "AAPL"]) { symbol horizon } }',
+    const many = await gql<{ predictions: Array<{ symbol: string; horizon: number; rankScore: number | null }> }>(
+      '{ predictions(symbols: ["KO", "AAPL"]) { symbol horizon rankScore } }',
     );
+    // A baseline (persistence) ships here: no net, so no rank score.
     expect(many.data?.predictions).toEqual([
-      { symbol: 'KO', horizon: 1 },
-      { symbol: 'AAPL', horizon: 1 },
+      { symbol: 'KO', horizon: 1, rankScore: null },
+      { symbol: 'AAPL', horizon: 1, rankScore: null },
     ]);
   });
 
