@@ -452,6 +452,16 @@ describe('tickcast run --until-end (in-process)', () => {
     expect(r.stdout).toMatch(/^dead letters: 0$/m);
     // Its signal handlers are gone with it: nothing is left to stop.
     expect(process.listenerCount('SIGTERM')).toBe(handlers);
+
+    // Nothing serving: `explain --db` reads the stores the run wrote.
+    const db = join(dir, 'store.duckdb');
+    const e = await tickcast(['explain', 'ko', '--db', db], { TICKCAST_NEWS: 'none' });
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/^KO, 1 trading day ahead \(prediction \S+\)$/m);
+    expect(e.stdout).toMatch(/written by template; grounded; \d+ ms$/);
+    const unknown = await tickcast(['explain', 'ZZZZ', '--db', db], { TICKCAST_NEWS: 'none' });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('tickcast: unknown symbol "ZZZZ"');
   });
 });
 
