@@ -91,11 +91,11 @@ interface Table<T> {
 // later (a new nullable field) comes after it: the appender fills a table's columns by position,
 // so each store reads the order from the table itself (`prepare`).
 
-// The store's own tables, derived from bar.avsc, prediction.avsc and score.avsc. Their times are
-// BIGINT epoch ms: exactly what the API speaks, with no time-zone conversion on the way.
 /** Column names the store keeps for itself in every table. */
 const RESERVED = ['batch'];
 
+// The store's own tables, derived from bar.avsc, prediction.avsc and score.avsc. Their times are
+// BIGINT epoch ms: exactly what the API speaks, with no time-zone conversion on the way.
 const BARS = tableOf<Bar>(storeTableLayout(BAR_TABLE, RESERVED), 'epoch-ms');
 const PREDICTIONS = tableOf<Prediction>(storeTableLayout(PREDICTION_TABLE, RESERVED), 'epoch-ms');
 const SCORES = tableOf<Score>(storeTableLayout(SCORE_TABLE, RESERVED), 'epoch-ms');
