@@ -6,14 +6,16 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeSnapshot } from '../engine/cluster-metrics.js';
 import type { RunSummary } from '../engine/index.js';
 import { PipelineMetrics } from '../engine/metrics.js';
 import { ExplainError } from '../explain/explanation-service.js';
+import { sessionsBetween } from '../models/market-calendar.js';
 import { QuestDbError } from '../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { VectorStore } from '../storage/vector-store.js';
+import { startYahooFixtureServer, type YahooFixtureServer } from '../test/support/yahoo-fixture-server.js';
 import type { CliIo } from './io.js';
 import { exitCodeOf, runCli } from './program.js';
 import { pipelineStatuses, printStatus } from './status.js';
@@ -613,5 +615,56 @@ describe('tickcast train on a small folder (in-process)', () => {
       /^shipped \S+@2016-12-31-\w+, earnings median × [\d.]+, interval × [\d.]+; \d+ s in all$/m,
     );
     expect(readdirSync(artifacts)).toEqual(expect.arrayContaining(['shipped.json', 'linear', 'mlp']));
+  });
+});
+
+describe('tickcast backfill from the Yahoo fixture server (in-process)', () => {
+  const FROM = '2024-09-03';
+  /** History days up to the fixture's SYNTHETIC charts' last day, 2025-02-13. */
+  const DAYS = sessionsBetween(FROM, '2025-02-13').length;
+  let yahoo: YahooFixtureServer;
+  beforeAll(async () => {
+    yahoo = await startYahooFixtureServer({ syntheticCharts: { test: () => true } });
+  });
+  afterAll(() => yahoo.close());
+  const env = (dir: string, extra: Record<string, string> = {}) => ({
+    TICKCAST_SOURCE: 'yahoo',
+    YAHOO_BASE_URL: yahoo.url,
+    YAHOO_RATE: '0',
+    TICKCAST_SYMBOLS: 'AAPL,MSFT',
+    TICKCAST_BACKFILL_FROM: FROM,
+    TICKCAST_DB: join(dir, 'store.duckdb'),
+    TICKCAST_EXPLAIN: 'off',
+    TICKCAST_LOG_LEVEL: 'warn',
+    ...extra,
+  });
+
+  it('writes the history through the pipeline into the store, and a second run adds no rows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickcast-backfill-'));
+    const first = await tickcast(['backfill', '--symbols', 'aapl,MSFT', '--from', FROM], env(dir));
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/^tickcast: backfill of 2 symbols from 2024-09-03 \(Yahoo, daily\) → duckdb/m);
+    expect(first.stdout).toMatch(/^price-prediction: finished in/m);
+    expect(first.stdout).toContain(`store (duckdb): ${(2 * DAYS).toLocaleString('en-US')} bars,`);
+    const second = await tickcast(['backfill', '--symbols', 'AAPL,MSFT', '--from', FROM], env(dir));
+    expect(second.code, second.stderr).toBe(0);
+    const store = (text: string) => /^store \(duckdb\): .*$/m.exec(text)?.[0];
+    expect(store(second.stdout)).toBe(store(first.stdout));
+  });
+
+  it('bad yahoo settings stop start-up with exit 2, naming the variable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickcast-yahoo-bad-'));
+    const bad = await tickcast(
+      ['run', '--until-end'],
+      env(dir, { TICKCAST_SYMBOLS: 'AAPL,not a ticker', YAHOO_RATE: '-5' }),
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('YAHOO_RATE="-5"');
+    const symbols = await tickcast(['run', '--until-end'], env(dir, { TICKCAST_SYMBOLS: 'AAPL,not a ticker' }));
+    expect(symbols.code).toBe(2);
+    expect(symbols.stderr).toContain('TICKCAST_SYMBOLS="AAPL,not a ticker": not tickers: "not a ticker"');
+    const from = await tickcast(['backfill', '--from', '2025-02-30'], env(dir));
+    expect(from.code).toBe(2);
+    expect(from.stderr).toContain('TICKCAST_BACKFILL_FROM="2025-02-30": not a calendar day');
   });
 });

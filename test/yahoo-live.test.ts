@@ -161,20 +161,5 @@ describe('TICKCAST_SOURCE=yahoo against the Yahoo fixture server', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(await counts(join(dir, 'store.duckdb'))).toEqual(after);
   }, 150_000);
-
-  it('bad yahoo settings stop start-up with exit 2, naming the variable', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tickcast-yahoo-bad-'));
-    const bad = await tickcast(
-      ['run', '--until-end'],
-      env(dir, { TICKCAST_SYMBOLS: 'AAPL,not a ticker', YAHOO_RATE: '-5' }),
-    );
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('YAHOO_RATE="-5"');
-    const symbols = await tickcast(['run', '--until-end'], env(dir, { TICKCAST_SYMBOLS: 'AAPL,not a ticker' }));
-    expect(symbols.code).toBe(2);
-    expect(symbols.stderr).toContain('TICKCAST_SYMBOLS="AAPL,not a ticker": not tickers: "not a ticker"');
-    const from = await tickcast(['backfill', '--from', '2025-02-30'], env(dir));
-    expect(from.code).toBe(2);
-    expect(from.stderr).toContain('TICKCAST_BACKFILL_FROM="2025-02-30": not a calendar day');
-  }, 60_000);
+  // Bad yahoo settings (exit 2, naming the variable): cli/program.test.ts, in-process.
 });
