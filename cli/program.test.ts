@@ -6,7 +6,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NodeSnapshot } from '../engine/cluster-metrics.js';
 import type { RunSummary } from '../engine/index.js';
 import { PipelineMetrics } from '../engine/metrics.js';
@@ -666,5 +666,51 @@ describe('tickcast backfill from the Yahoo fixture server (in-process)', () => {
     const from = await tickcast(['backfill', '--from', '2025-02-30'], env(dir));
     expect(from.code).toBe(2);
     expect(from.stderr).toContain('TICKCAST_BACKFILL_FROM="2025-02-30": not a calendar day');
+  });
+});
+
+describe('tickcast run, serving (in-process)', () => {
+  it('serves the API after the replay, and stops cleanly on SIGTERM (exit 0)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickcast-serve-inproc-'));
+    mkdirSync(join(dir, 'csv'));
+    copyFileSync(join(ROOT, 'data/sp500-daily/KO_data.csv'), join(dir, 'csv/KO_data.csv'));
+    const before = new Set(process.listeners('SIGTERM'));
+    // Its shutdown ends the process: here, it says so instead.
+    const exited = new Promise<number | undefined>((resolve) => {
+      vi.spyOn(process, 'exit').mockImplementation(((code?: number) => {
+        resolve(code);
+      }) as typeof process.exit);
+    });
+    try {
+      const r = await tickcast(['run', '--db', join(dir, 's.duckdb')], {
+        TICKCAST_DATA_DIR: join(dir, 'csv'),
+        TICKCAST_EXPLAIN: 'off',
+        TICKCAST_MODEL: 'persistence',
+        TICKCAST_HOST: '127.0.0.1',
+        TICKCAST_PORT: '0',
+        TICKCAST_LOG_LEVEL: 'warn',
+      });
+      // The command returns once the replay is through, still serving.
+      expect(r.code, r.stderr).toBe(0);
+      const url = /GraphQL on (http:\/\/\S+)\/graphql/.exec(r.stderr)?.[1];
+      expect(url, r.stderr).toBeDefined();
+      expect(r.stderr).toContain(`tickcast: dashboard on ${url}/`);
+      expect(r.stderr).toContain(`tickcast: replay finished; still serving ${url} (Ctrl-C to stop)`);
+      expect(r.stdout).toContain('store (duckdb): 1,259 bars');
+      const health = await fetch(`${url}/healthz`);
+      expect(await health.json()).toMatchObject({ status: 'ok', store: { kind: 'duckdb', ok: true } });
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toContain('tickcast_records_in_total{node="store-bars"} 1259');
+      // SIGTERM: its handler, called as the signal would.
+      const handler = process.listeners('SIGTERM').find((l) => !before.has(l));
+      expect(handler).toBeDefined();
+      process.off('SIGTERM', handler!);
+      (handler as (signal: string) => void)('SIGTERM');
+      expect(await exited).toBe(0);
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    } finally {
+      vi.restoreAllMocks();
+      for (const l of process.listeners('SIGINT')) if (!before.has(l)) process.off('SIGINT', l);
+    }
   });
 });

@@ -61,6 +61,7 @@ export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promis
   const waiting = new AbortController();
   const shutdown = async (signal: string) => {
     stopping = true;
+    clearInterval(orphaned);
     io.err(`\ntickcast: ${signal}, stopping`);
     progress.stop();
     waiting.abort();
