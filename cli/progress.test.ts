@@ -105,3 +105,48 @@ describe('task progress (not a terminal)', () => {
     ]);
   });
 });
+
+/** A terminal: cli-progress redraws its bar in place (cursor moves, line clears, writes). */
+function terminal() {
+  const writes: string[] = [];
+  const stream = {
+    isTTY: true,
+    columns: 200,
+    write: (s: string) => writes.push(s),
+    cursorTo: () => true,
+    moveCursor: () => true,
+    clearLine: () => true,
+    clearScreenDown: () => true,
+    on: () => stream,
+    removeListener: () => stream,
+  };
+  return { writes, stream: stream as unknown as NodeJS.WriteStream };
+}
+
+describe('on a terminal', () => {
+  it('the run is a bar redrawn in place, its last frame with the final figures', () => {
+    vi.useFakeTimers();
+    let stats = [stat('bars', 2), stat('store-predictions', 3)];
+    const { writes, stream } = terminal();
+    const p = startProgress(
+      running(['bars', 'store-predictions'], () => stats, [{ node: 'market-data', total: 4 }]),
+      () => 1,
+      { predictionsPerQuote: 3, stream },
+    );
+    vi.advanceTimersByTime(1000);
+    expect(writes.join('')).toMatch(
+      /replay \|.*\| 25% \| 1\/4 quotes through \| [\d,]+ quotes\/s \| 1 symbols \| 3 predictions written/,
+    );
+    stats = [stat('bars', 4), stat('store-predictions', 12)];
+    p.stop();
+    expect(writes.join('')).toMatch(/100% \| 4\/4 quotes through .*12 predictions written/);
+  });
+
+  it('a task is a bar of its own', () => {
+    const { writes, stream } = terminal();
+    const task = taskProgress('evaluating mlp', 'examples', stream);
+    task.update(5, 10);
+    task.stop();
+    expect(writes.join('')).toMatch(/evaluating mlp\s+\|.*\| 50% \| 5\/10 examples/);
+  });
+});
