@@ -267,7 +267,10 @@ async function main() {
   // Kafka records one update costs, per topic (data, control records, changelogs, dead letters).
   const perTopic = kafkas.map((_, i) => {
     const m = new Map<string, number>();
-    for (const [topic, end] of after[i]!) m.set(topic, (end - (before[i]!.get(topic) ?? 0)) / MEASURED);
+    // Changelogs are named after their consumer groups (a prefix per run): by node, here.
+    for (const [topic, end] of after[i]!) {
+      m.set(topic.replace(/^.*\.price-prediction\./, ''), (end - (before[i]!.get(topic) ?? 0)) / MEASURED);
+    }
     return m;
   });
   const messagesPerUpdate = perTopic.map((m) => [...m.values()].reduce((a, b) => a + b, 0));

@@ -1,11 +1,10 @@
 // What a node (source or transform) emits, turned into messages for the transport: the record
 // checked against its port's schema (and encoded where it leaves the process), keyed, with the
 // node's headers; an invalid record becomes a dead letter instead. One path for both tasks.
-import type { Schema } from '../schemas/index.js';
+import { describeTypeErrors, type Schema } from '../schemas/index.js';
 import { HEADER } from './control.js';
 import { deadLetterMessage, jsonPayload } from './dead-letter.js';
 import type { PipelineMetrics } from './metrics.js';
-import { checkRecord } from './node-task.js';
 import type { Pipeline, PipelineNode } from './pipeline.js';
 import type { Serde } from './serde.js';
 import type { OutgoingMessage } from './transport.js';
@@ -103,4 +102,47 @@ export class Emitter {
     }
     return this.cached.headers;
   }
+}
+
+/**
+ * Records already checked against a schema (by fingerprint), unencoded: a record handed on
+ * unchanged (the router passes features through) is not checked again. Records are read-only
+ * once emitted (engine/README.md), so a check stays true.
+ */
+const checked = new WeakMap<object, string>();
+
+/**
+ * Checks a record against its schema's Avro type and rules, and encodes it when `encode`.
+ * Returns the bytes, null (valid, not encoded) or the reason it is invalid.
+ */
+export function checkRecord<T>(
+  serde: Serde,
+  topic: string,
+  schema: Schema<T>,
+  value: T,
+  encode: boolean,
+): Buffer | null | string {
+  let bytes: Buffer | null = null;
+  const object = typeof value === 'object' && value !== null ? (value as object) : null;
+  if (encode) {
+    try {
+      bytes = serde.encode(topic, schema, value);
+    } catch (err) {
+      const why = describeTypeErrors(schema.type, value);
+      return why.length > 0 ? why.join('; ') : message(err);
+    }
+  } else if (object && checked.get(object) === schema.fingerprint) {
+    return null;
+  } else if (!schema.type.isValid(value)) {
+    return describeTypeErrors(schema.type, value).join('; ') || `not a valid ${schema.name}`;
+  }
+  // Rules run after the type check, so they can rely on the record's shape.
+  const problems = schema.validate(value);
+  if (problems.length > 0) return problems.join('; ');
+  if (object && !encode) checked.set(object, schema.fingerprint);
+  return bytes;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

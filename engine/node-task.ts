@@ -2,7 +2,7 @@
 // Offsets are committed only after the node's outputs are acknowledged (at-least-once), or
 // with them in one transaction when the producer is transactional (exactly-once, Kafka).
 import pRetry from 'p-retry';
-import { describeTypeErrors, type Schema } from '../schemas/index.js';
+import type { Schema } from '../schemas/index.js';
 import { type Control, controlMessages, controlOf, endedIn, endMark, HEADER, InputClock } from './control.js';
 import { jsonPayload } from './dead-letter.js';
 import { Emitter } from './emitter.js';
@@ -568,33 +568,6 @@ export class NodeTask {
   ): void {
     this.emitter.deadLetter(topic, kind, reason, payload, at);
   }
-}
-
-/**
- * Checks a record against its schema's Avro type and rules, and encodes it when `encode`.
- * Returns the bytes, null (valid, not encoded) or the reason it is invalid.
- */
-export function checkRecord<T>(
-  serde: Serde,
-  topic: string,
-  schema: Schema<T>,
-  value: T,
-  encode: boolean,
-): Buffer | null | string {
-  let bytes: Buffer | null = null;
-  if (encode) {
-    try {
-      bytes = serde.encode(topic, schema, value);
-    } catch (err) {
-      const why = describeTypeErrors(schema.type, value);
-      return why.length > 0 ? why.join('; ') : message(err);
-    }
-  } else if (!schema.type.isValid(value)) {
-    return describeTypeErrors(schema.type, value).join('; ') || `not a valid ${schema.name}`;
-  }
-  // Rules run after the type check, so they can rely on the record's shape.
-  const problems = schema.validate(value);
-  return problems.length > 0 ? problems.join('; ') : bytes;
 }
 
 /** Counts the data records of a batch per topic (control records and dead letters aside). */

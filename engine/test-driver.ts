@@ -5,8 +5,9 @@
 import { type DeadLetter, type Schema, schemas } from '../schemas/index.js';
 import { type Control, controlMessages, END_OF_TIME, EXTERNAL_PRODUCER, HEADER } from './control.js';
 import { deadLetterMessage, jsonPayload } from './dead-letter.js';
+import { checkRecord } from './emitter.js';
 import { PipelineMetrics } from './metrics.js';
-import { checkRecord, NodeTask } from './node-task.js';
+import { NodeTask } from './node-task.js';
 import type { AnyOperator, Ports } from './operator.js';
 import { definePipeline, type Pipeline } from './pipeline.js';
 import type { StreamRecord } from './record.js';
