@@ -1,6 +1,6 @@
 // The engine by example: define operators, wire them into a pipeline, drive it with the
 // TestDriver, and run it for real on the memory transport.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type Bar, type Quote, schemas } from '../schemas/index.js';
 import {
   defineOperator,
@@ -591,12 +591,9 @@ describe('runPipeline', () => {
       }),
       { transport: new MemoryTransport({ capacity: 10 }), pollTimeoutMs: 20, batchSize: 5 },
     );
-    // Wait until the source is parked on the full partition (its count stops moving).
-    let before = -1;
-    while (emitted !== before) {
-      before = emitted;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // Wait until the source is parked on the full partition: more than its capacity (10) is
+    // pending, so its send waits for room that the stuck sink will not make.
+    await vi.waitFor(() => expect(running.transport.depth!().quotes).toBeGreaterThan(10), { timeout: 10_000 });
     const stopping = running.stop();
     release();
     const summary = await stopping;
