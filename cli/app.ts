@@ -506,6 +506,7 @@ function startApiServer(
             ...(app.explain.explainer ? { explainer: app.explain.explainer } : {}),
             firstTextTimeoutMs: c.OLLAMA_TIMEOUT,
             totalTimeoutMs: 6 * c.OLLAMA_TIMEOUT,
+            retrieval: { marketMinSimilarity: c.TICKCAST_MARKET_MIN_SIMILARITY },
           },
         }
       : {}),

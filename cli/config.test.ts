@@ -21,4 +21,14 @@ describe('loadConfig', () => {
     }
     expect(loadConfig({ TICKCAST_PORT: '0' }).TICKCAST_PORT).toBe(0);
   });
+
+  it('takes the market-news similarity as a number from -1 to 1, 0.3 by default', () => {
+    for (const v of ['abc', '2', '-1.5']) {
+      expect(problems({ TICKCAST_MARKET_MIN_SIMILARITY: v })).toEqual([
+        `TICKCAST_MARKET_MIN_SIMILARITY=${JSON.stringify(v)}: a number from -1 to 1`,
+      ]);
+    }
+    expect(loadConfig({}).TICKCAST_MARKET_MIN_SIMILARITY).toBe(0.3);
+    expect(loadConfig({ TICKCAST_MARKET_MIN_SIMILARITY: '0.45' }).TICKCAST_MARKET_MIN_SIMILARITY).toBe(0.45);
+  });
 });

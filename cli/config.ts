@@ -229,6 +229,15 @@ export const configSchema = z.object({
     .default('llama3.2:3b'),
   /** template or ollama; default ollama when OLLAMA_HOST is set, else template. */
   TICKCAST_EXPLAINER: z.enum(['template', 'ollama']).optional(),
+  /**
+   * Least cosine similarity of a market-wide headline to the market query, cited when a symbol has
+   * no headlines of its own (explain/retrieval.ts); tuned for the embedded MiniLM embedder.
+   */
+  TICKCAST_MARKET_MIN_SIMILARITY: z.coerce
+    .number({ error: 'a number from -1 to 1' })
+    .min(-1, 'a number from -1 to 1')
+    .max(1, 'a number from -1 to 1')
+    .default(0.3),
   /** How long the Ollama explainer may take to write its first words before the template takes over. */
   OLLAMA_TIMEOUT: duration.default(20_000),
   /**

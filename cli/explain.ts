@@ -107,6 +107,7 @@ async function locally(config: Config, symbol: string, horizon: number): Promise
         has: async (s) => (await store.symbols()).includes(s),
       },
       horizons: config.TICKCAST_HORIZONS,
+      retrieval: { marketMinSimilarity: config.TICKCAST_MARKET_MIN_SIMILARITY },
       ...(parts.explainer ? { explainer: parts.explainer } : {}),
     });
     return await service.explain(symbol, horizon);
