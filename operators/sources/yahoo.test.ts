@@ -178,7 +178,8 @@ describe('yahoo source: quotes', () => {
   });
 
   it('breaker open → last values kept, marked stale, status degraded; recovery when Yahoo is back', async () => {
-    const yahoo = client({ retries: 0, breakerThreshold: 1, breakerHalfOpenAfterMs: 40 });
+    // No half-open delay: the breaker stays open until the next call, which is its probe (no sleep).
+    const yahoo = client({ retries: 0, breakerThreshold: 1, breakerHalfOpenAfterMs: 0 });
     const seen: Array<{ state: string; stale: number; quote: string }> = [];
     let feed: ReturnType<typeof createYahooFeed> | undefined;
     const { clock, signal } = testClock('2025-02-18T15:00:00Z', '2025-02-18T15:03:30Z', async (i) => {
@@ -189,10 +190,7 @@ describe('yahoo source: quotes', () => {
         quote: s.breakers.find((b) => b.endpoint === 'quote')!.state,
       });
       if (i === 1) server.inject({ endpoint: 'quote', times: Infinity, fault: { kind: 'status', status: 503 } });
-      if (i === 2) {
-        server.clearFaults(); // Yahoo is back; the breaker lets a probe through after its delay
-        await new Promise((done) => setTimeout(done, 60));
-      }
+      if (i === 2) server.clearFaults(); // Yahoo is back; the next cycle's call is the breaker's probe
     });
     feed = createYahooFeed({ client: yahoo, symbols: ['AAPL', 'MSFT'], pollMs: MIN, clock });
     const d = await TestDriver.forOperator(feed.quotes);
