@@ -2,7 +2,6 @@
 // query limits and shared subscription execution.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { TableTopic } from '../engine/index.js';
 import type { ApiContext, ApiServices } from './context.js';
@@ -23,7 +22,7 @@ export function createGraphqlYoga(
   opts: { topics: readonly TableTopic[]; corsOrigins: readonly string[] },
 ): GraphqlYoga {
   const origins = opts.corsOrigins;
-  let graphiqlPage: string | undefined;
+  let graphiqlPage: Promise<string> | undefined;
   return createYoga<ServerContext, ApiContext>({
     schema: schemaFor(opts.topics),
     graphqlEndpoint: '/graphql',
@@ -37,8 +36,10 @@ export function createGraphqlYoga(
     maskedErrors: { isDev: false },
     cors: origins.length === 0 ? false : { origin: origins.includes('*') ? '*' : [...origins] },
     logging: 'error',
-    // GraphiQL from the package's own bundle, not a CDN: it works offline. Rendered once (megabytes).
+    // GraphiQL from the package's own bundle, not a CDN: it works offline. Loaded and rendered on
+    // the first visit, once (megabytes: loading it at start-up cost ~170 ms of every restart).
     graphiql: { title: 'tickcast GraphQL' },
-    renderGraphiQL: (o) => (graphiqlPage ??= renderGraphiQL(o)),
+    renderGraphiQL: (o) =>
+      (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(o))),
   });
 }
