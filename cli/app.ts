@@ -40,12 +40,10 @@ import { loadShipped } from '../models/shipped.js';
 import { news } from '../operators/sources/news.js';
 import { replay } from '../operators/sources/replay.js';
 import { simulator } from '../operators/sources/simulator.js';
-import { createYahooFeed, defaultPollMs, type MarketDataStatus, type YahooFeed } from '../operators/sources/yahoo.js';
-import { createYahooClient } from '../operators/sources/yahoo-client.js';
+import type { MarketDataStatus, YahooFeed } from '../operators/sources/yahoo.js';
 import { loadPipelineModule, type PipelineModule, servedTopics, UnknownPipelineError } from '../pipelines/modules.js';
 import { CALIBRATION_TABLE } from '../pipelines/price-prediction.js';
 import { type DeadLetter, schemas } from '../schemas/index.js';
-import { openChromaVectorStore } from '../storage/chroma-vector-store.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
 import { withStoreFaults } from '../storage/fault-injecting-store.js';
@@ -135,7 +133,12 @@ export async function openExplainParts(config: Config, opts: { dbPath?: string }
   if (problems.length > 0) throw new ConfigError(problems);
   const embedder = await openEmbedder(config);
   const vectors = config.CHROMA_URL
-    ? await openChromaVectorStore({ url: config.CHROMA_URL, collection: config.CHROMA_COLLECTION, embedder })
+    ? // Loaded only with a Chroma server: the client is start-up time every other run would pay.
+      await (await import('../storage/chroma-vector-store.js')).openChromaVectorStore({
+        url: config.CHROMA_URL,
+        collection: config.CHROMA_COLLECTION,
+        embedder,
+      })
     : await openDuckDbVectorStore({ path: opts.dbPath ?? config.TICKCAST_DB, embedder });
   const useOllama = (config.TICKCAST_EXPLAINER ?? (config.OLLAMA_HOST ? 'ollama' : 'template')) === 'ollama';
   // No explainer: the service's own template (written at once, nothing to check as it streams).
@@ -187,7 +190,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // day would wait a round trip over five hops, and replays there run ahead of the calibration.
   const feedback =
     config.TICKCAST_SOURCE === 'replay' && config.TICKCAST_CALIBRATION ? createWatermarkGate(CALIBRATION_TABLE) : null;
-  const yahoo = live ? openYahooFeed(config, { universe, hub, registry, backfill: opts.backfill, log }) : null;
+  const yahoo = live ? await openYahooFeed(config, { universe, hub, registry, backfill: opts.backfill, log }) : null;
   // Headlines replay in step with the prices: the news source waits for the replay to pass each one's time.
   const clock = config.TICKCAST_SOURCE === 'replay' ? createReplayClock() : undefined;
   const paceMs = opts.paceMs ?? config.TICKCAST_PACE;
@@ -251,8 +254,11 @@ async function openCalendar(
   return { calendar: live, live };
 }
 
-/** The yahoo feed on the process's one Yahoo client, over the configured universe. */
-function openYahooFeed(
+/**
+ * The yahoo feed on the process's one Yahoo client, over the configured universe. Its modules load
+ * only for the yahoo source (yahoo-finance2 and the resilience libraries: start-up time otherwise).
+ */
+async function openYahooFeed(
   config: Config,
   deps: {
     universe: readonly string[];
@@ -261,8 +267,12 @@ function openYahooFeed(
     backfill: BuildOptions['backfill'];
     log: Logger;
   },
-): YahooFeed {
+): Promise<YahooFeed> {
   const { universe, log } = deps;
+  const [{ createYahooFeed, defaultPollMs }, { createYahooClient }] = await Promise.all([
+    import('../operators/sources/yahoo.js'),
+    import('../operators/sources/yahoo-client.js'),
+  ]);
   return createYahooFeed({
     client: createYahooClient({
       ...(config.YAHOO_BASE_URL ? { baseUrl: config.YAHOO_BASE_URL } : {}),

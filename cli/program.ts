@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExplainError } from '../explain/explanation-service.js';
 import { OllamaError } from '../models/ollama-embedder.js';
 import { PIPELINES } from '../pipelines/modules.js';
-import { ChromaUnreachableError } from '../storage/chroma-vector-store.js';
+import { ChromaUnreachableError } from '../storage/chroma-unreachable.js';
 import { QuestDbError } from '../storage/questdb-store.js';
 import { type CalibrationArgs, calibrationCommand } from './calibration.js';
 import { ConfigError, loadConfig } from './config.js';

@@ -24,6 +24,7 @@ import {
   type Where,
 } from 'chromadb';
 import type { EmbedderInfo } from '../models/embedder.js';
+import { ChromaUnreachableError } from './chroma-unreachable.js';
 import { SerialQueue } from './serial-queue.js';
 import { checkBatch, checkEmbedder, checkVector, inAskedOrder, queryLimit, timeBound } from './vector-checks.js';
 import {
@@ -49,13 +50,7 @@ export interface ChromaVectorStoreOptions {
 
 export const DEFAULT_COLLECTION = 'tickcast-documents';
 
-/** Chroma did not answer: the server is down, unreachable, or hung. Worth a retry later. */
-export class ChromaUnreachableError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ChromaUnreachableError';
-  }
-}
+export { ChromaUnreachableError } from './chroma-unreachable.js';
 
 export async function openChromaVectorStore(opts: ChromaVectorStoreOptions): Promise<VectorStore> {
   return ChromaVectorStore.open(opts);
