@@ -18,6 +18,7 @@ import {
   nextSpark,
   parseSymbols,
   type RowState,
+  refreshErrorText,
   rowWindow,
   type SortKey,
   SPARK_POINTS,
@@ -228,5 +229,16 @@ describe('watchlist table logic', () => {
     expect(addErrorText('offline', ['ZZZ'])).toBe('offline');
     expect(errorText(new Error('HTTP 502'))).toBe('HTTP 502');
     expect(errorText(42)).toBe('42');
+  });
+});
+
+describe('refreshErrorText', () => {
+  it('says what is stale and why, and that it keeps retrying', () => {
+    expect(refreshErrorText('predictions', new ApiError('too many requests', 'RATE_LIMITED'))).toBe(
+      'Could not refresh predictions: too many requests (RATE_LIMITED). Showing the last values; retrying.',
+    );
+    expect(refreshErrorText('sparklines', new TypeError('Failed to fetch'))).toBe(
+      'Could not refresh sparklines: Failed to fetch. Showing the last values; retrying.',
+    );
   });
 });

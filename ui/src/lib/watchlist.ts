@@ -183,3 +183,12 @@ export function addErrorText(err: unknown, fresh: readonly string[]): string {
 
 /** The one-line message for an error that stops the view loading. */
 export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * The notice for a background refresh that failed (predictions, rechecks, sparklines): the list
+ * stays as it was and keeps retrying, but the user is told what is stale and why.
+ */
+export function refreshErrorText(what: 'predictions' | 'sparklines', err: unknown): string {
+  const why = err instanceof ApiError && err.code ? `${err.message} (${err.code})` : errorText(err);
+  return `Could not refresh ${what}: ${why}. Showing the last values; retrying.`;
+}
