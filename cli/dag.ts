@@ -49,7 +49,9 @@ export async function dagCommand(opts: DagArgs, io: CliIo): Promise<void> {
         }
       : {}),
   });
-  io.out(opts.format === 'json' ? JSON.stringify(pipeline.describe(), null, 2) : pipeline.mermaid());
+  // The chains the run would use: none with TICKCAST_CHAINING=off.
+  const shape = { chains: config.TICKCAST_CHAINING };
+  io.out(opts.format === 'json' ? JSON.stringify(pipeline.describe(shape), null, 2) : pipeline.mermaid(shape));
   await vectors?.close();
   await store.close();
 }

@@ -170,6 +170,25 @@ describe('tickcast (in-process)', () => {
     expect(JSON.parse(sma.stdout).nodes.map((n: { id: string }) => n.id)).toContain('sma-cross');
   });
 
+  it('dag shows the chains a run would use: bars → … → predict, and none with chaining off', async () => {
+    type Chains = { chains: Array<{ head: string; nodes: string[]; fused: string[] }> };
+    const on = JSON.parse((await tickcast(['dag'], { TICKCAST_EXPLAIN: 'off' })).stdout) as Chains;
+    expect(on.chains).toEqual([
+      expect.objectContaining({
+        head: 'bars',
+        nodes: ['bars', 'features', 'router', 'predict-normal', 'predict-earnings'],
+      }),
+    ]);
+    // Without the explanation path nobody else reads features.normal/earnings: they are fused too.
+    expect(on.chains[0]!.fused).toEqual(['features', 'features.normal', 'features.earnings']);
+    const off = JSON.parse(
+      (await tickcast(['dag'], { TICKCAST_EXPLAIN: 'off', TICKCAST_CHAINING: 'off' })).stdout,
+    ) as Chains;
+    expect(off.chains).toEqual([]);
+    const mermaid = await tickcast(['dag', '--format', 'mermaid'], { TICKCAST_CHAINING: 'off' });
+    expect(mermaid.stdout).not.toContain('subgraph');
+  });
+
   it('doctor: ok on embedded defaults; a taken API port fails it (exit 1) with the fix', async () => {
     const ok = await tickcast(['doctor'], { TICKCAST_PORT: '0' });
     expect(ok.code).toBe(0);

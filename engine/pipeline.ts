@@ -117,8 +117,9 @@ export interface Pipeline {
   readonly topics: ReadonlyMap<string, PipelineTopic>;
   /** Nodes that run as one task, passing records in-process, when chaining is on. */
   readonly chains: readonly Chain[];
-  describe(): PipelineDescription;
-  mermaid(): string;
+  /** `chains: false`: as it runs with chaining off (no chains). */
+  describe(opts?: { chains?: boolean }): PipelineDescription;
+  mermaid(opts?: { chains?: boolean }): string;
 }
 
 export const DLQ_SUFFIX = '.dlq';
@@ -270,8 +271,8 @@ export function definePipeline(decl: PipelineDeclaration): Pipeline {
     nodes: ordered,
     topics,
     chains,
-    describe: () => structuredClone(description),
-    mermaid: () => toMermaid(description),
+    describe: (opts) => structuredClone(opts?.chains === false ? { ...description, chains: [] } : description),
+    mermaid: (opts) => toMermaid(opts?.chains === false ? { ...description, chains: [] } : description),
   };
 }
 
