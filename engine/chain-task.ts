@@ -4,6 +4,7 @@
 // order (at-least-once) or in one transaction (exactly-once).
 import type { Chain } from './chains.js';
 import type { NodeTask } from './node-task.js';
+import { message } from './record.js';
 import {
   type CommitMarks,
   type Consumer,
@@ -194,7 +195,7 @@ export class ChainTask {
       if (!head.real.rewind) throw new Error(`chain ${this.id}: transaction aborted and the consumer cannot rewind`);
       // Every node of the chain sees a new assignment and rebuilds its state from its changelog.
       head.real.rewind();
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = message(err);
       this.deps.log(`chain ${this.id}: transaction aborted (${reason}); reading its input again`);
       this.deps.onAbort(reason);
     }

@@ -5,7 +5,7 @@
 // run) sees every node of the pipeline, which process owns which partitions, and what has ended.
 import { randomUUID } from 'node:crypto';
 import type { NodeStats, PipelineMetrics } from './metrics.js';
-import { message } from './node-task.js';
+import { message } from './record.js';
 import type { Consumer, Producer, TopicSpec, Transport } from './transport.js';
 
 /** The topic (behind the transport's prefix, like every topic). Values are JSON: operational data, no registry. */

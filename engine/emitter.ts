@@ -6,6 +6,7 @@ import { HEADER } from './control.js';
 import { deadLetterMessage, jsonPayload } from './dead-letter.js';
 import type { PipelineMetrics } from './metrics.js';
 import type { Pipeline, PipelineNode } from './pipeline.js';
+import { message } from './record.js';
 import type { Serde } from './serde.js';
 import type { OutgoingMessage } from './transport.js';
 
@@ -141,8 +142,4 @@ export function checkRecord<T>(
   if (problems.length > 0) return problems.join('; ');
   if (object && !encode) checked.set(object, schema.fingerprint);
   return bytes;
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -17,7 +17,7 @@ import {
   UndeclaredStateError,
 } from './operator.js';
 import { DLQ_SUFFIX, type Pipeline, type PipelineNode } from './pipeline.js';
-import { RecordError, type StreamRecord } from './record.js';
+import { message, RecordError, type StreamRecord } from './record.js';
 import type { Serde } from './serde.js';
 import { StateStore, TimerQueue } from './state.js';
 import {
@@ -152,6 +152,14 @@ export class NodeTask {
     return this.clock.watermark;
   }
 
+  /**
+   * Partitions of its input it owns now (a chain's node: its own input's, as its head owns them;
+   * see ChainInput), or null for all of them (memory).
+   */
+  get ownedPartitions(): ReadonlyArray<{ topic: string; partition: number }> | null {
+    return this.deps.consumer.assignment?.owned() ?? null;
+  }
+
   /** Processes up to `max` messages; returns how many were consumed (0 when none arrived). */
   async step(max: number, timeoutMs: number): Promise<number> {
     let msgs = await this.deps.consumer.poll(max, timeoutMs);
@@ -246,14 +254,14 @@ export class NodeTask {
         value = this.deps.serde.decode(m.topic, schema, m.value);
       }
     } catch (err) {
-      this.deadLetter(m.topic, 'decode', `cannot decode as ${schema.name}: ${message(err)}`, m.value, m);
+      this.emitter.deadLetter(m.topic, 'decode', `cannot decode as ${schema.name}: ${message(err)}`, m.value, m);
       return null;
     }
     // Records written inside the pipeline were checked when produced; outside ones now.
     if (this.externalInputs.has(m.topic)) {
       const problems = schema.validate(value);
       if (problems.length > 0) {
-        this.deadLetter(m.topic, 'validation', problems.join('; '), m.value, m);
+        this.emitter.deadLetter(m.topic, 'validation', problems.join('; '), m.value, m);
         return null;
       }
     }
@@ -556,17 +564,7 @@ export class NodeTask {
     } catch {
       payload = jsonPayload(r.value);
     }
-    this.deadLetter(topic, kind, message(err), payload, { key: r.key, timestamp: r.timestamp });
-  }
-
-  private deadLetter(
-    topic: string,
-    kind: string,
-    reason: string,
-    payload: Buffer | null,
-    at: { key: string | null; timestamp: number; partition?: number; offset?: number },
-  ): void {
-    this.emitter.deadLetter(topic, kind, reason, payload, at);
+    this.emitter.deadLetter(topic, kind, message(err), payload, { key: r.key, timestamp: r.timestamp });
   }
 }
 
@@ -583,10 +581,6 @@ export function countProduced(metrics: PipelineMetrics, node: string, batch: rea
 function symbolOf(value: unknown): string | undefined {
   const s = (value as { symbol?: unknown } | null)?.symbol;
   return typeof s === 'string' ? s : undefined;
-}
-
-export function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function declaresState(op: AnyOperator): boolean {

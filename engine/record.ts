@@ -19,3 +19,8 @@ export class RecordError extends Error {
     this.name = 'RecordError';
   }
 }
+
+/** What an error says, whatever was thrown. */
+export function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

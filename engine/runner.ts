@@ -5,8 +5,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ChainHeadConsumer, ChainInput, ChainProducer, ChainTask } from './chain-task.js';
 import { type Chain, splitChainProblem } from './chains.js';
 import { type NodeStats, PipelineMetrics } from './metrics.js';
-import { message, NodeTask } from './node-task.js';
+import { NodeTask } from './node-task.js';
 import type { Pipeline, PipelineNode } from './pipeline.js';
+import { message } from './record.js';
 import { avroSerde, type Serde } from './serde.js';
 import { type SourceProgress, SourceTask } from './source-task.js';
 import type { Consumer, Producer, TopicSpec, Transport } from './transport.js';
@@ -446,7 +447,7 @@ async function runTask(pipeline: Pipeline, task: Task, deps: LoopDeps): Promise<
     // minute) instead of adding admin requests to a broker that is struggling.
     if (!lagInFlight && performance.now() - lastLag > lagEveryMs) {
       lastLag = performance.now();
-      for (const n of task.nodes) metrics.setHolding(n.id, holding(pipeline, n, consumer));
+      for (const n of task.nodes) metrics.setHolding(n.id, holding(pipeline, n));
       lagInFlight = consumer.lag().then(
         (lag) => {
           lagInFlight = null;
@@ -475,24 +476,15 @@ async function runTask(pipeline: Pipeline, task: Task, deps: LoopDeps): Promise<
 }
 
 /** What a node holds now: its state's keys, and the partitions of its input it owns. */
-function holding(pipeline: Pipeline, task: NodeTask, consumer: Consumer) {
+function holding(pipeline: Pipeline, task: NodeTask) {
   const op = pipeline.nodes.find((n) => n.id === task.id)?.operator;
   const stateful = op?.kind === 'transform' && (op.state !== undefined || op.onTimer !== undefined);
-  const reads = pipeline.nodes.find((n) => n.id === task.id)?.reads ?? [];
-  const owned = consumer.assignment?.owned();
-  // A chain's consumer reads its head's topics: a member owns the same partitions of its own input.
-  const parts = owned
-    ? [...new Set(owned.map((tp) => tp.partition))].flatMap((p) =>
-        owned.some((tp) => tp.partition === p && reads.includes(tp.topic))
-          ? owned.filter((tp) => tp.partition === p && reads.includes(tp.topic))
-          : reads.map((topic) => ({ topic, partition: p })),
-      )
-    : null;
   return {
     stateKeys: stateful ? task.state.size : null,
-    partitions: parts
-      ? parts.map((tp) => `${tp.topic}/${tp.partition}`).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
-      : null,
+    partitions:
+      task.ownedPartitions
+        ?.map((tp) => `${tp.topic}/${tp.partition}`)
+        .sort((a, b) => a.localeCompare(b, 'en', { numeric: true })) ?? null,
   };
 }
 

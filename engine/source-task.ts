@@ -7,6 +7,7 @@ import type { PipelineMetrics } from './metrics.js';
 import { countProduced } from './node-task.js';
 import type { SourceContext, SourceOperator } from './operator.js';
 import type { Pipeline, PipelineNode } from './pipeline.js';
+import { message } from './record.js';
 import type { Serde } from './serde.js';
 import type { OutgoingMessage, Producer } from './transport.js';
 
@@ -83,7 +84,7 @@ export class SourceTask {
       stats.status = 'ended';
     } catch (err) {
       stats.status = 'failed';
-      stats.lastError = err instanceof Error ? err.message : String(err);
+      stats.lastError = message(err);
       throw err;
     }
   }
