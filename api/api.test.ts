@@ -411,6 +411,7 @@ function madePrediction(symbol: string, horizon: number, close: number, ts: numb
     modelVersion: '1',
     regime: 'normal',
     createdAt: ts,
+    rankScore: null,
   };
 }
 

@@ -116,6 +116,7 @@ async function main() {
         modelVersion: model.version,
         regime: 'normal',
         createdAt: Date.now(),
+        rankScore: null,
       })),
     );
     const records = <T>(values: T[]): StreamRecord<T>[] =>

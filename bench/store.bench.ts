@@ -55,6 +55,7 @@ function predictionsAt(day: number): Prediction[] {
         modelVersion: '2024.05.1',
         regime: 'normal',
         createdAt: Date.now(),
+        rankScore: null,
       };
     }),
   );

@@ -27,6 +27,7 @@ export function testContext(opts: { change?: number; news?: RetrievedNews[] } = 
     modelVersion: '2016-12-31-964612b2',
     regime: 'normal',
     createdAt: TS + DAY,
+    rankScore: null,
   };
   const fact = (
     name: string,

@@ -18,13 +18,6 @@ interface AvroField {
   name: string;
   type: AvroType;
   doc?: string;
-  default?: unknown;
-  /**
-   * Ours, not Avro's: the property is optional in TypeScript, so code that builds the record
-   * without it still compiles (Avro writes the default). For a field added to a record that many
-   * places build; it needs a default.
-   */
-  optional?: boolean;
 }
 
 const PRIMITIVES: Record<string, string> = {
@@ -91,8 +84,7 @@ function recordInterface(r: AvroRecord, where: string): string[] {
   const out = [`/** ${r.doc ?? r.name} (${where}) */`, `export interface ${r.name} {`];
   for (const f of r.fields) {
     if (f.doc) out.push(`  /** ${f.doc} */`);
-    if (f.optional && !('default' in f)) throw new Error(`${where}: optional field ${f.name} needs a default`);
-    out.push(`  ${f.name}${f.optional ? '?' : ''}: ${tsType(f.type)};`);
+    out.push(`  ${f.name}: ${tsType(f.type)};`);
   }
   out.push('}');
   return out;

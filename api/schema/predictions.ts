@@ -33,11 +33,10 @@ export const PredictionRef = builder.objectRef<Prediction>('Prediction').impleme
     modelVersion: t.exposeString('modelVersion'),
     regime: t.exposeString('regime', { description: 'normal or earnings: which branch produced it.' }),
     createdAt: t.field({ type: 'DateTime', description: 'Wall-clock time it was made.', resolve: (p) => p.createdAt }),
-    rankScore: t.float({
+    rankScore: t.exposeFloat('rankScore', {
       nullable: true,
       description:
         "A ranking signal, not a forecast: the shipped net's own median log return for this horizon. Compare it across symbols at the same input time and horizon (higher ranks first); it is there also where predictedClose is a constant baseline's (where the net has no point skill but still ranks). Null when a baseline ships.",
-      resolve: (p) => p.rankScore ?? null,
     }),
   }),
 });

@@ -47,6 +47,7 @@ describe('timeseries', () => {
       modelVersion: '1',
       regime: 'normal',
       createdAt: Date.UTC(2018, 1, 7, 22),
+      rankScore: null,
     };
     await d.pipe('input', [p, { ...p, upper: 165 }]);
     await d.run();

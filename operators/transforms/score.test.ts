@@ -23,6 +23,7 @@ function prediction(symbol: string, iso: string, close: number, horizon: number,
     modelVersion: '1',
     regime: 'normal',
     createdAt: 0,
+    rankScore: null,
   };
 }
 
