@@ -13,12 +13,12 @@
 // Every process it starts is stopped before it exits. Exit code 1 when a check fails.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { freePort } from '../support/free-port.js';
 import { replyText, startOllamaTestDouble } from '../support/ollama-test-double.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -67,22 +67,6 @@ async function check(name: string, fn: () => Promise<void>): Promise<void> {
 
 function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(message);
-}
-
-/** A free TCP port in 24000–24999 (random probes, then a scan). */
-async function freePort(): Promise<number> {
-  const probe = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-  for (let i = 0; i < 50; i++) {
-    const port = 24000 + Math.floor(Math.random() * 1000);
-    if (await probe(port)) return port;
-  }
-  for (let port = 24000; port < 25000; port++) if (await probe(port)) return port;
-  throw new Error('no free port in 24000–24999');
 }
 
 interface App {
