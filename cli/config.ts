@@ -5,6 +5,12 @@ import { z } from 'zod';
 import type { StoreFault } from '../storage/fault-injecting-store.js';
 
 const positiveInt = z.coerce.number().int().positive();
+/** A switch: on/off (or true/false, 1/0), as a boolean. */
+const onOff = (byDefault: boolean) =>
+  z
+    .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'on or off' })
+    .transform((s) => ['on', 'true', '1'].includes(s))
+    .default(byDefault);
 const PORT = { error: 'a port number: 0 (any free one) to 65535' };
 
 /** Duration: plain milliseconds or a number with ms, s, m or h (e.g. 250ms, 1s). */
@@ -101,15 +107,9 @@ export const configSchema = z.object({
     }, 'not a calendar day')
     .default('400d'),
   /** yahoo: minute bars (interval 1m) from the live quotes beside the daily ones the models read. */
-  TICKCAST_MINUTE_BARS: z
-    .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'on or off' })
-    .transform((s) => ['on', 'true', '1'].includes(s))
-    .default(false),
+  TICKCAST_MINUTE_BARS: onOff(false),
   /** Online interval calibration from the live scores (models/conformal.ts); off: the models' own intervals. */
-  TICKCAST_CALIBRATION: z
-    .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'on or off' })
-    .transform((s) => ['on', 'true', '1'].includes(s))
-    .default(true),
+  TICKCAST_CALIBRATION: onOff(true),
   /** yahoo: requests a minute to Yahoo, shared by every call (0: no limit). */
   YAHOO_RATE: z.coerce.number().min(0).max(100_000).default(100),
   /** yahoo: requests in flight at once. */
@@ -200,15 +200,9 @@ export const configSchema = z.object({
    * Operator chaining (engine/chains.ts): consecutive transforms keyed alike run as one task and
    * hand records on in-process; off: every hop goes through the transport (for comparison).
    */
-  TICKCAST_CHAINING: z
-    .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'on or off' })
-    .transform((s) => ['on', 'true', '1'].includes(s))
-    .default(true),
+  TICKCAST_CHAINING: onOff(true),
   /** Explanations: news and fact sheets embedded into a vector store, explained on request. */
-  TICKCAST_EXPLAIN: z
-    .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'on or off' })
-    .transform((s) => ['on', 'true', '1'].includes(s))
-    .default(true),
+  TICKCAST_EXPLAIN: onOff(true),
   /** Folder of headline CSVs (Finviz, Reuters, Benzinga formats) replayed into the news topic, or none. */
   TICKCAST_NEWS: z.string().min(1).default('data/news'),
   /** Set: retrieval runs on this Chroma server; unset: in the embedded database (TICKCAST_DB). */
