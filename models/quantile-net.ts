@@ -1185,11 +1185,6 @@ export function quantileNetModel(
     clampFeatures(net, inputs, meta, scratch);
     return meanOfClamped(all, scratch, n);
   };
-  /** The forecasts attributions explain: predictQuantiles' (the folded nets'), in a buffer of their own. */
-  const forecastsOf = (inputs: readonly Features[]): Float64Array => {
-    const n = inputs.length;
-    return meanOfClamped(all, clampFeatures(net, inputs, meta, new Float32Array(batchBufferSize(all, n))), n);
-  };
   /** The forecast at the baseline input, every feature at its training mean (standardised 0), as predictBatch runs it. */
   const baselineForecast = (): Float64Array => {
     const x = new Float32Array(batchBufferSize(all, 1));
@@ -1205,56 +1200,52 @@ export function quantileNetModel(
       return inputs.length === 0 ? [] : outputsFromQuantiles(inputs, horizons, predictQuantiles(inputs));
     },
     predictQuantiles,
-    attribute(inputs: readonly Features[]): Attribution[] {
-      const n = inputs.length;
-      if (n === 0) return [];
-      const z = standardiseFeatures(net, inputs, meta, new Float32Array(n * net.cols));
-      const q = forecastsOf(inputs); // as predictBatch computes it, to the bit
-      // The baseline input: every feature at its training mean, standardised 0.
-      baseline ??= baselineForecast();
-      const { contributions, method } = attributeMedians(all, z, n, { steps: opts.attributionSteps });
-      const out: Attribution[] = [];
-      inputs.forEach((f, i) => {
-        net.horizons.forEach((horizon, h) => {
-          const o = i * H + h;
-          out.push({
-            symbol: f.symbol,
-            ts: f.ts,
-            horizon,
-            predictedReturn: q[3 * o + 1]!,
-            baselineReturn: baseline![3 * h + 1]!,
-            contributions: contributions.slice(o * net.cols, (o + 1) * net.cols),
-            method,
-          });
-        });
-      });
-      return out;
-    },
-    attributeWidth(inputs: readonly Features[]): WidthAttribution[] {
-      const n = inputs.length;
-      if (n === 0) return [];
-      const z = standardiseFeatures(net, inputs, meta, new Float32Array(n * net.cols));
-      const q = forecastsOf(inputs);
-      baseline ??= baselineForecast();
-      const { contributions, method } = attributeWidths(all, z, n, { steps: opts.attributionSteps });
-      const out: WidthAttribution[] = [];
-      inputs.forEach((f, i) => {
-        net.horizons.forEach((horizon, h) => {
-          const o = i * H + h;
-          out.push({
-            symbol: f.symbol,
-            ts: f.ts,
-            horizon,
-            predictedWidth: q[3 * o + 2]! - q[3 * o]!,
-            baselineWidth: baseline![3 * h + 2]! - baseline![3 * h]!,
-            contributions: contributions.slice(o * net.cols, (o + 1) * net.cols),
-            method,
-          });
-        });
-      });
-      return out;
-    },
+    attribute: (inputs): Attribution[] =>
+      attributed(inputs, attributeMedians, (at, o, h, q, base) => ({
+        ...at,
+        predictedReturn: q[3 * o + 1]!,
+        baselineReturn: base[3 * h + 1]!,
+      })),
+    attributeWidth: (inputs): WidthAttribution[] =>
+      attributed(inputs, attributeWidths, (at, o, h, q, base) => ({
+        ...at,
+        predictedWidth: q[3 * o + 2]! - q[3 * o]!,
+        baselineWidth: base[3 * h + 2]! - base[3 * h]!,
+      })),
   };
+
+  /**
+   * One record per (input, horizon): what `by` attributes (the median or the width) of the
+   * forecasts as predictBatch computes them, to the bit, against the baseline input's.
+   */
+  function attributed<T>(
+    inputs: readonly Features[],
+    by: typeof attributeMedians,
+    make: (
+      at: { symbol: string; ts: number; horizon: number; contributions: Float32Array; method: string },
+      o: number,
+      h: number,
+      q: Float64Array,
+      base: Float64Array,
+    ) => T,
+  ): T[] {
+    const n = inputs.length;
+    if (n === 0) return [];
+    const z = standardiseFeatures(net, inputs, meta, new Float32Array(n * net.cols));
+    const q = predictQuantiles(inputs);
+    // The baseline input: every feature at its training mean, standardised 0.
+    baseline ??= baselineForecast();
+    const { contributions, method } = by(all, z, n, { steps: opts.attributionSteps });
+    const out: T[] = [];
+    inputs.forEach((f, i) => {
+      horizons.forEach((horizon, h) => {
+        const o = i * H + h;
+        const slice = contributions.slice(o * net.cols, (o + 1) * net.cols);
+        out.push(make({ symbol: f.symbol, ts: f.ts, horizon, contributions: slice, method }, o, h, q, baseline!));
+      });
+    });
+    return out;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
