@@ -30,6 +30,7 @@ import { appendChunks, DuckDbHandle, num, Params, str, toChunks } from './duckdb
 import {
   BAR_TABLE,
   checkRow,
+  columnsToAdd,
   fromColumns,
   keyValues,
   PREDICTION_TABLE,
@@ -397,23 +398,19 @@ async function prepare<T>(writer: DuckDBConnection, table: Table<T>): Promise<Ap
       .map((r) => ({ name: str(r[0]).toLowerCase(), type: str(r[1]) }));
   const unquoted = (c: Column<T>) => c.name.slice(1, -1).toLowerCase();
   let columns = await stored();
-  const missing = table.columns.filter((c) => !columns.some((s) => s.name === unquoted(c)));
-  for (const c of missing) {
-    if (!c.nullable) {
-      throw new Error(
-        `table ${table.name} has no column ${c.name}, and its field has no default to fill the rows with`,
-      );
-    }
-    await writer.run(`ALTER TABLE ${table.name} ADD COLUMN ${c.name} ${c.type}`);
-  }
-  if (missing.length > 0) columns = await stored();
+  const wanted = table.columns.map((c) => ({
+    name: unquoted(c),
+    nullable: c.nullable === true,
+    type: c.type.toString(),
+    c,
+  }));
+  const add = columnsToAdd(table.name, wanted, new Map(columns.map((s) => [s.name, s.type])));
+  for (const { c } of add) await writer.run(`ALTER TABLE ${table.name} ADD COLUMN ${c.name} ${c.type}`);
+  if (add.length > 0) columns = await stored();
   return columns.map((s) => {
     if (s.name === 'batch') return 'batch';
     const c = table.columns.find((x) => unquoted(x) === s.name);
     if (!c) throw new Error(`table ${table.name} has a column ${s.name} that its record schema has no field for`);
-    if (s.type !== c.type.toString()) {
-      throw new Error(`table ${table.name}: column ${s.name} is ${s.type}, its field needs ${c.type.toString()}`);
-    }
     return c;
   });
 }

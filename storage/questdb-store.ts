@@ -22,6 +22,7 @@ import { assertBucketMs, bucketInterval, bucketStart } from './buckets.js';
 import {
   BAR_TABLE,
   checkRow,
+  columnsToAdd,
   fromColumns,
   keyValues,
   PREDICTION_TABLE,
@@ -550,16 +551,9 @@ async function prepare(
     rowMode: 'array',
   });
   const stored = new Map(result.rows.map((r) => [String(r[0]).toLowerCase(), String(r[1])]));
-  for (const c of table.layout.columns) {
-    const type = stored.get(c.column.toLowerCase());
-    if (type === undefined) {
-      if (!c.nullable) {
-        throw new Error(`table ${name} has no column ${c.column}, and its field has no default to fill the rows with`);
-      }
-      await pool.query(`ALTER TABLE "${name}" ADD COLUMN "${c.column}" ${questType(c)}`);
-    } else if (type !== questType(c)) {
-      throw new Error(`table ${name}: column ${c.column} is ${type}, its field needs ${questType(c)}`);
-    }
+  const wanted = table.layout.columns.map((c) => ({ name: c.column, nullable: c.nullable, type: questType(c) }));
+  for (const c of columnsToAdd(name, wanted, stored)) {
+    await pool.query(`ALTER TABLE "${name}" ADD COLUMN "${c.name}" ${c.type}`);
   }
 }
 

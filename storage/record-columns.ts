@@ -233,3 +233,28 @@ export function fromColumns<T>(layout: RecordLayout, values: readonly unknown[])
   });
   return out as T;
 }
+
+/**
+ * An existing table against the columns its schema wants (`stored`: column name, lower case → its
+ * type): the columns to add, for nullable fields added to the schema since. A missing field that
+ * cannot be null, or a column of another type, stops the store with what to fix.
+ */
+export function columnsToAdd<C extends { name: string; nullable: boolean; type: string }>(
+  table: string,
+  wanted: readonly C[],
+  stored: ReadonlyMap<string, string>,
+): C[] {
+  const add: C[] = [];
+  for (const c of wanted) {
+    const type = stored.get(c.name.toLowerCase());
+    if (type === undefined) {
+      if (!c.nullable) {
+        throw new Error(`table ${table} has no column ${c.name}, and its field has no default to fill the rows with`);
+      }
+      add.push(c);
+    } else if (type !== c.type) {
+      throw new Error(`table ${table}: column ${c.name} is ${type}, its field needs ${c.type}`);
+    }
+  }
+  return add;
+}
