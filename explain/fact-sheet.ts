@@ -35,7 +35,8 @@ const DAY_MS = 86_400_000;
 /** Individual features listed per horizon beside the groups. */
 const TOP_FEATURES = 3;
 /** Where a constant point comes from (`Attribution.point`), in words. */
-const POINT_TEXT: Record<NonNullable<Attribution['point']> | 'constant', string> = {
+/** The `hN.point` fact's text per kind of constant point (the template says each its own way). */
+export const POINT_TEXT: Record<NonNullable<Attribution['point']> | 'constant', string> = {
   constantDrift:
     "the training window's constant drift (the median move over this horizon in the training years): the model's own forecast did not beat it on validation days",
   persistence: "no change (persistence): the model's own forecast did not beat it on validation days",

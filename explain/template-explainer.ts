@@ -1,6 +1,7 @@
 // The grounded template explainer: readable prose written only from retrieved facts and
 // headlines, each sentence citing what it states. No model, no network: the default, and the
 // fallback when another explainer's text fails the grounding checker.
+import { POINT_TEXT } from './fact-sheet.js';
 import { formatDay, formatFact, newYorkDay, sourceName } from './format.js';
 import type { Explainer, ExplainOptions, ExplanationContext, RetrievedFact, RetrievedNews } from './types.js';
 
@@ -150,11 +151,12 @@ function constantPoint(all: readonly RetrievedFact[], get: Get, h: number): stri
   const baseline = get(`h${h}.baseline`);
   const point = get(`h${h}.point`);
   const source = point?.text ?? '';
-  const what = source.startsWith('no change')
-    ? 'no change (persistence)'
-    : source.startsWith("the training window's constant drift")
-      ? `the training window's constant drift, the typical move over this horizon in the years the model was trained on (${value(baseline)})`
-      : `a constant, the typical move over this horizon (${value(baseline)})`;
+  const what =
+    source === POINT_TEXT.persistence
+      ? 'no change (persistence)'
+      : source === POINT_TEXT.constantDrift
+        ? `the training window's constant drift, the typical move over this horizon in the years the model was trained on (${value(baseline)})`
+        : `a constant, the typical move over this horizon (${value(baseline)})`;
   const first =
     `That change is the same for every symbol: it is ${what}, because on validation days the model's own forecast ` +
     `did not beat that constant${cite(method, baseline, point)}.`;
