@@ -1,7 +1,9 @@
 // `tickcast run` and `tickcast backfill`: a pipeline from a configuration, its progress, the API
 // beside it (run without --until-end), and the end-of-run summary.
+
+import type { RunningPipeline } from '../engine/index.js';
 import { lineLogger } from '../engine/log.js';
-import { buildApp, deadLetterReasons, serve, startPipeline } from './app.js';
+import { type App, buildApp, deadLetterReasons, serve, startPipeline } from './app.js';
 import { openCluster, untilRunEnded } from './cluster.js';
 import { backfillFrom, ConfigError, loadConfig, parseDuration } from './config.js';
 import { type CliIo, processIo } from './io.js';
@@ -69,10 +71,8 @@ export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promis
     await running.stop().catch((err: unknown) => io.err(`tickcast: while stopping: ${String(err)}`));
     // Its last snapshot: the others (and `tickcast status`) see this process exited.
     await cluster?.close().catch(() => {});
-    await running.transport.close().catch(() => {});
-    await server?.close();
-    await app.explain?.close();
-    await app.store.close();
+    // Stopping: a transport that fails to close (a broker gone) does not stop the rest closing.
+    await closeApp(app, running, server, { quiet: true });
     process.exit(0);
   };
   const onSigint = () => void shutdown('SIGINT');
@@ -112,9 +112,7 @@ export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promis
       );
       if (opts.untilEnd) {
         await cluster.close();
-        await running.transport.close();
-        await app.explain?.close();
-        await app.store.close();
+        await closeApp(app, running);
       }
       return;
     }
@@ -157,9 +155,7 @@ export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promis
     }
     if (opts.untilEnd) {
       await cluster?.close();
-      await running.transport.close();
-      await app.explain?.close();
-      await app.store.close();
+      await closeApp(app, running);
       return;
     }
     if (!summary.stopped) io.err(`tickcast: replay finished; still serving ${server?.url} (Ctrl-C to stop)`);
@@ -208,7 +204,21 @@ export async function backfillCommand(opts: BackfillArgs, io: CliIo = processIo(
   });
   const reasons = await deadLetterReasons(running).catch(() => []);
   await printSummary(summary, app.store, reasons, io.out, app.explain?.vectors ?? null);
-  await running.transport.close();
+  await closeApp(app, running);
+}
+
+/**
+ * What a run opened, closed in order: the transport (its admin connection: the summary read the
+ * dead letters through it), the API server if one serves, the explanation parts, the store.
+ */
+async function closeApp(
+  app: App,
+  running: RunningPipeline,
+  server?: { close(): Promise<void> } | null,
+  opts: { quiet?: boolean } = {},
+): Promise<void> {
+  await (opts.quiet ? running.transport.close().catch(() => {}) : running.transport.close());
+  await server?.close();
   await app.explain?.close();
   await app.store.close();
 }
