@@ -15,6 +15,8 @@ export interface ConstantModelOptions {
   lower: number;
   median: number;
   upper: number;
+  /** The rank signal every output carries as `rankReturn`, as a net's own median (default: none, as a baseline). */
+  rank?: number;
 }
 
 export function constantModel(opts: ConstantModelOptions): Model {
@@ -33,6 +35,7 @@ export function constantModel(opts: ConstantModelOptions): Model {
           lowerReturn: opts.lower,
           predictedReturn: opts.median,
           upperReturn: opts.upper,
+          ...(opts.rank !== undefined && { rankReturn: opts.rank }),
         })),
       ),
   };

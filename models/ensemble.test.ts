@@ -29,7 +29,23 @@ describe('ensembleModel', () => {
     expect(aapl5.lowerReturn).toBeCloseTo(-0.03, 12);
     expect(aapl5.predictedReturn).toBeCloseTo(0.002, 12);
     expect(aapl5.upperReturn).toBeCloseTo(0.015, 12);
+    expect(aapl5.rankReturn).toBeNaN(); // members without a rank signal (no net): none
     expect(e).toMatchObject({ name: 'ens', version: 'v1', spec: 'basic@test', horizons: [1, 5] });
+  });
+
+  it("ranks by the mean of its nets' own medians, also where their points are constants", async () => {
+    // Two nets whose shipped point is a constant (0.001) while their own medians, the rank signal, differ.
+    const a = constantModel({ name: 'a', lower: -0.02, median: 0.001, upper: 0.02, rank: 0.004 });
+    const b = constantModel({ name: 'b', lower: -0.02, median: 0.001, upper: 0.02, rank: -0.002 });
+    const [o] = await ensembleModel([a, b], { name: 'ens', version: 'v1' }).predictBatch([input]);
+    expect(o!.predictedReturn).toBeCloseTo(0.001, 12);
+    expect(o!.rankReturn).toBeCloseTo(0.001, 12);
+    // With a baseline among the members the mean has no rank: none rather than a partial one.
+    const [mixed] = await ensembleModel([a, { ...persistenceModel({ horizons: [1, 5] }), spec: a.spec }], {
+      name: 'mixed',
+      version: 'v1',
+    }).predictBatch([input]);
+    expect(mixed!.rankReturn).toBeNaN();
   });
 
   it('matches outputs by symbol, time and horizon when members list them in another order', async () => {

@@ -1,7 +1,7 @@
 // An ensemble: the mean of its members' quantiles per (symbol, time, horizon). Averaging nets
 // trained differently cancels part of each one's noise, which on daily returns is most of it.
 // Its attributions (of the median, and of the interval's width), when every member has them, are the mean of
-// the members'.
+// the members', and so is its rank signal (`rankReturn`, the nets' own medians; NaN when a member has none).
 import type { Features } from '../schemas/index.js';
 import type { Attribution, Model, ModelOutput, WidthAttribution } from './model.js';
 
@@ -29,16 +29,19 @@ export function ensembleModel(members: readonly Model[], meta: { name: string; v
         let lower = 0;
         let median = 0;
         let upper = 0;
+        let rank = 0;
         for (const o of g) {
           lower += o.lowerReturn;
           median += o.predictedReturn;
           upper += o.upperReturn;
+          rank += o.rankReturn ?? Number.NaN;
         }
         return {
           ...g[0]!,
           lowerReturn: lower / g.length,
           predictedReturn: median / g.length,
           upperReturn: upper / g.length,
+          rankReturn: rank / g.length,
         };
       });
     },

@@ -73,7 +73,15 @@ describe('interval scale for earnings days', () => {
       upper: expect.closeTo(-0.01, 12),
     });
 
-    const model = constantModel({ name: 'net', version: '7', horizons: [1], lower: 0.0, median: 0.02, upper: 0.03 });
+    const model = constantModel({
+      name: 'net',
+      version: '7',
+      horizons: [1],
+      lower: 0.0,
+      median: 0.02,
+      upper: 0.03,
+      rank: 0.02,
+    });
     const adjusted = withIntervalScale(model, 2, { shrink: 0.5 });
     expect(adjusted.version).toBe('7-x2.000-s0.50');
     const [o] = await adjusted.predictBatch([
@@ -83,6 +91,7 @@ describe('interval scale for earnings days', () => {
       predictedReturn: 0.01,
       lowerReturn: expect.closeTo(-0.03, 12),
       upperReturn: expect.closeTo(0.03, 12),
+      rankReturn: 0.02, // the net's own median, not shrunk: it ranks as the net does
     });
   });
 });
@@ -129,8 +138,11 @@ describe('earnings announcements later in the window', () => {
     ];
     const quantiles = {
       ...base,
+      // (lower, median, upper, rank) per horizon: the rank is the net's own median.
       predictQuantiles: (fs: readonly Features[]) =>
-        Float64Array.from(fs.flatMap(() => [-0.02, 0.01, 0.03, -0.02, 0.01, 0.03, -0.02, 0.01, 0.03])),
+        Float64Array.from(
+          fs.flatMap(() => [-0.02, 0.01, 0.03, 0.01, -0.02, 0.01, 0.03, 0.01, -0.02, 0.01, 0.03, 0.01]),
+        ),
     };
     for (const model of [base, quantiles]) {
       const widened = withEarningsInWindow(model, k, calendar);

@@ -9,6 +9,7 @@ import {
   type Model,
   type ModelOutput,
   outputsFromQuantiles,
+  QUANTILE_STRIDE,
   type WidthAttribution,
 } from './model.js';
 import { addTradingDays } from './trading-calendar.js';
@@ -92,8 +93,17 @@ export function withIntervalScale(
       kAt(o.horizon),
       shrink,
     );
-    // A literal, not a spread of `o`: for 15,000 outputs a batch the spread cost ~2 ms more.
-    return { symbol: o.symbol, ts: o.ts, horizon: o.horizon, lowerReturn, predictedReturn, upperReturn };
+    // A literal, not a spread of `o`: for 15,000 outputs a batch the spread cost ~2 ms more. The rank (the net's
+    // own median) is not shrunk: it ranks as the net does.
+    return {
+      symbol: o.symbol,
+      ts: o.ts,
+      horizon: o.horizon,
+      lowerReturn,
+      predictedReturn,
+      upperReturn,
+      rankReturn: o.rankReturn,
+    };
   };
   // From the model's typed quantiles when it has them: one set of output objects per batch, not two.
   const predictQuantiles =
@@ -103,7 +113,7 @@ export function withIntervalScale(
       const given = model.predictQuantiles!(inputs);
       const q = given instanceof Float64Array ? given : Float64Array.from(given);
       const ks = model.horizons.map(kAt);
-      for (let o = 0, h = 0; o < q.length; o += 3, h = h + 1 === ks.length ? 0 : h + 1) {
+      for (let o = 0, h = 0; o < q.length; o += QUANTILE_STRIDE, h = h + 1 === ks.length ? 0 : h + 1) {
         const a = adjust(q[o]!, q[o + 1]!, q[o + 2]!, ks[h]!, shrink);
         q[o] = a[0];
         q[o + 1] = a[1];
@@ -200,7 +210,7 @@ export function withEarningsInWindow(model: Model, k: number, calendar: Pick<Ear
       const f = new Float64Array(H);
       for (let i = 0, o = 0; i < inputs.length; i++) {
         factors(inputs[i]!, f);
-        for (let h = 0; h < H; h++, o += 3) {
+        for (let h = 0; h < H; h++, o += QUANTILE_STRIDE) {
           if (f[h] === 1) continue;
           const a = adjust(q[o]!, q[o + 1]!, q[o + 2]!, f[h]!, 1);
           q[o] = a[0];

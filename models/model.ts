@@ -13,6 +13,12 @@ export interface ModelOutput {
   lowerReturn: number;
   /** 0.9 quantile of the log return. */
   upperReturn: number;
+  /**
+   * The net's own median log return, the ranking signal (a prediction's `rankScore`): the net behind the model
+   * gives it in the same pass as the forecast, and wrappers that replace or move the median (a constant point, the
+   * earnings shrink) leave it as the net gave it. Absent or NaN: no net (a baseline), or no finite median.
+   */
+  rankReturn?: number;
 }
 
 /**
@@ -76,9 +82,10 @@ export interface Model {
   /** Forecasts for a batch of inputs: one output per (input, horizon). */
   predictBatch(inputs: readonly Features[]): ModelOutput[] | Promise<ModelOutput[]>;
   /**
-   * Optional: the same forecasts as one typed array, inputs × horizons × (lower, median, upper) log returns in
-   * predictBatch's order, so a wrapper that adjusts them (withIntervalScale) builds its outputs once, not twice.
-   * A new array each call: the caller may change it.
+   * Optional: the same forecasts as one typed array, inputs × horizons × (lower, median, upper, rank) log returns
+   * (`QUANTILE_STRIDE` values each) in predictBatch's order, rank being `ModelOutput.rankReturn` (NaN: none), so a
+   * wrapper that adjusts them (withIntervalScale) builds its outputs once, not twice. A new array each call: the
+   * caller may change it.
    */
   predictQuantiles?(inputs: readonly Features[]): Float32Array | Float64Array;
   /**
@@ -90,9 +97,12 @@ export interface Model {
   attributeWidth?(inputs: readonly Features[]): WidthAttribution[] | Promise<WidthAttribution[]>;
 }
 
+/** Values per (input, horizon) in `predictQuantiles`' array: lower, median, upper, rank. */
+export const QUANTILE_STRIDE = 4;
+
 /**
  * One output per (input, horizon), from quantiles laid out as `predictQuantiles` gives them: inputs × horizons ×
- * (lower, median, upper).
+ * (lower, median, upper, rank).
  */
 export function outputsFromQuantiles(
   inputs: readonly Features[],
@@ -102,7 +112,7 @@ export function outputsFromQuantiles(
   const out: ModelOutput[] = [];
   for (let i = 0, o = 0; i < inputs.length; i++) {
     const { symbol, ts } = inputs[i]!;
-    for (let h = 0; h < horizons.length; h++, o += 3) {
+    for (let h = 0; h < horizons.length; h++, o += QUANTILE_STRIDE) {
       out.push({
         symbol,
         ts,
@@ -110,6 +120,7 @@ export function outputsFromQuantiles(
         lowerReturn: q[o]!,
         predictedReturn: q[o + 1]!,
         upperReturn: q[o + 2]!,
+        rankReturn: q[o + 3]!,
       });
     }
   }

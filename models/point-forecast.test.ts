@@ -129,7 +129,7 @@ describe('choosePoints', () => {
 });
 
 describe('withConstantPoints', () => {
-  const model = constantModel({ name: 'net', horizons: [1, 5], lower: -0.02, median: 0.004, upper: 0.03 });
+  const model = constantModel({ name: 'net', horizons: [1, 5], lower: -0.02, median: 0.004, upper: 0.03, rank: 0.004 });
   const input: Features = { symbol: 'AAPL', ts: 0, close: 100, spec: 'basic@test', values: [], history: 300 };
   const points = [
     {
@@ -163,20 +163,25 @@ describe('withConstantPoints', () => {
     expect(h5!.predictedReturn).toBe(0.003);
     expect(h5!.predictedReturn - h5!.lowerReturn).toBeCloseTo(0.024, 12);
     expect(h5!.upperReturn - h5!.predictedReturn).toBeCloseTo(0.026, 12);
+    expect(h5!.rankReturn).toBe(0.004); // the net's own median: it still ranks where the point is a constant
     expect(shipped).toMatchObject({ name: 'net+constantPoint', version: '1-c5' });
   });
 
   it('gives the same numbers from typed quantiles (what withIntervalScale and the nets use)', async () => {
     const typed: Model = {
       ...model,
-      predictQuantiles: (inputs) => Float32Array.from(inputs.flatMap(() => [-0.02, 0.004, 0.03, -0.05, 0.01, 0.07])),
+      // (lower, median, upper, rank) per horizon; the rank is the net's own median.
+      predictQuantiles: (inputs) =>
+        Float32Array.from(inputs.flatMap(() => [-0.02, 0.004, 0.03, 0.004, -0.05, 0.01, 0.07, 0.01])),
     };
     const shipped = withConstantPoints(typed, points);
     expect([...shipped.predictQuantiles!([input])].map((x) => Number(x.toFixed(6)))).toEqual([
-      -0.02, 0.004, 0.03, -0.057, 0.003, 0.063,
+      -0.02, 0.004, 0.03, 0.004, -0.057, 0.003, 0.063, 0.01,
     ]);
     const [, h5] = await shipped.predictBatch([input]);
     expect(h5!.predictedReturn).toBe(0.003);
+    // The constant is the point; the net's own median still ranks.
+    expect(h5!.rankReturn).toBeCloseTo(0.01, 9);
   });
 
   it('is the model itself when every point is the net', () => {

@@ -6,7 +6,7 @@
 import type { Features } from '../schemas/index.js';
 import type { Evaluation } from './evaluate.js';
 import { type IcStats, icStats, type Scored } from './metrics.js';
-import { type Attribution, type Model, type ModelOutput, outputsFromQuantiles } from './model.js';
+import { type Attribution, type Model, type ModelOutput, outputsFromQuantiles, QUANTILE_STRIDE } from './model.js';
 
 /**
  * How far below 0 the t of the daily MAE difference (net − best baseline) must be for the net's
@@ -117,7 +117,7 @@ export function withConstantPoints(model: Model, points: readonly PointChoice[])
   }
   if (constants.size === 0) return model;
   // Rewritten in place: predictBatch hands back fresh outputs, and a second set of objects would
-  // cost the batch path about as much as the matmul (issue 13 §6).
+  // cost the batch path about as much as the matmul (issue 13 §6). The net's own median stays as its rankReturn.
   const replace = (o: ModelOutput): ModelOutput => {
     const c = constants.get(o.horizon);
     if (c === undefined) return o;
@@ -126,8 +126,9 @@ export function withConstantPoints(model: Model, points: readonly PointChoice[])
     o.predictedReturn = c;
     return o;
   };
-  // From the model's typed quantiles when it has them (inputs × horizons × (lower, median, upper)):
-  // outputs are then built once, here or by a wrapper such as withIntervalScale.
+  // From the model's typed quantiles when it has them (inputs × horizons × (lower, median, upper, rank)):
+  // outputs are then built once, here or by a wrapper such as withIntervalScale. The rank, the net's own
+  // median, is left as it is: it still ranks where the point is a constant.
   const perHorizon = model.horizons.map((h) => constants.get(h));
   const predictQuantiles =
     model.predictQuantiles &&
@@ -135,7 +136,7 @@ export function withConstantPoints(model: Model, points: readonly PointChoice[])
       // In place when the model hands back a fresh Float64Array (the nets do): no copy of the batch.
       const given = model.predictQuantiles!(inputs);
       const q = given instanceof Float64Array ? given : Float64Array.from(given);
-      for (let o = 0, i = 0; o < q.length; o += 3, i++) {
+      for (let o = 0, i = 0; o < q.length; o += QUANTILE_STRIDE, i++) {
         const c = perHorizon[i % perHorizon.length];
         if (c === undefined) continue;
         q[o] = c - (q[o + 1]! - q[o]!);

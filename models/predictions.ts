@@ -7,9 +7,9 @@ import { addTradingDays } from './trading-calendar.js';
 
 /**
  * The Prediction records for a model's outputs on `inputs` (each output must match an input).
- * `ranking`: the shipped net's own outputs on the same inputs (`ShippedModels.net`), whose medians
- * are the predictions' `rankScore` (the cross-section the net ranks, also where the point is a
- * constant); without them, or where the net gave no finite median, rankScore is null.
+ * `rankScore` is each output's `rankReturn`: the shipped net's own median (the cross-section the
+ * net ranks, also where the point is a constant), null for a model without a net (a baseline) or
+ * where the net gave no finite median.
  */
 export function predictionsFrom(
   model: Model,
@@ -17,13 +17,8 @@ export function predictionsFrom(
   outputs: readonly ModelOutput[],
   regime: 'normal' | 'earnings',
   createdAt: number,
-  ranking?: readonly ModelOutput[],
 ): Prediction[] {
   const byInput = new Map(inputs.map((f) => [`${f.symbol}:${f.ts}`, f]));
-  const ranks = new Map<string, number>();
-  for (const r of ranking ?? []) {
-    if (Number.isFinite(r.predictedReturn)) ranks.set(`${r.symbol}:${r.ts}:${r.horizon}`, r.predictedReturn);
-  }
   return outputs.map((o) => {
     const f = byInput.get(`${o.symbol}:${o.ts}`);
     if (!f) throw new Error(`model ${model.name} returned a forecast for ${o.symbol} at ${o.ts} it was not asked for`);
@@ -43,7 +38,7 @@ export function predictionsFrom(
       modelVersion: model.version,
       regime,
       createdAt,
-      rankScore: ranks.get(id) ?? null,
+      rankScore: o.rankReturn !== undefined && Number.isFinite(o.rankReturn) ? o.rankReturn : null,
     };
   });
 }

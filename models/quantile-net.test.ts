@@ -270,6 +270,7 @@ describe('quantile net mechanics', () => {
       lowerReturn: q[(H + 2) * 3],
       predictedReturn: q[(H + 2) * 3 + 1],
       upperReturn: q[(H + 2) * 3 + 2],
+      rankReturn: q[(H + 2) * 3 + 1], // its own median: the rank signal (rankScore)
     });
     expect(model.horizons).toEqual(HORIZONS);
     expect(model.predictBatch([])).toEqual([]);

@@ -20,6 +20,7 @@ import {
   type Model,
   type ModelOutput,
   outputsFromQuantiles,
+  QUANTILE_STRIDE,
   type WidthAttribution,
 } from './model.js';
 import { seededRandom } from './random.js';
@@ -618,16 +619,19 @@ function meanOfStandardised(
   rows: number,
   opts: { denseConvolutions?: boolean } = {},
 ): Float64Array {
-  return meanOfBatch(nets, uploadBatch(nets, zHost, rows, opts.denseConvolutions), rows);
+  return meanOfBatch(nets, uploadBatch(nets, zHost, rows, opts.denseConvolutions), rows, 3);
 }
 
-/** `predictQuantiles`' path: the nets' mean quantiles from rows clamped by `clampFeatures` (their folded forms). */
+/**
+ * `predictQuantiles`' path: the nets' mean quantiles from rows clamped by `clampFeatures` (their folded forms), with
+ * the rank column (`QUANTILE_STRIDE`): the same median, which wrappers leave as the net gave it.
+ */
 function meanOfClamped(nets: readonly QuantileNet[], xHost: Float32Array, rows: number): Float64Array {
-  return meanOfBatch(nets, uploadClampedBatch(nets, xHost, rows), rows);
+  return meanOfBatch(nets, uploadClampedBatch(nets, xHost, rows), rows, QUANTILE_STRIDE);
 }
 
 /** Runs the nets on an uploaded batch, reads their stacked outputs back once, frees the batch. */
-function meanOfBatch(nets: readonly QuantileNet[], batch: DeviceBatch, rows: number): Float64Array {
+function meanOfBatch(nets: readonly QuantileNet[], batch: DeviceBatch, rows: number, stride: 3 | 4): Float64Array {
   let raw: Float32Array;
   try {
     const rawT = forwardAll(nets, batch);
@@ -639,7 +643,7 @@ function meanOfBatch(nets: readonly QuantileNet[], batch: DeviceBatch, rows: num
   } finally {
     disposeBatch(batch);
   }
-  return meanQuantiles(nets, raw, rows);
+  return meanQuantiles(nets, raw, rows, stride);
 }
 
 /** A standardised batch on the device: the rows, and (index-aligned with the nets) each tcn's series. */
@@ -719,24 +723,25 @@ export function forwardAll(nets: readonly QuantileNet[], batch: DeviceBatch): tf
 }
 
 /**
- * The mean of the nets' quantiles, rows × H × 3, from their stacked raw outputs (`forwardAll`). Per net: lower =
- * (m − softplus(a)) · scale, median = m · scale, upper = (m + softplus(b)) · scale, summed in float32 net by net
- * and divided by their count (float32 values in a Float64Array). This runs in JS: as separate wasm ops
- * (reshape/split/softplus/concat/mul) it cost ~9 ms for 5,000 rows against ~1.5 ms per net here.
+ * The mean of the nets' quantiles, rows × H × `stride`, from their stacked raw outputs (`forwardAll`). Per net:
+ * lower = (m − softplus(a)) · scale, median = m · scale, upper = (m + softplus(b)) · scale, summed in float32 net by
+ * net and divided by their count (float32 values in a Float64Array); with stride 4 the median again after them, as
+ * the rank (`QUANTILE_STRIDE`). This runs in JS: as separate wasm ops (reshape/split/softplus/concat/mul) it cost
+ * ~9 ms for 5,000 rows against ~1.5 ms per net here.
  */
-function meanQuantiles(nets: readonly QuantileNet[], raw: Float32Array, rows: number): Float64Array {
+function meanQuantiles(nets: readonly QuantileNet[], raw: Float32Array, rows: number, stride: 3 | 4): Float64Array {
   const scales = nets.map((n) => n.targetScale);
   const H = scales[0]!.length;
-  const size = rows * H * 3;
+  const size = rows * H * 3; // one net's raw outputs
   // Float64 holding float32 values (fround): a wrapper can then adjust them in place, without another array.
-  const out = new Float64Array(size);
+  const out = new Float64Array(rows * H * stride);
   const count = nets.length;
-  for (let o = 0; o < size; ) {
-    for (let h = 0; h < H; h++, o += 3) {
+  for (let o = 0, r = 0; r < size; ) {
+    for (let h = 0; h < H; h++, o += stride, r += 3) {
       let lower = 0;
       let median = 0;
       let upper = 0;
-      for (let k = 0, j = o; k < count; k++, j += size) {
+      for (let k = 0, j = r; k < count; k++, j += size) {
         const scale = scales[k]![h]!;
         const m = raw[j]!;
         // fround: the running sums are float32, as they were when each net added into a Float32Array.
@@ -747,6 +752,7 @@ function meanQuantiles(nets: readonly QuantileNet[], raw: Float32Array, rows: nu
       out[o] = count === 1 ? lower : Math.fround(lower / count);
       out[o + 1] = count === 1 ? median : Math.fround(median / count);
       out[o + 2] = count === 1 ? upper : Math.fround(upper / count);
+      if (stride === 4) out[o + 3] = out[o + 1]!;
     }
   }
   return out;
@@ -1174,6 +1180,7 @@ export function quantileNetModel(
   const net = checkSharedInputs(all);
   const horizons = [...net.horizons];
   const H = horizons.length;
+  const S = QUANTILE_STRIDE;
   let scratch: Float32Array = new Float32Array(0);
   let baseline: Float64Array | undefined;
   const predictQuantiles = (inputs: readonly Features[]): Float64Array => {
@@ -1203,14 +1210,14 @@ export function quantileNetModel(
     attribute: (inputs): Attribution[] =>
       attributed(inputs, attributeMedians, (at, o, h, q, base) => ({
         ...at,
-        predictedReturn: q[3 * o + 1]!,
-        baselineReturn: base[3 * h + 1]!,
+        predictedReturn: q[S * o + 1]!,
+        baselineReturn: base[S * h + 1]!,
       })),
     attributeWidth: (inputs): WidthAttribution[] =>
       attributed(inputs, attributeWidths, (at, o, h, q, base) => ({
         ...at,
-        predictedWidth: q[3 * o + 2]! - q[3 * o]!,
-        baselineWidth: base[3 * h + 2]! - base[3 * h]!,
+        predictedWidth: q[S * o + 2]! - q[S * o]!,
+        baselineWidth: base[S * h + 2]! - base[S * h]!,
       })),
   };
 

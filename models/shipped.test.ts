@@ -2,6 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Features } from '../schemas/index.js';
+import { loadDailyBars } from './daily-csv.js';
+import { computeFeatureSeries, FEATURE_SPEC } from './features.js';
+import { predictionsFrom } from './predictions.js';
 import { loadShipped } from './shipped.js';
 
 const dirs: string[] = [];
@@ -9,14 +13,40 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-describe('loadShipped: the net whose median is the predictions rankScore', () => {
-  it('is the net behind the shipped pair, the same as `ranking` where constant points replace its median', async () => {
+/** The last `days` days of real feature rows of a few bundled tickers. */
+async function realFeatures(days: number): Promise<Features[]> {
+  const symbols = ['AAPL', 'JPM', 'XOM', 'KO'];
+  const { bars } = await loadDailyBars(new URL('../data/sp500-daily', import.meta.url).pathname, { symbols });
+  const out: Features[] = [];
+  for (const [symbol, series] of bars) {
+    const rows = computeFeatureSeries(series);
+    for (let i = series.length - days; i < series.length; i++) {
+      const { ts, close } = series[i]!;
+      out.push({ symbol, ts, close, spec: FEATURE_SPEC.id, values: rows[i]!, history: i });
+    }
+  }
+  return out;
+}
+
+describe('loadShipped: the predictions rankScore, the net’s own median', () => {
+  it('comes with every forecast of both branches from the same pass, where the points are constants too', async () => {
     const shipped = (await loadShipped())!;
     expect(shipped.manifest.points?.some((p) => p.point !== 'net')).toBe(true);
-    expect(shipped.net).not.toBeNull();
-    expect(shipped.net).toBe(shipped.ranking);
-    expect(shipped.net!.name).toBe(shipped.manifest.normal.name);
-    expect(shipped.net!.horizons).toEqual(shipped.normal.horizons);
+    // `ranking`: the net behind the branches with its own medians (what `tickcast evaluate` scores as the ranking).
+    expect(shipped.ranking).not.toBeNull();
+    const inputs = await realFeatures(60);
+    const own = await shipped.ranking!.predictBatch(inputs);
+    for (const model of [shipped.normal, shipped.earnings]) {
+      const out = await model.predictBatch(inputs);
+      expect(out.map((o) => [o.symbol, o.ts, o.horizon])).toEqual(own.map((o) => [o.symbol, o.ts, o.horizon]));
+      // The net's median to the bit, while the shipped points at the constant horizons are all the same number.
+      expect(out.map((o) => o.rankReturn)).toEqual(own.map((o) => o.predictedReturn));
+      for (const p of shipped.manifest.points!.filter((x) => x.point !== 'net')) {
+        const medians = new Set(out.filter((o) => o.horizon === p.horizon).map((o) => o.predictedReturn));
+        expect(medians.size, `h${p.horizon}`).toBe(1);
+      }
+      expect(new Set(out.map((o) => o.rankReturn)).size).toBeGreaterThan(inputs.length);
+    }
   });
 
   it('is null when a baseline ships: there is no net to rank by', async () => {
@@ -31,7 +61,10 @@ describe('loadShipped: the net whose median is the predictions rankScore', () =>
     writeFileSync(join(dir, 'shipped.json'), JSON.stringify(manifest));
     const shipped = (await loadShipped(dir))!;
     expect(shipped.normal.name).toBe('persistence');
-    expect(shipped.net).toBeNull();
     expect(shipped.ranking).toBeNull();
+    const input = { symbol: 'A', ts: 0, close: 1, spec: 'basic@test', values: [], history: 1 };
+    const out = await shipped.normal.predictBatch([input]);
+    const predictions = predictionsFrom(shipped.normal, [input], out, 'normal', 0);
+    expect(predictions.map((p) => p.rankScore)).toEqual([null, null]);
   });
 });

@@ -45,15 +45,11 @@ export interface ShippedModels {
   earnings: Model;
   /**
    * The net behind them with its own medians, when `points` replaced some: its predicted returns
-   * are the cross-sectional ranking (rank IC) that a constant median cannot carry.
+   * are the cross-sectional ranking (rank IC) that a constant median cannot carry (`tickcast evaluate`
+   * scores it). The live predictions need not run it: `normal` and `earnings` carry its median as
+   * every output's `rankReturn` (their `rankScore`) from the same pass.
    */
   ranking: Model | null;
-  /**
-   * The net behind them with its own medians (the same model as `ranking` when that is set), null
-   * when a baseline ships: its median is every live prediction's `rankScore`, the cross-section
-   * users rank by, at the horizons where the point is a constant too.
-   */
-  net: Model | null;
   manifest: ShippedManifest;
 }
 
@@ -93,7 +89,7 @@ export async function loadShipped(
     shrink: manifest.earningsMedianShrink ?? 1,
     oneDay: true,
   });
-  return { normal, earnings, ranking: pointed === base ? null : base, net: baseline ? null : base, manifest };
+  return { normal, earnings, ranking: pointed === base ? null : base, manifest };
 }
 
 /**

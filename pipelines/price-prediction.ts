@@ -41,8 +41,8 @@ export interface PricePredictionOptions {
   source: SourceOperator<{ quotes: typeof schemas.Quote }>;
   /** Routes earnings days and feeds the earnings-context features. */
   calendar: FeatureCalendar;
-  /** `net`: the shipped net with its own medians, the predictions' rankScore (none: null). */
-  models: { normal: Model; earnings: Model; net?: Model | null };
+  /** Their outputs' `rankReturn` (the shipped net's own median, from the same pass) is the predictions' rankScore. */
+  models: { normal: Model; earnings: Model };
   store: TimeSeriesStore;
   hub: LiveHub;
   /** Bar interval of the bars the models read: 1d (the shipped models are trained on daily bars). */
@@ -117,7 +117,6 @@ export function pricePrediction(options: PricePredictionOptions): Pipeline {
         models: {
           normal: withCalibration(options.models.normal, table, 'normal'),
           earnings: withCalibration(options.models.earnings, table, 'earnings'),
-          net: options.models.net ?? null,
         },
       }
     : options;
@@ -178,13 +177,13 @@ export function pricePrediction(options: PricePredictionOptions): Pipeline {
       },
       {
         id: 'predict-normal',
-        operator: predict({ model: opts.models.normal, regime: 'normal', ranking: opts.models.net }),
+        operator: predict({ model: opts.models.normal, regime: 'normal' }),
         reads: 'features.normal',
         writes: { predictions: 'predictions' },
       },
       {
         id: 'predict-earnings',
-        operator: predict({ model: opts.models.earnings, regime: 'earnings', ranking: opts.models.net }),
+        operator: predict({ model: opts.models.earnings, regime: 'earnings' }),
         reads: 'features.earnings',
         writes: { predictions: 'predictions' },
       },

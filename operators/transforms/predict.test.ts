@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { TestDriver } from '../../engine/index.js';
 import { constantModel } from '../../models/constant-model.js';
-import type { Model } from '../../models/model.js';
+import { withIntervalScale } from '../../models/interval-scale.js';
+import { type Model, outputsFromQuantiles } from '../../models/model.js';
+import { withConstantPoints } from '../../models/point-forecast.js';
 import type { Features, Prediction } from '../../schemas/index.js';
 import { predict } from './predict.js';
 
@@ -50,45 +52,78 @@ describe('predict', () => {
     expect(out[1]!.targetTs).toBe(Date.UTC(2018, 1, 9));
   });
 
-  it("carries the ranking net's own median as rankScore, null without one or where it has none", async () => {
-    // A stand-in for the shipped net: its median is the input's first feature value (NaN: none).
+  it("carries the net's own median as rankScore, from the same pass, also where the point is a constant", async () => {
+    // A stand-in for a trained net, giving typed quantiles as the nets do: its median (and rank) is the input's
+    // first feature value times the horizon.
+    let passes = 0;
     const net: Model = {
       name: 'net',
       version: '3',
       spec: 'basic@test',
       horizons: [1, 5],
-      predictBatch: (inputs) =>
-        inputs.flatMap((f) =>
-          [1, 5].map((horizon) => ({
-            symbol: f.symbol,
-            ts: f.ts,
-            horizon,
-            predictedReturn: f.values[0]! * horizon,
-            lowerReturn: -1,
-            upperReturn: 1,
-          })),
-        ),
+      predictBatch: (inputs) => outputsFromQuantiles(inputs, [1, 5], net.predictQuantiles!(inputs)),
+      predictQuantiles: (inputs) => {
+        passes++;
+        return Float64Array.from(
+          inputs.flatMap((f) =>
+            [1, 5].flatMap((h) => {
+              const m = f.values[0]! * h;
+              return [m - 0.02, m, m + 0.02, m]; // lower, median, upper, rank
+            }),
+          ),
+        );
+      },
     };
-    const ranked = await TestDriver.forOperator(predict({ model: fixed, regime: 'normal', ranking: net }));
-    await ranked.pipe('input', [
-      { ...features('AAPL', 160.5), values: [0.002] },
-      { ...features('MSFT', 91.78), values: [Number.NaN] },
-    ]);
-    await ranked.run();
-    const out = ranked.read<Prediction>('predictions').sort((a, b) => a.id.localeCompare(b.id));
-    expect(out.map((p) => [p.symbol, p.horizon, p.rankScore])).toEqual([
-      ['AAPL', 1, 0.002],
-      ['AAPL', 5, 0.01],
-      ['MSFT', 1, null],
-      ['MSFT', 5, null],
-    ]);
-    // The point stays the model's: the rank score is a signal beside it, not a forecast.
-    expect(out[0]!.predictedReturn).toBeCloseTo(Math.log(1.01), 12);
+    // As shipped: the net had no point skill, so both points are constants; the earnings branch shrinks the median.
+    const constant = (horizon: number, value: number) => ({
+      horizon,
+      point: 'constantDrift' as const,
+      value,
+      skillVsBest: 1.001,
+      bestBaseline: 'constantDrift',
+      skillT: 0.3,
+      skillDates: 126,
+      rankIc: 0.03,
+      rankIcT: 1.6,
+    });
+    const pointed = withConstantPoints(net, [constant(1, 0.0006), constant(5, 0.003)]);
+    const branches = [
+      { regime: 'normal' as const, model: withIntervalScale(pointed, 0.9, { branch: 'calibrated' }) },
+      { regime: 'earnings' as const, model: withIntervalScale(pointed, 1.6, { shrink: 0.5, oneDay: true }) },
+    ];
+    for (const { regime, model } of branches) {
+      passes = 0;
+      const d = await TestDriver.forOperator(predict({ model, regime }));
+      await d.pipe('input', [
+        { ...features('AAPL', 160.5), values: [0.002] },
+        { ...features('MSFT', 91.78), values: [-0.001] },
+      ]);
+      await d.run();
+      expect(passes, regime).toBe(1); // one pass of the net per batch, the rank included
+      const out = d.read<Prediction>('predictions').sort((a, b) => a.id.localeCompare(b.id));
+      expect(
+        out.map((p) => [p.symbol, p.horizon, p.rankScore]),
+        regime,
+      ).toEqual([
+        ['AAPL', 1, 0.002],
+        ['AAPL', 5, 0.01],
+        ['MSFT', 1, -0.001],
+        ['MSFT', 5, -0.005],
+      ]);
+      // The point is the constant (halved on the earnings branch): the rank score is a signal beside it.
+      const shrink = regime === 'earnings' ? 0.5 : 1;
+      expect(out[0]!.predictedReturn).toBeCloseTo(0.0006 * shrink, 12);
+      expect(out[1]!.predictedReturn).toBeCloseTo(0.003 * shrink, 12);
+    }
 
-    const plain = await TestDriver.forOperator(predict({ model: fixed, regime: 'normal' }));
-    await plain.pipe('input', features('AAPL', 160.5));
-    await plain.run();
-    expect(plain.read<Prediction>('predictions').map((p) => p.rankScore)).toEqual([null, null]);
+    // A baseline (no net behind it), or a net whose median is not finite: no rank score.
+    const unranked = constantModel({ name: 'nan', lower: -0.05, median: 0.01, upper: 0.05, rank: Number.NaN });
+    for (const model of [fixed, unranked]) {
+      const plain = await TestDriver.forOperator(predict({ model, regime: 'normal' }));
+      await plain.pipe('input', features('AAPL', 160.5));
+      await plain.run();
+      expect(plain.read<Prediction>('predictions').map((p) => p.rankScore)).toEqual([null, null]);
+    }
   });
 
   it('refuses features built for another feature spec', async () => {

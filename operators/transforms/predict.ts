@@ -1,6 +1,6 @@
 // predict: features → predictions, calling a Model once per batch. Each prediction carries
-// its horizon, median, 80% interval, model version, the event time of its inputs and, given the
-// shipped net, its rank score (the net's own median: the ranking signal).
+// its horizon, median, 80% interval, model version, the event time of its inputs and, where a net
+// is behind the model, its rank score (the net's own median from the same pass: the ranking signal).
 import { defineOperator, RecordError } from '../../engine/index.js';
 import type { Model } from '../../models/model.js';
 import { predictionsFrom } from '../../models/predictions.js';
@@ -10,15 +10,10 @@ export interface PredictOptions {
   model: Model;
   /** Which router branch this node serves: recorded on every prediction. */
   regime: 'normal' | 'earnings';
-  /**
-   * The shipped net with its own medians (`ShippedModels.net`): run on the same batch, its median
-   * is each prediction's rankScore. None (a baseline ships): rankScore is null.
-   */
-  ranking?: Model | null;
 }
 
 export function predict(opts: PredictOptions) {
-  const { model, regime, ranking } = opts;
+  const { model, regime } = opts;
   return defineOperator<Features, { predictions: typeof schemas.Prediction }>({
     kind: 'transform',
     name: `predict`,
@@ -35,9 +30,10 @@ export function predict(opts: PredictOptions) {
         }
         inputs.push(r.value);
       }
+      // One pass of the model: each output's rankReturn (the net's own median, when a net is behind it) is the
+      // prediction's rankScore.
       const outputs = await model.predictBatch(inputs);
-      const ranks = ranking ? await ranking.predictBatch(inputs) : undefined;
-      for (const p of predictionsFrom(model, inputs, outputs, regime, Date.now(), ranks)) {
+      for (const p of predictionsFrom(model, inputs, outputs, regime, Date.now())) {
         ctx.emit('predictions', p, { key: p.symbol, timestamp: p.ts });
       }
     },
