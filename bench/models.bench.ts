@@ -4,11 +4,16 @@
 // Beside the whole predictBatch, the shipped nets' device work alone ("matmul": their matMuls and
 // convolutions on the same batch, already uploaded), alternated run by run with it, so what the
 // JavaScript around it costs ("rest" = whole − matmul) is measured side by side on a noisy machine.
-// Prints a table, then one JSON line last.
+// BENCH_BEFORE=DIR: also an earlier version's shipped model, alternated with them in the same loop
+// (DIR: that version's tree, e.g. `git archive <commit> models schemas | tar -x -C DIR`, with a
+// node_modules link), once as its predictBatch alone and once as its predict operator ran it per batch:
+// predictBatch, and the net's own predictBatch again when that version's `loadShipped` gives a `net`
+// (its rankScore). Prints a table, then one JSON line last.
 
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { printTable } from '../cli/table.js';
 import { loadDailyBars } from '../models/daily-csv.js';
 import { buildDataset } from '../models/dataset.js';
@@ -30,6 +35,7 @@ import { printMetrics, round } from './report.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 5000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const BEFORE = process.env.BENCH_BEFORE;
 
 const loadStart = loadavg();
 const backend = await selectBackend();
@@ -88,56 +94,77 @@ interface SideBySide {
   wholeP50: number;
   matmulP50: number;
   matmulP95: number;
-  /** Median over runs of (whole − matmul) of the same pair. */
+  /** Median over runs of (whole − matmul) of the same run. */
   restP50: number;
+  /** With BENCH_BEFORE: the earlier version's predictBatch, and its predict operator's model calls per batch. */
+  before?: { wholeP50: number; restP50: number; operatorP50: number };
+}
+
+/** An earlier version's shipped model (BENCH_BEFORE), and the net its predict operator ran again for rankScore. */
+async function beforeModels(dir: string): Promise<{ normal: Model; net: Model | null }> {
+  const mod = (await import(pathToFileURL(resolve(dir, 'models/shipped.ts')).href)) as {
+    loadShipped: () => Promise<{ normal: Model; net?: Model | null } | null>;
+  };
+  const old = await mod.loadShipped();
+  if (!old) throw new Error(`BENCH_BEFORE=${dir}: no shipped model there`);
+  return { normal: old.normal, net: old.net ?? null };
 }
 
 /**
- * `RUNS` pairs, alternating which goes first: the whole `predictBatch`, and the nets' device work alone on the
- * same inputs standardised and uploaded once beforehand (wasm runs kernels synchronously, so the call's time is
- * theirs; nothing is read back).
+ * `RUNS` runs, each timing the whole `predictBatch`, the nets' device work alone on the same inputs clamped and
+ * uploaded once beforehand (wasm runs kernels synchronously, so the call's time is theirs; nothing is read back)
+ * and, with `before`, the earlier version's, in an order rotated run by run.
  */
-async function sideBySide(model: Model, nets: readonly QuantileNet[]): Promise<SideBySide> {
+async function sideBySide(
+  model: Model,
+  nets: readonly QuantileNet[],
+  before?: { normal: Model; net: Model | null },
+): Promise<SideBySide> {
   // As predictQuantiles prepares it: clamped raw values, for the nets' folded forms (standardisation in the weights).
   const batch = uploadClampedBatch(
     nets,
     clampFeatures(nets[0]!, inputs, model, new Float32Array(ROWS * nets[0]!.cols)),
     ROWS,
   );
-  const matmul = (): number => {
+  const timed = async (f: () => unknown): Promise<number> => {
     const t = performance.now();
-    forwardAll(nets, batch).dispose();
+    await f();
     return performance.now() - t;
   };
-  const whole = async (): Promise<number> => {
-    const t = performance.now();
-    await model.predictBatch(inputs);
-    return performance.now() - t;
-  };
+  const contestants: Array<() => Promise<number>> = [
+    () => timed(() => model.predictBatch(inputs)),
+    () => timed(() => forwardAll(nets, batch).dispose()),
+  ];
+  if (before) {
+    contestants.push(() => timed(() => before.normal.predictBatch(inputs)));
+    contestants.push(() =>
+      timed(async () => {
+        await before.normal.predictBatch(inputs);
+        if (before.net) await before.net.predictBatch(inputs);
+      }),
+    );
+  }
   try {
-    for (let i = 0; i < 5; i++) {
-      matmul();
-      await whole();
-    }
-    const w: number[] = [];
-    const m: number[] = [];
+    for (let i = 0; i < 5; i++) for (const c of contestants) await c();
+    const times = contestants.map((): number[] => []);
     for (let i = 0; i < RUNS; i++) {
-      if (i % 2 === 0) {
-        w.push(await whole());
-        m.push(matmul());
-      } else {
-        m.push(matmul());
-        w.push(await whole());
+      for (let j = 0; j < contestants.length; j++) {
+        const k = (i + j) % contestants.length;
+        times[k]!.push(await contestants[k]!());
       }
     }
+    const [w, m, bw, bo] = times as [number[], number[], number[]?, number[]?];
+    const rest = (x: readonly number[]) =>
+      q(
+        x.map((v, i) => v - m[i]!),
+        0.5,
+      );
     return {
       wholeP50: q(w, 0.5),
       matmulP50: q(m, 0.5),
       matmulP95: q(m, 0.95),
-      restP50: q(
-        w.map((x, i) => x - m[i]!),
-        0.5,
-      ),
+      restP50: rest(w),
+      ...(bw && bo && { before: { wholeP50: q(bw, 0.5), restP50: rest(bw), operatorP50: q(bo, 0.5) } }),
     };
   } finally {
     disposeBatch(batch);
@@ -152,7 +179,8 @@ for (const m of await loadLatestArtifacts()) rows.push([`${m.name}@${m.version}`
 const own = await time(model);
 rows.push([`${model.name}@${model.version} (shipped)`, own]);
 const nets = await shippedNets();
-const split = nets.length > 0 ? await sideBySide(model, nets) : undefined;
+const before = BEFORE ? await beforeModels(BEFORE) : undefined;
+const split = nets.length > 0 ? await sideBySide(model, nets, before) : undefined;
 const loadEnd = loadavg();
 const la = (l: number[]) => l.map((x) => round(x, 2));
 const result = {
@@ -173,6 +201,15 @@ const result = {
     matmulP95Ms: round(split.matmulP95, 2),
     restP50Ms: round(split.restP50, 2),
     restOverMatmul: round(split.restP50 / split.matmulP50, 2),
+    ...(split.before && {
+      before: {
+        dir: BEFORE,
+        wholeP50Ms: round(split.before.wholeP50, 2),
+        restP50Ms: round(split.before.restP50, 2),
+        restOverMatmul: round(split.before.restP50 / split.matmulP50, 2),
+        operatorP50Ms: round(split.before.operatorP50, 2),
+      },
+    }),
   },
   loadAverage: { start: la(loadStart), end: la(loadEnd) },
 };
@@ -191,13 +228,22 @@ printTable(
 );
 if (split) {
   console.log(
-    `\nside by side, ${RUNS} alternated pairs: the whole predictBatch against its ${nets.length === 1 ? "net's" : `${nets.length} nets'`} device work alone (same batch, uploaded once)`,
+    `\nside by side, ${RUNS} alternated runs: the whole predictBatch against its ${nets.length === 1 ? "net's" : `${nets.length} nets'`} device work alone (same batch, uploaded once)${split.before ? `, and the version in ${BEFORE}` : ''}`,
   );
+  const b = split.before;
   printMetrics([
     ['whole predictBatch p50 ms', split.wholeP50.toFixed(2), '< 20'],
     ['matmul alone p50 ms', split.matmulP50.toFixed(2), ''],
     ['rest (whole − matmul) p50 ms', split.restP50.toFixed(2), '<= matmul'],
     ['rest ÷ matmul', (split.restP50 / split.matmulP50).toFixed(2), '<= 1'],
+    ...(b
+      ? ([
+          ['before: whole predictBatch p50 ms', b.wholeP50.toFixed(2), ''],
+          ['before: rest p50 ms', b.restP50.toFixed(2), ''],
+          ['before: rest ÷ matmul', (b.restP50 / split.matmulP50).toFixed(2), ''],
+          ['before: per batch with its rankScore pass p50 ms', b.operatorP50.toFixed(2), ''],
+        ] as const)
+      : []),
   ]);
 }
 console.log(`load average ${la(loadStart).join(' ')} at start, ${la(loadEnd).join(' ')} at end`);

@@ -19,6 +19,7 @@ import {
   standardiseFeatures,
 } from './quantile-net.js';
 import { ARTIFACTS_DIR, loadShipped, type ShippedModels } from './shipped.js';
+import { simdClamp } from './simd-clamp.js';
 import { tf } from './tf-backend.js';
 
 /**
@@ -193,6 +194,18 @@ describe('batch inference of the trained nets on real features', () => {
       worst = Math.max(worst, Math.abs(v - viaX![i]!));
     });
     expect(worst).toBeLessThan(1e-4); // raw outputs in units of the target scale (≈ 1)
+  });
+
+  it('clamps in wasm SIMD (the batch path) to the bit as the JS loop does, on every real input', () => {
+    const net = nets.find((n) => n.spec.kind === 'mlp')!;
+    const meta = { name: 'mlp', version: '1', spec: FEATURE_SPEC.id };
+    const { lo, hi, fill } = net.inference();
+    const simd = simdClamp(lo, hi, fill)!;
+    const js = clampFeatures(net, inputs, meta, new Float32Array(inputs.length * net.cols));
+    const x = simd.clamp(inputs, inputs.length * net.cols);
+    let differing = 0;
+    for (let i = 0; i < js.length; i++) if (!Object.is(js[i], x[i])) differing++;
+    expect(differing).toBe(0);
   });
 
   it('leaves no tensors behind', async () => {

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { Features } from '../schemas/index.js';
+import { simdClamp } from './simd-clamp.js';
+
+const row = (values: number[]): Features => ({ symbol: 'A', ts: 0, close: 1, spec: 'basic@test', values, history: 1 });
+
+// Four columns bounded by [-1, 1], [0, 2], [-5, -4], [10, 20]; a non-finite value becomes the column's mean.
+const lo = Float32Array.of(-1, 0, -5, 10);
+const hi = Float32Array.of(1, 2, -4, 20);
+const fill = Float32Array.of(0, 1, -4.5, 15);
+
+/** The rule as the JS loop (`clampFeatures`) applies it: in range as it is, past a bound the bound, ±∞ and NaN the mean. */
+const reference = (values: readonly number[]): number[] =>
+  values.map((v, i) => {
+    const c = i % lo.length;
+    if (v >= lo[c]! && v <= hi[c]!) return Math.fround(v);
+    if (v > hi[c]!) return v < Number.POSITIVE_INFINITY ? hi[c]! : fill[c]!;
+    if (v < lo[c]!) return v > Number.NEGATIVE_INFINITY ? lo[c]! : fill[c]!;
+    return fill[c]!;
+  });
+
+describe('simdClamp', () => {
+  it('clamps each column to its bounds and puts the mean for ±∞ and NaN, as float32', () => {
+    const clamp = simdClamp(lo, hi, fill)!;
+    const values = [
+      [0.5, 2.5, -4.2, 1e300], // in range; past the bound; in range; past float32's range but finite: the bound
+      [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1e39],
+      [-0, 0, -5, 20], // −0 kept as it is; on a bound: itself
+      [0.1, 1e-45, -4.000000001, 15.3],
+    ];
+    const x = clamp.clamp(values.map(row), 16);
+    expect([...x]).toEqual(reference(values.flat()));
+    expect(Object.is(x[8], -0)).toBe(true);
+    expect(x[1]).toBe(2);
+    expect(x[3]).toBe(20);
+    expect([...x.subarray(4, 8)]).toEqual([0, 1, -4.5, 10]); // NaN, +∞ and −∞ → the mean; −1e39 → the bound
+  });
+
+  it('serves batches of any size, larger ones growing its memory, and leaves the tail of the view to the caller', () => {
+    const clamp = simdClamp(lo, hi, fill)!;
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return (seed / 2147483647) * 60 - 30;
+    };
+    for (const rows of [1, 64, 65, 130, 20_000, 3]) {
+      const inputs = Array.from({ length: rows }, () => row([random(), random(), random(), random()]));
+      const x = clamp.clamp(inputs, rows * 4 + 8);
+      expect(x).toHaveLength(rows * 4 + 8);
+      expect([...x.subarray(0, rows * 4)]).toEqual(reference(inputs.flatMap((f) => f.values)));
+    }
+    expect(clamp.clamp([], 0)).toHaveLength(0);
+  });
+
+  it('is null where a SIMD step would straddle rows: a column count that is not a multiple of 4', () => {
+    expect(simdClamp(Float32Array.of(0, 0, 0), Float32Array.of(1, 1, 1), Float32Array.of(0, 0, 0))).toBeNull();
+  });
+});
