@@ -430,6 +430,7 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     nodes: nodesFor(app.pipeline, c.TICKCAST_ROLE),
     exactlyOnce: c.KAFKA_EXACTLY_ONCE,
     chaining: c.TICKCAST_CHAINING,
+    commitIntervalMs: c.KAFKA_COMMIT_INTERVAL,
     log,
   }).catch(async (err: unknown) => {
     await transport.close();

@@ -31,4 +31,12 @@ describe('loadConfig', () => {
     expect(loadConfig({}).TICKCAST_MARKET_MIN_SIMILARITY).toBe(0.3);
     expect(loadConfig({ TICKCAST_MARKET_MIN_SIMILARITY: '0.45' }).TICKCAST_MARKET_MIN_SIMILARITY).toBe(0.45);
   });
+
+  it('takes the Kafka commit interval as a duration up to 60s, 1s by default (0: every batch)', () => {
+    expect(loadConfig({}).KAFKA_COMMIT_INTERVAL).toBe(1000);
+    expect(loadConfig({ KAFKA_COMMIT_INTERVAL: '0' }).KAFKA_COMMIT_INTERVAL).toBe(0);
+    expect(loadConfig({ KAFKA_COMMIT_INTERVAL: '250ms' }).KAFKA_COMMIT_INTERVAL).toBe(250);
+    expect(problems({ KAFKA_COMMIT_INTERVAL: '2m' })).toEqual(['KAFKA_COMMIT_INTERVAL="2m": at most 60s']);
+    expect(problems({ KAFKA_COMMIT_INTERVAL: 'soon' })[0]).toMatch(/^KAFKA_COMMIT_INTERVAL="soon": a duration such as/);
+  });
 });

@@ -157,6 +157,12 @@ export const configSchema = z.object({
     .default(''),
   /** How long the group waits for a silent worker before its partitions move to the others. */
   KAFKA_SESSION_TIMEOUT: duration.default(10_000),
+  /**
+   * At-least-once: how often each node writes its changelog and commits its offsets (outputs go
+   * at once); a key changed within it is written once. 0 commits every batch. Exactly-once
+   * transforms commit every batch, in their transaction.
+   */
+  KAFKA_COMMIT_INTERVAL: duration.refine((ms) => ms <= 60_000, 'at most 60s').default(1000),
   /** With Kafka: how often each process publishes its per-node metrics to `tickcast.metrics`. */
   TICKCAST_METRICS_INTERVAL: duration.default(2000),
   /**

@@ -1,7 +1,8 @@
 // Runs a chain of nodes (engine/chains.ts) as one task: the head polls the transport, each node's
 // outputs on the chain's local topics go straight to the next nodes, in the same step, and the
 // chain then writes what leaves it, every node's changelog and the head's input offsets, in that
-// order (at-least-once) or in one transaction (exactly-once).
+// order (at-least-once: changelogs and offsets at most once per commit interval) or in one
+// transaction (exactly-once, every step).
 import type { Chain } from './chains.js';
 import type { NodeTask } from './node-task.js';
 import { message } from './record.js';
@@ -127,12 +128,19 @@ export interface ChainDeps {
   producer: ChainProducer;
   /** The transport's producer: transactional when the chain runs exactly-once. */
   out: Producer;
+  /** At-least-once: changelogs and the head's offsets at most this often (ms); see TaskDeps. */
+  commitIntervalMs?: number;
   log: (line: string) => void;
   onAbort: (reason: string) => void;
 }
 
 export class ChainTask {
   readonly id: string;
+  /** Changelog records held back by the commit interval: the latest per topic and key. */
+  private readonly held = new Map<string, OutgoingMessage>();
+  /** The head's commit held back by the commit interval. */
+  private heldCommit: { marks?: CommitMarks } | null = null;
+  private nextCommit = 0;
 
   constructor(private readonly deps: ChainDeps) {
     this.id = deps.chain.head;
@@ -150,9 +158,13 @@ export class ChainTask {
   /** One step of the head, then of every member on what it handed on; then the chain's write. */
   async step(max: number, timeoutMs: number): Promise<number> {
     const [head, ...members] = this.deps.tasks;
+    const generation = this.deps.head.assignment?.generation;
     const consumed = await head!.step(max, timeoutMs);
     for (const member of members) await member.step(max, 0);
-    await this.write();
+    // A new assignment: every member rebuilt its state from its changelog and the head reads
+    // again from the committed offsets, so what the interval held back is void.
+    if (this.deps.head.assignment?.generation !== generation) this.held.clear();
+    await this.write(this.ended);
     if (this.ended) for (const member of members) member.ended = true;
     return consumed;
   }
@@ -161,10 +173,15 @@ export class ChainTask {
   async drain(max: number, timeoutMs: number): Promise<void> {
     const head = this.deps.tasks[0]!;
     await head.drain(max, timeoutMs);
-    await this.write();
+    await this.write(true);
   }
 
-  private async write(): Promise<void> {
+  /** Commits what the commit interval still holds back (a graceful stop). */
+  async commitPending(): Promise<void> {
+    if (this.heldCommit) await this.write(true);
+  }
+
+  private async write(force = false): Promise<void> {
     const { producer, head, out } = this.deps;
     const outputs = producer.outputs.splice(0);
     const changes = producer.changes.splice(0);
@@ -174,14 +191,18 @@ export class ChainTask {
       if (outputs.length > 0 || changes.length > 0) {
         throw new Error(`chain ${this.id}: outputs without an input to commit`);
       }
+      // Idle: what the interval held back is committed once it is due.
+      if (this.heldCommit && (force || performance.now() >= this.nextCommit)) await this.commitHeld();
       return;
     }
     if (!out.transaction) {
       // As a single node does: outputs, then state (a crash in between replays input onto the
-      // older state, which operators take as redelivery), then the input offsets.
+      // older state, which operators take as redelivery), then the input offsets. Within the
+      // commit interval, state and offsets wait; a key's latest state replaces what it held.
       await out.send(outputs);
-      await out.send(changes);
-      await head.real.commit(commit.marks);
+      for (const m of changes) this.held.set(`${m.topic}\0${m.key}`, m);
+      this.heldCommit = commit;
+      if (force || performance.now() >= this.nextCommit) await this.commitHeld();
       return;
     }
     const tx = await out.transaction();
@@ -199,5 +220,16 @@ export class ChainTask {
       this.deps.log(`chain ${this.id}: transaction aborted (${reason}); reading its input again`);
       this.deps.onAbort(reason);
     }
+  }
+
+  private async commitHeld(): Promise<void> {
+    const { out, head } = this.deps;
+    const changes = [...this.held.values()];
+    const commit = this.heldCommit!;
+    this.held.clear();
+    this.heldCommit = null;
+    await out.send(changes);
+    await head.real.commit(commit.marks);
+    this.nextCommit = performance.now() + (this.deps.commitIntervalMs ?? 0);
   }
 }

@@ -1,6 +1,7 @@
 // Runs one transform or sink node: poll a batch, decode, process, encode, produce, commit.
-// Offsets are committed only after the node's outputs are acknowledged (at-least-once), or
-// with them in one transaction when the producer is transactional (exactly-once, Kafka).
+// Offsets are committed only after the node's outputs are acknowledged (at-least-once; with the
+// changelog at most once per commit interval), or with them in one transaction when the producer
+// is transactional (exactly-once, Kafka).
 import pRetry from 'p-retry';
 import type { Schema } from '../schemas/index.js';
 import { type Control, controlMessages, controlOf, endedIn, endMark, HEADER, InputClock } from './control.js';
@@ -52,6 +53,12 @@ export interface TaskDeps {
    * never written to the transport (`fused`; not encoded).
    */
   chained?: { local: ReadonlySet<string>; fused: ReadonlySet<string> };
+  /**
+   * At-least-once: write the changelog and commit the input offsets at most this often (ms);
+   * outputs still go every step. A key changed several times within an interval is written
+   * once, with its latest state. 0 (default): every step. Exactly-once commits every step.
+   */
+  commitIntervalMs?: number;
 }
 
 /** How often an idle member of a group asks which partitions have ended (see NodeTask.groupEnds). */
@@ -99,6 +106,9 @@ export class NodeTask {
   private nextGroupCheck = 0;
   private groupCheckEveryMs = GROUP_CHECK_MIN_MS;
   private groupCheckFailed = false;
+  /** At-least-once with a commit interval: processed input whose offsets (and state) are not yet committed. */
+  private uncommitted = false;
+  private nextCommit = 0;
 
   constructor(private readonly deps: TaskDeps) {
     const { node, pipeline } = deps;
@@ -169,6 +179,8 @@ export class NodeTask {
     if (this.owned) msgs = msgs.filter((m) => this.owned!.has(this.clock.laneOf(m.partition)));
     if (msgs.length === 0) {
       await this.groupEnds();
+      // Idle: what the interval held back is committed once it is due.
+      if (this.uncommitted && performance.now() >= this.nextCommit) await this.commitAfterOutputs();
       return 0;
     }
     const started = performance.now();
@@ -201,23 +213,40 @@ export class NodeTask {
     metrics.consumed(this.id, dataCount);
     const { producer } = this.deps;
     if (producer.transaction) await this.commitTransaction(producer.transaction.bind(producer));
-    else await this.commitAfterOutputs();
+    else await this.commitAfterOutputs(this.ended);
     metrics.batch(this.id, performance.now() - started);
     if (this.clock.watermark > Number.NEGATIVE_INFINITY) metrics.setWatermark(this.id, this.clock.watermark);
     return msgs.length;
   }
 
-  /** At-least-once: outputs, then the changelog, then the input offsets, each once acknowledged. */
-  private async commitAfterOutputs(): Promise<void> {
+  /**
+   * At-least-once: outputs, then the changelog, then the input offsets, each once acknowledged.
+   * Within a commit interval only the outputs go (unless `force`d: the end, a stop); the state
+   * and offsets written later cover every step since, so a crash replays input from the last
+   * commit onto the state of that commit (redelivery, as after a crash between steps).
+   */
+  private async commitAfterOutputs(force = false): Promise<void> {
     if (this.out.length > 0) {
       const batch = this.out.splice(0);
       countProduced(this.deps.metrics, this.id, batch);
       await this.deps.producer.send(batch);
     }
+    const interval = this.deps.commitIntervalMs ?? 0;
+    if (!force && interval > 0 && performance.now() < this.nextCommit) {
+      this.uncommitted = true;
+      return;
+    }
     // State after the outputs: a crash in between replays input onto the older state, which
     // the operators take as redelivery; the other order could lose the outputs.
     if (this.deps.changelog) await this.deps.producer.send(this.changes(this.deps.changelog.topic));
     await this.deps.consumer.commit(this.marks);
+    this.uncommitted = false;
+    this.nextCommit = performance.now() + interval;
+  }
+
+  /** Commits what a commit interval still holds back (a graceful stop): nothing is read twice after it. */
+  async commitPending(): Promise<void> {
+    if (this.uncommitted) await this.commitAfterOutputs(true);
   }
 
   /**
@@ -408,7 +437,7 @@ export class NodeTask {
       const msgs = await this.deps.consumer.poll(max, timeoutMs);
       if (msgs.length === 0) break;
       data += msgs.filter((m) => controlOf(m) === null).length;
-      await this.deps.consumer.commit(this.marks);
+      await this.commitAfterOutputs(true);
     }
     if (data > 0) this.deps.log(`${this.id}: skipped ${data} records redelivered after the end of its input`);
   }
@@ -452,7 +481,7 @@ export class NodeTask {
     if (this.out.length === 0) return;
     const { producer } = this.deps;
     if (producer.transaction) await this.commitTransaction(producer.transaction.bind(producer));
-    else await this.commitAfterOutputs();
+    else await this.commitAfterOutputs(this.ended);
   }
 
   /**

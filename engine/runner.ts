@@ -47,6 +47,13 @@ export interface RunOptions {
    * default on. Off: every node reads and writes its topics through the transport.
    */
   chaining?: boolean;
+  /**
+   * At-least-once: how often (ms) a node or chain writes its changelog and commits its input
+   * offsets; outputs go every step. Within an interval a key's state is written once, its latest
+   * (Kafka Streams' commit.interval.ms). Default 1,000 on a broker, 0 (every step) in process;
+   * exactly-once nodes commit every step, in their transaction.
+   */
+  commitIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -236,6 +243,8 @@ interface RunPlan {
   chains: Chain[];
   /** Topics no process writes to the transport (handed on inside chains). */
   fused: Set<string>;
+  /** RunOptions.commitIntervalMs, resolved (at-least-once only). */
+  commitIntervalMs: number;
 }
 
 function planRun(pipeline: Pipeline, opts: RunOptions, transport: Transport, log: (line: string) => void): RunPlan {
@@ -264,7 +273,14 @@ function planRun(pipeline: Pipeline, opts: RunOptions, transport: Transport, log
     transactional,
     chains: chains.filter((c) => ids.has(c.head)),
     fused: new Set(chains.flatMap((c) => c.fused)),
+    commitIntervalMs: commitInterval(opts.commitIntervalMs, transport),
   };
+}
+
+function commitInterval(ms: number | undefined, transport: Transport): number {
+  if (ms === undefined) return transport.inProcess ? 0 : DEFAULT_COMMIT_INTERVAL_MS;
+  if (!Number.isFinite(ms) || ms < 0) throw new Error(`commitIntervalMs must be a number of ms >= 0, got ${ms}`);
+  return ms;
 }
 
 /** A node's loop, or a chain's: one consumer, stepped until the input ends or the run stops. */
@@ -276,6 +292,8 @@ interface Task {
   readonly consumer: Consumer;
   step(max: number, timeoutMs: number): Promise<number>;
   drain(max: number, timeoutMs: number): Promise<void>;
+  /** Commits what the commit interval still holds back (RunOptions.commitIntervalMs). */
+  commitPending(): Promise<void>;
 }
 
 interface OpenDeps {
@@ -327,6 +345,8 @@ async function openClients(pipeline: Pipeline, plan: RunPlan, deps: OpenDeps) {
           ? { topic: changelog.name, read: (parts) => readToEnd(changelog.name, parts) }
           : undefined,
       chained: chain ? { local: new Set(chain.local), fused: new Set(chain.fused) } : undefined,
+      // A chain's members hand everything to the chain each step; the chain keeps the interval.
+      commitIntervalMs: chain || plan.transactional.has(node.id) ? 0 : plan.commitIntervalMs,
     });
   };
   const groupOf = (node: PipelineNode) =>
@@ -362,6 +382,7 @@ async function openClients(pipeline: Pipeline, plan: RunPlan, deps: OpenDeps) {
       head: headConsumer,
       producer: chainProducer,
       out,
+      commitIntervalMs: plan.commitIntervalMs,
       log,
       onAbort: (reason) => {
         for (const id of chain.nodes) metrics.node(id).lastError = reason;
@@ -385,6 +406,7 @@ async function openClients(pipeline: Pipeline, plan: RunPlan, deps: OpenDeps) {
       },
       step: (max, timeoutMs) => task.step(max, timeoutMs),
       drain: (max, timeoutMs) => task.drain(max, timeoutMs),
+      commitPending: () => task.commitPending(),
     });
   }
   const sources: SourceTask[] = [];
@@ -469,6 +491,9 @@ async function runTask(pipeline: Pipeline, task: Task, deps: LoopDeps): Promise<
   }
   await lagInFlight;
   if (task.ended && !abort.signal.aborted) await task.drain(maxBatch, deps.pollTimeoutMs);
+  // Stopped (or ended) between commits: commit what was processed, so a restart does not read it again.
+  if (!abort.signal.aborted) await task.commitPending();
+  else await task.commitPending().catch((err: unknown) => log(`${task.id}: final commit failed: ${message(err)}`));
   for (const n of task.nodes) {
     metrics.node(n.id).status = task.ended ? 'ended' : 'idle';
     metrics.setLag(n.id, 0);
@@ -487,6 +512,9 @@ function holding(pipeline: Pipeline, task: NodeTask) {
         .sort((a, b) => a.localeCompare(b, 'en', { numeric: true })) ?? null,
   };
 }
+
+/** RunOptions.commitIntervalMs on a broker. */
+const DEFAULT_COMMIT_INTERVAL_MS = 1000;
 
 /** How long a failed run waits for its producers and consumers to close before it reports the failure. */
 const CLOSE_AFTER_FAILURE_MS = 10_000;
