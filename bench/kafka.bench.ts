@@ -35,6 +35,8 @@ const THROUGHPUT_TICKS = Number(process.env.BENCH_THROUGHPUT_TICKS ?? 10);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 /** BENCH_EXACTLY_ONCE=1: the Kafka DAG's transforms run exactly-once (transactions); default at-least-once. */
 const EXACTLY_ONCE = process.env.BENCH_EXACTLY_ONCE === '1';
+/** How long one update (or one sustained run) may take before the bench gives up and says where it stood. */
+const WAIT_S = Number(process.env.BENCH_WAIT_SECONDS ?? 300);
 const BROKERS = KAFKA_BROKERS.split(',');
 const HORIZONS = [1, 5, 21];
 const DAY = 86_400_000;
@@ -82,11 +84,13 @@ interface DagOptions {
   othersCpuMs?: () => number;
   exactlyOnce?: boolean;
   chaining?: boolean;
+  /** What to print when an update does not finish in time (the workers' last lines). */
+  diagnose?: () => string;
 }
 
 /** One DAG on one transport, fed a tick at a time. */
 async function dag(name: string, counted: Counter, transport: Transport, opts: DagOptions = {}) {
-  const { serde, nodes, othersCpuMs = () => 0, exactlyOnce = false, chaining = true } = opts;
+  const { serde, nodes, othersCpuMs = () => 0, exactlyOnce = false, chaining = true, diagnose = () => '' } = opts;
   const feed = tickFeed();
   const push = feed.push;
   const model = persistenceModel({ horizons: HORIZONS });
@@ -117,7 +121,26 @@ async function dag(name: string, counted: Counter, transport: Transport, opts: D
     (err: unknown) => Promise.reject(err),
   );
   failed.catch(() => {});
-  const stored = (target: number) => Promise.race([counted.until(target), failed]);
+  // A deadline too, so a stall (a worker alive but stuck) fails with where it stood, not a CI timeout.
+  const stored = async (target: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(async () => {
+        const counts = await counted.store.counts().catch((err: unknown) => String(err));
+        reject(
+          new Error(
+            `${name}: ${counted.stored()}/${target} predictions stored after ${WAIT_S} s ` +
+              `(BENCH_WAIT_SECONDS); store counts now ${JSON.stringify(counts)}\n${diagnose()}`,
+          ),
+        );
+      }, WAIT_S * 1000);
+    });
+    try {
+      await Promise.race([counted.until(target), failed, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   const perUpdate = SYMBOLS * HORIZONS.length;
   return {
     /**
@@ -169,6 +192,7 @@ async function kafkaSetup(chaining: boolean, registryUrl: string, dir: string) {
           serde,
           nodes: ['market-data'],
           othersCpuMs: workerCpuMs,
+          diagnose: () => logsOf(workers, 30),
         })
       : await dag(`kafka-${name}`, await localCounter(join(dir, `kafka-${name}.duckdb`)), transport, {
           serde,

@@ -123,7 +123,9 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
       'every expected prediction stored',
       360_000,
       async () => {
-        return (await s.counts()).predictions >= expected.count;
+        const stored = (await s.counts()).predictions;
+        if (stored >= expected.count) return true;
+        throw new Error(`${stored}/${expected.count} stored`); // the timeout's message says how far it got
       },
       procs,
     );
@@ -167,5 +169,6 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
         `(session timeout 6 s), all predictions stored ${Math.round(completeMs)} ms after the kill; ` +
         `${restored} changelog restores logged by the survivors`,
     );
-  }, 600_000);
+    // Longer than the waits above add up to, so a stall fails one of them, with the processes' logs.
+  }, 900_000);
 });
