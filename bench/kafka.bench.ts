@@ -1,9 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nodesFor } from '../cli/app.js';
 import {
   createLiveHub,
   MemoryTransport,
+  type Pipeline,
   type RunningPipeline,
   runPipeline,
   type Serde,
@@ -19,7 +21,8 @@ import { pricePrediction } from '../pipelines/price-prediction.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { openQuestDbStore } from '../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
-import { logsOf, type Proc, startTickcast } from '../test/services/processes.js';
+import { describeGroups } from '../test/services/consumer-groups.js';
+import { logsOf, type Proc, startTickcast, until } from '../test/services/processes.js';
 import { startSchemaRegistryTestDouble } from '../test/support/schema-registry-test-double.js';
 import { KAFKA_BROKERS, QUESTDB_PG, QUESTDB_URL } from '../test/support/service-addresses.js';
 import { counting, median } from './counting-store.js';
@@ -143,6 +146,7 @@ async function dag(name: string, counted: Counter, transport: Transport, opts: D
   };
   const perUpdate = SYMBOLS * HORIZONS.length;
   return {
+    pipeline,
     /**
      * Pushes a tick and resolves when all its predictions are stored: the ms it took, and this
      * process's CPU ms meanwhile (steadier than wall time on a shared machine; the broker's own
@@ -191,6 +195,8 @@ async function kafkaSetup(chaining: boolean, registryUrl: string, dir: string) {
       ? await dag(`kafka-${name}`, await questDbCounter(`${run}_`), transport, {
           serde,
           nodes: ['market-data'],
+          // The topics it creates are the workers' (unchained: the fused ones too).
+          chaining,
           othersCpuMs: workerCpuMs,
           diagnose: () => logsOf(workers, 30),
         })
@@ -226,6 +232,7 @@ async function kafkaSetup(chaining: boolean, registryUrl: string, dir: string) {
   process.on('exit', () => {
     for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
   });
+  if (WORKERS > 0) await untilWorkersJoined(run, d.pipeline, chaining, workers);
   const runs: Array<{ ms: number; cpuMs: number }> = [];
   return {
     name,
@@ -380,6 +387,39 @@ async function main() {
   }
   printMetrics(rows);
   console.log(JSON.stringify(result));
+}
+
+/**
+ * Waits until every worker is a member of every group it runs and each group's partitions are all
+ * assigned (as the broker says), so the first update is not timed across the groups' first
+ * rebalances (a worker joining late takes partitions from one that started).
+ */
+async function untilWorkersJoined(run: string, pipeline: Pipeline, chaining: boolean, workers: readonly Proc[]) {
+  const inChain = new Set(chaining ? pipeline.chains.flatMap((c) => c.nodes.slice(1)) : []);
+  const worker = new Set(nodesFor(pipeline, 'worker'));
+  // Nodes that read in every process have a group per process: one member each, by design.
+  const nodes = pipeline.nodes.filter((n) => worker.has(n.id) && !inChain.has(n.id) && !n.everyProcess);
+  const groups = nodes.map((n) => ({
+    group: `${run}.${pipeline.name}.${n.id}`,
+    partitions: n.reads.reduce((sum, t) => sum + (pipeline.topics.get(t)?.partitions ?? 0), 0),
+  }));
+  await until(
+    `${WORKERS} workers in each of ${groups.length} groups, every partition assigned`,
+    WAIT_S * 1000,
+    async () => {
+      const members = await describeGroups(
+        BROKERS.join(','),
+        groups.map((g) => g.group),
+      );
+      const short = groups.filter(({ group, partitions }) => {
+        const m = members.get(group) ?? [];
+        return m.length < WORKERS || m.reduce((n, x) => n + x.partitions.length, 0) < partitions;
+      });
+      if (short.length === 0) return true;
+      throw new Error(`not yet: ${short.map((g) => g.group).join(', ')}`);
+    },
+    workers,
+  );
 }
 
 /** CPU ms (user + system) a process has used, from /proc (Linux); 0 once it is gone. */
