@@ -5,7 +5,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Registry } from 'prom-client';
 import type { Logger } from '../engine/log.js';
 import { ErrorCode } from './errors.js';
-import { health } from './health.js';
+import type { Health } from './health.js';
 import { normalizeContentType } from './http-protocol.js';
 import type { ApiLimits, RateLimiter } from './limits.js';
 import { requestDurations } from './request-metrics.js';
@@ -24,6 +24,8 @@ export interface RouteDeps {
   refuse: (res: ServerResponse, status: number, code: ErrorCode, message: string) => void;
   /** /metrics: every registry merged (read per request: workers' registries come and go). */
   metrics: () => Registry;
+  /** /healthz: readiness now. */
+  health: () => Promise<Health>;
   /** Registers where the request-duration histogram lives. */
   registers: Registry[];
   log: Logger;
@@ -66,7 +68,7 @@ export function httpRoutes(deps: RouteDeps): RequestListener {
       res.writeHead(200, { 'content-type': registry.contentType });
       res.end(await registry.metrics());
     } else if (path === '/healthz') {
-      const h = await health(opts.running, opts.store, opts.marketData);
+      const h = await deps.health();
       res.writeHead(h.status === 'down' ? 503 : 200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(h));
     } else if (!(ui && (await ui(req, res, path)))) {

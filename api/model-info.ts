@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ARTIFACTS_DIR } from '../models/shipped.js';
 
 const ref = z.object({ name: z.string(), version: z.string() });
 
@@ -157,7 +156,12 @@ export interface ModelInfo {
   points: PointForecast[];
 }
 
-export async function readModelInfo(dir = ARTIFACTS_DIR): Promise<ModelInfo | null> {
+/**
+ * `dir`: where shipped.json lives, by default models/artifacts (models/shipped.ts, loaded here on
+ * the first read: it brings TensorFlow.js, which the API does not need to start serving).
+ */
+export async function readModelInfo(dir?: string): Promise<ModelInfo | null> {
+  dir ??= (await import('../models/shipped.js')).ARTIFACTS_DIR;
   const file = join(dir, 'shipped.json');
   if (!existsSync(file)) return null;
   const manifest = manifestSchema.parse(JSON.parse(await readFile(file, 'utf8')));

@@ -14,8 +14,9 @@ import type { ExplanationServiceOptions } from '../explain/explanation-service.j
 import type { EarningsCalendar } from '../models/earnings-calendar.js';
 import type { Calibration } from '../schemas/index.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
-import type { ApiServices } from './context.js';
+import type { PipelineServices } from './context.js';
 import { type ErrorCode, errorBody } from './errors.js';
+import { health } from './health.js';
 import { httpRoutes } from './http-routes.js';
 import { type ApiLimits, DEFAULT_LIMITS, RateLimiter } from './limits.js';
 import type { PipelineSource } from './pipeline-view.js';
@@ -32,11 +33,28 @@ export interface ApiServer {
   readonly port: number;
   /** Open graphql-ws connections. */
   connections(): number;
+  /** A server started without its pipeline (no `running`) gets it here, once, when it runs. */
+  pipelineStarted(binding: PipelineBinding): void;
   close(): Promise<void>;
 }
 
-export interface ServerOptions {
+/** What the server serves of the running pipeline: given in ServerOptions, or once it runs. */
+export interface PipelineBinding {
   running: PipelineSource;
+  serving?: PipelineServices['serving'];
+  /** The market-data source's state: GraphQL `marketData`, and /healthz degraded while it is. */
+  marketData?: () => MarketDataStatus | null;
+  /** Explanations (retrieval sources and explainer); none = the explanation fields answer with an error. */
+  explain?: Omit<ExplanationServiceOptions, 'predictions' | 'horizons' | 'registry'>;
+}
+
+/**
+ * Without `running`, the server starts before its pipeline: queries of the store, the live feed
+ * and the model's files answer at once, /healthz says `starting` (200 once the store answers),
+ * and what reads the pipeline (the DAG and its metrics, dead letters, the models it runs, market
+ * data, explanations) waits until `ApiServer.pipelineStarted` gives it.
+ */
+export interface ServerOptions extends Partial<PipelineBinding> {
   store: TimeSeriesStore;
   /** The hub the pipeline's `live` sinks publish to (or give `feed` directly). */
   hub?: LiveHub;
@@ -45,7 +63,6 @@ export interface ServerOptions {
   /** 0 picks a free port. */
   port: number;
   horizons?: readonly number[];
-  serving?: ApiServices['serving'];
   /** When non-empty, every request needs one of these keys (`x-api-key`, or `{ apiKey }` in connection_init). */
   apiKeys?: readonly string[];
   /** Origins allowed by CORS; empty = no CORS headers (same origin only); ['*'] = any. */
@@ -59,8 +76,6 @@ export interface ServerOptions {
   calendar?: EarningsCalendar;
   /** The built dashboard (ui/dist), served at `/`; none = the API only. */
   uiDir?: string;
-  /** The market-data source's state: GraphQL `marketData`, and /healthz degraded while it is. */
-  marketData?: () => MarketDataStatus | null;
   /** More prom-client registries served at /metrics (e.g. the yahoo source's requests, breakers, data age). */
   registries?: readonly Registry[];
   /** The online interval calibration in force (GraphQL `calibration`); none = not calibrated. */
@@ -72,8 +87,6 @@ export interface ServerOptions {
   topics?: readonly TableTopic[];
   /** Where handler errors go (default: a text log on stderr). */
   log?: Logger;
-  /** Explanations (retrieval sources and explainer); none = the explanation fields answer with an error. */
-  explain?: Omit<ExplanationServiceOptions, 'predictions' | 'horizons' | 'registry'>;
 }
 
 /** The API could not listen: the port is taken, or the host is not an address of this machine. */
@@ -105,7 +118,11 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
   // API metrics live in their own registry, merged with the engine's for /metrics.
   const apiRegistry = new Registry();
   const registers = [apiRegistry];
-  const { services, close: closeServices } = createServices(opts, { feed, limits, registry: apiRegistry });
+  const {
+    services,
+    pipelineStarted,
+    close: closeServices,
+  } = createServices(opts, { feed, limits, registry: apiRegistry });
   const apiKeys = new Set(opts.apiKeys ?? []);
   const keyOk = (key: unknown) => apiKeys.size === 0 || (typeof key === 'string' && apiKeys.has(key));
   const yoga = createGraphqlYoga(services, { topics: opts.topics ?? [], corsOrigins: opts.corsOrigins ?? [] });
@@ -128,13 +145,23 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
     wsLimiter.sweep();
   }, 10_000);
   sweeper.unref();
-  // Merged once every metric is registered (the WebSocket ones come after listening).
+  // Merged once every metric is registered (the WebSocket ones come after listening) and the
+  // pipeline runs (its registry: none before).
   let registry: Registry | undefined;
-  const metrics = () =>
-    (registry ??= Registry.merge([services.pipeline.registry, apiRegistry, ...(opts.registries ?? [])]));
+  const metrics = () => {
+    if (registry) return registry;
+    const engine = services.startedNow()?.pipeline.registry;
+    const merged = Registry.merge([...(engine ? [engine] : []), apiRegistry, ...(opts.registries ?? [])]);
+    if (engine) registry = merged;
+    return merged;
+  };
+  const healthNow = () => {
+    const started = services.startedNow();
+    return health(started?.running ?? null, opts.store, started?.marketData);
+  };
 
   const server: Server = createServer(
-    httpRoutes({ opts, yoga, limits, limiter: httpLimiter, keyOk, refuse, metrics, registers, log }),
+    httpRoutes({ opts, yoga, limits, limiter: httpLimiter, keyOk, refuse, metrics, health: healthNow, registers, log }),
   );
   // Listening first: a port in use or a host that is not this machine's fails here, as one
   // ListenError, before the WebSocket server attaches (it would log the failure as its own).
@@ -173,6 +200,7 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
     url: `http://${host}:${port}`,
     port,
     connections: () => ws.connections(),
+    pipelineStarted,
     close: async () => {
       clearInterval(sweeper);
       closeServices();

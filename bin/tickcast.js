@@ -2,5 +2,29 @@
 // Entry point for `npx tickcast`: runs the TypeScript CLI through tsx (no build step).
 import { register } from 'tsx/esm/api';
 
+/** What `tickcast run` imports before its API serves (cli/app.ts serveStarting): config, store, API. */
+const RUN_PACKAGES = [
+  'zod',
+  'commander',
+  '@duckdb/node-api',
+  'graphql',
+  'graphql-yoga',
+  'graphql-ws',
+  'ws',
+  '@pothos/core',
+  '@pothos/plugin-relay',
+  '@escape.tech/graphql-armor',
+  'prom-client',
+  'pino',
+  'avsc',
+];
+
+// `run` loads those packages through Node's own loader first: they need no transform, and
+// through tsx's loader hooks each of their files costs a round trip to the hooks' thread
+// (graphql-yoga and its dependencies are hundreds of files): about 0.2 s of every start and
+// restart before the API answers (bench/README.md, soak: the restart window). The same files
+// either way, so one instance of each package; other commands load theirs through tsx as before.
+if (process.argv[2] === 'run') await Promise.all(RUN_PACKAGES.map((name) => import(name)));
+
 register();
 await import('../cli/main.ts');

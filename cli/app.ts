@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { watchedSymbols } from '../api/pubsub.js';
-import { type ApiServer, ListenError, startServer } from '../api/server.js';
+import { type ApiServer, ListenError, type PipelineBinding, startServer } from '../api/server.js';
 import type { ClusterNode } from '../engine/cluster-metrics.js';
 import {
   createLiveHub,
@@ -18,6 +18,7 @@ import {
   type RunningPipeline,
   runPipeline,
   type SourceOperator,
+  type TableTopic,
   type WatermarkGate,
 } from '../engine/index.js';
 import { createLogger, type Logger, lineLogger } from '../engine/log.js';
@@ -36,18 +37,23 @@ import {
 import type { Embedder } from '../models/embedder.js';
 import { openEmbedder } from '../models/embedders.js';
 import type { Model } from '../models/model.js';
-import { loadShipped } from '../models/shipped.js';
 import { news } from '../operators/sources/news.js';
 import { replay } from '../operators/sources/replay.js';
 import { simulator } from '../operators/sources/simulator.js';
 import type { MarketDataStatus, YahooFeed } from '../operators/sources/yahoo.js';
-import { loadPipelineModule, type PipelineModule, servedTopics, UnknownPipelineError } from '../pipelines/modules.js';
+import {
+  bundledPublicTopics,
+  loadPipelineModule,
+  PIPELINES,
+  type PipelineModule,
+  servedTopics,
+  UnknownPipelineError,
+} from '../pipelines/modules.js';
 import { CALIBRATION_TABLE } from '../pipelines/price-prediction.js';
 import { type DeadLetter, schemas } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
 import { withStoreFaults } from '../storage/fault-injecting-store.js';
-import { openQuestDbStore } from '../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { VectorStore } from '../storage/vector-store.js';
 import { backfillFrom, type Config, ConfigError, dataFolderProblems, earningsFileProblems } from './config.js';
@@ -58,6 +64,8 @@ export interface App {
   config: Config;
   /** The diagnostic log (TICKCAST_LOG_FORMAT, TICKCAST_LOG_LEVEL), for the app's parts and its API. */
   log: Logger;
+  /** The pipeline module it was built from. */
+  module: PipelineModule;
   pipeline: Pipeline;
   store: TimeSeriesStore;
   hub: LiveHub;
@@ -157,9 +165,10 @@ export async function openExplainParts(config: Config, opts: { dbPath?: string }
 
 /** The configured time-series store: QuestDB, or the embedded DuckDB file. */
 export async function openStore(config: Config, dbPath?: string): Promise<TimeSeriesStore> {
-  return config.TICKCAST_STORE === 'questdb'
-    ? openQuestDbStore({ url: config.QUESTDB_URL, pg: config.QUESTDB_PG, tablePrefix: config.QUESTDB_TABLE_PREFIX })
-    : openDuckDbStore({ path: dbPath ?? config.TICKCAST_DB });
+  if (config.TICKCAST_STORE !== 'questdb') return openDuckDbStore({ path: dbPath ?? config.TICKCAST_DB });
+  // Loaded only for QuestDB: its clients (pg, @questdb/nodejs-client) are start-up time otherwise.
+  const { openQuestDbStore } = await import('../storage/questdb-store.js');
+  return openQuestDbStore({ url: config.QUESTDB_URL, pg: config.QUESTDB_PG, tablePrefix: config.QUESTDB_TABLE_PREFIX });
 }
 
 export interface BuildOptions {
@@ -169,22 +178,77 @@ export interface BuildOptions {
   backfill?: { from: number; symbols?: readonly string[] };
 }
 
-export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<App> {
+/**
+ * What a run opens before its models and pipeline (openApp): enough to serve the store. The rest
+ * (completeApp) loads the models (TensorFlow.js), the market-data source, the explanation parts
+ * and builds the pipeline.
+ */
+export interface AppBase {
+  config: Config;
+  log: Logger;
+  /** The pipeline module TICKCAST_PIPELINE names. */
+  module: PipelineModule;
+  /** The yahoo source's universe (empty for the others). */
+  universe: readonly string[];
+  store: TimeSeriesStore;
+  hub: LiveHub;
+  calendar: EarningsCalendar;
+  /** The live earnings calendar (yahoo source), else null. */
+  liveCalendar: LiveEarningsCalendar | null;
+  calibration: CalibrationTable;
+  registry: Registry;
+}
+
+/** Checks the settings, chooses the pipeline module and opens the store, live hub and calendar. */
+export async function openApp(config: Config, opts: BuildOptions = {}): Promise<AppBase> {
   checkPaths(config);
   const log = appLogger(config);
   // First: a pipeline that does not exist stops start-up before anything opens.
-  const chosen = await choosePipeline(config);
+  const module = await choosePipeline(config);
   // Read before anything opens: a bad TICKCAST_SYMBOLS stops start-up with nothing to close.
   const universe = config.TICKCAST_SOURCE === 'yahoo' ? loadUniverse(config.TICKCAST_SYMBOLS) : [];
   // TICKCAST_FAULTS (tests and soaks only): writes that fail on a schedule; none: the store itself.
   const store = withStoreFaults(await openStore(config, opts.dbPath), config.TICKCAST_FAULTS, {
     log: lineLogger(log, 'warn'),
   });
-  const hub = createLiveHub();
-  const registry = new Registry();
-  const { calendar, live } = await openCalendar(config);
+  try {
+    const { calendar, live } = await openCalendar(config);
+    return {
+      config,
+      log,
+      module,
+      universe,
+      store,
+      hub: createLiveHub(),
+      calendar,
+      liveCalendar: live,
+      calibration: createCalibrationTable(),
+      registry: new Registry(),
+    };
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * The models, the market-data source, the explanation parts and the pipeline, on what openApp
+ * opened. On failure it closes what it opened itself; the store is the caller's.
+ */
+export async function completeApp(base: AppBase, opts: BuildOptions = {}): Promise<App> {
+  const {
+    config,
+    log,
+    module: chosen,
+    universe,
+    store,
+    hub,
+    calendar,
+    liveCalendar: live,
+    calibration,
+    registry,
+  } = base;
   const models = await chooseModels(config, calendar);
-  const calibration = createCalibrationTable();
   // A replay waits for the calibration of the days before each day (not a live source: its days
   // are hours apart). Attached in startPipeline with the memory transport only: through Kafka each
   // day would wait a round trip over five hops, and replays there run ahead of the calibration.
@@ -199,28 +263,58 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     config.TICKCAST_EXPLAIN && chosen.explains !== false
       ? await openExplainParts(config, { dbPath: opts.dbPath })
       : null;
-  const pipeline = chosen.build({
-    registry,
-    source: marketSource(config, { yahoo, backfill: opts.backfill, paceMs, clock, feedback }),
-    calendar,
-    models,
-    store,
-    hub,
-    partitions: config.TICKCAST_PARTITIONS,
-    ...(yahoo && config.TICKCAST_MINUTE_BARS ? { minuteBars: { sources: ['yahoo'] } } : {}),
-    ...(yahoo && live && !opts.backfill ? { liveEarnings: { source: yahoo.earnings, calendar: live } } : {}),
-    scoring: { ...(config.TICKCAST_CALIBRATION ? { table: calibration } : {}), registry },
-    ...(explain
-      ? {
-          explain: {
-            embedder: explain.embedder,
-            vectors: explain.vectors,
-            news: opts.backfill ? undefined : headlineSource(config, yahoo, clock),
-          },
-        }
-      : {}),
-  });
-  return { config, log, pipeline, store, hub, models, calendar, calibration, feedback, explain, yahoo, registry };
+  try {
+    const pipeline = chosen.build({
+      registry,
+      source: marketSource(config, { yahoo, backfill: opts.backfill, paceMs, clock, feedback }),
+      calendar,
+      models,
+      store,
+      hub,
+      partitions: config.TICKCAST_PARTITIONS,
+      ...(yahoo && config.TICKCAST_MINUTE_BARS ? { minuteBars: { sources: ['yahoo'] } } : {}),
+      ...(yahoo && live && !opts.backfill ? { liveEarnings: { source: yahoo.earnings, calendar: live } } : {}),
+      scoring: { ...(config.TICKCAST_CALIBRATION ? { table: calibration } : {}), registry },
+      ...(explain
+        ? {
+            explain: {
+              embedder: explain.embedder,
+              vectors: explain.vectors,
+              news: opts.backfill ? undefined : headlineSource(config, yahoo, clock),
+            },
+          }
+        : {}),
+    });
+    return {
+      config,
+      log,
+      module: chosen,
+      pipeline,
+      store,
+      hub,
+      models,
+      calendar,
+      calibration,
+      feedback,
+      explain,
+      yahoo,
+      registry,
+    };
+  } catch (err) {
+    await explain?.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** openApp, then completeApp: a configured tickcast, ready to start. */
+export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<App> {
+  const base = await openApp(config, opts);
+  try {
+    return await completeApp(base, opts);
+  } catch (err) {
+    await base.store.close().catch(() => {});
+    throw err;
+  }
 }
 
 /** The diagnostic log the configuration asks for (text for people by default, JSON for collectors). */
@@ -366,6 +460,8 @@ async function chooseModels(
 ): Promise<{ normal: Model; earnings: Model; net?: Model | null }> {
   if (config.TICKCAST_MODEL === 'shipped') {
     // With the router's calendar: normal forecasts whose window holds an announcement widen too.
+    // Loaded here, not at start-up: the shipped nets bring TensorFlow.js (openApp serves without it).
+    const { loadShipped } = await import('../models/shipped.js');
     const shipped = await loadShipped(undefined, { calendar });
     if (shipped) {
       // The API serves the configured horizons: each must be one the model forecasts.
@@ -430,7 +526,6 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     nodes: nodesFor(app.pipeline, c.TICKCAST_ROLE),
     exactlyOnce: c.KAFKA_EXACTLY_ONCE,
     chaining: c.TICKCAST_CHAINING,
-    commitIntervalMs: c.KAFKA_COMMIT_INTERVAL,
     log,
   }).catch(async (err: unknown) => {
     await transport.close();
@@ -472,9 +567,63 @@ export async function serve(
   running: RunningPipeline,
   cluster?: { nodes(): Map<string, ClusterNode> } | null,
 ): Promise<ApiServer> {
-  return startApiServer(app, running, cluster ?? undefined).catch((err: unknown) => {
-    // A port in use or a foreign host is configuration, not a crash: name the setting (exit 2).
-    throw err instanceof ListenError ? new ConfigError([listenProblem(err, app.config)]) : err;
+  return listening(
+    app.config,
+    startServer({
+      ...serverOptions(app),
+      topics: servedTopics(app.pipeline),
+      ...pipelineBinding(app, running, cluster ?? undefined),
+    }),
+  );
+}
+
+/**
+ * The API on the store alone, before the models load and the pipeline is built (start-up is
+ * mostly importing them): stored predictions, bars and the live feed answer at once, /healthz
+ * says `starting`, and what reads the pipeline waits until `pipelineStarted` gives it. Null when
+ * the schema cannot be known before the pipeline is built (a module file that does not declare its
+ * public topics): serve it with `serve` once it runs.
+ */
+export async function serveStarting(base: AppBase): Promise<ApiServer | null> {
+  const topics = topicsBeforeBuild(base.module);
+  if (!topics) return null;
+  return listening(base.config, startServer({ ...serverOptions(base), topics }));
+}
+
+/** A server from serveStarting gets its running pipeline. */
+export function pipelineStarted(
+  server: ApiServer,
+  app: App,
+  running: RunningPipeline,
+  cluster?: { nodes(): Map<string, ClusterNode> } | null,
+): void {
+  // The schema was made from the module's declaration: the built pipeline must serve no other topic.
+  const known = new Set((topicsBeforeBuild(app.module) ?? []).map((t) => t.name));
+  const undeclared = servedTopics(app.pipeline).filter((t) => !known.has(t.name));
+  if (undeclared.length > 0) {
+    throw new Error(
+      `pipeline ${app.pipeline.name}: public topic(s) ${undeclared.map((t) => t.name).join(', ')} not in its module's publicTopics (the API's schema is made from them)`,
+    );
+  }
+  server.pipelineStarted(pipelineBinding(app, running, cluster ?? undefined));
+}
+
+/**
+ * The public topics the API will serve, known before the pipeline is built: a bundled module's
+ * (and the other bundled ones', as servedTopics), or a module file's declared publicTopics; null
+ * when a module file declares none.
+ */
+export function topicsBeforeBuild(module: PipelineModule): TableTopic[] | null {
+  if (!PIPELINES.includes(module) && !module.publicTopics) return null;
+  const out = new Map<string, TableTopic>();
+  for (const t of [...(module.publicTopics ?? []), ...bundledPublicTopics()]) if (!out.has(t.name)) out.set(t.name, t);
+  return [...out.values()];
+}
+
+/** A port in use or a foreign host is configuration, not a crash: name the setting (exit 2). */
+function listening(config: Config, server: Promise<ApiServer>): Promise<ApiServer> {
+  return server.catch((err: unknown) => {
+    throw err instanceof ListenError ? new ConfigError([listenProblem(err, config)]) : err;
   });
 }
 
@@ -484,24 +633,18 @@ function listenProblem(err: ListenError, c: Config): string {
     : `TICKCAST_HOST=${JSON.stringify(c.TICKCAST_HOST)}: ${err.message} (use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0)`;
 }
 
-function startApiServer(
-  app: App,
-  running: RunningPipeline,
-  cluster: { nodes(): Map<string, ClusterNode> } | undefined,
-): Promise<ApiServer> {
+/** The server's settings that do not depend on the running pipeline. */
+function serverOptions(
+  app: Pick<AppBase, 'config' | 'store' | 'hub' | 'calendar' | 'calibration' | 'registry' | 'log'>,
+) {
   const c = app.config;
-  const model = (m: Model) => ({ name: m.name, version: m.version });
-  return startServer({
-    running: cluster ? { ...running, cluster } : running,
+  return {
     store: app.store,
     hub: app.hub,
-    topics: servedTopics(app.pipeline),
     host: c.TICKCAST_HOST,
     port: c.TICKCAST_PORT,
     horizons: c.TICKCAST_HORIZONS,
-    serving: { normal: model(app.models.normal), earnings: model(app.models.earnings) },
     calendar: app.calendar,
-    marketData: marketDataOf(app, running),
     ...(c.TICKCAST_CALIBRATION ? { calibration: () => app.calibration.groups() } : {}),
     registries: [app.registry],
     log: app.log,
@@ -510,6 +653,21 @@ function startApiServer(
     apiKeys: c.TICKCAST_API_KEYS,
     corsOrigins: c.TICKCAST_CORS_ORIGINS,
     limits: { httpRatePerSecond: c.TICKCAST_API_RATE, httpBurst: 2 * c.TICKCAST_API_RATE },
+  };
+}
+
+/** What the server serves of the running pipeline: its metrics, the models, market data, explanations. */
+function pipelineBinding(
+  app: App,
+  running: RunningPipeline,
+  cluster: { nodes(): Map<string, ClusterNode> } | undefined,
+): PipelineBinding {
+  const c = app.config;
+  const model = (m: Model) => ({ name: m.name, version: m.version });
+  return {
+    running: cluster ? { ...running, cluster } : running,
+    serving: { normal: model(app.models.normal), earnings: model(app.models.earnings) },
+    marketData: marketDataOf(app, running),
     ...(app.explain
       ? {
           explain: {
@@ -521,7 +679,7 @@ function startApiServer(
           },
         }
       : {}),
-  });
+  };
 }
 
 /**

@@ -15,6 +15,7 @@ import { sessionsBetween } from '../models/market-calendar.js';
 import { QuestDbError } from '../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { VectorStore } from '../storage/vector-store.js';
+import { freePort } from '../test/support/free-port.js';
 import { startYahooFixtureServer, type YahooFixtureServer } from '../test/support/yahoo-fixture-server.js';
 import type { CliIo } from './io.js';
 import { exitCodeOf, runCli } from './program.js';
@@ -689,6 +690,26 @@ describe('tickcast backfill from the Yahoo fixture server (in-process)', () => {
 });
 
 describe('tickcast run, serving (in-process)', () => {
+  it('a start-up that fails once the API listens (a horizon the model does not forecast) closes it: exit 2, the port free', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickcast-serve-fails-'));
+    mkdirSync(join(dir, 'csv'));
+    copyFileSync(join(ROOT, 'data/sp500-daily/KO_data.csv'), join(dir, 'csv/KO_data.csv'));
+    const port = await freePort();
+    const r = await tickcast(['run', '--db', join(dir, 's.duckdb')], {
+      TICKCAST_DATA_DIR: join(dir, 'csv'),
+      TICKCAST_EXPLAIN: 'off',
+      TICKCAST_HORIZONS: '2',
+      TICKCAST_HOST: '127.0.0.1',
+      TICKCAST_PORT: String(port),
+      TICKCAST_LOG_LEVEL: 'warn',
+    });
+    expect(r.code, r.stderr).toBe(2);
+    // It served the store while the model loaded, then stopped with the reason, and closed.
+    expect(r.stderr).toContain(`tickcast: GraphQL on http://127.0.0.1:${port}/graphql`);
+    expect(r.stderr).toContain('TICKCAST_HORIZONS=2: the shipped model');
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+
   it('serves the API after the replay, and stops cleanly on SIGTERM (exit 0)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tickcast-serve-inproc-'));
     mkdirSync(join(dir, 'csv'));

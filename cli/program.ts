@@ -1,24 +1,23 @@
 // The `tickcast` command line: its commands (commander) and how an error becomes an exit code.
 // In-process: every command writes through a CliIo and reads its settings from it, and runCli
 // returns the exit code, so tests run commands without a child process (cli/program.test.ts).
+// A command's module is imported when it runs: `run` does not load what train, evaluate or
+// explain need (start-up time, and a restart's time to serve again).
 // main.ts runs it on the process's argv, stdout, stderr and environment.
 import { Command, CommanderError, Option } from 'commander';
 import { ExplainError } from '../explain/explanation-service.js';
 import { OllamaError } from '../models/ollama-embedder.js';
-import { PIPELINES } from '../pipelines/modules.js';
 import { ChromaUnreachableError } from '../storage/chroma-unreachable.js';
-import { QuestDbError } from '../storage/questdb-store.js';
-import { type CalibrationArgs, calibrationCommand } from './calibration.js';
+import { QuestDbError } from '../storage/questdb-error.js';
+import type { CalibrationArgs } from './calibration.js';
 import { ConfigError, loadConfig } from './config.js';
-import { type DagArgs, dagCommand } from './dag.js';
-import { doctorChecks, printChecks } from './doctor.js';
-import { type EvaluateArgs, evaluateCommand } from './evaluate.js';
-import { type ExplainArgs, explainCommand } from './explain.js';
+import type { DagArgs } from './dag.js';
+import type { EvaluateArgs } from './evaluate.js';
+import type { ExplainArgs } from './explain.js';
 import type { CliIo, Output } from './io.js';
-import { type BackfillArgs, backfillCommand, type RunArgs, runCommand } from './run.js';
-import { type StatusArgs, statusCommand } from './status.js';
-import { printTable } from './table.js';
-import { type TrainArgs, trainCommand } from './train.js';
+import type { BackfillArgs, RunArgs } from './run.js';
+import type { StatusArgs } from './status.js';
+import type { TrainArgs } from './train.js';
 
 /**
  * Runs one command line (`args` without node and the script: e.g. ['dag', '--format', 'json']).
@@ -64,7 +63,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       '--exactly-once',
       'Kafka→Kafka transforms commit outputs and offsets in transactions (KAFKA_EXACTLY_ONCE=on)',
     )
-    .action((opts: RunArgs) => runCommand(opts, io));
+    .action(async (opts: RunArgs) => (await import('./run.js')).runCommand(opts, io));
 
   program
     .command('backfill')
@@ -72,19 +71,20 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--symbols <file|list>', 'tickers: a comma-separated list or a file (default TICKCAST_SYMBOLS)')
     .option('--from <date>', 'first day YYYY-MM-DD, or days back such as 400d (default TICKCAST_BACKFILL_FROM)')
     .option('--db <file>', 'embedded database file (default TICKCAST_DB)')
-    .action((opts: BackfillArgs) => backfillCommand(opts, io));
+    .action(async (opts: BackfillArgs) => (await import('./run.js')).backfillCommand(opts, io));
 
   program
     .command('dag')
     .description("print a pipeline's DAG (price-prediction by default)")
     .option('--pipeline <name|path>', 'which pipeline (default TICKCAST_PIPELINE)')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'mermaid']).default('json'))
-    .action((opts: DagArgs) => dagCommand(opts, io));
+    .action(async (opts: DagArgs) => (await import('./dag.js')).dagCommand(opts, io));
 
   program
     .command('doctor')
     .description('check what this machine and configuration need: Node, the Kafka client, tfjs, the port, the servers')
     .action(async () => {
+      const { doctorChecks, printChecks } = await import('./doctor.js');
       const checks = await doctorChecks(loadConfig(io.env), io.env);
       if (!printChecks(checks, io.out)) exitCode = 1;
     });
@@ -96,6 +96,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     )
     .option('--json', 'one JSON array (one object per pipeline)')
     .action(async (opts: StatusArgs) => {
+      const { statusCommand } = await import('./status.js');
       exitCode = await statusCommand(loadConfig(io.env), opts, io);
     });
 
@@ -103,7 +104,11 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .command('pipelines')
     .description('list the pipelines `run --pipeline` and `dag --pipeline` accept')
     .option('--json', 'one JSON array')
-    .action((opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean }) => {
+      const [{ PIPELINES }, { printTable }] = await Promise.all([
+        import('../pipelines/modules.js'),
+        import('./table.js'),
+      ]);
       const rows = PIPELINES.map((p) => ({ name: p.name, file: p.file, description: p.description }));
       if (opts.json) io.out(JSON.stringify(rows));
       else
@@ -125,7 +130,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       'read this embedded database instead of asking a running tickcast (default: ask, else TICKCAST_DB)',
     )
     .action(async (symbol: string, opts: ExplainArgs) => {
-      await explainCommand(loadConfig(io.env), symbol, opts, io);
+      await (await import('./explain.js')).explainCommand(loadConfig(io.env), symbol, opts, io);
     });
 
   program
@@ -137,7 +142,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--validation-days <n>', 'trading days before --train-end used to choose the model', '126')
     .option('--artifacts <dir>', 'where to write the artifacts and shipped.json (default models/artifacts)')
     .action(async (opts: TrainArgs) => {
-      await trainCommand(loadConfig(io.env), opts, io);
+      await (await import('./train.js')).trainCommand(loadConfig(io.env), opts, io);
     });
 
   program
@@ -155,7 +160,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--json', 'print one JSON line last: the shipped model at this horizon')
     .option('--artifacts <dir>', 'trained nets and shipped.json to score (default models/artifacts)')
     .action(async (opts: EvaluateArgs) => {
-      await evaluateCommand(loadConfig(io.env), opts, io);
+      await (await import('./evaluate.js')).evaluateCommand(loadConfig(io.env), opts, io);
     });
 
   program
@@ -174,7 +179,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--eta <step>', "step size at horizon 1 (0: off, the models' own intervals)")
     .option('--json', 'print one JSON line last')
     .action(async (opts: CalibrationArgs) => {
-      exitCode = await calibrationCommand(loadConfig(io.env), opts, io);
+      exitCode = await (await import('./calibration.js')).calibrationCommand(loadConfig(io.env), opts, io);
     });
 
   try {

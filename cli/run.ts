@@ -1,9 +1,20 @@
 // `tickcast run` and `tickcast backfill`: a pipeline from a configuration, its progress, the API
 // beside it (run without --until-end), and the end-of-run summary.
 
+import type { ApiServer } from '../api/server.js';
 import type { RunningPipeline } from '../engine/index.js';
 import { lineLogger } from '../engine/log.js';
-import { type App, buildApp, deadLetterReasons, serve, startPipeline } from './app.js';
+import {
+  type App,
+  buildApp,
+  completeApp,
+  deadLetterReasons,
+  openApp,
+  pipelineStarted,
+  serve,
+  serveStarting,
+  startPipeline,
+} from './app.js';
 import { openCluster, untilRunEnded } from './cluster.js';
 import { backfillFrom, ConfigError, loadConfig, parseDuration } from './config.js';
 import { type CliIo, processIo } from './io.js';
@@ -29,21 +40,46 @@ export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promis
     ...(opts.exactlyOnce ? { KAFKA_EXACTLY_ONCE: 'on' } : {}),
     ...(opts.pipeline ? { TICKCAST_PIPELINE: opts.pipeline } : {}),
   });
+  const parent = process.ppid;
   const paceMs = opts.pace === undefined ? undefined : parseDurationOption(opts.pace);
-  const app = await buildApp(config, { paceMs, dbPath: opts.db });
-  io.err(
-    `tickcast: ${config.TICKCAST_SOURCE} → ${config.TICKCAST_TRANSPORT} transport → ${app.store.kind} (${app.store.kind === 'questdb' ? config.QUESTDB_URL : (opts.db ?? config.TICKCAST_DB)}); models ${app.models.normal.name}@${app.models.normal.version}`,
-  );
+  const base = await openApp(config, { paceMs, dbPath: opts.db });
+  // Serving starts as soon as the store is open: start-up is mostly importing and loading the
+  // models and the pipeline (a second or two), and meanwhile the stored predictions and bars answer
+  // (a restart's time without the API). What reads the pipeline waits for it (serveStarting).
+  const announce = (s: ApiServer) => {
+    io.err(`tickcast: GraphQL on ${s.url}/graphql (ws too); ${s.url}/metrics, /healthz`);
+    io.err(`tickcast: dashboard on ${s.url}/`);
+  };
   const symbols = new Set<string>();
-  const unsubscribe = app.hub.subscribe('bars', (bar) => symbols.add((bar as { symbol: string }).symbol));
-  const running = await startPipeline(app);
+  const started = await (async () => {
+    let server: ApiServer | null = null;
+    let app: App | undefined;
+    try {
+      server = opts.untilEnd ? null : await serveStarting(base);
+      if (server) announce(server);
+      app = await completeApp(base, { paceMs, dbPath: opts.db });
+      io.err(
+        `tickcast: ${config.TICKCAST_SOURCE} → ${config.TICKCAST_TRANSPORT} transport → ${app.store.kind} (${app.store.kind === 'questdb' ? config.QUESTDB_URL : (opts.db ?? config.TICKCAST_DB)}); models ${app.models.normal.name}@${app.models.normal.version}`,
+      );
+      const unsubscribe = app.hub.subscribe('bars', (bar) => symbols.add((bar as { symbol: string }).symbol));
+      return { server, app, unsubscribe, running: await startPipeline(app) };
+    } catch (err) {
+      // Nothing runs yet: close what is open (in a test's process, nothing may stay listening).
+      await server?.close().catch(() => {});
+      await app?.explain?.close().catch(() => {});
+      await base.store.close().catch(() => {});
+      throw err;
+    }
+  })();
+  const { app, running, unsubscribe } = started;
+  let { server } = started;
   // Scaled out (Kafka): publish this process's metrics, and follow everyone's.
   const cluster = await openCluster(config, running, lineLogger(app.log));
   const worker = config.TICKCAST_ROLE === 'worker';
-  const server = opts.untilEnd ? null : await serve(app, running, cluster);
-  if (server) {
-    io.err(`tickcast: GraphQL on ${server.url}/graphql (ws too); ${server.url}/metrics, /healthz`);
-    io.err(`tickcast: dashboard on ${server.url}/`);
+  if (server) pipelineStarted(server, app, running, cluster);
+  else if (!opts.untilEnd) {
+    server = await serve(app, running, cluster);
+    announce(server);
   }
   // Symbols are counted on the live bars; a pipeline without them (or a source of workers) shows none.
   const liveBars = running.pipeline.nodes.some((n) => n.operator.name === 'live' && n.reads.includes('bars'));
@@ -80,8 +116,8 @@ export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promis
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigterm);
   // Started through `npx` (or npm), a `kill` of that process does not reach this one: it would
-  // run on, orphaned, holding its partitions. When the parent goes away, stop as on SIGTERM.
-  const parent = process.ppid;
+  // run on, orphaned, holding its partitions. When the parent goes away, stop as on SIGTERM (the
+  // parent as it was before start-up: it may go away while the models load, the API already up).
   const orphaned = setInterval(() => {
     if (process.ppid !== parent && !stopping) void shutdown('parent process exited');
   }, 1000);

@@ -19,6 +19,7 @@ import pg from 'pg';
 import { type ScoredPrediction, scoreOf } from '../models/scores.js';
 import type { Bar, Prediction, Score } from '../schemas/index.js';
 import { assertBucketMs, bucketInterval, bucketStart } from './buckets.js';
+import { QuestDbError } from './questdb-error.js';
 import {
   BAR_TABLE,
   checkRow,
@@ -67,13 +68,7 @@ export async function openQuestDbStore(opts: QuestDbStoreOptions): Promise<TimeS
   return QuestDbStore.open(opts);
 }
 
-/** The error every failed QuestDB call surfaces as: it names the endpoint and what was done. */
-export class QuestDbError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'QuestDbError';
-  }
-}
+export { QuestDbError };
 
 type SqlValue = string | number | null;
 

@@ -104,14 +104,15 @@ builder.queryFields((t) => ({
         node: t.arg.string({ required: false, description: 'Only those this pipeline node rejected.' }),
       },
       resolve: async (_root, args, { services }) => {
-        const topics = services.pipeline.description.topics;
+        const { pipeline, running } = await services.started();
+        const topics = pipeline.description.topics;
         const topic = topics.find((x) => x.name === args.topic);
         if (!topic) {
           throw apiError(ErrorCode.UNKNOWN_TOPIC, `unknown topic ${JSON.stringify(args.topic.slice(0, 100))}`, {
             topics: topics.map((x) => x.name),
           });
         }
-        const read = services.running.transport?.readTopic?.bind(services.running.transport);
+        const read = running.transport?.readTopic?.bind(running.transport);
         if (!read) {
           throw apiError(
             ErrorCode.NOT_AVAILABLE,

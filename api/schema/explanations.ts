@@ -90,11 +90,12 @@ const ExplanationEventRef = builder.objectRef<ExplanationEvent>('ExplanationEven
   }),
 });
 
-function service(services: ApiServices): ExplanationService {
-  if (!services.explanations) {
+async function service(services: ApiServices): Promise<ExplanationService> {
+  const { explanations } = await services.started();
+  if (!explanations) {
     throw apiError(ErrorCode.NOT_AVAILABLE, 'explanations are not available on this server (no vector store)');
   }
-  return services.explanations;
+  return explanations;
 }
 
 /** Maps the service's errors to coded GraphQL errors; anything else stays masked. */
@@ -121,7 +122,7 @@ builder.queryFields((t) => ({
     description: "An explanation of the symbol's latest prediction at `horizon`, with its citations.",
     args: args(t),
     resolve: async (_root, a, { services }) => {
-      const explain = service(services);
+      const explain = await service(services);
       const symbol = await knownSymbol(services, a.symbol);
       const horizon = checkHorizon(services, a.horizon ?? 1);
       return explain.explain(symbol, horizon).catch(coded);
@@ -140,7 +141,7 @@ builder.subscriptionFields((t) => ({
       horizon: t.arg.int({ required: false, defaultValue: 1 }),
     },
     subscribe: async (_root, a, { services }) => {
-      const explain = service(services);
+      const explain = await service(services);
       const symbol = await knownSymbol(services, a.symbol);
       const horizon = checkHorizon(services, a.horizon ?? 1);
       const events = explain.stream(symbol, horizon);

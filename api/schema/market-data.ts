@@ -91,8 +91,8 @@ builder.queryFields((t) => ({
     type: MarketDataRef,
     nullable: true,
     description: 'The market-data source and its state (null when this process does not run or know it).',
-    resolve: (_root, _args, { services }) => {
-      const status = services.marketData();
+    resolve: async (_root, _args, { services }) => {
+      const status = (await services.started()).marketData();
       return status ? { ...status, at: Date.now() } : null;
     },
   }),

@@ -105,12 +105,12 @@ const ModelRef = builder.objectRef<{ shipped: ModelInfo | null }>('Model').imple
     normal: t.field({
       type: ServingRef,
       description: 'What the pipeline runs on normal days.',
-      resolve: (_m, _a, { services }) => services.serving.normal,
+      resolve: async (_m, _a, { services }) => (await services.started()).serving.normal,
     }),
     earnings: t.field({
       type: ServingRef,
       description: 'What the pipeline runs around earnings.',
-      resolve: (_m, _a, { services }) => services.serving.earnings,
+      resolve: async (_m, _a, { services }) => (await services.started()).serving.earnings,
     }),
     shipped: t.field({
       type: ShippedRef,

@@ -91,13 +91,14 @@ const PipelineNodeRef = builder.objectRef<DescribedNode>('PipelineNode').impleme
       nullable: true,
       description:
         'The head of the chain this node runs in (one task, records handed on in-process); null: its own task.',
-      resolve: (n, _a, { services }) =>
-        services.pipeline.description.chains.find((c) => c.nodes.includes(n.id))?.head ?? null,
+      resolve: async (n, _a, { services }) =>
+        (await services.started()).pipeline.description.chains.find((c) => c.nodes.includes(n.id))?.head ?? null,
     }),
     metrics: t.field({
       type: NodeMetricsRef,
       nullable: true,
-      resolve: (n, _a, { services }) => services.pipeline.current().nodes.find((m) => m.node === n.id) ?? null,
+      resolve: async (n, _a, { services }) =>
+        (await services.started()).pipeline.current().nodes.find((m) => m.node === n.id) ?? null,
     }),
   }),
 });
@@ -121,8 +122,8 @@ const TopicRef = builder.objectRef<DescribedTopic>('Topic').implement({
     }),
     fused: t.boolean({
       description: 'Handed on in-process inside a chain, never written to the transport (Kafka has no such topic).',
-      resolve: (topic, _a, { services }) =>
-        services.pipeline.description.chains.some((c) => c.fused.includes(topic.name)),
+      resolve: async (topic, _a, { services }) =>
+        (await services.started()).pipeline.description.chains.some((c) => c.fused.includes(topic.name)),
     }),
   }),
 });
@@ -152,7 +153,9 @@ const PipelineRef = builder.objectRef<PipelineDescription>('Pipeline').implement
   }),
 });
 
-const HealthStatusRef = builder.enumType('HealthStatus', { values: ['ok', 'degraded', 'down'] as const });
+const HealthStatusRef = builder.enumType('HealthStatus', {
+  values: ['ok', 'degraded', 'starting', 'down'] as const,
+});
 
 const NodeHealthRef = builder.objectRef<Health['nodes'][number]>('NodeHealth').implement({
   fields: (t) => ({
@@ -167,7 +170,8 @@ const StoreHealthRef = builder.objectRef<Health['store']>('StoreHealth').impleme
 });
 
 const HealthRef = builder.objectRef<Health>('Health').implement({
-  description: 'Readiness: the store answers and no node has failed (a retrying node makes it degraded).',
+  description:
+    'Readiness: the store answers and no node has failed (a retrying node makes it degraded); starting: the store answers, the pipeline is not running yet.',
   fields: (t) => ({
     status: t.field({ type: HealthStatusRef, resolve: (h) => h.status }),
     store: t.field({ type: StoreHealthRef, resolve: (h) => h.store }),
@@ -176,9 +180,13 @@ const HealthRef = builder.objectRef<Health>('Health').implement({
 });
 
 builder.queryFields((t) => ({
-  pipeline: t.field({ type: PipelineRef, resolve: (_r, _a, { services }) => services.pipeline.description }),
+  pipeline: t.field({
+    type: PipelineRef,
+    description: 'The running pipeline (while the server starts, the answer waits for it to run).',
+    resolve: async (_r, _a, { services }) => (await services.started()).pipeline.description,
+  }),
   health: t.field({
     type: HealthRef,
-    resolve: (_r, _a, { services }) => health(services.running, services.store),
+    resolve: (_r, _a, { services }) => health(services.startedNow()?.running ?? null, services.store),
   }),
 }));

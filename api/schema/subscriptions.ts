@@ -51,8 +51,9 @@ builder.subscriptionFields((t) => {
       description: 'Per-node metrics, once a second (the current sample first).',
       subscribe: (_root, _args, { services }) =>
         new Repeater<MetricsSample>(async (push, stop) => {
-          await push(services.pipeline.current());
-          const off = services.pipeline.onSample((s) => void push(s));
+          const { pipeline } = await services.started();
+          await push(pipeline.current());
+          const off = pipeline.onSample((s) => void push(s));
           await stop;
           off();
         }, new SlidingBuffer(4)),

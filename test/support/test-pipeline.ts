@@ -76,6 +76,7 @@ export async function startTestPipeline(
         url: s.url,
         port: s.port,
         connections: () => s.connections(),
+        pipelineStarted: (binding) => s.pipelineStarted(binding),
         close: () => (closed ??= s.close()),
       };
       servers.push(server);
