@@ -17,6 +17,11 @@ const RUN_PACKAGES = [
   'prom-client',
   'pino',
   'avsc',
+  '@repeaterjs/repeater',
+  'csv-parse',
+  'cli-progress',
+  'p-retry',
+  'ollama',
 ];
 
 // `run` loads those packages through Node's own loader first: they need no transform, and
