@@ -29,7 +29,7 @@ describe('dead-letter summary', () => {
     ]);
     expect(groups.map((g) => [g.reason, g.count])).toEqual([
       ['source: holds control character U+001F (wrong encoding?)', 2],
-      ['source: 3M has N fields, expected N', 1],
+      ['source: 3M has 9 fields, expected 7', 1],
     ]);
   });
 
@@ -58,8 +58,13 @@ describe('dead-letter summary', () => {
         examples: ['O_data.csv:722', 'REGN_data.csv:588', 'VRTX_data.csv:569'],
       },
       { topic: 'quotes', reason: 'source: open is empty', count: 2, examples: ['ES_data.csv:605', 'O_data.csv:599'] },
-      { topic: 'quotes', reason: 'source: has N fields, expected N', count: 1, examples: ['KO_data.csv:50'] },
-      { topic: 'quotes', reason: 'source: duplicate row for XYZ on N-N-N', count: 1, examples: ['XYZ 2017-01-13'] },
+      { topic: 'quotes', reason: 'source: has 3 fields, expected 7', count: 1, examples: ['KO_data.csv:50'] },
+      {
+        topic: 'quotes',
+        reason: 'source: duplicate row for XYZ on 2017-01-13',
+        count: 1,
+        examples: ['XYZ 2017-01-13'],
+      },
       { topic: 'quotes', reason: 'decode: cannot decode as tickcast.Bar', count: 1, examples: ['offset 2/41'] },
     ]);
     expect(groups).toHaveLength(15);
@@ -72,5 +77,48 @@ describe('dead-letter summary', () => {
     expect(lines[3]).toMatch(/^quotes\s+2\s+source: open is empty\s+ES_data.csv:605, O_data.csv:599$/);
     expect(lines).toHaveLength(2 + 10 + 1);
     expect(lines.at(-1)).toBe('and 5 more reasons (5 dead letters)');
+  });
+
+  it('shows what is wrong with a value, masking only what differs between the letters of a group', () => {
+    const groups = groupDeadLetters([
+      letter('KO_data.csv:7: dayOpen: -5 must be a finite price > 0'),
+      letter('KO_data.csv:9: dayOpen: -3.5 must be a finite price > 0'),
+      letter('X_data.csv:4: date "2015-02-30" is not a calendar day'),
+      letter('X_data.csv:8: date "2015-13-01" is not a calendar day'),
+      letter('O_data.csv:3: date "2016-02-30" is not a calendar day; volume: -1 must be finite and >= 0'),
+      letter('O_data.csv:5: dayHigh 5 < dayLow 6'),
+      {
+        ...letter('cannot decode as tickcast.Bar: truncated at 41', {
+          topic: 'bars',
+          kind: 'decode',
+          partition: 1,
+          offset: 3,
+        }),
+        topic: 'bars',
+      },
+      {
+        ...letter('cannot decode as tickcast.Bar: bad union index 7', {
+          topic: 'bars',
+          kind: 'decode',
+          partition: 1,
+          offset: 4,
+        }),
+        topic: 'bars',
+      },
+      letter('symbol: "not a ticker" is not a ticker (A-Z, digits, . ^ = -)', { kind: 'validation', key: 'x' }),
+    ]);
+    expect(groups.map((g) => [g.topic, g.reason, g.count, g.examples.join(', ')])).toEqual([
+      ['quotes', 'source: dayOpen: N must be a finite price > 0', 2, 'KO_data.csv:7, KO_data.csv:9'],
+      ['quotes', 'source: date "…" is not a calendar day', 2, 'X_data.csv:4, X_data.csv:8'],
+      ['bars', 'decode: cannot decode as tickcast.Bar', 2, 'offset 1/3, offset 1/4'],
+      [
+        'quotes',
+        'source: date "2016-02-30" is not a calendar day; volume: -1 must be finite and >= 0',
+        1,
+        'O_data.csv:3',
+      ],
+      ['quotes', 'source: dayHigh 5 < dayLow 6', 1, 'O_data.csv:5'],
+      ['quotes', 'validation: symbol: "not a ticker" is not a ticker (A-Z, digits, . ^ = -)', 1, 'x'],
+    ]);
   });
 });

@@ -48,7 +48,10 @@ export async function printSummary(
 /** Dead letters that went wrong the same way in one topic: how many, and where the first few are. */
 export interface DeadLetterGroup {
   topic: string;
-  /** `kind: what went wrong`, without where (FILE:LINE) or details, numbers as N. */
+  /**
+   * `kind: what went wrong`, without where (FILE:LINE) or trailing details; a number, day or
+   * quoted value that differs between the group's letters is shown as N, YYYY-MM-DD or "…".
+   */
   reason: string;
   count: number;
   /** Where the first EXAMPLES of them are: FILE:LINE, else key and event day, else the original offset. */
@@ -60,28 +63,77 @@ export const EXAMPLES = 3;
 export const GROUPS_SHOWN = 10;
 
 const WHERE = /^([^:\s][^:]*:\d+): /;
+/**
+ * The values that vary between letters of one kind: a quoted value, a day, a standalone number
+ * (not a code such as U+001F or a ticker such as 3M, which are part of the reason).
+ */
+const VALUE = /"(?:[^"\\]|\\.)*"|\b\d{4}-\d{2}-\d{2}\b|(?<![\w+.-])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w.])/g;
+
+/** What one letter's reason says went wrong, as a pattern with its values taken out. */
+interface Problem {
+  /** The text around the values (one more part than values). */
+  parts: string[];
+  values: string[];
+}
 
 /**
- * Groups dead letters by topic and what went wrong: the reason after its `FILE:LINE: ` and before
- * its first `: ` (the details), with numbers as N; most frequent first, ties in first-seen order.
+ * What went wrong, without where or details: each `; `-separated problem up to the end of its
+ * first phrase of several words, so `dayOpen: -5 must be a finite price > 0` keeps its field
+ * and what is wrong with it, and `cannot decode as tickcast.Bar: truncated` drops the details.
+ */
+function problemOf(text: string): Problem {
+  const heads = text.split('; ').map((problem) => {
+    const segments = problem.split(': ');
+    const end = segments.findIndex((seg, i) => /\s/.test(seg) || i === segments.length - 1);
+    return segments.slice(0, end + 1).join(': ');
+  });
+  const head = heads.join('; ');
+  return { parts: head.split(VALUE), values: head.match(VALUE) ?? [] };
+}
+
+function maskOf(value: string): string {
+  if (value.startsWith('"')) return '"…"';
+  return /^\d{4}-/.test(value) ? 'YYYY-MM-DD' : 'N';
+}
+
+/**
+ * Groups dead letters by topic and what went wrong (`problemOf`), most frequent first, ties in
+ * first-seen order. A group's reason keeps a value its letters share (`> 0`, one bad date) and
+ * masks one that differs between them (N, YYYY-MM-DD, "…").
  */
 export function groupDeadLetters(letters: ReadonlyArray<{ topic: string; letter: DeadLetter }>): DeadLetterGroup[] {
-  const groups = new Map<string, DeadLetterGroup>();
+  const groups = new Map<string, { group: DeadLetterGroup; kind: string; problem: Problem; varies: boolean[] }>();
   for (const { topic, letter } of letters) {
     const where = WHERE.exec(letter.reason);
-    const what = letter.reason.slice(where ? where[0].length : 0).split(': ')[0]!;
-    // Standalone numbers only: a code such as U+001F or a ticker such as 3M is part of the reason.
-    const reason = `${letter.kind}: ${what.replace(/(?<![\w+])\d+(\.\d+)?(?![\w.])/g, 'N')}`;
-    const key = `${topic}|${reason}`;
+    const problem = problemOf(letter.reason.slice(where ? where[0].length : 0));
+    const key = `${topic}|${letter.kind}|${problem.parts.join('\u0000')}`;
     let g = groups.get(key);
     if (!g) {
-      g = { topic, reason, count: 0, examples: [] };
+      g = {
+        group: { topic, reason: '', count: 0, examples: [] },
+        kind: letter.kind,
+        problem,
+        varies: problem.values.map(() => false),
+      };
       groups.set(key, g);
     }
-    g.count++;
-    if (g.examples.length < EXAMPLES) g.examples.push(where?.[1] ?? placeOf(letter));
+    const { problem: first, varies } = g;
+    problem.values.forEach((v, i) => {
+      if (v !== first.values[i]) varies[i] = true;
+    });
+    g.group.count++;
+    if (g.group.examples.length < EXAMPLES) g.group.examples.push(where?.[1] ?? placeOf(letter));
   }
-  return [...groups.values()].sort((a, b) => b.count - a.count);
+  return [...groups.values()]
+    .map(({ group, kind, problem, varies }) => {
+      const text = problem.parts
+        .map((part, i) =>
+          i < problem.values.length ? part + (varies[i] ? maskOf(problem.values[i]!) : problem.values[i]) : part,
+        )
+        .join('');
+      return { ...group, reason: `${kind}: ${text}` };
+    })
+    .sort((a, b) => b.count - a.count);
 }
 
 function placeOf(l: DeadLetter): string {
