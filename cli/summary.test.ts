@@ -42,10 +42,7 @@ describe('dead-letter summary', () => {
       letter('VRTX_data.csv:569: open is empty; high is empty; low is empty'),
       letter('X_data.csv:9: open is empty; high is empty; low is empty'),
       letter('KO_data.csv:50: has 3 fields, expected 7'),
-      letter('duplicate row for XYZ on 2017-01-13: the first one was replayed', {
-        key: 'XYZ',
-        timestamp: Date.UTC(2017, 0, 13),
-      }),
+      letter('XYZ_data.csv:12: duplicate row: XYZ on 2017-01-13 was read at XYZ_data.csv:11 (that one is replayed)'),
       letter('cannot decode as tickcast.Bar: truncated', { topic: 'bars', kind: 'decode', partition: 2, offset: 41 }),
       ...Array.from({ length: 10 }, (_, i) => letter(`F${i}.csv:1: header lacks v${'x'.repeat(i)}`)),
     ];
@@ -59,12 +56,7 @@ describe('dead-letter summary', () => {
       },
       { topic: 'quotes', reason: 'source: open is empty', count: 2, examples: ['ES_data.csv:605', 'O_data.csv:599'] },
       { topic: 'quotes', reason: 'source: has 3 fields, expected 7', count: 1, examples: ['KO_data.csv:50'] },
-      {
-        topic: 'quotes',
-        reason: 'source: duplicate row for XYZ on 2017-01-13',
-        count: 1,
-        examples: ['XYZ 2017-01-13'],
-      },
+      { topic: 'quotes', reason: 'source: duplicate row', count: 1, examples: ['XYZ_data.csv:12'] },
       { topic: 'quotes', reason: 'decode: cannot decode as tickcast.Bar', count: 1, examples: ['offset 2/41'] },
     ]);
     expect(groups).toHaveLength(15);

@@ -23,6 +23,12 @@ export interface DailyRow {
   quote: Quote;
 }
 
+/** A row as read from a file: where it is (1-based line) and the line as written (a dead letter's payload). */
+export interface CsvDailyRow extends DailyRow {
+  line: number;
+  raw: string;
+}
+
 /** The .csv files of a folder, sorted; an error naming the folder when there are none. */
 export async function listCsvFiles(dir: string, who: string): Promise<string[]> {
   const files = (await readdir(dir)).filter((f) => f.toLowerCase().endsWith('.csv')).sort();
@@ -76,7 +82,7 @@ const UNREADABLE_PAYLOAD_BYTES = 4096;
  * rest of the file is read. A file that is not CSV text at all (empty, binary) or whose header
  * lacks a column is one rejection (line 1) and gives no rows. Never throws on bad content.
  */
-export function parseDailyCsv(content: Buffer | string, fallbackTicker: string, reject: RejectRow): DailyRow[] {
+export function parseDailyCsv(content: Buffer | string, fallbackTicker: string, reject: RejectRow): CsvDailyRow[] {
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;
   const unreadable = unreadableFile(bytes);
   if (unreadable) {
@@ -93,10 +99,10 @@ export function parseDailyCsv(content: Buffer | string, fallbackTicker: string, 
     reject(1, `header lacks ${missing.join(', ')} (need date,open,high,low,close,volume[,Name])`, headerLine);
     return [];
   }
-  const rows: DailyRow[] = [];
+  const rows: CsvDailyRow[] = [];
   // Prices hold no line breaks: a quote left open is a stray one, the record is its line.
   for (const { line, raw, fields } of csvRecords(lines, { start: 1, fields: header.length, maxContinuation: 0 })) {
-    const row = readRow(fields, raw, header.length, col, fallbackTicker);
+    const row = readRow(fields, line, raw, header.length, col, fallbackTicker);
     if (typeof row === 'string') reject(line, row, raw);
     else rows.push(row);
   }
@@ -106,11 +112,12 @@ export function parseDailyCsv(content: Buffer | string, fallbackTicker: string, 
 /** One record → its row, or the reasons it is bad (joined by `; `). */
 function readRow(
   fields: string[] | string,
+  line: number,
   raw: string,
   width: number,
   col: { [name: string]: number },
   fallbackTicker: string,
-): DailyRow | string {
+): CsvDailyRow | string {
   if (typeof fields === 'string') return fields;
   if (fields.length !== width) return `has ${fields.length} fields, expected ${width}`;
   const garbage = textProblem(raw);
@@ -139,7 +146,7 @@ function readRow(
   };
   const invalid = schemas.Quote.validate(quote);
   if (invalid.length > 0) return invalid.join('; ');
-  return { day, quote };
+  return { day, quote, line, raw };
 }
 
 /** AAPL_data.csv → AAPL; msft.csv → MSFT. */

@@ -76,10 +76,38 @@ describe('replay', () => {
       'XYZ_data.csv:8: dayVolume: -5 must be finite and >= 0',
       'XYZ_data.csv:9: price: Infinity must be a finite price > 0',
       'XYZ_data.csv:10: date "yesterday" is not YYYY-MM-DD',
-      'duplicate row for XYZ on 2017-01-13: the first one was replayed',
+      'XYZ_data.csv:12: duplicate row: XYZ on 2017-01-13 was read at XYZ_data.csv:11 (that one is replayed)',
     ]);
     expect(d.deadLetters('quotes')[0]!.payload.toString()).toBe('2017-01-04,10,11');
     expect(d.deadLetters('quotes').every((l) => l.kind === 'source' && l.node === 'replay')).toBe(true);
+  });
+
+  it('replays the first of two rows for a ticker and day, and dead-letters the second with both places and its raw line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-dup-'));
+    writeFileSync(
+      join(dir, 'KO_data.csv'),
+      [
+        'date,open,high,low,close,volume,Name',
+        '2013-03-07,38,39,37,38.5,100,KO',
+        '2013-03-07,40,41,39,40.5,200,KO',
+      ].join('\n'),
+    );
+    // The same day again in another file (its Name column says KO).
+    writeFileSync(join(dir, 'ko_copy.csv'), 'date,open,high,low,close,volume,Name\n2013-03-07,1,2,1,1.5,5,KO\n');
+    const d = await TestDriver.forOperator(replay({ dir }));
+    await d.runSource();
+    expect(d.read<Quote>('quotes').map((q) => `${q.symbol} ${q.price}`)).toEqual(['KO 38.5']);
+    const letters = d.deadLetters('quotes');
+    expect(letters.map((l) => [l.reason, l.payload.toString()])).toEqual([
+      [
+        'KO_data.csv:3: duplicate row: KO on 2013-03-07 was read at KO_data.csv:2 (that one is replayed)',
+        '2013-03-07,40,41,39,40.5,200,KO',
+      ],
+      [
+        'ko_copy.csv:2: duplicate row: KO on 2013-03-07 was read at KO_data.csv:2 (that one is replayed)',
+        '2013-03-07,1,2,1,1.5,5,KO',
+      ],
+    ]);
   });
 
   it('replays every other file completely when one has a stray quote, one is binary and one is empty', async () => {

@@ -52,6 +52,8 @@ async function replayDays(opts: ReplayOptions, ctx: SourceContext<{ quotes: type
   const files = await listCsvFiles(opts.dir, 'replay');
   const wanted = opts.symbols ? new Set(opts.symbols) : null;
   const byDay = new Map<number, Quote[]>();
+  // Policy: a second row for the same ticker and day (in any file) is not replayed; the first read is.
+  const firstAt = new Map<string, string>();
   for (const file of files) {
     const fallback = tickerFromFileName(file);
     if (wanted && !wanted.has(fallback)) continue;
@@ -63,6 +65,17 @@ async function replayDays(opts: ReplayOptions, ctx: SourceContext<{ quotes: type
     for (const r of parseDailyCsv(bytes, fallback, reject)) {
       if (wanted && !wanted.has(r.quote.symbol)) continue;
       if ((opts.from !== undefined && r.day < opts.from) || (opts.to !== undefined && r.day > opts.to)) continue;
+      const id = `${r.quote.symbol} ${r.day}`;
+      const first = firstAt.get(id);
+      if (first !== undefined) {
+        reject(
+          r.line,
+          `duplicate row: ${r.quote.symbol} on ${isoDay(r.day)} was read at ${first} (that one is replayed)`,
+          r.raw,
+        );
+        continue;
+      }
+      firstAt.set(id, `${file}:${r.line}`);
       const list = byDay.get(r.day);
       if (list) list.push(r.quote);
       else byDay.set(r.day, [r.quote]);
@@ -72,25 +85,14 @@ async function replayDays(opts: ReplayOptions, ctx: SourceContext<{ quotes: type
   const paceMs = opts.paceMs ?? 0;
   // Progress counts quotes, so a consumer can compare it with records processed downstream.
   let total = 0;
-  for (const list of byDay.values()) total += new Set(list.map((q) => q.symbol)).size;
+  for (const list of byDay.values()) total += list.length;
   let emitted = 0;
   let given = Number.NEGATIVE_INFINITY;
   for (const day of days) {
     if (ctx.signal.aborted) return;
     if (opts.feedback && given > Number.NEGATIVE_INFINITY) await opts.feedback(given, ctx.signal);
     const started = Date.now();
-    const seen = new Set<string>();
-    for (const q of byDay.get(day)!.sort((a, b) => (a.symbol < b.symbol ? -1 : 1))) {
-      // Policy: a second row for the same ticker and day is not replayed twice.
-      if (seen.has(q.symbol)) {
-        ctx.deadLetter(
-          'quotes',
-          `duplicate row for ${q.symbol} on ${isoDay(day)}: the first one was replayed`,
-          JSON.stringify(q),
-        );
-        continue;
-      }
-      seen.add(q.symbol);
+    for (const q of byDay.get(day)!.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0))) {
       await ctx.emit('quotes', q, { timestamp: q.ts });
       emitted++;
     }
