@@ -11,7 +11,7 @@ import { scoreModel } from '../models/evaluate.js';
 import { earningsInWindow, loadShipped, routedModel } from '../models/shipped.js';
 import { isoDay } from '../models/trading-calendar.js';
 import { type Config, ConfigError, dataOptionProblems } from './config.js';
-import { parseDay } from './evaluate.js';
+import { dataRange, emptyWindowProblem, parseDay, windowOrderProblems } from './evaluate.js';
 import { consoleOutput, type Output } from './io.js';
 import { taskProgress } from './progress.js';
 import { printTable } from './table.js';
@@ -86,6 +86,7 @@ export async function calibrationCommand(
   const to = args.to === undefined ? Number.POSITIVE_INFINITY : parseDay(args.to, '--to', problems) + 86_400_000;
   const eta = args.eta === undefined ? DEFAULT_ETA : Number(args.eta);
   if (!(eta >= 0 && eta <= 10)) problems.push(`--eta ${JSON.stringify(args.eta)}: a step size from 0 (off) to 10`);
+  problems.push(...windowOrderProblems(args, from, to));
   const shipped = await loadShipped();
   if (!shipped) problems.push('no shipped model (models/artifacts/shipped.json): run `npx tickcast train`');
   problems.push(...dataOptionProblems(config, args));
@@ -97,6 +98,11 @@ export async function calibrationCommand(
   const loading = taskProgress('loading prices', 'files');
   const { bars, rejected } = await loadDailyBars(dir, { onFile: (d, t) => loading.update(d, t) });
   loading.stop();
+  const range = dataRange(bars);
+  const window = { from, to };
+  if (Number.isNaN(range.first) || from > range.last || to <= range.first) {
+    throw new ConfigError([emptyWindowProblem(dir, range, window)]);
+  }
   // From the data's start: the calibration learns from the first realised forecast on, as a replay does.
   const data = buildDataset(bars, { horizons: HORIZONS, calendar });
   // As the pipeline routes and widens: windows with an announcement after session 1 widened too.
@@ -117,6 +123,7 @@ export async function calibrationCommand(
   }
   const issued = replayCalibration(rows, { eta });
   const cells = coverageTable(rows, issued, { from, to });
+  if (cells.length === 0) throw new ConfigError([emptyWindowProblem(dir, range, window)]);
   const first = rows.reduce((m, r) => Math.min(m, r.ts), Number.POSITIVE_INFINITY);
   io.err(
     `calibration: ${bars.size} symbols (${rejected} broken rows skipped), ${rows.length.toLocaleString('en-US')} forecasts replayed from ${isoDay(first)}, scored from ${isoDay(from)}${Number.isFinite(to) ? ` to ${isoDay(to - 86_400_000)}` : ''}`,

@@ -13,6 +13,7 @@ import {
   evaluateModel,
   type IcDetail,
   SEGMENTS,
+  testExamples,
   type Versus,
   versusBaselines,
 } from '../models/evaluate.js';
@@ -117,21 +118,21 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs, io: Ou
   if (!HORIZONS.includes(horizon)) problems.push(`--horizon ${args.horizon}: one of ${HORIZONS.join(', ')}`);
   const from = parseDay(args.from ?? '2017-02-08', '--from', problems);
   const to = args.to === undefined ? Number.POSITIVE_INFINITY : parseDay(args.to, '--to', problems) + 86_400_000;
+  problems.push(...windowOrderProblems(args, from, to));
   problems.push(...dataOptionProblems(config, args));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const earningsFile = args.earnings ?? config.TICKCAST_EARNINGS_FILE;
   const calendar = earningsFile === 'none' ? emptyEarningsCalendar() : await loadEarningsCalendar(earningsFile);
-  const { data, symbols, rejected, medians, training } = await loadDataset(
-    args.data ?? config.TICKCAST_DATA_DIR,
-    calendar,
-    { from, to },
-    horizon,
-  );
+  const dir = args.data ?? config.TICKCAST_DATA_DIR;
+  const { data, symbols, rejected, medians, training, range } = await loadDataset(dir, calendar, { from, to }, horizon);
   io.err(
     `evaluate: ${symbols} symbols, ${data.examples.length.toLocaleString('en-US')} examples (${rejected} broken rows skipped), horizon ${horizon}, from ${isoDay(from)}${Number.isFinite(to) ? ` to ${isoDay(to - 86_400_000)}` : ''}`,
   );
 
+  if (testExamples(data, { horizon, from, to }).length === 0) {
+    throw new ConfigError([emptyWindowProblem(dir, range, { from, to, horizon })]);
+  }
   if (!medians.has(horizon)) {
     throw new ConfigError([
       `--from ${isoDay(from)}: no ${horizon}-day return is realised before it (constantDrift's training window)`,
@@ -234,7 +235,48 @@ async function loadDataset(
     training.from = Math.min(training.from, e.ts);
     training.to = Math.max(training.to, e.ts);
   }
-  return { data, symbols: bars.size, rejected, medians, training };
+  return { data, symbols: bars.size, rejected, medians, training, range: dataRange(bars) };
+}
+
+const DAY_MS = 86_400_000;
+
+/** --from after --to (`to` is the day after --to: both days are scored); none while either is not a date. */
+export function windowOrderProblems(args: { from?: string; to?: string }, from: number, to: number): string[] {
+  if (args.to === undefined || !(from >= to)) return [];
+  return [
+    `--from ${args.from ?? isoDay(from)} is after --to ${args.to}: --from must come before --to (or be the same day)`,
+  ];
+}
+
+/** The first and last day of a folder's bars (NaN when it has none). */
+export function dataRange(bars: ReadonlyMap<string, readonly { ts: number }[]>): { first: number; last: number } {
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const series of bars.values()) {
+    for (const b of series) {
+      if (b.ts < first) first = b.ts;
+      if (b.ts > last) last = b.ts;
+    }
+  }
+  return Number.isFinite(first) ? { first, last } : { first: Number.NaN, last: Number.NaN };
+}
+
+/**
+ * Why a window [from, to) has nothing to score, naming the data's range: it lies outside the
+ * data, or (with a `horizon`) no `horizon`-day return is realised in it before the data ends.
+ */
+export function emptyWindowProblem(
+  dir: string,
+  range: { first: number; last: number },
+  window: { from: number; to: number; horizon?: number },
+): string {
+  const { from, to, horizon } = window;
+  const asked = `--from ${isoDay(from)}${Number.isFinite(to) ? ` --to ${isoDay(to - DAY_MS)}` : ''}`;
+  if (Number.isNaN(range.first))
+    return `${asked}: ${dir} holds no valid daily bars: point --data at per-ticker daily CSVs`;
+  const held = `the data in ${dir} runs from ${isoDay(range.first)} to ${isoDay(range.last)}`;
+  if (from > range.last || to <= range.first) return `${asked}: outside the data (${held}): give days within it`;
+  return `${asked}: no ${horizon ?? 1}-day return is realised in it (${held}): give an earlier --from${horizon !== undefined && horizon > 1 ? ' or a shorter --horizon' : ''}`;
 }
 
 const num = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(6)) : null);
