@@ -2,6 +2,7 @@
 // Asks the running tickcast's API when one answers (the embedded database is then locked by
 // it); otherwise opens the stores itself, read from what the last run wrote.
 
+import { existsSync } from 'node:fs';
 import { ExplainError, ExplanationService } from '../explain/explanation-service.js';
 import { formatDay, newYorkDay } from '../explain/format.js';
 import type { Explanation } from '../explain/types.js';
@@ -94,6 +95,10 @@ async function fromServer(config: Config, symbol: string, horizon: number): Prom
 }
 
 async function locally(config: Config, symbol: string, horizon: number): Promise<Explanation> {
+  // Reading only: opening a missing file would create an empty database and blame the symbol.
+  if (config.TICKCAST_STORE === 'duckdb' && !existsSync(config.TICKCAST_DB)) {
+    throw new ConfigError([`no such database file: ${config.TICKCAST_DB} (run \`tickcast run\` first or pass --db)`]);
+  }
   const store = await openStore(config);
   const parts = await openExplainParts(config).catch(async (err: unknown) => {
     await store.close();
