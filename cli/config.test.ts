@@ -1,6 +1,9 @@
 // Configuration as a user gets it wrong: each bad value is named with what is allowed.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, newsFolderProblems } from './config.js';
 
 const problems = (env: Record<string, string>): string[] => {
   try {
@@ -38,5 +41,25 @@ describe('loadConfig', () => {
     expect(loadConfig({ KAFKA_COMMIT_INTERVAL: '250ms' }).KAFKA_COMMIT_INTERVAL).toBe(250);
     expect(problems({ KAFKA_COMMIT_INTERVAL: '2m' })).toEqual(['KAFKA_COMMIT_INTERVAL="2m": at most 60s']);
     expect(problems({ KAFKA_COMMIT_INTERVAL: 'soon' })[0]).toMatch(/^KAFKA_COMMIT_INTERVAL="soon": a duration such as/);
+  });
+});
+
+describe('newsFolderProblems', () => {
+  it('refuses a headline folder that is missing or holds no .csv file, with the fix; none is fine', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickcast-news-'));
+    const label = (d: string) => `TICKCAST_NEWS=${JSON.stringify(d)}`;
+    expect(newsFolderProblems(label(dir), dir)).toEqual([
+      `TICKCAST_NEWS=${JSON.stringify(dir)}: holds no .csv files (point it at headline CSVs, or set it to none)`,
+    ]);
+    const missing = join(dir, 'nosuch');
+    expect(newsFolderProblems(label(missing), missing)).toEqual([
+      `TICKCAST_NEWS=${JSON.stringify(missing)}: no such folder (point it at headline CSVs, or set it to none)`,
+    ]);
+    mkdirSync(join(dir, 'notes'));
+    writeFileSync(join(dir, 'README.txt'), 'headlines go here');
+    expect(newsFolderProblems(label(dir), dir)).toHaveLength(1);
+    writeFileSync(join(dir, 'finviz.CSV'), 'ticker,date,headline\n');
+    expect(newsFolderProblems(label(dir), dir)).toEqual([]);
+    expect(newsFolderProblems(label('none'), 'none')).toEqual([]);
   });
 });

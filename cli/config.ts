@@ -304,6 +304,18 @@ export function dataFolderProblems(label: string, dir: string): string[] {
   return [];
 }
 
+/**
+ * What is wrong with a folder of headline CSVs (`none` is fine: no headlines): missing, or
+ * holding no .csv file (the news source would stop the run mid-replay).
+ */
+export function newsFolderProblems(label: string, dir: string): string[] {
+  if (dir === 'none') return [];
+  const fix = '(point it at headline CSVs, or set it to none)';
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [`${label}: no such folder ${fix}`];
+  if (!readdirSync(dir).some((f) => f.toLowerCase().endsWith('.csv'))) return [`${label}: holds no .csv files ${fix}`];
+  return [];
+}
+
 /** What is wrong with an earnings dates file (`none` is fine: no dates). */
 export function earningsFileProblems(label: string, file: string): string[] {
   return file !== 'none' && !existsSync(file) ? [`${label}: no such file (or set it to none)`] : [];
