@@ -359,7 +359,8 @@ async function openClients(pipeline: Pipeline, plan: RunPlan, deps: OpenDeps) {
   for (const chain of plan.chains) {
     const head = byId.get(chain.head)!;
     const group = groupOf(head);
-    const consumer = await transport.consumer({ group, topics: head.reads });
+    const transactional = chain.nodes.some((id) => plan.transactional.has(id));
+    const consumer = await transport.consumer({ group, topics: head.reads, transactional });
     const headConsumer = new ChainHeadConsumer(consumer);
     const inputs = new Map<string, ChainInput>();
     const readers = new Map<string, ChainInput[]>();
@@ -371,7 +372,7 @@ async function openClients(pipeline: Pipeline, plan: RunPlan, deps: OpenDeps) {
     }
     const changelogTopics = new Set(chain.nodes.flatMap((id) => plan.changelogs.get(id)?.name ?? []));
     const chainProducer = new ChainProducer(readers, new Set(chain.fused), changelogTopics);
-    const out = await producerFor(chain.nodes.some((id) => plan.transactional.has(id)) ? group : undefined);
+    const out = await producerFor(transactional ? group : undefined);
     const nodes = chain.nodes.map((id) => {
       metrics.node(id).group = group;
       return nodeTask(byId.get(id)!, chainProducer, id === chain.head ? headConsumer : inputs.get(id)!, chain);
@@ -393,9 +394,10 @@ async function openClients(pipeline: Pipeline, plan: RunPlan, deps: OpenDeps) {
   const chained = new Set(plan.chains.flatMap((c) => c.nodes));
   for (const node of plan.selected.filter((n) => n.operator.kind !== 'source' && !chained.has(n.id))) {
     const group = groupOf(node);
-    const consumer = await transport.consumer({ group, topics: node.reads });
+    const transactional = plan.transactional.has(node.id);
+    const consumer = await transport.consumer({ group, topics: node.reads, transactional });
     metrics.node(node.id).group = group;
-    const producer = await producerFor(plan.transactional.has(node.id) ? group : undefined);
+    const producer = await producerFor(transactional ? group : undefined);
     const task = nodeTask(node, producer, consumer);
     tasks.push({
       id: task.id,

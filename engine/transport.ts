@@ -126,7 +126,11 @@ export interface Transport {
    * and aborts its open transaction. Absent: the transport has no transactions (memory).
    */
   transactionalProducer?(id: string): Promise<Producer>;
-  consumer(opts: { group: string; topics: readonly string[] }): Promise<Consumer>;
+  /**
+   * A consumer in a group. `transactional`: its offsets are committed through a transaction of a
+   * transactionalProducer (exactly-once), which may need a consumer of another kind.
+   */
+  consumer(opts: { group: string; topics: readonly string[]; transactional?: boolean }): Promise<Consumer>;
   /**
    * Reads partitions of a topic from their start to their current end, outside any group:
    * how a worker restores keyed state from a changelog topic. Absent: no changelogs (memory).

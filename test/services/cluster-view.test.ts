@@ -139,7 +139,10 @@ describe('a scaled-out run seen whole (real Kafka, registry, QuestDB)', () => {
       procs,
     );
     const end = await pipeline();
-    expect(end.filter((n) => n.metrics?.status !== 'ended').map((n) => n.id)).toEqual([]);
+    expect(
+      end.filter((n) => n.metrics?.status !== 'ended').map((n) => n.id),
+      JSON.stringify(end.filter((n) => n.metrics?.status !== 'ended').map((n) => n.metrics)),
+    ).toEqual([]);
 
     // Every group of every node has committed every record of its input (the end reached them all).
     const { pipeline: oracle } = await expectedRun(RUN);

@@ -68,6 +68,47 @@ export interface RdKafkaProducer {
   on(event: 'event.error', cb: (err: Error) => void): unknown;
 }
 
+/** A message as the librdkafka-style consumer delivers it. */
+export interface RdKafkaMessage {
+  topic: string;
+  partition: number;
+  offset: number;
+  key?: Buffer | string | null;
+  value: Buffer | null;
+  timestamp?: number;
+  /** One object per header, of one name each. */
+  headers?: Array<Record<string, Buffer | string>>;
+}
+
+/**
+ * The package's librdkafka-style consumer (no KafkaJS layer): consume(n) hands over up to n
+ * messages from librdkafka's own queue in one call; offsets are committed by hand.
+ */
+export interface RdKafkaConsumer {
+  connect(options: object, cb: (err: Error | null) => void): unknown;
+  disconnect(cb: (err?: Error | null) => void): unknown;
+  subscribe(topics: string[]): unknown;
+  /** Waits up to the default consume timeout (only for the first message, when so set). */
+  consume(count: number, cb: (err: Error | null, messages: RdKafkaMessage[]) => void): unknown;
+  setDefaultConsumeTimeout(timeoutMs: number): void;
+  setDefaultIsTimeoutOnlyForFirstMessage(on: boolean): void;
+  commitCb(
+    offsets: Array<{ topic: string; partition: number; offset: number; metadata?: string | null }>,
+    cb: (err: Error | null) => void,
+  ): unknown;
+  committed(
+    partitions: Array<{ topic: string; partition: number }>,
+    timeoutMs: number,
+    cb: (err: Error | null, offsets: Array<{ topic: string; partition: number; metadata?: string | null }>) => void,
+  ): unknown;
+  on(
+    event: 'rebalance',
+    cb: (err: { code?: number }, assignment: Array<{ topic: string; partition: number }>) => void,
+  ): unknown;
+  on(event: 'event.stats', cb: (event: { message: string }) => void): unknown;
+  on(event: 'event.error', cb: (err: Error) => void): unknown;
+}
+
 export interface TopicPartitionOffset {
   topic: string;
   partition: number;
@@ -152,6 +193,11 @@ export interface KafkaClient {
   admin(config?: RdKafkaProperties): KafkaAdmin;
   /** A librdkafka-style producer on the same brokers (`bootstrap.servers` and `client.id` are set). */
   rdProducer(config: RdKafkaProperties): RdKafkaProducer;
+  /**
+   * A librdkafka-style consumer on the same brokers (`bootstrap.servers` and `client.id` are set);
+   * `topicConfig`: the default topic properties (`auto.offset.reset`), which it takes apart.
+   */
+  rdConsumer(config: RdKafkaProperties, topicConfig?: RdKafkaProperties): RdKafkaConsumer;
 }
 
 export type KafkaClientFactory = (config: {
@@ -183,25 +229,32 @@ export async function loadKafka(packageName = KAFKA_PACKAGE): Promise<KafkaClien
   }
   // CommonJS: the whole module.exports is the default export; named exports may be partial.
   const root = ((mod.default as { KafkaJS?: unknown } | undefined)?.KafkaJS ? mod.default : mod) as
-    | { KafkaJS?: { Kafka: new (config: unknown) => Omit<KafkaClient, 'rdProducer'> }; Producer?: RdKafkaProducerClass }
+    | {
+        KafkaJS?: { Kafka: new (config: unknown) => Omit<KafkaClient, 'rdProducer' | 'rdConsumer'> };
+        Producer?: RdKafkaProducerClass;
+        KafkaConsumer?: RdKafkaConsumerClass;
+      }
     | undefined;
-  if (!root?.KafkaJS || !root.Producer) throw new Error(`${packageName} has no KafkaJS API (version too old?)`);
+  if (!root?.KafkaJS || !root.Producer || !root.KafkaConsumer) {
+    throw new Error(`${packageName} has no KafkaJS API (version too old?)`);
+  }
   const { Kafka } = root.KafkaJS;
-  const Producer = root.Producer;
+  const { Producer, KafkaConsumer } = root;
   return (config) => {
     const kafka = new Kafka(config);
+    const common = {
+      'bootstrap.servers': config.kafkaJS.brokers.join(','),
+      'client.id': config.kafkaJS.clientId ?? 'tickcast',
+    };
     return {
       producer: (c) => kafka.producer(c),
       consumer: (c) => kafka.consumer(c),
       admin: (c) => kafka.admin(c),
-      rdProducer: (c) =>
-        new Producer({
-          'bootstrap.servers': config.kafkaJS.brokers.join(','),
-          'client.id': config.kafkaJS.clientId ?? 'tickcast',
-          ...c,
-        }),
+      rdProducer: (c) => new Producer({ ...common, ...c }),
+      rdConsumer: (c, topicConfig = {}) => new KafkaConsumer({ ...common, ...c }, topicConfig),
     };
   };
 }
 
 type RdKafkaProducerClass = new (config: RdKafkaProperties) => RdKafkaProducer;
+type RdKafkaConsumerClass = new (config: RdKafkaProperties, topicConfig: RdKafkaProperties) => RdKafkaConsumer;

@@ -1,7 +1,10 @@
-// A pull-style Consumer (poll/commit/lag) over the Kafka client's push API (run/eachBatch).
-// eachBatch only fills a buffer; poll drains it. When the buffer is full the consumer pauses
-// fetching (it keeps polling the broker, so it stays in its group) and resumes once poll has
-// drained it. Offsets are committed explicitly, and only for what poll has returned.
+// Pull-style Consumers (poll/commit/lag) over the Kafka client. PullConsumer keeps what both
+// share: the offsets poll returned (committed explicitly, and only those), the assignment from the
+// rebalance callbacks, the group's commit marks, and lag from librdkafka's statistics.
+// KafkaPullConsumer fetches through the client's KafkaJS-style push API (run/eachBatch): eachBatch
+// only fills a buffer, poll drains it, and fetching pauses while the buffer is full; it alone can
+// take part in a transaction (exactly-once). RdKafkaPullConsumer (rdkafka-consumer.ts) polls the
+// librdkafka-style consume(n) instead, for at-least-once nodes.
 
 import {
   type CommitMarks,
@@ -27,28 +30,24 @@ export interface PullConsumerOptions {
   log: (line: string) => void;
 }
 
-export class KafkaPullConsumer implements Consumer {
-  private buffer: IncomingMessage[] = [];
+/** What the two consumers share: offsets to commit, the assignment, commit marks and lag. */
+export abstract class PullConsumer implements Consumer {
   /**
    * Per "topic\0partition": next offset to commit (one past the last message poll returned), and
    * the first offset poll returned since the last commit (where a rewind goes back to).
    */
-  private readonly positions = new Map<string, { topic: string; partition: number; offset: number; from: number }>();
-  /** Partitions rewound by seek: the offset their next batch must start at (older batches are stale). */
-  private readonly rewound = new Map<string, number>();
+  protected readonly positions = new Map<string, { topic: string; partition: number; offset: number; from: number }>();
   /** A partition with polled, uncommitted records was revoked: the open transaction must not commit. */
-  private lostUncommitted = false;
+  protected lostUncommitted = false;
   /**
    * Offsets committed through transactions: librdkafka's statistics do not see them (the
    * producer commits them), so lag takes the larger of the two.
    */
-  private readonly transactionCommits = new Map<string, number>();
-  private paused = false;
-  private waiter: (() => void) | null = null;
+  protected readonly transactionCommits = new Map<string, number>();
   private failedCommits = 0;
-  private inFlight: Promise<void> | null = null;
+  protected inFlight: Promise<void> | null = null;
   private commitError: unknown = null;
-  private closed = false;
+  protected closed = false;
   private owned: Array<{ topic: string; partition: number }> = [];
   /** Per "topic\0partition", from librdkafka's last statistics: log end, log start, committed. */
   private offsets = new Map<string, { end: number; start: number; committed: number }>();
@@ -61,12 +60,24 @@ export class KafkaPullConsumer implements Consumer {
     generation: 0,
   };
 
-  constructor(
-    private readonly consumer: KafkaConsumer,
-    private readonly opts: PullConsumerOptions,
-  ) {}
+  constructor(protected readonly opts: PullConsumerOptions) {}
 
-  /** For the client's `rebalance_cb`: forget what was buffered for partitions taken away. */
+  abstract poll(max: number, timeoutMs: number): Promise<IncomingMessage[]>;
+  /** Commits offsets (broker topic names) with their metadata, through the group coordinator. */
+  protected abstract commitToBroker(
+    offsets: Array<{ topic: string; partition: number; offset: string; metadata: string | null }>,
+  ): Promise<void>;
+  /** The group's committed offsets' metadata for these partitions (broker topic names). */
+  protected abstract committedOf(
+    partitions: Array<{ topic: string; partition: number }>,
+  ): Promise<Array<{ topic: string; partition: number; metadata?: string | null }>>;
+  /** Partitions taken away: drop what is held for them (their new owner reads them from the commit). */
+  protected abstract forget(revoked: ReadonlySet<string>): void;
+  /** Stops a poll that is waiting, so close() need not wait for its timeout. */
+  protected abstract wake(): void;
+  protected abstract disconnect(): Promise<void>;
+
+  /** For the client's `rebalance_cb`: forget what was fetched for partitions taken away. */
   onRebalance(err: { code?: number }, assignment: ReadonlyArray<{ topic: string; partition: number }>): void {
     if (err.code === ASSIGN_PARTITIONS) {
       this.owned = assignment.map((tp) => ({ topic: this.local(tp.topic), partition: tp.partition }));
@@ -78,12 +89,179 @@ export class KafkaPullConsumer implements Consumer {
     this.owned = this.owned.filter((tp) => !revoked.has(key(tp.topic, tp.partition)));
     for (const k of revoked) {
       if (this.positions.has(k)) this.lostUncommitted = true;
-      this.rewound.delete(k);
       this.transactionCommits.delete(k);
     }
     // Their new owner starts from the committed offset, so dropping them loses nothing.
-    this.buffer = this.buffer.filter((m) => !revoked.has(key(m.topic, m.partition)));
+    this.forget(revoked);
     for (const k of revoked) this.positions.delete(k);
+  }
+
+  /** Remembers what poll returns: the offsets the next commit covers. */
+  protected track(out: readonly IncomingMessage[]): void {
+    for (const m of out) {
+      const k = key(m.topic, m.partition);
+      const p = this.positions.get(k);
+      if (p) p.offset = m.offset + 1;
+      else this.positions.set(k, { topic: m.topic, partition: m.partition, offset: m.offset + 1, from: m.offset });
+    }
+  }
+
+  /**
+   * Starts committing what poll returned and resolves without waiting for the broker: the
+   * round trip overlaps the next poll. One commit is in flight at a time, in order (offsets only
+   * grow), and close() waits for it, so a crash can only cause redelivery (at-least-once).
+   */
+  async commit(marks?: CommitMarks): Promise<void> {
+    if (this.inFlight) await this.inFlight;
+    if (this.commitError !== null) {
+      const err = this.commitError;
+      this.commitError = null;
+      throw err;
+    }
+    if (this.positions.size === 0) return;
+    // From the rebalance callbacks: asking the client (a native call) on every commit cost more.
+    const owned = this.ownedKeys();
+    const offsets = [...this.positions.entries()]
+      .filter(([k]) => owned.has(k))
+      .map(([, p]) => ({
+        topic: p.topic,
+        partition: p.partition,
+        offset: String(p.offset),
+        metadata: marks?.(p.topic, p.partition) ?? null,
+      }));
+    this.positions.clear();
+    if (offsets.length === 0) return;
+    this.inFlight = this.send(offsets).finally(() => {
+      this.inFlight = null;
+    });
+  }
+
+  protected async send(
+    offsets: Array<{ topic: string; partition: number; offset: string; metadata: string | null }>,
+  ): Promise<void> {
+    try {
+      await this.commitToBroker(offsets.map((o) => ({ ...o, topic: this.opts.prefix + o.topic })));
+      this.failedCommits = 0;
+    } catch (err) {
+      // A commit lost to a rebalance only means redelivery (at-least-once); keep the offsets for
+      // the next commit unless a newer one replaced them, and give up only if commits keep failing.
+      for (const o of offsets) {
+        const k = key(o.topic, o.partition);
+        if (!this.positions.has(k)) {
+          this.positions.set(k, {
+            topic: o.topic,
+            partition: o.partition,
+            offset: Number(o.offset),
+            from: Number(o.offset),
+          });
+        }
+      }
+      if (++this.failedCommits >= 5) this.commitError = err;
+      else this.opts.log(`kafka: commit for ${this.opts.group} failed, retrying with the next one: ${String(err)}`);
+    }
+  }
+
+  /**
+   * `Consumer.committedMarks`: the metadata the group committed with these partitions' offsets.
+   * After this member's commit in flight, so its own latest marks are among them.
+   */
+  async committedMarks(partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<Array<string | null>> {
+    if (this.inFlight) await this.inFlight;
+    const got = await this.committedOf(
+      partitions.map((tp) => ({ topic: this.opts.prefix + tp.topic, partition: tp.partition })),
+    );
+    const byKey = new Map(got.map((c) => [key(this.local(c.topic), c.partition), c.metadata || null]));
+    return partitions.map((tp) => byKey.get(key(tp.topic, tp.partition)) ?? null);
+  }
+
+  /** "topic\0partition" of each partition owned now (from the rebalance callbacks). */
+  protected ownedKeys(): Set<string> {
+    return new Set(this.owned.map((tp) => key(tp.topic, tp.partition)));
+  }
+
+  /**
+   * For the client's `stats_cb` (librdkafka statistics, JSON): remembers each partition's log
+   * end, log start and committed offset. Lag is measured from these, not with admin requests:
+   * librdkafka's coordinator admin calls (ListConsumerGroupOffsets) can abort the whole process
+   * when a connection drops mid-request (librdkafka #4605), and a broker restart does just that.
+   */
+  onStats(event: { message: string }): void {
+    const stats = JSON.parse(event.message) as LibrdkafkaStats;
+    const offsets = new Map<string, { end: number; start: number; committed: number }>();
+    for (const [brokerTopic, t] of Object.entries(stats.topics ?? {})) {
+      if (!brokerTopic.startsWith(this.opts.prefix)) continue;
+      const topic = this.local(brokerTopic);
+      for (const p of Object.values(t.partitions ?? {})) {
+        if (p.partition < 0) continue; // librdkafka's internal "unassigned" partition
+        // The last stable offset is the end a read_committed consumer can reach.
+        const end = p.ls_offset >= 0 ? p.ls_offset : p.hi_offset;
+        offsets.set(key(topic, p.partition), { end, start: p.lo_offset, committed: p.committed_offset });
+      }
+    }
+    this.offsets = offsets;
+    const waiters = this.statsWaiters;
+    this.statsWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /**
+   * Per topic, messages not yet committed on the partitions this member owns: log end minus
+   * committed offset (minus log start while nothing is committed), from the latest statistics.
+   * Partitions whose end is not known yet count 0. Each member of a group reports its own share.
+   */
+  async lag(): Promise<Record<string, number>> {
+    if (this.offsets.size === 0 && !this.closed) {
+      // Statistics come every second; the first ones may not have arrived yet.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.opts.requestTimeoutMs);
+        this.statsWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    const lag: Record<string, number> = {};
+    for (const topic of this.opts.topics) lag[topic] = 0;
+    for (const { topic, partition } of this.owned) {
+      const o = this.offsets.get(key(topic, partition));
+      if (!o || o.end < 0) continue;
+      const committed = Math.max(o.committed, this.transactionCommits.get(key(topic, partition)) ?? -1);
+      const from = committed >= 0 ? committed : Math.max(0, o.start);
+      lag[topic] = (lag[topic] ?? 0) + Math.max(0, o.end - from);
+    }
+    return lag;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wake();
+    await this.inFlight;
+    await this.disconnect();
+  }
+
+  protected brokerTopics(): string[] {
+    return this.opts.topics.map((t) => this.opts.prefix + t);
+  }
+
+  protected local(brokerTopic: string): string {
+    return brokerTopic.slice(this.opts.prefix.length);
+  }
+}
+
+/** Fetches through the client's KafkaJS-style push API, buffered; the consumer of exactly-once nodes. */
+export class KafkaPullConsumer extends PullConsumer {
+  private buffer: IncomingMessage[] = [];
+  /** Partitions rewound by seek: the offset their next batch must start at (older batches are stale). */
+  private readonly rewound = new Map<string, number>();
+  private paused = false;
+  private waiter: (() => void) | null = null;
+
+  constructor(
+    private readonly consumer: KafkaConsumer,
+    opts: PullConsumerOptions,
+  ) {
+    super(opts);
   }
 
   async start(): Promise<void> {
@@ -135,91 +313,12 @@ export class KafkaPullConsumer implements Consumer {
     }
     const out = this.buffer.length <= max ? this.buffer : this.buffer.slice(0, max);
     this.buffer = out === this.buffer ? [] : this.buffer.slice(max);
-    for (const m of out) {
-      const k = key(m.topic, m.partition);
-      const p = this.positions.get(k);
-      if (p) p.offset = m.offset + 1;
-      else this.positions.set(k, { topic: m.topic, partition: m.partition, offset: m.offset + 1, from: m.offset });
-    }
+    this.track(out);
     if (this.paused && this.buffer.length < this.opts.bufferSize / 2) {
       this.paused = false;
       this.consumer.resume(this.brokerTopics().map((t) => ({ topic: t })));
     }
     return out;
-  }
-
-  /**
-   * Starts committing what poll returned and resolves without waiting for the broker: the
-   * round trip overlaps the next poll. One commit is in flight at a time, in order (offsets only
-   * grow), and close() waits for it, so a crash can only cause redelivery (at-least-once).
-   */
-  async commit(marks?: CommitMarks): Promise<void> {
-    if (this.inFlight) await this.inFlight;
-    if (this.commitError !== null) {
-      const err = this.commitError;
-      this.commitError = null;
-      throw err;
-    }
-    if (this.positions.size === 0) return;
-    // From the rebalance callbacks: asking the client (a native call) on every commit cost more.
-    const owned = this.ownedKeys();
-    const offsets = [...this.positions.entries()]
-      .filter(([k]) => owned.has(k))
-      .map(([, p]) => ({
-        topic: p.topic,
-        partition: p.partition,
-        offset: String(p.offset),
-        metadata: marks?.(p.topic, p.partition) ?? null,
-      }));
-    this.positions.clear();
-    if (offsets.length === 0) return;
-    this.inFlight = this.send(offsets).finally(() => {
-      this.inFlight = null;
-    });
-  }
-
-  private async send(
-    offsets: Array<{ topic: string; partition: number; offset: string; metadata: string | null }>,
-  ): Promise<void> {
-    try {
-      await this.consumer.commitOffsets(offsets.map((o) => ({ ...o, topic: this.opts.prefix + o.topic })));
-      this.failedCommits = 0;
-    } catch (err) {
-      // A commit lost to a rebalance only means redelivery (at-least-once); keep the offsets for
-      // the next commit unless a newer one replaced them, and give up only if commits keep failing.
-      for (const o of offsets) {
-        const k = key(o.topic, o.partition);
-        if (!this.positions.has(k)) {
-          this.positions.set(k, {
-            topic: o.topic,
-            partition: o.partition,
-            offset: Number(o.offset),
-            from: Number(o.offset),
-          });
-        }
-      }
-      if (++this.failedCommits >= 5) this.commitError = err;
-      else this.opts.log(`kafka: commit for ${this.opts.group} failed, retrying with the next one: ${String(err)}`);
-    }
-  }
-
-  /**
-   * `Consumer.committedMarks`: the metadata the group committed with these partitions' offsets.
-   * After this member's commit in flight, so its own latest marks are among them.
-   */
-  async committedMarks(partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<Array<string | null>> {
-    if (this.inFlight) await this.inFlight;
-    const got = await this.consumer.committed(
-      partitions.map((tp) => ({ topic: this.opts.prefix + tp.topic, partition: tp.partition })),
-      this.opts.requestTimeoutMs,
-    );
-    const byKey = new Map(got.map((c) => [key(this.local(c.topic), c.partition), c.metadata || null]));
-    return partitions.map((tp) => byKey.get(key(tp.topic, tp.partition)) ?? null);
-  }
-
-  /** "topic\0partition" of each partition owned now (from the rebalance callbacks). */
-  private ownedKeys(): Set<string> {
-    return new Set(this.owned.map((tp) => key(tp.topic, tp.partition)));
   }
 
   /** The client's consumer: a transactional producer's sendOffsets needs it (group metadata). */
@@ -295,76 +394,26 @@ export class KafkaPullConsumer implements Consumer {
     this.assignment.generation++;
   }
 
-  /**
-   * For the client's `stats_cb` (librdkafka statistics, JSON): remembers each partition's log
-   * end, log start and committed offset. Lag is measured from these, not with admin requests:
-   * librdkafka's coordinator admin calls (ListConsumerGroupOffsets) can abort the whole process
-   * when a connection drops mid-request (librdkafka #4605), and a broker restart does just that.
-   */
-  onStats(event: { message: string }): void {
-    const stats = JSON.parse(event.message) as LibrdkafkaStats;
-    const offsets = new Map<string, { end: number; start: number; committed: number }>();
-    for (const [brokerTopic, t] of Object.entries(stats.topics ?? {})) {
-      if (!brokerTopic.startsWith(this.opts.prefix)) continue;
-      const topic = this.local(brokerTopic);
-      for (const p of Object.values(t.partitions ?? {})) {
-        if (p.partition < 0) continue; // librdkafka's internal "unassigned" partition
-        // The last stable offset is the end a read_committed consumer can reach.
-        const end = p.ls_offset >= 0 ? p.ls_offset : p.hi_offset;
-        offsets.set(key(topic, p.partition), { end, start: p.lo_offset, committed: p.committed_offset });
-      }
-    }
-    this.offsets = offsets;
-    const waiters = this.statsWaiters;
-    this.statsWaiters = [];
-    for (const w of waiters) w();
+  protected forget(revoked: ReadonlySet<string>): void {
+    for (const k of revoked) this.rewound.delete(k);
+    this.buffer = this.buffer.filter((m) => !revoked.has(key(m.topic, m.partition)));
   }
 
-  /**
-   * Per topic, messages not yet committed on the partitions this member owns: log end minus
-   * committed offset (minus log start while nothing is committed), from the latest statistics.
-   * Partitions whose end is not known yet count 0. Each member of a group reports its own share.
-   */
-  async lag(): Promise<Record<string, number>> {
-    if (this.offsets.size === 0 && !this.closed) {
-      // Statistics come every second; the first ones may not have arrived yet.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.opts.requestTimeoutMs);
-        this.statsWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    const lag: Record<string, number> = {};
-    for (const topic of this.opts.topics) lag[topic] = 0;
-    for (const { topic, partition } of this.owned) {
-      const o = this.offsets.get(key(topic, partition));
-      if (!o || o.end < 0) continue;
-      const committed = Math.max(o.committed, this.transactionCommits.get(key(topic, partition)) ?? -1);
-      const from = committed >= 0 ? committed : Math.max(0, o.start);
-      lag[topic] = (lag[topic] ?? 0) + Math.max(0, o.end - from);
-    }
-    return lag;
+  protected commitToBroker(
+    offsets: Array<{ topic: string; partition: number; offset: string; metadata: string | null }>,
+  ): Promise<void> {
+    return this.consumer.commitOffsets(offsets);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.wake();
-    await this.inFlight;
+  protected committedOf(partitions: Array<{ topic: string; partition: number }>) {
+    return this.consumer.committed(partitions, this.opts.requestTimeoutMs);
+  }
+
+  protected async disconnect(): Promise<void> {
     await this.consumer.disconnect();
   }
 
-  private brokerTopics(): string[] {
-    return this.opts.topics.map((t) => this.opts.prefix + t);
-  }
-
-  private local(brokerTopic: string): string {
-    return brokerTopic.slice(this.opts.prefix.length);
-  }
-
-  private wake(): void {
+  protected wake(): void {
     const w = this.waiter;
     this.waiter = null;
     w?.();

@@ -12,8 +12,8 @@ let n = 0;
 const prefix = () => `${run}.${n++}.`;
 const logs: string[] = [];
 
-async function transport(topicPrefix = prefix()): Promise<KafkaTransport> {
-  return createKafkaTransport({ brokers: BROKERS, topicPrefix, log: (l) => logs.push(l) });
+async function transport(consumer?: 'kafkajs' | 'rdkafka'): Promise<KafkaTransport> {
+  return createKafkaTransport({ brokers: BROKERS, topicPrefix: prefix(), consumer, log: (l) => logs.push(l) });
 }
 
 /** Deletes the test's topics (a broker keeps a few files open per partition), then closes. */
@@ -54,97 +54,117 @@ const keyed = (topic: string, count: number) =>
   }));
 
 describe('KafkaTransport (real broker)', () => {
-  it('round-trips keyed records: one partition per key, explicit partitions, headers and event times', async () => {
-    const t = await transport();
-    try {
-      await t.ensureTopics([{ name: 'q', partitions: 3 }]);
-      expect(t.partitions('q')).toBe(3);
-      const c = await t.consumer({ group: 'g', topics: ['q'] });
-      const p = await t.producer();
-      await p.send(keyed('q', 300));
-      // Control records: one per partition, null key and value, far-future event time.
-      await p.send(
-        [0, 1, 2].map((partition) => ({
-          topic: 'q',
-          partition,
-          key: null,
-          value: null,
-          timestamp: END_OF_TIME,
-          headers: { [HEADER.control]: 'eos' },
-        })),
-      );
-      const got = await drain(c, 303);
-      expect(got).toHaveLength(303);
-      const data = got.filter((m) => m.value !== null);
-      const partitionsOf = new Map<string, Set<number>>();
-      for (const m of data) partitionsOf.set(m.key!, (partitionsOf.get(m.key!) ?? new Set()).add(m.partition));
-      expect([...partitionsOf.values()].every((s) => s.size === 1)).toBe(true);
-      expect(new Set(data.map((m) => m.partition)).size).toBeGreaterThan(1);
-      // Per key, order is kept.
-      const sym0 = data.filter((m) => m.key === 'SYM0').map((m) => Number(m.value!.toString().slice(1)));
-      expect(sym0).toEqual([...sym0].sort((a, b) => a - b));
-      expect(data.find((m) => m.value!.toString() === 'v7')).toMatchObject({
-        key: 'SYM7',
-        timestamp: DAY0 + 7 * 60_000,
-        // Every header, not just the first (the client takes one header per object).
-        headers: { [HEADER.from]: 'test', [HEADER.sourceTime]: String(1_700_000_000_007) },
-      });
-      const controls = got.filter((m) => m.headers[HEADER.control] === 'eos');
-      expect(controls.map((m) => m.partition).sort()).toEqual([0, 1, 2]);
-      expect(controls.every((m) => m.key === null && m.timestamp === END_OF_TIME)).toBe(true);
-      await p.close();
-      await c.close();
-    } finally {
-      await cleanup(t);
-    }
-  });
+  // Both consumers: the KafkaJS-style one (the default; exactly-once nodes always) and librdkafka's consume(n).
+  it.each([
+    ['KafkaJS-style', 'kafkajs'],
+    ['consume(n)', 'rdkafka'],
+  ] as const)(
+    'round-trips keyed records: one partition per key, explicit partitions, headers and event times (%s consumer)',
+    async (_, consumer) => {
+      const t = await transport(consumer);
+      try {
+        await t.ensureTopics([{ name: 'q', partitions: 3 }]);
+        expect(t.partitions('q')).toBe(3);
+        const c = await t.consumer({ group: 'g', topics: ['q'] });
+        const p = await t.producer();
+        await p.send(keyed('q', 300));
+        // Control records: one per partition, null key and value, far-future event time.
+        await p.send(
+          [0, 1, 2].map((partition) => ({
+            topic: 'q',
+            partition,
+            key: null,
+            value: null,
+            timestamp: END_OF_TIME,
+            headers: { [HEADER.control]: 'eos' },
+          })),
+        );
+        const got = await drain(c, 303);
+        expect(got).toHaveLength(303);
+        const data = got.filter((m) => m.value !== null);
+        const partitionsOf = new Map<string, Set<number>>();
+        for (const m of data) partitionsOf.set(m.key!, (partitionsOf.get(m.key!) ?? new Set()).add(m.partition));
+        expect([...partitionsOf.values()].every((s) => s.size === 1)).toBe(true);
+        expect(new Set(data.map((m) => m.partition)).size).toBeGreaterThan(1);
+        // Per key, order is kept.
+        const sym0 = data.filter((m) => m.key === 'SYM0').map((m) => Number(m.value!.toString().slice(1)));
+        expect(sym0).toEqual([...sym0].sort((a, b) => a - b));
+        expect(data.find((m) => m.value!.toString() === 'v7')).toMatchObject({
+          key: 'SYM7',
+          timestamp: DAY0 + 7 * 60_000,
+          // Every header, not just the first (the client takes one header per object).
+          headers: { [HEADER.from]: 'test', [HEADER.sourceTime]: String(1_700_000_000_007) },
+        });
+        const controls = got.filter((m) => m.headers[HEADER.control] === 'eos');
+        expect(controls.map((m) => m.partition).sort()).toEqual([0, 1, 2]);
+        expect(controls.every((m) => m.key === null && m.timestamp === END_OF_TIME)).toBe(true);
+        await p.close();
+        await c.close();
+      } finally {
+        await cleanup(t);
+      }
+    },
+  );
 
-  it('a restarted consumer resumes from the committed offset: nothing committed is re-read, nothing uncommitted lost', async () => {
-    const t = await transport();
-    try {
-      await t.ensureTopics([{ name: 'q', partitions: 2 }]);
-      const p = await t.producer();
-      await p.send(keyed('q', 400));
-      const a = await t.consumer({ group: 'g', topics: ['q'] });
-      const first = await drain(a, 1);
-      await a.commit(); // the first poll's messages are done
-      const second = await drain(a, 400 - first.length);
-      expect(first.length + second.length).toBe(400);
-      await a.close(); // crashed before committing the second part
+  it.each([
+    ['KafkaJS-style', 'kafkajs'],
+    ['consume(n)', 'rdkafka'],
+  ] as const)(
+    'a restarted consumer resumes from the committed offset: nothing committed is re-read, nothing uncommitted lost (%s consumer)',
+    async (_, consumer) => {
+      const t = await transport(consumer);
+      try {
+        await t.ensureTopics([{ name: 'q', partitions: 2 }]);
+        const p = await t.producer();
+        await p.send(keyed('q', 400));
+        const a = await t.consumer({ group: 'g', topics: ['q'] });
+        const first = await drain(a, 1);
+        await a.commit(); // the first poll's messages are done
+        const second = await drain(a, 400 - first.length);
+        expect(first.length + second.length).toBe(400);
+        await a.close(); // crashed before committing the second part
 
-      const b = await t.consumer({ group: 'g', topics: ['q'] });
-      const again = await drain(b, second.length);
-      expect(ids(again)).toEqual(ids(second));
-      await b.commit();
-      await b.close();
-      await p.close();
-    } finally {
-      await cleanup(t);
-    }
-  });
+        const b = await t.consumer({ group: 'g', topics: ['q'] });
+        const again = await drain(b, second.length);
+        expect(ids(again)).toEqual(ids(second));
+        await b.commit();
+        await b.close();
+        await p.close();
+      } finally {
+        await cleanup(t);
+      }
+    },
+  );
 
-  it('reports lag per topic: produced minus committed, from the consumer statistics', async () => {
-    const t = await transport();
-    try {
-      await t.ensureTopics([
-        { name: 'a', partitions: 2 },
-        { name: 'b', partitions: 1 },
-      ]);
-      const p = await t.producer();
-      await p.send([...keyed('a', 50), ...keyed('b', 20)]);
-      const c = await t.consumer({ group: 'g', topics: ['a', 'b'] });
-      await lagBecomes(c, { a: 50, b: 20 });
-      await drain(c, 70);
-      await c.commit();
-      await lagBecomes(c, { a: 0, b: 0 });
-      await p.send(keyed('b', 5));
-      await lagBecomes(c, { a: 0, b: 5 });
-      await c.close();
-      await p.close();
-    } finally {
-      await cleanup(t);
-    }
-  });
+  it.each([
+    ['KafkaJS-style', 'kafkajs'],
+    // Statistics arrive only inside consume: before the first poll its keep-alive consumes.
+    ['consume(n)', 'rdkafka'],
+  ] as const)(
+    'reports lag per topic: produced minus committed, from the consumer statistics (%s consumer)',
+    async (_, consumer) => {
+      const t = await transport(consumer);
+      try {
+        await t.ensureTopics([
+          { name: 'a', partitions: 2 },
+          { name: 'b', partitions: 1 },
+        ]);
+        const p = await t.producer();
+        await p.send([...keyed('a', 50), ...keyed('b', 20)]);
+        const c = await t.consumer({ group: 'g', topics: ['a', 'b'] });
+        await lagBecomes(c, { a: 50, b: 20 });
+        await drain(c, 70);
+        await c.commit();
+        await lagBecomes(c, { a: 0, b: 0 });
+        await p.send(keyed('b', 5));
+        await lagBecomes(c, { a: 0, b: 5 });
+        await c.close();
+        await p.close();
+      } finally {
+        await cleanup(t);
+      }
+    },
+  );
 
   it('fails a send with the reason when the broker refuses a message: nothing is dropped silently', async () => {
     const t = await transport();
@@ -172,7 +192,8 @@ describe('KafkaTransport (real broker)', () => {
       ]);
       const p = await t.producer();
       await p.send(keyed('q', 100));
-      const c = await t.consumer({ group: 'g', topics: ['q'] });
+      // Transactional: its offsets go with a transaction (the KafkaJS-style consumer).
+      const c = await t.consumer({ group: 'g', topics: ['q'], transactional: true });
       const x = await t.transactionalProducer('g');
       const polled = await drain(c, 100);
       const out = (label: string, count: number) =>
@@ -203,7 +224,7 @@ describe('KafkaTransport (real broker)', () => {
       await p.send(
         [0, 1].map((partition) => ({ topic: 'q', partition, key: null, value: Buffer.from('after'), timestamp: DAY0 })),
       );
-      const resumed = await t.consumer({ group: 'g', topics: ['q'] });
+      const resumed = await t.consumer({ group: 'g', topics: ['q'], transactional: true });
       const next = await drain(resumed, 2);
       expect(next.map((m) => m.value!.toString())).toEqual(['after', 'after']);
 
@@ -235,8 +256,7 @@ describe('KafkaTransport (real broker)', () => {
   });
 
   it('refuses an existing topic with other partition counts', async () => {
-    const pre = prefix();
-    const t = await transport(pre);
+    const t = await transport();
     try {
       await t.ensureTopics([{ name: 'q', partitions: 2 }]);
       await expect(t.ensureTopics([{ name: 'q', partitions: 4 }])).rejects.toThrow(/exists with 2 partitions/);

@@ -26,7 +26,8 @@ import {
   type KafkaProducer,
   loadKafka,
 } from './kafka-client.js';
-import { KafkaPullConsumer, type LibrdkafkaStats, toIncoming } from './kafka-consumer.js';
+import { KafkaPullConsumer, type LibrdkafkaStats, type PullConsumer, toIncoming } from './kafka-consumer.js';
+import { RdKafkaPullConsumer } from './rdkafka-consumer.js';
 
 /** librdkafka error codes (rdkafka.h): the local queue is full; a flush did not finish in time. */
 const QUEUE_FULL = -184;
@@ -63,6 +64,13 @@ export interface KafkaTransportOptions {
   lingerMs?: number;
   /** Messages a consumer buffers before it pauses fetching, default 50,000. */
   consumerBuffer?: number;
+  /**
+   * The consumer of at-least-once nodes: `kafkajs` (default), the client's KafkaJS-style consumer,
+   * or `rdkafka`, its librdkafka-style consume(n) (RdKafkaPullConsumer): 0.4× the CPU per message,
+   * measured, but opt-in until a flaky end-of-run difference in the services suite is understood
+   * (engine/README.md). Exactly-once nodes always take the KafkaJS-style one.
+   */
+  consumer?: 'kafkajs' | 'rdkafka';
   /**
    * session.timeout.ms of consumers, default 10,000: how long the group waits for a worker that
    * stopped answering (killed, partitioned away) before giving its partitions to the others.
@@ -419,32 +427,72 @@ export class KafkaTransport implements Transport {
     };
   }
 
-  async consumer(opts: { group: string; topics: readonly string[] }): Promise<Consumer> {
-    let pull: KafkaPullConsumer | null = null;
-    const consumer: KafkaConsumer = this.client.consumer({
-      kafkaJS: { groupId: opts.group, fromBeginning: true, autoCommit: false },
+  /**
+   * Exactly-once nodes go through the KafkaJS-style consumer, whose group metadata the
+   * transaction's sendOffsets takes (KafkaPullConsumer); at-least-once ones too, unless
+   * `consumer: 'rdkafka'` picks librdkafka's consume(n) (RdKafkaPullConsumer).
+   */
+  async consumer(opts: { group: string; topics: readonly string[]; transactional?: boolean }): Promise<Consumer> {
+    const sessionTimeoutMs = this.opts.sessionTimeoutMs ?? 10_000;
+    const common = {
       // librdkafka's default, said out loud: records of aborted (exactly-once) transactions are never read.
       'isolation.level': 'read_committed',
-      'js.consumer.max.batch.size': 10_000,
       'fetch.wait.max.ms': 100,
-      'session.timeout.ms': this.opts.sessionTimeoutMs ?? 10_000,
-      'heartbeat.interval.ms': Math.max(100, Math.floor((this.opts.sessionTimeoutMs ?? 10_000) / 5)),
-      rebalance_cb: (err: { code?: number }, assignment: Array<{ topic: string; partition: number }>) => {
-        pull?.onRebalance(err, assignment);
-      },
-      // Lag comes from these statistics (see KafkaPullConsumer.onStats).
+      'session.timeout.ms': sessionTimeoutMs,
+      'heartbeat.interval.ms': Math.max(100, Math.floor(sessionTimeoutMs / 5)),
+      // Lag comes from these statistics (see PullConsumer.onStats).
       'statistics.interval.ms': 1000,
-      stats_cb: (event: { message: string }) => pull?.onStats(event),
-    });
-    pull = new KafkaPullConsumer(consumer, {
+    };
+    const pullOpts = {
       group: opts.group,
       topics: opts.topics,
       prefix: this.prefix,
       bufferSize: this.opts.consumerBuffer ?? 50_000,
       requestTimeoutMs: this.requestTimeoutMs,
       log: this.log,
-    });
-    await pull.start();
+    };
+    let pull: PullConsumer;
+    if (opts.transactional || (this.opts.consumer ?? 'kafkajs') === 'kafkajs') {
+      let kafkaJs: KafkaPullConsumer | null = null;
+      const consumer: KafkaConsumer = this.client.consumer({
+        ...common,
+        kafkaJS: { groupId: opts.group, fromBeginning: true, autoCommit: false },
+        'js.consumer.max.batch.size': 10_000,
+        rebalance_cb: (err: { code?: number }, assignment: Array<{ topic: string; partition: number }>) => {
+          kafkaJs?.onRebalance(err, assignment);
+        },
+        stats_cb: (event: { message: string }) => kafkaJs?.onStats(event),
+      });
+      kafkaJs = new KafkaPullConsumer(consumer, pullOpts);
+      await kafkaJs.start();
+      pull = kafkaJs;
+    } else {
+      let rd: RdKafkaPullConsumer | null = null;
+      const consumer = this.client.rdConsumer(
+        {
+          ...common,
+          'group.id': opts.group,
+          'enable.auto.commit': false,
+          'enable.auto.offset.store': false,
+          // A node stuck on a slow store or a long changelog restore does not poll for a while; it
+          // must not be taken for dead meanwhile (heartbeats go on in librdkafka's own thread).
+          'max.poll.interval.ms': 600_000,
+          // The client assigns and revokes; PullConsumer hears of it from the 'rebalance' event.
+          rebalance_cb: true,
+          // What wakes a poll waiting for messages (the KafkaJS layer uses it the same way).
+          queue_non_empty_cb: () => rd?.onQueueNonEmpty(),
+        },
+        { 'auto.offset.reset': 'earliest' },
+      );
+      const pulled = new RdKafkaPullConsumer(consumer, pullOpts);
+      rd = pulled;
+      consumer.on('rebalance', (err, assignment) => pulled.onRebalance(err, assignment));
+      consumer.on('event.stats', (event) => pulled.onStats(event));
+      const quiet = quietLogger(this.log);
+      consumer.on('event.error', (err) => quiet.error(errorText(err)));
+      await pulled.start();
+      pull = pulled;
+    }
     const closing = pull;
     const handle = { disconnect: () => closing.close() };
     this.open.add(handle);
