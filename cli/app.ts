@@ -1,6 +1,5 @@
 // Wires a configured tickcast: store, live hub, earnings calendar, models, market-data
 // source and the price-prediction pipeline, run on the configured transport.
-import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
@@ -56,7 +55,14 @@ import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
 import { withStoreFaults } from '../storage/fault-injecting-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { VectorStore } from '../storage/vector-store.js';
-import { backfillFrom, type Config, ConfigError, dataFolderProblems, earningsFileProblems } from './config.js';
+import {
+  backfillFrom,
+  type Config,
+  ConfigError,
+  dataFolderProblems,
+  earningsFileProblems,
+  newsFolderProblems,
+} from './config.js';
 import { type DeadLetterGroup, groupDeadLetters } from './summary.js';
 import { loadUniverse } from './universe.js';
 
@@ -111,11 +117,8 @@ function explainProblems(config: Config): string[] {
   const problems: string[] = [];
   const news = config.TICKCAST_NEWS;
   // With the yahoo source the headlines come from Yahoo; TICKCAST_NEWS=none turns them off.
-  if (config.TICKCAST_SOURCE !== 'yahoo' && news !== 'none' && (!existsSync(news) || !statSync(news).isDirectory())) {
-    problems.push(
-      `TICKCAST_NEWS=${JSON.stringify(news)}: no such folder (point it at headline CSVs, or set it to none)`,
-    );
-  }
+  if (config.TICKCAST_SOURCE !== 'yahoo')
+    problems.push(...newsFolderProblems(`TICKCAST_NEWS=${JSON.stringify(news)}`, news));
   if (config.TICKCAST_EMBEDDER === 'ollama' && !config.OLLAMA_HOST) {
     problems.push('TICKCAST_EMBEDDER=ollama: set OLLAMA_HOST to the Ollama server, e.g. http://localhost:11434');
   }

@@ -1,7 +1,7 @@
 // The tickcast command line in-process: each command's output, exit code and error messages, with
 // settings from an injected environment (test/cli.test.ts runs the real process for what only a
 // process shows: exit codes on the way out, signals, an orphaned child).
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -92,6 +92,14 @@ describe('tickcast (in-process)', () => {
     const data = await tickcast(['run', '--until-end'], { TICKCAST_DATA_DIR: '/nonexistent/prices' });
     expect(data.code).toBe(2);
     expect(data.stderr).toContain('TICKCAST_DATA_DIR="/nonexistent/prices": no such folder');
+    // A news folder without headline CSVs is refused at start-up too (it stopped the run mid-replay).
+    const empty = mkdtempSync(join(tmpdir(), 'tickcast-no-news-'));
+    const news = await tickcast(['run', '--until-end'], { TICKCAST_NEWS: empty });
+    expect(news.code).toBe(2);
+    expect(news.stderr).toContain(
+      `TICKCAST_NEWS="${empty}": holds no .csv files (point it at headline CSVs, or set it to none)`,
+    );
+    rmSync(empty, { recursive: true });
     const pipeline = await tickcast(['run', '--pipeline', 'no-such', '--until-end']);
     expect(pipeline.code).toBe(2);
     expect(pipeline.stderr).toContain('no pipeline named "no-such"');
