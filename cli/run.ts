@@ -40,7 +40,10 @@ export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promis
     ...(opts.exactlyOnce ? { KAFKA_EXACTLY_ONCE: 'on' } : {}),
     ...(opts.pipeline ? { TICKCAST_PIPELINE: opts.pipeline } : {}),
   });
-  const parent = process.ppid;
+  // Started through npm (`npx tickcast`, `npm start`: npm sets npm_command), a `kill` of npm does
+  // not reach this process: it watches its parent (below). Started directly (`node bin/tickcast.js`,
+  // under nohup or a process manager), it outlives whoever started it, as such a server should.
+  const parent = process.env.npm_command ? process.ppid : null;
   const paceMs = opts.pace === undefined ? undefined : parseDurationOption(opts.pace);
   const base = await openApp(config, { paceMs, dbPath: opts.db });
   // Serving starts as soon as the store is open: start-up is mostly importing and loading the
@@ -119,7 +122,7 @@ export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promis
   // run on, orphaned, holding its partitions. When the parent goes away, stop as on SIGTERM (the
   // parent as it was before start-up: it may go away while the models load, the API already up).
   const orphaned = setInterval(() => {
-    if (process.ppid !== parent && !stopping) void shutdown('parent process exited');
+    if (parent !== null && process.ppid !== parent && !stopping) void shutdown('parent process exited');
   }, 1000);
   orphaned.unref();
   try {

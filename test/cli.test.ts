@@ -76,17 +76,26 @@ describe('tickcast CLI', () => {
     expect(r.stdout).toMatch(/^sma-cross\s+ended\s+62,915\s+\d/m);
   });
 
-  it('stops when the process that started it goes away (a killed npx would leave it orphaned)', async () => {
+  // Under npm (`npx tickcast`, `npm start`) a killed npm would leave tickcast orphaned: it stops.
+  // Started directly (under nohup, a process manager) it keeps serving when its starter exits.
+  it.each([
+    ['through npm, stops', { npm_command: 'exec' }, false],
+    ['directly (nohup), keeps running', {}, true],
+  ] as const)('when the process that started it goes away: %s', async (_, npmEnv, keepsRunning) => {
     const dir = mkdtempSync(join(tmpdir(), 'tickcast-orphan-'));
-    // A shell stands in for `npm exec`: it starts tickcast in the background, prints its pid, waits.
+    // A shell stands in for the starter: it starts tickcast in the background, prints its pid, waits.
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TICKCAST_PORT: '0',
+      TICKCAST_EXPLAIN: 'off',
+      TICKCAST_DB: join(dir, 'store.duckdb'),
+      ...npmEnv,
+    };
+    if (!('npm_command' in npmEnv)) delete env.npm_command;
     const shell = spawn(
       'sh',
       ['-c', `"${process.execPath}" "${BIN}" run --pace 1s 2> "${join(dir, 'err')}" & echo $!; wait`],
-      {
-        cwd: ROOT,
-        env: { ...process.env, TICKCAST_PORT: '0', TICKCAST_EXPLAIN: 'off', TICKCAST_DB: join(dir, 'store.duckdb') },
-        stdio: ['ignore', 'pipe', 'ignore'],
-      },
+      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'ignore'] },
     );
     const [first] = (await once(shell.stdout!, 'data')) as [Buffer];
     const pid = Number(first.toString().trim());
@@ -98,15 +107,26 @@ describe('tickcast CLI', () => {
         return false;
       }
     };
-    // Running: wait until it serves (its progress shows), then kill the shell, not tickcast. The
-    // shell may not have opened its log yet when it prints the pid.
-    const log = () => (existsSync(join(dir, 'err')) ? readFileSync(join(dir, 'err'), 'utf8') : '');
-    await vi.waitFor(() => expect(log()).toContain('GraphQL on'), { timeout: 20_000, interval: 100 });
-    expect(alive()).toBe(true);
-    shell.kill('SIGKILL');
-    // Not this process's child: no exit event reaches it; it checks for its parent once a second.
-    await vi.waitFor(() => expect(alive()).toBe(false), { timeout: 15_000, interval: 100 });
-    expect(readFileSync(join(dir, 'err'), 'utf8')).toContain('tickcast: parent process exited, stopping');
+    try {
+      // Running: wait until it serves (its progress shows), then kill the shell, not tickcast. The
+      // shell may not have opened its log yet when it prints the pid.
+      const log = () => (existsSync(join(dir, 'err')) ? readFileSync(join(dir, 'err'), 'utf8') : '');
+      await vi.waitFor(() => expect(log()).toContain('GraphQL on'), { timeout: 20_000, interval: 100 });
+      expect(alive()).toBe(true);
+      shell.kill('SIGKILL');
+      if (keepsRunning) {
+        // It checks once a second: three checks later it still serves.
+        await new Promise((r) => setTimeout(r, 3500));
+        expect(alive()).toBe(true);
+        expect(log()).not.toContain('parent process exited');
+      } else {
+        // Not this process's child: no exit event reaches it; it checks for its parent once a second.
+        await vi.waitFor(() => expect(alive()).toBe(false), { timeout: 15_000, interval: 100 });
+        expect(log()).toContain('tickcast: parent process exited, stopping');
+      }
+    } finally {
+      if (alive()) process.kill(pid, 'SIGKILL');
+    }
   });
 
   it('runs to the end of the data, prints a summary and exits 0', async () => {
