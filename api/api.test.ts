@@ -822,7 +822,11 @@ describe('errors and limits', () => {
     const symbols = Array.from({ length: 501 }, (_, i) => `S${i}`);
     expect(codes(await gql('query($s: [String!]!) { predictions(symbols: $s) { id } }', { s: symbols }))).toEqual([
       'TOO_MANY_SYMBOLS',
-    ]);
+    ]); // Each unknown one named as given, an empty one too.
+    const unknown = await gql('query($s: [String!]!) { predictions(symbols: $s) { id } }', {
+      s: ['KO', 'not a ticker', ''],
+    });
+    expect(unknown.errors?.[0]?.message).toBe('unknown symbol(s): "NOT A TICKER", ""');
   });
 
   it('bad dates: in variables, in literals, and an empty range', async () => {

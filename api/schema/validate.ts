@@ -27,7 +27,9 @@ export async function knownSymbols(services: ApiServices, raw: readonly string[]
     if (!TICKER.test(s) || !(await services.latest.has(s))) unknown.push(s.slice(0, 20));
   }
   if (unknown.length > 0) {
-    throw apiError(ErrorCode.UNKNOWN_SYMBOL, `unknown symbol(s): ${unknown.slice(0, 10).join(', ')}`, {
+    // Quoted, so an empty or odd one shows as what it was ("" read as a trailing comma).
+    const named = unknown.slice(0, 10).map((s) => JSON.stringify(s));
+    throw apiError(ErrorCode.UNKNOWN_SYMBOL, `unknown symbol(s): ${named.join(', ')}`, {
       symbols: unknown,
     });
   }
