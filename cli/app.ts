@@ -516,6 +516,7 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
     brokers: c.KAFKA_BROKERS.split(','),
     topicPrefix: c.KAFKA_TOPIC_PREFIX,
     sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT,
+    consumer: c.KAFKA_CONSUMER,
     clientId: `tickcast-${c.TICKCAST_ROLE}-${process.pid}`,
     ...(c.KAFKA_INSTANCE_ID ? { instanceId: c.KAFKA_INSTANCE_ID } : {}),
     log,

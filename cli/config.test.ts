@@ -62,4 +62,10 @@ describe('newsFolderProblems', () => {
     expect(newsFolderProblems(label(dir), dir)).toEqual([]);
     expect(newsFolderProblems(label('none'), 'none')).toEqual([]);
   });
+
+  it('picks the Kafka consumer of at-least-once nodes: kafkajs by default, or rdkafka', () => {
+    expect(loadConfig({}).KAFKA_CONSUMER).toBe('kafkajs');
+    expect(loadConfig({ KAFKA_CONSUMER: 'rdkafka' }).KAFKA_CONSUMER).toBe('rdkafka');
+    expect(problems({ KAFKA_CONSUMER: 'librdkafka' })[0]).toMatch(/^KAFKA_CONSUMER="librdkafka": .*kafkajs.*rdkafka/);
+  });
 });

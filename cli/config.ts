@@ -163,6 +163,12 @@ export const configSchema = z.object({
    * transforms commit every batch, in their transaction.
    */
   KAFKA_COMMIT_INTERVAL: duration.refine((ms) => ms <= 60_000, 'at most 60s').default(1000),
+  /**
+   * The consumer of at-least-once nodes: kafkajs (the client's KafkaJS-style one) or rdkafka
+   * (librdkafka's consume(n): less CPU per message, opt-in; engine/README.md). Exactly-once
+   * transforms always use kafkajs.
+   */
+  KAFKA_CONSUMER: z.enum(['kafkajs', 'rdkafka']).default('kafkajs'),
   /** With Kafka: how often each process publishes its per-node metrics to `tickcast.metrics`. */
   TICKCAST_METRICS_INTERVAL: duration.default(2000),
   /**
