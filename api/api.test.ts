@@ -869,6 +869,22 @@ describe('errors and limits', () => {
     expect(codes(await gql(five))).toContain('QUERY_TOO_COMPLEX');
   });
 
+  it('a query over the cost or token limit says which limit and what to change (QUERY_TOO_COMPLEX)', async () => {
+    // A literal page size multiplies the cost: a billion symbols is over the limit of 100,000.
+    const costly = await gql('{ symbols(first: 1000000000) { edges { cursor } } }');
+    expect(costly.errors).toHaveLength(1);
+    expect(costly.errors![0]!.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost', max: 100_000 });
+    expect(costly.errors![0]!.message).toMatch(/^Query too costly: its cost is [\d,]+, over the limit of 100,000/);
+    expect(costly.errors![0]!.message).toMatch(/lower `first`\/`last`\) or fewer fields/);
+    expect(costly.errors![0]!.message).not.toMatch(/Syntax Error/);
+    // Over 2,000 tokens: fewer fields, or several queries.
+    const long = await gql(`{ ${Array.from({ length: 700 }, () => 'health { status }').join(' ')} }`);
+    expect(long.errors![0]!.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'tokens', max: 2000 });
+    expect(long.errors![0]!.message).toBe(
+      'Query too long: more than 2,000 tokens. Ask for fewer fields, or split it into several queries.',
+    );
+  });
+
   it('max depth', async () => {
     const s = await serverWith({ limits: { maxDepth: 2 } });
     const r = await gql('{ symbols { edges { node { quote { close } } } } }', {}, { url: s.url });

@@ -46,19 +46,50 @@ export const DEFAULT_LIMITS: ApiLimits = {
   maxSubscriptionsPerConnection: 20,
 };
 
-/** graphql-armor's Envelop plugin (Yoga is Envelop-based), with our code on its rejections. */
+/**
+ * graphql-armor's rejections as said to a client: armor words them all as "Syntax Error: … limit
+ * of N exceeded, found M." (the query is well-formed; it is too big): which limit, what it is, what
+ * was found, and what to change. `found` is null where armor does not count (tokens: it stops at the limit).
+ */
+export function limitMessage(kind: LimitKind, limit: number, found: number | null): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const over = found === null ? `over the limit of ${n(limit)}` : `${n(found)}, over the limit of ${n(limit)}`;
+  switch (kind) {
+    case 'cost':
+      return `Query too costly: its cost is ${over} (a literal \`first\`/\`last\` multiplies the cost of what it selects). Ask for smaller pages (a lower \`first\`/\`last\`) or fewer fields, or split it into several queries.`;
+    case 'tokens':
+      return `Query too long: ${found === null ? `more than ${n(limit)} tokens` : `${n(found)} tokens, over the limit of ${n(limit)}`}. Ask for fewer fields, or split it into several queries.`;
+    case 'depth':
+      return `Query nested too deep: its depth is ${over}. Select fewer nested levels.`;
+    case 'aliases':
+      return `Too many aliases: ${over}. Split the query into several.`;
+    case 'directives':
+      return `Too many directives: ${over}. Use fewer directives.`;
+  }
+}
+
+export type LimitKind = 'cost' | 'tokens' | 'depth' | 'aliases' | 'directives';
+
+/** graphql-armor's Envelop plugin (Yoga is Envelop-based), with our code and wording on its rejections. */
 export function armorPlugins(limits: ApiLimits) {
-  // armor's errors carry no code; tag them so clients see one stable code for "query too big".
-  const tag = (_ctx: unknown, error: GraphQLError) => {
-    Object.assign(error.extensions, { code: ErrorCode.QUERY_TOO_COMPLEX });
-  };
-  const callbacks = { onReject: [tag], propagateOnRejection: true };
+  // armor's errors carry no code and read as syntax errors; one stable code for "query too big",
+  // and a message that says which limit and what to do (limitMessage).
+  const callbacks = (kind: LimitKind, limit: number) => ({
+    onReject: [
+      (_ctx: unknown, error: GraphQLError) => {
+        const found = Number(/found (.+)\.$/.exec(error.message)?.[1]);
+        error.message = limitMessage(kind, limit, Number.isFinite(found) ? found : null);
+        Object.assign(error.extensions, { code: ErrorCode.QUERY_TOO_COMPLEX, limit: kind, max: limit });
+      },
+    ],
+    propagateOnRejection: true,
+  });
   return EnvelopArmorPlugin({
-    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, ...callbacks },
-    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true, ...callbacks },
-    maxAliases: { n: limits.maxAliases, ...callbacks },
-    maxTokens: { n: limits.maxTokens, ...callbacks },
-    maxDirectives: { n: 10, ...callbacks },
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, ...callbacks('depth', limits.maxDepth) },
+    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true, ...callbacks('cost', limits.maxCost) },
+    maxAliases: { n: limits.maxAliases, ...callbacks('aliases', limits.maxAliases) },
+    maxTokens: { n: limits.maxTokens, ...callbacks('tokens', limits.maxTokens) },
+    maxDirectives: { n: 10, ...callbacks('directives', 10) },
     // Field suggestions ("did you mean …") stay: this schema is public, and they help analysts.
     blockFieldSuggestion: { enabled: false },
   });
