@@ -885,6 +885,15 @@ describe('errors and limits', () => {
     );
   });
 
+  it('bars of an unknown interval are refused, naming the intervals there are (BAD_INTERVAL)', async () => {
+    const r = await gql('{ bars(symbol: "KO", interval: "7x") { edges { cursor } } }');
+    expect(codes(r)).toEqual(['BAD_INTERVAL']);
+    expect(r.errors![0]!.message).toBe('no bars of interval "7x"; intervals are 1d, 1m');
+    expect(r.errors![0]!.extensions!.intervals).toEqual(['1d', '1m']);
+    // The known ones answer (KO has daily bars; none of a minute in a daily replay).
+    expect((await gql('{ bars(symbol: "KO", interval: "1m", first: 1) { edges { cursor } } }')).errors).toBeUndefined();
+  });
+
   it('max depth', async () => {
     const s = await serverWith({ limits: { maxDepth: 2 } });
     const r = await gql('{ symbols { edges { node { quote { close } } } } }', {}, { url: s.url });

@@ -3,7 +3,7 @@ import type { EarningsEvent } from '../../models/earnings-calendar.js';
 import type { Bar } from '../../schemas/index.js';
 import { builder } from './builder.js';
 import { paginate } from './connection.js';
-import { checkRange, knownSymbol } from './validate.js';
+import { checkInterval, checkRange, knownSymbol } from './validate.js';
 
 // Named Bar since the type is one (it was `Quote`, which is the name of the raw price observations
 // on the quotes topic); the fields that say quote for the latest bar stay, deprecated.
@@ -123,10 +123,11 @@ builder.queryFields((t) => ({
       resolve: async (_root, args, { services }) => {
         const symbol = await knownSymbol(services, args.symbol);
         checkRange(args.from, args.to);
+        const interval = checkInterval(args.interval ?? '1d');
         const bars = await services.store.bars(symbol, {
           from: args.from ?? undefined,
           to: args.to ?? undefined,
-          interval: args.interval ?? '1d',
+          interval,
         });
         return paginate('bars', bars, (b) => [b.ts], args, services.limits.maxPageSize);
       },

@@ -1,4 +1,6 @@
 // Argument checks shared by queries and subscriptions; each failure is a coded GraphQL error.
+
+import { type BarInterval, INTERVAL_MS } from '../../operators/transforms/bars.js';
 import type { ApiServices } from '../context.js';
 import { apiError, ErrorCode } from '../errors.js';
 
@@ -45,6 +47,19 @@ export function checkHorizon(services: ApiServices, horizon: number): number {
     );
   }
   return horizon;
+}
+
+/** A bar interval the pipelines make (1d, 1m): any other would match no bar, and read as "no data". */
+export function checkInterval(raw: string): BarInterval {
+  const intervals = Object.keys(INTERVAL_MS) as BarInterval[];
+  if (!(intervals as string[]).includes(raw)) {
+    throw apiError(
+      ErrorCode.BAD_INTERVAL,
+      `no bars of interval ${JSON.stringify(raw.slice(0, 20))}; intervals are ${intervals.join(', ')}`,
+      { intervals },
+    );
+  }
+  return raw as BarInterval;
 }
 
 export function checkRange(from: number | null | undefined, to: number | null | undefined): void {
