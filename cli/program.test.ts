@@ -291,6 +291,17 @@ describe('tickcast status (in-process)', () => {
     expect(garbled.stderr).toContain('nothing to inspect');
   });
 
+  it('--json with nothing serving prints JSON too: running false and the reason (exit 1)', async () => {
+    const port = await deadPort();
+    const r = await tickcast(['status', '--json'], { TICKCAST_HOST: '127.0.0.1', TICKCAST_PORT: String(port) });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual({
+      running: false,
+      reason: `nothing to inspect. TICKCAST_TRANSPORT=memory runs a pipeline in one process, and none answers on http://127.0.0.1:${port}/graphql.`,
+    });
+    expect(r.stderr).toBe('');
+  });
+
   it('scaled out: each node with the processes that run it and the partitions they own, then the processes', () => {
     const snapshot = (proc: string, role: string, node: string, over: Partial<NodeSnapshot['node']>) => ({
       pipeline: 'price-prediction',

@@ -55,11 +55,12 @@ export async function statusCommand(config: Config, args: StatusArgs, io: Output
       await transport.close();
     }
   } catch (err) {
-    io.err(
-      `tickcast status: cannot read the metrics from Kafka at ${config.KAFKA_BROKERS}: ${err instanceof Error ? err.message : String(err)}\n` +
-        '  (start Kafka: npm run services:up; or set KAFKA_BROKERS; `npx tickcast doctor` checks the client and the servers)',
+    return notRunning(
+      args,
+      io,
+      `cannot read the metrics from Kafka at ${config.KAFKA_BROKERS}: ${err instanceof Error ? err.message : String(err)}`,
+      '(start Kafka: npm run services:up; or set KAFKA_BROKERS; `npx tickcast doctor` checks the client and the servers)',
     );
-    return 1;
   }
   const statuses = pipelineStatuses(snapshots, Date.now());
   if (args.json) {
@@ -170,6 +171,22 @@ export function printStatus(s: PipelineStatus, io: Pick<Output, 'out'>, title?: 
   );
 }
 
+/** What `status --json` prints when there is nothing to read: one object, not an array of pipelines. */
+export interface NotRunningStatus {
+  running: false;
+  reason: string;
+}
+
+/**
+ * Nothing to read (nothing serving, Kafka not answering): exit 1. With --json, the reason as
+ * JSON on stdout (a script parses it whatever the outcome); else prose with a hint on stderr.
+ */
+function notRunning(args: StatusArgs, io: Output, reason: string, hint: string): number {
+  if (args.json) io.out(JSON.stringify({ running: false, reason } satisfies NotRunningStatus));
+  else io.err(`tickcast status: ${reason}\n  ${hint}`);
+  return 1;
+}
+
 /** What the local API answers to status's query. */
 type LocalAnswer = {
   data?: {
@@ -207,12 +224,13 @@ async function localStatus(config: Config, args: StatusArgs, io: Output): Promis
   }
   const pipeline = body?.data?.pipeline;
   if (!pipeline) {
-    io.err(
-      `tickcast status: nothing to inspect. TICKCAST_TRANSPORT=memory runs a pipeline in one process, and none answers on ${url}.\n` +
-        '  A run prints its own progress and summary; a serving one answers the `pipeline` query and /metrics.\n' +
+    return notRunning(
+      args,
+      io,
+      `nothing to inspect. TICKCAST_TRANSPORT=memory runs a pipeline in one process, and none answers on ${url}.`,
+      'A run prints its own progress and summary; a serving one answers the `pipeline` query and /metrics.\n' +
         '  Scaled out (TICKCAST_TRANSPORT=kafka, README "Scaling out"), status reads every process\'s metrics from Kafka.',
     );
-    return 1;
   }
   const nodes: PipelineStatus['nodes'] = pipeline.nodes.map((n) => ({
     node: n.id,
