@@ -87,6 +87,27 @@ export function runNodes(pipeline: Pipeline): string[] {
 }
 
 /**
+ * Nodes that some live process runs (by its role) but has not reported yet: its first snapshot
+ * of them may still be on its way, or it has not published since it started.
+ */
+export function unreported(nodes: ReadonlyMap<string, ClusterNode>, pipeline: Pipeline): Set<string> {
+  const live = new Map<string, string>();
+  for (const node of nodes.values()) {
+    for (const i of node.instances) if (i.state === 'live') live.set(i.process.id, i.process.role);
+  }
+  const out = new Set<string>();
+  for (const [id, role] of live) {
+    if (!ROLES.has(role)) continue;
+    for (const n of nodesFor(pipeline, role as Config['TICKCAST_ROLE'])) {
+      if (!nodes.get(n)?.instances.some((i) => i.process.id === id)) out.add(n);
+    }
+  }
+  return out;
+}
+
+const ROLES = new Set<string>(['all', 'source', 'worker', 'api']);
+
+/**
  * Waits until every node of the run has ended across processes, saying every `everyMs` what it
  * still waits for (nodes not ended, with their lag; or that no worker has reported yet).
  */
@@ -99,8 +120,11 @@ export async function untilRunEnded(
   let lastSaid = performance.now();
   while (!opts.signal?.aborted) {
     const nodes = cluster.nodes();
-    // Settled, not only ended: the summary then has every process's final figures.
-    const open = required.filter((id) => !nodes.get(id)?.settled);
+    // Settled, not only ended: the summary then has every process's final figures. And reported
+    // by every live process that runs it: a node each process reads for itself (everyProcess)
+    // is not ended while one of them has not said anything about it yet.
+    const silent = unreported(nodes, pipeline);
+    const open = required.filter((id) => !nodes.get(id)?.settled || silent.has(id));
     if (open.length === 0) return true;
     if (performance.now() - lastSaid > (opts.everyMs ?? 10_000)) {
       lastSaid = performance.now();
