@@ -54,6 +54,13 @@ export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promis
     io.err(`tickcast: dashboard on ${s.url}/`);
   };
   const symbols = new Set<string>();
+  // A SIGTERM or SIGINT while starting (the API already answers) is kept, and stops the run once
+  // it has started, closing what it opened, instead of killing the process where it stands.
+  let startSignal: string | null = null;
+  const onStartTerm = () => (startSignal = 'SIGTERM');
+  const onStartInt = () => (startSignal = 'SIGINT');
+  process.once('SIGTERM', onStartTerm);
+  process.once('SIGINT', onStartInt);
   const started = await (async () => {
     let server: ApiServer | null = null;
     let app: App | undefined;
@@ -72,6 +79,9 @@ export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promis
       await app?.explain?.close().catch(() => {});
       await base.store.close().catch(() => {});
       throw err;
+    } finally {
+      process.off('SIGTERM', onStartTerm);
+      process.off('SIGINT', onStartInt);
     }
   })();
   const { app, running, unsubscribe } = started;
@@ -125,6 +135,7 @@ export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promis
     if (parent !== null && process.ppid !== parent && !stopping) void shutdown('parent process exited');
   }, 1000);
   orphaned.unref();
+  if (startSignal) void shutdown(startSignal);
   try {
     await untilDone();
   } finally {

@@ -129,6 +129,24 @@ describe('tickcast CLI', () => {
     }
   });
 
+  it('a SIGTERM while it starts (the API already answering) stops it cleanly, exit 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickcast-early-term-'));
+    const child = spawn(process.execPath, [BIN, 'run', '--pace', '1s'], {
+      cwd: ROOT,
+      env: { ...process.env, TICKCAST_PORT: '0', TICKCAST_EXPLAIN: 'off', TICKCAST_DB: join(dir, 'store.duckdb') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr!.on('data', (b: Buffer) => {
+      err += b.toString();
+      // As `docker stop` does to a container that has just come up: at once, models still loading.
+      if (err.includes('GraphQL on') && child.signalCode === null && !child.killed) child.kill('SIGTERM');
+    });
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    expect({ code, signal }, err).toEqual({ code: 0, signal: null });
+    expect(err).toContain('tickcast: SIGTERM, stopping');
+  });
+
   it('runs to the end of the data, prints a summary and exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tickcast-cli-'));
     mkdirSync(join(dir, 'csv'));
