@@ -4,18 +4,9 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from './io.js';
-import { runCli } from './program.js';
+import { tickcast } from '../test/support/cli-in-process.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-
-async function tickcast(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => void out.push(l), err: (l) => void err.push(l), env: {} };
-  const code = await runCli(args, io);
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
 
 describe('tickcast evaluate and calibration: a window with nothing to score', () => {
   // KO's prices run from 2013-02-08 to 2018-02-07.

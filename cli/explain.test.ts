@@ -1,29 +1,11 @@
 // `tickcast explain` reads the stores a run wrote: a database file that is not there is the
 // user's mistake to name (exit 2), and is not created.
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from './io.js';
-import { runCli } from './program.js';
-
-async function tickcast(args: string[], env: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => void out.push(l), err: (l) => void err.push(l), env: { ...env } };
-  const code = await runCli(args, io);
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
-
-/** A port nothing listens on: no running tickcast answers there. */
-async function deadPort(): Promise<string> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return String(port);
-}
+import { tickcast } from '../test/support/cli-in-process.js';
+import { freePort } from '../test/support/free-port.js';
 
 describe('tickcast explain without a database', () => {
   it('--db naming a file that does not exist: says so and what to do, creates nothing (exit 2)', async () => {
@@ -37,7 +19,7 @@ describe('tickcast explain without a database', () => {
 
   it('no server running and TICKCAST_DB not written yet: the same message (exit 2)', async () => {
     const db = join(mkdtempSync(join(tmpdir(), 'tickcast-explain-')), 'tickcast.duckdb');
-    const r = await tickcast(['explain', 'AAPL'], { TICKCAST_DB: db, TICKCAST_PORT: await deadPort() });
+    const r = await tickcast(['explain', 'AAPL'], { TICKCAST_DB: db, TICKCAST_PORT: String(await freePort()) });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`no such database file: ${db} (run \`tickcast run\` first or pass --db)`);
     expect(existsSync(db)).toBe(false);

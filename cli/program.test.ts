@@ -15,23 +15,14 @@ import { sessionsBetween } from '../models/market-calendar.js';
 import { QuestDbError } from '../storage/questdb-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { VectorStore } from '../storage/vector-store.js';
+import { tickcast } from '../test/support/cli-in-process.js';
 import { freePort } from '../test/support/free-port.js';
 import { startYahooFixtureServer, type YahooFixtureServer } from '../test/support/yahoo-fixture-server.js';
-import type { CliIo } from './io.js';
-import { exitCodeOf, runCli } from './program.js';
+import { exitCodeOf } from './program.js';
 import { pipelineStatuses, printStatus } from './status.js';
 import { printSummary } from './summary.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-
-/** Runs a command line in-process with only `env` as its environment. */
-async function tickcast(args: string[], env: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => void out.push(l), err: (l) => void err.push(l), env: { ...env } };
-  const code = await runCli(args, io);
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
 
 /** A port nothing listens on: one just freed by a throwaway server. */
 async function deadPort(): Promise<number> {
