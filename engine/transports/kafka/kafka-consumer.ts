@@ -49,6 +49,8 @@ export abstract class PullConsumer implements Consumer {
   private commitError: unknown = null;
   protected closed = false;
   private owned: Array<{ topic: string; partition: number }> = [];
+  /** Ends a poll's wait (see woken). */
+  private waiter: (() => void) | null = null;
   /** Per "topic\0partition", from librdkafka's last statistics: log end, log start, committed. */
   private offsets = new Map<string, { end: number; start: number; committed: number }>();
   private statsWaiters: Array<() => void> = [];
@@ -73,8 +75,6 @@ export abstract class PullConsumer implements Consumer {
   ): Promise<Array<{ topic: string; partition: number; metadata?: string | null }>>;
   /** Partitions taken away: drop what is held for them (their new owner reads them from the commit). */
   protected abstract forget(revoked: ReadonlySet<string>): void;
-  /** Stops a poll that is waiting, so close() need not wait for its timeout. */
-  protected abstract wake(): void;
   protected abstract disconnect(): Promise<void>;
 
   /** For the client's `rebalance_cb`: forget what was fetched for partitions taken away. */
@@ -94,6 +94,30 @@ export abstract class PullConsumer implements Consumer {
     // Their new owner starts from the committed offset, so dropping them loses nothing.
     this.forget(revoked);
     for (const k of revoked) this.positions.delete(k);
+  }
+
+  /**
+   * Waits until wake() (messages arrived, or close) or `timeoutMs`: true when woken, and open.
+   * One poll waits at a time.
+   */
+  protected woken(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (arrived: boolean) => {
+        clearTimeout(timer);
+        if (this.waiter === wake) this.waiter = null;
+        resolve(arrived);
+      };
+      const wake = () => done(!this.closed);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.waiter = wake;
+    });
+  }
+
+  /** Ends a poll's wait: messages arrived, or the consumer is closing. */
+  protected wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
   }
 
   /** Remembers what poll returns: the offsets the next commit covers. */
@@ -255,7 +279,6 @@ export class KafkaPullConsumer extends PullConsumer {
   /** Partitions rewound by seek: the offset their next batch must start at (older batches are stale). */
   private readonly rewound = new Map<string, number>();
   private paused = false;
-  private waiter: (() => void) | null = null;
 
   constructor(
     private readonly consumer: KafkaConsumer,
@@ -299,18 +322,7 @@ export class KafkaPullConsumer extends PullConsumer {
   }
 
   async poll(max: number, timeoutMs: number): Promise<IncomingMessage[]> {
-    if (this.buffer.length === 0 && timeoutMs > 0 && !this.closed) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, timeoutMs);
-        const self = this;
-        function done() {
-          clearTimeout(timer);
-          if (self.waiter === done) self.waiter = null;
-          resolve();
-        }
-        this.waiter = done;
-      });
-    }
+    if (this.buffer.length === 0 && timeoutMs > 0 && !this.closed) await this.woken(timeoutMs);
     const out = this.buffer.length <= max ? this.buffer : this.buffer.slice(0, max);
     this.buffer = out === this.buffer ? [] : this.buffer.slice(max);
     this.track(out);
@@ -411,12 +423,6 @@ export class KafkaPullConsumer extends PullConsumer {
 
   protected async disconnect(): Promise<void> {
     await this.consumer.disconnect();
-  }
-
-  protected wake(): void {
-    const w = this.waiter;
-    this.waiter = null;
-    w?.();
   }
 }
 

@@ -53,12 +53,17 @@ const keyed = (topic: string, count: number) =>
     headers: { [HEADER.from]: 'test', [HEADER.sourceTime]: String(1_700_000_000_000 + i) },
   }));
 
+/**
+ * Both consumers of at-least-once nodes: the KafkaJS-style one (the default; exactly-once nodes
+ * always) and librdkafka's consume(n) (`consumer: 'rdkafka'`).
+ */
+const CONSUMERS = [
+  ['KafkaJS-style', 'kafkajs'],
+  ['consume(n)', 'rdkafka'],
+] as const;
+
 describe('KafkaTransport (real broker)', () => {
-  // Both consumers: the KafkaJS-style one (the default; exactly-once nodes always) and librdkafka's consume(n).
-  it.each([
-    ['KafkaJS-style', 'kafkajs'],
-    ['consume(n)', 'rdkafka'],
-  ] as const)(
+  it.each(CONSUMERS)(
     'round-trips keyed records: one partition per key, explicit partitions, headers and event times (%s consumer)',
     async (_, consumer) => {
       const t = await transport(consumer);
@@ -106,10 +111,7 @@ describe('KafkaTransport (real broker)', () => {
     },
   );
 
-  it.each([
-    ['KafkaJS-style', 'kafkajs'],
-    ['consume(n)', 'rdkafka'],
-  ] as const)(
+  it.each(CONSUMERS)(
     'a restarted consumer resumes from the committed offset: nothing committed is re-read, nothing uncommitted lost (%s consumer)',
     async (_, consumer) => {
       const t = await transport(consumer);
@@ -136,11 +138,8 @@ describe('KafkaTransport (real broker)', () => {
     },
   );
 
-  it.each([
-    ['KafkaJS-style', 'kafkajs'],
-    // Statistics arrive only inside consume: before the first poll its keep-alive consumes.
-    ['consume(n)', 'rdkafka'],
-  ] as const)(
+  // consume(n): statistics arrive only inside consume; before the first poll its keep-alive consumes.
+  it.each(CONSUMERS)(
     'reports lag per topic: produced minus committed, from the consumer statistics (%s consumer)',
     async (_, consumer) => {
       const t = await transport(consumer);

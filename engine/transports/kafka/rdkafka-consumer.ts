@@ -24,7 +24,6 @@ export class RdKafkaPullConsumer extends PullConsumer {
   private lastError = { text: '', at: 0 };
   /** librdkafka said its queue has messages (queue_non_empty_cb) since the last consume began. */
   private signalled = false;
-  private waiter: (() => void) | null = null;
 
   constructor(
     private readonly consumer: RdKafkaConsumer,
@@ -95,16 +94,7 @@ export class RdKafkaPullConsumer extends PullConsumer {
   /** Resolves true when librdkafka signals an arrival, false after `timeoutMs` or on close. */
   private arrival(timeoutMs: number): Promise<boolean> {
     if (this.signalled || this.buffer.length > 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = (arrived: boolean) => {
-        clearTimeout(timer);
-        if (this.waiter === wake) this.waiter = null;
-        resolve(arrived);
-      };
-      const wake = () => done(!this.closed);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      this.waiter = wake;
-    });
+    return this.woken(timeoutMs);
   }
 
   /** Marks `work` as the consume in progress until it settles: one at a time, in order. */
@@ -178,13 +168,6 @@ export class RdKafkaPullConsumer extends PullConsumer {
         err ? reject(err) : resolve(offsets),
       ),
     );
-  }
-
-  /** Ends a poll's wait for an arrival (close, or librdkafka's signal). */
-  protected wake(): void {
-    const w = this.waiter;
-    this.waiter = null;
-    w?.();
   }
 
   protected async disconnect(): Promise<void> {
