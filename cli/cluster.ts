@@ -14,7 +14,7 @@ import {
 } from '../engine/cluster-metrics.js';
 import type { NodeStats, Pipeline, RunningPipeline } from '../engine/index.js';
 import { nodesFor } from './app.js';
-import type { Config } from './config.js';
+import { type Config, configSchema } from './config.js';
 
 export interface Cluster {
   readonly process: ProcessInfo;
@@ -105,7 +105,8 @@ export function unreported(nodes: ReadonlyMap<string, ClusterNode>, pipeline: Pi
   return out;
 }
 
-const ROLES = new Set<string>(['all', 'source', 'worker', 'api']);
+/** The roles a process may have: TICKCAST_ROLE's values. */
+const ROLES = new Set<string>(configSchema.shape.TICKCAST_ROLE.unwrap().options);
 
 /**
  * Waits until every node of the run has ended across processes, saying every `everyMs` what it
