@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, newsFolderProblems } from './config.js';
+import { ConfigError, configSchema, loadConfig, newsFolderProblems } from './config.js';
 
 const problems = (env: Record<string, string>): string[] => {
   try {
@@ -23,6 +23,35 @@ describe('loadConfig', () => {
       ]);
     }
     expect(loadConfig({ TICKCAST_PORT: '0' }).TICKCAST_PORT).toBe(0);
+  });
+
+  // zod's own messages ("Invalid input: expected number, received NaN", "Too big: expected int to
+  // be <=9007199254740991", 'Invalid option: expected one of "memory"|"kafka"') say what failed, not what to give.
+  it('says what is allowed in plain words for every setting, one line per variable', () => {
+    const garbage = ['zzz', '-5', '1.5', '99999999999999999999', ' ', 'a b,c', 'http://x'];
+    for (const key of Object.keys(configSchema.shape)) {
+      for (const value of garbage) {
+        for (const line of problems({ [key]: value })) {
+          expect(line).toMatch(new RegExp(`^${key}=${JSON.stringify(JSON.stringify(value)).slice(1, -1)}: \\S`));
+          expect(line, line).not.toMatch(/Invalid|expected|received|Too (small|big)|[<>]=?\d/);
+        }
+        expect(problems({ [key]: value }).length).toBeLessThanOrEqual(1);
+      }
+    }
+    expect(problems({ TICKCAST_PARTITIONS: 'zzz', TICKCAST_BATCH_SIZE: '99999999999999999999' })).toEqual([
+      'TICKCAST_PARTITIONS="zzz": a whole number from 1 to 1024',
+      'TICKCAST_BATCH_SIZE="99999999999999999999": a whole number from 1 to 100000',
+    ]);
+    expect(problems({ TICKCAST_TRANSPORT: 'carrier-pigeon', TICKCAST_ROLE: 'boss' })).toEqual([
+      'TICKCAST_TRANSPORT="carrier-pigeon": memory or kafka',
+      'TICKCAST_ROLE="boss": all, source, worker or api',
+    ]);
+    expect(problems({ SCHEMA_REGISTRY_URL: 'registry' })).toEqual([
+      'SCHEMA_REGISTRY_URL="registry": a URL such as http://localhost:8081',
+    ]);
+    expect(problems({ YAHOO_RATE: 'lots' })).toEqual([
+      'YAHOO_RATE="lots": requests a minute from 0 (no limit) to 100000',
+    ]);
   });
 
   it('takes the market-news similarity as a number from -1 to 1, 0.3 by default', () => {

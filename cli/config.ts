@@ -4,14 +4,24 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import type { StoreFault } from '../storage/fault-injecting-store.js';
 
-const positiveInt = z.coerce.number().int().positive();
+/**
+ * A whole number from `min` to `max`, or the message `allowed` (zod's own, such as "expected
+ * number, received NaN", do not say what to give).
+ */
+const wholeNumber = (min: number, max: number, allowed = `a whole number from ${min} to ${max}`) =>
+  z.coerce.number({ error: allowed }).int(allowed).min(min, allowed).max(max, allowed);
+/** One of `values`, said as "a, b or c" (zod's own message lists them as code: "a"|"b"|"c"). */
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `${values.slice(0, -1).join(', ')}${values.length > 1 ? ' or ' : ''}${values.at(-1)}` });
+/** A URL, such as `example` (zod's own message is only "Invalid URL"). */
+const url = (example: string) => z.url({ error: `a URL such as ${example}` });
+const YAHOO_RATE = 'requests a minute from 0 (no limit) to 100000';
 /** A switch: on/off (or true/false, 1/0), as a boolean. */
 const onOff = (byDefault: boolean) =>
   z
     .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'on or off' })
     .transform((s) => ['on', 'true', '1'].includes(s))
     .default(byDefault);
-const PORT = { error: 'a port number: 0 (any free one) to 65535' };
 
 /** Duration: plain milliseconds or a number with ms, s, m or h (e.g. 250ms, 1s). */
 const duration = z
@@ -78,17 +88,17 @@ const list = (what: string, item: z.ZodString) =>
     .pipe(z.array(item, { error: what }));
 
 export const configSchema = z.object({
-  TICKCAST_TRANSPORT: z.enum(['memory', 'kafka']).default('memory'),
+  TICKCAST_TRANSPORT: oneOf(['memory', 'kafka']).default('memory'),
   /**
    * What this process runs: all (default), source (market data → quotes only), worker (the
    * transforms and store sinks; N workers share the partitions through Kafka consumer groups)
    * or api (the live fan-out sinks, each replica reading every partition, and the API).
    */
-  TICKCAST_ROLE: z.enum(['all', 'source', 'worker', 'api']).default('all'),
+  TICKCAST_ROLE: oneOf(['all', 'source', 'worker', 'api']).default('all'),
   /** Which pipeline runs: a name (`tickcast pipelines`) or the path of a module exporting `pipeline`. */
   TICKCAST_PIPELINE: z.string().min(1).default('price-prediction'),
   /** replay (the bundled CSVs), yahoo (live Yahoo Finance quotes, history, news, earnings) or simulator (SYNTHETIC). */
-  TICKCAST_SOURCE: z.enum(['replay', 'yahoo', 'simulator']).default('replay'),
+  TICKCAST_SOURCE: oneOf(['replay', 'yahoo', 'simulator']).default('replay'),
   /** yahoo: the universe, a comma-separated list of tickers or a file of them (cli/universe.ts). */
   TICKCAST_SYMBOLS: z.string().min(1).default('data/universe/sp500-constituents.csv'),
   /** yahoo: the quote cycle while the market is open; default derived from the universe and YAHOO_RATE. */
@@ -111,27 +121,27 @@ export const configSchema = z.object({
   /** Online interval calibration from the live scores (models/conformal.ts); off: the models' own intervals. */
   TICKCAST_CALIBRATION: onOff(true),
   /** yahoo: requests a minute to Yahoo, shared by every call (0: no limit). */
-  YAHOO_RATE: z.coerce.number().min(0).max(100_000).default(100),
+  YAHOO_RATE: z.coerce.number({ error: YAHOO_RATE }).min(0, YAHOO_RATE).max(100_000, YAHOO_RATE).default(100),
   /** yahoo: requests in flight at once. */
-  YAHOO_CONCURRENCY: positiveInt.max(64).default(4),
+  YAHOO_CONCURRENCY: wholeNumber(1, 64).default(4),
   /** yahoo: an origin standing in for Yahoo (a proxy, or the fixture server in tests); unset: Yahoo. */
-  YAHOO_BASE_URL: z.url().optional(),
+  YAHOO_BASE_URL: url('http://127.0.0.1:8080').optional(),
   /** duckdb: the embedded file (TICKCAST_DB); questdb: a QuestDB server (QUESTDB_URL, QUESTDB_PG). */
-  TICKCAST_STORE: z.enum(['duckdb', 'questdb']).default('duckdb'),
+  TICKCAST_STORE: oneOf(['duckdb', 'questdb']).default('duckdb'),
   TICKCAST_DATA_DIR: z.string().min(1).default('data/sp500-daily'),
   /** 'none' runs without an earnings calendar (every day is a normal day). */
   TICKCAST_EARNINGS_FILE: z.string().default('data/earnings/earnings_dates_eps_2013-2018-02-07_daniel-bassett.csv'),
   TICKCAST_DB: z.string().min(1).default('data/tickcast.duckdb'),
-  TICKCAST_PARTITIONS: positiveInt.max(1024).default(4),
-  TICKCAST_BATCH_SIZE: positiveInt.max(100_000).default(20_000),
+  TICKCAST_PARTITIONS: wholeNumber(1, 1024).default(4),
+  TICKCAST_BATCH_SIZE: wholeNumber(1, 100_000).default(20_000),
   TICKCAST_PACE: duration.default(0),
   TICKCAST_HORIZONS: horizons.default([1, 5, 21]),
-  TICKCAST_MODEL: z.enum(['shipped', 'persistence', 'drift']).default('shipped'),
-  TICKCAST_SIM_SYMBOLS: positiveInt.max(100_000).default(500),
+  TICKCAST_MODEL: oneOf(['shipped', 'persistence', 'drift']).default('shipped'),
+  TICKCAST_SIM_SYMBOLS: wholeNumber(1, 100_000).default(500),
   /** Ticks (trading days) the simulator produces before it ends. */
-  TICKCAST_SIM_TICKS: positiveInt.max(100_000).default(250),
+  TICKCAST_SIM_TICKS: wholeNumber(1, 100_000).default(250),
   /** 0: any free port (printed at start-up), e.g. for several workers on one host. */
-  TICKCAST_PORT: z.coerce.number(PORT).int(PORT).min(0, PORT).max(65_535, PORT).default(4000),
+  TICKCAST_PORT: wholeNumber(0, 65_535, 'a port number: 0 (any free one) to 65535').default(4000),
   TICKCAST_HOST: z.string().min(1).default('127.0.0.1'),
   /** API keys for /graphql (header x-api-key, or connection_init { apiKey }); none = open. */
   TICKCAST_API_KEYS: list(
@@ -144,7 +154,7 @@ export const configSchema = z.object({
     z.string().regex(/^(\*|https?:\/\/[^\s/,]+)$/, 'origins such as https://dash.example.com, or *'),
   ).default([]),
   /** /graphql requests per second per client IP. */
-  TICKCAST_API_RATE: positiveInt.max(1_000_000).default(2000),
+  TICKCAST_API_RATE: wholeNumber(1, 1_000_000).default(2000),
   /** Comma-separated host:port list, used when TICKCAST_TRANSPORT=kafka. */
   KAFKA_BROKERS: z
     .string()
@@ -168,7 +178,7 @@ export const configSchema = z.object({
    * (librdkafka's consume(n): less CPU per message, opt-in; engine/README.md). Exactly-once
    * transforms always use kafkajs.
    */
-  KAFKA_CONSUMER: z.enum(['kafkajs', 'rdkafka']).default('kafkajs'),
+  KAFKA_CONSUMER: oneOf(['kafkajs', 'rdkafka']).default('kafkajs'),
   /** With Kafka: how often each process publishes its per-node metrics to `tickcast.metrics`. */
   TICKCAST_METRICS_INTERVAL: duration.default(2000),
   /**
@@ -192,9 +202,9 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"')
     .default(''),
-  SCHEMA_REGISTRY_URL: z.url().default('http://localhost:8081'),
+  SCHEMA_REGISTRY_URL: url('http://localhost:8081').default('http://localhost:8081'),
   /** QuestDB's HTTP port: ILP writes. */
-  QUESTDB_URL: z.url().default('http://localhost:9000'),
+  QUESTDB_URL: url('http://localhost:9000').default('http://localhost:9000'),
   /** QuestDB's PostgreSQL wire port: reads. */
   QUESTDB_PG: z
     .string()
@@ -218,7 +228,7 @@ export const configSchema = z.object({
   /** Folder of headline CSVs (Finviz, Reuters, Benzinga formats) replayed into the news topic, or none. */
   TICKCAST_NEWS: z.string().min(1).default('data/news'),
   /** Set: retrieval runs on this Chroma server; unset: in the embedded database (TICKCAST_DB). */
-  CHROMA_URL: z.url().optional(),
+  CHROMA_URL: url('http://localhost:8000').optional(),
   /** The Chroma collection (one per deployment; it records its embedder and refuses another's vectors). */
   CHROMA_COLLECTION: z
     .string()
@@ -228,13 +238,13 @@ export const configSchema = z.object({
     )
     .default('tickcast-documents'),
   /** Set: explanations are written by OLLAMA_MODEL on this Ollama server (and it can embed, TICKCAST_EMBEDDER). */
-  OLLAMA_HOST: z.url().optional(),
+  OLLAMA_HOST: url('http://localhost:11434').optional(),
   OLLAMA_MODEL: z
     .string()
     .regex(/^[A-Za-z0-9._:/-]+$/, 'an Ollama model name such as llama3.2:3b')
     .default('llama3.2:3b'),
   /** template or ollama; default ollama when OLLAMA_HOST is set, else template. */
-  TICKCAST_EXPLAINER: z.enum(['template', 'ollama']).optional(),
+  TICKCAST_EXPLAINER: oneOf(['template', 'ollama']).optional(),
   /**
    * Least cosine similarity of a market-wide headline to the market query, cited when a symbol has
    * no headlines of its own (explain/retrieval.ts); tuned for the embedded MiniLM embedder.
@@ -250,7 +260,7 @@ export const configSchema = z.object({
    * What turns headlines and fact sheets into vectors: minilm (all-MiniLM-L6-v2 in-process, its
    * weights in the repository) or ollama (OLLAMA_EMBED_MODEL on the OLLAMA_HOST server).
    */
-  TICKCAST_EMBEDDER: z.enum(['minilm', 'ollama']).default('minilm'),
+  TICKCAST_EMBEDDER: oneOf(['minilm', 'ollama']).default('minilm'),
   /** The Ollama embedding model, when TICKCAST_EMBEDDER=ollama (pulled on the server first). */
   OLLAMA_EMBED_MODEL: z
     .string()
@@ -262,8 +272,8 @@ export const configSchema = z.object({
    */
   TICKCAST_FAULTS: faults.default([]),
   /** The diagnostic log (engine/log.ts): `text` for people, `json` (pino objects) for collectors. */
-  TICKCAST_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
-  TICKCAST_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  TICKCAST_LOG_FORMAT: oneOf(['text', 'json']).default('text'),
+  TICKCAST_LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -294,11 +304,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const parsed = configSchema.safeParse(input);
   if (parsed.success) return parsed.data;
+  // One line per variable: a value can fail several checks (a number too big and not whole).
+  const messages = new Map<string, Set<string>>();
+  for (const issue of parsed.error.issues) {
+    const key = String(issue.path[0]);
+    messages.set(key, (messages.get(key) ?? new Set()).add(issue.message));
+  }
   throw new ConfigError(
-    parsed.error.issues.map((issue) => {
-      const key = String(issue.path[0]);
-      return `${key}=${JSON.stringify(input[key])}: ${issue.message}`;
-    }),
+    [...messages].map(([key, why]) => `${key}=${JSON.stringify(input[key])}: ${[...why].join('; ')}`),
   );
 }
 
