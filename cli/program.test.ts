@@ -126,14 +126,20 @@ describe('tickcast (in-process)', () => {
     expect(lines[3]).toBe('tickcast: thrown text');
   });
 
-  it('answers a usage error with the command’s help (exit 1) and --help with 0', async () => {
+  it('answers a usage error with the command’s help (exit 2, as a bad setting) and --help with 0', async () => {
     const bad = await tickcast(['dag', '--format', 'xml']);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("argument 'xml' is invalid. Allowed choices are json, mermaid.");
     expect(bad.stderr).toContain('Usage: tickcast dag [options]');
     const unknown = await tickcast(['forecast']);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'forecast'");
+    const option = await tickcast(['dag', '--colour']);
+    expect(option.code).toBe(2);
+    expect(option.stderr).toContain("unknown option '--colour'");
+    const missing = await tickcast(['explain']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("missing required argument 'symbol'");
     const help = await tickcast(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: tickcast \[options\] \[command\]/);

@@ -22,7 +22,8 @@ import type { TrainArgs } from './train.js';
 /**
  * Runs one command line (`args` without node and the script: e.g. ['dag', '--format', 'json']).
  * Returns the exit code: the command's own (doctor, status, calibration: 1 when something is
- * wrong), commander's for a usage error, else the error's (exitCodeOf). `run` without --until-end
+ * wrong), 2 for a usage error (an unknown command or option, a missing argument), else the
+ * error's (exitCodeOf). `run` without --until-end
  * returns 0 while it goes on serving.
  */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
@@ -186,8 +187,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     await program.parseAsync([...args], { from: 'user' });
     return exitCode;
   } catch (err) {
-    // Commander has said what was wrong (and shown the help).
-    if (err instanceof CommanderError) return err.exitCode;
+    // Commander has said what was wrong (and shown the help). A usage error is the user's input,
+    // as a bad setting is: 2, the usual code for one (commander's own is 1, a failure's); --help 0.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     return exitCodeOf(err, io);
   }
 }
