@@ -2,6 +2,7 @@
 // cannot read is a 400 with a GraphQL error (not a 500 and a stack trace in the log per request,
 // a cheap way to flood it), a request without a query is a 400, and a 406 or 415 says why in a
 // body instead of answering with nothing.
+import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ErrorCode, errorBody } from './errors.js';
 
@@ -23,6 +24,7 @@ export function httpProtocolPlugin(): Plugin {
           // Yoga JSON.parses GET `variables` and `extensions` unguarded.
           if (err instanceof SyntaxError)
             return badRequest(`variables or extensions are not valid JSON: ${err.message}`);
+          if (isInvalidJsonBody(err)) return badRequest(`the body is not valid JSON${await jsonDetail(request)}`);
           throw err;
         }
         if (parsed instanceof fetchAPI.Response) return parsed;
@@ -48,6 +50,30 @@ export function httpProtocolPlugin(): Plugin {
       setResponse(new fetchAPI.Response(errorBody(code, message), { status: response.status, headers }));
     },
   };
+}
+
+/** Yoga's error for a POST body JSON.parse refused. */
+function isInvalidJsonBody(err: unknown): boolean {
+  const original = (err as GraphQLError).extensions?.originalError as { name?: unknown } | undefined;
+  return err instanceof GraphQLError && err.extensions.code === 'BAD_REQUEST' && original?.name === 'SyntaxError';
+}
+
+/**
+ * The parser's message, once. Yoga's error repeats it (whatwg-node appends `, "<the whole body>"
+ * is not valid JSON` to V8's message, which may already quote an excerpt), and would echo up to
+ * the whole body back: parse the text again (only on this error path) for V8's own message, whose
+ * excerpt is a few characters (its `…, "<excerpt>" is not valid JSON` becomes `… in "<excerpt>"`:
+ * the message says so already).
+ */
+async function jsonDetail(request: Request): Promise<string> {
+  try {
+    const text = await request.text();
+    if (text.trim() === '') return ': it is empty';
+    JSON.parse(text);
+  } catch (err) {
+    if (err instanceof SyntaxError) return `: ${err.message.replace(/, (.*) is not valid JSON$/s, ' in $1')}`;
+  }
+  return '';
 }
 
 /**

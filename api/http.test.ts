@@ -35,6 +35,31 @@ describe('requests the server cannot read get a 4xx with a GraphQL error, never 
     expect(await error(res)).toMatchObject({ status: 400, code: 'BAD_REQUEST', message: /not valid JSON/ });
   });
 
+  it('a body that is not valid JSON: one error, the parser’s detail once, the body not echoed', async () => {
+    const res = await post('{"query": ');
+    const body = (await res.json()) as { errors: Array<{ message: string; extensions: Record<string, unknown> }> };
+    expect(res.status).toBe(400);
+    expect(body.errors).toEqual([
+      {
+        message: 'the body is not valid JSON: Unexpected end of JSON input',
+        extensions: { code: 'BAD_REQUEST' },
+      },
+    ]);
+    expect(await error(await post('nope'))).toEqual({
+      status: 400,
+      code: 'BAD_REQUEST',
+      message: 'the body is not valid JSON: Unexpected token \'o\' in "nope"',
+    });
+    expect(await error(await post(''))).toMatchObject({ message: 'the body is not valid JSON: it is empty' });
+    // A large body is not sent back (the parser's own excerpt is a few characters).
+    const large = await error(await post(`{"query": "{ __typename }", ${'x'.repeat(30_000)}}`));
+    expect(large).toMatchObject({ status: 400, code: 'BAD_REQUEST', message: /^the body is not valid JSON: / });
+    expect(large.message?.length).toBeLessThan(200);
+    // Whatever the accept header: a 400, not an event stream that starts with 200.
+    const sse = await post('nope', { accept: 'text/event-stream' });
+    expect(await error(sse)).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+  });
+
   it('a body without a query', async () => {
     expect(await error(await post('{"query": null}'))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
     expect(await error(await post('{"query": "  "}'))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
