@@ -976,6 +976,32 @@ describe('errors and limits', () => {
     expect((await gql('{ health { status } }', {}, { url: s.url })).data).toEqual({ health: { status: 'down' } });
   });
 
+  it('an error over graphql-ws is the same as over HTTP: its code, none of the HTTP layer’s internals', async () => {
+    const closed = await openDuckDbStore({ path: ':memory:' });
+    await closed.close();
+    const s = await serverWith({ store: closed });
+    const client = wsClient(s.url, undefined, true);
+    const overWs = async (query: string, variables: Record<string, unknown>) => {
+      try {
+        for await (const msg of client.iterate({ query, variables })) return msg.errors;
+      } catch (err) {
+        return err; // refused before it ran: an `error` message
+      }
+    };
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ['{ health { status', {}], // parse
+      ['{ nope }', {}], // validation
+      ['query ($s: String!) { prediction(symbol: $s, horizon: 1) { predictedClose } }', { s: 5 }], // variables
+      ['{ bars(symbol: "KO") { edges { cursor } } }', {}], // masked
+    ];
+    for (const [query, variables] of cases) {
+      const http = (await gql(query, variables, { url: s.url })).errors;
+      expect(http, query).toBeDefined();
+      expect(JSON.stringify(http), query).not.toMatch(/"(http|unexpected)"/);
+      expect(await overWs(query, variables), query).toEqual(http);
+    }
+  });
+
   it('API keys: off by default; when set, HTTP needs x-api-key and graphql-ws needs { apiKey }', async () => {
     const key = 'test-key-0123456789';
     const s = await serverWith({ apiKeys: [key] });

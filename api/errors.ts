@@ -1,5 +1,5 @@
 // Stable error codes of the GraphQL API: clients branch on `extensions.code`, never on messages.
-import { GraphQLError } from 'graphql';
+import { type ExecutionResult, type FormattedExecutionResult, GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 export const ErrorCode = {
   UNKNOWN_SYMBOL: 'UNKNOWN_SYMBOL',
@@ -29,4 +29,29 @@ export function apiError(code: ErrorCode, message: string, extra: Record<string,
 /** A GraphQL-over-HTTP error body, for requests refused before they reach Yoga (rate limit, key, size). */
 export function errorBody(code: ErrorCode, message: string): string {
   return JSON.stringify({ errors: [{ message, extensions: { code } }] });
+}
+
+/**
+ * An error as clients get it: without the extensions Yoga keeps for itself (`http`, the status and
+ * headers of its HTTP layer; `unexpected`, a masked failure). Yoga drops them when it writes an
+ * HTTP response; graphql-ws would send them as they are.
+ */
+export function publicError(error: GraphQLError): GraphQLFormattedError {
+  const json = error.toJSON();
+  if (!json.extensions || !('http' in json.extensions || 'unexpected' in json.extensions)) return json;
+  const { http: _http, unexpected: _unexpected, ...extensions } = json.extensions;
+  const { extensions: _internal, ...rest } = json;
+  return Object.keys(extensions).length > 0 ? { ...rest, extensions } : rest;
+}
+
+/** A result as clients get it (`publicError`); undefined when it has nothing internal to drop. */
+export function publicResult(result: ExecutionResult): FormattedExecutionResult | undefined {
+  if (!result.errors && !result.extensions?.http) return undefined;
+  const { errors, extensions, ...rest } = result;
+  const { http: _http, ...ext } = extensions ?? {};
+  return {
+    ...rest,
+    ...(errors ? { errors: errors.map(publicError) } : {}),
+    ...(Object.keys(ext).length > 0 ? { extensions: ext } : {}),
+  };
 }

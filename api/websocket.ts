@@ -8,7 +8,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { DIRECT_SINK, type DirectSink, type DirectStats, wsDirectSink } from './direct-sink.js';
-import { apiError, ErrorCode } from './errors.js';
+import { apiError, ErrorCode, publicError, publicResult } from './errors.js';
 import type { ApiLimits, RateLimiter } from './limits.js';
 import type { GraphqlYoga, ServerContext } from './yoga.js';
 
@@ -57,6 +57,9 @@ export function attachGraphqlWs(
     {
       execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args) as never,
+      // Errors as over HTTP: without Yoga's internal extensions (errors.ts publicError).
+      onError: (_ctx, _id, _payload, errors) => errors.map(publicError),
+      onNext: (_ctx, _id, _payload, _args, result) => publicResult(result),
       // false closes the socket with 4403 Forbidden.
       onConnect: (ctx) => deps.keyOk(ctx.connectionParams?.apiKey ?? ctx.extra.request.headers['x-api-key']),
       onSubscribe: async (ctx, id, payload: SubscribePayload) => {
