@@ -45,13 +45,14 @@ export function httpRoutes(deps: RouteDeps): RequestListener {
     if (req.method !== 'OPTIONS' && !deps.keyOk(req.headers['x-api-key'])) {
       return refuse(res, 401, ErrorCode.UNAUTHENTICATED, 'missing or unknown API key (header x-api-key)');
     }
-    // Every request that may carry a body needs a content-length within the limit: node's parser
-    // then reads exactly that many bytes (it refuses content-length together with
+    // A POST (the one request whose body Yoga reads) needs a content-length within the limit:
+    // node's parser then reads exactly that many bytes (it refuses content-length together with
     // transfer-encoding), so Yoga's own streaming body limit is redundant and is off (yoga.ts).
-    if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') {
+    // Other methods go on to Yoga's 405 (GET and POST only), which does not read their body.
+    if (req.method === 'POST') {
       const length = Number(req.headers['content-length']);
       if (req.headers['content-length'] === undefined || !Number.isFinite(length)) {
-        return refuse(res, 411, ErrorCode.PAYLOAD_TOO_LARGE, `${req.method} needs a content-length`);
+        return refuse(res, 411, ErrorCode.PAYLOAD_TOO_LARGE, 'POST needs a content-length');
       }
       if (length > limits.maxPayloadBytes) {
         return refuse(res, 413, ErrorCode.PAYLOAD_TOO_LARGE, `body over ${limits.maxPayloadBytes} bytes`);

@@ -65,6 +65,22 @@ describe('requests the server cannot read get a 4xx with a GraphQL error, never 
     expect(await error(await post('{"query": "  "}'))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
   });
 
+  it('a method GraphQL does not use is a 405 naming GET and POST, with or without a body', async () => {
+    const stream = () => new Blob(['{"query": "{ __typename }"}']).stream();
+    for (const init of [
+      { method: 'DELETE' },
+      { method: 'PATCH', body: '{"query": "{ __typename }"}' },
+      // Streamed: no content-length (a POST without one is a 411).
+      { method: 'PUT', body: stream(), duplex: 'half' },
+    ]) {
+      const res = await fetch(`${api.url}/graphql`, init as RequestInit);
+      expect(res.headers.get('allow'), init.method).toBe('GET, POST');
+      expect(await error(res), init.method).toMatchObject({ status: 405, code: 'BAD_REQUEST' });
+    }
+    const post = await fetch(`${api.url}/graphql`, { method: 'POST', body: stream(), duplex: 'half' } as RequestInit);
+    expect(await error(post)).toMatchObject({ status: 411, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
   it('media types are case-insensitive', async () => {
     const res = await post('{"query": "{ __typename }"}', { 'content-type': 'APPLICATION/JSON; charset=UTF-8' });
     expect(res.status).toBe(200);
