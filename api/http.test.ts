@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startTestPipeline, type TestPipeline } from '../test/support/test-pipeline.js';
 import { APP_CSP, GRAPHIQL_CSP } from './security-headers.js';
 import type { ApiServer } from './server.js';
@@ -95,6 +96,40 @@ describe('requests the server cannot read get a 4xx with a GraphQL error, never 
     expect(await error(notAcceptable)).toMatchObject({ status: 406, code: 'NOT_ACCEPTABLE' });
     // The connection is still usable after them (no framing headers copied onto the new body).
     expect((await post('{"query": "{ __typename }"}')).status).toBe(200);
+  });
+});
+
+describe('graphql-ws handshake', () => {
+  /** What a client gets when it opens /graphql asking for `protocols`. */
+  const handshake = (protocols?: string | string[]) =>
+    new Promise<{ status?: number; body?: string; protocol?: string; error?: string }>((resolve) => {
+      const socket = new WebSocket(`${api.url.replace('http', 'ws')}/graphql`, protocols);
+      socket.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      });
+      socket.on('open', () => {
+        resolve({ protocol: socket.protocol });
+        socket.close();
+      });
+      socket.on('error', (err) => resolve({ error: err.message }));
+    });
+
+  it('a client asking for another subprotocol, or none, is told which to use (not a handshake failing without a reason)', async () => {
+    for (const protocols of ['graphql-ws', undefined, ['nope', 'other']]) {
+      const res = await handshake(protocols);
+      expect(res.status, String(protocols)).toBe(400);
+      expect(JSON.parse(res.body ?? '')).toMatchObject({
+        errors: [{ message: /use the subprotocol graphql-transport-ws/, extensions: { code: 'BAD_REQUEST' } }],
+      });
+    }
+    // subscriptions-transport-ws (Apollo's old client) is named: its subprotocol is called graphql-ws.
+    expect((await handshake('graphql-ws')).body).toContain('subscriptions-transport-ws');
+    expect(await handshake(['graphql-ws', 'graphql-transport-ws'])).toEqual({ protocol: 'graphql-transport-ws' });
   });
 });
 

@@ -3,12 +3,12 @@
 // execute/subscribe, with shared subscriptions writing pre-serialized messages (shared-items.ts).
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
-import type { SubscribePayload } from 'graphql-ws';
+import { DEPRECATED_GRAPHQL_WS_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { DIRECT_SINK, type DirectSink, type DirectStats, wsDirectSink } from './direct-sink.js';
-import { apiError, ErrorCode, publicError, publicResult } from './errors.js';
+import { apiError, ErrorCode, errorBody, publicError, publicResult } from './errors.js';
 import type { ApiLimits, RateLimiter } from './limits.js';
 import type { GraphqlYoga, ServerContext } from './yoga.js';
 
@@ -39,7 +39,24 @@ export function attachGraphqlWs(
   },
 ): GraphqlWs {
   const { yoga, limits, limiter } = deps;
-  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: limits.maxPayloadBytes });
+  const wss = new WebSocketServer({
+    server,
+    path: '/graphql',
+    maxPayload: limits.maxPayloadBytes,
+    // graphql-ws would accept the upgrade without a subprotocol and close with 4406, which a client
+    // that asked for one reports as a handshake failing with no reason ("Server sent no
+    // subprotocol"): refuse it with a 400 that says which to use.
+    verifyClient: ({ req }, done) => {
+      const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+      if (offered.includes(GRAPHQL_TRANSPORT_WS_PROTOCOL)) return done(true);
+      deps.refused(ErrorCode.BAD_REQUEST);
+      const legacy = offered.includes(DEPRECATED_GRAPHQL_WS_PROTOCOL)
+        ? ` (${DEPRECATED_GRAPHQL_WS_PROTOCOL} is subscriptions-transport-ws's, not supported)`
+        : '';
+      const message = `use the subprotocol ${GRAPHQL_TRANSPORT_WS_PROTOCOL} (the graphql-ws library)${legacy}`;
+      done(false, 400, errorBody(ErrorCode.BAD_REQUEST, message), { 'Content-Type': 'application/json' });
+    },
+  });
   let connections = 0;
   wss.on('connection', (socket) => {
     connections++;
