@@ -72,6 +72,18 @@ describe('run progress (not a terminal)', () => {
     expect(lines).toEqual([expect.stringMatching(/^progress: 1,234\/\? quotes through \| [\d,]+ quotes\/s\n$/)]);
   });
 
+  it('shows the last frame once: a run stops it at its end, and again at Ctrl-C', () => {
+    const { lines, stream } = pipe();
+    const p = startProgress(
+      running(['bars'], () => [stat('bars', 3)], [{ node: 'replay', total: 3 }]),
+      () => null,
+      { predictionsPerQuote: 1, stream },
+    );
+    p.stop();
+    p.stop();
+    expect(lines).toEqual([expect.stringMatching(/^progress: 3\/3 quotes through/)]);
+  });
+
   it('takes the whole run’s figures when given them (a source process of a scaled-out run)', () => {
     const { lines, stream } = pipe();
     startProgress(
@@ -140,6 +152,10 @@ describe('on a terminal', () => {
     stats = [stat('bars', 4), stat('store-predictions', 12)];
     p.stop();
     expect(writes.join('')).toMatch(/100% \| 4\/4 quotes through .*12 predictions written/);
+    // Stopped again (a signal after the end): the bar is not drawn again.
+    const drawn = writes.length;
+    p.stop();
+    expect(writes).toHaveLength(drawn);
   });
 
   it('a task is a bar of its own', () => {

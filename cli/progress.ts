@@ -18,6 +18,7 @@ export interface ProgressFigures {
  * Progress of a run: how many of the source's quotes have gone all the way through (their
  * predictions are stored), out of the source's total — not merely how far the source has read.
  * A pipeline that stores no predictions counts the quotes its first node has taken in.
+ * `stop()` shows the last frame once: a run stops it at its end and again on a signal.
  */
 export function startProgress(
   running: RunningPipeline,
@@ -88,8 +89,11 @@ export function startProgress(
         headlines: headlines(f),
       });
     }, 200);
+    let stopped = false;
     return {
       stop() {
+        if (stopped) return;
+        stopped = true;
         clearInterval(timer);
         const f = figures();
         bar.setTotal(f.total ?? Math.max(1, f.done));
@@ -99,8 +103,11 @@ export function startProgress(
     };
   }
   const timer = setInterval(() => stream.write(`progress: ${line(figures())}\n`), 3000);
+  let stopped = false;
   return {
     stop() {
+      if (stopped) return;
+      stopped = true;
       clearInterval(timer);
       stream.write(`progress: ${line(figures())}\n`);
     },

@@ -109,8 +109,12 @@ export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promis
       );
 
   let stopping = false;
+  // The end-of-run report (summary, dead letters) while it is written: a signal meanwhile lets it
+  // finish before closing what it reads, and the run then says nothing more ("replay finished").
+  let reporting: Promise<unknown> = Promise.resolve();
   const waiting = new AbortController();
   const shutdown = async (signal: string) => {
+    if (stopping) return; // one stop, whatever comes next (SIGTERM after Ctrl-C, the parent gone)
     stopping = true;
     clearInterval(orphaned);
     io.err(`\ntickcast: ${signal}, stopping`);
@@ -118,6 +122,7 @@ export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promis
     waiting.abort();
     // A node that fails while stopping (a broker gone, say) is reported, not a crash.
     await running.stop().catch((err: unknown) => io.err(`tickcast: while stopping: ${String(err)}`));
+    await reporting;
     // Its last snapshot: the others (and `tickcast status`) see this process exited.
     await cluster?.close().catch(() => {});
     // Stopping: a transport that fails to close (a broker gone) does not stop the rest closing.
@@ -195,14 +200,19 @@ export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promis
       );
       if (!opts.untilEnd) return;
     }
-    // With Kafka the dead-letter topics are read back from the broker; a failure costs the reasons only.
-    const reasons = await deadLetterReasons(running).catch((err: unknown) => {
-      io.err(`tickcast: dead-letter reasons not read: ${err instanceof Error ? err.message : String(err)}`);
-      return [];
-    });
-    if (!(cluster && config.TICKCAST_ROLE === 'api')) {
-      await printSummary(result, app.store, reasons, io.out, app.explain?.vectors ?? null);
-    }
+    const report = (async () => {
+      // With Kafka the dead-letter topics are read back from the broker; a failure costs the reasons only.
+      const reasons = await deadLetterReasons(running).catch((err: unknown) => {
+        io.err(`tickcast: dead-letter reasons not read: ${err instanceof Error ? err.message : String(err)}`);
+        return [];
+      });
+      if (!(cluster && config.TICKCAST_ROLE === 'api')) {
+        await printSummary(result, app.store, reasons, io.out, app.explain?.vectors ?? null);
+      }
+    })();
+    reporting = report.catch(() => {});
+    await report;
+    if (stopping) return; // a signal came while reporting: shutdown() closes and exits
     if (opts.untilEnd) {
       await cluster?.close();
       await closeApp(app, running);
