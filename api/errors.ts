@@ -1,5 +1,6 @@
 // Stable error codes of the GraphQL API: clients branch on `extensions.code`, never on messages.
 import { type ExecutionResult, type FormattedExecutionResult, GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 
 export const ErrorCode = {
   UNKNOWN_SYMBOL: 'UNKNOWN_SYMBOL',
@@ -54,4 +55,43 @@ export function publicResult(result: ExecutionResult): FormattedExecutionResult 
     ...(errors ? { errors: errors.map(publicError) } : {}),
     ...(Object.keys(ext).length > 0 ? { extensions: ext } : {}),
   };
+}
+
+/**
+ * graphql-js refuses an operation whose variables are missing or not of their types before it
+ * executes, with errors that have no code: they get BAD_REQUEST, as Yoga's other 400s. Such a
+ * result has no `data`; one with a resolver's error has.
+ */
+export function useRequestErrorCodes(): Plugin {
+  const coded = (result: unknown): ExecutionResult | undefined => {
+    if (isAsyncIterable(result)) return undefined;
+    const r = result as ExecutionResult;
+    if ('data' in r || !r.errors?.some((e) => e.extensions?.code === undefined)) return undefined;
+    return { ...r, errors: r.errors.map((e) => (e.extensions?.code === undefined ? withCode(e) : e)) };
+  };
+  return {
+    onExecute: () => ({
+      onExecuteDone: ({ result, setResult }) => {
+        const r = coded(result);
+        if (r) setResult(r);
+      },
+    }),
+    onSubscribe: () => ({
+      onSubscribeResult: ({ result, setResult }) => {
+        const r = coded(result);
+        if (r) setResult(r);
+      },
+    }),
+  };
+}
+
+function withCode(e: GraphQLError): GraphQLError {
+  return new GraphQLError(e.message, {
+    nodes: e.nodes,
+    source: e.source,
+    positions: e.positions,
+    path: e.path,
+    originalError: e.originalError,
+    extensions: { ...e.extensions, code: ErrorCode.BAD_REQUEST },
+  });
 }

@@ -66,6 +66,20 @@ describe('requests the server cannot read get a 4xx with a GraphQL error, never 
     expect(await error(await post('{"query": "  "}'))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
   });
 
+  it('a variable missing or not of its type: 400 BAD_REQUEST naming it', async () => {
+    const query = 'query ($s: String!) { prediction(symbol: $s, horizon: 1) { predictedClose } }';
+    expect(await error(await post(JSON.stringify({ query, variables: { s: 5 } })))).toEqual({
+      status: 400,
+      code: 'BAD_REQUEST',
+      message: 'Variable "$s" got invalid value 5; String cannot represent a non string value: 5',
+    });
+    expect(await error(await post(JSON.stringify({ query })))).toEqual({
+      status: 400,
+      code: 'BAD_REQUEST',
+      message: 'Variable "$s" of required type "String!" was not provided.',
+    });
+  });
+
   it('a method GraphQL does not use is a 405 naming GET and POST, with or without a body', async () => {
     const stream = () => new Blob(['{"query": "{ __typename }"}']).stream();
     for (const init of [

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { TableTopic } from '../engine/index.js';
 import type { ApiContext, ApiServices } from './context.js';
+import { useRequestErrorCodes } from './errors.js';
 import { httpProtocolPlugin } from './http-protocol.js';
 import { armorPlugins } from './limits.js';
 import { schemaFor } from './schema/index.js';
@@ -28,7 +29,12 @@ export function createGraphqlYoga(
     graphqlEndpoint: '/graphql',
     context: () => ({ services }),
     // (graphql-jit was tried for fan-out: its subscribe drops variable arguments of the root field.)
-    plugins: [httpProtocolPlugin(), armorPlugins(services.limits), useSharedSubscriptionItems()],
+    plugins: [
+      httpProtocolPlugin(),
+      armorPlugins(services.limits),
+      useSharedSubscriptionItems(),
+      useRequestErrorCodes(),
+    ],
     // Enforced on content-length before Yoga (see http-routes.ts): Yoga's limit pipes every body
     // through a TransformStream and an AbortSignal, a large part of a small query's cost.
     maxRequestBodySize: false,
