@@ -1,6 +1,8 @@
 // Wires a configured tickcast: store, live hub, earnings calendar, models, market-data
 // source and the price-prediction pipeline, run on the configured transport.
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { watchedSymbols } from '../api/pubsub.js';
@@ -56,6 +58,7 @@ import { withStoreFaults } from '../storage/fault-injecting-store.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { VectorStore } from '../storage/vector-store.js';
 import {
+  type ApiSetting,
   backfillFrom,
   type Config,
   ConfigError,
@@ -98,8 +101,17 @@ export interface ExplainParts {
   close(): Promise<void>;
 }
 
-/** Checks what the config points at, so a missing folder stops start-up with a fix. */
-export function checkPaths(config: Config): void {
+/**
+ * What is wrong with the settings together and with what they point at (a missing folder, an
+ * unknown pipeline, a role without Kafka): checked before anything opens or loads, and by run
+ * beside the bad values themselves (loadConfig's `also`), so that one message names them all.
+ */
+export function settingProblems(config: Omit<Config, ApiSetting>): string[] {
+  return [...pathProblems(config), ...pipelineProblems(config), ...transportProblems(config)];
+}
+
+/** What the config points at: a missing folder stops start-up with a fix. */
+function pathProblems(config: Omit<Config, ApiSetting>): string[] {
   const problems: string[] = [];
   if (config.TICKCAST_SOURCE === 'replay') {
     problems.push(
@@ -109,11 +121,33 @@ export function checkPaths(config: Config): void {
   const earnings = config.TICKCAST_EARNINGS_FILE;
   problems.push(...earningsFileProblems(`TICKCAST_EARNINGS_FILE=${JSON.stringify(earnings)}`, earnings));
   if (config.TICKCAST_EXPLAIN) problems.push(...explainProblems(config));
-  if (problems.length > 0) throw new ConfigError(problems);
+  return problems;
+}
+
+/** TICKCAST_PIPELINE (--pipeline): a bundled pipeline's name or a file (choosePipeline loads it). */
+export function pipelineProblems(config: Pick<Config, 'TICKCAST_PIPELINE'>): string[] {
+  const name = config.TICKCAST_PIPELINE;
+  if (PIPELINES.some((p) => p.name === name) || existsSync(resolve(name))) return [];
+  return [`TICKCAST_PIPELINE=${JSON.stringify(name)} (--pipeline): ${new UnknownPipelineError(name).message}`];
+}
+
+/** Settings that need Kafka: the memory transport runs one process, without transactions. */
+function transportProblems(config: Omit<Config, ApiSetting>): string[] {
+  if (config.TICKCAST_TRANSPORT !== 'memory') return [];
+  return [
+    ...(config.TICKCAST_ROLE !== 'all'
+      ? [`TICKCAST_ROLE=${config.TICKCAST_ROLE}: the source, worker and api roles need TICKCAST_TRANSPORT=kafka`]
+      : []),
+    ...(config.KAFKA_EXACTLY_ONCE !== false
+      ? [
+          'KAFKA_EXACTLY_ONCE (--exactly-once): exactly-once needs TICKCAST_TRANSPORT=kafka (the memory transport has no transactions)',
+        ]
+      : []),
+  ];
 }
 
 /** Settings of the explanation path that cannot work together. */
-function explainProblems(config: Config): string[] {
+function explainProblems(config: Omit<Config, ApiSetting>): string[] {
   const problems: string[] = [];
   const news = config.TICKCAST_NEWS;
   // With the yahoo source the headlines come from Yahoo; TICKCAST_NEWS=none turns them off.
@@ -139,7 +173,10 @@ function explainProblems(config: Config): string[] {
  * CHROMA_URL is set, else the embedded database file) and the explainer (Ollama when
  * OLLAMA_HOST is set, unless TICKCAST_EXPLAINER=template).
  */
-export async function openExplainParts(config: Config, opts: { dbPath?: string } = {}): Promise<ExplainParts> {
+export async function openExplainParts(
+  config: Omit<Config, ApiSetting>,
+  opts: { dbPath?: string } = {},
+): Promise<ExplainParts> {
   const problems = explainProblems(config);
   if (problems.length > 0) throw new ConfigError(problems);
   const embedder = await openEmbedder(config);
@@ -167,7 +204,10 @@ export async function openExplainParts(config: Config, opts: { dbPath?: string }
 }
 
 /** The configured time-series store: QuestDB, or the embedded DuckDB file. */
-export async function openStore(config: Config, dbPath?: string): Promise<TimeSeriesStore> {
+export async function openStore(
+  config: Pick<Config, 'TICKCAST_STORE' | 'TICKCAST_DB' | 'QUESTDB_URL' | 'QUESTDB_PG' | 'QUESTDB_TABLE_PREFIX'>,
+  dbPath?: string,
+): Promise<TimeSeriesStore> {
   if (config.TICKCAST_STORE !== 'questdb') return openDuckDbStore({ path: dbPath ?? config.TICKCAST_DB });
   // Loaded only for QuestDB: its clients (pg, @questdb/nodejs-client) are start-up time otherwise.
   const { openQuestDbStore } = await import('../storage/questdb-store.js');
@@ -204,7 +244,8 @@ export interface AppBase {
 
 /** Checks the settings, chooses the pipeline module and opens the store, live hub and calendar. */
 export async function openApp(config: Config, opts: BuildOptions = {}): Promise<AppBase> {
-  checkPaths(config);
+  const problems = settingProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
   const log = appLogger(config);
   // First: a pipeline that does not exist stops start-up before anything opens.
   const module = await choosePipeline(config);
@@ -326,7 +367,7 @@ function appLogger(config: Config): Logger {
 }
 
 /** The pipeline module TICKCAST_PIPELINE (--pipeline) names; an unknown one stops start-up with the choices. */
-export async function choosePipeline(config: Config): Promise<PipelineModule> {
+export async function choosePipeline(config: Pick<Config, 'TICKCAST_PIPELINE'>): Promise<PipelineModule> {
   try {
     return await loadPipelineModule(config.TICKCAST_PIPELINE);
   } catch (err) {
@@ -487,16 +528,8 @@ async function chooseModels(
 export async function startPipeline(app: App): Promise<RunningPipeline> {
   const log = lineLogger(app.log);
   if (app.config.TICKCAST_TRANSPORT === 'memory') {
-    if (app.config.TICKCAST_ROLE !== 'all') {
-      throw new ConfigError([
-        `TICKCAST_ROLE=${app.config.TICKCAST_ROLE}: the source, worker and api roles need TICKCAST_TRANSPORT=kafka`,
-      ]);
-    }
-    if (app.config.KAFKA_EXACTLY_ONCE !== false) {
-      throw new ConfigError([
-        'KAFKA_EXACTLY_ONCE (--exactly-once): exactly-once needs TICKCAST_TRANSPORT=kafka (the memory transport has no transactions)',
-      ]);
-    }
+    const problems = transportProblems(app.config);
+    if (problems.length > 0) throw new ConfigError(problems);
     const running = await runPipeline(app.pipeline, {
       transport: new MemoryTransport(),
       batchSize: app.config.TICKCAST_BATCH_SIZE,

@@ -71,25 +71,40 @@ export function coverageTable(
     });
 }
 
-/**
- * Replays the calibration and prints its coverage. Returns the exit code: 0 when every horizon and
- * regime is in its band, 1 (with the cells out of band on stderr, after the JSON line) otherwise, so
- * CI fails on a calibration that drifted.
- */
-export async function calibrationCommand(
-  config: Config,
-  args: CalibrationArgs,
-  io: Output = consoleOutput,
-): Promise<number> {
+/** The settings calibration reads: a bad one it does not read (the API port) does not stop it. */
+export const CALIBRATION_SETTINGS = ['TICKCAST_DATA_DIR', 'TICKCAST_EARNINGS_FILE'] as const;
+type CalibrationConfig = Pick<Config, (typeof CALIBRATION_SETTINGS)[number]>;
+
+/** The options, read, with what is wrong with them (and with the folders they or the settings name). */
+function calibrationOptions(config: CalibrationConfig, args: CalibrationArgs) {
   const problems: string[] = [];
   const from = parseDay(args.from ?? '2017-02-08', '--from', problems);
   const to = args.to === undefined ? Number.POSITIVE_INFINITY : parseDay(args.to, '--to', problems) + 86_400_000;
   const eta = args.eta === undefined ? DEFAULT_ETA : Number(args.eta);
   if (!(eta >= 0 && eta <= 10)) problems.push(`--eta ${JSON.stringify(args.eta)}: a step size from 0 (off) to 10`);
   problems.push(...windowOrderProblems(args, from, to));
+  problems.push(...dataOptionProblems(config, args));
+  return { from, to, eta, problems };
+}
+
+/** What is wrong with calibration's options: for loadConfig's `also`, beside the settings' problems. */
+export function calibrationProblems(config: CalibrationConfig, args: CalibrationArgs): string[] {
+  return calibrationOptions(config, args).problems;
+}
+
+/**
+ * Replays the calibration and prints its coverage. Returns the exit code: 0 when every horizon and
+ * regime is in its band, 1 (with the cells out of band on stderr, after the JSON line) otherwise, so
+ * CI fails on a calibration that drifted.
+ */
+export async function calibrationCommand(
+  config: CalibrationConfig,
+  args: CalibrationArgs,
+  io: Output = consoleOutput,
+): Promise<number> {
+  const { from, to, eta, problems } = calibrationOptions(config, args);
   const shipped = await loadShipped();
   if (!shipped) problems.push('no shipped model (models/artifacts/shipped.json): run `npx tickcast train`');
-  problems.push(...dataOptionProblems(config, args));
   if (problems.length > 0 || !shipped) throw new ConfigError(problems);
 
   const earningsFile = args.earnings ?? config.TICKCAST_EARNINGS_FILE;

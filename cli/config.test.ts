@@ -3,7 +3,15 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configSchema, loadConfig, newsFolderProblems } from './config.js';
+import {
+  API_SETTINGS,
+  ConfigError,
+  configSchema,
+  loadConfig,
+  newsFolderProblems,
+  readConfig,
+  settingsExcept,
+} from './config.js';
 
 const problems = (env: Record<string, string>): string[] => {
   try {
@@ -52,6 +60,43 @@ describe('loadConfig', () => {
     expect(problems({ YAHOO_RATE: 'lots' })).toEqual([
       'YAHOO_RATE="lots": requests a minute from 0 (no limit) to 100000',
     ]);
+  });
+
+  it('checks only the settings asked for, and with them what else the command needs, in one message', () => {
+    const env = { TICKCAST_PORT: 'abc', TICKCAST_PARTITIONS: 'many', TICKCAST_DATA_DIR: '/nonexistent' };
+    // A command that serves nothing: the bad port and partitions it does not read do not stop it.
+    expect(loadConfig(env, { settings: ['TICKCAST_DATA_DIR', 'TICKCAST_PIPELINE'] })).toEqual({
+      TICKCAST_DATA_DIR: '/nonexistent',
+      TICKCAST_PIPELINE: 'price-prediction',
+    });
+    // Its own checks run beside the bad values (those at their defaults meanwhile): one message.
+    const seen: unknown[] = [];
+    const also = (c: { TICKCAST_PARTITIONS: number; TICKCAST_DATA_DIR: string }) => {
+      seen.push(c.TICKCAST_PARTITIONS);
+      return [`TICKCAST_DATA_DIR=${JSON.stringify(c.TICKCAST_DATA_DIR)}: no such folder`];
+    };
+    const one = () => loadConfig(env, { settings: settingsExcept(...API_SETTINGS), also });
+    expect(one).toThrow(ConfigError);
+    try {
+      one();
+    } catch (err) {
+      expect((err as ConfigError).problems).toEqual([
+        'TICKCAST_PARTITIONS="many": a whole number from 1 to 1024',
+        'TICKCAST_DATA_DIR="/nonexistent": no such folder',
+      ]);
+    }
+    expect(seen).toEqual([4, 4]);
+  });
+
+  it('reads every setting, each bad one at its default beside what is wrong with it (for doctor)', () => {
+    const { config, problems } = readConfig({ TICKCAST_PORT: 'abc', TICKCAST_POLL: 'zzz', TICKCAST_PARTITIONS: '8' });
+    expect(config.TICKCAST_PORT).toBe(4000);
+    expect(config.TICKCAST_POLL).toBeUndefined();
+    expect(config.TICKCAST_PARTITIONS).toBe(8);
+    expect(problems).toEqual({
+      TICKCAST_POLL: 'TICKCAST_POLL="zzz": a duration such as 500ms, 1s or 2m (plain numbers are ms)',
+      TICKCAST_PORT: 'TICKCAST_PORT="abc": a port number: 0 (any free one) to 65535',
+    });
   });
 
   it('takes the market-news similarity as a number from -1 to 1, 0.3 by default', () => {

@@ -295,24 +295,74 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads the config from `env` (process.env by default); throws ConfigError naming each bad value. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const input: { [k: string]: string } = {};
-  for (const key of Object.keys(configSchema.shape)) {
-    const v = env[key];
-    if (v !== undefined && v !== '') input[key] = v;
+export type Setting = keyof Config;
+
+/** The API server's settings: a command that neither serves nor asks a server has no use for them. */
+export const API_SETTINGS = [
+  'TICKCAST_PORT',
+  'TICKCAST_HOST',
+  'TICKCAST_API_KEYS',
+  'TICKCAST_CORS_ORIGINS',
+  'TICKCAST_API_RATE',
+] as const satisfies readonly Setting[];
+export type ApiSetting = (typeof API_SETTINGS)[number];
+
+/** Every setting but `left`. */
+export function settingsExcept<const L extends Setting>(...left: L[]): Exclude<Setting, L>[] {
+  return (Object.keys(configSchema.shape) as Setting[]).filter((k): k is Exclude<Setting, L> => !left.includes(k as L));
+}
+
+/**
+ * `config` with the API's settings at their defaults, for what builds a tickcast that serves
+ * nothing (`run --until-end`, `backfill`): they were not read, so a bad one did not stop it.
+ */
+export function apiAtDefaults(config: Omit<Config, ApiSetting>): Config {
+  return { ...readConfig({}).config, ...config };
+}
+
+/**
+ * Every setting from `env`, each bad one at its default, beside `problems`: one line per bad
+ * value naming the variable, what was given and what is allowed.
+ */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): {
+  config: Config;
+  problems: Partial<Record<Setting, string>>;
+} {
+  const config: { [k: string]: unknown } = {};
+  const problems: Partial<Record<Setting, string>> = {};
+  // Each setting on its own (no check spans two), so that one bad value hides none of the others.
+  for (const [key, schema] of Object.entries(configSchema.shape)) {
+    const value = env[key];
+    const parsed = value === undefined || value === '' ? schema.safeParse(undefined) : schema.safeParse(value);
+    if (parsed.success) {
+      config[key] = parsed.data;
+      continue;
+    }
+    // One line per variable: a value can fail several checks (a number too big and not whole).
+    const why = [...new Set(parsed.error.issues.map((i) => i.message))].join('; ');
+    problems[key as Setting] = `${key}=${JSON.stringify(value)}: ${why}`;
+    config[key] = schema.parse(undefined);
   }
-  const parsed = configSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  // One line per variable: a value can fail several checks (a number too big and not whole).
-  const messages = new Map<string, Set<string>>();
-  for (const issue of parsed.error.issues) {
-    const key = String(issue.path[0]);
-    messages.set(key, (messages.get(key) ?? new Set()).add(issue.message));
-  }
-  throw new ConfigError(
-    [...messages].map(([key, why]) => `${key}=${JSON.stringify(input[key])}: ${[...why].join('; ')}`),
-  );
+  return { config: config as Config, problems };
+}
+
+/**
+ * Reads the config from `env` (process.env by default): the `settings` a command uses (every one
+ * by default; the others are neither checked nor returned), then `also` (what
+ * else the command needs: its options, folders, settings that go together). Throws one
+ * ConfigError naming every problem: `also` runs even beside bad values (at their defaults
+ * meanwhile), so that a user fixes everything in one go, not one message after another.
+ */
+export function loadConfig<K extends Setting = Setting>(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { settings?: readonly K[]; also?: (config: NoInfer<Pick<Config, K>>) => string[] } = {},
+): Pick<Config, K> {
+  const { config: read, problems } = readConfig(env);
+  const used = opts.settings ?? (Object.keys(configSchema.shape) as K[]);
+  const config = Object.fromEntries(used.map((k) => [k, read[k]])) as Pick<Config, K>;
+  const all = [...used.flatMap((k) => problems[k] ?? []), ...(opts.also?.(config) ?? [])];
+  if (all.length > 0) throw new ConfigError(all);
+  return config;
 }
 
 /** What is wrong with a folder of per-ticker daily CSVs (`label` names the setting or option). */
@@ -341,7 +391,10 @@ export function earningsFileProblems(label: string, file: string): string[] {
 }
 
 /** The --data and --earnings options of the offline commands (or the settings they default to). */
-export function dataOptionProblems(config: Config, args: { data?: string; earnings?: string }): string[] {
+export function dataOptionProblems(
+  config: Pick<Config, 'TICKCAST_DATA_DIR' | 'TICKCAST_EARNINGS_FILE'>,
+  args: { data?: string; earnings?: string },
+): string[] {
   const dir = args.data ?? config.TICKCAST_DATA_DIR;
   const earnings = args.earnings ?? config.TICKCAST_EARNINGS_FILE;
   const label = (option: string, setting: string, value: string, given: boolean) =>

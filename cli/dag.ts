@@ -7,7 +7,7 @@ import { news } from '../operators/sources/news.js';
 import { replay } from '../operators/sources/replay.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { openDuckDbVectorStore } from '../storage/duckdb-vector-store.js';
-import { choosePipeline } from './app.js';
+import { choosePipeline, pipelineProblems } from './app.js';
 import { loadConfig } from './config.js';
 import type { CliIo } from './io.js';
 
@@ -16,8 +16,24 @@ export interface DagArgs {
   pipeline?: string;
 }
 
+/** The settings the DAG depends on: what it serves or stores (the API port, the store) does not stop it. */
+const DAG_SETTINGS = [
+  'TICKCAST_PIPELINE',
+  'TICKCAST_HORIZONS',
+  'TICKCAST_EMBEDDER',
+  'TICKCAST_EXPLAIN',
+  'TICKCAST_DATA_DIR',
+  'TICKCAST_PARTITIONS',
+  'TICKCAST_NEWS',
+  'TICKCAST_CHAINING',
+] as const;
+
 export async function dagCommand(opts: DagArgs, io: CliIo): Promise<void> {
-  const config = loadConfig({ ...io.env, ...(opts.pipeline ? { TICKCAST_PIPELINE: opts.pipeline } : {}) });
+  const config = loadConfig(
+    { ...io.env, ...(opts.pipeline ? { TICKCAST_PIPELINE: opts.pipeline } : {}) },
+    // An unknown pipeline beside the bad values, in one message.
+    { settings: DAG_SETTINGS, also: pipelineProblems },
+  );
   const module = await choosePipeline(config);
   // Describing needs the wiring, not the data: an in-memory store, no calendar.
   const store = await openDuckDbStore({ path: ':memory:' });

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import semver from 'semver';
 import { KAFKA_PACKAGE } from '../engine/transports/kafka/kafka-client.js';
-import type { Config } from './config.js';
+import type { Config, Setting } from './config.js';
 import { printTable } from './table.js';
 
 export interface Check {
@@ -25,9 +25,29 @@ const NODE_RANGE = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { engines: { node: string } }
 ).engines.node;
 
-export async function doctorChecks(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<Check[]> {
-  const kafka = config.TICKCAST_TRANSPORT === 'kafka';
+/**
+ * The checks, on `config` as readConfig reads it: each bad setting in `problems` is a failed check
+ * of its own (doctor says what to fix, it does not stop at the first), and what depends on it
+ * (the port at its default, say) is not checked.
+ */
+export async function doctorChecks(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+  problems: Partial<Record<Setting, string>> = {},
+): Promise<Check[]> {
+  const bad = (...settings: Setting[]) => settings.some((s) => problems[s] !== undefined);
   const checks: Check[] = [];
+  for (const [setting, problem] of Object.entries(problems)) {
+    // The line reads SETTING="value": what is allowed.
+    checks.push({
+      what: setting,
+      ok: false,
+      detail: problem.slice(setting.length + 1),
+      fix: `set ${setting} to what is allowed, or unset it for the default`,
+      needed: true,
+    });
+  }
+  const kafka = config.TICKCAST_TRANSPORT === 'kafka';
   checks.push({
     what: 'Node.js',
     ok: semver.satisfies(process.versions.node, NODE_RANGE),
@@ -37,23 +57,32 @@ export async function doctorChecks(config: Config, env: NodeJS.ProcessEnv = proc
   });
   checks.push(await kafkaClient(kafka));
   checks.push(await tfBackend());
-  if (config.TICKCAST_PORT !== 0) checks.push(await portFree(config.TICKCAST_HOST, config.TICKCAST_PORT));
+  if (config.TICKCAST_PORT !== 0 && !bad('TICKCAST_PORT', 'TICKCAST_HOST'))
+    checks.push(await portFree(config.TICKCAST_HOST, config.TICKCAST_PORT));
   if (kafka) {
-    for (const broker of config.KAFKA_BROKERS.split(','))
-      checks.push(await tcp('Kafka broker', broker, 'KAFKA_BROKERS'));
-    checks.push(
-      await http('schema registry', `${config.SCHEMA_REGISTRY_URL.replace(/\/$/, '')}/subjects`, 'SCHEMA_REGISTRY_URL'),
-    );
+    if (!bad('KAFKA_BROKERS'))
+      for (const broker of config.KAFKA_BROKERS.split(','))
+        checks.push(await tcp('Kafka broker', broker, 'KAFKA_BROKERS'));
+    if (!bad('SCHEMA_REGISTRY_URL'))
+      checks.push(
+        await http(
+          'schema registry',
+          `${config.SCHEMA_REGISTRY_URL.replace(/\/$/, '')}/subjects`,
+          'SCHEMA_REGISTRY_URL',
+        ),
+      );
   }
-  if (config.TICKCAST_STORE === 'questdb') {
+  if (config.TICKCAST_STORE === 'questdb' && !bad('QUESTDB_URL')) {
     checks.push(
       await http('QuestDB', `${config.QUESTDB_URL.replace(/\/$/, '')}/ping`, 'QUESTDB_URL', { acceptStatus: [204] }),
     );
   }
   const chroma = env.CHROMA_URL;
-  if (chroma) checks.push(await http('Chroma', `${chroma.replace(/\/$/, '')}/api/v2/heartbeat`, 'CHROMA_URL'));
+  if (chroma && !bad('CHROMA_URL'))
+    checks.push(await http('Chroma', `${chroma.replace(/\/$/, '')}/api/v2/heartbeat`, 'CHROMA_URL'));
   const ollama = env.OLLAMA_HOST;
-  if (ollama) checks.push(await http('Ollama', `${ollama.replace(/\/$/, '')}/api/version`, 'OLLAMA_HOST'));
+  if (ollama && !bad('OLLAMA_HOST'))
+    checks.push(await http('Ollama', `${ollama.replace(/\/$/, '')}/api/version`, 'OLLAMA_HOST'));
   return checks;
 }
 

@@ -112,7 +112,12 @@ export function icRows(results: readonly Evaluation[], shipped: string): { heade
 /** Share of scored symbols with an earnings date in the period below which the table warns. */
 export const EARNINGS_COVERAGE_WARNING = 0.9;
 
-export async function evaluateCommand(config: Config, args: EvaluateArgs, io: Output = consoleOutput): Promise<void> {
+/** The settings evaluate reads: a bad one it does not read (the API port) does not stop it. */
+export const EVALUATE_SETTINGS = ['TICKCAST_DATA_DIR', 'TICKCAST_EARNINGS_FILE', 'TICKCAST_MODEL'] as const;
+type EvaluateConfig = Pick<Config, (typeof EVALUATE_SETTINGS)[number]>;
+
+/** The options, read, with what is wrong with them (and with the folders they or the settings name). */
+function evaluateOptions(config: EvaluateConfig, args: EvaluateArgs) {
   const horizon = Number(args.horizon ?? 1);
   const problems: string[] = [];
   if (!HORIZONS.includes(horizon)) problems.push(`--horizon ${args.horizon}: one of ${HORIZONS.join(', ')}`);
@@ -120,6 +125,20 @@ export async function evaluateCommand(config: Config, args: EvaluateArgs, io: Ou
   const to = args.to === undefined ? Number.POSITIVE_INFINITY : parseDay(args.to, '--to', problems) + 86_400_000;
   problems.push(...windowOrderProblems(args, from, to));
   problems.push(...dataOptionProblems(config, args));
+  return { horizon, from, to, problems };
+}
+
+/** What is wrong with evaluate's options: for loadConfig's `also`, beside the settings' problems. */
+export function evaluateProblems(config: EvaluateConfig, args: EvaluateArgs): string[] {
+  return evaluateOptions(config, args).problems;
+}
+
+export async function evaluateCommand(
+  config: EvaluateConfig,
+  args: EvaluateArgs,
+  io: Output = consoleOutput,
+): Promise<void> {
+  const { horizon, from, to, problems } = evaluateOptions(config, args);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const earningsFile = args.earnings ?? config.TICKCAST_EARNINGS_FILE;

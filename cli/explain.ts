@@ -7,8 +7,8 @@ import { ExplainError, ExplanationService } from '../explain/explanation-service
 import { formatDay, newYorkDay } from '../explain/format.js';
 import type { Explanation } from '../explain/types.js';
 import { openExplainParts, openStore } from './app.js';
-import { type Config, ConfigError } from './config.js';
-import { consoleOutput, type Output } from './io.js';
+import { API_SETTINGS, type ApiSetting, type Config, ConfigError, loadConfig, settingsExcept } from './config.js';
+import { type CliIo, consoleOutput } from './io.js';
 
 export interface ExplainArgs {
   horizon?: string;
@@ -24,20 +24,26 @@ const QUERY = `query ($symbol: String!, $horizon: Int) {
   }
 }`;
 
-export async function explainCommand(
-  config: Config,
-  symbolArg: string,
-  args: ExplainArgs,
-  io: Output = consoleOutput,
-): Promise<void> {
+/** The settings of reading the stores directly: no API server is asked (the API's are not read). */
+type LocalConfig = Omit<Config, ApiSetting>;
+
+export async function explainCommand(symbolArg: string, args: ExplainArgs, io: CliIo): Promise<void> {
   const symbol = symbolArg.trim().toUpperCase();
   const horizon = Number(args.horizon ?? '1');
-  if (!Number.isInteger(horizon) || horizon < 1) {
-    throw new ConfigError([`--horizon ${JSON.stringify(args.horizon)}: a whole number of trading days, such as 1`]);
+  // Said beside the settings' problems, in one message.
+  const also = () =>
+    Number.isInteger(horizon) && horizon >= 1
+      ? []
+      : [`--horizon ${JSON.stringify(args.horizon)}: a whole number of trading days, such as 1`];
+  let explanation: Explanation;
+  if (args.db) {
+    // Reading a file, asking no server: a bad TICKCAST_PORT does not stop it.
+    const config = loadConfig(io.env, { settings: settingsExcept(...API_SETTINGS), also });
+    explanation = await locally({ ...config, TICKCAST_DB: args.db }, symbol, horizon);
+  } else {
+    const config = loadConfig(io.env, { also });
+    explanation = (await fromServer(config, symbol, horizon)) ?? (await locally(config, symbol, horizon));
   }
-  const explanation = args.db
-    ? await locally({ ...config, TICKCAST_DB: args.db }, symbol, horizon)
-    : ((await fromServer(config, symbol, horizon)) ?? (await locally(config, symbol, horizon)));
   if (args.json) {
     io.out(JSON.stringify(explanation));
     return;
@@ -94,7 +100,7 @@ async function fromServer(config: Config, symbol: string, horizon: number): Prom
   };
 }
 
-async function locally(config: Config, symbol: string, horizon: number): Promise<Explanation> {
+async function locally(config: LocalConfig, symbol: string, horizon: number): Promise<Explanation> {
   // Reading only: opening a missing file would create an empty database and blame the symbol.
   if (config.TICKCAST_STORE === 'duckdb' && !existsSync(config.TICKCAST_DB)) {
     throw new ConfigError([`no such database file: ${config.TICKCAST_DB} (run \`tickcast run\` first or pass --db)`]);

@@ -68,12 +68,71 @@ describe('tickcast (in-process)', () => {
     const twice = await tickcast(['run', '--until-end'], { TICKCAST_HORIZONS: '1,1' });
     expect(twice.code).toBe(2);
     expect(twice.stderr).toContain('TICKCAST_HORIZONS="1,1": each horizon once');
-    // Every command reads the same settings.
-    for (const command of ['doctor', 'status', 'dag', 'evaluate']) {
-      const r = await tickcast([command], { TICKCAST_PORT: 'abc' });
-      expect(r.code, command).toBe(2);
-      expect(r.stderr).toContain('TICKCAST_PORT="abc": a port number');
+  });
+
+  it('names every problem in one message, one line each: the settings, the options, the folders, the pipeline', async () => {
+    const run = await tickcast(['run', '--pace', 'soon'], {
+      TICKCAST_PORT: 'abc',
+      TICKCAST_POLL: 'zzz',
+      TICKCAST_DATA_DIR: '/nonexistent/prices',
+      TICKCAST_ROLE: 'worker',
+      TICKCAST_PIPELINE: 'no-such',
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n')).toEqual([
+      'tickcast: bad configuration',
+      '  - TICKCAST_POLL="zzz": a duration such as 500ms, 1s or 2m (plain numbers are ms)',
+      '  - TICKCAST_PORT="abc": a port number: 0 (any free one) to 65535',
+      '  - --pace "soon": a duration such as 500ms, 1s or 2m',
+      '  - TICKCAST_DATA_DIR="/nonexistent/prices": no such folder (point it at per-ticker daily CSVs)',
+      expect.stringMatching(/^ {2}- TICKCAST_PIPELINE="no-such" \(--pipeline\): no pipeline named "no-such"/),
+      '  - TICKCAST_ROLE=worker: the source, worker and api roles need TICKCAST_TRANSPORT=kafka',
+    ]);
+    const evaluate = await tickcast(['evaluate', '--from', '2017-99-01'], { TICKCAST_MODEL: 'best' });
+    expect(evaluate.code).toBe(2);
+    expect(evaluate.stderr.split('\n')).toEqual([
+      'tickcast: bad configuration',
+      '  - TICKCAST_MODEL="best": shipped, persistence or drift',
+      '  - --from "2017-99-01": a date YYYY-MM-DD',
+    ]);
+    const dag = await tickcast(['dag'], { TICKCAST_PIPELINE: 'no-such', TICKCAST_PARTITIONS: 'many' });
+    expect(dag.code).toBe(2);
+    expect(dag.stderr).toContain('TICKCAST_PARTITIONS="many": a whole number from 1 to 1024');
+    expect(dag.stderr).toContain('TICKCAST_PIPELINE="no-such" (--pipeline): no pipeline named "no-such"');
+  });
+
+  it('checks only the settings a command reads: a bad API port stops what serves or asks the API, nothing else', async () => {
+    const env = { TICKCAST_PORT: 'abc' };
+    const dag = await tickcast(['dag', '--format', 'mermaid'], env);
+    expect(dag.code).toBe(0);
+    expect(dag.stdout).toMatch(/^flowchart/);
+    // Each stops at its own option (checked before any work), not at the port.
+    for (const args of [
+      ['evaluate', '--from', 'soon'],
+      ['train', '--train-end', 'soon'],
+      ['calibration', '--from', 'soon'],
+      ['run', '--until-end', '--pace', 'soon'],
+      ['backfill', '--from', 'none'],
+      ['explain', 'KO', '--db', '/nonexistent/tickcast.duckdb'],
+    ]) {
+      const r = await tickcast(args, env);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).not.toContain('TICKCAST_PORT');
     }
+    // What asks the API does read the port.
+    const status = await tickcast(['status'], env);
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain('TICKCAST_PORT="abc": a port number');
+    // doctor reports a bad setting among its findings (exit 1, as for any), and checks the rest.
+    const doctor = await tickcast(['doctor'], { ...env, TICKCAST_LOG_LEVEL: 'loud' });
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(/FAIL\s+TICKCAST_PORT\s+"abc": a port number: 0 \(any free one\) to 65535/);
+    expect(doctor.stdout).toMatch(/FAIL\s+TICKCAST_LOG_LEVEL\s+"loud": debug, info, warn, error or silent/);
+    expect(doctor.stdout).toMatch(/ok\s+Node\.js/);
+    expect(doctor.stdout).not.toContain('API port');
+    expect(doctor.stdout).toContain(
+      'to fix TICKCAST_PORT: set TICKCAST_PORT to what is allowed, or unset it for the default',
+    );
   });
 
   it('refuses a bad --pace, a missing data folder and an unknown pipeline before opening anything', async () => {

@@ -10,7 +10,7 @@ import { OllamaError } from '../models/ollama-embedder.js';
 import { ChromaUnreachableError } from '../storage/chroma-unreachable.js';
 import { QuestDbError } from '../storage/questdb-error.js';
 import type { CalibrationArgs } from './calibration.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, readConfig } from './config.js';
 import type { DagArgs } from './dag.js';
 import type { EvaluateArgs } from './evaluate.js';
 import type { ExplainArgs } from './explain.js';
@@ -86,7 +86,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .description('check what this machine and configuration need: Node, the Kafka client, tfjs, the port, the servers')
     .action(async () => {
       const { doctorChecks, printChecks } = await import('./doctor.js');
-      const checks = await doctorChecks(loadConfig(io.env), io.env);
+      // A bad setting is one of doctor's findings (exit 1 with the others), not a stop (exit 2).
+      const { config, problems } = readConfig(io.env);
+      const checks = await doctorChecks(config, io.env, problems);
       if (!printChecks(checks, io.out)) exitCode = 1;
     });
 
@@ -97,8 +99,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     )
     .option('--json', 'one JSON array (one object per pipeline)')
     .action(async (opts: StatusArgs) => {
-      const { statusCommand } = await import('./status.js');
-      exitCode = await statusCommand(loadConfig(io.env), opts, io);
+      const { statusCommand, STATUS_SETTINGS } = await import('./status.js');
+      exitCode = await statusCommand(loadConfig(io.env, { settings: STATUS_SETTINGS }), opts, io);
     });
 
   program
@@ -131,7 +133,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       'read this embedded database instead of asking a running tickcast (default: ask, else TICKCAST_DB)',
     )
     .action(async (symbol: string, opts: ExplainArgs) => {
-      await (await import('./explain.js')).explainCommand(loadConfig(io.env), symbol, opts, io);
+      await (await import('./explain.js')).explainCommand(symbol, opts, io);
     });
 
   program
@@ -143,7 +145,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--validation-days <n>', 'trading days before --train-end used to choose the model', '126')
     .option('--artifacts <dir>', 'where to write the artifacts and shipped.json (default models/artifacts)')
     .action(async (opts: TrainArgs) => {
-      await (await import('./train.js')).trainCommand(loadConfig(io.env), opts, io);
+      const { trainCommand, trainProblems, TRAIN_SETTINGS } = await import('./train.js');
+      const also = (c: Parameters<typeof trainProblems>[0]) => trainProblems(c, opts);
+      await trainCommand(loadConfig(io.env, { settings: TRAIN_SETTINGS, also }), opts, io);
     });
 
   program
@@ -161,7 +165,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--json', 'print one JSON line last: the shipped model at this horizon')
     .option('--artifacts <dir>', 'trained nets and shipped.json to score (default models/artifacts)')
     .action(async (opts: EvaluateArgs) => {
-      await (await import('./evaluate.js')).evaluateCommand(loadConfig(io.env), opts, io);
+      const { evaluateCommand, evaluateProblems, EVALUATE_SETTINGS } = await import('./evaluate.js');
+      const also = (c: Parameters<typeof evaluateProblems>[0]) => evaluateProblems(c, opts);
+      await evaluateCommand(loadConfig(io.env, { settings: EVALUATE_SETTINGS, also }), opts, io);
     });
 
   program
@@ -180,7 +186,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--eta <step>', "step size at horizon 1 (0: off, the models' own intervals)")
     .option('--json', 'print one JSON line last')
     .action(async (opts: CalibrationArgs) => {
-      exitCode = await (await import('./calibration.js')).calibrationCommand(loadConfig(io.env), opts, io);
+      const { calibrationCommand, calibrationProblems, CALIBRATION_SETTINGS } = await import('./calibration.js');
+      const also = (c: Parameters<typeof calibrationProblems>[0]) => calibrationProblems(c, opts);
+      exitCode = await calibrationCommand(loadConfig(io.env, { settings: CALIBRATION_SETTINGS, also }), opts, io);
     });
 
   try {

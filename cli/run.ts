@@ -13,10 +13,20 @@ import {
   pipelineStarted,
   serve,
   serveStarting,
+  settingProblems,
   startPipeline,
 } from './app.js';
 import { openCluster, untilRunEnded } from './cluster.js';
-import { backfillFrom, ConfigError, loadConfig, parseDuration } from './config.js';
+import {
+  API_SETTINGS,
+  type ApiSetting,
+  apiAtDefaults,
+  backfillFrom,
+  type Config,
+  loadConfig,
+  parseDuration,
+  settingsExcept,
+} from './config.js';
 import { type CliIo, processIo } from './io.js';
 import { startProgress, taskProgress } from './progress.js';
 import { printSummary } from './summary.js';
@@ -33,18 +43,27 @@ export interface RunArgs {
 
 /** `tickcast run`: the pipeline, and (unless --until-end) the API and dashboard beside it. */
 export async function runCommand(opts: RunArgs, io: CliIo = processIo()): Promise<void> {
-  const config = loadConfig({
+  const env = {
     ...io.env,
     ...(opts.transport ? { TICKCAST_TRANSPORT: opts.transport } : {}),
     ...(opts.role ? { TICKCAST_ROLE: opts.role } : {}),
     ...(opts.exactlyOnce ? { KAFKA_EXACTLY_ONCE: 'on' } : {}),
     ...(opts.pipeline ? { TICKCAST_PIPELINE: opts.pipeline } : {}),
-  });
+  };
+  // One message for every problem: --pace and the folders beside the settings' values.
+  const also = (c: Omit<Config, ApiSetting>) => [
+    ...(opts.pace === undefined ? [] : paceProblems(opts.pace)),
+    ...settingProblems(c),
+  ];
+  // --until-end serves nothing: a bad API setting (TICKCAST_PORT) does not stop it.
+  const config = opts.untilEnd
+    ? apiAtDefaults(loadConfig(env, { settings: settingsExcept(...API_SETTINGS), also }))
+    : loadConfig(env, { also });
   // Started through npm (`npx tickcast`, `npm start`: npm sets npm_command), a `kill` of npm does
   // not reach this process: it watches its parent (below). Started directly (`node bin/tickcast.js`,
   // under nohup or a process manager), it outlives whoever started it, as such a server should.
   const parent = process.env.npm_command ? process.ppid : null;
-  const paceMs = opts.pace === undefined ? undefined : parseDurationOption(opts.pace);
+  const paceMs = opts.pace === undefined ? undefined : parseDuration(opts.pace);
   const base = await openApp(config, { paceMs, dbPath: opts.db });
   // Serving starts as soon as the store is open: start-up is mostly importing and loading the
   // models and the pipeline (a second or two), and meanwhile the stored predictions and bars answer
@@ -235,16 +254,27 @@ export interface BackfillArgs {
  * same days rewrites the same rows and adds none.
  */
 export async function backfillCommand(opts: BackfillArgs, io: CliIo = processIo()): Promise<void> {
-  const config = loadConfig({
-    ...io.env,
-    TICKCAST_SOURCE: 'yahoo',
-    ...(opts.symbols ? { TICKCAST_SYMBOLS: opts.symbols } : {}),
-    ...(opts.from ? { TICKCAST_BACKFILL_FROM: opts.from } : {}),
-  });
-  const from = backfillFrom(config.TICKCAST_BACKFILL_FROM);
-  if (from === undefined) {
-    throw new ConfigError(['--from none: give a first day such as 2024-01-02, or days back such as 400d']);
-  }
+  // Serves nothing: a bad API setting (TICKCAST_PORT) does not stop it.
+  const loaded = loadConfig(
+    {
+      ...io.env,
+      TICKCAST_SOURCE: 'yahoo',
+      ...(opts.symbols ? { TICKCAST_SYMBOLS: opts.symbols } : {}),
+      ...(opts.from ? { TICKCAST_BACKFILL_FROM: opts.from } : {}),
+    },
+    {
+      settings: settingsExcept(...API_SETTINGS),
+      also: (c) => [
+        ...(c.TICKCAST_BACKFILL_FROM === 'none'
+          ? ['--from none: give a first day such as 2024-01-02, or days back such as 400d']
+          : []),
+        ...settingProblems(c),
+      ],
+    },
+  );
+  const config = apiAtDefaults(loaded);
+  // Never undefined: loadConfig refused none.
+  const from = backfillFrom(config.TICKCAST_BACKFILL_FROM)!;
   const app = await buildApp(config, { dbPath: opts.db, backfill: { from } });
   const status = () => app.yahoo!.status();
   io.err(
@@ -283,11 +313,12 @@ async function closeApp(
   await app.store.close();
 }
 
-/** --pace: a duration, else a configuration error naming the option. */
-export function parseDurationOption(text: string): number {
+/** What is wrong with --pace (a duration), naming the option. */
+function paceProblems(text: string): string[] {
   try {
-    return parseDuration(text);
+    parseDuration(text);
+    return [];
   } catch {
-    throw new ConfigError([`--pace ${JSON.stringify(text)}: a duration such as 500ms, 1s or 2m`]);
+    return [`--pace ${JSON.stringify(text)}: a duration such as 500ms, 1s or 2m`];
   }
 }

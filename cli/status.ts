@@ -36,8 +36,23 @@ export interface PipelineStatus {
   }>;
 }
 
+/** The settings status reads: where the metrics are (Kafka, or the local API). */
+export const STATUS_SETTINGS = [
+  'TICKCAST_TRANSPORT',
+  'KAFKA_BROKERS',
+  'KAFKA_TOPIC_PREFIX',
+  'TICKCAST_HOST',
+  'TICKCAST_PORT',
+  'TICKCAST_API_KEYS',
+] as const;
+type StatusConfig = Pick<Config, (typeof STATUS_SETTINGS)[number]>;
+
 /** Exit code: 0 when something was read, 1 when there was nothing to read or Kafka did not answer. */
-export async function statusCommand(config: Config, args: StatusArgs, io: Output = consoleOutput): Promise<number> {
+export async function statusCommand(
+  config: StatusConfig,
+  args: StatusArgs,
+  io: Output = consoleOutput,
+): Promise<number> {
   if (config.TICKCAST_TRANSPORT !== 'kafka') return localStatus(config, args, io);
   const { createKafkaTransport } = await import('../engine/transports/kafka/kafka-transport.js');
   let snapshots: NodeSnapshot[];
@@ -204,7 +219,7 @@ type LocalAnswer = {
 };
 
 /** Memory transport: one process; its own API has the figures, if it is running. */
-async function localStatus(config: Config, args: StatusArgs, io: Output): Promise<number> {
+async function localStatus(config: StatusConfig, args: StatusArgs, io: Output): Promise<number> {
   const url = `http://${config.TICKCAST_HOST}:${config.TICKCAST_PORT}/graphql`;
   const query = '{ pipeline { name nodes { id metrics { status recordsIn recordsOut deadLetters lag stateKeys } } } }';
   let body: LocalAnswer | null = null;

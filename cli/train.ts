@@ -20,7 +20,12 @@ export interface TrainArgs {
   artifacts?: string;
 }
 
-export async function trainCommand(config: Config, args: TrainArgs, io: Output = consoleOutput): Promise<void> {
+/** The settings train reads: a bad one it does not read (the API port) does not stop it. */
+export const TRAIN_SETTINGS = ['TICKCAST_DATA_DIR', 'TICKCAST_EARNINGS_FILE'] as const;
+type TrainConfig = Pick<Config, (typeof TRAIN_SETTINGS)[number]>;
+
+/** The options, read, with what is wrong with them (and with the folders they or the settings name). */
+function trainOptions(config: TrainConfig, args: TrainArgs) {
   const problems: string[] = [];
   const trainEnd = parseDay(args.trainEnd ?? '2016-12-31', '--train-end', problems);
   const validationDays = Number(args.validationDays ?? 126);
@@ -28,6 +33,16 @@ export async function trainCommand(config: Config, args: TrainArgs, io: Output =
     problems.push(`--validation-days ${args.validationDays}: a whole number of trading days >= 20`);
   }
   problems.push(...dataOptionProblems(config, args));
+  return { trainEnd, validationDays, problems };
+}
+
+/** What is wrong with train's options: for loadConfig's `also`, beside the settings' problems. */
+export function trainProblems(config: TrainConfig, args: TrainArgs): string[] {
+  return trainOptions(config, args).problems;
+}
+
+export async function trainCommand(config: TrainConfig, args: TrainArgs, io: Output = consoleOutput): Promise<void> {
+  const { trainEnd, validationDays, problems } = trainOptions(config, args);
   if (problems.length > 0) throw new ConfigError(problems);
   await selectBackend();
 
