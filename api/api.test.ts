@@ -990,6 +990,7 @@ describe('errors and limits', () => {
     const cases: Array<[string, Record<string, unknown>]> = [
       ['{ health { status', {}], // parse
       ['{ nope }', {}], // validation
+      ['query A { __typename } query B { __typename }', {}], // which operation
       ['query ($s: String!) { prediction(symbol: $s, horizon: 1) { predictedClose } }', { s: 5 }], // variables
       ['{ bars(symbol: "KO") { edges { cursor } } }', {}], // masked
     ];

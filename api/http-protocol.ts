@@ -1,10 +1,11 @@
 // Where Yoga's GraphQL-over-HTTP handling falls short of what a client should get: a request it
 // cannot read is a 400 with a GraphQL error (not a 500 and a stack trace in the log per request,
-// a cheap way to flood it), a request without a query is a 400, and a 406 or 415 says why in a
-// body instead of answering with nothing.
-import { GraphQLError } from 'graphql';
+// a cheap way to flood it), a request without a query is a 400, one whose operation cannot be
+// picked names the operations it has, and a 406 or 415 says why in a body instead of answering
+// with nothing.
+import { type DocumentNode, GraphQLError, getOperationAST, Kind } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode, errorBody } from './errors.js';
+import { apiError, ErrorCode, errorBody } from './errors.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 // A fresh object each time: whatwg-node's Response writes content-length into the init headers.
@@ -36,6 +37,16 @@ export function httpProtocolPlugin(): Plugin {
         return parsed;
       });
     },
+    // Yoga says only "Could not determine what operation to execute." (graphql-ws: "Unable to
+    // identify operation", no code). Before Yoga's check (plugins run in order); over graphql-ws too.
+    onParse({ context }) {
+      return ({ result }) => {
+        if (!(result instanceof Error) && result) {
+          const problem = operationProblem(result, (context as { params?: { operationName?: unknown } }).params);
+          if (problem) throw apiError(ErrorCode.BAD_REQUEST, problem, { http: { status: 400 } });
+        }
+      };
+    },
     onResponse({ response, setResponse, fetchAPI }) {
       if (response.body !== null || (response.status !== 406 && response.status !== 415)) return;
       // Only the accept header carries over (the 406's list of types); framing headers do not.
@@ -50,6 +61,20 @@ export function httpProtocolPlugin(): Plugin {
       setResponse(new fetchAPI.Response(errorBody(code, message), { status: response.status, headers }));
     },
   };
+}
+
+/** Why no operation of `document` can run given `operationName`, or undefined when one can. */
+function operationProblem(document: DocumentNode, params: { operationName?: unknown } | undefined): string | undefined {
+  const name = params?.operationName ?? undefined;
+  if (name !== undefined && typeof name !== 'string') {
+    return `operationName must be a string (the name of an operation in the query), not a ${typeof name}`;
+  }
+  if (getOperationAST(document, name)) return undefined;
+  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const names = operations.map((o) => o.name?.value ?? '(unnamed)').join(', ');
+  if (operations.length === 0) return 'the query has no operation to run (a query or a subscription)';
+  if (name !== undefined) return `no operation named "${name}" in the query (it has ${names})`;
+  return `the query has ${operations.length} operations (${names}): name the one to run in operationName`;
 }
 
 /** Yoga's error for a POST body JSON.parse refused. */

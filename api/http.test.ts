@@ -80,6 +80,27 @@ describe('requests the server cannot read get a 4xx with a GraphQL error, never 
     });
   });
 
+  it('a query whose operation cannot be picked: 400 BAD_REQUEST naming the operations it has', async () => {
+    const query = 'query A { __typename } query B { __typename }';
+    expect(await error(await post(JSON.stringify({ query })))).toEqual({
+      status: 400,
+      code: 'BAD_REQUEST',
+      message: 'the query has 2 operations (A, B): name the one to run in operationName',
+    });
+    expect(await error(await post(JSON.stringify({ query, operationName: 'C' })))).toEqual({
+      status: 400,
+      code: 'BAD_REQUEST',
+      message: 'no operation named "C" in the query (it has A, B)',
+    });
+    expect(await error(await post(JSON.stringify({ query, operationName: 5 })))).toEqual({
+      status: 400,
+      code: 'BAD_REQUEST',
+      message: 'operationName must be a string (the name of an operation in the query), not a number',
+    });
+    const picked = await post(JSON.stringify({ query, operationName: 'B' }));
+    expect(await picked.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
   it('a method GraphQL does not use is a 405 naming GET and POST, with or without a body', async () => {
     const stream = () => new Blob(['{"query": "{ __typename }"}']).stream();
     for (const init of [
