@@ -31,6 +31,10 @@ describe('loadConfig', () => {
       ]);
     }
     expect(loadConfig({ TICKCAST_PORT: '0' }).TICKCAST_PORT).toBe(0);
+    // Blank is not 0 (any free port), as Number(' ') would have it; a number with spaces is the number.
+    expect(problems({ TICKCAST_PORT: ' ' })).toEqual([`TICKCAST_PORT=" ": a port number: 0 (any free one) to 65535`]);
+    expect(problems({ YAHOO_RATE: ' ', TICKCAST_MARKET_MIN_SIMILARITY: '\t' })).toHaveLength(2);
+    expect(loadConfig({ TICKCAST_PORT: ' 4001 ' }).TICKCAST_PORT).toBe(4001);
   });
 
   // zod's own messages ("Invalid input: expected number, received NaN", "Too big: expected int to

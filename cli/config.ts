@@ -5,17 +5,24 @@ import { z } from 'zod';
 import type { StoreFault } from '../storage/fault-injecting-store.js';
 
 /**
- * A whole number from `min` to `max`, or the message `allowed` (zod's own, such as "expected
- * number, received NaN", do not say what to give).
+ * A number from `min` to `max`, or the message `allowed` (zod's own, such as "expected number,
+ * received NaN", do not say what to give). A blank value is refused: Number(' ') is 0.
  */
+const numberFrom = (min: number, max: number, allowed: string, whole = false) => {
+  const n = z.coerce.number<string>({ error: allowed });
+  return z
+    .string()
+    .trim()
+    .min(1, allowed)
+    .pipe((whole ? n.int(allowed) : n).min(min, allowed).max(max, allowed));
+};
 const wholeNumber = (min: number, max: number, allowed = `a whole number from ${min} to ${max}`) =>
-  z.coerce.number({ error: allowed }).int(allowed).min(min, allowed).max(max, allowed);
+  numberFrom(min, max, allowed, true);
 /** One of `values`, said as "a, b or c" (zod's own message lists them as code: "a"|"b"|"c"). */
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `${values.slice(0, -1).join(', ')}${values.length > 1 ? ' or ' : ''}${values.at(-1)}` });
 /** A URL, such as `example` (zod's own message is only "Invalid URL"). */
 const url = (example: string) => z.url({ error: `a URL such as ${example}` });
-const YAHOO_RATE = 'requests a minute from 0 (no limit) to 100000';
 /** A switch: on/off (or true/false, 1/0), as a boolean. */
 const onOff = (byDefault: boolean) =>
   z
@@ -121,7 +128,7 @@ export const configSchema = z.object({
   /** Online interval calibration from the live scores (models/conformal.ts); off: the models' own intervals. */
   TICKCAST_CALIBRATION: onOff(true),
   /** yahoo: requests a minute to Yahoo, shared by every call (0: no limit). */
-  YAHOO_RATE: z.coerce.number({ error: YAHOO_RATE }).min(0, YAHOO_RATE).max(100_000, YAHOO_RATE).default(100),
+  YAHOO_RATE: numberFrom(0, 100_000, 'requests a minute from 0 (no limit) to 100000').default(100),
   /** yahoo: requests in flight at once. */
   YAHOO_CONCURRENCY: wholeNumber(1, 64).default(4),
   /** yahoo: an origin standing in for Yahoo (a proxy, or the fixture server in tests); unset: Yahoo. */
@@ -249,11 +256,7 @@ export const configSchema = z.object({
    * Least cosine similarity of a market-wide headline to the market query, cited when a symbol has
    * no headlines of its own (explain/retrieval.ts); tuned for the embedded MiniLM embedder.
    */
-  TICKCAST_MARKET_MIN_SIMILARITY: z.coerce
-    .number({ error: 'a number from -1 to 1' })
-    .min(-1, 'a number from -1 to 1')
-    .max(1, 'a number from -1 to 1')
-    .default(0.3),
+  TICKCAST_MARKET_MIN_SIMILARITY: numberFrom(-1, 1, 'a number from -1 to 1').default(0.3),
   /** How long the Ollama explainer may take to write its first words before the template takes over. */
   OLLAMA_TIMEOUT: duration.default(20_000),
   /**
