@@ -123,6 +123,14 @@ describe('requests the server cannot read get a 4xx with a GraphQL error, never 
     expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
   });
 
+  it('a multipart body (file uploads: the schema takes none) is a 415, as other types but JSON', async () => {
+    const form = new FormData();
+    form.set('operations', '{nope');
+    form.set('map', '{}');
+    const res = await fetch(`${api.url}/graphql`, { method: 'POST', body: form });
+    expect(await error(res)).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+  });
+
   it('415 and 406 say why in a body', async () => {
     const unsupported = await post('{"query": "{ __typename }"}', { 'content-type': 'text/plain' });
     expect(await error(unsupported)).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });

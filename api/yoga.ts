@@ -38,6 +38,9 @@ export function createGraphqlYoga(
     // Enforced on content-length before Yoga (see http-routes.ts): Yoga's limit pipes every body
     // through a TransformStream and an AbortSignal, a large part of a small query's cost.
     maxRequestBodySize: false,
+    // Multipart is for file uploads, which the schema does not take; its parser answered a broken
+    // form with a 200 and an error without a code. Now a 415, as other types but JSON.
+    multipart: false,
     // Resolver errors that are not GraphQLErrors become "Unexpected error." with no stack.
     maskedErrors: { isDev: false },
     cors: origins.length === 0 ? false : { origin: origins.includes('*') ? '*' : [...origins] },
