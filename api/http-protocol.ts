@@ -22,9 +22,9 @@ export function httpProtocolPlugin(): Plugin {
         try {
           parsed = await requestParser(request);
         } catch (err) {
-          // Yoga JSON.parses GET `variables` and `extensions` unguarded.
+          // Yoga JSON.parses the `variables` and `extensions` of a GET or a form unguarded.
           if (err instanceof SyntaxError)
-            return badRequest(`variables or extensions are not valid JSON: ${err.message}`);
+            return badRequest(`${await badJsonParam(request)} not valid JSON: ${err.message}`);
           if (isInvalidJsonBody(err)) return badRequest(`the body is not valid JSON${await jsonDetail(request)}`);
           throw err;
         }
@@ -75,6 +75,24 @@ function operationProblem(document: DocumentNode, params: { operationName?: unkn
   if (operations.length === 0) return 'the query has no operation to run (a query or a subscription)';
   if (name !== undefined) return `no operation named "${name}" in the query (it has ${names})`;
   return `the query has ${operations.length} operations (${names}): name the one to run in operationName`;
+}
+
+/** Which of a GET's or a form's JSON parameters JSON.parse refused (on this error path only). */
+async function badJsonParam(request: Request): Promise<string> {
+  let params: URLSearchParams;
+  try {
+    params = request.method === 'GET' ? new URL(request.url).searchParams : new URLSearchParams(await request.text());
+  } catch {
+    return 'variables or extensions are';
+  }
+  for (const name of ['variables', 'extensions']) {
+    try {
+      JSON.parse(params.get(name) || 'null');
+    } catch {
+      return `the ${name} parameter is`;
+    }
+  }
+  return 'variables or extensions are';
 }
 
 /** Yoga's error for a POST body JSON.parse refused. */

@@ -28,12 +28,23 @@ async function error(res: Response): Promise<{ status: number; code?: string; me
 }
 
 describe('requests the server cannot read get a 4xx with a GraphQL error, never a 500', () => {
-  it('malformed variables in a GET', async () => {
+  it('malformed variables or extensions in a GET or a form: names which', async () => {
     const query = encodeURIComponent('{ __typename }');
     const res = await fetch(`${api.url}/graphql?query=${query}&variables=%7Bnope`, {
       headers: { accept: 'application/json' },
     });
-    expect(await error(res)).toMatchObject({ status: 400, code: 'BAD_REQUEST', message: /not valid JSON/ });
+    expect(await error(res)).toEqual({
+      status: 400,
+      code: 'BAD_REQUEST',
+      message: "the variables parameter is not valid JSON: Expected property name or '}' in JSON at position 1",
+    });
+    const get = await fetch(`${api.url}/graphql?query=${query}&variables=%7B%7D&extensions=nope`);
+    expect(await error(get)).toMatchObject({ status: 400, message: /^the extensions parameter is not valid JSON: / });
+    const form = await fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      body: new URLSearchParams({ query: '{ __typename }', extensions: '[' }),
+    });
+    expect(await error(form)).toMatchObject({ status: 400, message: /^the extensions parameter is not valid JSON: / });
   });
 
   it('a body that is not valid JSON: one error, the parser’s detail once, the body not echoed', async () => {
