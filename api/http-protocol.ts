@@ -3,7 +3,14 @@
 // a cheap way to flood it), a request without a query is a 400, one whose operation cannot be
 // picked names the operations it has, and a 406 or 415 says why in a body instead of answering
 // with nothing.
-import { type DocumentNode, GraphQLError, getOperationAST, Kind } from 'graphql';
+import {
+  type DocumentNode,
+  GraphQLError,
+  getOperationAST,
+  Kind,
+  type OperationTypeNode,
+  type ValidationRule,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { apiError, ErrorCode, errorBody } from './errors.js';
 
@@ -47,6 +54,11 @@ export function httpProtocolPlugin(): Plugin {
         }
       };
     },
+    // graphql-js 16 finds a missing root type only when it executes ("Schema is not configured to
+    // execute mutation operation.", no code); graphql 17 validates it (KnownOperationTypesRule).
+    onValidate({ addValidationRule }) {
+      addValidationRule(knownOperationTypes);
+    },
     onResponse({ response, setResponse, fetchAPI }) {
       if (response.body !== null || (response.status !== 406 && response.status !== 415)) return;
       // Only the accept header carries over (the 406's list of types); framing headers do not.
@@ -62,6 +74,19 @@ export function httpProtocolPlugin(): Plugin {
     },
   };
 }
+
+const PLURAL = { query: 'queries', mutation: 'mutations', subscription: 'subscriptions' } as const;
+
+/** An operation of a type the schema does not have (this API: a mutation) says what it has. */
+const knownOperationTypes: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    const schema = context.getSchema();
+    if (schema.getRootType(node.operation)) return;
+    const has = (Object.keys(PLURAL) as OperationTypeNode[]).filter((t) => schema.getRootType(t));
+    const message = `this API has no ${PLURAL[node.operation]}: it answers ${has.map((t) => PLURAL[t]).join(' and ')}`;
+    context.reportError(new GraphQLError(message, { nodes: node }));
+  },
+});
 
 /** Why no operation of `document` can run given `operationName`, or undefined when one can. */
 function operationProblem(document: DocumentNode, params: { operationName?: unknown } | undefined): string | undefined {

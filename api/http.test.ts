@@ -112,6 +112,14 @@ describe('requests the server cannot read get a 4xx with a GraphQL error, never 
     expect(await picked.json()).toEqual({ data: { __typename: 'Query' } });
   });
 
+  it('a mutation is a validation error saying the API has none', async () => {
+    expect(await error(await post(JSON.stringify({ query: 'mutation { x }' })))).toEqual({
+      status: 200,
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      message: 'this API has no mutations: it answers queries and subscriptions',
+    });
+  });
+
   it('a method GraphQL does not use is a 405 naming GET and POST, with or without a body', async () => {
     const stream = () => new Blob(['{"query": "{ __typename }"}']).stream();
     for (const init of [
