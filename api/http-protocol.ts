@@ -68,7 +68,10 @@ export function httpProtocolPlugin(): Plugin {
       const message =
         response.status === 415
           ? 'unsupported content-type: send application/json (POST) or use GET'
-          : `cannot answer in a type the accept header allows: accept ${accept ?? 'application/json'}`;
+          : accept && !accept.includes('json')
+            ? // Only a stream will do: a subscription.
+              'a subscription over HTTP is an event stream: send accept: text/event-stream, or subscribe over graphql-ws'
+            : `cannot answer in a type the accept header allows: accept ${accept ?? 'application/json'}`;
       const code = response.status === 415 ? ErrorCode.UNSUPPORTED_MEDIA_TYPE : ErrorCode.NOT_ACCEPTABLE;
       setResponse(new fetchAPI.Response(errorBody(code, message), { status: response.status, headers }));
     },

@@ -156,6 +156,16 @@ describe('requests the server cannot read get a 4xx with a GraphQL error, never 
     const notAcceptable = await post('{"query": "{ __typename }"}', { accept: 'application/xml' });
     expect(notAcceptable.headers.get('accept')).toMatch(/application\/json/);
     expect(await error(notAcceptable)).toMatchObject({ status: 406, code: 'NOT_ACCEPTABLE' });
+    // A subscription is an event stream (or graphql-ws), never one JSON answer.
+    const subscription = await post('{"query": "subscription { pipelineMetrics { at } }"}', {
+      accept: 'application/json',
+    });
+    expect(await error(subscription)).toEqual({
+      status: 406,
+      code: 'NOT_ACCEPTABLE',
+      message:
+        'a subscription over HTTP is an event stream: send accept: text/event-stream, or subscribe over graphql-ws',
+    });
     // The connection is still usable after them (no framing headers copied onto the new body).
     expect((await post('{"query": "{ __typename }"}')).status).toBe(200);
   });
