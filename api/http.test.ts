@@ -3,7 +3,7 @@
 // a real pipeline (one bundled ticker replayed into DuckDB), real fetch.
 import { spawnSync } from 'node:child_process';
 import { serverAudits } from 'graphql-http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { startTestPipeline, type TestPipeline } from '../test/support/test-pipeline.js';
 import { APP_CSP, GRAPHIQL_CSP } from './security-headers.js';
@@ -171,7 +171,7 @@ describe('requests the server cannot read get a 4xx with a GraphQL error, never 
   });
 });
 
-describe('graphql-ws handshake', () => {
+describe('graphql-ws: the handshake and the protocol', () => {
   /** What a client gets when it opens /graphql asking for `protocols`. */
   const handshake = (protocols?: string | string[]) =>
     new Promise<{ status?: number; body?: string; protocol?: string; error?: string }>((resolve) => {
@@ -202,6 +202,27 @@ describe('graphql-ws handshake', () => {
     // subscriptions-transport-ws (Apollo's old client) is named: its subprotocol is called graphql-ws.
     expect((await handshake('graphql-ws')).body).toContain('subscriptions-transport-ws');
     expect(await handshake(['graphql-ws', 'graphql-transport-ws'])).toEqual({ protocol: 'graphql-transport-ws' });
+  });
+
+  it('a message over the limit or not UTF-8 closes the socket with its code, and is not logged as the server’s fault', async () => {
+    const logged = vi.spyOn(console, 'error');
+    try {
+      for (const [message, code] of [
+        ['x'.repeat(70_000), 1009],
+        [Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 1007],
+      ] as const) {
+        const socket = new WebSocket(`${api.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+        socket.on('error', () => {});
+        await new Promise((resolve) => socket.once('open', resolve));
+        socket.send('{"type":"connection_init"}');
+        await new Promise((resolve) => socket.once('message', resolve));
+        socket.send(message, { binary: false });
+        expect(await new Promise((resolve) => socket.once('close', resolve))).toBe(code);
+      }
+      expect(logged).not.toHaveBeenCalled();
+    } finally {
+      logged.mockRestore();
+    }
   });
 });
 

@@ -126,6 +126,8 @@ export function attachGraphqlWs(
     },
     wss,
   );
+  // After graphql-ws's own listener (added by useServer), so that its error listener is there.
+  wss.on('connection', (socket) => quietClientFaults(socket, deps.refused));
   return {
     connections: () => connections,
     direct,
@@ -135,4 +137,23 @@ export function attachGraphqlWs(
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/**
+ * graphql-ws logs any error of a socket with its stack as the server's ("Internal error emitted on
+ * a WebSocket socket. Please check your implementation."): a stack trace per connection for a
+ * client that sends a message over the limit or a frame that breaks the protocol. Those are the
+ * client's (ws's WS_ERR_* codes) and ws has already closed the socket with their code (1009, 1002,
+ * 1007): counted as refused, not logged. Any other error still reaches graphql-ws.
+ */
+function quietClientFaults(socket: WebSocket, refused: (code: ErrorCode) => void): void {
+  const others = socket.listeners('error') as Array<(err: Error) => void>;
+  socket.removeAllListeners('error');
+  socket.on('error', (err: Error & { code?: unknown }) => {
+    if (typeof err.code === 'string' && err.code.startsWith('WS_ERR_')) {
+      refused(err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.BAD_REQUEST);
+      return;
+    }
+    for (const listener of others) listener.call(socket, err);
+  });
 }
