@@ -224,6 +224,38 @@ describe('graphql-ws: the handshake and the protocol', () => {
       logged.mockRestore();
     }
   });
+
+  it('a client that resets its connection while answers are on the way is not logged as the server’s fault', async () => {
+    const logged = vi.spyOn(console, 'error');
+    try {
+      const reset = () =>
+        new Promise<void>((resolve) => {
+          const socket = new WebSocket(`${api.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+          socket.on('error', () => {});
+          socket.on('open', () => socket.send('{"type":"connection_init"}'));
+          socket.once('message', () => {
+            const tcp = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+            // Large answers (the schema, 150 times) it does not read, then gone without a close:
+            // a TCP reset while the server still writes.
+            const schema = '__schema { types { name description fields { name description args { name } } } }';
+            const query = `{ ${Array.from({ length: 15 }, (_, i) => `a${i}: ${schema}`).join(' ')} }`;
+            for (let id = 0; id < 10; id++) {
+              socket.send(JSON.stringify({ id: String(id), type: 'subscribe', payload: { query } }));
+            }
+            tcp.pause();
+            setTimeout(() => {
+              tcp.resetAndDestroy();
+              resolve();
+            }, 200);
+          });
+        });
+      await Promise.all(Array.from({ length: 2 }, reset));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(logged).not.toHaveBeenCalled();
+    } finally {
+      logged.mockRestore();
+    }
+  });
 });
 
 describe('security headers', () => {

@@ -127,7 +127,7 @@ export function attachGraphqlWs(
     wss,
   );
   // After graphql-ws's own listener (added by useServer), so that its error listener is there.
-  wss.on('connection', (socket) => quietClientFaults(socket, deps.refused));
+  wss.on('connection', (socket) => quietPeerFaults(socket, deps.refused));
   return {
     connections: () => connections,
     direct,
@@ -140,13 +140,16 @@ export function attachGraphqlWs(
 }
 
 /**
- * graphql-ws logs any error of a socket with its stack as the server's ("Internal error emitted on
- * a WebSocket socket. Please check your implementation."): a stack trace per connection for a
- * client that sends a message over the limit or a frame that breaks the protocol. Those are the
- * client's (ws's WS_ERR_* codes) and ws has already closed the socket with their code (1009, 1002,
- * 1007): counted as refused, not logged. Any other error still reaches graphql-ws.
+ * graphql-ws logs, with a stack, any error of a socket and any failed send as the server's own
+ * ("Internal error … Please check your implementation."): a stack trace per connection or per
+ * operation that any client can cause.
+ * - A message over the limit or a frame that breaks the protocol (ws's WS_ERR_* codes) is the
+ *   client's, and ws has already closed the socket with its code (1009, 1002, 1007): counted as
+ *   refused, not logged. Any other error still reaches graphql-ws.
+ * - A send to a client that has gone (a reset connection, a socket closing under it) has nowhere
+ *   to go: dropped, as graphql-ws drops a message to a socket it finds closed.
  */
-function quietClientFaults(socket: WebSocket, refused: (code: ErrorCode) => void): void {
+function quietPeerFaults(socket: WebSocket, refused: (code: ErrorCode) => void): void {
   const others = socket.listeners('error') as Array<(err: Error) => void>;
   socket.removeAllListeners('error');
   socket.on('error', (err: Error & { code?: unknown }) => {
@@ -156,4 +159,18 @@ function quietClientFaults(socket: WebSocket, refused: (code: ErrorCode) => void
     }
     for (const listener of others) listener.call(socket, err);
   });
+  // graphql-ws's adapter sends as send(data, callback); the direct sink (direct-sink.ts) passes
+  // options and ignores errors itself, and goes straight through (no closure per fan-out message).
+  const send = socket.send.bind(socket) as (data: unknown, options?: unknown, cb?: unknown) => void;
+  socket.send = ((data: unknown, options?: unknown, cb?: unknown) => {
+    if (typeof options !== 'function') return send(data, options, cb);
+    const done = options as (err?: Error) => void;
+    send(data, (err?: Error) => done(err && (socket.readyState !== socket.OPEN || isGone(err)) ? undefined : err));
+  }) as WebSocket['send'];
 }
+
+/** An error of a write to a peer that has gone. */
+const isGone = (err: Error) =>
+  ['ECONNRESET', 'EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END'].includes(
+    (err as NodeJS.ErrnoException).code ?? '',
+  );
