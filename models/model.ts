@@ -109,11 +109,12 @@ export function outputsFromQuantiles(
   horizons: readonly number[],
   q: Float32Array | Float64Array,
 ): ModelOutput[] {
-  const out: ModelOutput[] = [];
-  for (let i = 0, o = 0; i < inputs.length; i++) {
+  // Sized once: pushing 15,000 outputs grew (and copied) the array a dozen times.
+  const out = new Array<ModelOutput>(inputs.length * horizons.length);
+  for (let i = 0, o = 0, k = 0; i < inputs.length; i++) {
     const { symbol, ts } = inputs[i]!;
-    for (let h = 0; h < horizons.length; h++, o += QUANTILE_STRIDE) {
-      out.push({
+    for (let h = 0; h < horizons.length; h++, o += QUANTILE_STRIDE, k++) {
+      out[k] = {
         symbol,
         ts,
         horizon: horizons[h]!,
@@ -121,7 +122,7 @@ export function outputsFromQuantiles(
         predictedReturn: q[o + 1]!,
         upperReturn: q[o + 2]!,
         rankReturn: q[o + 3]!,
-      });
+      };
     }
   }
   return out;

@@ -129,16 +129,17 @@ export function withConstantPoints(model: Model, points: readonly PointChoice[])
   // From the model's typed quantiles when it has them (inputs × horizons × (lower, median, upper, rank)):
   // outputs are then built once, here or by a wrapper such as withIntervalScale. The rank, the net's own
   // median, is left as it is: it still ranks where the point is a constant.
-  const perHorizon = model.horizons.map((h) => constants.get(h));
+  // NaN: the net's median stays (a typed array: its constants read as doubles, not boxed numbers).
+  const perHorizon = Float64Array.from(model.horizons, (h) => constants.get(h) ?? Number.NaN);
   const predictQuantiles =
     model.predictQuantiles &&
     ((inputs: readonly Features[]): Float64Array => {
       // In place when the model hands back a fresh Float64Array (the nets do): no copy of the batch.
       const given = model.predictQuantiles!(inputs);
       const q = given instanceof Float64Array ? given : Float64Array.from(given);
-      for (let o = 0, i = 0; o < q.length; o += QUANTILE_STRIDE, i++) {
-        const c = perHorizon[i % perHorizon.length];
-        if (c === undefined) continue;
+      for (let o = 0, h = 0; o < q.length; o += QUANTILE_STRIDE, h = h + 1 === perHorizon.length ? 0 : h + 1) {
+        const c = perHorizon[h]!;
+        if (Number.isNaN(c)) continue;
         q[o] = c - (q[o + 1]! - q[o]!);
         q[o + 2] = c + (q[o + 2]! - q[o + 1]!);
         q[o + 1] = c;
