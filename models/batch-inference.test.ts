@@ -13,14 +13,17 @@ import { withIntervalScale } from './interval-scale.js';
 import type { Model, ModelOutput } from './model.js';
 import {
   clampFeatures,
+  disposeBatch,
+  forwardAll,
   loadQuantileNet,
   type QuantileNet,
   quantileNetModel,
   standardiseFeatures,
+  uploadClampedBatch,
 } from './quantile-net.js';
 import { ARTIFACTS_DIR, loadShipped, type ShippedModels } from './shipped.js';
 import { simdClamp } from './simd-clamp.js';
-import { tf } from './tf-backend.js';
+import { tf, wasmHeap } from './tf-backend.js';
 
 /**
  * What the nets' ensemble computes, written the plain way: each value standardised on its own
@@ -202,16 +205,49 @@ describe('batch inference of the trained nets on real features', () => {
     const { lo, hi, fill } = net.inference();
     const simd = simdClamp(lo, hi, fill)!;
     const js = clampFeatures(net, inputs, meta, new Float32Array(inputs.length * net.cols));
-    const x = simd.clamp(inputs, inputs.length * net.cols);
+    const x = simd.clamp(inputs, inputs.length * net.cols)!;
     let differing = 0;
     for (let i = 0; i < js.length; i++) if (!Object.is(js[i], x[i])) differing++;
     expect(differing).toBe(0);
   });
 
-  it('leaves no tensors behind', async () => {
+  it("clamps into the wasm backend's heap (the batch path there) to the bit, and the nets read it as uploaded", (ctx) => {
+    // The backend is chosen in beforeAll: only there is the heap to test.
+    if (tf.getBackend() !== 'wasm') ctx.skip();
+    const net = nets.find((n) => n.spec.kind === 'mlp')!;
+    const { lo, hi, fill } = net.inference();
+    const heap = wasmHeap()!;
+    const rows = inputs.length;
+    const own = simdClamp(lo, hi, fill)!
+      .clamp(inputs, rows * net.cols)!
+      .slice();
+    const x = simdClamp(lo, hi, fill, heap)!.clamp(inputs, rows * net.cols, FEATURE_SPEC.id)!;
+    expect(x.buffer).toBe(heap.memory.buffer);
+    let differing = 0;
+    for (let i = 0; i < own.length; i++) if (!Object.is(own[i], x[i])) differing++;
+    expect(differing).toBe(0);
+    // The block becomes the input tensor as it lies; the same raw outputs as from an upload of the same rows.
+    const z = heap.tensor2d(x.byteOffset, rows, net.cols);
+    const uploaded = uploadClampedBatch([net], own, rows);
+    const [inHeap, viaUpload] = tf.tidy(() => [
+      forwardAll([net], { z, series: [undefined], clamped: true }).dataSync(),
+      forwardAll([net], uploaded).dataSync(),
+    ]);
+    expect(Buffer.compare(Buffer.from(inHeap!.buffer), Buffer.from(viaUpload!.buffer))).toBe(0);
+    z.dispose();
+    disposeBatch(uploaded);
+  });
+
+  it('leaves no tensors or device memory behind', async () => {
     await shipped.normal.predictBatch(inputs.slice(0, 10));
-    const before = tf.memory().numTensors;
+    const before = tf.memory();
     await shipped.normal.predictBatch(inputs);
-    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+    // The wasm heap's blocks are freed batch by batch: it does not grow with more batches.
+    const heap = wasmHeap();
+    const size = heap?.memory.buffer.byteLength;
+    for (let i = 0; i < 5; i++) await shipped.normal.predictBatch(inputs);
+    expect(heap?.memory.buffer.byteLength).toBe(size);
   });
 });

@@ -28,7 +28,7 @@ describe('simdClamp', () => {
       [-0, 0, -5, 20], // −0 kept as it is; on a bound: itself
       [0.1, 1e-45, -4.000000001, 15.3],
     ];
-    const x = clamp.clamp(values.map(row), 16);
+    const x = clamp.clamp(values.map(row), 16)!;
     expect([...x]).toEqual(reference(values.flat()));
     expect(Object.is(x[8], -0)).toBe(true);
     expect(x[1]).toBe(2);
@@ -45,11 +45,52 @@ describe('simdClamp', () => {
     };
     for (const rows of [1, 64, 65, 130, 20_000, 3]) {
       const inputs = Array.from({ length: rows }, () => row([random(), random(), random(), random()]));
-      const x = clamp.clamp(inputs, rows * 4 + 8);
+      const x = clamp.clamp(inputs, rows * 4 + 8)!;
       expect(x).toHaveLength(rows * 4 + 8);
       expect([...x.subarray(0, rows * 4)]).toEqual(reference(inputs.flatMap((f) => f.values)));
     }
     expect(clamp.clamp([], 0)).toHaveLength(0);
+  });
+
+  it('is undefined for a batch with an input of another length or, given one, another feature spec', () => {
+    const clamp = simdClamp(lo, hi, fill)!;
+    const ok = row([0, 0, 0, 0]);
+    expect(clamp.clamp([ok, row([0, 0, 0, 0, 0])], 8)).toBeUndefined();
+    expect(clamp.clamp([ok, row([0, 0, 0])], 8)).toBeUndefined();
+    expect(clamp.clamp([ok, { ...ok, spec: 'other@1' }], 8, 'basic@test')).toBeUndefined();
+    expect([...clamp.clamp([ok, ok], 8, 'basic@test')!]).toEqual([0, 0, -4, 10, 0, 0, -4, 10]);
+  });
+
+  it("works in another module's memory (a heap): each batch a block of it that the caller frees", () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    let next = 8;
+    const freed: number[] = [];
+    const heap = {
+      memory,
+      malloc: (bytes: number) => {
+        const ptr = next;
+        next += Math.ceil(bytes / 8) * 8;
+        if (next > memory.buffer.byteLength) memory.grow(Math.ceil((next - memory.buffer.byteLength) / 65_536));
+        return ptr;
+      },
+      free: (ptr: number) => freed.push(ptr),
+    };
+    const clamp = simdClamp(lo, hi, fill, heap)!;
+    const values = [
+      [0.5, 2.5, -4.2, 1e300],
+      [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1e39],
+    ];
+    const x = clamp.clamp(values.map(row), 8)!;
+    expect(x.buffer).toBe(memory.buffer);
+    expect([...x]).toEqual(reference(values.flat()));
+    // A batch past the memory's size grows it; the values are still right.
+    const many = Array.from({ length: 5000 }, (_, i) => row([i / 1000 - 2, i / 1000, -4.5, i / 100]));
+    const y = clamp.clamp(many, 5000 * 4)!;
+    expect(y.byteOffset).toBeGreaterThan(x.byteOffset);
+    expect([...y]).toEqual(reference(many.flatMap((f) => f.values)));
+    // A batch it refuses gives its block back.
+    expect(clamp.clamp([row([0, 0, 0])], 4)).toBeUndefined();
+    expect(freed).toHaveLength(1);
   });
 
   it('is null where a SIMD step would straddle rows: a column count that is not a multiple of 4', () => {

@@ -30,10 +30,24 @@ import type { Features } from '../schemas/index.js';
 export interface SimdClamp {
   /**
    * The inputs' values clamped as `clampFeatures` clamps them, rows × cols float32, at the start of a view of
-   * `size` values (≥ rows × cols; the rest is the caller's, e.g. a tcn's series). The view is valid until the
-   * next call.
+   * `size` values (≥ rows × cols; the rest is the caller's, e.g. a tcn's series). Undefined when an input has
+   * another number of values or, given `spec`, another feature spec: the caller says why (the rows are checked as
+   * they are copied, not in a pass of their own). In the clamp's own memory the view is valid until the next call;
+   * in a `WasmHeap` it is a new block of that heap each call, at the view's byteOffset, which the caller owns
+   * (a tensor made on it frees it).
    */
-  clamp(inputs: readonly Features[], size: number): Float32Array;
+  clamp(inputs: readonly Features[], size: number, spec?: string): Float32Array | undefined;
+}
+
+/**
+ * Another wasm module's memory and its allocator (the tfjs wasm backend's heap, `wasmHeap()` in tf-backend.ts):
+ * the clamp then writes the batch where the nets read it, and the upload's copy of it is saved.
+ */
+export interface WasmHeap {
+  memory: WebAssembly.Memory;
+  /** A block of `bytes` (8-aligned), its byte offset; 0 when there is no room. */
+  malloc(bytes: number): number;
+  free(ptr: number): void;
 }
 
 const PAGE = 65_536;
@@ -41,60 +55,76 @@ const PAGE = 65_536;
 const CHUNK = 64;
 
 /**
- * A SIMD clamp for columns bounded by `lo`/`hi`, non-finite values becoming `fill`; null where it cannot serve:
- * a column count that is not a multiple of 4 (a SIMD step is 4 columns of one row), or no wasm SIMD.
+ * A SIMD clamp for columns bounded by `lo`/`hi`, non-finite values becoming `fill`, in its own memory or, given
+ * one, in `heap`; null where it cannot serve: a column count that is not a multiple of 4 (a SIMD step is 4 columns
+ * of one row), or no wasm SIMD.
  */
-export function simdClamp(lo: Float32Array, hi: Float32Array, fill: Float32Array): SimdClamp | null {
+export function simdClamp(lo: Float32Array, hi: Float32Array, fill: Float32Array, heap?: WasmHeap): SimdClamp | null {
   const cols = lo.length;
-  if (cols === 0 || cols % 4 !== 0 || !module()) return null;
-  const instance = new WebAssembly.Instance(module()!, {});
-  const memory = instance.exports.memory as WebAssembly.Memory;
+  if (cols === 0 || cols % 4 !== 0 || !module(false) || (heap && !module(true))) return null;
+  const instance = heap
+    ? new WebAssembly.Instance(module(true)!, { env: { memory: heap.memory } })
+    : new WebAssembly.Instance(module(false)!, {});
+  const memory = heap ? heap.memory : (instance.exports.memory as WebAssembly.Memory);
   const run = instance.exports.clamp as (...args: number[]) => void;
-  // Bytes: lo, hi, fill as doubles (cols × 8 each), then a chunk of rows' doubles, then the batch's float32 rows.
-  const bounds = 3 * cols * 8;
-  const src = bounds;
-  const dst = src + CHUNK * cols * 8;
+  // Bytes from `base`: lo, hi, fill as doubles (cols × 8 each), then a chunk of rows' doubles; then, in its own
+  // memory, the batch's float32 rows (in a heap, a block of their own).
+  const scratch = 3 * cols * 8 + CHUNK * cols * 8;
+  const base = heap ? heap.malloc(scratch) : 0;
+  if (heap && base === 0) return null;
+  const src = base + 3 * cols * 8;
   let f64 = new Float64Array(memory.buffer);
   let f32 = new Float32Array(memory.buffer);
-  const writeBounds = () => {
-    f64.set(lo, 0);
-    f64.set(hi, cols);
-    f64.set(fill, 2 * cols);
-  };
-  writeBounds();
+  f64.set(lo, base / 8);
+  f64.set(hi, base / 8 + cols);
+  f64.set(fill, base / 8 + 2 * cols);
   return {
-    clamp(inputs, size) {
+    clamp(inputs, size, spec) {
       const rows = inputs.length;
-      const bytes = dst + size * 4;
-      if (bytes > memory.buffer.byteLength) {
-        memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+      let dst = base + scratch;
+      if (heap) {
+        dst = heap.malloc(Math.max(4, size * 4));
+        if (dst === 0) throw new RangeError(`simdClamp: no room for ${size} values in the wasm heap`);
+      } else if (dst + size * 4 > memory.buffer.byteLength) {
+        memory.grow(Math.ceil((dst + size * 4 - memory.buffer.byteLength) / PAGE));
+      }
+      // Views again after a growth (a heap's malloc may grow it too).
+      if (f64.buffer !== memory.buffer) {
         f64 = new Float64Array(memory.buffer);
         f32 = new Float32Array(memory.buffer);
       }
       // A chunk at a time, so the doubles are clamped while they are still in the cache.
-      const base = src / 8;
       for (let from = 0; from < rows; from += CHUNK) {
         const to = Math.min(rows, from + CHUNK);
-        for (let i = from; i < to; i++) f64.set(inputs[i]!.values, base + (i - from) * cols);
-        run(src, dst + from * cols * 4, 0, cols * 8, 2 * cols * 8, to - from, cols * 8);
+        for (let i = from; i < to; i++) {
+          const f = inputs[i]!;
+          const v = f.values;
+          // Here rather than in a pass before: each input is then read once (a separate check cost ~0.1–0.4 ms).
+          if (v.length !== cols || (spec !== undefined && f.spec !== spec)) {
+            if (heap) heap.free(dst);
+            return undefined;
+          }
+          f64.set(v, src / 8 + (i - from) * cols);
+        }
+        run(src, dst + from * cols * 4, base, base + cols * 8, base + 2 * cols * 8, to - from, cols * 8);
       }
       return f32.subarray(dst / 4, dst / 4 + size);
     },
   };
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+const compiled = new Map<boolean, WebAssembly.Module | null>();
 
-/** The compiled module, once; null where this WebAssembly has no SIMD. */
-function module(): WebAssembly.Module | null {
-  if (compiled === undefined) {
-    const bytes = moduleBytes();
-    compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+/** The compiled module (its own memory, or `imported` one), once; null where this WebAssembly has no SIMD. */
+function module(imported: boolean): WebAssembly.Module | null {
+  if (!compiled.has(imported)) {
+    const bytes = moduleBytes(imported);
+    compiled.set(imported, WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null);
   }
-  return compiled;
+  return compiled.get(imported)!;
 }
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
+function moduleBytes(imported: boolean): Uint8Array<ArrayBuffer> {
   const [src, dst, lo, hi, fill, rows, rowBytes] = [0, 1, 2, 3, 4, 5, 6];
   const [end, c, d, s, r, l, h] = [7, 8, 9, 10, 11, 12, 13];
   const get = (i: number) => [0x20, i];
@@ -145,9 +175,12 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
     ...section(1, [1, 0x60, 7, ...new Array(7).fill(0x7f), 0]), // type: (i32 × 7) → ()
+    ...(imported ? section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]) : []), // env.memory, ≥ 1 page
     ...section(3, [1, 0]), // one function of that type
-    ...section(5, [1, 0x00, 1]), // one memory, one page to start
-    ...section(7, [2, ...name('memory'), 0x02, 0, ...name('clamp'), 0x00, 0]),
+    ...(imported ? [] : section(5, [1, 0x00, 1])), // one memory, one page to start
+    ...(imported
+      ? section(7, [1, ...name('clamp'), 0x00, 0])
+      : section(7, [2, ...name('memory'), 0x02, 0, ...name('clamp'), 0x00, 0])),
     ...section(10, [1, ...leb(body.length), ...body]),
   ]);
 }

@@ -80,3 +80,51 @@ async function tryBackend(name: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * The wasm backend's heap, for writing a batch where its kernels read it (`simd-clamp.ts`): its memory, its
+ * allocator, and a float32 tensor made on a block of it (which then owns the block: disposing the tensor frees
+ * it). Undefined unless the current backend is wasm with those parts as tfjs 4 has them (its emscripten module's
+ * `asm.memory`, `_malloc`, `_free` and the backend's `makeOutput(shape, dtype, memoryOffset)`), and not shared
+ * (the threaded build's): callers then upload as usual.
+ */
+export function wasmHeap():
+  | {
+      memory: WebAssembly.Memory;
+      malloc(bytes: number): number;
+      free(ptr: number): void;
+      tensor2d(ptr: number, rows: number, cols: number): tf.Tensor2D;
+      /** The backend it belongs to: a block is only good while that one is current. */
+      backend: tf.KernelBackend;
+    }
+  | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const backend = tf.backend() as tf.KernelBackend & {
+    wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number; _free?: (p: number) => void };
+    makeOutput?: (shape: number[], dtype: 'float32', memoryOffset?: number) => tf.TensorInfo;
+  };
+  const wasm = backend.wasm;
+  const memory = wasm?.asm?.memory;
+  const { _malloc: malloc, _free: free } = wasm ?? {};
+  const makeOutput = backend.makeOutput;
+  if (
+    !(memory instanceof WebAssembly.Memory) ||
+    !(memory.buffer instanceof ArrayBuffer) ||
+    typeof malloc !== 'function' ||
+    typeof free !== 'function' ||
+    typeof makeOutput !== 'function'
+  ) {
+    return undefined;
+  }
+  return {
+    memory,
+    // >>> 0: emscripten's malloc returns a signed offset (as the backend's own `move` reads it).
+    malloc: (bytes) => malloc(bytes) >>> 0,
+    free: (ptr) => free(ptr),
+    tensor2d: (ptr, rows, cols) =>
+      tf
+        .engine()
+        .makeTensorFromTensorInfo(makeOutput.call(backend, [rows, cols], 'float32', ptr), backend) as tf.Tensor2D,
+    backend,
+  };
+}
