@@ -1,7 +1,7 @@
 // What the Yahoo fixture server (a test double serving recorded real Yahoo responses) promises:
 // checked with the real yahoo-finance2 client where the client is the point (the cookie/crumb
 // flow), and with plain fetch where the wire is (statuses, headers, bodies, faults).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import YahooFinance from 'yahoo-finance2';
@@ -12,6 +12,7 @@ import { createYahooClient } from '../../operators/sources/yahoo-client.js';
 import { createYahooFetch } from '../../operators/sources/yahoo-fetch.js';
 import {
   BUNDLED_YAHOO_FIXTURES,
+  QUOTE_ESSENTIAL_FIELDS,
   sharedYahooFixtures,
   startYahooFixtureServer,
   type YahooFixtureServer,
@@ -110,6 +111,53 @@ describe('routing: recorded responses by path and the query that matters', () =>
     } finally {
       await plain.close();
     }
+  });
+
+  it('fields=: a recording of those fields as recorded; else each record cut to the fields asked and the essentials Yahoo adds', async () => {
+    const recorded = await get('/v7/finance/quote?symbols=MSFT&fields=beta');
+    expect(await recorded.text()).toBe(recordedBody('quote-MSFT-fields-beta.json'));
+    const full = JSON.parse(recordedBody('quote-AAPL-BABA.json')).quoteResponse.result as Array<
+      Record<string, unknown>
+    >;
+    const cut = await get('/v7/finance/quote?symbols=AAPL,BABA&fields=regularMarketOpen,beta,noSuchField');
+    expect(server.requests.at(-1)!.served).toBe('filtered quote-AAPL-BABA.json');
+    const records = (await cut.json()).quoteResponse.result as Array<Record<string, unknown>>;
+    records.forEach((record, i) => {
+      const want = Object.fromEntries(
+        Object.entries(full[i]!).filter(
+          ([k]) => QUOTE_ESSENTIAL_FIELDS.has(k) || k === 'regularMarketOpen' || k === 'beta',
+        ),
+      );
+      expect(record).toEqual(want);
+      expect(Object.keys(record)).toContain('regularMarketOpen');
+    });
+    const assembled = await get('/v7/finance/quote?symbols=SYN001,GOOG&fields=regularMarketOpen');
+    expect(server.requests.at(-1)!.served).toBe('assembled');
+    for (const record of (await assembled.json()).quoteResponse.result as Array<Record<string, unknown>>) {
+      expect(Object.keys(record).filter((k) => k !== 'regularMarketOpen' && !QUOTE_ESSENTIAL_FIELDS.has(k))).toEqual(
+        [],
+      );
+      expect(record.regularMarketOpen).toEqual(expect.any(Number));
+    }
+  });
+
+  it("the essentials are what Yahoo's recorded fields= answers hold beyond the fields asked", async () => {
+    const dirs = [BUNDLED_YAHOO_FIXTURES, ...(sharedYahooFixtures() ? [sharedYahooFixtures()!] : [])];
+    let checked = 0;
+    for (const dir of dirs) {
+      for (const file of readdirSync(dir).filter((f) => /^quote-.*-fields-.*\.json$/.test(f))) {
+        const { request, response } = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+        const asked = new Set((new URL(request.url).searchParams.get('fields') ?? '').split(','));
+        for (const record of response.bodyJson.quoteResponse.result as Array<Record<string, unknown>>) {
+          const keys = Object.keys(record);
+          expect(new Set(keys.filter((k) => !asked.has(k) || QUOTE_ESSENTIAL_FIELDS.has(k)))).toEqual(
+            QUOTE_ESSENTIAL_FIELDS,
+          );
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(1);
   });
 
   it('answers quote and quoteSummary only within a session: "Invalid Cookie", "Invalid Crumb" as Yahoo does', async () => {

@@ -8,10 +8,14 @@
 // Routing, by path and the query that matters (a recording whose request matches is served with
 // its recorded status, headers and body, i.e. JSON.stringify(bodyJson) or bodyText, as the
 // recorder replays them):
-//   GET /v7/finance/quote?symbols=A,B[&fields=…]   that exact recording, else ASSEMBLED from the
-//       recorded per-symbol results (a symbol nothing recorded is absent from `result`, as Yahoo
-//       answers unknown symbols); symbols matching `synthetic` get a recorded result re-keyed to
-//       them: SYNTHETIC, for scale tests only (header x-fixture-synthetic, `synthetic` in the log).
+//   GET /v7/finance/quote?symbols=A,B[&fields=…]   that exact recording (fields included), else
+//       ASSEMBLED from the recorded per-symbol results (a symbol nothing recorded is absent from
+//       `result`, as Yahoo answers unknown symbols); symbols matching `synthetic` get a recorded
+//       result re-keyed to them: SYNTHETIC, for scale tests only (header x-fixture-synthetic,
+//       `synthetic` in the log). With `fields=` and no recording of those fields, each record
+//       keeps only the fields asked plus the essentials Yahoo always adds (QUOTE_ESSENTIAL_FIELDS),
+//       as Yahoo answers: the recording of the same symbols without fields "filtered <file>", or
+//       the assembled answer.
 //   GET /v8/finance/chart/:symbol?interval&period1&period2   that exact window, else the bars of a
 //       recorded window of the same symbol and interval that covers it, trimmed to it ("trimmed");
 //       else, for symbols matching `syntheticCharts`, SYNTHETIC daily history (below).
@@ -116,7 +120,7 @@ export interface YahooFixtureRequest {
   body?: string;
   /** Set when answered; 'cut' when the connection was dropped. */
   status?: number | 'cut';
-  /** What answered: a recorded file name, 'assembled', 'trimmed <file>', 'generated', 'fault <kind>'. */
+  /** What answered: a recorded file name, 'assembled', 'filtered <file>' (fields=), 'trimmed <file>', 'generated', 'fault <kind>'. */
   served?: string;
   /** SYNTHETIC symbols answered with re-keyed recorded results. */
   synthetic?: string[];
@@ -134,6 +138,41 @@ export interface YahooFixtureServerOptions {
   /** SYNTHETIC daily history for symbols where `test` is true (see the header); `until`: YYYY-MM-DD, exclusive. */
   syntheticCharts?: { test: (symbol: string) => boolean; until?: string };
 }
+
+/**
+ * The fields real Yahoo puts in every `fields=` quote answer, asked or not: the fields common to
+ * the recorded `fields=` answers (quote-MSFT-fields-beta, bundled; quote-TSLA-fields-symbol and
+ * quote-TSLA-fields-symbol-shortName in ../shared), less those they asked for; the server's tests
+ * check this against every such recording loaded. They include every field yahoo-finance2's Quote
+ * schema requires. A record keeps those of them its recording has.
+ */
+export const QUOTE_ESSENTIAL_FIELDS: ReadonlySet<string> = new Set([
+  'language',
+  'region',
+  'quoteType',
+  'typeDisp',
+  'quoteSourceName',
+  'triggerable',
+  'customPriceAlertConfidence',
+  'marketState',
+  'regularMarketPrice',
+  'regularMarketTime',
+  'tradeable',
+  'cryptoTradeable',
+  'exchange',
+  'exchangeTimezoneName',
+  'exchangeTimezoneShortName',
+  'gmtOffSetMilliseconds',
+  'market',
+  'esgPopulated',
+  'priceHint',
+  'fullExchangeName',
+  'sourceInterval',
+  'exchangeDataDelayedBy',
+  'hasPrePostMarketData',
+  'firstTradeDateMilliseconds',
+  'symbol',
+]);
 
 /** The day of the recorded quotes (regularMarketTime 2025-02-14 21:00 UTC): SYNTHETIC history ends the session before. */
 export const SYNTHETIC_HISTORY_UNTIL = '2025-02-14';
@@ -237,9 +276,16 @@ export async function startYahooFixtureServer(opts: YahooFixtureServerOptions = 
       const pick = exact.find((r) => sameQuery(r.url, url)) ?? exact[0];
       return replay(pick);
     }
+    const fields = quoteFieldsOf(url);
+    if (entry.endpoint === 'quote' && fields) {
+      const whole = new URL(url);
+      whole.searchParams.delete('fields');
+      const recorded = byKey.get(keyOf(entry.method, entry.endpoint, whole))?.[0];
+      if (recorded) return filteredQuotes(recorded, fields);
+    }
     switch (entry.endpoint) {
       case 'quote':
-        return assembleQuotes(entry);
+        return assembleQuotes(entry, fields);
       case 'chart':
         return trimmedChart(entry.symbols[0] ?? '', url) ?? syntheticChart(entry, url) ?? miss(entry, chartNotFound());
       case 'quoteSummary':
@@ -253,16 +299,17 @@ export async function startYahooFixtureServer(opts: YahooFixtureServerOptions = 
     }
   };
 
-  const assembleQuotes = (entry: YahooFixtureRequest): Answer => {
+  const assembleQuotes = (entry: YahooFixtureRequest, fields: ReadonlySet<string> | undefined): Answer => {
     const result: unknown[] = [];
     const synthetic: string[] = [];
+    const shape = (record: Record<string, unknown>) => (fields ? onlyFields(record, fields) : record);
     for (const symbol of entry.symbols) {
       const recorded = quoteIndex.get(symbol)?.record;
       if (recorded) {
-        result.push(recorded);
+        result.push(shape(recorded));
       } else if (opts.synthetic?.test(symbol) && templates.length > 0) {
         const template = quoteIndex.get(templates[fnv1a(symbol) % templates.length]!)!.record;
-        result.push({ ...template, symbol });
+        result.push(shape({ ...template, symbol }));
         synthetic.push(symbol);
       }
     }
@@ -772,6 +819,29 @@ function trimChart(chart: NonNullable<ChartBody['chart']['result']>[number], p1:
 
 function replay(r: Recording): Answer {
   return { status: r.status, statusText: r.statusText, headers: r.headers, body: r.body, served: r.file };
+}
+
+/** `fields=` of a quote request, as a set; undefined when absent or empty (Yahoo then sends every field). */
+function quoteFieldsOf(url: URL): ReadonlySet<string> | undefined {
+  const fields = (url.searchParams.get('fields') ?? '').split(',').filter((f) => f !== '');
+  return fields.length > 0 ? new Set(fields) : undefined;
+}
+
+/** A recorded quote result as Yahoo answers it when asked for `fields`: those, plus its essentials. */
+function onlyFields(record: Record<string, unknown>, fields: ReadonlySet<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) if (fields.has(k) || QUOTE_ESSENTIAL_FIELDS.has(k)) out[k] = v;
+  return out;
+}
+
+/** A quote recording made without `fields`, answered as Yahoo would have answered with them. */
+function filteredQuotes(r: Recording, fields: ReadonlySet<string>): Answer {
+  const served = `filtered ${r.file}`;
+  const body = r.status === 200 ? (JSON.parse(r.body) as { quoteResponse?: { result?: unknown } }) : undefined;
+  const result = body?.quoteResponse?.result;
+  if (!body?.quoteResponse || !Array.isArray(result)) return replay(r);
+  body.quoteResponse.result = result.map((q: Record<string, unknown>) => onlyFields(q, fields));
+  return { ...replay(r), headers: [...r.headers, ['x-fixture', served]], body: JSON.stringify(body), served };
 }
 
 const JSON_TYPE: [string, string] = ['content-type', 'application/json;charset=utf-8'];
