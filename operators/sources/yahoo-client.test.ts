@@ -2,11 +2,16 @@
 // injected per test), with the REAL yahoo-finance2 inside: each test is a usage example.
 // Timers are short (backoff 5–20 ms, half-open 100 ms); the Retry-After wait runs on a test clock.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startYahooFixtureServer, type YahooFixtureServer } from '../../test/support/yahoo-fixture-server.js';
+import {
+  QUOTE_ESSENTIAL_FIELDS,
+  startYahooFixtureServer,
+  type YahooFixtureServer,
+} from '../../test/support/yahoo-fixture-server.js';
 import {
   type BreakerState,
   type Clock,
   createYahooClient,
+  QUOTE_FIELDS,
   YahooCircuitOpenError,
   type YahooClient,
   type YahooClientOptions,
@@ -62,7 +67,48 @@ describe('quotes', () => {
     expect(quotes.get('BABA')?.price).toBe(124.73);
     expect([missing, invalid, failed]).toEqual([[], [], []]);
     expect(server.requests.map((r) => r.endpoint)).toEqual([...Array(6).fill('consent'), 'getcrumb', 'quote']);
-    expect(quoteRequests()[0]!.served).toBe('quote-AAPL-BABA.json');
+    // Asked with `fields`: Yahoo's recording of the two, cut to those fields and Yahoo's essentials.
+    expect(quoteRequests()[0]!.served).toBe('filtered quote-AAPL-BABA.json');
+  });
+
+  it('asks Yahoo only for the fields it reads (smaller records, quicker to validate); Yahoo adds its essentials', async () => {
+    const { quotes } = await client().quotes(['SYN001', 'AAPL']);
+    expect(quoteRequests()[0]!.query.fields!.split(',')).toEqual([...QUOTE_FIELDS]);
+    expect(quotes.get('SYN001')).toMatchObject({ dayOpen: expect.any(Number), previousClose: expect.any(Number) });
+    const served = await fetch(
+      `${server.url}/v7/finance/quote?symbols=AAPL&fields=${QUOTE_FIELDS.join(',')}&crumb=${server.crumb}`,
+      { headers: { cookie: 'A3=x' } },
+    );
+    const [record] = (await served.json()).quoteResponse.result as Array<Record<string, unknown>>;
+    expect(
+      Object.keys(record!).every(
+        (k) => (QUOTE_FIELDS as readonly string[]).includes(k) || QUOTE_ESSENTIAL_FIELDS.has(k),
+      ),
+    ).toBe(true);
+    expect(Object.keys(record!).length).toBeLessThan(35); // of the ~80 a quote without fields has
+  });
+
+  it('a record lacking a field the schema requires is still refused, with the field named', async () => {
+    server.inject({
+      endpoint: 'quote',
+      fault: {
+        kind: 'editJson', // SYNTHETIC: BABA's time zone abbreviation (required by yahoo-finance2's Quote) removed
+        edit: (body) => {
+          const result = (body as { quoteResponse: { result: Array<Record<string, unknown>> } }).quoteResponse.result;
+          delete result[1]!.exchangeTimezoneShortName;
+          return body;
+        },
+      },
+    });
+    const { quotes, invalid } = await client().quotes(['AAPL', 'BABA']);
+    expect([...quotes.keys()]).toEqual(['AAPL']);
+    expect(invalid).toEqual([
+      {
+        symbol: 'BABA',
+        reason:
+          'failed yahoo-finance2 schema validation: record: Missing required properties (exchangeTimezoneShortName)',
+      },
+    ]);
   });
 
   it('any list of recorded symbols, MSFT included (recorded with fields=beta), in one request', async () => {
@@ -86,7 +132,7 @@ describe('quotes', () => {
     const { quotes, missing } = await client().quotes(['AAPL', 'NONEXIST']);
     expect([...quotes.keys()]).toEqual(['AAPL']);
     expect(missing).toEqual(['NONEXIST']);
-    expect(quoteRequests()[0]!.served).toBe('legacy-v2-format/quoteCombine-AAPL-NONEXIST.json'); // Yahoo's own answer
+    expect(quoteRequests()[0]!.served).toBe('filtered legacy-v2-format/quoteCombine-AAPL-NONEXIST.json'); // Yahoo's own answer
   });
 
   it('a partial batch: what came is used, the rest is missing', async () => {

@@ -28,6 +28,7 @@ import pRetry, { AbortError } from 'p-retry';
 import YahooFinance from 'yahoo-finance2';
 import { ExtendedCookieJar } from 'yahoo-finance2/lib/cookieJar';
 import { getCrumbClear } from 'yahoo-finance2/lib/getCrumb';
+import type { QuoteField } from 'yahoo-finance2/modules/quote';
 import type { BreakerState } from '../../engine/source-status.js';
 import { type Clock, createRateLimiter, type RateLimiter } from './rate-limit.js';
 import {
@@ -56,6 +57,29 @@ export type { Clock } from './rate-limit.js';
 export * from './yahoo-errors.js';
 export type { YahooRequestEvent } from './yahoo-fetch.js';
 export type { DailyBar, DailyHistory, NewsItem, QuoteFields, UpcomingEarnings } from './yahoo-records.js';
+
+/**
+ * The quote fields asked of Yahoo (`fields=`): what toQuoteFields reads. Yahoo adds its essentials
+ * (quoteType, language, exchange, marketState… every field yahoo-finance2's Quote schema requires),
+ * so a record has ~30 fields instead of ~80: yahoo-finance2 validates each record against the
+ * schema of every quote type until one fits, walking all its fields each time, and that walk was
+ * most of a quote cycle's CPU (bench/README.md, yahoo.bench.ts).
+ */
+export const QUOTE_FIELDS = [
+  'symbol',
+  'quoteType',
+  'regularMarketPrice',
+  'regularMarketTime',
+  'regularMarketOpen',
+  'regularMarketDayHigh',
+  'regularMarketDayLow',
+  'regularMarketVolume',
+  'regularMarketPreviousClose',
+  'currency',
+  'exchange',
+  'exchangeTimezoneName',
+  'marketState',
+] as const satisfies readonly QuoteField[];
 
 /** Yahoo refuses quote requests for more symbols than this (yahoo-finance2 issue #901). */
 export const MAX_QUOTE_BATCH = 100;
@@ -280,7 +304,7 @@ export function createYahooClient(opts: YahooClientOptions = {}): YahooClient {
   // --- the calls -------------------------------------------------------------------------------
   const quoteBatch = async (batch: string[]) => {
     try {
-      const records: unknown[] = await yf.quote(batch, { return: 'array' });
+      const records: unknown[] = await yf.quote(batch, { return: 'array', fields: [...QUOTE_FIELDS] });
       return { records, problems: new Map<number, string>() };
     } catch (e) {
       // One bad record fails yahoo-finance2's validation of the whole array; its error carries
@@ -414,6 +438,8 @@ interface SchemaError {
   instancePath?: string;
   schemaPath?: string;
   message?: string;
+  /** "Missing required properties": which (yahoo-finance2 folds them into one error). */
+  params?: { missing?: unknown };
   subErrors?: SchemaError[];
 }
 
@@ -434,15 +460,17 @@ function problemsByIndex(errors: unknown, records: unknown[]): Map<number, strin
   for (const [index, list] of byIndex) {
     if (index >= records.length) continue;
     const leaves = list.flatMap((e) => (e.subErrors?.length ? e.subErrors : [e]));
+    // A missing property's error is on the subschema's path + "/required".
+    const schemaOf = (e: SchemaError) => e.schemaPath?.replace(/\/required$/, '');
     const wrongType = new Set(
-      leaves
-        .filter((e) => e.message === 'Invalid const value' && e.instancePath?.endsWith('/quoteType'))
-        .map((e) => e.schemaPath),
+      leaves.filter((e) => e.message === 'Invalid const value' && e.instancePath?.endsWith('/quoteType')).map(schemaOf),
     );
-    const own = leaves.filter((e) => !wrongType.has(e.schemaPath) && e.message !== 'Invalid const value');
+    const own = leaves.filter((e) => !wrongType.has(schemaOf(e)) && e.message !== 'Invalid const value');
     const chosen = own.length > 0 ? own : leaves.filter((e) => e.message !== 'Invalid const value');
+    const describe = (e: SchemaError) =>
+      Array.isArray(e.params?.missing) ? `${e.message} (${e.params.missing.join(', ')})` : e.message;
     const reasons = [
-      ...new Set(chosen.map((e) => `${(e.instancePath ?? '').replace(/^\/\d+\/?/, '') || 'record'}: ${e.message}`)),
+      ...new Set(chosen.map((e) => `${(e.instancePath ?? '').replace(/^\/\d+\/?/, '') || 'record'}: ${describe(e)}`)),
     ];
     out.set(index, `failed yahoo-finance2 schema validation: ${reasons.join('; ') || 'unknown problem'}`);
   }

@@ -10,7 +10,7 @@ import { type Bar, type Earnings, type News, type Quote, schemas } from '../../s
 import { startYahooFixtureServer, type YahooFixtureServer } from '../../test/support/yahoo-fixture-server.js';
 import { bars } from '../transforms/bars.js';
 import { createYahooFeed, defaultPollMs, type FeedClock, type YahooFeedOptions } from './yahoo.js';
-import { type Clock, createYahooClient, type YahooClientOptions } from './yahoo-client.js';
+import { type Clock, createYahooClient, QUOTE_FIELDS, type YahooClientOptions } from './yahoo-client.js';
 
 let server: YahooFixtureServer;
 beforeEach(async () => {
@@ -150,6 +150,29 @@ describe('yahoo source: quotes', () => {
     expect(reasons).toHaveLength(2);
     expect(reasons[0]).toBe('NONEXIST: Yahoo has no quote for it (unknown or delisted symbol)');
     expect(reasons[1]).toMatch(/^BABA: failed yahoo-finance2 schema validation: regularMarketPrice/);
+  });
+
+  it('asks Yahoo for the fields it uses; a record lacking one the schema requires goes to quotes.dlq with the reason', async () => {
+    const { clock, signal } = testClock('2025-02-18T15:00:00Z', '2025-02-18T15:01:30Z');
+    server.inject({
+      endpoint: 'quote',
+      times: Infinity,
+      fault: {
+        kind: 'editJson', // SYNTHETIC: GOOG's market (required by yahoo-finance2's Quote schema) removed
+        edit: (body) => {
+          const r = (body as { quoteResponse: { result: Array<Record<string, unknown>> } }).quoteResponse.result;
+          const goog = r.find((q) => q.symbol === 'GOOG');
+          if (goog) delete goog.market;
+          return body;
+        },
+      },
+    });
+    const { d, quotes } = await runQuotes({ symbols: ['AAPL', 'GOOG'], pollMs: MIN, clock }, signal);
+    expect(quoteRequests()[0]!.query.fields).toBe(QUOTE_FIELDS.join(','));
+    expect(quotes.map((q) => q.symbol)).toEqual(['AAPL']);
+    expect(d.deadLetters('quotes').map((l) => l.reason)).toEqual([
+      'GOOG: failed yahoo-finance2 schema validation: record: Missing required properties (market)',
+    ]);
   });
 
   it('a 429 storm with Retry-After slows the cycle down, and it completes', async () => {
