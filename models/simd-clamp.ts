@@ -94,8 +94,14 @@ export function simdClamp(lo: Float32Array, hi: Float32Array, fill: Float32Array
         f32 = new Float32Array(memory.buffer);
       }
       // A chunk at a time, so the doubles are clamped while they are still in the cache.
+      let touched = 0;
       for (let from = 0; from < rows; from += CHUNK) {
         const to = Math.min(rows, from + CHUNK);
+        // The next chunk's rows touched first: their objects and arrays lie anywhere in the JS heap, and loads that
+        // do not wait on each other run side by side, where the copy below would wait for each row in turn
+        // (~0.3 ms of predictBatch for 5,000 inputs, old and new alternated in one process; touching every cache
+        // line of the rows, not only the first, was slower).
+        for (let i = to, end = Math.min(rows, to + CHUNK); i < end; i++) touched += inputs[i]!.values[0]!;
         for (let i = from; i < to; i++) {
           const f = inputs[i]!;
           const v = f.values;
@@ -108,10 +114,14 @@ export function simdClamp(lo: Float32Array, hi: Float32Array, fill: Float32Array
         }
         run(src, dst + from * cols * 4, base, base + cols * 8, base + 2 * cols * 8, to - from, cols * 8);
       }
+      _sink = touched;
       return f32.subarray(dst / 4, dst / 4 + size);
     },
   };
 }
+
+/** Where the touched values go, so the loads are not optimised away. */
+let _sink = 0;
 
 const compiled = new Map<boolean, WebAssembly.Module | null>();
 
