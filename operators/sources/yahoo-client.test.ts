@@ -3,7 +3,9 @@
 // Timers are short (backoff 5–20 ms, half-open 100 ms); the Retry-After wait runs on a test clock.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  BUNDLED_YAHOO_FIXTURES,
   QUOTE_ESSENTIAL_FIELDS,
+  sharedYahooFixtures,
   startYahooFixtureServer,
   type YahooFixtureServer,
 } from '../../test/support/yahoo-fixture-server.js';
@@ -162,6 +164,31 @@ describe('quotes', () => {
     expect(invalid[0]!.reason).toMatch(/^failed yahoo-finance2 schema validation: /);
     expect(invalid[0]!.reason).toMatch(/regularMarketPrice: Number.parseFloat returned NaN/);
     expect(invalid[0]!.reason).toMatch(/regularMarketTime: Expecting date'ish/);
+  });
+
+  it('asked with those fields, every recorded quote type passes the schema (futures too, when ../shared is there)', async () => {
+    const dirs = [BUNDLED_YAHOO_FIXTURES, ...(sharedYahooFixtures() ? [sharedYahooFixtures()!] : [])];
+    const all = await startYahooFixtureServer({ dirs });
+    try {
+      const { quotes, invalid } = await client({ baseUrl: all.url }).quotes(all.quoteSymbols());
+      expect(invalid.filter((x) => x.reason.includes('schema'))).toEqual([]);
+      const types = new Set([...quotes.values()].map((q) => q.quoteType));
+      expect([...types]).toEqual(expect.arrayContaining(['EQUITY', 'ETF', 'CRYPTOCURRENCY']));
+      if (sharedYahooFixtures()) expect([...types]).toEqual(expect.arrayContaining(['FUTURE', 'INDEX', 'MUTUALFUND']));
+    } finally {
+      await all.close();
+    }
+  });
+
+  it('the fields asked, with the essentials Yahoo adds, hold every field a quote type requires', async () => {
+    // The library's schema, read from its file for this check only (not an export).
+    const { default: schema } = await import('../../node_modules/yahoo-finance2/esm/src/modules/quote.schema.js');
+    const definitions = schema.definitions as Record<string, { required?: string[] }>;
+    const have = new Set<string>([...QUOTE_FIELDS, ...QUOTE_ESSENTIAL_FIELDS]);
+    const types = (schema.definitions.Quote.oneOf as Array<{ $ref: string }>).map((s) => s.$ref.split('/').pop()!);
+    expect(types.length).toBeGreaterThan(5);
+    for (const type of types)
+      expect([type, definitions[type]!.required!.filter((f) => !have.has(f))]).toEqual([type, []]);
   });
 
   it('a batch that fails as a whole is reported in `failed`; the other batches are used', async () => {

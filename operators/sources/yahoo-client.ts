@@ -59,11 +59,13 @@ export type { YahooRequestEvent } from './yahoo-fetch.js';
 export type { DailyBar, DailyHistory, NewsItem, QuoteFields, UpcomingEarnings } from './yahoo-records.js';
 
 /**
- * The quote fields asked of Yahoo (`fields=`): what toQuoteFields reads. Yahoo adds its essentials
- * (quoteType, language, exchange, marketState… every field yahoo-finance2's Quote schema requires),
- * so a record has ~30 fields instead of ~80: yahoo-finance2 validates each record against the
- * schema of every quote type until one fits, walking all its fields each time, and that walk was
- * most of a quote cycle's CPU (bench/README.md, yahoo.bench.ts).
+ * The quote fields asked of Yahoo (`fields=`): what toQuoteFields reads, and the fields
+ * yahoo-finance2's Quote schema requires of some quote types only (futures, options, alt symbols),
+ * which Yahoo's essentials (quoteType, language, exchange, marketState… the rest of what it
+ * requires) may not cover; a record without them would be refused. An equity's record then has
+ * ~30 fields instead of ~80: yahoo-finance2 validates each record against the schema of every
+ * quote type until one fits, walking all its fields each time, and that walk was most of a quote
+ * cycle's CPU (bench/README.md, yahoo.bench.ts).
  */
 export const QUOTE_FIELDS = [
   'symbol',
@@ -79,6 +81,14 @@ export const QUOTE_FIELDS = [
   'exchange',
   'exchangeTimezoneName',
   'marketState',
+  // Required by the FUTURE, OPTION and ALTSYMBOL schemas only.
+  'contractSymbol',
+  'underlyingExchangeSymbol',
+  'underlyingSymbol',
+  'expireDate',
+  'expireIsoDate',
+  'strike',
+  'openInterest',
 ] as const satisfies readonly QuoteField[];
 
 /** Yahoo refuses quote requests for more symbols than this (yahoo-finance2 issue #901). */
