@@ -14,6 +14,7 @@ import {
   type Clock,
   createYahooClient,
   QUOTE_FIELDS,
+  quoteTypesFirst,
   YahooCircuitOpenError,
   type YahooClient,
   type YahooClientOptions,
@@ -166,6 +167,48 @@ describe('quotes', () => {
     expect(invalid[0]!.reason).toMatch(/regularMarketTime: Expecting date'ish/);
   });
 
+  it('validating the usual quote types first changes no result: every recorded quote type, valid or not', async () => {
+    const dirs = [BUNDLED_YAHOO_FIXTURES, ...(sharedYahooFixtures() ? [sharedYahooFixtures()!] : [])];
+    const all = await startYahooFixtureServer({ dirs });
+    try {
+      all.inject({
+        endpoint: 'quote',
+        times: Infinity,
+        fault: {
+          kind: 'editJson', // SYNTHETIC: every third record lacks `market`, every third has no usable price
+          edit: (body) => {
+            const result = (body as { quoteResponse: { result: Array<Record<string, unknown>> } }).quoteResponse.result;
+            result.forEach((q, i) => {
+              if (i % 3 === 1) delete q.market;
+              if (i % 3 === 2) q.regularMarketPrice = 'n/a';
+            });
+            return body;
+          },
+        },
+      });
+      const symbols = all.quoteSymbols();
+      const run = async (quoteTypesFirst?: string[]) => {
+        const warnings: string[] = [];
+        const r = await client({
+          baseUrl: all.url,
+          log: (_, m) => warnings.push(m),
+          ...(quoteTypesFirst ? { quoteTypesFirst } : {}),
+        }).quotes(symbols);
+        return { quotes: [...r.quotes], invalid: r.invalid, missing: r.missing, failed: r.failed, warnings };
+      };
+      const usualFirst = await run();
+      const libraryOrder = await run([]);
+      expect(usualFirst).toEqual(libraryOrder);
+      expect(usualFirst.warnings).toEqual([]);
+      const types = new Set(usualFirst.quotes.map(([, q]) => q.quoteType));
+      expect(types.has('EQUITY') && types.size).toBeGreaterThanOrEqual(3); // EQUITY and others (ETF, crypto…)
+      expect(usualFirst.invalid.length).toBeGreaterThanOrEqual(2);
+      expect(usualFirst.invalid.map((x) => x.reason).join()).toMatch(/Missing required properties \(market\)/);
+    } finally {
+      await all.close();
+    }
+  });
+
   it('asked with those fields, every recorded quote type passes the schema (futures too, when ../shared is there)', async () => {
     const dirs = [BUNDLED_YAHOO_FIXTURES, ...(sharedYahooFixtures() ? [sharedYahooFixtures()!] : [])];
     const all = await startYahooFixtureServer({ dirs });
@@ -189,6 +232,18 @@ describe('quotes', () => {
     expect(types.length).toBeGreaterThan(5);
     for (const type of types)
       expect([type, definitions[type]!.required!.filter((f) => !have.has(f))]).toEqual([type, []]);
+  });
+
+  it("the quote types tried first lead the Quote schema's oneOf; the others keep the library's order", async () => {
+    // The library's schema, read from its file for this check only (not an export).
+    const { default: schema } = await import('../../node_modules/yahoo-finance2/esm/src/modules/quote.schema.js');
+    const definitions = schema.definitions as Parameters<typeof quoteTypesFirst>[0];
+    const refs = (d: typeof definitions) => d.Quote!.oneOf!.map((s) => s.$ref);
+    const reordered = quoteTypesFirst(definitions, ['EQUITY', 'ETF']);
+    expect(refs(reordered).slice(0, 2)).toEqual(['#/definitions/QuoteEquity', '#/definitions/QuoteEtf']);
+    expect(refs(reordered).slice(2)).toEqual(refs(definitions).filter((r) => !/QuoteEquity|QuoteEtf/.test(r!)));
+    expect(refs(definitions)).not.toEqual(refs(reordered)); // the library's own is untouched
+    expect(quoteTypesFirst({}, ['EQUITY'])).toEqual({});
   });
 
   it('a batch that fails as a whole is reported in `failed`; the other batches are used', async () => {
