@@ -21,6 +21,7 @@ import { DLQ_SUFFIX, type Pipeline, type PipelineNode } from './pipeline.js';
 import { message, RecordError, type StreamRecord } from './record.js';
 import type { Serde } from './serde.js';
 import { StateStore, TimerQueue } from './state.js';
+import { type ChangelogEntry, decodeChangelogEntry, encodeChangelogEntry, type StateCodec } from './state-codec.js';
 import {
   type CommitMarks,
   type Consumer,
@@ -65,18 +66,14 @@ export interface TaskDeps {
 const GROUP_CHECK_MIN_MS = 1000;
 const GROUP_CHECK_MAX_MS = 10_000;
 
-/** What a changelog record holds for one key: its state and its pending timers. */
-interface ChangelogEntry {
-  s?: unknown;
-  t?: number[];
-}
-
 type AnyTransform = TransformOperator<unknown, Record<string, Schema<unknown>>, unknown>;
 
 export class NodeTask {
   readonly id: string;
   ended = false;
   readonly state: StateStore<unknown>;
+  /** The operator's state codec (changelog values), or undefined for JSON. */
+  private readonly codec: StateCodec<unknown> | undefined;
   /** Timers per lane (see InputClock): a lane's timers fire when its watermark passes. */
   private readonly timers = new Map<number, TimerQueue>();
   private readonly clock: InputClock;
@@ -134,6 +131,7 @@ export class NodeTask {
       this.clock.setActive(this.owned);
     }
     this.hasTimers = node.operator.kind === 'transform' && node.operator.onTimer !== undefined;
+    this.codec = node.operator.kind === 'transform' ? node.operator.state?.codec : undefined;
     const self = this;
     this.ctx = {
       node: node.id,
@@ -511,7 +509,14 @@ export class NodeTask {
     for (const m of records) if (m.key !== null) latest.set(m.key, m);
     for (const [key, m] of latest) {
       if (m.value === null) continue;
-      const entry = JSON.parse(m.value.toString()) as ChangelogEntry;
+      let entry: ChangelogEntry;
+      try {
+        entry = decodeChangelogEntry(m.value, this.codec);
+      } catch (err) {
+        throw new Error(`${this.id}: cannot restore key ${m.key} from ${this.deps.changelog.topic}: ${message(err)}`, {
+          cause: err,
+        });
+      }
       this.state.put(key, entry.s);
       this.keyLane.set(key, m.partition);
       for (const time of entry.t ?? []) this.timerQueue(m.partition).add(key, time);
@@ -553,10 +558,7 @@ export class NodeTask {
       if (partition === undefined) continue;
       const s = this.state.get(key);
       const t = this.timers.get(partition)?.timesOf(key) ?? [];
-      const entry: ChangelogEntry = {};
-      if (s !== undefined) entry.s = s;
-      if (t.length > 0) entry.t = t;
-      const value = s === undefined && t.length === 0 ? null : Buffer.from(JSON.stringify(entry));
+      const value = encodeChangelogEntry(s, t, this.codec);
       out.push({ topic, partition, key, value, timestamp: Date.now() });
     }
     return out;

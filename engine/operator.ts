@@ -2,6 +2,7 @@
 // Operators are pure descriptions; the runner (engine/runner.ts) and the test driver run them.
 import type { Schema } from '../schemas/index.js';
 import type { StreamRecord } from './record.js';
+import type { StateCodec } from './state-codec.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a port map holds schemas of any record type
 export type Ports = { readonly [port: string]: Schema<any> };
@@ -41,8 +42,12 @@ export interface TransformOperator<In, Out extends Ports, S = never> {
   readonly name: string;
   readonly input: Schema<In>;
   readonly outputs: Out;
-  /** Why the operator keeps state: documents it and turns the state store on. */
-  readonly state?: { description: string };
+  /**
+   * Why the operator keeps state: documents it and turns the state store on. `codec`: how a
+   * key's state is written to its changelog on Kafka (default JSON, which turns NaN and ±Infinity
+   * into null and is slow for large numeric states); see engine/README.md, "State codecs".
+   */
+  readonly state?: { description: string; codec?: StateCodec<S> };
   /**
    * Least wall time between two batches, ms (like Flink's buffer timeout or Kafka's linger.ms):
    * input gathers meanwhile, so an operator that coalesces its batch (newest per key) does less

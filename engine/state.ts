@@ -1,5 +1,6 @@
-// Keyed state and event-time timers of one node. Values must be plain data (JSON-safe):
-// memory mode snapshots them and the Kafka transport writes them to a changelog.
+// Keyed state and event-time timers of one node. Values must be plain data (JSON-safe, unless
+// the operator declares a state codec for its changelog): snapshots are JSON, and the Kafka
+// transport writes them to a changelog (engine/state-codec.ts).
 import type { KeyedState } from './operator.js';
 
 export class StateStore<S> {
