@@ -558,8 +558,8 @@ export function featureRecord(values: readonly number[]): Record<FeatureName, nu
 const CAP = Math.max(...DEFS.map((d) => d.lookback));
 
 /**
- * Per-symbol state: plain JSON data (finite numbers and arrays), so a state store can snapshot it
- * or write it to a changelog and a restored copy continues exactly.
+ * Per-symbol state: plain data (numbers and arrays), so a state store can snapshot it as JSON and a
+ * restored copy continues exactly. Changelogs write it with `featureStateCodec` (binary, exact).
  */
 export interface FeatureState {
   /** Spec id the state was built for: a state from another spec is started afresh. */
@@ -606,6 +606,177 @@ export function createFeatureState(): FeatureState {
     f: DEFS.map((d) => (d.init ? d.init() : [])),
   };
 }
+
+// The changelog codec of FeatureState (the `features` operator declares it: engine/README.md,
+// "State codecs"). JSON of one state is ~5.6 KB and costs more to stringify and parse than the
+// update itself on Kafka, and turns NaN and ±Infinity into null; this keeps every number as its
+// 8 bytes. Layout (little-endian):
+//   u8 version, u8 flags (1: `gap` present, 2: as one byte per slot), u16 spec id length in
+//   bytes, u16 number of per-feature arrays (F), u16 0; the spec id (UTF-8); u16 length of each
+//   ring (open, close, high, low, volume, ret, logVolume, then gap if present) and of each of
+//   the F arrays; the gap ring as bytes when its values are all 0 or 1 (they are); zeros to a
+//   multiple of 8; then float64s: count, lastTs, head, the rings' values (gap's unless as bytes),
+//   the F arrays' values.
+
+const CODEC_VERSION = 1;
+const HAS_GAP = 1;
+const GAP_BYTES = 2;
+/** Float64Array is in the host's byte order; the format is little-endian. */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+/** The current spec id's UTF-8, encoded once (nearly every state carries it). */
+const SPEC_UTF8 = Buffer.from(FEATURE_SPEC.id, 'utf8');
+
+type Ring = 'open' | 'close' | 'high' | 'low' | 'volume' | 'ret' | 'logVolume';
+const RINGS: readonly Ring[] = ['open', 'close', 'high', 'low', 'volume', 'ret', 'logVolume'];
+
+function checkHost(): void {
+  if (!HOST_LITTLE_ENDIAN) throw new Error('featureStateCodec: needs a little-endian host');
+}
+
+function u16(out: Uint8Array, at: number, v: number): void {
+  if (!(v >= 0 && v <= 0xffff)) throw new RangeError(`featureStateCodec: ${v} does not fit the format (u16)`);
+  out[at] = v & 0xff;
+  out[at + 1] = v >>> 8;
+}
+
+const zeroOrOne = (a: readonly number[]): boolean => a.every((x) => x === 1 || Object.is(x, 0));
+
+/**
+ * One buffer for every encode (a fresh ArrayBuffer per state cost as much as the encoding): the
+ * engine copies what `encode` returns into its changelog frame before it encodes again.
+ */
+let scratchBuffer = new Uint8Array(8192);
+function scratch(length: number): Uint8Array {
+  if (scratchBuffer.length < length) scratchBuffer = new Uint8Array(2 * length);
+  return scratchBuffer.subarray(0, length);
+}
+
+function encodeFeatureState(st: FeatureState): Uint8Array {
+  checkHost();
+  const spec = st.spec === FEATURE_SPEC.id ? SPEC_UTF8 : Buffer.from(st.spec, 'utf8');
+  const gap = st.gap;
+  const gapBytes = gap !== undefined && zeroOrOne(gap);
+  const wide: number[][] = RINGS.map((r) => st[r]);
+  if (gap && !gapBytes) wide.push(gap);
+  const lengthCount = RINGS.length + (gap ? 1 : 0) + st.f.length;
+  const headerEnd = 8 + spec.length + 2 * lengthCount + (gapBytes ? gap.length : 0);
+  const start = (headerEnd + 7) & ~7;
+  let n = 3;
+  for (const a of wide) n += a.length;
+  for (const a of st.f) n += a.length;
+  const out = scratch(start + 8 * n);
+  out.fill(0, 6, 8);
+  out.fill(0, headerEnd, start);
+  out[0] = CODEC_VERSION;
+  out[1] = (gap ? HAS_GAP : 0) | (gapBytes ? GAP_BYTES : 0);
+  u16(out, 2, spec.length);
+  u16(out, 4, st.f.length);
+  out.set(spec, 8);
+  let at = 8 + spec.length;
+  for (const r of RINGS) {
+    u16(out, at, st[r].length);
+    at += 2;
+  }
+  if (gap) {
+    u16(out, at, gap.length);
+    at += 2;
+  }
+  for (const a of st.f) {
+    u16(out, at, a.length);
+    at += 2;
+  }
+  if (gapBytes) for (let i = 0; i < gap.length; i++) out[at++] = gap[i]!;
+  const x = new Float64Array(out.buffer, out.byteOffset + start, n);
+  x[0] = st.count;
+  x[1] = st.lastTs;
+  x[2] = st.head;
+  let p = 3;
+  for (const a of wide) for (let i = 0; i < a.length; i++) x[p++] = a[i]!;
+  for (const a of st.f) for (let i = 0; i < a.length; i++) x[p++] = a[i]!;
+  return out;
+}
+
+/**
+ * Shared by every empty per-feature array of a decoded state (most features keep no state: 170
+ * arrays a state, most of the decoding's allocations). Frozen: updateFeatures never writes to
+ * them (a feature with state has a non-empty one), and a write would fail loudly.
+ */
+const NO_NUMBERS = Object.freeze([]) as unknown as number[];
+
+function corrupt(why: string): Error {
+  return new Error(`featureStateCodec: not a feature state (${why})`);
+}
+
+function decodeFeatureState(bytes: Uint8Array): FeatureState {
+  checkHost();
+  if (bytes.length < 8 || bytes[0] !== CODEC_VERSION) throw corrupt(`version ${bytes[0]}, ${bytes.length} bytes`);
+  const flags = bytes[1]!;
+  const specLength = bytes[2]! | (bytes[3]! << 8);
+  const fCount = bytes[4]! | (bytes[5]! << 8);
+  const hasGap = (flags & HAS_GAP) !== 0;
+  const gapBytes = (flags & GAP_BYTES) !== 0;
+  const ringCount = RINGS.length + (hasGap ? 1 : 0);
+  let at = 8 + specLength;
+  if (bytes.length < at + 2 * (ringCount + fCount)) throw corrupt(`${bytes.length} bytes`);
+  const specBytes = bytes.subarray(8, at);
+  const spec = Buffer.compare(specBytes, SPEC_UTF8) === 0 ? FEATURE_SPEC.id : utf8Decoder.decode(specBytes);
+  const lengths = new Array<number>(ringCount + fCount);
+  for (let i = 0; i < lengths.length; i++, at += 2) lengths[i] = bytes[at]! | (bytes[at + 1]! << 8);
+  let gap: number[] | undefined;
+  if (gapBytes) {
+    const len = lengths[RINGS.length]!;
+    if (bytes.length < at + len) throw corrupt(`${bytes.length} bytes`);
+    gap = new Array<number>(len);
+    for (let i = 0; i < len; i++) gap[i] = bytes[at++]!;
+  }
+  const start = (at + 7) & ~7;
+  let n = 3;
+  lengths.forEach((len, i) => {
+    if (!(gapBytes && i === RINGS.length)) n += len;
+  });
+  if (bytes.length !== start + 8 * n) throw corrupt(`${bytes.length} bytes where the lengths say ${start + 8 * n}`);
+  // A Float64Array needs an 8-aligned offset: a view when the bytes are aligned, else a copy
+  // (new Uint8Array(view) copies; a Buffer's slice() would not).
+  const x =
+    (bytes.byteOffset + start) % 8 === 0
+      ? new Float64Array(bytes.buffer, bytes.byteOffset + start, n)
+      : new Float64Array(new Uint8Array(bytes.subarray(start)).buffer, 0, n);
+  let p = 3;
+  const take = (len: number): number[] => {
+    if (len === 0) return NO_NUMBERS;
+    const a = new Array<number>(len);
+    for (let i = 0; i < len; i++) a[i] = x[p++]!;
+    return a;
+  };
+  const rings = RINGS.map((_, i) => take(lengths[i]!));
+  if (hasGap && !gapBytes) gap = take(lengths[RINGS.length]!);
+  const f = new Array<number[]>(fCount);
+  for (let i = 0; i < fCount; i++) f[i] = take(lengths[ringCount + i]!);
+  const state: FeatureState = {
+    spec,
+    count: x[0]!,
+    lastTs: x[1]!,
+    head: x[2]!,
+    open: rings[0]!,
+    close: rings[1]!,
+    high: rings[2]!,
+    low: rings[3]!,
+    volume: rings[4]!,
+    ret: rings[5]!,
+    logVolume: rings[6]!,
+    f,
+  };
+  if (gap) state.gap = gap;
+  return state;
+}
+
+/**
+ * FeatureState to bytes and back, bit-exact (NaN, ±Infinity and −0 included): the `features`
+ * operator's state codec. A `StateCodec<FeatureState>` (engine/state-codec.ts), by shape. The
+ * bytes `encode` returns are valid until its next call (a shared buffer): copy them to keep them.
+ */
+export const featureStateCodec = { encode: encodeFeatureState, decode: decodeFeatureState } as const;
 
 /** Scratch per window length: the window's closes, sorted for the quantiles. */
 const SORTED: Float64Array[] = Array.from({ length: CAP + 1 }, (_, m) => new Float64Array(m));
