@@ -608,7 +608,7 @@ export function createFeatureState(): FeatureState {
 }
 
 // The changelog codec of FeatureState (the `features` operator declares it: engine/README.md,
-// "State codecs"). JSON of one state is ~5.6 KB and costs more to stringify and parse than the
+// "State codecs"). JSON of one state is ~5.4 KB and costs more to stringify and parse than the
 // update itself on Kafka, and turns NaN and ±Infinity into null; this keeps every number as its
 // 8 bytes. Layout (little-endian):
 //   u8 version, u8 flags (1: `gap` present, 2: as one byte per slot), u16 spec id length in
