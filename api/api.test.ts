@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { earlyAddress, listenEarly } from '../bin/early-listen.js';
 import { type App, buildApp, startPipeline } from '../cli/app.js';
 import { loadConfig } from '../cli/config.js';
 import { createLiveHub, type LiveHub, type RunningPipeline } from '../engine/index.js';
@@ -18,7 +19,9 @@ import { bundledPublicTopics } from '../pipelines/modules.js';
 import { type Prediction, schemas } from '../schemas/index.js';
 import { openDuckDbStore } from '../storage/duckdb-store.js';
 import { faithfulExplanation } from '../test/support/faithful-model.js';
+import { freePort } from '../test/support/free-port.js';
 import { type OllamaTestDouble, replyText, startOllamaTestDouble } from '../test/support/ollama-test-double.js';
+import { takeEarlyServer } from './early-server.js';
 import { hubFeed } from './pubsub.js';
 import { printedSchema } from './schema/index.js';
 import { type ApiServer, type ServerOptions, startServer } from './server.js';
@@ -1037,5 +1040,55 @@ describe('errors and limits', () => {
     expect((await preflight(api.url)).headers.get('access-control-allow-origin')).toBeNull();
     const s = await serverWith({ corsOrigins: ['https://dash.example.com'] });
     expect((await preflight(s.url)).headers.get('access-control-allow-origin')).toBe('https://dash.example.com');
+  });
+});
+
+describe('a socket `tickcast run` listened on before it loaded (bin/early-listen.js)', () => {
+  const connections = (server: { getConnections(cb: (e: Error | null, n: number) => void): void }) =>
+    new Promise<number>((resolve) => server.getConnections((_e, n) => resolve(n)));
+
+  it('answers the requests and WebSocket upgrades that arrived meanwhile, once the API takes it over', async () => {
+    const port = await freePort();
+    expect(await listenEarly({ host: '127.0.0.1', port })).toBe(true);
+    const early = takeEarlyServer('127.0.0.1', port);
+    if (!early) throw new Error('no early server');
+    // Sent while no API exists yet: the early socket accepts and holds them.
+    const answer = fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ health { status } }' }),
+    });
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws');
+    const opened = new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    await vi.waitFor(async () => expect(await connections(early.server)).toBe(2), { timeout: 10_000 });
+
+    const s = await serverWith({ port, early });
+    expect(s.url).toBe(`http://127.0.0.1:${port}`);
+    expect(await (await answer).json()).toEqual({ data: { health: { status: 'ok' } } });
+    await opened;
+    expect(socket.protocol).toBe('graphql-transport-ws');
+    socket.close();
+  });
+
+  it('is closed, not left holding, when the API is to listen elsewhere', async () => {
+    const port = await freePort();
+    expect(await listenEarly({ host: '127.0.0.1', port })).toBe(true);
+    expect(takeEarlyServer('127.0.0.1', port + 1)).toBeNull();
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    expect(takeEarlyServer('127.0.0.1', port)).toBeNull(); // taken once
+  });
+
+  it('reads the port and host as the config does, and leaves what it cannot read to the config', () => {
+    const defaults = loadConfig({});
+    expect(earlyAddress({})).toEqual({ host: defaults.TICKCAST_HOST, port: defaults.TICKCAST_PORT });
+    expect(earlyAddress({ TICKCAST_PORT: '0', TICKCAST_HOST: '0.0.0.0' })).toEqual({ host: '0.0.0.0', port: 0 });
+    expect(earlyAddress({ TICKCAST_PORT: '', TICKCAST_HOST: '' })).toEqual(earlyAddress({}));
+    for (const bad of ['abc', ' ', '70000', '-1', '4000.5']) {
+      expect(earlyAddress({ TICKCAST_PORT: bad })).toBeNull();
+      expect(() => loadConfig({ TICKCAST_PORT: bad })).toThrow(/TICKCAST_PORT/);
+    }
   });
 });

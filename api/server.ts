@@ -15,6 +15,7 @@ import type { EarningsCalendar } from '../models/earnings-calendar.js';
 import type { Calibration } from '../schemas/index.js';
 import type { TimeSeriesStore } from '../storage/timeseries-store.js';
 import type { PipelineServices } from './context.js';
+import type { EarlyServer } from './early-server.js';
 import { type ErrorCode, errorBody } from './errors.js';
 import { health } from './health.js';
 import { httpRoutes } from './http-routes.js';
@@ -87,6 +88,8 @@ export interface ServerOptions extends Partial<PipelineBinding> {
   topics?: readonly TableTopic[];
   /** Where handler errors go (default: a text log on stderr). */
   log?: Logger;
+  /** A socket already listening at host:port, its early requests held (api/early-server.ts); none = listen here. */
+  early?: EarlyServer | null;
 }
 
 /** The API could not listen: the port is taken, or the host is not an address of this machine. */
@@ -160,15 +163,32 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
     return health(started?.running ?? null, opts.store, started?.marketData);
   };
 
-  const server: Server = createServer(
-    httpRoutes({ opts, yoga, limits, limiter: httpLimiter, keyOk, refuse, metrics, health: healthNow, registers, log }),
-  );
-  // Listening first: a port in use or a host that is not this machine's fails here, as one
-  // ListenError, before the WebSocket server attaches (it would log the failure as its own).
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError(err, opts.host, opts.port)));
-    server.listen(opts.port, opts.host, resolve);
+  const routes = httpRoutes({
+    opts,
+    yoga,
+    limits,
+    limiter: httpLimiter,
+    keyOk,
+    refuse,
+    metrics,
+    health: healthNow,
+    registers,
+    log,
   });
+  const early = opts.early ?? null;
+  let server: Server;
+  if (early) {
+    server = early.server;
+    server.on('request', routes);
+  } else {
+    server = createServer(routes);
+    // Listening first: a port in use or a host that is not this machine's fails here, as one
+    // ListenError, before the WebSocket server attaches (it would log the failure as its own).
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError(err, opts.host, opts.port)));
+      server.listen(opts.port, opts.host, resolve);
+    });
+  }
   const ws = attachGraphqlWs(server, {
     yoga,
     limits,
@@ -176,6 +196,8 @@ export async function startServer(opts: ServerOptions): Promise<ApiServer> {
     keyOk,
     refused: (code) => refused.inc({ code }),
   });
+  // Both handlers attached: what arrived while the process loaded is answered now.
+  early?.release();
   new Gauge({
     name: 'tickcast_api_websocket_connections',
     help: 'Open graphql-ws connections',

@@ -29,7 +29,14 @@ const RUN_PACKAGES = [
 // (graphql-yoga and its dependencies are hundreds of files): about 0.2 s of every start and
 // restart before the API answers (bench/README.md, soak: the restart window). The same files
 // either way, so one instance of each package; other commands load theirs through tsx as before.
-if (process.argv[2] === 'run') await Promise.all(RUN_PACKAGES.map((name) => import(name)));
+if (process.argv[2] === 'run') {
+  // Listening first (bin/early-listen.js): a restart refuses connections for the milliseconds
+  // this takes, not the second or two of loading below; held requests are answered after.
+  const { earlyAddress, listenEarly } = await import('./early-listen.js');
+  const address = process.argv.includes('--until-end') ? null : earlyAddress(process.env);
+  if (address) await listenEarly(address);
+  await Promise.all(RUN_PACKAGES.map((name) => import(name)));
+}
 
 register();
 await import('../cli/main.ts');

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
+import { takeEarlyServer } from '../api/early-server.js';
 import { watchedSymbols } from '../api/pubsub.js';
 import { type ApiServer, ListenError, type PipelineBinding, startServer } from '../api/server.js';
 import type { ClusterNode } from '../engine/cluster-metrics.js';
@@ -680,6 +681,8 @@ function serverOptions(
     hub: app.hub,
     host: c.TICKCAST_HOST,
     port: c.TICKCAST_PORT,
+    // `tickcast run` listened before loading (bin/early-listen.js): take that socket over.
+    early: takeEarlyServer(c.TICKCAST_HOST, c.TICKCAST_PORT),
     horizons: c.TICKCAST_HORIZONS,
     calendar: app.calendar,
     ...(c.TICKCAST_CALIBRATION ? { calibration: () => app.calibration.groups() } : {}),
