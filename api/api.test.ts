@@ -1047,30 +1047,35 @@ describe('a socket `tickcast run` listened on before it loaded (bin/early-listen
   const connections = (server: { getConnections(cb: (e: Error | null, n: number) => void): void }) =>
     new Promise<number>((resolve) => server.getConnections((_e, n) => resolve(n)));
 
-  it('answers the requests and WebSocket upgrades that arrived meanwhile, once the API takes it over', async () => {
+  it('answers the requests that arrived meanwhile once the API takes it over, and turns WebSocket upgrades away to retry', async () => {
     const port = await freePort();
     expect(await listenEarly({ host: '127.0.0.1', port })).toBe(true);
     const early = takeEarlyServer('127.0.0.1', port);
     if (!early) throw new Error('no early server');
-    // Sent while no API exists yet: the early socket accepts and holds them.
+    // Sent while no API exists yet: the early socket accepts and holds it.
     const answer = fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ health { status } }' }),
     });
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws');
-    const opened = new Promise((resolve, reject) => {
-      socket.once('open', resolve);
-      socket.once('error', reject);
+    await vi.waitFor(async () => expect(await connections(early.server)).toBe(1), { timeout: 10_000 });
+    // A subscriber reconnecting meanwhile is told to come back (held, a thousand of them would land
+    // at once on a process still loading).
+    const refused = await new Promise<number | undefined>((resolve) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws');
+      socket.once('unexpected-response', (_req, res) => resolve(res.statusCode));
+      socket.once('error', () => resolve(undefined));
     });
-    await vi.waitFor(async () => expect(await connections(early.server)).toBe(2), { timeout: 10_000 });
+    expect(refused).toBe(503);
 
     const s = await serverWith({ port, early });
     expect(s.url).toBe(`http://127.0.0.1:${port}`);
     expect(await (await answer).json()).toEqual({ data: { health: { status: 'ok' } } });
-    await opened;
-    expect(socket.protocol).toBe('graphql-transport-ws');
-    socket.close();
+    // Taken over, the socket serves WebSocket clients as any API server does.
+    for await (const msg of wsClient(s.url).iterate({ query: '{ health { status } }' })) {
+      expect(msg.data).toEqual({ health: { status: 'ok' } });
+      break;
+    }
   });
 
   it('is closed, not left holding, when the API is to listen elsewhere', async () => {

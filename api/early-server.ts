@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 
 /**
  * A listening server, still holding what arrives: attach the handlers, then release() in the same
- * tick, which stops holding and replays the held requests and upgrades to them.
+ * tick, which stops holding and replays the held requests to them.
  */
 export interface EarlyServer {
   readonly server: Server;
