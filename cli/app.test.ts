@@ -1,6 +1,7 @@
 // A run serves its API as soon as the store is open (serveStarting), before the models and the
 // pipeline load: a restarted tickcast answers from what it stored while the rest starts, and what
 // reads the pipeline waits for it (pipelineStarted).
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +11,13 @@ import {
   buildApp,
   completeApp,
   openApp,
+  openStore,
   pipelineStarted,
   serveStarting,
   startPipeline,
   topicsBeforeBuild,
 } from './app.js';
-import { type Config, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -111,5 +113,42 @@ describe('topicsBeforeBuild: the public topics an API can serve before the pipel
     expect(topicsBeforeBuild(file)).toBeNull();
     const declared = { ...file, publicTopics: [] };
     expect(topicsBeforeBuild(declared)?.map((t) => t.name)).toEqual(bundledTopics);
+  });
+});
+
+describe('the embedded database, held by another process', () => {
+  it("names TICKCAST_DB and the process that holds it, instead of DuckDB's lock error", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tickcast-lock-')), 'held.duckdb');
+    // Another process with the file open, as a tickcast left running in another terminal would be.
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { DuckDBInstance } = await import('@duckdb/node-api');
+         const db = await DuckDBInstance.create(${JSON.stringify(path)});
+         await db.connect();
+         console.log('open');
+         setInterval(() => {}, 1000);`,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.once('data', () => resolve());
+        holder.once('exit', (code) => reject(new Error(`the holder exited (${code})`)));
+      });
+      const config = loadConfig({ TICKCAST_DB: path });
+      const refused = await openStore(config).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(ConfigError);
+      expect(String(refused)).toContain(
+        `TICKCAST_DB=${path}: the database is open in another process (PID ${holder.pid}`,
+      );
+    } finally {
+      holder.kill();
+    }
   });
 });

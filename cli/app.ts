@@ -209,10 +209,28 @@ export async function openStore(
   config: Pick<Config, 'TICKCAST_STORE' | 'TICKCAST_DB' | 'QUESTDB_URL' | 'QUESTDB_PG' | 'QUESTDB_TABLE_PREFIX'>,
   dbPath?: string,
 ): Promise<TimeSeriesStore> {
-  if (config.TICKCAST_STORE !== 'questdb') return openDuckDbStore({ path: dbPath ?? config.TICKCAST_DB });
+  if (config.TICKCAST_STORE !== 'questdb') {
+    const path = dbPath ?? config.TICKCAST_DB;
+    return openDuckDbStore({ path }).catch((err: unknown) => {
+      throw lockedBy(err, path) ?? err;
+    });
+  }
   // Loaded only for QuestDB: its clients (pg, @questdb/nodejs-client) are start-up time otherwise.
   const { openQuestDbStore } = await import('../storage/questdb-store.js');
   return openQuestDbStore({ url: config.QUESTDB_URL, pg: config.QUESTDB_PG, tablePrefix: config.QUESTDB_TABLE_PREFIX });
+}
+
+/**
+ * DuckDB lets one process at a time open a file: a second `tickcast run` on the same database (the
+ * first still running, often forgotten in another terminal) got DuckDB's own "Could not set lock
+ * on file" and exit 1. Said as the setting to change, with the process that holds it.
+ */
+function lockedBy(err: unknown, path: string): ConfigError | null {
+  const m = /Could not set lock on file .*Conflicting lock is held in (.+?) \(PID (\d+)\)/.exec(String(err));
+  if (!m) return null;
+  return new ConfigError([
+    `TICKCAST_DB=${path}: the database is open in another process (PID ${m[2]}, ${m[1]}): a tickcast still running? Stop it, or set TICKCAST_DB to another file`,
+  ]);
 }
 
 export interface BuildOptions {
