@@ -3,10 +3,10 @@
 // a key's latest state only. NodeTasks and a ChainTask over a stand-in consumer, so no broker.
 import { describe, expect, it } from 'vitest';
 import { type Quote, schemas } from '../schemas/index.js';
+import { nodeTaskDeps } from '../test/support/node-task-deps.js';
 import { ChainHeadConsumer, ChainInput, ChainProducer, ChainTask } from './chain-task.js';
-import { defineOperator, definePipeline, PipelineMetrics } from './index.js';
+import { defineOperator, definePipeline } from './index.js';
 import { NodeTask, type TaskDeps } from './node-task.js';
-import { avroSerde } from './serde.js';
 import type { Consumer, IncomingMessage, OutgoingMessage, Producer } from './transport.js';
 
 /** Counts the quotes of each symbol: keyed state, so a changelog record per changed symbol. */
@@ -88,20 +88,8 @@ function recorder(): Producer & { sent: OutgoingMessage[] } {
 }
 
 function deps(id: 'count' | 'recount', producer: Producer, consumer: Consumer, commitIntervalMs: number): TaskDeps {
-  return {
-    pipeline,
-    inProcess: true,
-    node: pipeline.nodes.find((n) => n.id === id)!,
-    serde: avroSerde,
-    producer,
-    consumer,
-    metrics: new PipelineMetrics(pipeline.name),
-    partitions: (topic) => pipeline.topics.get(topic)!.partitions,
-    signal: new AbortController().signal,
-    log: () => {},
-    changelog: { topic: `${id}-changelog`, read: async () => [] },
-    commitIntervalMs,
-  };
+  const changelog = { topic: `${id}-changelog`, read: async () => [] };
+  return nodeTaskDeps(pipeline, id, { producer, consumer, changelog, commitIntervalMs });
 }
 
 /** The changelog records sent, as "key=state". */

@@ -4,10 +4,10 @@
 // group (one shared table of committed marks), so the test needs no broker.
 import { describe, expect, it } from 'vitest';
 import { type Quote, schemas } from '../schemas/index.js';
+import { nodeTaskDeps } from '../test/support/node-task-deps.js';
 import { controlMessages, HEADER } from './control.js';
-import { defineOperator, definePipeline, PipelineMetrics } from './index.js';
+import { defineOperator, definePipeline } from './index.js';
 import { NodeTask } from './node-task.js';
-import { avroSerde } from './serde.js';
 import type { CommitMarks, Consumer, IncomingMessage, OutgoingMessage } from './transport.js';
 
 const copy = defineOperator<Quote, { quotes: typeof schemas.Quote }>({
@@ -64,18 +64,8 @@ function member(node: 'copy' | 'merge' | 'after', group: Group, owned: number[])
     assignment: { generation: 1, owned: () => owned.map((partition) => ({ topic: input, partition })) },
   };
   const sent: OutgoingMessage[] = [];
-  const task = new NodeTask({
-    pipeline,
-    inProcess: true,
-    node: pipeline.nodes.find((n) => n.id === node)!,
-    serde: avroSerde,
-    producer: { send: async (m) => void sent.push(...m), close: async () => {} },
-    consumer,
-    metrics: new PipelineMetrics(pipeline.name),
-    partitions: (topic) => pipeline.topics.get(topic)!.partitions,
-    signal: new AbortController().signal,
-    log: () => {},
-  });
+  const producer = { send: async (m: OutgoingMessage[]) => void sent.push(...m), close: async () => {} };
+  const task = new NodeTask(nodeTaskDeps(pipeline, node, { producer, consumer }));
   let offset = 0;
   return {
     task,

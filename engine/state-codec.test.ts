@@ -3,10 +3,10 @@
 // restores both from one changelog. NodeTasks over stand-in consumers, so no broker.
 import { describe, expect, it } from 'vitest';
 import { type Quote, schemas } from '../schemas/index.js';
+import { nodeTaskDeps } from '../test/support/node-task-deps.js';
 import { HEADER } from './control.js';
-import { defineOperator, definePipeline, PipelineMetrics } from './index.js';
-import { NodeTask, type TaskDeps } from './node-task.js';
-import { avroSerde } from './serde.js';
+import { defineOperator, definePipeline } from './index.js';
+import { NodeTask } from './node-task.js';
 import { CHANGELOG_FRAME, decodeChangelogEntry, encodeChangelogEntry, type StateCodec } from './state-codec.js';
 import type { Consumer, IncomingMessage, OutgoingMessage, Producer } from './transport.js';
 
@@ -121,21 +121,8 @@ function task(
   producer: Producer,
   changelog: IncomingMessage[],
 ) {
-  const pipeline = pipelineOf(codec);
-  const deps: TaskDeps = {
-    pipeline,
-    inProcess: true,
-    node: pipeline.nodes[0]!,
-    serde: avroSerde,
-    producer,
-    consumer,
-    metrics: new PipelineMetrics(pipeline.name),
-    partitions: (topic) => pipeline.topics.get(topic)!.partitions,
-    signal: new AbortController().signal,
-    log: () => {},
-    changelog: { topic: 'last-changelog', read: async () => changelog },
-  };
-  return new NodeTask(deps);
+  const changelogs = { topic: 'last-changelog', read: async () => changelog };
+  return new NodeTask(nodeTaskDeps(pipelineOf(codec), 'last', { producer, consumer, changelog: changelogs }));
 }
 
 /** Sent changelog records as the restore reads them back. */
