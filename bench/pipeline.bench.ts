@@ -9,7 +9,7 @@ import { persistenceModel } from '../models/baselines.js';
 import { barOf } from '../models/daily-csv.js';
 import { emptyEarningsCalendar } from '../models/earnings-calendar.js';
 import { createFeatureState, FEATURE_SPEC, type FeatureState, updateFeatures } from '../models/features.js';
-import { predictionsFrom } from '../models/predictions.js';
+import { predictRecords } from '../models/predictions.js';
 import { seededRandom, simulateTick } from '../operators/sources/simulator.js';
 import { pricePrediction } from '../pipelines/price-prediction.js';
 import type { Bar, Features, Quote } from '../schemas/index.js';
@@ -55,7 +55,7 @@ function handWritten(store: TimeSeriesStore) {
       };
       if (!calendar.isEarningsWindow(f.symbol, f.ts)) normal.push(f);
     }
-    const predictions = predictionsFrom(model, normal, await model.predictBatch(normal), 'normal', Date.now());
+    const predictions = await predictRecords(model, normal, 'normal', Date.now());
     await Promise.all([store.upsertBars(bars), store.upsertPredictions(predictions)]);
   };
 }

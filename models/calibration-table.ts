@@ -5,7 +5,7 @@
 import type { Calibration, Features } from '../schemas/index.js';
 import { type ConformalState, groupKey, issuedScale, LEAD_GROUP, widen } from './conformal.js';
 import { scaledWidth } from './interval-scale.js';
-import type { Model } from './model.js';
+import { type Model, outputsFromQuantiles, QUANTILE_STRIDE } from './model.js';
 
 export interface CalibrationTable {
   /** The scale issued now for forecasts of `horizon` on the `regime` branch (1 before any step). */
@@ -46,12 +46,32 @@ export function createCalibrationTable(): CalibrationTable {
  * the interval, and its state is published on its own topic.
  */
 export function withCalibration(model: Model, table: CalibrationTable, regime: string): Model {
+  // From the model's typed quantiles when it has them (inputs × horizons × (lower, median, upper, rank)), widened
+  // in place: the predict operator then builds its records straight from them (predictRecords).
+  const predictQuantiles =
+    model.predictQuantiles &&
+    ((inputs: readonly Features[]): Float64Array => {
+      const given = model.predictQuantiles!(inputs);
+      const q = given instanceof Float64Array ? given : Float64Array.from(given);
+      const scales = Float64Array.from(model.horizons, (h) => table.scale(h, regime));
+      for (let o = 0, h = 0; o < q.length; o += QUANTILE_STRIDE, h = h + 1 === scales.length ? 0 : h + 1) {
+        const s = scales[h]!;
+        if (s === 1) continue;
+        const median = q[o + 1]!;
+        // widen() written out: a pair array per forecast is what this path avoids.
+        q[o] = median - s * (median - q[o]!);
+        q[o + 2] = median + s * (q[o + 2]! - median);
+      }
+      return q;
+    });
   return {
     name: model.name,
     version: model.version,
     spec: model.spec,
     horizons: model.horizons,
+    ...(predictQuantiles && { predictQuantiles }),
     async predictBatch(inputs: readonly Features[]) {
+      if (predictQuantiles) return outputsFromQuantiles(inputs, model.horizons, predictQuantiles(inputs));
       const outputs = await model.predictBatch(inputs);
       // On the predict hot path (15k outputs a batch): one scale per horizon per batch, and the
       // model's fresh outputs adjusted in place rather than copied.

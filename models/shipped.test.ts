@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Features } from '../schemas/index.js';
+import { createCalibrationTable, withCalibration } from './calibration-table.js';
 import { loadDailyBars } from './daily-csv.js';
 import { computeFeatureSeries, FEATURE_SPEC } from './features.js';
-import { predictionsFrom } from './predictions.js';
+import { predictionsFrom, predictRecords } from './predictions.js';
 import { loadShipped } from './shipped.js';
 
 const dirs: string[] = [];
@@ -46,6 +47,40 @@ describe('loadShipped: the predictions rankScore, the net’s own median', () =>
         expect(medians.size, `h${p.horizon}`).toBe(1);
       }
       expect(new Set(out.map((o) => o.rankReturn)).size).toBeGreaterThan(inputs.length);
+    }
+  });
+
+  it('issues the same records from its typed quantiles as from its output objects, calibrated or not', async () => {
+    const shipped = (await loadShipped())!;
+    const inputs = await realFeatures(30);
+    const table = createCalibrationTable();
+    table.apply({
+      group: '5:normal',
+      horizon: 5,
+      regime: 'normal',
+      ts: 1,
+      logScale: 0.3,
+      steps: 9,
+      n: 40,
+      coverage: 0.7,
+      recentCoverage: 0.7,
+    });
+    for (const model of [shipped.normal, withCalibration(shipped.normal, table, 'normal')]) {
+      // The predict operator's path (predictQuantiles, no ModelOutput objects) against predictBatch's.
+      expect(model.predictQuantiles).toBeDefined();
+      const typed = await predictRecords(model, inputs, 'normal', 7);
+      const objects = predictionsFrom(model, inputs, await model.predictBatch(inputs), 'normal', 7);
+      expect(typed).toEqual(objects);
+      expect(typed).toHaveLength(inputs.length * model.horizons.length);
+    }
+    // The calibration moved the h5 intervals (and only them): the typed path applied it.
+    const plain = await predictRecords(shipped.normal, inputs, 'normal', 7);
+    const widened = await predictRecords(withCalibration(shipped.normal, table, 'normal'), inputs, 'normal', 7);
+    const spread = (p: { upper: number; lower: number }) => p.upper - p.lower;
+    for (let i = 0; i < plain.length; i++) {
+      expect(widened[i]!.predictedReturn).toBe(plain[i]!.predictedReturn);
+      if (plain[i]!.horizon === 5) expect(spread(widened[i]!)).toBeGreaterThan(spread(plain[i]!));
+      else expect(spread(widened[i]!)).toBe(spread(plain[i]!));
     }
   });
 

@@ -13,7 +13,7 @@ import { defineOperator, RecordError } from '../../engine/index.js';
 import { buildFactSheet, type EarningsFacts } from '../../explain/fact-sheet.js';
 import type { FeatureCalendar } from '../../models/features.js';
 import type { Model } from '../../models/model.js';
-import { predictionsFrom } from '../../models/predictions.js';
+import { predictRecords } from '../../models/predictions.js';
 import { type Features, schemas } from '../../schemas/index.js';
 
 export interface FactsOptions {
@@ -48,11 +48,10 @@ export function facts(opts: FactsOptions) {
         if (!seen || value.ts >= seen.ts) newest.set(value.symbol, value);
       }
       const inputs = [...newest.values()];
-      const [outputs, attributions] = await Promise.all([
-        model.predictBatch(inputs),
+      const [predictions, attributions] = await Promise.all([
+        predictRecords(model, inputs, regime, Date.now()),
         model.attribute ? model.attribute(inputs) : [],
       ]);
-      const predictions = predictionsFrom(model, inputs, outputs, regime, Date.now());
       const byInput = groupBy(predictions, (p) => `${p.symbol}:${p.ts}`);
       const attributionsByInput = groupBy(attributions, (a) => `${a.symbol}:${a.ts}`);
       for (const f of inputs) {

@@ -3,7 +3,7 @@
 // is behind the model, its rank score (the net's own median from the same pass: the ranking signal).
 import { defineOperator, RecordError } from '../../engine/index.js';
 import type { Model } from '../../models/model.js';
-import { predictionsFrom } from '../../models/predictions.js';
+import { predictRecords } from '../../models/predictions.js';
 import { type Features, schemas } from '../../schemas/index.js';
 
 export interface PredictOptions {
@@ -30,10 +30,9 @@ export function predict(opts: PredictOptions) {
         }
         inputs.push(r.value);
       }
-      // One pass of the model: each output's rankReturn (the net's own median, when a net is behind it) is the
+      // One pass of the model: each forecast's rank (the net's own median, when a net is behind it) is the
       // prediction's rankScore.
-      const outputs = await model.predictBatch(inputs);
-      for (const p of predictionsFrom(model, inputs, outputs, regime, Date.now())) {
+      for (const p of await predictRecords(model, inputs, regime, Date.now())) {
         ctx.emit('predictions', p, { key: p.symbol, timestamp: p.ts });
       }
     },
