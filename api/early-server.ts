@@ -34,3 +34,11 @@ export function takeEarlyServer(host: string, port: number): EarlyServer | null 
   early.server.closeAllConnections();
   return null;
 }
+
+/**
+ * Closes the early server if nothing took it: a `run` that ended without serving (`--help`, a config refused)
+ * would otherwise hold its port, and the process, open.
+ */
+export function closeEarlyServer(): void {
+  takeEarlyServer('', -1);
+}

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
+import { freePort } from './support/free-port.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/tickcast.js');
@@ -318,6 +319,15 @@ describe('tickcast CLI', () => {
     } finally {
       await new Promise<void>((r) => taken.close(() => r()));
     }
+  });
+
+  it('`run --help` prints the options and exits: the socket it listened on early is let go', async () => {
+    const port = await freePort();
+    const r = await tickcast(['run', '--help'], { TICKCAST_PORT: String(port) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: tickcast run');
+    // Nothing is left listening there.
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   });
 
   it('refuses horizons the shipped model cannot serve, and a horizon given twice', async () => {
