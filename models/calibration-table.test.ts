@@ -2,6 +2,7 @@
 // issues, and the explanation's width attribution with them (what it explains is the interval issued).
 import { describe, expect, it } from 'vitest';
 import type { Features } from '../schemas/index.js';
+import { tableScalingH5 } from '../test/support/calibration.js';
 import { createCalibrationTable, withCalibration } from './calibration-table.js';
 import type { Model, WidthAttribution } from './model.js';
 
@@ -47,18 +48,7 @@ const input = {} as Features;
 
 describe('withCalibration', () => {
   it('scales the issued interval and its width attribution alike; the median is the model’s', async () => {
-    const table = createCalibrationTable();
-    table.apply({
-      group: '5:normal',
-      horizon: 5,
-      regime: 'normal',
-      ts: 1,
-      logScale: Math.log(2),
-      steps: 10,
-      n: 50,
-      coverage: 0.6,
-      recentCoverage: 0.62,
-    });
+    const table = tableScalingH5(2);
     const calibrated = withCalibration(model, table, 'normal');
     const scale = table.scale(5, 'normal');
     expect(scale).toBeCloseTo(2, 9);

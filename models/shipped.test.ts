@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Features } from '../schemas/index.js';
-import { createCalibrationTable, withCalibration } from './calibration-table.js';
+import { tableScalingH5 } from '../test/support/calibration.js';
+import { withCalibration } from './calibration-table.js';
 import { loadDailyBars } from './daily-csv.js';
 import { computeFeatureSeries, FEATURE_SPEC } from './features.js';
 import { predictionsFrom, predictRecords } from './predictions.js';
@@ -53,18 +54,7 @@ describe('loadShipped: the predictions rankScore, the net’s own median', () =>
   it('issues the same records from its typed quantiles as from its output objects, calibrated or not', async () => {
     const shipped = (await loadShipped())!;
     const inputs = await realFeatures(30);
-    const table = createCalibrationTable();
-    table.apply({
-      group: '5:normal',
-      horizon: 5,
-      regime: 'normal',
-      ts: 1,
-      logScale: 0.3,
-      steps: 9,
-      n: 40,
-      coverage: 0.7,
-      recentCoverage: 0.7,
-    });
+    const table = tableScalingH5(Math.exp(0.3));
     for (const model of [shipped.normal, withCalibration(shipped.normal, table, 'normal')]) {
       // The predict operator's path (predictQuantiles, no ModelOutput objects) against predictBatch's.
       expect(model.predictQuantiles).toBeDefined();

@@ -4,13 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { TestDriver } from '../../engine/index.js';
 import { checkGrounding } from '../../explain/grounding.js';
 import { writeExplanation } from '../../explain/template-explainer.js';
-import { createCalibrationTable, withCalibration } from '../../models/calibration-table.js';
+import { withCalibration } from '../../models/calibration-table.js';
 import { loadDailyBars } from '../../models/daily-csv.js';
 import { loadEarningsCalendar } from '../../models/earnings-calendar.js';
 import { computeFeatureSeries, FEATURE_SPEC } from '../../models/features.js';
 import { predictionsFrom } from '../../models/predictions.js';
 import { loadShipped } from '../../models/shipped.js';
 import type { FactSheet, Features } from '../../schemas/index.js';
+import { tableScalingH5 } from '../../test/support/calibration.js';
 import { facts } from './facts.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -137,19 +138,8 @@ describe('facts', () => {
 
   it('under a live calibration, the width is the issued interval’s and the text says the calibration widened it', async () => {
     const shipped = (await loadShipped())!;
-    const table = createCalibrationTable();
     // As after the February 2018 shock: the 5-day intervals widened 3× by online calibration.
-    table.apply({
-      group: '5:normal',
-      horizon: 5,
-      regime: 'normal',
-      ts: 1,
-      logScale: Math.log(3),
-      steps: 40,
-      n: 50,
-      coverage: 0.4,
-      recentCoverage: 0.5,
-    });
+    const table = tableScalingH5(3);
     const model = withCalibration(shipped.normal, table, 'normal');
     const { features, calendar } = await aaplFeatures(1);
     const d = await TestDriver.forOperator(facts({ model, regime: 'normal', calendar }));
