@@ -30,8 +30,7 @@ export function takeEarlyServer(host: string, port: number): EarlyServer | null 
   if (!handoff) return null;
   const early = handoff.take();
   if (handoff.host === host && handoff.port === port) return early;
-  early.server.close();
-  early.server.closeAllConnections();
+  close(early);
   return null;
 }
 
@@ -40,5 +39,11 @@ export function takeEarlyServer(host: string, port: number): EarlyServer | null 
  * would otherwise hold its port, and the process, open.
  */
 export function closeEarlyServer(): void {
-  takeEarlyServer('', -1);
+  const early = (globalThis as { [KEY]?: Handoff })[KEY]?.take();
+  if (early) close(early);
+}
+
+function close(early: EarlyServer): void {
+  early.server.close();
+  early.server.closeAllConnections();
 }

@@ -1,9 +1,11 @@
 // npm run bench:models — batch inference of the shipped model for 5,000 symbols.
 // Inputs are the real feature vectors of the bundled tickers' last 100 days, cycled to 5,000
 // rows (the model sees real-looking inputs; the count is what is being measured).
-// Beside the whole predictBatch (and predictQuantiles, the typed inference the predict operator calls), the shipped nets' device work alone ("matmul": their matMuls and
-// convolutions on the same batch, already uploaded), alternated run by run with it, so what the
-// JavaScript around it costs ("rest" = whole − matmul) is measured side by side on a noisy machine.
+// Beside the whole predictBatch, predictQuantiles (the typed inference the predict operator
+// calls) and the operator's batch to records, the shipped nets' device work alone ("matmul": their
+// matMuls and convolutions on the same batch, already uploaded), alternated run by run with them, so
+// what the JavaScript around it costs ("rest" = whole − matmul) is measured side by side on a noisy
+// machine.
 // BENCH_BEFORE=DIR: also an earlier version's shipped model, alternated with them in the same loop
 // (DIR: that version's tree, e.g. `git archive <commit> models schemas | tar -x -C DIR`, with a
 // node_modules link), once as its predictBatch alone and once as its predict operator ran it per batch:

@@ -24,11 +24,11 @@ const RUN_PACKAGES = [
   'ollama',
 ];
 
-// `run` loads those packages through Node's own loader first: they need no transform, and
-// through tsx's loader hooks each of their files costs a round trip to the hooks' thread
-// (graphql-yoga and its dependencies are hundreds of files): about 0.2 s of every start and
-// restart before the API answers (bench/README.md, soak: the restart window). The same files
-// either way, so one instance of each package; other commands load theirs through tsx as before.
+// A `run` that cannot start from its bundle (below) loads those packages through Node's own
+// loader first: they need no transform, and through tsx's loader hooks each of their files costs
+// a round trip to the hooks' thread (graphql-yoga and its dependencies are hundreds of files):
+// about 0.2 s of every start. The same files either way, so one instance of each package; other
+// commands load theirs through tsx as before.
 let bundle = null;
 if (process.argv[2] === 'run') {
   // Listening first (bin/early-listen.js): a restart refuses connections for the milliseconds

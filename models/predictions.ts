@@ -30,8 +30,7 @@ export async function predictRecords(
     const { symbol, ts, close } = inputs[i]!;
     for (let h = 0; h < H; h++, o += QUANTILE_STRIDE, k++) {
       const horizon = model.horizons[h]!;
-      const rank = q[o + 3]!;
-      out[k] = record(model, regime, createdAt, symbol, ts, horizon, close, q[o]!, q[o + 1]!, q[o + 2]!, rank);
+      out[k] = record(model, regime, createdAt, symbol, ts, horizon, close, q[o]!, q[o + 1]!, q[o + 2]!, q[o + 3]!);
     }
   }
   return out;
@@ -54,20 +53,8 @@ export function predictionsFrom(
   return outputs.map((o) => {
     const f = byInput.get(`${o.symbol}:${o.ts}`);
     if (!f) throw new Error(`model ${model.name} returned a forecast for ${o.symbol} at ${o.ts} it was not asked for`);
-    const { symbol, ts, horizon, lowerReturn, predictedReturn, upperReturn, rankReturn } = o;
-    return record(
-      model,
-      regime,
-      createdAt,
-      symbol,
-      ts,
-      horizon,
-      f.close,
-      lowerReturn,
-      predictedReturn,
-      upperReturn,
-      rankReturn,
-    );
+    const { lowerReturn: lower, predictedReturn: median, upperReturn: upper } = o;
+    return record(model, regime, createdAt, o.symbol, o.ts, o.horizon, f.close, lower, median, upper, o.rankReturn);
   });
 }
 
