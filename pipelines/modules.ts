@@ -84,12 +84,26 @@ export async function loadPipelineModule(nameOrPath: string): Promise<PipelineMo
   if (known) return known;
   const file = resolve(nameOrPath);
   if (!existsSync(file)) throw new UnknownPipelineError(nameOrPath);
-  const loaded = (await import(pathToFileURL(file).href)) as { pipeline?: unknown; default?: unknown };
+  const loaded = (await import(pathToFileURL(file).href).catch((err: unknown) => {
+    throw asCommonJs(err, nameOrPath) ?? err;
+  })) as { pipeline?: unknown; default?: unknown };
   const candidate = loaded.pipeline ?? loaded.default;
   if (!isModule(candidate)) {
     throw new Error(`${nameOrPath}: exports no pipeline module (export const pipeline = { name, description, build })`);
   }
   return { ...candidate, file: nameOrPath };
+}
+
+/**
+ * A .ts file with no package.json of `"type": "module"` above it (one kept outside the repo, say) is
+ * CommonJS to Node, and its `export`s made Node's require(esm) fail with a message about cycles.
+ */
+function asCommonJs(err: unknown, path: string): Error | null {
+  if ((err as { code?: string }).code !== 'ERR_REQUIRE_CYCLE_MODULE' || !/\.[cm]?ts$/.test(path)) return null;
+  return new Error(
+    `${path}: loaded as CommonJS (no package.json with "type": "module" above it): name it .mts, or put {"type": "module"} in a package.json beside it`,
+    { cause: err },
+  );
 }
 
 function isModule(x: unknown): x is PipelineModule {

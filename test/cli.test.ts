@@ -330,6 +330,21 @@ describe('tickcast CLI', () => {
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   });
 
+  it('a pipeline file Node would load as CommonJS is refused with what to rename, not a require(esm) cycle', async () => {
+    // Kept outside the repo, with no package.json of "type": "module" above it.
+    const dir = mkdtempSync(join(tmpdir(), 'tickcast-user-pipeline-'));
+    const file = join(dir, 'my-pipeline.ts');
+    writeFileSync(
+      file,
+      `export { smaCrossModule as pipeline } from ${JSON.stringify(join(ROOT, 'pipelines/sma-cross.ts'))};\n`,
+    );
+    const r = await tickcast(['run', '--pipeline', file, '--until-end'], { TICKCAST_EXPLAIN: 'off' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `${file}: loaded as CommonJS (no package.json with "type": "module" above it): name it .mts`,
+    );
+  });
+
   it('refuses horizons the shipped model cannot serve, and a horizon given twice', async () => {
     const two = await tickcast(['run', '--until-end'], { TICKCAST_HORIZONS: '2' });
     expect(two.code).toBe(2);
