@@ -23,6 +23,7 @@ import { freePort } from '../test/support/free-port.js';
 import { type OllamaTestDouble, replyText, startOllamaTestDouble } from '../test/support/ollama-test-double.js';
 import { takeEarlyServer } from './early-server.js';
 import { hubFeed } from './pubsub.js';
+import { shortestFloat32 } from './schema/features.js';
 import { printedSchema } from './schema/index.js';
 import { type ApiServer, type ServerOptions, startServer } from './server.js';
 
@@ -358,6 +359,13 @@ describe('queries', () => {
     expect(r.data?.features?.spec).toMatch(/^basic@/);
     expect(r.data?.features?.values.length).toBeGreaterThan(10);
     expect(r.data?.features?.values.some((v) => v.value !== null)).toBe(true);
+    // Float32 values written as the shortest decimal that is that float32: 0.2, not 0.20000000298023224.
+    for (const { value } of r.data?.features?.values ?? []) {
+      if (value !== null) expect(shortestFloat32(Math.fround(value))).toBe(value);
+    }
+    expect(shortestFloat32(Math.fround(0.2))).toBe(0.2);
+    expect(shortestFloat32(Math.fround(-7.87))).toBe(-7.87);
+    expect(shortestFloat32(Math.fround(1 / 3))).toBe(0.33333334);
     const old = await gql<{ features: { time: string } | null }>(
       '{ features(symbol: "KO", time: "2016-03-01") { time } }',
     );

@@ -34,6 +34,8 @@ describe('dead letters', () => {
     expect(jsonPayload({ price: Number.NaN, high: Number.POSITIVE_INFINITY }).toString()).toBe(
       '{"price":"NaN","high":"Infinity"}',
     );
+    // A feature row (a Float32Array) reads as the array it is on the wire, not as {"0": …}.
+    expect(jsonPayload({ values: Float32Array.of(0.5, Number.NaN) }).toString()).toBe('{"values":[0.5,"NaN"]}');
     const cycle: { self?: unknown } = {};
     cycle.self = cycle;
     expect(jsonPayload(cycle).toString()).toBe('[object Object]');

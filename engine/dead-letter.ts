@@ -44,14 +44,20 @@ export function deadLetterMessage(
 
 /**
  * A value that never became Avro, as payload bytes: JSON that keeps NaN and Infinity readable
- * (as strings) and never throws (a cycle or a BigInt falls back to String(value)).
+ * (as strings), writes a typed array (a feature row) as an array, and never throws (a cycle or a
+ * BigInt falls back to String(value)).
  */
 export function jsonPayload(value: unknown): Buffer {
   let text: string;
   try {
-    text = JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ?? 'null';
+    text = JSON.stringify(value, jsonValue) ?? 'null';
   } catch {
     text = String(value);
   }
   return Buffer.from(text);
+}
+
+function jsonValue(_key: string, v: unknown): unknown {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+  return v instanceof Float64Array || v instanceof Float32Array ? Array.from(v) : v;
 }

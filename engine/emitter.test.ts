@@ -10,7 +10,7 @@ const features = (over: Partial<Features> = {}): Features => ({
   ts: Date.UTC(2017, 0, 3),
   close: 116.15,
   spec: 'test',
-  values: [0.1, 0.2],
+  values: Float32Array.of(0.1, 0.2),
   history: 300,
   ...over,
 });

@@ -68,7 +68,7 @@ const testInputs = (x: Float32Array, n: number, symbol = 'S'): Features[] =>
     ts: 1000 + r,
     close: 100,
     spec: FEATURE_SPEC.id,
-    values: [...x.subarray(r * COLS, (r + 1) * COLS)],
+    values: Float32Array.from(x.subarray(r * COLS, (r + 1) * COLS)),
     history: 300,
   }));
 
@@ -100,7 +100,7 @@ afterAll(() => {
 });
 
 /** A net's standardised input, as it sees it: (x − mean) / σ clipped, NaN → 0. In float64. */
-function standardised(net: QuantileNet, values: readonly number[]): Float64Array {
+function standardised(net: QuantileNet, values: ArrayLike<number>): Float64Array {
   return Float64Array.from(values, (v, c) => {
     const s = (v - net.mean[c]!) / net.std[c]!;
     return Number.isFinite(s) ? Math.min(net.clip, Math.max(-net.clip, s)) : 0;
@@ -400,7 +400,7 @@ describe('the sensitivity and dummy properties', () => {
     const values = [...input!.values];
     values[0] = Number.NaN; // still warming up
     values[1] = net.mean[1]!;
-    const [a] = await quantileNetModel(net, META).attribute!([{ ...input!, values }]);
+    const [a] = await quantileNetModel(net, META).attribute!([{ ...input!, values: Float32Array.from(values) }]);
     expect(a!.contributions[0]).toBe(0);
     expect(a!.contributions[1]).toBe(0);
     expect(a!.contributions[2]).not.toBe(0);

@@ -10,10 +10,13 @@ import {
 } from './baselines.js';
 import { FEATURE_NAMES, FEATURE_SPEC, featureIndex } from './features.js';
 
+/** A feature row holds float32 values (schemas/features.avsc): 0.015 in it is f32(0.015). */
+const f32 = Math.fround;
+
 function features(symbol: string, ts: number, set: Partial<Record<'vol20' | 'ret20', number>>): Features {
   const values = FEATURE_NAMES.map(() => Number.NaN);
   for (const [name, v] of Object.entries(set)) values[featureIndex(name as 'vol20' | 'ret20')] = v;
-  return { symbol, ts, close: 100, spec: FEATURE_SPEC.id, values, history: 50 };
+  return { symbol, ts, close: 100, spec: FEATURE_SPEC.id, values: Float32Array.from(values), history: 50 };
 }
 
 describe('baselines', () => {
@@ -45,8 +48,8 @@ describe('baselines', () => {
     ]);
     const a5 = out[1]!;
     expect(a5).toMatchObject({ symbol: 'AAPL', ts: 1, horizon: 5, predictedReturn: 0 });
-    expect(a5.upperReturn).toBeCloseTo(Z_90 * 0.015 * Math.sqrt(5), 15);
-    expect(a5.lowerReturn).toBeCloseTo(-Z_90 * 0.015 * Math.sqrt(5), 15);
+    expect(a5.upperReturn).toBeCloseTo(Z_90 * f32(0.015) * Math.sqrt(5), 15);
+    expect(a5.lowerReturn).toBeCloseTo(-Z_90 * f32(0.015) * Math.sqrt(5), 15);
     expect(out[3]!.upperReturn).toBeCloseTo(1.2816 * 0.01, 5);
   });
 
@@ -62,11 +65,11 @@ describe('baselines', () => {
 
   it('drift carries the 20-bar mean daily log return forward, 0 while ret20 warms up', async () => {
     const out = await driftModel().predictBatch([features('AAPL', 1, { ret20: 0.04, vol20: 0.02 })]);
-    expect(out.map((o) => o.predictedReturn)).toEqual([0.04 / 20, (5 * 0.04) / 20, (21 * 0.04) / 20]);
+    expect(out.map((o) => o.predictedReturn)).toEqual([f32(0.04) / 20, (5 * f32(0.04)) / 20, (21 * f32(0.04)) / 20]);
     const d21 = out[2]!;
     expect(d21.lowerReturn).toBeLessThan(d21.predictedReturn);
-    expect(d21.upperReturn - d21.predictedReturn).toBeCloseTo(Z_90 * 0.02 * Math.sqrt(21), 15);
-    expect(d21.predictedReturn - d21.lowerReturn).toBeCloseTo(Z_90 * 0.02 * Math.sqrt(21), 15);
+    expect(d21.upperReturn - d21.predictedReturn).toBeCloseTo(Z_90 * f32(0.02) * Math.sqrt(21), 15);
+    expect(d21.predictedReturn - d21.lowerReturn).toBeCloseTo(Z_90 * f32(0.02) * Math.sqrt(21), 15);
     const [warm] = await driftModel({ horizons: [5] }).predictBatch([features('AAPL', 1, {})]);
     expect(warm!.predictedReturn).toBe(0);
   });
@@ -110,7 +113,7 @@ describe('baselines', () => {
       ['KO', 1, 0.004],
       ['KO', 5, 0.02],
     ]);
-    expect(out[1]!.upperReturn - 0.02).toBeCloseTo(Z_90 * 0.01 * Math.sqrt(5), 15);
+    expect(out[1]!.upperReturn - 0.02).toBeCloseTo(Z_90 * f32(0.01) * Math.sqrt(5), 15);
     expect(() => constantDriftModel(new Map([[1, Number.NaN]]))).toThrow(/median 1-day return is NaN/);
     expect(() => constantDriftModel(new Map())).toThrow(RangeError);
   });

@@ -9,7 +9,7 @@ export interface Example {
   /** The bar's trading day (00:00 UTC): the inputs' event time. */
   ts: number;
   close: number;
-  features: number[];
+  features: Float32Array;
   /** log(close[t+h] / close[t]) per horizon, NaN where the data ends first. */
   targets: number[];
   /** The next-day return spans an earnings announcement (the router's earnings branch). */

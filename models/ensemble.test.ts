@@ -9,7 +9,7 @@ const input: Features = {
   ts: Date.UTC(2017, 0, 3),
   close: 116.15,
   spec: 'basic@test',
-  values: [],
+  values: new Float32Array(0),
   history: 300,
 };
 

@@ -18,7 +18,7 @@ function dataset(pct: number[][]): Dataset {
       symbol,
       ts: d * DAY,
       close: 100,
-      features: FEATURE_NAMES.map(() => Number.NaN),
+      features: new Float32Array(FEATURE_NAMES.length).fill(Number.NaN),
       // h = 2: this day's and the next day's returns (NaN on the last day).
       targets: [logOf(day[s]!), d + 1 < pct.length ? logOf(day[s]!) + logOf(pct[d + 1]![s]!) : Number.NaN],
       earnings: false,

@@ -58,7 +58,7 @@ describe('featureStateCodec', () => {
         const a = updateFeatures(state, bar)!;
         for (const { restored, after } of copies) {
           const b = updateFeatures(restored, bar)!;
-          const differ = a.flatMap((x, k) => (Object.is(x, b[k]) ? [] : [`${k}: ${x} vs ${b[k]}`]));
+          const differ = [...a].flatMap((x, k) => (Object.is(x, b[k]) ? [] : [`${k}: ${x} vs ${b[k]}`]));
           expect(b.length, `${file} bar ${i}`).toBe(a.length);
           expect(differ, `${file} bar ${i}, restored after bar ${after}`).toEqual([]);
         }

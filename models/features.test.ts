@@ -354,13 +354,26 @@ function reference(bars: Bar[]): Record<FeatureName, number[]> {
   return out;
 }
 
-// 1e-9 relative; the 1e-12 absolute floor only matters for values crossing 0 (macdHist, ret1 = 0).
+/**
+ * One float32 step at |x|: a row stores the float32 nearest the value computed in doubles (schemas/features.avsc),
+ * so a stored feature is within half a step of an exact reference, and within one of a reference in doubles.
+ */
+function ulp32(x: number): number {
+  const a = Math.abs(x);
+  return a < 2 ** -126 ? 2 ** -149 : 2 ** (Math.floor(Math.log2(a)) - 23);
+}
+
+/** Within one float32 step; the 1e-12 absolute floor only matters for values crossing 0 (macdHist, ret1 = 0). */
+function expectF32(actual: number, expected: number, what = 'value'): void {
+  if (!(Math.abs(actual - expected) <= ulp32(expected) + 1e-12)) expect.fail(`${what}: ${actual} vs ${expected}`);
+}
+
 function expectClose(actual: number, expected: number, what: string): void {
   if (Number.isNaN(expected)) {
     if (!Number.isNaN(actual)) expect.fail(`${what}: ${actual}, reference NaN (warming up)`);
     return;
   }
-  const tol = 1e-9 * Math.max(Math.abs(actual), Math.abs(expected)) + 1e-12;
+  const tol = ulp32(expected) + 1e-12;
   if (!(Math.abs(actual - expected) <= tol)) expect.fail(`${what}: ${actual} vs reference ${expected}`);
 }
 
@@ -422,14 +435,14 @@ describe('features', () => {
     const known = Array.from({ length: 20 }, (_, i) => at - i)
       .filter((t) => t !== at)
       .map(r);
-    expect(value(at, 'vol20')).toBeCloseTo(std(known, 1), 12);
-    expect(value(at, 'ret5')).toBeCloseTo(Math.log(regn[at]!.close / regn[at - 5]!.close), 12);
-    expect(value(at + 1, 'ret1')).toBeCloseTo(r(at + 1), 12);
+    expectF32(value(at, 'vol20'), std(known, 1));
+    expectF32(value(at, 'ret5'), Math.log(regn[at]!.close / regn[at - 5]!.close));
+    expectF32(value(at + 1, 'ret1'), r(at + 1));
     // Weekends and exchange holidays are not gaps: only the rejected day is.
     const holiday = computeFeatureSeries(
       [Date.UTC(2016, 2, 23), Date.UTC(2016, 2, 24), Date.UTC(2016, 2, 28)].map((ts, i) => bar(ts, 10 + i)),
     );
-    expect(holiday[2]![featureIndex('ret1')]).toBeCloseTo(Math.log(12 / 11), 12);
+    expectF32(holiday[2]![featureIndex('ret1')]!, Math.log(12 / 11));
     const skipped = computeFeatureSeries(
       [Date.UTC(2016, 2, 22), Date.UTC(2016, 2, 23), Date.UTC(2016, 2, 28)].map((ts, i) => bar(ts, 10 + i)),
     );
@@ -471,7 +484,7 @@ describe('features', () => {
 
   it('continues exactly from a state that went through JSON (snapshot / changelog restore)', () => {
     let state: FeatureState = createFeatureState();
-    const streamed: number[][] = [];
+    const streamed: Float32Array[] = [];
     for (const b of aapl.slice(0, 300)) {
       const values = updateFeatures(state, b);
       if (values) streamed.push(values);
@@ -516,7 +529,12 @@ describe('features', () => {
         expect([at('ROC'), at('MA'), at('MAX'), at('MIN')]).toEqual([1, 1, 1, 1]);
         expect([at('STD'), at('BETA'), at('CNTP'), at('CNTN')]).toEqual([0, 0, 0, 0]);
         for (const f of ['RSQR', 'RSV', 'CORR', 'SUMP', 'WVMA']) expect(at(f), `${f}${d}`).toBeNaN();
-        expect([at('QTLU'), at('QTLD'), at('IMAX'), at('IMIN')]).toEqual([1, 1, 1 / d, 1 / d]);
+        expect([at('QTLU'), at('QTLD'), at('IMAX'), at('IMIN')]).toEqual([
+          1,
+          1,
+          Math.fround(1 / d),
+          Math.fround(1 / d),
+        ]);
       }
       for (const k of ['KMID2', 'KUP2', 'KLOW2', 'KSFT2'] as const) expect(last[k]).toBeNaN();
     }
@@ -588,10 +606,10 @@ describe('features', () => {
     const rows = computeFeatureSeries(aapl, calendar);
     const at = (y: number, m: number, d: number) =>
       featureRecord(rows[aapl.findIndex((b) => b.ts === Date.UTC(y, m - 1, d))]!);
-    expect(at(2015, 7, 14)).toMatchObject({ EDAYSTO: 7, EDAYSSINCE: 78, ESURPRISE: 7.87, EWINDOW: 0 });
+    expect(at(2015, 7, 14)).toMatchObject({ EDAYSTO: 7, EDAYSSINCE: 78, ESURPRISE: Math.fround(7.87), EWINDOW: 0 });
     // On the announcement day: 0 days to it, and its surprise is not known until the next day.
-    expect(at(2015, 7, 21)).toMatchObject({ EDAYSTO: 0, EDAYSSINCE: 85, ESURPRISE: 7.87, EWINDOW: 1 });
-    expect(at(2015, 7, 22)).toMatchObject({ EDAYSSINCE: 1, ESURPRISE: 2.21, EWINDOW: 0 });
+    expect(at(2015, 7, 21)).toMatchObject({ EDAYSTO: 0, EDAYSSINCE: 85, ESURPRISE: Math.fround(7.87), EWINDOW: 1 });
+    expect(at(2015, 7, 22)).toMatchObject({ EDAYSSINCE: 1, ESURPRISE: Math.fround(2.21), EWINDOW: 0 });
     expect(at(2015, 7, 22).EDAYSTO).toBeNaN(); // no later date in this calendar
     expect(at(2015, 1, 5).EDAYSTO).toBe(92); // capped at a quarter
     expect(at(2015, 1, 5).EDAYSSINCE).toBeNaN();

@@ -542,7 +542,7 @@ export function sequenceColumns(): number[] {
 }
 
 /** Values by name, for display and explanations. */
-export function featureRecord(values: readonly number[]): Record<FeatureName, number> {
+export function featureRecord(values: ArrayLike<number>): Record<FeatureName, number> {
   if (values.length !== DEFS.length) {
     throw new Error(`expected ${DEFS.length} feature values for ${FEATURE_SPEC.id}, got ${values.length}`);
   }
@@ -917,7 +917,10 @@ function computeRolling(st: FeatureState, m: number, counts: boolean, r: Rolling
 /** The BarWindow over one state, reused across calls (a scratch object, never stored). */
 class Window implements BarWindow {
   st: FeatureState = createFeatureState();
-  out: number[] = [];
+  /** This bar's values as computed (doubles: a feature that reads another reads it unrounded). */
+  out = new Float64Array(0);
+  /** Values of `out` written so far this bar: a feature may read only those before it. */
+  filled = 0;
   n = 0;
 
   private slot(k: number): number {
@@ -1037,7 +1040,7 @@ class Window implements BarWindow {
   }
   value(name: string): number {
     const i = INDEX.get(name);
-    if (i === undefined || i >= this.out.length) throw new Error(`feature ${name} is not computed before this one`);
+    if (i === undefined || i >= this.filled) throw new Error(`feature ${name} is not computed before this one`);
     return this.out[i]!;
   }
 }
@@ -1069,7 +1072,7 @@ const NO_STATE: number[] = [];
  * ts (a re-delivery, or out of order) is ignored, leaving the state unchanged, and gives null.
  * Throws RangeError on a non-finite or non-positive price (state unchanged).
  */
-export function updateFeatures(state: FeatureState, bar: Bar, calendar?: FeatureCalendar): number[] | null {
+export function updateFeatures(state: FeatureState, bar: Bar, calendar?: FeatureCalendar): Float32Array | null {
   if (state.spec !== FEATURE_SPEC.id) {
     // State from another feature spec (e.g. restored after an upgrade): warm up again, keep dedup.
     const lastTs = state.lastTs;
@@ -1102,9 +1105,10 @@ export function updateFeatures(state: FeatureState, bar: Bar, calendar?: Feature
   state.lastTs = bar.ts;
 
   const n = state.count;
-  const out: number[] = [];
+  if (win.out.length !== DEFS.length) win.out = new Float64Array(DEFS.length);
+  const out = win.out;
   win.st = state;
-  win.out = out;
+  win.filled = 0;
   win.n = n;
   win.symbol = bar.symbol;
   win.ts = bar.ts;
@@ -1114,12 +1118,14 @@ export function updateFeatures(state: FeatureState, bar: Bar, calendar?: Feature
     const d = DEFS[i]!;
     if (d.init) {
       const v = d.update(win, state.f[i]!);
-      out.push(n >= d.warmup ? v : Number.NaN);
+      out[i] = n >= d.warmup ? v : Number.NaN;
     } else {
-      out.push(n >= d.warmup ? d.update(win, NO_STATE) : Number.NaN);
+      out[i] = n >= d.warmup ? d.update(win, NO_STATE) : Number.NaN;
     }
+    win.filled = i + 1;
   }
-  return out;
+  // Stored as float32, what the models read: a typed row is copied into wasm memory whole (schemas/logical-types.ts).
+  return new Float32Array(out);
 }
 
 /**
@@ -1132,11 +1138,11 @@ export function computeFeatureSeries(
   bars: readonly Bar[],
   calendar?: FeatureCalendar,
   keep: (bar: Bar) => boolean = () => true,
-): number[][] {
+): Float32Array[] {
   const sorted = [...bars].sort((a, b) => a.ts - b.ts);
   const symbol = sorted[0]?.symbol;
   const state = createFeatureState();
-  const rows: number[][] = [];
+  const rows: Float32Array[] = [];
   for (const bar of sorted) {
     if (bar.symbol !== symbol) throw new Error(`computeFeatureSeries: mixed symbols ${symbol} and ${bar.symbol}`);
     const values = updateFeatures(state, bar, calendar);
@@ -1145,5 +1151,5 @@ export function computeFeatureSeries(
   return rows;
 }
 
-// Frozen: shared by every refused bar, so a push would fail loudly instead of corrupting the others.
-const NO_ROW = Object.freeze([]) as unknown as number[];
+// Shared by every refused bar: empty, so nothing can be written into it.
+const NO_ROW = new Float32Array(0);

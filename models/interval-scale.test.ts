@@ -39,7 +39,7 @@ describe('interval scale for earnings days', () => {
       ts: Date.UTC(2018, 1, 1),
       close: 167.78,
       spec: FEATURE_SPEC.id,
-      values: [],
+      values: new Float32Array(0),
       history: 0,
     };
     const [base] = await persistenceModel({ horizons: [1] }).predictBatch([f]);
@@ -85,7 +85,7 @@ describe('interval scale for earnings days', () => {
     const adjusted = withIntervalScale(model, 2, { shrink: 0.5 });
     expect(adjusted.version).toBe('7-x2.000-s0.50');
     const [o] = await adjusted.predictBatch([
-      { symbol: 'A', ts: 0, close: 1, spec: 'basic@test', values: [], history: 1 },
+      { symbol: 'A', ts: 0, close: 1, spec: 'basic@test', values: new Float32Array(0), history: 1 },
     ]);
     expect(o).toMatchObject({
       predictedReturn: 0.01,
@@ -127,7 +127,7 @@ describe('earnings announcements later in the window', () => {
       ts: thursday,
       close: 1,
       spec: 'basic@test',
-      values: [],
+      values: new Float32Array(0),
       history: 1,
     }));
     const w = (h: number) => Math.sqrt((h - 1 + k * k) / h);

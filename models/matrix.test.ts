@@ -7,7 +7,7 @@ const example = (symbol: string, day: number, targets: number[]): Example => ({
   symbol,
   ts: day * DAY,
   close: 100,
-  features: [day, symbol.length],
+  features: Float32Array.of(day, symbol.length),
   targets,
   earnings: false,
 });

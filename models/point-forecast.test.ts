@@ -25,7 +25,7 @@ const examples: Example[] = PCT.slice(0, DAYS).flatMap((day, d) =>
     symbol,
     ts: d * DAY,
     close: 100,
-    features: FEATURE_NAMES.map(() => Number.NaN),
+    features: new Float32Array(FEATURE_NAMES.length).fill(Number.NaN),
     targets: [logOf(day[s]!), logOf(day[s]!) + logOf(PCT[d + 1]![s]!)],
     earnings: false,
   })),
@@ -130,7 +130,14 @@ describe('choosePoints', () => {
 
 describe('withConstantPoints', () => {
   const model = constantModel({ name: 'net', horizons: [1, 5], lower: -0.02, median: 0.004, upper: 0.03, rank: 0.004 });
-  const input: Features = { symbol: 'AAPL', ts: 0, close: 100, spec: 'basic@test', values: [], history: 300 };
+  const input: Features = {
+    symbol: 'AAPL',
+    ts: 0,
+    close: 100,
+    spec: 'basic@test',
+    values: new Float32Array(0),
+    history: 300,
+  };
   const points = [
     {
       horizon: 1,

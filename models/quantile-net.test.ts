@@ -79,7 +79,7 @@ const testInputs = (n: number): Features[] =>
     ts: 1000 + r,
     close: 100,
     spec: FEATURE_SPEC.id,
-    values: [...TEST.x.subarray(r * COLS, (r + 1) * COLS)],
+    values: Float32Array.from(TEST.x.subarray(r * COLS, (r + 1) * COLS)),
     history: 300,
   }));
 

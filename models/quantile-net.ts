@@ -1177,9 +1177,9 @@ export function clampFeatures(
 }
 
 /**
- * The loop of `clampFeatures`, on its own (as `standardiseValues`, for V8): one pass, each double compared with
- * its column's bounds and stored as float32 (copying each row with `set` and clamping it in place after ran slower:
- * the reads of the JS arrays dominate, and a second pass added its own).
+ * The loop of `clampFeatures`, on its own (as `standardiseValues`, for V8): one pass, each value compared with its
+ * column's bounds and stored as float32. The rule of the SIMD clamp (simd-clamp.ts), which serves where wasm SIMD
+ * runs; this loop serves where it does not, and checks it in the tests.
  */
 function clampValues(f: FoldedNet, cols: number, inputs: readonly Features[], x: Float32Array): void {
   const { lo, hi, fill } = f;

@@ -87,7 +87,7 @@ describe('loadShipped: the predictions rankScore, the net’s own median', () =>
     const shipped = (await loadShipped(dir))!;
     expect(shipped.normal.name).toBe('persistence');
     expect(shipped.ranking).toBeNull();
-    const input = { symbol: 'A', ts: 0, close: 1, spec: 'basic@test', values: [], history: 1 };
+    const input = { symbol: 'A', ts: 0, close: 1, spec: 'basic@test', values: new Float32Array(0), history: 1 };
     const out = await shipped.normal.predictBatch([input]);
     const predictions = predictionsFrom(shipped.normal, [input], out, 'normal', 0);
     expect(predictions.map((p) => p.rankScore)).toEqual([null, null]);

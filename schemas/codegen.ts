@@ -9,7 +9,7 @@ type AvroType =
   | AvroType[]
   | { type: 'record'; name: string; doc?: string; fields: AvroField[] }
   | { type: 'enum'; name: string; symbols: string[] }
-  | { type: 'array'; items: AvroType }
+  | { type: 'array'; items: AvroType; logicalType?: string }
   | { type: 'map'; values: AvroType }
   | { type: 'fixed'; name: string }
   | { type: string; logicalType?: string };
@@ -41,6 +41,8 @@ function tsType(t: AvroType): string {
     case 'enum':
       return (t as { symbols: string[] }).symbols.map((s) => `'${s}'`).join(' | ');
     case 'array':
+      // Logical types with a typed-array form in memory (schemas/logical-types.ts).
+      if ((t as { logicalType?: string }).logicalType === 'float32-array') return 'Float32Array';
       return `Array<${tsType((t as { items: AvroType }).items)}>`;
     case 'map':
       return `Record<string, ${tsType((t as { values: AvroType }).values)}>`;

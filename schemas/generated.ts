@@ -139,12 +139,12 @@ export interface Features {
   close: number;
   /** Feature spec id (name@hash) that fixes names and order of values. */
   spec: string;
-  /** Feature values in spec order; NaN while a feature is still warming up. */
-  values: Array<number>;
+  /** Feature values in spec order; NaN while a feature is still warming up. Float32 values (what the models read): a Float32Array in memory, an array of doubles on the wire. */
+  values: Float32Array;
   /** Bars seen for this symbol, including this one. */
   history: number;
 }
-export const featuresAvsc = {"type":"record","name":"Features","namespace":"tickcast","doc":"Feature vector for one symbol at the close of one bar. Names and order come from the feature spec in models/ named by `spec`.","fields":[{"name":"symbol","type":"string"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Event time of the bar the features describe."},{"name":"close","type":"double","doc":"Close of that bar: the price predictions are relative to."},{"name":"spec","type":"string","doc":"Feature spec id (name@hash) that fixes names and order of values."},{"name":"values","type":{"type":"array","items":"double"},"doc":"Feature values in spec order; NaN while a feature is still warming up."},{"name":"history","type":"int","doc":"Bars seen for this symbol, including this one."}]} as const;
+export const featuresAvsc = {"type":"record","name":"Features","namespace":"tickcast","doc":"Feature vector for one symbol at the close of one bar. Names and order come from the feature spec in models/ named by `spec`.","fields":[{"name":"symbol","type":"string"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"},"doc":"Event time of the bar the features describe."},{"name":"close","type":"double","doc":"Close of that bar: the price predictions are relative to."},{"name":"spec","type":"string","doc":"Feature spec id (name@hash) that fixes names and order of values."},{"name":"values","type":{"type":"array","items":"double","logicalType":"float32-array"},"doc":"Feature values in spec order; NaN while a feature is still warming up. Float32 values (what the models read): a Float32Array in memory, an array of doubles on the wire."},{"name":"history","type":"int","doc":"Bars seen for this symbol, including this one."}]} as const;
 
 /** A news headline about one symbol. (schemas/news.avsc) */
 export interface News {

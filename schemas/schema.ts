@@ -1,6 +1,7 @@
 // A Schema<T> ties a generated record type to its Avro definition and its semantic rules
 // (things Avro cannot say: prices are finite and positive, high >= low, ...).
 import avro from 'avsc';
+import { avroOptions } from './logical-types.js';
 
 export interface Schema<T> {
   /** Avro full name, e.g. tickcast.Quote. */
@@ -27,7 +28,7 @@ export function defineSchema<T>(
   avscJson: Readonly<Record<string, unknown>>,
   validate: (value: T) => string[] = () => [],
 ): Schema<T> {
-  const type = avro.Type.forSchema(avscJson as avro.Schema, { wrapUnions: false });
+  const type = avro.Type.forSchema(avscJson as avro.Schema, avroOptions());
   const name = type.name ?? String(avscJson.name);
   return { name, avsc: avscJson, type, fingerprint: type.fingerprint('sha256').toString('hex'), validate };
 }

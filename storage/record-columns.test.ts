@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BAR_TABLE, PREDICTION_TABLE, SCORE_TABLE, storeTableLayout } from './record-columns.js';
+import { BAR_TABLE, PREDICTION_TABLE, SCORE_TABLE, storeTableLayout, toJsonText } from './record-columns.js';
 
 const columns = (t: typeof BAR_TABLE) =>
   storeTableLayout(t, ['batch']).columns.map(
@@ -65,5 +65,9 @@ describe('the store tables derived from the record schemas', () => {
   it('keys rows by (symbol, interval, ts) and (symbol, horizon, ts)', () => {
     expect(storeTableLayout(BAR_TABLE)).toMatchObject({ table: 'bars', key: ['symbol', 'interval'], time: 'ts' });
     expect(storeTableLayout(SCORE_TABLE)).toMatchObject({ table: 'scores', key: ['symbol', 'horizon'], time: 'ts' });
+  });
+
+  it('writes a JSON column with a feature row (a Float32Array) as an array, as the wire has it', () => {
+    expect(toJsonText({ values: Float32Array.of(0.5, 2) })).toBe('{"values":[0.5,2]}');
   });
 });

@@ -221,7 +221,12 @@ export function keyValues(
 
 /** A `json` column's text: arrays, maps and records as JSON. */
 export function toJsonText(v: unknown): string {
-  return JSON.stringify(v);
+  return JSON.stringify(v, typedArrayAsArray);
+}
+
+/** A typed array (a feature row, schemas/logical-types.ts) as the array it is on the wire, not as {"0": …}. */
+export function typedArrayAsArray(_key: string, v: unknown): unknown {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as Float32Array) : v;
 }
 
 /** A read row back as a record: JSON columns parsed, nullable NULLs as null. */

@@ -8,7 +8,7 @@ import { knownSymbol } from './validate.js';
 interface FeatureVector {
   symbol: string;
   ts: number;
-  values: readonly number[];
+  values: ArrayLike<number>;
 }
 
 const FeatureValueRef = builder.objectRef<{ name: string; value: number }>('FeatureValue').implement({
@@ -16,11 +16,24 @@ const FeatureValueRef = builder.objectRef<{ name: string; value: number }>('Feat
     name: t.exposeString('name'),
     value: t.float({
       nullable: true,
-      description: 'Null while the feature is still warming up.',
-      resolve: (f) => (Number.isFinite(f.value) ? f.value : null),
+      description:
+        'Null while the feature is still warming up. A float32 value (what the models read), written as the shortest decimal that is that float32.',
+      resolve: (f) => (Number.isFinite(f.value) ? shortestFloat32(f.value) : null),
     }),
   }),
 });
+
+/**
+ * The shortest decimal that rounds to the same float32: a row holds 0.2 as 0.20000000298023224 in doubles, and a
+ * reader wants 0.2. Nine significant digits always suffice.
+ */
+export function shortestFloat32(v: number): number {
+  for (let p = 1; p < 9; p++) {
+    const d = Number(v.toPrecision(p));
+    if (Math.fround(d) === v) return d;
+  }
+  return Number(v.toPrecision(9));
+}
 
 const FeatureVectorRef = builder.objectRef<FeatureVector>('FeatureVector').implement({
   description: 'Feature values of a symbol at the close of one bar, in spec order.',

@@ -21,7 +21,7 @@ const features = (symbol: string, close: number, spec = 'basic@test'): Features 
   ts: Date.UTC(2018, 1, 2), // a Friday
   close,
   spec,
-  values: [0.01],
+  values: Float32Array.of(0.01),
   history: 40,
 });
 
@@ -95,8 +95,8 @@ describe('predict', () => {
       passes = 0;
       const d = await TestDriver.forOperator(predict({ model, regime }));
       await d.pipe('input', [
-        { ...features('AAPL', 160.5), values: [0.002] },
-        { ...features('MSFT', 91.78), values: [-0.001] },
+        { ...features('AAPL', 160.5), values: Float32Array.of(0.002) },
+        { ...features('MSFT', 91.78), values: Float32Array.of(-0.001) },
       ]);
       await d.run();
       expect(passes, regime).toBe(1); // one pass of the net per batch, the rank included
@@ -105,10 +105,11 @@ describe('predict', () => {
         out.map((p) => [p.symbol, p.horizon, p.rankScore]),
         regime,
       ).toEqual([
-        ['AAPL', 1, 0.002],
-        ['AAPL', 5, 0.01],
-        ['MSFT', 1, -0.001],
-        ['MSFT', 5, -0.005],
+        // A feature row holds float32: 0.002 in it is Math.fround(0.002).
+        ['AAPL', 1, Math.fround(0.002)],
+        ['AAPL', 5, 5 * Math.fround(0.002)],
+        ['MSFT', 1, Math.fround(-0.001)],
+        ['MSFT', 5, 5 * Math.fround(-0.001)],
       ]);
       // The point is the constant (halved on the earnings branch): the rank score is a signal beside it.
       const shrink = regime === 'earnings' ? 0.5 : 1;

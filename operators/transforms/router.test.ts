@@ -8,7 +8,7 @@ const features = (symbol: string, iso: string): Features => ({
   ts: Date.parse(`${iso}T00:00:00Z`),
   close: 100,
   spec: 'test@0',
-  values: [],
+  values: new Float32Array(0),
   history: 30,
 });
 

@@ -6,7 +6,7 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import pRetry, { AbortError } from 'p-retry';
-import type { Schema } from '../../../schemas/index.js';
+import { avroOptions, type Schema } from '../../../schemas/index.js';
 import type { Serde } from '../../serde.js';
 import { backwardProblems } from './schema-compat.js';
 
@@ -147,8 +147,11 @@ export class RegistrySerde implements Serde {
     const known = this.writers.get(id);
     if (known) return known;
     const fetched = await this.registry.getSchema(id);
-    // Rebuilt with the engine's options (unions unwrapped), as the reader types are.
-    const type = avro.Type.forSchema((fetched as avro.Type).schema() as avro.Schema, { wrapUnions: false });
+    // Rebuilt with the engine's options (unions unwrapped, logical types), as the reader types are.
+    const type = avro.Type.forSchema(
+      (fetched as avro.Type).schema({ exportAttrs: true }) as avro.Schema,
+      avroOptions(),
+    );
     if (!type) throw new Error(`schema registry: ${subject} id ${id} is not Avro`);
     this.writers.set(id, type);
     return type;
