@@ -397,7 +397,11 @@ async function openClients(pipeline: Pipeline, plan: RunPlan, deps: OpenDeps) {
     const transactional = plan.transactional.has(node.id);
     const consumer = await transport.consumer({ group, topics: node.reads, transactional });
     metrics.node(node.id).group = group;
-    const producer = await producerFor(transactional ? group : undefined);
+    // A sink produces dead letters only (sinks keep no state): the process's shared producer
+    // serves them all. On Kafka each producer is a librdkafka handle with its own threads and
+    // polls, busy even while idle (issue 15: 19 handles a worker, ~35–125 ms of CPU a second).
+    const producer =
+      node.operator.kind === 'sink' && !transactional ? shared : await producerFor(transactional ? group : undefined);
     const task = nodeTask(node, producer, consumer);
     tasks.push({
       id: task.id,

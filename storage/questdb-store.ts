@@ -20,6 +20,7 @@ import { type ScoredPrediction, scoreOf } from '../models/scores.js';
 import type { Bar, Prediction, Score } from '../schemas/index.js';
 import { assertBucketMs, bucketInterval, bucketStart } from './buckets.js';
 import { QuestDbError } from './questdb-error.js';
+import { useFastEscape } from './questdb-ilp-escape.js';
 import {
   BAR_TABLE,
   checkRow,
@@ -187,6 +188,7 @@ class QuestDbStore implements TimeSeriesStore {
     // makes no request. auto_flush=off: each upsert is one flush, i.e. one transaction per table.
     // A third of the write budget for one request and a third for retries leaves time to apply.
     const part = Math.max(1, Math.round(opts.writeTimeoutMs / 3));
+    useFastEscape();
     const sender = await Sender.fromConfig(
       `${http.scheme}::addr=${http.host};protocol_version=2;auto_flush=off;` +
         `request_timeout=${part};retry_timeout=${part}`,
