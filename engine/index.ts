@@ -35,7 +35,7 @@ export { RecordError, type StreamRecord } from './record.js';
 export { createReplayClock, type ReplayClock } from './replay-clock.js';
 export { type RunningPipeline, type RunOptions, type RunSummary, runPipeline, topicSpecs } from './runner.js';
 export { avroSerde, type Serde } from './serde.js';
-export type { StateCodec } from './state-codec.js';
+export { avroStateCodec, type StateCodec } from './state-codec.js';
 export { TestDriver } from './test-driver.js';
 export { publicTopics, type TableTopic, type TopicTable, topicTableProblems } from './topic-table.js';
 export type { Consumer, IncomingMessage, OutgoingMessage, Producer, TopicSpec, Transport } from './transport.js';

@@ -3,6 +3,9 @@
 // serde) when JSON is too slow or too lossy for its state: JSON turns NaN and ±Infinity into null,
 // and a state of a few thousand numbers costs more to stringify and parse than to update.
 
+import avro from 'avsc';
+import { avroOptions } from '../schemas/index.js';
+
 /** An operator's own encoding of its keyed state (`state: { description, codec }`). */
 export interface StateCodec<S> {
   /** The bytes need only stay valid until the next call (the engine copies them at once). */
@@ -72,4 +75,41 @@ export function decodeChangelogEntry(value: Buffer, codec: StateCodec<unknown> |
   }
   if ((value[1]! & HAS_STATE) !== 0) entry.s = codec.decode(value.subarray(timersEnd));
   return entry;
+}
+
+/**
+ * A state codec from an Avro schema of the state: for a state of records (strings, numbers, nulls)
+ * rather than of long numeric arrays. Exact where JSON is not (NaN and ±Infinity survive), smaller
+ * (no field names), and encoded into one reused buffer: ~5× faster than JSON on the score
+ * operator's state (issue 15). The bytes start with 4 bytes of the schema's fingerprint, and
+ * bytes of another schema are refused, not guessed at: a changed state schema needs a new
+ * changelog (a new operator name, or its changelog topic deleted).
+ */
+export function avroStateCodec<S>(schema: avro.Schema): StateCodec<S> {
+  const type = avro.Type.forSchema(schema, avroOptions());
+  const mark = type.fingerprint('sha256').subarray(0, 4);
+  let scratch = Buffer.allocUnsafe(16_384);
+  mark.copy(scratch);
+  return {
+    encode(state) {
+      let end = type.encode(state, scratch, mark.length);
+      if (end < 0) {
+        // Too small by −end bytes: grow once to fit (and some), then encode again.
+        scratch = Buffer.allocUnsafe(2 * (scratch.length - end));
+        mark.copy(scratch);
+        end = type.encode(state, scratch, mark.length);
+      }
+      return scratch.subarray(0, end);
+    },
+    decode(bytes) {
+      const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      if (buf.length < mark.length || !buf.subarray(0, mark.length).equals(mark)) {
+        const got = buf.subarray(0, mark.length).toString('hex');
+        throw new Error(
+          `state of ${type.name ?? 'an Avro schema'} written with another schema (fingerprint ${got}…, this one ${mark.toString('hex')}…)`,
+        );
+      }
+      return type.fromBuffer(buf.subarray(mark.length)) as S;
+    },
+  };
 }

@@ -108,4 +108,18 @@ describe('score counts late predictions', () => {
     // On-time predictions are not counted; a second operator on the same registry shares the counter.
     expect(() => score({ registry })).not.toThrow();
   });
+
+  it('keeps its state on the changelog in Avro: what waits comes back as it was (NaN and nulls too)', () => {
+    const codec = score().state!.codec!;
+    const { createdAt: _c, predictedReturn: _r, ...waiting } = prediction('KO', '2018-01-02', 46.1, 5, '2018-01-09');
+    const state = {
+      closes: [[day('2018-01-02'), 46.1] as [number, number]],
+      pending: [waiting, { ...waiting, id: 'KO:2', lower: Number.NaN, rankScore: 0.4 }],
+    };
+    const bytes = codec.encode(state);
+    expect(bytes.length).toBeLessThan(JSON.stringify(state).length / 2);
+    const back = codec.decode(bytes);
+    expect(back.closes).toEqual(state.closes);
+    expect(back.pending.map((p) => ({ ...p }))).toEqual(state.pending);
+  });
 });

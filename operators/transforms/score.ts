@@ -11,7 +11,7 @@
 // missing though the session had a bar). Missing sessions are counted from the scores topic by
 // score-metrics (tickcast_scores_total{status="missing"}).
 import { Counter, type Registry } from 'prom-client';
-import { defineOperator, END_OF_TIME } from '../../engine/index.js';
+import { avroStateCodec, defineOperator, END_OF_TIME } from '../../engine/index.js';
 import { type ScoredPrediction, scoreOf } from '../../models/scores.js';
 import { type Prediction, type Score, schemas } from '../../schemas/index.js';
 
@@ -44,6 +44,31 @@ export interface ScoreOptions {
 
 const LATE_METRIC = 'tickcast_score_late_total';
 
+/**
+ * The state on its changelog, in Avro: a pending prediction is a Prediction without the two fields `pendingOf`
+ * drops. A symbol's state holds up to ~27 of them: as JSON ~4–8 KB, five times slower to write (issue 15).
+ */
+const predictionRecord = schemas.Prediction.avsc as { fields: ReadonlyArray<{ name: string }> };
+const scoreStateCodec = avroStateCodec<ScoreState>({
+  type: 'record',
+  name: 'ScoreState',
+  namespace: 'tickcast.state',
+  fields: [
+    { name: 'closes', type: { type: 'array', items: { type: 'array', items: 'double' } } },
+    {
+      name: 'pending',
+      type: {
+        type: 'array',
+        items: {
+          ...predictionRecord,
+          name: 'PendingPrediction',
+          fields: predictionRecord.fields.filter((f) => f.name !== 'createdAt' && f.name !== 'predictedReturn'),
+        },
+      },
+    },
+  ],
+} as unknown as Parameters<typeof avroStateCodec>[0]);
+
 /** The registry's late-prediction counter (one per registry, however many score operators share it). */
 function lateCounter(registry: Registry): Counter<'horizon' | 'status'> {
   return (
@@ -65,7 +90,10 @@ export function score(opts: ScoreOptions = {}) {
     name: 'score',
     input: schemas.Prediction,
     outputs: { scores: schemas.Score },
-    state: { description: 'per symbol: predictions waiting for their target session, and recent closes' },
+    state: {
+      description: 'per symbol: predictions waiting for their target session, and recent closes',
+      codec: scoreStateCodec,
+    },
     process({ value: p }, ctx) {
       const state = ctx.state.get() ?? { closes: [], pending: [] };
       const emit = (x: Score) => ctx.emit('scores', x, { timestamp: x.targetTs });
