@@ -149,6 +149,38 @@ describe('findChains', () => {
     expect(p.describe().topics.find((t) => t.name === 'marked')).toMatchObject({ pinned: true });
   });
 
+  it('chains a node that reads what two nodes of one chain write (branches joining again)', () => {
+    const bar = (name: string) => ({ schema: schemas.Bar, partitions: 3, description: name });
+    const p = definePipeline({
+      name: 'join-example',
+      topics: {
+        quotes: { schema: schemas.Quote, partitions: 3 },
+        bars: bar('bars'),
+        up: bar('up'),
+        down: bar('down'),
+        joined: bar('joined'),
+        final: bar('final'),
+      },
+      nodes: [
+        { id: 'source', operator: source, writes: { quotes: 'quotes' } },
+        { id: 'bars', operator: dailyBars, reads: 'quotes', writes: { bars: 'bars' } },
+        { id: 'split', operator: split, reads: 'bars', writes: { up: 'up', down: 'down' } },
+        { id: 'mark-up', operator: mark, reads: 'up', writes: { bars: 'joined' } },
+        { id: 'mark-down', operator: mark, reads: 'down', writes: { bars: 'joined' } },
+        { id: 'mark-again', operator: mark, reads: 'joined', writes: { bars: 'final' } },
+        { id: 'store', operator: collector('store', []), reads: 'final' },
+      ],
+    });
+    expect(p.chains).toEqual([
+      {
+        head: 'bars',
+        nodes: ['bars', 'split', 'mark-up', 'mark-down', 'mark-again'],
+        local: ['bars', 'up', 'down', 'joined'],
+        fused: ['bars', 'up', 'down', 'joined'],
+      },
+    ]);
+  });
+
   it('does not chain across a change of partition count (the lanes would not line up)', () => {
     const p = pipeline(empty(), { marked: { partitions: 1 }, up: { partitions: 1 }, down: { partitions: 1 } });
     expect(p.chains).toEqual([]);

@@ -18,8 +18,9 @@ export interface Chain {
 
 /**
  * The chains of a pipeline (only those of two nodes or more). A transform joins the chain of the
- * node before it when it reads one topic, written by that node alone, and that topic is neither
- * external, pinned nor compacted; when both nodes' topics all have one partition count (so
+ * node before it when it reads one topic, written by that node alone (or only by nodes of one
+ * chain, as the branches of a router that join again), and that topic is neither external, pinned
+ * nor compacted; when both nodes' topics all have one partition count (so
  * partition p of every topic in the chain is one lane, owned by one worker); and when it neither
  * lingers nor caps its batches (`lingerMs`, `maxBatch`: a chain runs at its head's pace). Records
  * stay in the lane of the input they came from, which is where Kafka would put them when a node
@@ -40,15 +41,25 @@ export function findChains(nodes: readonly PipelineNode[], topics: ReadonlyMap<s
     if (op.kind !== 'transform' || op.lingerMs !== undefined || op.maxBatch !== undefined) continue;
     if (node.reads.length !== 1) continue;
     const topic = topics.get(node.reads[0]!);
-    if (!topic || topic.external || topic.pinned || topic.compacted || topic.producers.length !== 1) continue;
-    const before = byId.get(topic.producers[0]!);
+    if (!topic || topic.external || topic.pinned || topic.compacted || topic.producers.length === 0) continue;
+    const before = topic.producers.map((id) => byId.get(id));
     const lanes = lanesOf(node);
-    if (!before || lanes === null || lanesOf(before) !== lanes) continue;
-    let chain = chainOf.get(before.id);
-    if (!chain) {
-      chain = { head: before.id, nodes: [before.id], local: [], fused: [] };
-      chainOf.set(before.id, chain);
-      chains.push(chain);
+    if (lanes === null || before.some((b) => !b || lanesOf(b) !== lanes)) continue;
+    let chain: Chain | undefined;
+    if (before.length === 1) {
+      const only = before[0]!;
+      chain = chainOf.get(only.id);
+      if (!chain) {
+        chain = { head: only.id, nodes: [only.id], local: [], fused: [] };
+        chainOf.set(only.id, chain);
+        chains.push(chain);
+      }
+    } else {
+      // Written by several nodes (a router's branches, joining again): chained when they are
+      // all of one chain, which then hands the node every record they write.
+      const theirs = new Set(before.map((b) => chainOf.get(b!.id)));
+      if (theirs.size !== 1 || theirs.has(undefined)) continue;
+      chain = [...theirs][0]!;
     }
     chain.nodes.push(node.id);
     if (!chain.local.includes(topic.name)) chain.local.push(topic.name);
