@@ -2,7 +2,7 @@
 // @kafkajs/confluent-schema-registry client against a TEST DOUBLE of the registry's REST API
 // (test/support/schema-registry-test-double.ts): no registry server runs here.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defineSchema, type Quote, schemas } from '../../../schemas/index.js';
+import { defineSchema, type Features, type Quote, schemas } from '../../../schemas/index.js';
 import {
   type SchemaRegistryTestDouble,
   startSchemaRegistryTestDouble,
@@ -135,6 +135,37 @@ describe('RegistrySerde', () => {
     const [letter] = d.deadLetters('quotes');
     expect(letter).toMatchObject({ kind: 'decode', key: 'AAPL' });
     expect(letter!.reason).toMatch(/cannot decode as tickcast.Quote: not in the Confluent wire format/);
+  });
+
+  it('carries a feature row as an array of doubles and gives it back as a Float32Array, also from an older schema', async () => {
+    const row: Features = {
+      symbol: 'AAPL',
+      ts: Date.UTC(2017, 2, 1),
+      close: 139.8,
+      spec: 'basic@test',
+      values: Float32Array.of(0.25, Number.NaN, -3),
+      history: 300,
+    };
+    // A schema version without the annotation, registered first (as a deployment before it would have).
+    const plain = defineSchema<Features>(
+      JSON.parse(JSON.stringify(schemas.Features.avsc).replace(',"logicalType":"float32-array"', '')),
+    );
+    const old = new RegistrySerde({ url: registry.url });
+    await old.prepare([{ name: 'features', schema: plain }]);
+    const written = old.encode('features', plain, {
+      ...row,
+      values: [0.25, Number.NaN, -3] as unknown as Float32Array,
+    });
+    // This version: compatible, registered beside it; a new process reads both versions.
+    const serde = new RegistrySerde({ url: registry.url });
+    await serde.prepare([{ name: 'features', schema: schemas.Features }]);
+    const reader = new RegistrySerde({ url: registry.url });
+    await reader.prepare([{ name: 'features', schema: schemas.Features }]);
+    for (const bytes of [written, serde.encode('features', schemas.Features, row)]) {
+      const back = reader.decode('features', schemas.Features, bytes);
+      expect(back.values).toBeInstanceOf(Float32Array);
+      expect([...back.values]).toEqual([0.25, Number.NaN, -3]);
+    }
   });
 });
 
