@@ -17,19 +17,19 @@ export interface Chain {
 }
 
 /**
- * The chains of a pipeline (only those of two nodes or more). A transform joins the chain of the
- * node before it when it reads one topic, written by that node alone (or only by nodes of one
- * chain, as the branches of a router that join again), and that topic is neither external, pinned
- * nor compacted; when both nodes' topics all have one partition count (so
- * partition p of every topic in the chain is one lane, owned by one worker); and when it neither
- * lingers nor caps its batches (`lingerMs`, `maxBatch`: a chain runs at its head's pace). Records
+ * The chains of a pipeline (only those of two nodes or more). A transform, or a sink (unless it
+ * says `chain: false`), joins the chain of the node before it when it reads one topic, written by
+ * that node alone (or only by nodes of one chain, as the branches of a router that join again),
+ * and that topic is neither external, pinned nor compacted; when both nodes' topics all have one
+ * partition count (so partition p of every topic in the chain is one lane, owned by one worker);
+ * and when a transform neither lingers nor caps its batches (`lingerMs`, `maxBatch`: a chain runs at its head's pace). Records
  * stay in the lane of the input they came from, which is where Kafka would put them when a node
  * keeps its input's key (every transform here does; a re-keying one belongs behind a pinned topic).
  */
 export function findChains(nodes: readonly PipelineNode[], topics: ReadonlyMap<string, PipelineTopic>): Chain[] {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const lanesOf = (n: PipelineNode): number | null => {
-    if (n.operator.kind !== 'transform' || n.everyProcess) return null;
+    if ((n.operator.kind !== 'transform' && n.operator.kind !== 'sink') || n.everyProcess) return null;
     const counts = new Set([...n.reads, ...Object.values(n.writes)].map((t) => topics.get(t)?.partitions));
     const [count] = counts;
     return counts.size === 1 && count !== undefined ? count : null;
@@ -38,7 +38,13 @@ export function findChains(nodes: readonly PipelineNode[], topics: ReadonlyMap<s
   const chains: Chain[] = [];
   for (const node of nodes) {
     const op = node.operator;
-    if (op.kind !== 'transform' || op.lingerMs !== undefined || op.maxBatch !== undefined) continue;
+    if (
+      op.kind === 'sink'
+        ? op.chain === false
+        : op.kind !== 'transform' || op.lingerMs !== undefined || op.maxBatch !== undefined
+    ) {
+      continue;
+    }
     if (node.reads.length !== 1) continue;
     const topic = topics.get(node.reads[0]!);
     if (!topic || topic.external || topic.pinned || topic.compacted || topic.producers.length === 0) continue;
