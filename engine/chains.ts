@@ -37,35 +37,23 @@ export function findChains(nodes: readonly PipelineNode[], topics: ReadonlyMap<s
   const chainOf = new Map<string, Chain>();
   const chains: Chain[] = [];
   for (const node of nodes) {
-    const op = node.operator;
-    if (
-      op.kind === 'sink'
-        ? op.chain === false
-        : op.kind !== 'transform' || op.lingerMs !== undefined || op.maxBatch !== undefined
-    ) {
-      continue;
-    }
-    if (node.reads.length !== 1) continue;
+    if (!joins(node.operator) || node.reads.length !== 1) continue;
     const topic = topics.get(node.reads[0]!);
     if (!topic || topic.external || topic.pinned || topic.compacted || topic.producers.length === 0) continue;
     const before = topic.producers.map((id) => byId.get(id));
     const lanes = lanesOf(node);
     if (lanes === null || before.some((b) => !b || lanesOf(b) !== lanes)) continue;
-    let chain: Chain | undefined;
-    if (before.length === 1) {
-      const only = before[0]!;
-      chain = chainOf.get(only.id);
-      if (!chain) {
-        chain = { head: only.id, nodes: [only.id], local: [], fused: [] };
-        chainOf.set(only.id, chain);
-        chains.push(chain);
-      }
-    } else {
-      // Written by several nodes (a router's branches, joining again): chained when they are
-      // all of one chain, which then hands the node every record they write.
-      const theirs = new Set(before.map((b) => chainOf.get(b!.id)));
-      if (theirs.size !== 1 || theirs.has(undefined)) continue;
-      chain = [...theirs][0]!;
+    // Every writer of the topic in one chain (a router's branches may join again), or its one
+    // writer, which starts a chain if it is in none yet.
+    const theirs = new Set(before.map((b) => chainOf.get(b!.id)));
+    if (theirs.size !== 1) continue;
+    let [chain] = theirs;
+    if (!chain) {
+      if (before.length !== 1) continue;
+      const head = before[0]!.id;
+      chain = { head, nodes: [head], local: [], fused: [] };
+      chainOf.set(head, chain);
+      chains.push(chain);
     }
     chain.nodes.push(node.id);
     if (!chain.local.includes(topic.name)) chain.local.push(topic.name);
@@ -91,4 +79,10 @@ export function splitChainProblem(chains: readonly Chain[], selected: ReadonlySe
     }
   }
   return null;
+}
+
+/** A transform that neither lingers nor caps its batches, or a sink that does not say `chain: false`. */
+function joins(op: PipelineNode['operator']): boolean {
+  if (op.kind === 'sink') return op.chain !== false;
+  return op.kind === 'transform' && op.lingerMs === undefined && op.maxBatch === undefined;
 }

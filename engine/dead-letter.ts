@@ -1,7 +1,7 @@
 // A dead letter as every producer of them writes it (a source's rejects, a node's decode,
 // validation and processing failures, the TestDriver's piped records): one envelope, one message
 // to `<topic>.dlq`, and one way to turn a value that never became Avro into payload bytes.
-import { type DeadLetter, schemas } from '../schemas/index.js';
+import { type DeadLetter, schemas, typedArraysAsArrays } from '../schemas/index.js';
 import { HEADER } from './control.js';
 import { DLQ_SUFFIX, type Pipeline } from './pipeline.js';
 import type { OutgoingMessage } from './transport.js';
@@ -57,7 +57,7 @@ export function jsonPayload(value: unknown): Buffer {
   return Buffer.from(text);
 }
 
-function jsonValue(_key: string, v: unknown): unknown {
+function jsonValue(key: string, v: unknown): unknown {
   if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
-  return v instanceof Float64Array || v instanceof Float32Array ? Array.from(v) : v;
+  return typedArraysAsArrays(key, v);
 }

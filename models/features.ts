@@ -918,7 +918,7 @@ function computeRolling(st: FeatureState, m: number, counts: boolean, r: Rolling
 class Window implements BarWindow {
   st: FeatureState = createFeatureState();
   /** This bar's values as computed (doubles: a feature that reads another reads it unrounded). */
-  out = new Float64Array(0);
+  readonly out = new Float64Array(DEFS.length);
   /** Values of `out` written so far this bar: a feature may read only those before it. */
   filled = 0;
   n = 0;
@@ -1105,7 +1105,6 @@ export function updateFeatures(state: FeatureState, bar: Bar, calendar?: Feature
   state.lastTs = bar.ts;
 
   const n = state.count;
-  if (win.out.length !== DEFS.length) win.out = new Float64Array(DEFS.length);
   const out = win.out;
   win.st = state;
   win.filled = 0;

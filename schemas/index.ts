@@ -57,7 +57,7 @@ export type {
   Score,
   SmaSignal,
 } from './generated.js';
-export { avroOptions } from './logical-types.js';
+export { avroOptions, typedArraysAsArrays } from './logical-types.js';
 export { SYMBOL_PATTERN } from './rules.js';
 export { defineSchema, describeTypeErrors, type RecordSchema, type Schema, type SchemaType } from './schema.js';
 

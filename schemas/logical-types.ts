@@ -34,6 +34,14 @@ class Float32ArrayType extends avro.types.LogicalType {
 }
 
 /**
+ * A JSON.stringify replacer that writes a record as the wire has it: a `float32-array` field (a feature row) as
+ * an array, not as the {"0": …} JSON makes of a typed array.
+ */
+export function typedArraysAsArrays(_key: string, v: unknown): unknown {
+  return v instanceof Float32Array ? Array.from(v) : v;
+}
+
+/**
  * The options of every avsc type built for a topic (reader and writer types alike). A new object each call:
  * avsc keeps the named types it builds in its options (`registry`), and a name defined twice is an error.
  */

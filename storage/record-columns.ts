@@ -2,7 +2,7 @@
 // column per field, the row key, and the checks made before anything is written or read, so
 // DuckDB and QuestDB refuse the same input the same way. Both the tables of declared topics and
 // the stores' own (bars, predictions, scores) are derived here: the .avsc is the one source.
-import { type FieldKind, type RecordSchema, recordFields, schemas } from '../schemas/index.js';
+import { type FieldKind, type RecordSchema, recordFields, schemas, typedArraysAsArrays } from '../schemas/index.js';
 import type { RecordKey, RecordTable } from './timeseries-store.js';
 
 export interface RecordColumn {
@@ -221,12 +221,7 @@ export function keyValues(
 
 /** A `json` column's text: arrays, maps and records as JSON. */
 export function toJsonText(v: unknown): string {
-  return JSON.stringify(v, typedArrayAsArray);
-}
-
-/** A typed array (a feature row, schemas/logical-types.ts) as the array it is on the wire, not as {"0": …}. */
-export function typedArrayAsArray(_key: string, v: unknown): unknown {
-  return ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as Float32Array) : v;
+  return JSON.stringify(v, typedArraysAsArrays);
 }
 
 /** A read row back as a record: JSON columns parsed, nullable NULLs as null. */

@@ -24,8 +24,7 @@ import {
   GraphQLString,
 } from 'graphql';
 import type { TableTopic } from '../../engine/index.js';
-import { type RecordField, recordFields } from '../../schemas/index.js';
-import { toJsonText } from '../../storage/record-columns.js';
+import { type RecordField, recordFields, typedArraysAsArrays } from '../../schemas/index.js';
 import type { RecordKey } from '../../storage/timeseries-store.js';
 import type { ApiContext } from '../context.js';
 import { apiError, ErrorCode } from '../errors.js';
@@ -240,7 +239,7 @@ function outputField(f: RecordField, scalar: GraphQLScalarType | GraphQLEnumType
     resolve: (r) => {
       const v = r[f.name];
       if (v === null || v === undefined) return null;
-      if (f.kind === 'json') return toJsonText(v);
+      if (f.kind === 'json') return JSON.stringify(v, typedArraysAsArrays);
       if (number && Number.isNaN(v)) return null;
       return v;
     },
