@@ -91,13 +91,11 @@ const split = defineOperator<Bar, { up: typeof schemas.Bar; down: typeof schemas
   },
 });
 
-/** A sink into `into`; `chain: false` keeps it out of the chain that writes its input. */
-function collector(name: string, into: Bar[], chain?: false) {
+function collector(name: string, into: Bar[]) {
   return defineOperator<Bar>({
     kind: 'sink',
     name,
     input: schemas.Bar,
-    ...(chain === false ? { chain } : {}),
     async write(records) {
       into.push(...records.map((r) => r.value));
     },
@@ -123,8 +121,7 @@ function pipeline(
       { id: 'bars', operator: dailyBars, reads: 'quotes', writes: { bars: 'bars' } },
       { id: 'mark', operator: mark, reads: 'bars', writes: { bars: 'marked' } },
       { id: 'split', operator: split, reads: 'marked', writes: { up: 'up', down: 'down' } },
-      // Apart from the chain: so `bars`, which it reads, stays on the transport.
-      { id: 'store-bars', operator: collector('store-bars', out.bars, false), reads: 'bars' },
+      { id: 'store-bars', operator: collector('store-bars', out.bars), reads: 'bars' },
       { id: 'store-up', operator: collector('store-up', out.up), reads: 'up' },
       { id: 'store-down', operator: collector('store-down', out.down), reads: 'down' },
     ],
@@ -136,27 +133,19 @@ const sorted = (bars: Bar[]) =>
   bars.map((b) => `${b.symbol} ${b.ts} ${b.close} ${b.source}`).sort((a, b) => a.localeCompare(b));
 
 describe('findChains', () => {
-  it('chains consecutive transforms of one partition count and the sinks after them; a topic read outside the chain stays on the transport', () => {
+  it('chains consecutive transforms of one partition count; a topic read outside the chain stays on the transport', () => {
     const p = pipeline(empty());
     expect(p.chains).toEqual([
-      {
-        head: 'bars',
-        nodes: ['bars', 'mark', 'split', 'store-up', 'store-down'],
-        local: ['bars', 'marked', 'up', 'down'],
-        fused: ['marked', 'up', 'down'],
-      },
+      { head: 'bars', nodes: ['bars', 'mark', 'split'], local: ['bars', 'marked'], fused: ['marked'] },
     ]);
     expect(p.describe().chains).toEqual(p.chains);
-    expect(p.mermaid()).toContain('subgraph chain_0["chain: bars → mark → split → store-up → store-down"]');
+    expect(p.mermaid()).toContain('subgraph chain_0["chain: bars → mark → split"]');
     expect(p.mermaid()).toContain('t_marked -.-> n_split');
   });
 
   it('never fuses a pinned topic: the chain breaks there', () => {
     const p = pipeline(empty(), { marked: { pinned: true } });
-    expect(p.chains).toEqual([
-      { head: 'bars', nodes: ['bars', 'mark'], local: ['bars'], fused: [] },
-      { head: 'split', nodes: ['split', 'store-up', 'store-down'], local: ['up', 'down'], fused: ['up', 'down'] },
-    ]);
+    expect(p.chains).toEqual([{ head: 'bars', nodes: ['bars', 'mark'], local: ['bars'], fused: [] }]);
     expect(p.describe().topics.find((t) => t.name === 'marked')).toMatchObject({ pinned: true });
   });
 
@@ -185,19 +174,16 @@ describe('findChains', () => {
     expect(p.chains).toEqual([
       {
         head: 'bars',
-        nodes: ['bars', 'split', 'mark-up', 'mark-down', 'mark-again', 'store'],
-        local: ['bars', 'up', 'down', 'joined', 'final'],
-        fused: ['bars', 'up', 'down', 'joined', 'final'],
+        nodes: ['bars', 'split', 'mark-up', 'mark-down', 'mark-again'],
+        local: ['bars', 'up', 'down', 'joined'],
+        fused: ['bars', 'up', 'down', 'joined'],
       },
     ]);
   });
 
   it('does not chain across a change of partition count (the lanes would not line up)', () => {
     const p = pipeline(empty(), { marked: { partitions: 1 }, up: { partitions: 1 }, down: { partitions: 1 } });
-    // mark reads 3 partitions and writes 1: it chains with neither side.
-    expect(p.chains).toEqual([
-      { head: 'split', nodes: ['split', 'store-up', 'store-down'], local: ['up', 'down'], fused: ['up', 'down'] },
-    ]);
+    expect(p.chains).toEqual([]);
   });
 });
 
@@ -239,7 +225,7 @@ describe('a chained run', () => {
 
   it('refuses to run part of a chain in a process, saying how to fix it', async () => {
     await expect(runPipeline(pipeline(empty()), { nodes: ['bars', 'mark', 'store-bars'] })).rejects.toThrow(
-      /nodes bars → mark → split → store-up → store-down run as one chain .* without split, store-up, store-down: run the whole chain, pin a topic between them/,
+      /nodes bars → mark → split run as one chain .* without split: run the whole chain, pin a topic between them/,
     );
     // Unchained, any subset runs.
     const running = await runPipeline(pipeline(empty()), { nodes: ['bars', 'mark'], chaining: false });

@@ -87,13 +87,6 @@ export interface SinkOperator<In> {
   write(records: readonly StreamRecord<In>[], ctx: SinkContext): Promise<void>;
   /** Retry policy for transient write errors (exponential backoff). */
   readonly retry?: { retries?: number; minDelayMs?: number; maxDelayMs?: number };
-  /**
-   * false: never run inside the chain that writes its input (engine/chains.ts), for a sink that
-   * runs in other processes than that chain (the live fan-out runs where the API serves). By
-   * default a sink joins the chain and writes in its step, before the chain commits its input;
-   * while it retries, the chain waits (backpressure, as in Flink).
-   */
-  readonly chain?: boolean;
 }
 
 export interface SourceContext<Out extends Ports> {
