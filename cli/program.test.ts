@@ -235,13 +235,14 @@ describe('tickcast (in-process)', () => {
     expect(JSON.parse(sma.stdout).nodes.map((n: { id: string }) => n.id)).toContain('sma-cross');
   });
 
-  it('dag shows the chains a run would use: bars → … → predict, and none with chaining off', async () => {
+  it('dag shows the chains a run would use: bars → … → predict and the store sinks, and none with chaining off', async () => {
     type Chains = { chains: Array<{ head: string; nodes: string[]; fused: string[] }> };
     const on = JSON.parse((await tickcast(['dag'], { TICKCAST_EXPLAIN: 'off' })).stdout) as Chains;
     expect(on.chains).toEqual([
       expect.objectContaining({
         head: 'bars',
-        nodes: ['bars', 'features', 'router', 'predict-normal', 'predict-earnings'],
+        // The store sinks write in the chain's step; the live fan-out stays apart (chain: false).
+        nodes: ['bars', 'features', 'store-bars', 'router', 'predict-normal', 'predict-earnings', 'store-predictions'],
       }),
     ]);
     // Without the explanation path nobody else reads features.normal/earnings: they are fused too.

@@ -1,6 +1,6 @@
 // Operator chaining by example: which nodes chain, how a pinned topic keeps a hop on the
 // transport, and that a chained run produces exactly what the unchained run does.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type Bar, type Quote, schemas } from '../schemas/index.js';
 import { defineOperator, definePipeline, RecordError, runPipeline, type TopicDeclaration } from './index.js';
 import { DLQ_SUFFIX } from './pipeline.js';
@@ -91,21 +91,23 @@ const split = defineOperator<Bar, { up: typeof schemas.Bar; down: typeof schemas
   },
 });
 
-function collector(name: string, into: Bar[]) {
+type Out = ReturnType<typeof empty>;
+
+/** A sink into `out[name]` that notes each batch's size; `chain: false` keeps it out of the chain that writes its input. */
+function collector(out: Out, name: 'bars' | 'up' | 'down', chain?: false) {
   return defineOperator<Bar>({
     kind: 'sink',
-    name,
+    name: `store-${name}`,
     input: schemas.Bar,
+    ...(chain === false ? { chain } : {}),
     async write(records) {
-      into.push(...records.map((r) => r.value));
+      out[name].push(...records.map((r) => r.value));
+      out.batches[name].push(records.length);
     },
   });
 }
 
-function pipeline(
-  out: { bars: Bar[]; up: Bar[]; down: Bar[] },
-  topics: Record<string, Partial<TopicDeclaration>> = {},
-) {
+function pipeline(out: Out, topics: Record<string, Partial<TopicDeclaration>> = {}) {
   const topic = (name: string, schema: TopicDeclaration['schema']) => ({ schema, partitions: 3, ...topics[name] });
   return definePipeline({
     name: 'chain-example',
@@ -121,31 +123,46 @@ function pipeline(
       { id: 'bars', operator: dailyBars, reads: 'quotes', writes: { bars: 'bars' } },
       { id: 'mark', operator: mark, reads: 'bars', writes: { bars: 'marked' } },
       { id: 'split', operator: split, reads: 'marked', writes: { up: 'up', down: 'down' } },
-      { id: 'store-bars', operator: collector('store-bars', out.bars), reads: 'bars' },
-      { id: 'store-up', operator: collector('store-up', out.up), reads: 'up' },
-      { id: 'store-down', operator: collector('store-down', out.down), reads: 'down' },
+      // Apart from the chain: so `bars`, which it reads, stays on the transport.
+      { id: 'store-bars', operator: collector(out, 'bars', false), reads: 'bars' },
+      { id: 'store-up', operator: collector(out, 'up'), reads: 'up' },
+      { id: 'store-down', operator: collector(out, 'down'), reads: 'down' },
     ],
   });
 }
 
-const empty = () => ({ bars: [] as Bar[], up: [] as Bar[], down: [] as Bar[] });
+const empty = () => ({
+  bars: [] as Bar[],
+  up: [] as Bar[],
+  down: [] as Bar[],
+  /** The size of each batch each sink wrote. */
+  batches: { bars: [] as number[], up: [] as number[], down: [] as number[] },
+});
 const sorted = (bars: Bar[]) =>
   bars.map((b) => `${b.symbol} ${b.ts} ${b.close} ${b.source}`).sort((a, b) => a.localeCompare(b));
 
 describe('findChains', () => {
-  it('chains consecutive transforms of one partition count; a topic read outside the chain stays on the transport', () => {
+  it('chains consecutive transforms of one partition count and the sinks after them; a topic read outside the chain stays on the transport', () => {
     const p = pipeline(empty());
     expect(p.chains).toEqual([
-      { head: 'bars', nodes: ['bars', 'mark', 'split'], local: ['bars', 'marked'], fused: ['marked'] },
+      {
+        head: 'bars',
+        nodes: ['bars', 'mark', 'split', 'store-up', 'store-down'],
+        local: ['bars', 'marked', 'up', 'down'],
+        fused: ['marked', 'up', 'down'],
+      },
     ]);
     expect(p.describe().chains).toEqual(p.chains);
-    expect(p.mermaid()).toContain('subgraph chain_0["chain: bars → mark → split"]');
+    expect(p.mermaid()).toContain('subgraph chain_0["chain: bars → mark → split → store-up → store-down"]');
     expect(p.mermaid()).toContain('t_marked -.-> n_split');
   });
 
   it('never fuses a pinned topic: the chain breaks there', () => {
     const p = pipeline(empty(), { marked: { pinned: true } });
-    expect(p.chains).toEqual([{ head: 'bars', nodes: ['bars', 'mark'], local: ['bars'], fused: [] }]);
+    expect(p.chains).toEqual([
+      { head: 'bars', nodes: ['bars', 'mark'], local: ['bars'], fused: [] },
+      { head: 'split', nodes: ['split', 'store-up', 'store-down'], local: ['up', 'down'], fused: ['up', 'down'] },
+    ]);
     expect(p.describe().topics.find((t) => t.name === 'marked')).toMatchObject({ pinned: true });
   });
 
@@ -168,22 +185,25 @@ describe('findChains', () => {
         { id: 'mark-up', operator: mark, reads: 'up', writes: { bars: 'joined' } },
         { id: 'mark-down', operator: mark, reads: 'down', writes: { bars: 'joined' } },
         { id: 'mark-again', operator: mark, reads: 'joined', writes: { bars: 'final' } },
-        { id: 'store', operator: collector('store', []), reads: 'final' },
+        { id: 'store', operator: collector(empty(), 'bars'), reads: 'final' },
       ],
     });
     expect(p.chains).toEqual([
       {
         head: 'bars',
-        nodes: ['bars', 'split', 'mark-up', 'mark-down', 'mark-again'],
-        local: ['bars', 'up', 'down', 'joined'],
-        fused: ['bars', 'up', 'down', 'joined'],
+        nodes: ['bars', 'split', 'mark-up', 'mark-down', 'mark-again', 'store'],
+        local: ['bars', 'up', 'down', 'joined', 'final'],
+        fused: ['bars', 'up', 'down', 'joined', 'final'],
       },
     ]);
   });
 
   it('does not chain across a change of partition count (the lanes would not line up)', () => {
     const p = pipeline(empty(), { marked: { partitions: 1 }, up: { partitions: 1 }, down: { partitions: 1 } });
-    expect(p.chains).toEqual([]);
+    // mark reads 3 partitions and writes 1: it chains with neither side.
+    expect(p.chains).toEqual([
+      { head: 'split', nodes: ['split', 'store-up', 'store-down'], local: ['up', 'down'], fused: ['up', 'down'] },
+    ]);
   });
 });
 
@@ -223,9 +243,26 @@ describe('a chained run', () => {
     expect(chained.summary.nodes.find((n) => n.node === 'split')).toMatchObject({ recordsIn: 30, status: 'ended' });
   });
 
+  it('gathers what a chained sink is handed into batches: with the clock stopped, one batch at the end', async () => {
+    // Each day's bars reach the sinks in a step of their own. A chained sink writes when its
+    // batch is due (full, or its oldest record waited the linger, or the input ended), so a
+    // store takes one write of many rows, not one per step. performance.now() stands still
+    // here: the linger never passes, and what the sinks were handed waits for the end.
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const { out } = await run(true);
+      // Every close here is above its open: `down` gets nothing, so its sink never writes.
+      expect(out.up).toHaveLength((SYMBOLS.length - 1) * DAYS.length);
+      expect(out.batches.up).toEqual([out.up.length]);
+      expect(out.batches.down).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('refuses to run part of a chain in a process, saying how to fix it', async () => {
     await expect(runPipeline(pipeline(empty()), { nodes: ['bars', 'mark', 'store-bars'] })).rejects.toThrow(
-      /nodes bars → mark → split run as one chain .* without split: run the whole chain, pin a topic between them/,
+      /nodes bars → mark → split → store-up → store-down run as one chain .* without split, store-up, store-down: run the whole chain, pin a topic between them/,
     );
     // Unchained, any subset runs.
     const running = await runPipeline(pipeline(empty()), { nodes: ['bars', 'mark'], chaining: false });

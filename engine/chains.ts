@@ -17,19 +17,19 @@ export interface Chain {
 }
 
 /**
- * The chains of a pipeline (only those of two nodes or more). A transform joins the chain of the
- * node before it when it reads one topic, written by that node alone (or only by nodes of one
- * chain, as the branches of a router that join again), and that topic is neither external, pinned
- * nor compacted; when both nodes' topics all have one partition count (so
- * partition p of every topic in the chain is one lane, owned by one worker); and when it neither
- * lingers nor caps its batches (`lingerMs`, `maxBatch`: a chain runs at its head's pace). Records
+ * The chains of a pipeline (only those of two nodes or more). A transform, or a sink (unless it
+ * says `chain: false`), joins the chain of the node before it when it reads one topic, written by
+ * that node alone (or only by nodes of one chain, as the branches of a router that join again),
+ * and that topic is neither external, pinned nor compacted; when both nodes' topics all have one
+ * partition count (so partition p of every topic in the chain is one lane, owned by one worker);
+ * and when a transform neither lingers nor caps its batches (`lingerMs`, `maxBatch`: a chain runs at its head's pace). Records
  * stay in the lane of the input they came from, which is where Kafka would put them when a node
  * keeps its input's key (every transform here does; a re-keying one belongs behind a pinned topic).
  */
 export function findChains(nodes: readonly PipelineNode[], topics: ReadonlyMap<string, PipelineTopic>): Chain[] {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const lanesOf = (n: PipelineNode): number | null => {
-    if (n.operator.kind !== 'transform' || n.everyProcess) return null;
+    if ((n.operator.kind !== 'transform' && n.operator.kind !== 'sink') || n.everyProcess) return null;
     const counts = new Set([...n.reads, ...Object.values(n.writes)].map((t) => topics.get(t)?.partitions));
     const [count] = counts;
     return counts.size === 1 && count !== undefined ? count : null;
@@ -37,29 +37,23 @@ export function findChains(nodes: readonly PipelineNode[], topics: ReadonlyMap<s
   const chainOf = new Map<string, Chain>();
   const chains: Chain[] = [];
   for (const node of nodes) {
-    const op = node.operator;
-    if (op.kind !== 'transform' || op.lingerMs !== undefined || op.maxBatch !== undefined) continue;
-    if (node.reads.length !== 1) continue;
+    if (!joins(node.operator) || node.reads.length !== 1) continue;
     const topic = topics.get(node.reads[0]!);
     if (!topic || topic.external || topic.pinned || topic.compacted || topic.producers.length === 0) continue;
     const before = topic.producers.map((id) => byId.get(id));
     const lanes = lanesOf(node);
     if (lanes === null || before.some((b) => !b || lanesOf(b) !== lanes)) continue;
-    let chain: Chain | undefined;
-    if (before.length === 1) {
-      const only = before[0]!;
-      chain = chainOf.get(only.id);
-      if (!chain) {
-        chain = { head: only.id, nodes: [only.id], local: [], fused: [] };
-        chainOf.set(only.id, chain);
-        chains.push(chain);
-      }
-    } else {
-      // Written by several nodes (a router's branches, joining again): chained when they are
-      // all of one chain, which then hands the node every record they write.
-      const theirs = new Set(before.map((b) => chainOf.get(b!.id)));
-      if (theirs.size !== 1 || theirs.has(undefined)) continue;
-      chain = [...theirs][0]!;
+    // Every writer of the topic in one chain (a router's branches may join again), or its one
+    // writer, which starts a chain if it is in none yet.
+    const theirs = new Set(before.map((b) => chainOf.get(b!.id)));
+    if (theirs.size !== 1) continue;
+    let [chain] = theirs;
+    if (!chain) {
+      if (before.length !== 1) continue;
+      const head = before[0]!.id;
+      chain = { head, nodes: [head], local: [], fused: [] };
+      chainOf.set(head, chain);
+      chains.push(chain);
     }
     chain.nodes.push(node.id);
     if (!chain.local.includes(topic.name)) chain.local.push(topic.name);
@@ -85,4 +79,10 @@ export function splitChainProblem(chains: readonly Chain[], selected: ReadonlySe
     }
   }
   return null;
+}
+
+/** A transform that neither lingers nor caps its batches, or a sink that does not say `chain: false`. */
+function joins(op: PipelineNode['operator']): boolean {
+  if (op.kind === 'sink') return op.chain !== false;
+  return op.kind === 'transform' && op.lingerMs === undefined && op.maxBatch === undefined;
 }

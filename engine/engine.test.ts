@@ -117,7 +117,10 @@ describe('definePipeline', () => {
     expect(d.nodes.map((n) => n.id)).toEqual(['bars', 'collect']);
     expect(d.edges).toEqual([{ from: 'bars', to: 'collect', topic: 'bars' }]);
     expect(d.topics.find((t) => t.name === 'quotes')).toMatchObject({ external: true, deadLetterTopic: 'quotes.dlq' });
-    expect(p.mermaid()).toContain('n_bars -->|bars| t_bars');
+    expect(p.mermaid({ chains: false })).toContain('n_bars -->|bars| t_bars');
+    // Chained, the sink writes in the transform's step: `bars` is handed on in-process.
+    expect(p.chains).toEqual([{ head: 'bars', nodes: ['bars', 'collect'], local: ['bars'], fused: ['bars'] }]);
+    expect(p.mermaid()).toContain('subgraph chain_0["chain: bars → collect"]');
   });
 
   const invalid =

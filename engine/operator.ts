@@ -87,6 +87,14 @@ export interface SinkOperator<In> {
   write(records: readonly StreamRecord<In>[], ctx: SinkContext): Promise<void>;
   /** Retry policy for transient write errors (exponential backoff). */
   readonly retry?: { retries?: number; minDelayMs?: number; maxDelayMs?: number };
+  /**
+   * false: never run inside the chain that writes its input (engine/chains.ts), for a sink that
+   * runs in other processes than that chain (the live fan-out runs where the API serves). By
+   * default a sink joins the chain: it gathers what the chain hands it into batches and writes
+   * each before the chain commits the input it came from; while it retries, the chain waits
+   * (backpressure, as in Flink).
+   */
+  readonly chain?: boolean;
 }
 
 export interface SourceContext<Out extends Ports> {

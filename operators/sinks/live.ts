@@ -15,6 +15,8 @@ export function live<T>(
     kind: 'sink',
     name: 'live',
     input: schema,
+    // It runs where the API serves subscribers (roles all and api), not in the workers' chains.
+    chain: false,
     async write(records) {
       for (const r of records) {
         hub.publish(channel, r.value);

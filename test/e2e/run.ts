@@ -523,18 +523,26 @@ async function main(): Promise<void> {
       const schema = (await detail.locator('pre').first().textContent()) ?? '';
       assert(schema.includes('"type": "record"'), 'no Avro schema shown');
     });
-    await check('chains: bars → … → predict runs as one task; its in-process hand-offs are dashed', async () => {
-      const chain = (await page.locator('[data-testid="node-chain"]').textContent()) ?? '';
-      assert(chain.includes('bars → features → router'), `the bars node's chain: "${chain}"`);
-      const members = await page.locator('[data-chain="bars"]').count();
-      assert(members >= 4, `${members} nodes banded as the bars chain`);
-      const inProcess = await page
-        .locator('[data-inprocess]')
-        .evaluateAll((es) => es.map((e) => e.getAttribute('data-inprocess')));
-      assert(inProcess.includes('features'), `in-process edges: ${inProcess.join(', ')}`);
-      const legend = (await page.locator('[data-testid="chains"]').textContent()) ?? '';
-      assert(legend.includes('one task'), `legend: "${legend}"`);
-    });
+    await check(
+      'chains: bars → … → predict → stores runs as one task; its in-process hand-offs are dashed',
+      async () => {
+        const chain = (await page.locator('[data-testid="node-chain"]').textContent()) ?? '';
+        // The store sinks write in the chain's step: they are in it, between the transforms (topological order).
+        const names = chain.split(':')[0] ?? '';
+        assert(
+          ['bars → features', 'router', 'predict-normal', 'store-predictions'].every((n) => names.includes(n)),
+          `the bars node's chain: "${chain}"`,
+        );
+        const members = await page.locator('[data-chain="bars"]').count();
+        assert(members >= 4, `${members} nodes banded as the bars chain`);
+        const inProcess = await page
+          .locator('[data-inprocess]')
+          .evaluateAll((es) => es.map((e) => e.getAttribute('data-inprocess')));
+        assert(inProcess.includes('features'), `in-process edges: ${inProcess.join(', ')}`);
+        const legend = (await page.locator('[data-testid="chains"]').textContent()) ?? '';
+        assert(legend.includes('one task'), `legend: "${legend}"`);
+      },
+    );
     await shot(page, 'pipeline');
     await check('pipeline view fits a phone', () => atPhoneWidth(page, 'pipeline'));
     await check(

@@ -39,10 +39,10 @@ describe('3 worker processes over 12 partitions, one SIGKILLed mid-stream (real 
     const { pipeline: oracle, expected } = await expectedRun(RUN);
     expect(expected.count).toBeGreaterThan(SYMBOLS * HORIZONS.length * (TICKS / 2));
 
-    // Chained (the default): bars → features → router → predict-* is one task, in the group of
-    // its head; the other nodes of a chain have no group of their own.
+    // Chained (the default): bars → features → router → predict-*, with the store sinks, is one
+    // task, in the group of its head; the other nodes of a chain have no group of their own.
     expect(oracle.chains.map((c) => c.nodes)).toEqual([
-      ['bars', 'features', 'router', 'predict-normal', 'predict-earnings'],
+      ['bars', 'features', 'store-bars', 'router', 'predict-normal', 'predict-earnings', 'store-predictions'],
     ]);
     const inChain = new Set(oracle.chains.flatMap((c) => c.nodes.slice(1)));
     const workerNodes = oracle.nodes.filter((n) => nodesFor(oracle, 'worker').includes(n.id) && !inChain.has(n.id));
