@@ -3,7 +3,8 @@
 // chain then writes what leaves it, every node's changelog and the head's input offsets, in that
 // order (at-least-once: changelogs and offsets at most once per commit interval) or in one
 // transaction (exactly-once, every step). Its sinks gather what they are handed into batches
-// (see ChainTask.flushSinks) and write them before the chain commits the input they came from.
+// and write them while the chain goes on, and the chain commits the input they came from only
+// once they are written (see ChainTask.flushSinks).
 import type { Chain } from './chains.js';
 import type { NodeTask } from './node-task.js';
 import { message } from './record.js';
@@ -159,6 +160,10 @@ export class ChainTask {
   /** The head's commit held back by the commit interval. */
   private heldCommit: { marks?: CommitMarks } | null = null;
   private nextCommit = 0;
+  /** Sink batches being written, by sink: the chain goes on meanwhile (see flushSinks). */
+  private readonly writing = new Map<string, Promise<void>>();
+  /** The first of those writes that failed: the chain fails with it at its next write. */
+  private failure: { error: unknown } | null = null;
 
   constructor(private readonly deps: ChainDeps) {
     this.id = deps.chain.head;
@@ -178,6 +183,7 @@ export class ChainTask {
    * is due); then the chain's write.
    */
   async step(max: number, timeoutMs: number): Promise<number> {
+    this.throwIfFailed();
     const [head, ...members] = this.deps.tasks;
     const sinks = this.deps.sinks;
     const generation = this.deps.head.assignment?.generation;
@@ -186,9 +192,11 @@ export class ChainTask {
     // A new assignment: every member rebuilt its state from its changelog and the head reads
     // again from the committed offsets, so what the interval held back is void.
     if (this.deps.head.assignment?.generation !== generation) this.held.clear();
-    // Exactly-once commits every step, so its sinks write every step. (An empty poll is no sign
-    // of a quiet input: the memory transport wakes its pollers when any topic gets data.)
-    await this.flushSinks(max, this.ended || this.deps.out.transaction !== undefined);
+    // Exactly-once commits every step, so its sinks write every step, inside it. (An empty poll
+    // is no sign of a quiet input: the memory transport wakes its pollers when any topic gets data.)
+    const transactional = this.deps.out.transaction !== undefined;
+    await this.flushSinks(max, this.ended || transactional);
+    if (transactional) await this.written();
     await this.write(this.ended);
     if (this.ended) for (const member of members) member.ended = true;
     return consumed;
@@ -199,12 +207,14 @@ export class ChainTask {
     const head = this.deps.tasks[0]!;
     await head.drain(max, timeoutMs);
     await this.flushSinks(max, true);
+    await this.written();
     await this.write(true);
   }
 
   /** Writes what the sinks gathered, then commits what the commit interval holds back (a graceful stop). */
   async commitPending(): Promise<void> {
     await this.flushSinks(Number.POSITIVE_INFINITY, true);
+    await this.written();
     if (this.heldCommit || this.deps.producer.outputs.length > 0) await this.write(true);
   }
 
@@ -212,7 +222,9 @@ export class ChainTask {
    * The chain's sinks write what they were handed once a batch is due: `force`d, `max` records
    * waiting, or the oldest waiting `sinkLingerMs`. A store takes one batch of thousands far
    * faster than thousands of batches of a few (a chained sink that wrote every step of an
-   * embedded replay, a few bars each, made it 5× slower).
+   * embedded replay, a few bars each, made it 5× slower). A batch is written while the chain
+   * goes on (a store's write waits on the network and on the store applying it); a sink's next
+   * batch waits for its last (backpressure), and the chain commits only written input (commitHeld).
    */
   private async flushSinks(max: number, force: boolean): Promise<void> {
     const { sinks, tasks } = this.deps;
@@ -227,8 +239,33 @@ export class ChainTask {
     }
     for (const task of tasks) {
       const input = sinks.get(task.id);
-      if (input && input.size > 0) await task.step(Number.POSITIVE_INFINITY, 0);
+      if (!input || input.size === 0) continue;
+      await this.writing.get(task.id);
+      this.throwIfFailed();
+      this.writing.set(
+        task.id,
+        task.step(Number.POSITIVE_INFINITY, 0).then(
+          () => undefined,
+          (error: unknown) => {
+            this.failure ??= { error };
+          },
+        ),
+      );
     }
+  }
+
+  /** Until every sink batch being written is written; throws if one failed. */
+  private async written(): Promise<void> {
+    while (this.writing.size > 0) {
+      const pending = [...this.writing.values()];
+      this.writing.clear();
+      await Promise.all(pending);
+    }
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
   }
 
   /** Whether a sink still holds records the head's input offsets cover. */
@@ -287,7 +324,10 @@ export class ChainTask {
   }
 
   private async commitHeld(): Promise<void> {
-    const { out, head } = this.deps;
+    const { out, head, producer } = this.deps;
+    // The sinks' batches this commit covers are written first, and their dead letters sent.
+    await this.written();
+    await out.send(producer.outputs.splice(0));
     const changes = [...this.held.values()];
     const commit = this.heldCommit!;
     this.held.clear();

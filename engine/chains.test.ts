@@ -260,6 +260,31 @@ describe('a chained run', () => {
     }
   });
 
+  it('fails the chain when a chained sink fails (its batch is written while the chain goes on)', async () => {
+    const broken = defineOperator<Bar>({
+      kind: 'sink',
+      name: 'broken-store',
+      input: schemas.Bar,
+      retry: { retries: 1, minDelayMs: 1 },
+      // Not a RecordError and not transient: the sink, and with it the chain, fails.
+      write: async () => {
+        throw new TypeError('the store is gone');
+      },
+    });
+    const p = definePipeline({
+      name: 'broken-chain',
+      topics: { quotes: { schema: schemas.Quote, partitions: 3 }, bars: { schema: schemas.Bar, partitions: 3 } },
+      nodes: [
+        { id: 'source', operator: source, writes: { quotes: 'quotes' } },
+        { id: 'bars', operator: dailyBars, reads: 'quotes', writes: { bars: 'bars' } },
+        { id: 'store', operator: broken, reads: 'bars' },
+      ],
+    });
+    expect(p.chains.map((c) => c.nodes)).toEqual([['bars', 'store']]);
+    const running = await runPipeline(p, { pollTimeoutMs: 10 });
+    await expect(running.done).rejects.toThrow(/node bars failed: the store is gone/);
+  });
+
   it('refuses to run part of a chain in a process, saying how to fix it', async () => {
     await expect(runPipeline(pipeline(empty()), { nodes: ['bars', 'mark', 'store-bars'] })).rejects.toThrow(
       /nodes bars → mark → split → store-up → store-down run as one chain .* without split, store-up, store-down: run the whole chain, pin a topic between them/,
