@@ -6,10 +6,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineOperator, definePipeline } from '../engine/index.js';
 import { PIPELINES, type PipelineModule } from '../pipelines/modules.js';
+import { type Quote, schemas } from '../schemas/index.js';
 import {
   buildApp,
   completeApp,
+  kafkaRunOptions,
   openApp,
   openStore,
   pipelineStarted,
@@ -150,5 +153,51 @@ describe('the embedded database, held by another process', () => {
     } finally {
       holder.kill();
     }
+  });
+});
+
+describe('kafkaRunOptions', () => {
+  // A pipeline of a source and a sink is enough to see what each role runs.
+  const source = defineOperator({
+    kind: 'source',
+    name: 'quotes',
+    outputs: { quotes: schemas.Quote },
+    async run() {},
+  });
+  const sink = defineOperator<Quote>({ kind: 'sink', name: 'store', input: schemas.Quote, async write() {} });
+  const pipeline = definePipeline({
+    name: 'small',
+    topics: { quotes: { schema: schemas.Quote, partitions: 2 } },
+    nodes: [
+      { id: 'source', operator: source, writes: { quotes: 'quotes' } },
+      { id: 'store', operator: sink, reads: 'quotes' },
+    ],
+  });
+
+  it('hands the run the Kafka settings a user gave: commit interval, exactly-once, chaining, batch size', () => {
+    const c = loadConfig({
+      TICKCAST_TRANSPORT: 'kafka',
+      KAFKA_BROKERS: '127.0.0.1:1',
+      TICKCAST_ROLE: 'worker',
+      KAFKA_TOPIC_PREFIX: 'team-a.',
+      KAFKA_COMMIT_INTERVAL: '5s',
+      KAFKA_EXACTLY_ONCE: 'off',
+      TICKCAST_CHAINING: 'off',
+      TICKCAST_BATCH_SIZE: '500',
+    });
+    expect(kafkaRunOptions(c, pipeline)).toEqual({
+      batchSize: 500,
+      groupPrefix: 'team-a.small',
+      nodes: ['store'],
+      exactlyOnce: false,
+      commitIntervalMs: 5000,
+      chaining: false,
+    });
+    expect(
+      kafkaRunOptions(loadConfig({ TICKCAST_TRANSPORT: 'kafka', KAFKA_BROKERS: '127.0.0.1:1' }), pipeline),
+    ).toMatchObject({
+      commitIntervalMs: 1000,
+      nodes: ['source', 'store'],
+    });
   });
 });

@@ -18,6 +18,7 @@ import {
   type Pipeline,
   type ReplayClock,
   type RunningPipeline,
+  type RunOptions,
   runPipeline,
   type SourceOperator,
   type TableTopic,
@@ -544,6 +545,19 @@ async function chooseModels(
   return { normal: model, earnings: model };
 }
 
+/** How a process runs its part of the pipeline on Kafka, from the configuration. */
+export function kafkaRunOptions(c: Config, pipeline: Pipeline): RunOptions {
+  return {
+    batchSize: c.TICKCAST_BATCH_SIZE,
+    // API replicas each need every record (their own subscribers): a group of their own.
+    groupPrefix: `${c.KAFKA_TOPIC_PREFIX}${pipeline.name}${c.TICKCAST_ROLE === 'api' ? `.api-${hostname()}-${process.pid}` : ''}`,
+    nodes: nodesFor(pipeline, c.TICKCAST_ROLE),
+    exactlyOnce: c.KAFKA_EXACTLY_ONCE,
+    commitIntervalMs: c.KAFKA_COMMIT_INTERVAL,
+    chaining: c.TICKCAST_CHAINING,
+  };
+}
+
 export async function startPipeline(app: App): Promise<RunningPipeline> {
   const log = lineLogger(app.log);
   if (app.config.TICKCAST_TRANSPORT === 'memory') {
@@ -576,12 +590,7 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
   const running = await runPipeline(app.pipeline, {
     transport,
     serde: new RegistrySerde({ url: c.SCHEMA_REGISTRY_URL }),
-    batchSize: c.TICKCAST_BATCH_SIZE,
-    // API replicas each need every record (their own subscribers): a group of their own.
-    groupPrefix: `${c.KAFKA_TOPIC_PREFIX}${app.pipeline.name}${c.TICKCAST_ROLE === 'api' ? `.api-${hostname()}-${process.pid}` : ''}`,
-    nodes: nodesFor(app.pipeline, c.TICKCAST_ROLE),
-    exactlyOnce: c.KAFKA_EXACTLY_ONCE,
-    chaining: c.TICKCAST_CHAINING,
+    ...kafkaRunOptions(c, app.pipeline),
     log,
   }).catch(async (err: unknown) => {
     await transport.close();
