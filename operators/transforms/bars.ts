@@ -128,9 +128,17 @@ export function bars(opts: BarsOptions) {
         },
         { timestamp: start },
       );
+      // Daily bars keep no state between windows: the last one closing drops it. (Not a `delete`
+      // first: deleting a property of the object turned it slow, 3% of a Kafka worker's CPU.)
+      if (daily && onlyWindow(state.windows, start)) return ctx.state.delete();
       delete state.windows[start];
-      if (Object.keys(state.windows).length === 0 && daily) ctx.state.delete();
-      else ctx.state.set(state);
+      ctx.state.set(state);
     },
   });
+}
+
+/** Whether `start` is the one window open. */
+function onlyWindow(windows: Record<string, unknown>, start: number): boolean {
+  for (const k in windows) if (Number(k) !== start) return false;
+  return true;
 }
