@@ -400,8 +400,11 @@ async function main() {
   console.log(
     `\nkafka bench: ${SYMBOLS} synthetic symbols, ${PARTITIONS} partitions, ${HORIZONS.length} horizons, ${MEASURED} runs, workers: ${result.workers} per DAG, ${result.delivery}, brokers ${BROKERS.join(',')}, registry: ${result.registry}`,
   );
-  for (const k of kafkas) console.log(`kafka ${k.name} runs (ms): ${k.runs.map((r) => r.ms.toFixed(0)).join(' ')}`);
-  console.log(`memory runs (ms): ${memoryRuns.map((r) => r.ms.toFixed(0)).join(' ')}`);
+  // Each run's CPU too: a drift from run to run (states filling up, a broker's housekeeping) shows here.
+  const each = (runs: Array<{ ms: number; cpuMs: number }>) =>
+    `${runs.map((r) => r.ms.toFixed(0)).join(' ')}; CPU ms: ${runs.map((r) => r.cpuMs.toFixed(0)).join(' ')}`;
+  for (const k of kafkas) console.log(`kafka ${k.name} runs (ms): ${each(k.runs)}`);
+  console.log(`memory runs (ms): ${each(memoryRuns)}`);
   console.log('\nKafka records per update, by topic (chained | unchained):');
   const topicNames = [...new Set([...perTopic[0]!.keys(), ...perTopic[1]!.keys()])].sort();
   for (const t of topicNames) {
