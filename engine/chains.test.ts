@@ -107,7 +107,8 @@ function collector(out: Out, name: 'bars' | 'up' | 'down', chain?: false) {
   });
 }
 
-function pipeline(out: Out, topics: Record<string, Partial<TopicDeclaration>> = {}) {
+/** `quotes`: the days above, or another source of them. */
+function pipeline(out: Out, topics: Record<string, Partial<TopicDeclaration>> = {}, quotes: typeof source = source) {
   const topic = (name: string, schema: TopicDeclaration['schema']) => ({ schema, partitions: 3, ...topics[name] });
   return definePipeline({
     name: 'chain-example',
@@ -119,7 +120,7 @@ function pipeline(out: Out, topics: Record<string, Partial<TopicDeclaration>> = 
       down: topic('down', schemas.Bar),
     },
     nodes: [
-      { id: 'source', operator: source, writes: { quotes: 'quotes' } },
+      { id: 'source', operator: quotes, writes: { quotes: 'quotes' } },
       { id: 'bars', operator: dailyBars, reads: 'quotes', writes: { bars: 'bars' } },
       { id: 'mark', operator: mark, reads: 'bars', writes: { bars: 'marked' } },
       { id: 'split', operator: split, reads: 'marked', writes: { up: 'up', down: 'down' } },
@@ -255,6 +256,35 @@ describe('a chained run', () => {
       expect(out.up).toHaveLength((SYMBOLS.length - 1) * DAYS.length);
       expect(out.batches.up).toEqual([out.up.length]);
       expect(out.batches.down).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a stop writes what a chained sink still holds', async () => {
+    // As before, the clock stands still, so the sinks hold every bar until something forces a
+    // write: here a stop, while the source is still open.
+    const open = defineOperator({
+      kind: 'source',
+      name: 'days-then-wait',
+      outputs: { quotes: schemas.Quote },
+      async run(ctx) {
+        await source.run(ctx as Parameters<typeof source.run>[0]);
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+      },
+    });
+    const out = empty();
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const running = await runPipeline(pipeline(out, {}, open), { pollTimeoutMs: 10 });
+      const bars = (SYMBOLS.length - 1) * DAYS.length;
+      await vi.waitFor(
+        () => expect(running.metrics.snapshot().find((n) => n.node === 'split')?.recordsOut).toBe(bars),
+        { timeout: 10_000 },
+      );
+      expect(out.batches.up).toEqual([]);
+      await running.stop();
+      expect(out.batches.up).toEqual([bars]);
     } finally {
       vi.useRealTimers();
     }

@@ -333,12 +333,14 @@ export class NodeTask {
 
   private async write(sink: SinkOperator<unknown>, records: Array<StreamRecord<unknown>>): Promise<void> {
     const stats = this.deps.metrics.node(this.id);
+    // A stop writes what a chained sink still holds (ChainTask.commitPending): once, no retries.
+    const stopping = this.deps.signal.aborted;
     try {
       await pRetry(() => sink.write(records, { node: this.id }), {
-        retries: sink.retry?.retries ?? Number.POSITIVE_INFINITY,
+        retries: stopping ? 0 : (sink.retry?.retries ?? Number.POSITIVE_INFINITY),
         minTimeout: sink.retry?.minDelayMs ?? 100,
         maxTimeout: sink.retry?.maxDelayMs ?? 10_000,
-        signal: this.deps.signal,
+        ...(stopping ? {} : { signal: this.deps.signal }),
         // A RecordError names bad data: retrying will not help, so isolate it instead.
         shouldRetry: ({ error }) => !(error instanceof RecordError),
         onFailedAttempt: ({ error, attemptNumber }) => {
