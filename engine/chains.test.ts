@@ -2,7 +2,14 @@
 // transport, and that a chained run produces exactly what the unchained run does.
 import { describe, expect, it, vi } from 'vitest';
 import { type Bar, type Quote, schemas } from '../schemas/index.js';
-import { defineOperator, definePipeline, RecordError, runPipeline, type TopicDeclaration } from './index.js';
+import {
+  defineOperator,
+  definePipeline,
+  RecordError,
+  type RunningPipeline,
+  runPipeline,
+  type TopicDeclaration,
+} from './index.js';
 import { DLQ_SUFFIX } from './pipeline.js';
 
 const DAY = 86_400_000;
@@ -101,6 +108,8 @@ function collector(out: Out, name: 'bars' | 'up' | 'down', chain?: false) {
     input: schemas.Bar,
     ...(chain === false ? { chain } : {}),
     async write(records) {
+      // The first write may wait for the test (out.firstWrite): a store that is slow to answer.
+      if (out.batches[name].length === 0) await out.firstWrite;
       out[name].push(...records.map((r) => r.value));
       out.batches[name].push(records.length);
     },
@@ -138,6 +147,8 @@ const empty = () => ({
   down: [] as Bar[],
   /** The size of each batch each sink wrote. */
   batches: { bars: [] as number[], up: [] as number[], down: [] as number[] },
+  /** What each sink's first write waits for. */
+  firstWrite: Promise.resolve(),
 });
 const sorted = (bars: Bar[]) =>
   bars.map((b) => `${b.symbol} ${b.ts} ${b.close} ${b.source}`).sort((a, b) => a.localeCompare(b));
@@ -244,50 +255,56 @@ describe('a chained run', () => {
     expect(chained.summary.nodes.find((n) => n.node === 'split')).toMatchObject({ recordsIn: 30, status: 'ended' });
   });
 
-  it('gathers what a chained sink is handed into batches: with the clock stopped, one batch at the end', async () => {
-    // Each day's bars reach the sinks in a step of their own. A chained sink writes when its
-    // batch is due (full, or its oldest record waited the linger, or the input ended), so a
-    // store takes one write of many rows, not one per step. performance.now() stands still
-    // here: the linger never passes, and what the sinks were handed waits for the end.
-    vi.useFakeTimers({ toFake: ['performance'] });
-    try {
-      const { out } = await run(true);
-      // Every close here is above its open: `down` gets nothing, so its sink never writes.
-      expect(out.up).toHaveLength((SYMBOLS.length - 1) * DAYS.length);
-      expect(out.batches.up).toEqual([out.up.length]);
-      expect(out.batches.down).toEqual([]);
-    } finally {
-      vi.useRealTimers();
-    }
+  /** `out` whose sinks' first writes wait until `release()`. */
+  function slowStore() {
+    const out = empty();
+    let release = () => {};
+    out.firstWrite = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return { out, release };
+  }
+
+  /** The days above, then nothing until the run stops: a source still open. */
+  const open = defineOperator({
+    kind: 'source',
+    name: 'days-then-wait',
+    outputs: { quotes: schemas.Quote },
+    async run(ctx) {
+      await source.run(ctx as Parameters<typeof source.run>[0]);
+      await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+    },
+  });
+  const BARS_UP = (SYMBOLS.length - 1) * DAYS.length;
+  const handedOn = (running: RunningPipeline) => () =>
+    expect(running.metrics.snapshot().find((n) => n.node === 'split')?.recordsOut).toBe(BARS_UP);
+
+  it('gathers what a chained sink is handed while it writes into its next batch', async () => {
+    // Each day's bars reach the sinks in a step of their own. A sink starts a write when it is
+    // not writing; here its first write waits until every day has been handed on, so the rest
+    // make one batch, not one a day: the store takes a few writes of many rows.
+    const { out, release } = slowStore();
+    const running = await runPipeline(pipeline(out), { pollTimeoutMs: 10 });
+    await vi.waitFor(handedOn(running), { timeout: 10_000 });
+    expect(out.batches.up).toEqual([]);
+    release();
+    await running.done;
+    // Every close here is above its open: `down` gets nothing, so its sink never writes.
+    expect(out.up).toHaveLength(BARS_UP);
+    expect(out.batches.up).toHaveLength(2);
+    expect(out.batches.down).toEqual([]);
   });
 
   it('a stop writes what a chained sink still holds', async () => {
-    // As before, the clock stands still, so the sinks hold every bar until something forces a
-    // write: here a stop, while the source is still open.
-    const open = defineOperator({
-      kind: 'source',
-      name: 'days-then-wait',
-      outputs: { quotes: schemas.Quote },
-      async run(ctx) {
-        await source.run(ctx as Parameters<typeof source.run>[0]);
-        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
-      },
-    });
-    const out = empty();
-    vi.useFakeTimers({ toFake: ['performance'] });
-    try {
-      const running = await runPipeline(pipeline(out, {}, open), { pollTimeoutMs: 10 });
-      const bars = (SYMBOLS.length - 1) * DAYS.length;
-      await vi.waitFor(
-        () => expect(running.metrics.snapshot().find((n) => n.node === 'split')?.recordsOut).toBe(bars),
-        { timeout: 10_000 },
-      );
-      expect(out.batches.up).toEqual([]);
-      await running.stop();
-      expect(out.batches.up).toEqual([bars]);
-    } finally {
-      vi.useRealTimers();
-    }
+    const { out, release } = slowStore();
+    const running = await runPipeline(pipeline(out, {}, open), { pollTimeoutMs: 10 });
+    await vi.waitFor(handedOn(running), { timeout: 10_000 });
+    const stopped = running.stop();
+    release();
+    await stopped;
+    // The first batch, then, at the stop, all the sink was handed while it was written.
+    expect(out.up).toHaveLength(BARS_UP);
+    expect(out.batches.up).toHaveLength(2);
   });
 
   it('fails the chain when a chained sink fails (its batch is written while the chain goes on)', async () => {

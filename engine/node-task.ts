@@ -335,23 +335,32 @@ export class NodeTask {
     const stats = this.deps.metrics.node(this.id);
     // A stop writes what a chained sink still holds (ChainTask.commitPending): once, no retries.
     const stopping = this.deps.signal.aborted;
+    let written = false;
     try {
-      await pRetry(() => sink.write(records, { node: this.id }), {
-        retries: stopping ? 0 : (sink.retry?.retries ?? Number.POSITIVE_INFINITY),
-        minTimeout: sink.retry?.minDelayMs ?? 100,
-        maxTimeout: sink.retry?.maxDelayMs ?? 10_000,
-        ...(stopping ? {} : { signal: this.deps.signal }),
-        // A RecordError names bad data: retrying will not help, so isolate it instead.
-        shouldRetry: ({ error }) => !(error instanceof RecordError),
-        onFailedAttempt: ({ error, attemptNumber }) => {
-          if (error instanceof RecordError || this.deps.signal.aborted) return;
-          stats.status = 'retrying';
-          stats.lastError = error.message;
-          this.deps.log(`${this.id}: write failed (attempt ${attemptNumber}), retrying: ${error.message}`);
+      await pRetry(
+        async () => {
+          await sink.write(records, { node: this.id });
+          written = true;
         },
-      });
+        {
+          retries: stopping ? 0 : (sink.retry?.retries ?? Number.POSITIVE_INFINITY),
+          minTimeout: sink.retry?.minDelayMs ?? 100,
+          maxTimeout: sink.retry?.maxDelayMs ?? 10_000,
+          ...(stopping ? {} : { signal: this.deps.signal }),
+          // A RecordError names bad data: retrying will not help, so isolate it instead.
+          shouldRetry: ({ error }) => !(error instanceof RecordError),
+          onFailedAttempt: ({ error, attemptNumber }) => {
+            if (error instanceof RecordError || this.deps.signal.aborted) return;
+            stats.status = 'retrying';
+            stats.lastError = error.message;
+            this.deps.log(`${this.id}: write failed (attempt ${attemptNumber}), retrying: ${error.message}`);
+          },
+        },
+      );
       if (stats.status === 'retrying') stats.status = 'running';
     } catch (err) {
+      // p-retry throws when the run stopped during an attempt, even one that succeeded.
+      if (written) return;
       if (!(err instanceof RecordError)) throw err;
       if (records.length === 1) {
         this.rejectInput(records[0]!, err);

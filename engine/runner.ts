@@ -385,7 +385,7 @@ async function openClients(pipeline: Pipeline, plan: RunPlan, deps: OpenDeps) {
       out,
       commitIntervalMs: plan.commitIntervalMs,
       sinks: new Map([...inputs].filter(([id]) => byId.get(id)!.operator.kind === 'sink')),
-      sinkLingerMs: SINK_LINGER_MS,
+      sinkCommitGraceMs: SINK_COMMIT_GRACE_MS,
       log,
       onAbort: (reason) => {
         for (const id of chain.nodes) metrics.node(id).lastError = reason;
@@ -524,11 +524,8 @@ function holding(pipeline: Pipeline, task: NodeTask) {
 /** RunOptions.commitIntervalMs on a broker. */
 const DEFAULT_COMMIT_INTERVAL_MS = 1000;
 
-/**
- * How long a chained sink's oldest record waits for its batch to fill (ChainTask.flushSinks): the
- * most a store lags its chain, plus one poll's wait when the input is quiet.
- */
-const SINK_LINGER_MS = 250;
+/** ChainDeps.sinkCommitGraceMs: at most this long past the commit interval, a chain waits for its sinks' writes to commit. */
+const SINK_COMMIT_GRACE_MS = 1000;
 
 /** How long a failed run waits for its producers and consumers to close before it reports the failure. */
 const CLOSE_AFTER_FAILURE_MS = 10_000;
