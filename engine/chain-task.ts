@@ -21,8 +21,6 @@ import {
 export class ChainInput implements Consumer {
   private queue: IncomingMessage[] = [];
   private offset = 0;
-  /** When the oldest record still queued was pushed (performance.now()). */
-  private since = 0;
   readonly assignment?: Consumer['assignment'];
 
   /** `head`: the chain's consumer; this input owns the partitions it owns (same lanes). */
@@ -46,13 +44,7 @@ export class ChainInput implements Consumer {
     return this.queue.length;
   }
 
-  /** How long the oldest of them has waited (ms; 0 when none waits). */
-  waited(now: number): number {
-    return this.queue.length === 0 ? 0 : now - this.since;
-  }
-
   push(m: OutgoingMessage): void {
-    if (this.queue.length === 0) this.since = performance.now();
     this.queue.push({
       topic: this.topic,
       partition: m.partition ?? 0,
@@ -183,8 +175,8 @@ export class ChainTask {
   }
 
   /**
-   * One step of the head, then of every member on what it handed on (the sinks when their batch
-   * is due); then the chain's write.
+   * One step of the head, then of every member on what it handed on (the sinks write in the
+   * background: flushSinks); then the chain's write.
    */
   async step(max: number, timeoutMs: number): Promise<number> {
     this.throwIfFailed();
@@ -196,8 +188,7 @@ export class ChainTask {
     // A new assignment: every member rebuilt its state from its changelog and the head reads
     // again from the committed offsets, so what the interval held back is void.
     if (this.deps.head.assignment?.generation !== generation) this.held.clear();
-    // Exactly-once commits every step, so its sinks write every step, inside it. (An empty poll
-    // is no sign of a quiet input: the memory transport wakes its pollers when any topic gets data.)
+    // Exactly-once commits every step, so its sinks write every step, before the transaction.
     const transactional = this.deps.out.transaction !== undefined;
     const overdue =
       this.heldCommit !== null &&

@@ -63,7 +63,7 @@ export interface KafkaTransportOptions {
    * linger.ms of the at-least-once producer, default 20. Its every send ends in a flush, which
    * sends at once whatever lingers (librdkafka ≥ 1.9), so the linger adds no latency to a hop: it
    * spares librdkafka a wake-up and a small request per message while a batch is queued. (The
-   * transactional producer keeps 0: its sends wait for their delivery reports, not a flush.)
+   * transactional producer lingers 0.)
    */
   lingerMs?: number;
   /** Messages a consumer buffers before it pauses fetching, default 50,000. */
@@ -252,7 +252,6 @@ export class KafkaTransport implements Transport {
   /** What every producer here shares, at-least-once or transactional. */
   private producerBase() {
     return {
-      'linger.ms': 0,
       'compression.type': 'lz4',
       // The Java client's partitioner, so other Kafka clients agree on where a symbol lives.
       partitioner: 'murmur2_random',
@@ -355,6 +354,8 @@ export class KafkaTransport implements Transport {
     const transactionalId = `${id}-${this.opts.instanceId ?? `${hostname()}-${process.pid}`}`;
     const producer: KafkaProducer = this.client.producer({
       ...this.producerBase(),
+      // Its sends wait for their delivery reports, not a flush: a linger would delay each.
+      'linger.ms': 0,
       kafkaJS: {
         acks: -1,
         idempotent: true,
