@@ -84,6 +84,29 @@ describe.skipIf(!running)('QuestDB store (server at QUESTDB_URL)', () => {
     }
   });
 
+  it('sees its own writes at once, though a write resolves before QuestDB applies it', async () => {
+    // Writes run up to MAX_APPLY_LAG transactions ahead of QuestDB's apply (so it can squash
+    // them); a read through the same store waits for them, and close() lets the next reader see them.
+    const tablePrefix = newPrefix();
+    const writer = await openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix });
+    // 20 batches of 2,000 symbols each, all at one time: every batch after the first is an
+    // out-of-order merge for QuestDB, which takes it a while to apply.
+    const batch = (k: number, symbol: string) =>
+      Array.from({ length: 2_000 }, (_, i) => ({ ...AAPL[0]!, symbol: `${symbol}${k * 2_000 + i}` }));
+    const written = (symbol: string) =>
+      Promise.all(Array.from({ length: 20 }, (_, k) => writer.upsertBars(batch(k, symbol))));
+    await written('A');
+    expect((await writer.counts()).bars).toBe(40_000);
+    await written('B');
+    await writer.close();
+    const reader = await openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix });
+    try {
+      expect((await reader.counts()).bars).toBe(80_000);
+    } finally {
+      await reader.close();
+    }
+  });
+
   it('opens tables created before they were derived from the schemas, and adds a new nullable field', async () => {
     // The tables as the store created them by hand until then, without any field added since.
     const tablePrefix = newPrefix();
