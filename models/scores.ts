@@ -22,7 +22,10 @@ export type ScoredPrediction = Pick<
 
 /** The score of `p` given the close of its target session (null: that session had no bar). */
 export function scoreOf(p: ScoredPrediction, realisedClose: number | null): Score {
-  const base = {
+  // One object literal with every field: spreading a base object and adding the rest made each
+  // call ~10 µs (V8 gave every score a slow shape), a third of the scoring's CPU.
+  const scored = realisedClose !== null;
+  return {
     id: p.id,
     symbol: p.symbol,
     ts: p.ts,
@@ -35,16 +38,10 @@ export function scoreOf(p: ScoredPrediction, realisedClose: number | null): Scor
     predictedClose: p.predictedClose,
     lower: p.lower,
     upper: p.upper,
-  };
-  if (realisedClose === null) {
-    return { ...base, status: 'missing', realisedClose: null, error: null, realisedReturn: null, inside: null };
-  }
-  return {
-    ...base,
-    status: 'scored',
+    status: scored ? 'scored' : 'missing',
     realisedClose,
-    error: Math.log(realisedClose / p.predictedClose),
-    realisedReturn: Math.log(realisedClose / p.lastClose),
-    inside: realisedClose >= p.lower && realisedClose <= p.upper,
+    error: scored ? Math.log(realisedClose / p.predictedClose) : null,
+    realisedReturn: scored ? Math.log(realisedClose / p.lastClose) : null,
+    inside: scored ? realisedClose >= p.lower && realisedClose <= p.upper : null,
   };
 }

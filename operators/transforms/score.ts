@@ -22,7 +22,8 @@ import { type Prediction, type Score, schemas } from '../../schemas/index.js';
  */
 const KEPT_CLOSES = 64;
 
-type Pending = ScoredPrediction;
+/** A prediction waiting for its target session: what its score keeps, and the rest of the state's record. */
+type Pending = ScoredPrediction & Pick<Prediction, 'rankScore'>;
 
 export interface ScoreState {
   /** [session ts, close], oldest first, at most KEPT_CLOSES. */
@@ -153,7 +154,21 @@ function closeAt(state: ScoreState, ts: number): number | null {
   return null;
 }
 
+/** The fields a score keeps, as one literal (an object rest copy gets a slow shape in V8). */
 function pendingOf(p: Prediction): Pending {
-  const { createdAt: _c, predictedReturn: _r, ...rest } = p;
-  return rest;
+  return {
+    id: p.id,
+    symbol: p.symbol,
+    ts: p.ts,
+    targetTs: p.targetTs,
+    horizon: p.horizon,
+    model: p.model,
+    modelVersion: p.modelVersion,
+    regime: p.regime,
+    lastClose: p.lastClose,
+    predictedClose: p.predictedClose,
+    lower: p.lower,
+    upper: p.upper,
+    rankScore: p.rankScore,
+  };
 }
