@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { Registry } from 'prom-client';
 import { nodesFor } from '../cli/app.js';
 import {
   createLiveHub,
@@ -127,6 +128,10 @@ async function dag(name: string, counted: Counter, transport: Transport, opts: D
     store: counted.store,
     hub: createLiveHub(),
     partitions: PARTITIONS,
+    // Live scoring, as `tickcast run` builds it (cli/app.ts) and so as the workers run it: the
+    // memory DAG does the same work. (Until 2026-12-07 it did not, and the Kafka DAGs paid for
+    // scoring alone: about half their CPU on the updates that realise scores.)
+    scoring: { registry: new Registry() },
   });
   const running: RunningPipeline = await runPipeline(pipeline, {
     transport,
