@@ -611,17 +611,20 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
 /**
  * The nodes a process runs for its role. With several workers exactly one process must run the
  * sources (role `source`, or one `all`): each worker that ran them would produce every quote again.
- * The live fan-out sinks (operator `live`) feed this process's API, so they run where the API
- * serves subscribers: in `all` and `api`, not in `worker`.
+ * Two sinks feed what a process serves, so they run where the API serves: in `all` and `api`, not
+ * in `worker`. The live fan-out (operator `live`) feeds subscribers; `score-metrics` feeds the
+ * skill series of /metrics, which read every score: run in each worker too, it repeated every
+ * series (and fired every alert) once per worker, and made each worker read every score.
  */
 export function nodesFor(pipeline: Pipeline, role: Config['TICKCAST_ROLE']): string[] {
-  const live = (n: Pipeline['nodes'][number]) => n.operator.kind === 'sink' && n.operator.name === 'live';
+  const serves = (n: Pipeline['nodes'][number]) =>
+    n.operator.kind === 'sink' && (n.operator.name === 'live' || n.operator.name === 'score-metrics');
   const runs: Record<Config['TICKCAST_ROLE'], (n: Pipeline['nodes'][number]) => boolean> = {
     all: () => true,
     source: (n) => n.operator.kind === 'source',
-    worker: (n) => n.operator.kind !== 'source' && !live(n),
+    worker: (n) => n.operator.kind !== 'source' && !serves(n),
     // The API's own tables too (e.g. the earnings calendar it shows): the nodes every process reads.
-    api: (n) => live(n) || n.everyProcess,
+    api: (n) => serves(n) || n.everyProcess,
   };
   return pipeline.nodes.filter(runs[role]).map((n) => n.id);
 }

@@ -1,4 +1,5 @@
 // Which nodes each process role runs (TICKCAST_ROLE, engine/README.md "Workers").
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { nodesFor } from '../cli/app.js';
 import { createLiveHub } from '../engine/index.js';
@@ -48,6 +49,21 @@ describe('roles', async () => {
     expect(nodesFor(live, 'worker')).toContain('earnings-calendar');
     expect(nodesFor(live, 'api').sort()).toEqual(['earnings-calendar', 'live-bars', 'live-predictions']);
     expect(live.topics.get('earnings')).toMatchObject({ compacted: true, consumers: ['earnings-calendar'] });
+  });
+
+  it('the skill series of /metrics come from the API process alone, not once per worker', () => {
+    const scored = pricePrediction({
+      source: simulator({ symbols: 1, ticks: 1 }),
+      calendar: emptyEarningsCalendar(),
+      models: { normal: model, earnings: model },
+      store,
+      hub: createLiveHub(),
+      scoring: { registry: new Registry() },
+    });
+    expect(nodesFor(scored, 'worker')).toEqual(expect.arrayContaining(['score', 'store-scores']));
+    expect(nodesFor(scored, 'worker')).not.toContain('score-metrics');
+    expect(nodesFor(scored, 'api').sort()).toEqual(['live-bars', 'live-predictions', 'score-metrics']);
+    expect(nodesFor(scored, 'all')).toContain('score-metrics');
   });
 
   it('together run every node exactly once', () => {
