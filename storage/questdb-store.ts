@@ -136,6 +136,9 @@ const TABLE_PREFIX = /^[A-Za-z_][A-Za-z0-9_]*$|^$/;
 /** How many committed transactions a table's apply may lag behind a writer (see the header). */
 const MAX_APPLY_LAG = 16;
 
+/** How long close() waits for QuestDB to apply this store's writes (a shutdown must not hang on it). */
+const CLOSE_APPLY_WAIT_MS = 5_000;
+
 class QuestDbStore implements TimeSeriesStore {
   readonly kind = 'questdb';
   private readonly writes = new SerialQueue();
@@ -394,7 +397,7 @@ class QuestDbStore implements TimeSeriesStore {
     // apply them, so whoever reads next (another process) sees them. A failure here was already
     // reported to the write's caller or is QuestDB's to resume: close goes on.
     await this.writes.drain();
-    await this.caughtUp().catch(() => undefined);
+    await this.caughtUp(Math.min(this.opts.writeTimeoutMs, CLOSE_APPLY_WAIT_MS)).catch(() => undefined);
     this.closed = true;
     await this.sender.close().catch(() => undefined);
     await this.pool.end();
@@ -439,9 +442,10 @@ class QuestDbStore implements TimeSeriesStore {
   }
 
   /** Until every table this store wrote has applied those writes: a read then sees them. */
-  private async caughtUp(): Promise<void> {
+  private async caughtUp(withinMs = this.opts.writeTimeoutMs): Promise<void> {
+    const deadline = Date.now() + withinMs;
     for (const [name, writes] of this.unapplied) {
-      await this.applied(name, Date.now() + this.opts.writeTimeoutMs);
+      await this.applied(name, deadline);
       // A write that committed meanwhile may not be applied yet: it keeps the table listed.
       if (this.unapplied.get(name) === writes) this.unapplied.delete(name);
     }
