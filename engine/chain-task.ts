@@ -244,16 +244,18 @@ export class ChainTask {
     }
   }
 
-  /** Writes what `input` holds, then again what came meanwhile, until it holds nothing. */
+  /**
+   * Writes what `input` holds, then again what came meanwhile, until it holds nothing. Only pump
+   * sets or clears a sink's entry in `writing`, and never while one is there.
+   */
   private pump(task: NodeTask, input: ChainInput): void {
-    const write: Promise<void> = task.step(Number.POSITIVE_INFINITY, 0).then(
+    const write = task.step(Number.POSITIVE_INFINITY, 0).then(
       () => {
-        if (this.writing.get(task.id) !== write) return;
         this.writing.delete(task.id);
         if (input.size > 0 && !this.failure) this.pump(task, input);
       },
       (error: unknown) => {
-        if (this.writing.get(task.id) === write) this.writing.delete(task.id);
+        this.writing.delete(task.id);
         this.failure ??= { error };
       },
     );
