@@ -97,8 +97,10 @@ describe.skipIf(!running)('QuestDB store (server at QUESTDB_URL)', () => {
       Promise.all(Array.from({ length: 20 }, (_, k) => writer.upsertBars(batch(k, symbol))));
     await written('A');
     expect((await writer.counts()).bars).toBe(40_000);
-    await written('B');
+    // Queued when close() is called: close lets them finish, and they resolve.
+    const queued = written('B');
     await writer.close();
+    await queued;
     const reader = await openQuestDbStore({ url: QUESTDB_URL, pg: QUESTDB_PG, tablePrefix });
     try {
       expect((await reader.counts()).bars).toBe(80_000);

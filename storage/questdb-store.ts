@@ -393,12 +393,12 @@ class QuestDbStore implements TimeSeriesStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closed = true;
     // Let queued writes finish, so an upsert that was accepted is never cut off, and let QuestDB
     // apply them, so whoever reads next (another process) sees them. A failure here was already
     // reported to the write's caller or is QuestDB's to resume: close goes on.
     await this.writes.drain();
     await this.caughtUp(Math.min(this.opts.writeTimeoutMs, CLOSE_APPLY_WAIT_MS)).catch(() => undefined);
-    this.closed = true;
     await this.sender.close().catch(() => undefined);
     await this.pool.end();
   }
@@ -503,8 +503,8 @@ class QuestDbStore implements TimeSeriesStore {
     return this.read(sql, p);
   }
 
+  /** Any query, for the store's own use: writes queued before close() still look at their tables. */
   private async read(sql: string, p?: Params): Promise<unknown[][]> {
-    if (this.closed) throw closedError();
     try {
       const result = await this.pool.query<unknown[]>({ text: sql, values: p?.values ?? [], rowMode: 'array' });
       return result.rows;
