@@ -121,5 +121,13 @@ describe('score counts late predictions', () => {
     const back = codec.decode(bytes);
     expect(back.closes).toEqual(state.closes);
     expect(back.pending.map((p) => ({ ...p }))).toEqual(state.pending);
+    // The operator keeps the prediction itself waiting: the fields a score does not keep are not written.
+    const whole: Prediction = {
+      ...prediction('KO', '2018-01-02', 46.1, 5, '2018-01-09'),
+      createdAt: 123,
+      predictedReturn: 0.5,
+    };
+    const trimmed = Buffer.from(codec.encode({ ...state, pending: [waiting] }));
+    expect(Buffer.from(codec.encode({ ...state, pending: [whole] }))).toEqual(trimmed);
   });
 });

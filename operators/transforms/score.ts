@@ -22,7 +22,7 @@ import { type Prediction, type Score, schemas } from '../../schemas/index.js';
  */
 const KEPT_CLOSES = 64;
 
-/** A prediction waiting for its target session: what its score keeps, and the rest of the state's record. */
+/** A prediction waiting for its target session: what its score keeps, and the rest of the state's record (restored from the changelog, nothing more). */
 type Pending = ScoredPrediction & Pick<Prediction, 'rankScore'>;
 
 export interface ScoreState {
@@ -46,8 +46,9 @@ export interface ScoreOptions {
 const LATE_METRIC = 'tickcast_score_late_total';
 
 /**
- * The state on its changelog, in Avro: a pending prediction is a Prediction without the two fields `pendingOf`
- * drops. A symbol's state holds up to ~27 of them: as JSON ~4–8 KB, five times slower to write (issue 15).
+ * The state on its changelog, in Avro: a pending prediction is a Prediction without createdAt and
+ * predictedReturn, which a score does not keep (Avro writes a record's own fields and skips the
+ * rest). A symbol's state holds up to ~27 of them: as JSON ~4–8 KB, five times slower to write (issue 15).
  */
 const predictionRecord = schemas.Prediction.avsc as { fields: ReadonlyArray<{ name: string }> };
 const scoreStateCodec = avroStateCodec<ScoreState>({
@@ -109,7 +110,8 @@ export function score(opts: ScoreOptions = {}) {
       const isLate = known !== null || ctx.watermark >= p.targetTs + intervalMs;
       if (known !== null) emit(scoreOf(p, known));
       else if (!waiting.some((q) => q.id === p.id)) {
-        waiting.push(pendingOf(p));
+        // The prediction itself waits (no copy): the changelog writes only the fields it keeps.
+        waiting.push(p);
         ctx.setTimer(p.targetTs + intervalMs);
       }
       if (isLate) late?.inc({ horizon: String(p.horizon), status: known !== null ? 'scored' : 'missing' });
@@ -152,23 +154,4 @@ function closeAt(state: ScoreState, ts: number): number | null {
     if (t < ts) break;
   }
   return null;
-}
-
-/** The fields a score keeps, as one literal (an object rest copy gets a slow shape in V8). */
-function pendingOf(p: Prediction): Pending {
-  return {
-    id: p.id,
-    symbol: p.symbol,
-    ts: p.ts,
-    targetTs: p.targetTs,
-    horizon: p.horizon,
-    model: p.model,
-    modelVersion: p.modelVersion,
-    regime: p.regime,
-    lastClose: p.lastClose,
-    predictedClose: p.predictedClose,
-    lower: p.lower,
-    upper: p.upper,
-    rankScore: p.rankScore,
-  };
 }
