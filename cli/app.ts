@@ -611,14 +611,11 @@ export async function startPipeline(app: App): Promise<RunningPipeline> {
 /**
  * The nodes a process runs for its role. With several workers exactly one process must run the
  * sources (role `source`, or one `all`): each worker that ran them would produce every quote again.
- * Two sinks feed what a process serves, so they run where the API serves: in `all` and `api`, not
- * in `worker`. The live fan-out (operator `live`) feeds subscribers; `score-metrics` feeds the
- * skill series of /metrics, which read every score: run in each worker too, it repeated every
- * series (and fired every alert) once per worker, and made each worker read every score.
+ * Sinks that feed what a process serves (`feedsApi`: the live fan-out, the skill series of
+ * /metrics) run where the API serves: in `all` and `api`, not in `worker`.
  */
 export function nodesFor(pipeline: Pipeline, role: Config['TICKCAST_ROLE']): string[] {
-  const serves = (n: Pipeline['nodes'][number]) =>
-    n.operator.kind === 'sink' && (n.operator.name === 'live' || n.operator.name === 'score-metrics');
+  const serves = (n: Pipeline['nodes'][number]) => n.operator.kind === 'sink' && n.operator.feedsApi === true;
   const runs: Record<Config['TICKCAST_ROLE'], (n: Pipeline['nodes'][number]) => boolean> = {
     all: () => true,
     source: (n) => n.operator.kind === 'source',

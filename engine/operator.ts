@@ -95,6 +95,11 @@ export interface SinkOperator<In> {
    * (backpressure, as in Flink).
    */
   readonly chain?: boolean;
+  /**
+   * true: it feeds what its own process serves (the API's subscriptions, the series of /metrics),
+   * so a scaled-out run has it where the API runs, not in the workers (roles, engine/README.md).
+   */
+  readonly feedsApi?: boolean;
 }
 
 export interface SourceContext<Out extends Ports> {

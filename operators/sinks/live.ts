@@ -16,6 +16,7 @@ export function live<T>(
     name: 'live',
     input: schema,
     // It runs where the API serves subscribers (roles all and api), not in the workers' chains.
+    feedsApi: true,
     chain: false,
     async write(records) {
       for (const r of records) {

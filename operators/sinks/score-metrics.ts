@@ -92,6 +92,9 @@ export function scoreMetrics(opts: ScoreMetricsOptions) {
     kind: 'sink',
     name: 'score-metrics',
     input: schemas.Score,
+    // The series read every score: run in each worker too, they were repeated (and every alert
+    // fired) once per worker, and each worker read every score.
+    feedsApi: true,
     async write(records) {
       const drift = new Map<number, number>();
       const touched = new Set<string>();
