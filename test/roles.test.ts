@@ -14,13 +14,16 @@ import { openDuckDbStore } from '../storage/duckdb-store.js';
 describe('roles', async () => {
   const store = await openDuckDbStore({ path: ':memory:' });
   const model = persistenceModel({ horizons: [1] });
-  const pipeline = pricePrediction({
-    source: simulator({ symbols: 1, ticks: 1 }),
-    calendar: emptyEarningsCalendar(),
-    models: { normal: model, earnings: model },
-    store,
-    hub: createLiveHub(),
-  });
+  const build = (extra: Partial<Parameters<typeof pricePrediction>[0]> = {}) =>
+    pricePrediction({
+      source: simulator({ symbols: 1, ticks: 1 }),
+      calendar: emptyEarningsCalendar(),
+      models: { normal: model, earnings: model },
+      store,
+      hub: createLiveHub(),
+      ...extra,
+    });
+  const pipeline = build();
 
   it('split the DAG: the sources, workers for the transforms and stores, the API for live fan-out', () => {
     // Derived from the pipeline, so adding a node to it does not break this test.
@@ -52,14 +55,7 @@ describe('roles', async () => {
   });
 
   it('the skill series of /metrics come from the API process alone, not once per worker', () => {
-    const scored = pricePrediction({
-      source: simulator({ symbols: 1, ticks: 1 }),
-      calendar: emptyEarningsCalendar(),
-      models: { normal: model, earnings: model },
-      store,
-      hub: createLiveHub(),
-      scoring: { registry: new Registry() },
-    });
+    const scored = build({ scoring: { registry: new Registry() } });
     expect(nodesFor(scored, 'worker')).toEqual(expect.arrayContaining(['score', 'store-scores']));
     expect(nodesFor(scored, 'worker')).not.toContain('score-metrics');
     expect(nodesFor(scored, 'api').sort()).toEqual(['live-bars', 'live-predictions', 'score-metrics']);
